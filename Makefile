@@ -1,0 +1,33 @@
+# Two commands set everything up on a fresh machine with only Python 3.11+:
+#   make demo   creates .venv, installs lfi-xl, runs the main job on the shipped files
+#   make test   creates .venv, installs lfi-xl with its test tools, runs every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	@mkdir -p $(OUT)
+	$(BIN)/lfi-xl plan | tee $(OUT)/plan.txt
+	$(BIN)/lfi-xl plan --json > $(OUT)/plan.json
+	@echo
+	@echo "Output: $(OUT)/plan.txt (the table above) and $(OUT)/plan.json (the same figures as JSON)."
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check lfi_xl udfs tests
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis *.egg-info

@@ -1,0 +1,127 @@
+"""The ``lfi-xl`` command line: everything the ribbon buttons do, on plain files.
+
+Exit codes: 0 done, no problems; 1 done, but there are findings (or the request was
+refused); 2 the input could not be used (missing, unreadable or not the expected file);
+3 an internal fault in lfi-xl (set LFI_XL_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from lfi_xl import contract
+from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
+from lfi_xl.errors import UnusableInput
+
+OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from lfi_xl.plan_summary import plan_summary, plan_table
+    from lfi_xl.sources import load_plan
+
+    plan, source = load_plan(args.file)
+    summary = plan_summary(plan, args.method, source)
+    if args.json:
+        _print_json(summary)
+    else:
+        print(plan_table(summary))
+    return FINDINGS if any(d["kind"] == "error" for d in summary["reconciliation"]) else OK
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    kpis = contract.KPIS
+    if args.forum:
+        kpis = [contract.KPI_BY_REF[ref] for ref in contract.FORUM_DEFAULT_REFS]
+    if args.json:
+        _print_json([{
+            "ref": k.ref, "group": k.group, "measure": k.measure, "programme": k.programme,
+            "workstreams": list(k.workstreams), "source": k.source, "regularity": k.regularity,
+            "unit": k.unit, "sign": k.sign, "display_sign": k.display_sign,
+            "forum_line": k.forum_line, "forum_measure": k.forum_measure,
+            "forum_default": k.forum_default,
+        } for k in kpis])
+        return OK
+    print(f"{'Ref':>3}  {'SF':>3}  {'Group':<21} {'Measure':<66} {'Unit':<5} "
+          f"{'Regularity':<9} {'Streams':<9} Source")
+    for k in kpis:
+        streams = ",".join(map(str, k.workstreams)) or "-"
+        forum = "*" if k.forum_default else " "
+        print(f"{k.ref:>3}{forum} {k.forum_line:>3}  {k.group:<21} {k.measure[:66]:<66} "
+              f"{k.unit:<5} {k.regularity:<9} {streams:<9} {k.source}")
+    print("\n* in the Schools Forum's default subset; SF = the Forum's own line number.")
+    return OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lfi-xl",
+        description=(
+            "Local First Inclusion (DSG Safety Valve) tools for the DSG plan and KPI "
+            "workbooks: compute the plan, check entries, freeze a report period and build "
+            "the Schools Forum extract. Money is in £m unless a column says otherwise."
+        ),
+        epilog="Exit codes: 0 done; 1 done with findings, or refused; 2 a file could not "
+        "be used; 3 an internal fault in lfi-xl.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plan = commands.add_parser(
+        "plan", help="compute the multi-year DSG plan and check its printed totals",
+        description="Compute totals, in-year position, cumulative balances before and after "
+        "Safety Valve funding and the funding gap, and say which printed totals differ from "
+        "their terms (rounding, or a real difference). Without FILE: the published Norfolk "
+        "plan (Schools Forum, 17 May 2023).",
+    )
+    plan.add_argument("file", nargs="?", metavar="FILE", help="a DSG plan workbook (.xlsx)")
+    plan.add_argument("--json", action="store_true", help="print the figures as JSON")
+    plan.add_argument(
+        "--method", default="A", choices=sorted(FUNDING_GAP_METHODS), type=str.upper,
+        help="funding gap method: " + "; ".join(
+            f"{key} = {text}" for key, text in FUNDING_GAP_METHODS.items()),
+    )
+    plan.set_defaults(run=cmd_plan)
+
+    kpis = commands.add_parser("kpis", help="list the 46 KPIs of the DfE return",
+                               description="The KPI catalogue: master ref, group, measure, "
+                               "unit, regularity, workstreams and data source.")
+    kpis.add_argument("--json", action="store_true", help="print the catalogue as JSON")
+    kpis.add_argument("--forum", action="store_true",
+                      help="only the Schools Forum's default subset, in its order")
+    kpis.set_defaults(run=cmd_kpis)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except (UnusableInput, PlanError) as error:
+        print(f"lfi-xl: {error}", file=sys.stderr)
+        return UNUSABLE
+    except BrokenPipeError:  # output piped into `head` and the like: not a fault
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
+    except KeyboardInterrupt:
+        print("lfi-xl: stopped", file=sys.stderr)
+        return FINDINGS
+    except Exception as error:  # a fault of ours: one line, not a traceback
+        if os.environ.get("LFI_XL_DEBUG"):
+            raise
+        print(f"lfi-xl: internal fault ({type(error).__name__}: {error}). "
+              "Set LFI_XL_DEBUG=1 to see the details.", file=sys.stderr)
+        return FAULT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Turning cell values into numbers, strictly.
+
+A spreadsheet cell can hold a number, a blank, text ("TBC", "£1,234"), a date or an
+Excel error. Excel's own SUM silently skips text; we never do. Every number the core
+uses passes through :func:`to_number`, which either returns a float (``nan`` for a blank)
+or raises :class:`BadValue` saying what it found, so the adapters can name the sheet
+and cell.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import numbers
+from collections.abc import Iterable
+
+import numpy as np
+
+#: The error values Excel can hold in a cell, as text (how file readers report them).
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+     "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
+)
+
+#: Largest magnitude we accept as a real amount. Excel's own limit is 9.99e307; anything
+#: near it is a typing or paste accident, not money.
+MAX_MAGNITUDE = 1e15
+
+
+class BadValue(ValueError):
+    """A cell value that is not the number the core expects.
+
+    ``position`` is the index in the series being converted (adapters translate it to a
+    cell address); ``found`` is the offending value.
+    """
+
+    def __init__(self, found: object, expected: str = "a number", position: int | None = None):
+        self.found = found
+        self.expected = expected
+        self.position = position
+        super().__init__(f"expected {expected}, found {describe(found)}")
+
+
+def describe(value: object) -> str:
+    """How a cell value reads in a message: ``'TBC'``, ``the Excel error #N/A``, ``a date``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.upper() in EXCEL_ERRORS:
+            return f"the Excel error {text.upper()}"
+        hint = " (a number typed as text)" if _looks_numeric(text) else ""
+        return f"text {value!r}{hint}"
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return f"a date/time {value!s}"
+    if isinstance(value, bool):
+        return f"the logical value {str(value).upper()}"
+    if isinstance(value, numbers.Real) and not math.isfinite(float(value)):
+        return "a number that is not finite"
+    if isinstance(value, numbers.Real):
+        return f"the number {float(value):g}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _looks_numeric(text: str) -> bool:
+    stripped = text.replace("£", "").replace(",", "").replace("%", "").strip()
+    stripped = stripped.removeprefix("(").removesuffix(")")
+    try:
+        float(stripped)
+    except ValueError:
+        return False
+    return True
+
+
+def is_blank(value: object) -> bool:
+    """A blank cell: ``None``, an empty or all-space string, or NaN."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    return isinstance(value, float) and math.isnan(value)
+
+
+def to_number(value: object, expected: str = "a number") -> float:
+    """One cell value as a float; ``nan`` for a blank; :class:`BadValue` otherwise.
+
+    >>> to_number(19.637), to_number(None), to_number(3)
+    (19.637, nan, 3.0)
+    >>> to_number("TBC")
+    Traceback (most recent call last):
+    ...
+    lfi_xl.core.values.BadValue: expected a number, found text 'TBC'
+    """
+    if is_blank(value):
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise BadValue(value, expected)
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+        raise BadValue(value, f"{expected} of a plausible size")
+    return number
+
+
+def to_numbers(values: Iterable[object], expected: str = "a number") -> np.ndarray:
+    """A series of cell values as a float array (``nan`` for blanks).
+
+    Raises :class:`BadValue` for the first value that is not a number, with its
+    ``position`` in the series.
+
+    >>> to_numbers([1, None, 2.5]).tolist()
+    [1.0, nan, 2.5]
+    """
+    out = []
+    for position, value in enumerate(values):
+        try:
+            out.append(to_number(value, expected))
+        except BadValue as error:
+            error.position = position
+            raise
+    return np.asarray(out, dtype=float)
+
+
+def blanks_as_zero(values: np.ndarray) -> np.ndarray:
+    """Blanks (``nan``) count as 0, as in a running balance."""
+    return np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)

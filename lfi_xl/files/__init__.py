@@ -1,0 +1,1 @@
+"""The file adapter: workbooks on disk, read by defined name, written safely."""
