@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from lfi_xl import contract
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
@@ -62,6 +63,31 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from lfi_xl.builder import build_workbooks
+
+    for path in build_workbooks(args.output):
+        print(f"built {path}")
+    return OK
+
+
+def cmd_recalc(args: argparse.Namespace) -> int:
+    from lfi_xl.files.package import check_workbook_file
+    from lfi_xl.recalc import recalc
+
+    check_workbook_file(args.file)
+    evaluation = recalc(args.file, args.output)
+    for problem in evaluation.problems:
+        print(f"{problem.kind}: {problem}")
+    if any(problem.kind == "syntax" for problem in evaluation.problems):
+        print("lfi-xl: nothing written: fix the formulas above first.", file=sys.stderr)
+        return UNUSABLE
+    target = args.output or args.file
+    print(f"{evaluation.formula_count} formula cell(s) evaluated; values cached in {target}"
+          + ("" if args.output else f" (original kept as {args.file}.bak)"))
+    return FINDINGS if evaluation.problems else OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lfi-xl",
@@ -98,6 +124,25 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--forum", action="store_true",
                       help="only the Schools Forum's default subset, in its order")
     kpis.set_defaults(run=cmd_kpis)
+
+    build = commands.add_parser("build", help="build the shipped workbooks (for developers)",
+                                description="Generate dsg_plan.xlsx and template_kpi.xlsx "
+                                "from the workbook contract and the published figures.")
+    build.add_argument("what", choices=["workbooks"], help="what to build")
+    build.add_argument("-o", "--output", type=Path, default=Path("workbooks"),
+                       help="folder to write into (default: workbooks)")
+    build.set_defaults(run=cmd_build)
+
+    recalc = commands.add_parser(
+        "recalc", help="recalculate every formula of a workbook and store the values",
+        description="Evaluate every formula (Excel's own functions and the LFI_ ones) "
+        "without Excel and store the results in the file, formulas kept, so the figures "
+        "show in any program. Problems (unknown functions, circular references, errors) "
+        "are listed with sheet and cell.")
+    recalc.add_argument("file", type=Path, metavar="IN.xlsx")
+    recalc.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
+                        help="write here instead of changing IN.xlsx in place")
+    recalc.set_defaults(run=cmd_recalc)
     return parser
 
 

@@ -10,6 +10,7 @@ and columns.
 from __future__ import annotations
 
 from lfi_xl.core import kpis as k
+from lfi_xl.core import plan as _plan
 from lfi_xl.core.kpis import Kpi
 
 # ---------------------------------------------------------------------------------------
@@ -106,3 +107,301 @@ def _catalogue() -> tuple[Kpi, ...]:
 KPIS: tuple[Kpi, ...] = _catalogue()
 KPI_BY_REF = k.by_ref(KPIS)
 KPI_BY_FORUM_LINE = {kpi.forum_line: kpi for kpi in KPIS}
+
+
+# ---------------------------------------------------------------------------------------
+# Workbook names. Defined names are how code and formulas find data; the sheet names are
+# what the builder creates (a user may rename a sheet: Excel updates the defined names).
+# ---------------------------------------------------------------------------------------
+PLAN_WORKBOOK = "dsg_plan.xlsx"
+KPI_WORKBOOK = "template_kpi.xlsx"
+
+# Sheets of dsg_plan.xlsx
+SETTINGS = "Settings"
+PLAN = "Plan"
+FORECAST = "Forecast"
+MONITORING = "Monitoring"
+LISTS = "Lists"
+# Sheets of template_kpi.xlsx (with Settings and Lists). Placements and Mitigations live
+# here, not in the plan workbook: the KPIs computed from them are live formulas, and
+# formulas never reach into another workbook.
+KPI_SHEET = "KPIs"
+PLAN_DATA = "Plan Data"
+PLACEMENTS = "Placements"
+MITIGATIONS = "Mitigations"
+CONDITIONS = "Conditions"
+NARRATIVE = "Narrative"
+SNAPSHOTS = "Snapshots"
+AUDIT = "Audit"
+VALIDATION = "Validation"
+
+#: Prefix of every worksheet function.
+FUNCTION_PREFIX = "LFI_"
+#: Category of the worksheet functions in Excel's function wizard.
+FUNCTION_CATEGORY = "Local First Inclusion"
+
+
+# Settings: (key, label, default, meaning). Each value cell is named Settings_<key>.
+SETTING_ROWS = (
+    ("LAName", "Local authority", "Norfolk County Council", "Shown on the extract's cover."),
+    ("CurrentYear", "Current financial year", "2023/24",
+     "The year the Monitoring sheet reports on (plan style, e.g. 2023/24)."),
+    ("CurrentPeriod", "Current report period", "2023-24 Q3",
+     "The latest report period; KPI columns up to it are expected to be filled."),
+    ("ReportsPerYear", "Reports a year", 3, "3 for the DfE's tri-annual reports; 4 quarterly."),
+    ("DueDates", "Due dates", "16 Jun, 15 Sep, 15 Dec",
+     "Day and month each report is due, in report order."),
+    ("FirstYear", "First programme year", "2023-24", "First year with report columns."),
+    ("LastYear", "Last programme year", "2028-29", "Last year with report columns."),
+    ("FundingGapMethod", "Funding gap method", "A",
+     "A: in-year / HNB allocation; B: / (allocation + block transfers); "
+     "C: (expenditure - allocation) / allocation."),
+    ("ForumKPIs", "Schools Forum KPIs", ", ".join(map(str, FORUM_DEFAULT_REFS)),
+     "Master refs of the KPIs in the Schools Forum extract, in order."),
+    ("SuppressionThreshold", "Small-number suppression", 5,
+     "Counts below this are shown as c in the public extract."),
+    ("RAGTolerance", "RAG amber tolerance", 0.05,
+     "How far short of target (share of target) is still amber."),
+)
+SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
+
+
+def setting_name(key: str) -> str:
+    return f"Settings_{key}"
+
+
+# Plan sheet (and Forecast, same shape): header row of years, one row per line.
+PLAN_LINE_HEADER = "£m"
+PLAN_ID_HEADER = "Line id"
+PLAN_KIND_HEADER = "Counts as"
+PLAN_TABLE = "Plan_Table"
+PLAN_YEARS = "Plan_Years"
+PLAN_OPENING = "Plan_OpeningBalance"
+FORECAST_TABLE = "Forecast_Table"
+FORECAST_YEARS = "Forecast_Years"
+FORECAST_OPENING = "Forecast_OpeningBalance"
+#: Extra Forecast lines: money actually received, apart from the agreed profile.
+RECEIVED_LINES = (
+    ("dfe_received", "DfE funding received"),
+    ("la_received", "Council contribution made"),
+    ("cumulative_after_received", "Cumulative balance after funding received"),
+)
+
+
+#: How the Plan sheet's "Counts as" column names each role and kind.
+PLAN_ROLE_LABELS = {
+    (_plan.INCOME, _plan.ALLOCATION): "income: HNB allocation",
+    (_plan.INCOME, _plan.BLOCK_TRANSFER): "income: block transfer",
+    (_plan.INCOME, None): "income",
+    (_plan.EXPENDITURE, _plan.DIRECT): "expenditure: direct",
+    (_plan.EXPENDITURE, _plan.CENTRAL): "expenditure: central",
+    (_plan.EXPENDITURE, None): "expenditure",
+    (_plan.TOTAL_INCOME, None): "total income",
+    (_plan.TOTAL_EXPENDITURE, None): "total expenditure",
+    (_plan.IN_YEAR, None): "in-year",
+    (_plan.CUMULATIVE_BEFORE, None): "cumulative before Safety Valve",
+    (_plan.DFE, None): "DfE contribution",
+    (_plan.LA, None): "council contribution",
+    (_plan.CUMULATIVE_AFTER, None): "cumulative after Safety Valve",
+}
+
+
+
+
+def plan_line_name(line_id: str, sheet_prefix: str = "Plan") -> str:
+    """Defined name of one plan line's values (years across): ``Plan_in_year``."""
+    return f"{sheet_prefix}_{line_id}"
+
+
+# Monitoring sheet: the current year, by report.
+MONITORING_COLUMNS = ("Plan", "Q1 forecast", "Q2 forecast", "Q3 forecast", "Outturn")
+MONITORING_TABLE = "Monitoring_Table"
+
+# KPI sheet
+KPI_FIXED_COLUMNS = ("Ref", "Group", "Measure", "Workstreams", "Data source", "Regularity",
+                     "Unit", "Baseline (June 2023)")
+KPI_TABLE = "KPI_Table"
+KPI_PERIODS = "KPI_Periods"
+KPI_DUE = "KPI_Due"
+KPI_PERIOD_START = "KPI_PeriodStart"
+KPI_PERIOD_END = "KPI_PeriodEnd"
+KPI_BASELINE = "KPI_Baseline"
+KPI_COUNTS = "KPI_Counts"
+
+
+def kpi_name(ref: int) -> str:
+    """Defined name of one KPI's report columns: ``KPI_16``."""
+    return f"KPI_{ref}"
+
+
+# Plan Data sheet (KPI workbook): plan figures by report period, copied as values from the
+# DSG plan workbook (the year's plan/forecast as at each report). Key, label, plan line(s).
+PLAN_DATA_ROWS = (
+    ("allocation", "HNB DSG allocation (income, £m)"),
+    ("block_transfers", "Block transfers (income, £m)"),
+    ("total_expenditure", "Total expenditure (£m)"),
+    ("direct_spend", "Direct spend (£m)"),
+    ("central_spend", "Central spend (£m)"),
+    ("in_year", "In-year +deficit/-surplus (£m)"),
+    ("cumulative_before_sv", "Cumulative before Safety Valve funding (£m)"),
+    ("cumulative_after_sv", "Cumulative after Safety Valve funding (£m)"),
+    ("dfe", "DfE contribution (£m)"),
+    ("la", "Council contribution (£m)"),
+)
+PLAN_DATA_PERIODS = "PlanData_Periods"
+
+
+def plan_data_name(key: str) -> str:
+    return f"PlanData_{key}"
+
+
+# Placements: one row per placement. (key, header). Named Placements_<key>.
+PLACEMENT_COLUMNS = (
+    ("ID", "Placement ID"),
+    ("Category", "Category"),
+    ("AgeBand", "Age band (at 31 August)"),
+    ("Location", "Location"),
+    ("Start", "Start date"),
+    ("End", "End date"),
+    ("AnnualCost", "Annual cost (£)"),
+    ("PreviousCost", "Annual cost before renegotiation (£)"),
+)
+PLACEMENTS_TABLE = "Placements_Table"
+CATEGORIES = (
+    "Maintained/academy special school",
+    "Independent special school",
+    "Specialist resource base",
+    "FE college",
+    "Alternative provision",
+    "Mainstream (EHCP top-up)",
+)
+AGE_BANDS = ("Under 16", "16 and over")
+LOCATIONS = ("In county", "Out of county")
+
+
+def placement_name(key: str) -> str:
+    return f"Placements_{key}"
+
+
+# Mitigations log: savings against the unmitigated baseline. (key, header).
+MITIGATION_COLUMNS = (
+    ("Workstream", "Workstream"),
+    ("Project", "Project"),
+    ("Period", "Report period"),
+    ("AgeBand", "Age band"),
+    ("Provision", "Provision"),
+    ("BaseVolume", "Baseline placements"),
+    ("BaseUnitCost", "Baseline unit cost (£)"),
+    ("Volume", "Placements"),
+    ("UnitCost", "Unit cost (£)"),
+    ("Saving", "Saving (£)"),
+    ("VolumeEffect", "Volume effect (£)"),
+    ("PriceEffect", "Price effect (£)"),
+)
+MITIGATIONS_TABLE = "Mitigations_Table"
+PROVISIONS = ("Special school", "Independent special school", "Specialist resource base",
+              "Alternative provision", "Post-16", "Mainstream")
+
+
+def mitigation_name(key: str) -> str:
+    return f"Mitigations_{key}"
+
+
+# Conditions of the agreement: one row each, RAG per report period.
+CONDITIONS_TABLE = "Conditions_Table"
+CONDITIONS_PERIODS = "Conditions_Periods"
+AGREEMENT_CONDITIONS = (
+    "Develop further the culture and practice of mainstream school inclusion",
+    "Improve the systems and processes for annual reviews",
+    "Develop a more robust and inclusive communication strategy",
+    "Develop early help and inclusion: School & Community Teams and Zones",
+    "Implement a school-led Alternative Provision model",
+    "Meet needs earlier: 'stepping down' to SEN support and back from the independent sector",
+    "Revise the commissioning of independent sector placements and review contracts",
+    "Revise care packages in line with the 'Gloriously Ordinary Lives' approach",
+    "Implement phase two of the SEND Sufficiency Capital Programme",
+)
+RAG_VALUES = ("R", "A", "G")
+
+# Narrative: the DfE template's questions, one row each, an answer per report period.
+NARRATIVE_TABLE = "Narrative_Table"
+NARRATIVE_PERIODS = "Narrative_Periods"
+NARRATIVE_QUESTIONS = (
+    ("on_track", "Is the LA still on track to meet the deficit control and reduction targets?"),
+    ("conditions", "What progress has been made towards implementing the conditions?"),
+    ("risks", "What are the current risks to implementation, and how are you mitigating these?"),
+    ("setbacks", "Have there been any unforeseen difficulties or setbacks?"),
+    ("staff_changes", "Substantial changes to the senior staff responsible"),
+    ("impact", "Positive impacts for children and young people (case study, narrative)"),
+    ("emerging_risks", "Emerging risks"),
+    ("support", "Any support required"),
+)
+
+# Snapshots: frozen values. Columns are found by these headers.
+SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Frozen by",
+                    "Frozen at", "Source SHA-256", "Snapshot SHA-256", "Status")
+SNAPSHOTS_TABLE = "Snapshots_Table"
+
+# Formats
+FORMAT_MILLIONS = "0.000"
+FORMAT_POUNDS = "£#,##0"
+FORMAT_PERCENT = "0.0%"
+FORMAT_COUNT = "#,##0"
+FORMAT_RATIO = "0.00"
+FORMAT_DATE = "dd/mm/yyyy"
+UNIT_FORMATS = {"£m": FORMAT_MILLIONS, "£": FORMAT_POUNDS, "%": FORMAT_PERCENT,
+                "count": FORMAT_COUNT, "ratio": FORMAT_RATIO}
+INPUT_FILL = "FFF2CC"      # inputs: pale yellow, the usual finance convention
+HEADER_FILL = "1F4E78"     # header rows: dark blue with white text
+ILLUSTRATIVE_NOTE = ("ILLUSTRATIVE: values on this sheet that are not in the published "
+                     "plan are made up for the template; replace them with your own.")
+
+
+# ---------------------------------------------------------------------------------------
+# How the calculated KPIs are computed: the KPI sheet's formulas and the core's direct
+# computation both read these tables, so the two cannot drift apart.
+# ---------------------------------------------------------------------------------------
+#: KPIs read from the Plan Data sheet: ref -> (Plan Data row, sign to show it with).
+PLAN_KPIS = {
+    11: ("in_year", -1), 12: ("total_expenditure", 1), 13: ("direct_spend", 1),
+    14: ("central_spend", 1), 16: ("in_year", 1), 17: ("cumulative_before_sv", 1),
+    18: ("cumulative_after_sv", 1), 20: ("allocation", -1), 21: ("block_transfers", -1),
+    22: ("la", -1),
+}
+#: KPI 19, the funding gap, from the Plan Data in-year and allocation rows.
+FUNDING_GAP_KPI = 19
+#: Criteria on the placement columns for each FTE-weighted average cost KPI. A criterion
+#: may hold {start} / {end}: the first / last day the report period covers.
+_SPECIAL = ("Category", "*special school")
+_INDEPENDENT = ("Category", "Independent special school")
+_IN_COUNTY, _UNDER16, _OVER16 = ("Location", "In county"), ("AgeBand", "Under 16"), (
+    "AgeBand", "16 and over")
+AVERAGE_COST_KPIS = {
+    15: (),
+    27: (_UNDER16,),
+    28: (_OVER16,),
+    29: (_SPECIAL, _IN_COUNTY, _UNDER16),
+    30: (_SPECIAL, _IN_COUNTY, _OVER16),
+    31: (("Category", "Maintained/academy special school"), _IN_COUNTY),
+    32: (("Category", "Maintained/academy special school"), ("Location", "Out of county")),
+    33: (("Category", "FE college"), _IN_COUNTY),
+    34: (_INDEPENDENT, _IN_COUNTY, _OVER16),
+    35: (("Category", "Alternative provision"),),
+    36: (_INDEPENDENT, _UNDER16, ("Start", ">={start}"), ("Start", "<={end}")),
+    37: (_INDEPENDENT, _OVER16, ("Start", ">={start}"), ("Start", "<={end}")),
+    38: (_INDEPENDENT, _UNDER16, ("End", ">={start}"), ("End", "<={end}")),
+}
+#: KPI 39: average (cost before - cost after) over renegotiated independent placements.
+RENEGOTIATION_KPI = (39, (_INDEPENDENT, ("PreviousCost", ">0")))
+#: Savings KPIs: sums of the mitigation log's savings for the period (£ -> £m).
+SAVINGS_KPIS = {
+    23: (("AgeBand", "Under 16"),),
+    24: (("AgeBand", "16 and over"),),
+    25: (),
+    26: (("Provision", "Alternative provision"),),
+}
+#: KPI 2, % change in EHCPs: KPI 1 against its baseline.
+PERCENT_CHANGE_KPIS = {2: 1}
+CALCULATED_KPIS = frozenset(
+    {*PLAN_KPIS, FUNDING_GAP_KPI, *AVERAGE_COST_KPIS, RENEGOTIATION_KPI[0], *SAVINGS_KPIS,
+     *PERCENT_CHANGE_KPIS})

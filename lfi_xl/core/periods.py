@@ -182,3 +182,24 @@ class Cadence:
 
 def report_labels(periods: Sequence[Period]) -> list[str]:
     return [period.label for period in periods]
+
+
+def parse_due_dates(text: str) -> tuple[tuple[int, int], ...]:
+    """Due dates written as day and month: ``"16 Jun, 15 Sep, 15 Dec"`` -> (month, day)s.
+
+    >>> parse_due_dates("16 June, 15 Sep, 15 December")
+    ((6, 16), (9, 15), (12, 15))
+    """
+    found = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip()
+        for style in ("%d %b", "%d %B"):
+            try:
+                day = dt.datetime.strptime(f"{part} 2024", f"{style} %Y")
+            except ValueError:
+                continue
+            found.append((day.month, day.day))
+            break
+        else:
+            raise PeriodError(f"{part!r} is not a day and month such as '16 Jun'")
+    return tuple(found)

@@ -143,6 +143,8 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
         yield temporary
         with open(temporary, "rb+") as written:
             os.fsync(written.fileno())
+        # mkstemp makes the file private; give it the original's mode, or the usual one.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         if backup and path.exists():
             backup_path = path.with_name(path.name + ".bak")
             shutil.copy2(path, backup_path)
@@ -150,6 +152,12 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write(path: Path, data: bytes, *, backup: bool = False) -> None:

@@ -1,0 +1,337 @@
+"""Average placement costs: FTE-weighted annual cost per placement, always with its n.
+
+A placement register is columns of arrays, one element per placement: annual cost (whole £
+a year), start and end dates (Excel serials, 1900 date system), category, age band, in/out
+of county. :func:`fte` weighs each placement by its share of the period;
+:func:`average_cost` and :func:`count_placements` select rows with Excel AVERAGEIFS /
+COUNTIFS criteria (:func:`matches`). An empty selection raises :class:`NoMatch`, never 0/0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import operator
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, is_blank, to_numbers
+
+try:  # pandas' own hash table: factorize without the per-row NA pass (about twice as fast)
+    from pandas._libs.hashtable import PyObjectHashTable as _HashTable
+except ImportError:  # pragma: no cover - a pandas without it takes pd.factorize
+    _HashTable = None
+
+_EPOCH = dt.date(1899, 12, 30)  # day 0 from 1 March 1900, past Excel's fictitious 29 Feb 1900
+_MAX_SERIAL = 2958465  # 9999-12-31
+_OPERATORS = ("<=", ">=", "<>", "<", ">", "=")  # two-character operators tested first
+_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
+_NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_BLANK, _NUMBER, _TEXT, _OTHER = 0, 1, 2, 3
+_NUMERIC = ("integer", "floating", "mixed-integer-float")  # pandas' infer_dtype names
+
+
+class NoMatch(ValueError):
+    """No placement matches the criteria (with a weight above 0): an average of nothing."""
+
+
+def serial(date: dt.date | dt.datetime) -> float:
+    """A date as an Excel serial number (1900 date system; a datetime keeps its time).
+
+    >>> serial(dt.date(2023, 4, 1)), serial(dt.date(1900, 1, 1)), serial(dt.date(1900, 3, 1))
+    (45017.0, 1.0, 61.0)
+    """
+    day = date.date() if isinstance(date, dt.datetime) else date
+    if day < dt.date(1900, 1, 1):
+        raise ValueError(f"{day} is before 1900-01-01, the first day Excel can hold")
+    days = (day - _EPOCH).days - (day < dt.date(1900, 3, 1))  # no fictitious 29 Feb before
+    if isinstance(date, dt.datetime):
+        return days + (date - dt.datetime.combine(day, dt.time())).total_seconds() / 86400
+    return float(days)
+
+
+def from_serial(x: float) -> dt.date:
+    """The date of an Excel serial number (its whole day; times of day are dropped).
+
+    >>> from_serial(45382.0), from_serial(59), from_serial(61)
+    (datetime.date(2024, 3, 31), datetime.date(1900, 2, 28), datetime.date(1900, 3, 1))
+    """
+    if not 1 <= x < _MAX_SERIAL + 1:
+        raise ValueError(f"{x} is not an Excel date serial (1 to {_MAX_SERIAL})")
+    day = math.floor(x)
+    if day == 60:
+        raise ValueError("serial 60 is 29 February 1900, a date Excel invents but never was")
+    return _EPOCH + dt.timedelta(days=day + (day < 60))
+
+
+def fte(start, end, period_start: float, period_end: float) -> np.ndarray:
+    """The share of a period (inclusive days) each placement was active, 0 to 1.
+
+    Parameters
+    ----------
+    start, end : array_like
+        Placement start and end dates (Excel serials, inclusive). A blank end (``nan``)
+        is an open placement, active to the end of the period.
+    period_start, period_end : float
+        The period (Excel serials, inclusive).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``overlap_days / period_days`` (whole days: a time of day is dropped); ``nan`` for
+        an invalid row (blank start, or end before start), for the caller to report.
+
+    Examples
+    --------
+    Open since 1 May 2023, in April-July 2023 (122 days): 92 of them.
+
+    >>> fte([45047.0], [np.nan], 45017.0, 45138.0).tolist() == [92 / 122]
+    True
+    """
+    start = np.floor(np.asarray(start, dtype=float))
+    end = np.floor(np.asarray(end, dtype=float))
+    first, last = float(np.floor(period_start)), float(np.floor(period_end))
+    if not last >= first:  # also a blank (nan) period
+        raise ValueError(f"the period ends ({period_end}) before it starts ({period_start})")
+    if start.shape != end.shape:
+        raise ValueError(f"{start.size} start dates but {end.size} end dates")
+    days = np.fmin(end, last) - np.maximum(start, first) + 1  # fmin: a blank end is open
+    out = np.clip(days, 0, None) / (last - first + 1)
+    out[np.isnan(start) | (end < start)] = np.nan
+    return out
+
+
+def _criterion(criterion: object) -> tuple[str, float | str]:
+    """(operator, operand): a float for a numeric criterion, else text ('' = blank)."""
+    if criterion is None or (isinstance(criterion, float) and math.isnan(criterion)):
+        return "=", 0.0  # Excel reads an empty criterion cell as 0
+    if isinstance(criterion, numbers.Real | np.bool_):  # a logical value: TRUE is 1
+        return "=", float(criterion)
+    if not isinstance(criterion, str):
+        raise TypeError(f"a criterion is a number or text, not {describe(criterion)}")
+    op = next((o for o in _OPERATORS if criterion.startswith(o)), "")
+    rest = criterion[len(op):]
+    if _NUMBER_TEXT.fullmatch(rest):
+        return op or "=", float(rest)
+    if rest.upper() in ("TRUE", "FALSE"):
+        return op or "=", float(rest.upper() == "TRUE")
+    return op or "=", rest
+
+
+def _pattern(text: str) -> re.Pattern:
+    """Excel wildcards as a regular expression: ``*`` any run, ``?`` one, ``~`` escapes."""
+    regex = []
+    for part in re.split(r"(~[*?~]|\*|\?)", text.lower()):
+        wild = {"*": ".*", "?": "."}.get(part)
+        regex.append(wild or re.escape(part[1:] if part in ("~*", "~?", "~~") else part))
+    return re.compile("".join(regex), re.DOTALL)
+
+
+def _typed(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kind, number and lower-case text of each distinct cell value."""
+    text = np.full(uniques.size, "", dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=True) in _NUMERIC:  # no loop for numbers
+        num = uniques.astype(float)
+        return np.where(np.isnan(num), _BLANK, _NUMBER), num, text
+    kind = np.full(uniques.size, _OTHER, dtype=np.int8)
+    num = np.full(uniques.size, np.nan)
+    for i, value in enumerate(uniques):
+        if isinstance(value, str):
+            kind[i] = _TEXT if value else _BLANK
+            text[i] = value.lower()
+            num[i] = float(value) if _NUMBER_TEXT.fullmatch(value) else np.nan
+        elif value is None:
+            kind[i] = _BLANK
+        elif isinstance(value, numbers.Real | np.bool_ | dt.date):
+            num[i] = serial(value) if isinstance(value, dt.date) else float(value)
+            kind[i] = _BLANK if math.isnan(num[i]) else _NUMBER
+    return kind, num, text
+
+
+def _test(op: str, operand: float | str, kind, num, text) -> np.ndarray:
+    """The criterion on typed cells; ``text`` is None when there are no text cells."""
+    if isinstance(operand, float):
+        if op in _COMPARE:  # only numeric cells are ordered against a number
+            return (kind == _NUMBER) & _COMPARE[op](num, operand)
+        # a number typed as text equals the number, as in Excel's COUNTIF
+        equal = ((kind == _NUMBER) | (kind == _TEXT)) & (num == operand)
+    elif op in _COMPARE:  # text ordering, case-insensitive, only against text cells
+        if text is None:
+            return np.zeros(kind.shape, dtype=bool)
+        return (kind == _TEXT) & _COMPARE[op](text, operand.lower()).astype(bool)
+    elif operand == "":
+        equal = kind == _BLANK
+    elif text is None:
+        equal = np.zeros(kind.shape, dtype=bool)
+    else:
+        regex = _pattern(operand)
+        found = np.fromiter((regex.fullmatch(t) is not None for t in text), bool, text.size)
+        equal = (kind == _TEXT) & found
+    return equal if op == "=" else ~equal
+
+
+def matches(values, criterion: object) -> np.ndarray:
+    """Which cells of a column meet an Excel COUNTIFS / AVERAGEIFS criterion.
+
+    Parameters
+    ----------
+    values : array_like
+        One column (flattened); blanks are ``None``, ``nan`` or ``""``.
+    criterion : float or str
+        A number (equality), or text: an optional ``<=``, ``>=``, ``<>``, ``<``, ``>``
+        or ``=`` then a number, or text with wildcards ``*``, ``?`` and ``~`` (escape).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Notes
+    -----
+    As in Excel: text compares case-insensitively; ``""`` and ``"="`` match blanks and
+    ``"<>"`` non-blanks; ``"<>x"`` matches everything not equal to x, blanks included;
+    ``<``/``>`` only match cells of the operand's type; a number typed as text equals
+    the number (``5`` and ``"=5"`` match ``"5"``). Unlike Excel, a logical value is the
+    number 1 or 0 (TRUE matches ``1``). A text column is factorised, the criterion tested
+    once per distinct value.
+
+    Examples
+    --------
+    >>> cells = np.array(["Independent special", "INDEPENDENT AP", None, 18500.0], dtype=object)
+    >>> matches(cells, "independent*").tolist(), matches(cells, ">=15000").tolist()
+    ([True, True, False, False], [False, False, False, True])
+    >>> matches(cells, "<>Independent AP").tolist()
+    [True, False, True, True]
+    """
+    op, operand = _criterion(criterion)
+    values = (values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
+              ).ravel()
+    if values.dtype.kind in "mM":  # numpy datetimes would compare as nanoseconds
+        raise TypeError("dates in a criteria range must be Excel serial numbers")
+    if values.dtype.kind in "biuf":  # numbers: vectorised directly
+        num = values.astype(float)
+        return _test(op, operand, np.where(np.isnan(num), _BLANK, _NUMBER), num, None)
+    values = values.astype(object, copy=False)
+    if values.size and isinstance(values[0], numbers.Real) and (
+            pd.api.types.infer_dtype(values, skipna=True) in _NUMERIC):  # cells of numbers
+        return matches(values.astype(float), criterion)
+    if _HashTable is not None:  # sized for a few categories; it grows as needed
+        uniques, codes = _HashTable(256).unique(values, return_inverse=True)
+    else:  # pragma: no cover
+        codes, uniques = pd.factorize(values)
+        uniques = np.append(uniques.astype(object), None)  # code -1 (blank) takes the last
+    return np.take(_test(op, operand, *_typed(uniques)), codes)
+
+
+def _rows(n: int, what: str, weights, criteria: Sequence[object]):
+    """Rows meeting every criterion with weight > 0, and their weights (or None)."""
+    if len(criteria) % 2:
+        raise ValueError("criteria come in pairs: a range, then its criterion")
+    pairs = []
+    for k in range(0, len(criteria), 2):
+        column = criteria[k]
+        column = column if isinstance(column, np.ndarray) else np.asarray(column, dtype=object)
+        if column.size != n:
+            raise ValueError(f"criteria range {k // 2 + 1} has {column.size} cells but {what} "
+                             f"has {n}")
+        pairs.append((column.ravel(), criteria[k + 1]))
+    pairs.sort(key=lambda pair: pair[0].dtype == object)  # cheap numeric tests narrow first
+    rows = np.arange(n)
+    w = None if weights is None else np.asarray(weights, dtype=float).ravel()
+    if w is not None:
+        if w.size != n:
+            raise ValueError(f"weights has {w.size} values but {what} has {n}")
+        rows = np.flatnonzero(w != 0)  # weight 0 never counts; nan waits for the criteria
+    for column, criterion in pairs:
+        rows = rows[matches(column if rows.size == n else column[rows], criterion)]
+    if w is None:
+        return rows, None
+    bad = ~(w[rows] >= 0) | np.isinf(w[rows])  # nan (an invalid row), negative, infinite
+    if bad.any():
+        at = int(rows[np.argmax(bad)])
+        raise _bad(w[at], "a weight (FTE) of 0 or more", at)
+    return rows, w[rows]
+
+
+def _bad(found: object, expected: str, position: int) -> BadValue:
+    """BadValue at ``position``, saying "a blank" for a blank (a nan reads as one)."""
+    error = BadValue(found, expected, position=position)
+    if is_blank(found):
+        error.args = (f"expected {expected}, found a blank",)
+    return error
+
+
+def _costs(cost: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Costs of the selected rows as floats; BadValue (with position) for the first bad."""
+    picked = cost[rows]
+    if picked.dtype.kind in "iuf" or pd.api.types.infer_dtype(picked, skipna=True) in _NUMERIC:
+        values = picked.astype(float)
+    else:  # text, logical or blank strings: find the first offender
+        try:
+            values = to_numbers(picked, "a cost")
+        except BadValue as error:
+            error.position = int(rows[error.position])
+            raise
+    bad = ~np.isfinite(values) | (np.abs(values) > MAX_MAGNITUDE)
+    if bad.any():
+        at = int(rows[np.argmax(bad)])
+        raise _bad(cost[at], "a cost" if is_blank(cost[at]) else "a plausible cost", at)
+    return values
+
+
+def average_cost(cost, weights=None, *criteria) -> float:
+    """FTE-weighted average annual cost of the placements meeting every criterion.
+
+    Parameters
+    ----------
+    cost : array_like
+        Annual cost of each placement (£ a year); a float array (``nan`` blank) or cells.
+    weights : array_like, optional
+        Weight of each placement, usually :func:`fte`; None weighs every row 1. Only rows
+        with weight above 0 count.
+    *criteria
+        ``range1, criterion1, range2, criterion2, ...`` as in AVERAGEIFS (:func:`matches`).
+
+    Returns
+    -------
+    float
+        ``sum(cost * weight) / sum(weight)`` over the rows that count.
+
+    Notes
+    -----
+    Raises :class:`NoMatch` when no row counts, ``ValueError`` for a range of the wrong
+    length, :class:`~lfi_xl.core.values.BadValue` (``position`` = row) for a counted row
+    with a blank or non-numeric cost or a matching row with a blank or negative weight.
+
+    Examples
+    --------
+    Two independent special school placements, one for half the period:
+
+    >>> average_cost([60000.0, 90000.0, 18000.0], [1.0, 0.5, 1.0],
+    ...              ["Independent", "Independent", "State"], "independent")
+    70000.0
+    """
+    cost = (cost if isinstance(cost, np.ndarray) else np.asarray(cost, dtype=object)).ravel()
+    rows, w = _rows(cost.size, "cost", weights, criteria)
+    if not rows.size:
+        said = " and ".join(repr(c) for c in criteria[1::2]) or "(no criteria)"
+        weighted = "" if weights is None else " with a weight above 0"
+        raise NoMatch(f"no placements match {said}{weighted}")
+    values = _costs(cost, rows)
+    return float(values.mean() if w is None else np.dot(values, w) / w.sum())
+
+
+def count_placements(weights, *criteria) -> int:
+    """n: placements meeting every criterion with weight above 0 (None: weight 1 each).
+
+    >>> count_placements([1.0, 0.0, 0.4], ["Out", "Out", "out"], "OUT")
+    2
+    """
+    if weights is None and not criteria:
+        raise ValueError("count_placements needs weights or at least one criteria range")
+    n, what = (np.size(weights), "weights") if weights is not None else (
+        np.size(criteria[0]), "criteria range 1")
+    return int(_rows(n, what, weights, criteria)[0].size)

@@ -1,0 +1,42 @@
+"""Looking up frozen values: what a KPI was when its report period was frozen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+CURRENT = "current"
+SUPERSEDED = "superseded"
+
+
+class NotFrozen(LookupError):
+    """No current snapshot holds the value asked for."""
+
+
+def _norm(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip().lower()
+
+
+def frozen_value(periods, kinds, keys, values, statuses, period: str, key: object,
+                 kind: str = "KPI"):
+    """The value frozen for ``kind`` ``key`` at ``period`` by its current snapshot.
+
+    The columns are parallel sequences (one element per snapshot row). Superseded rows
+    are skipped; if several current rows match (which freezing never writes), the last
+    one counts.
+
+    >>> frozen_value(["2023-24 Q1", "2023-24 Q1"], ["KPI", "KPI"], [16, 16], [25.1, 24.9],
+    ...              ["superseded", "current"], "2023-24 Q1", 16)
+    24.9
+    """
+    wanted = (_norm(period), _norm(kind), _norm(key))
+    found = None
+    for row in range(len(values)):
+        if _norm(statuses[row]) == SUPERSEDED:
+            continue
+        if (_norm(periods[row]), _norm(kinds[row]), _norm(keys[row])) == wanted:
+            found = values[row]
+    if found is None:
+        raise NotFrozen(f"no frozen value for {kind} {key} at {period}")
+    return found.item() if isinstance(found, np.generic) else found

@@ -1,0 +1,293 @@
+"""lfi_udfs: the LFI_ worksheet functions.
+
+Installed as ``lfi_udfs`` (the add-in's "UDF Modules" setting names it). Each function
+converts its cells (:mod:`lfi_xl.cells`), calls the core and converts the result back;
+the arithmetic lives in :mod:`lfi_xl.core`. A failure raises
+:class:`lfi_xl.cells.ExcelError`, whose text starts with the Excel error code: the
+add-in's wrapper shows that error in the cell and keeps the reason for ``LFI_WHY``; the
+headless engine (``lfi-xl recalc``) does the same in its report.
+
+The first 255 characters of each docstring are what Excel's function wizard shows.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from lfi_xl import contract
+from lfi_xl.cells import (
+    DIV0,
+    NA,
+    NUM,
+    VALUE,
+    ExcelError,
+    column_values,
+    criteria_pairs,
+    grid,
+    number,
+    numbers_of,
+    same_length,
+    serial,
+    shaped,
+    text,
+    to_date,
+)
+from lfi_xl.core import costs, measures, periods, plan
+from lfi_xl.core import snapshots as frozen
+from lfi_xl.core.values import BadValue
+from lfi_xl.excel.classic import decorators
+
+func, arg, ret = decorators()
+
+CATEGORY = contract.FUNCTION_CATEGORY
+#: Every range argument arrives as a 2-D list with error cells as text ("#N/A"), so an
+#: error in an input is seen and passed on, never read as a blank.
+RANGE = {"ndim": 2, "err_to_str": True}
+
+
+def _worksheet_function(function):
+    """Turn the core's refusals into Excel errors, so no Python message reaches a cell."""
+
+    @wraps(function)
+    def call(*args):
+        try:
+            return function(*args)
+        except ExcelError:
+            raise
+        except costs.NoMatch as error:
+            raise ExcelError(DIV0, f"{function.__name__}: {error}") from None
+        except (BadValue, ValueError, periods.PeriodError) as error:
+            raise ExcelError(VALUE, f"{function.__name__}: {error}") from None
+
+    return call
+
+
+@func(category=CATEGORY)
+@arg("opening", doc="Cumulative balance before the first year, £m (+deficit). Norfolk: 53.976.")
+@arg("in_year", doc="In-year position per year, £m (+deficit/-surplus): one row or column.",
+     **RANGE)
+@arg("dfe", doc="Optional. DfE Safety Valve contributions per year, £m (negative).", **RANGE)
+@arg("la", doc="Optional. Council contributions per year, £m (negative).", **RANGE)
+@_worksheet_function
+def LFI_CUMBAL(opening, in_year, dfe=None, la=None):
+    """Running cumulative DSG balance from an opening balance, £m, same shape as in_year (spills). Blanks count as 0. Norfolk: LFI_CUMBAL(53.976, 19.637..-16.675, -28..-12, 0..-4.923) ends 2028/29 at 0.000.
+
+    Add dfe (and la) for the balance after Safety Valve funding; leave them out for the
+    balance before it.
+    """  # noqa: E501
+    flows, shape = numbers_of(in_year, "in_year")
+    extras = []
+    for name, series in (("dfe", dfe), ("la", la)):
+        if series is not None:
+            values, _ = numbers_of(series, name)
+            same_length("LFI_CUMBAL", ("in_year", flows), (name, values))
+            extras.append(values)
+        else:
+            extras.append(None)
+    balance = plan.cumulative_balance(number(opening, "opening"), flows, *extras)
+    return shaped(balance, shape)
+
+
+@func(category=CATEGORY)
+@arg("start", doc="Placement start dates (one per placement).", **RANGE)
+@arg("end", doc="Placement end dates; blank = still open.", **RANGE)
+@arg("period_start", doc="First day of the period, e.g. 01/04/2023.")
+@arg("period_end", doc="Last day of the period, e.g. 30/06/2023.")
+@_worksheet_function
+def LFI_FTE(start, end, period_start, period_end):
+    """Fraction of the period each placement is active (0 to 1), same shape as start (spills). Use it as the weights of LFI_AVGCOST. Example: a placement from 01/05/2023, open, in 01/04/2023-31/07/2023 gives 92/122 = 0.754."""  # noqa: E501
+    starts, shape = numbers_of(start, "start", blank=float("nan"))
+    ends, _ = numbers_of(end, "end", blank=float("nan"))
+    same_length("LFI_FTE", ("start", starts), ("end", ends))
+    weights = costs.fte(starts, ends, serial(to_date(period_start, "period_start")),
+                        serial(to_date(period_end, "period_end")))
+    return shaped(weights, shape, VALUE, "LFI_FTE: a placement with no start date or an "
+                                         "end before its start")
+
+
+def _weights(cost, fte, what):
+    costs_, _ = numbers_of(cost, "cost", blank=float("nan"))
+    weights = None
+    if fte is not None:
+        weights, _ = numbers_of(fte, "fte", blank=float("nan"))
+        same_length(what, ("cost", costs_), ("fte", weights))
+    return costs_, weights
+
+
+def _pairs(criteria, length, what):
+    pairs = criteria_pairs(criteria, what)
+    for k, (values, _) in enumerate(pairs, start=1):
+        if values.size != length:
+            raise ExcelError(VALUE, f"{what}: criteria range {k} has {values.size} cells "
+                                    f"but the cost range has {length}")
+    return [item for pair in pairs for item in pair]
+
+
+@func(category=CATEGORY)
+@arg("cost", doc="Annual cost of each placement, £.", **RANGE)
+@arg("fte", doc="Weights, usually LFI_FTE(...); blank argument = every row weighs 1.", **RANGE)
+@arg("criteria", doc="Pairs: a criteria range, then its criterion (as in AVERAGEIFS).",
+     **RANGE)
+@_worksheet_function
+def LFI_AVGCOST(cost, fte, *criteria):
+    """FTE-weighted average annual cost (£) of the placements matching every criterion; criteria as in AVERAGEIFS. #DIV/0! when none match. Example: LFI_AVGCOST(Placements_AnnualCost, LFI_FTE(...), Placements_AgeBand, "Under 16")."""  # noqa: E501
+    costs_, weights = _weights(cost, fte, "LFI_AVGCOST")
+    return costs.average_cost(costs_, weights, *_pairs(criteria, costs_.size, "LFI_AVGCOST"))
+
+
+@func(category=CATEGORY)
+@arg("fte", doc="Weights, usually LFI_FTE(...): placements with weight 0 do not count.",
+     **RANGE)
+@arg("criteria", doc="Pairs: a criteria range, then its criterion (as in COUNTIFS).", **RANGE)
+@_worksheet_function
+def LFI_PLACEMENTS(fte, *criteria):
+    """Number of placements active in the period (weight > 0) matching every criterion: the n shown beside each average cost. Example: LFI_PLACEMENTS(LFI_FTE(...), Placements_Category, "Independent special school")."""  # noqa: E501
+    weights, _ = numbers_of(fte, "fte", blank=float("nan"))
+    return costs.count_placements(weights, *_pairs(criteria, weights.size, "LFI_PLACEMENTS"))
+
+
+@func(category=CATEGORY)
+@arg("base_volume", doc="Baseline (do nothing) number of placements.", **RANGE)
+@arg("base_unit_cost", doc="Baseline unit cost, £ a year.", **RANGE)
+@arg("volume", doc="Actual number of placements.", **RANGE)
+@arg("unit_cost", doc="Actual unit cost, £ a year.", **RANGE)
+@arg("part", doc='Optional. "total" (default), "volume" or "price".')
+@_worksheet_function
+def LFI_SAVING(base_volume, base_unit_cost, volume, unit_cost, part=None):
+    """Cost avoidance against the do-nothing baseline, £ a year: total, or its volume or price effect (the two add up to the total). Example: 20 placements expected at £60,000, 15 made at £58,000: total 330,000; volume 300,000; price 30,000.
+
+    A blank volume or cost is #VALUE!, not 0: a blank would otherwise count as a saving.
+    """  # noqa: E501
+    series = [numbers_of(v, name, blank=float("nan")) for v, name in (
+        (base_volume, "base_volume"), (base_unit_cost, "base_unit_cost"),
+        (volume, "volume"), (unit_cost, "unit_cost"))]
+    same_length("LFI_SAVING", *[(name, values) for (values, _), name in zip(
+        series, ("base_volume", "base_unit_cost", "volume", "unit_cost"), strict=True)])
+    result = measures.saving(*(values for values, _ in series),
+                             part=text(part, "part", default="total"))
+    return shaped(result, series[0][1], VALUE, "LFI_SAVING: a volume or unit cost is blank")
+
+
+@func(category=CATEGORY)
+@arg("in_year", doc="In-year position, £m (+deficit).", **RANGE)
+@arg("hnb_allocation", doc="HNB DSG allocation, £m (sign ignored).", **RANGE)
+@arg("method", doc='Optional. "A" (default): in-year / allocation. "B": / (allocation + '
+     'block transfers). "C": (expenditure - allocation) / allocation.')
+@arg("other", doc="Optional. Method B: block transfers; method C: total expenditure.",
+     **RANGE)
+@_worksheet_function
+def LFI_FUNDGAP(in_year, hnb_allocation, method=None, other=None):
+    """Funding gap as a share of the HNB allocation (format as %). Method A (default): in-year / allocation. Norfolk 2022/23: LFI_FUNDGAP(19.637, -120.578) = 16.29%. #DIV/0! on a zero allocation."""  # noqa: E501
+    position, shape = numbers_of(in_year, "in_year")
+    allocation, _ = numbers_of(hnb_allocation, "hnb_allocation")
+    same_length("LFI_FUNDGAP", ("in_year", position), ("hnb_allocation", allocation))
+    method = text(method, "method", default="A").upper()
+    extra = {}
+    if method in ("B", "C"):
+        if other is None:
+            raise ExcelError(VALUE, f"LFI_FUNDGAP: method {method} needs the 4th argument")
+        values, _ = numbers_of(other, "other")
+        same_length("LFI_FUNDGAP", ("in_year", position), ("other", values))
+        extra = {"block_transfers" if method == "B" else "total_expenditure": values}
+    gap = plan.funding_gap(position, allocation, method, **extra)
+    return shaped(gap, shape, DIV0, "LFI_FUNDGAP: the HNB allocation is 0 or blank")
+
+
+@func(category=CATEGORY)
+@arg("current", doc="The current value(s).", **RANGE)
+@arg("base", doc="The base value(s) to compare with, e.g. the June 2023 baseline.", **RANGE)
+@_worksheet_function
+def LFI_PCTCHANGE(current, base):
+    """Relative change from base to current (format as %): (current - base) / base. #DIV/0! on a zero base. Example: 10,500 EHCPs against a baseline of 10,000 gives 5.0%."""  # noqa: E501
+    now, shape = numbers_of(current, "current", blank=float("nan"))
+    then, _ = numbers_of(base, "base", blank=float("nan"))
+    if then.size == 1 and now.size > 1:
+        then = then.repeat(now.size)
+    same_length("LFI_PCTCHANGE", ("current", now), ("base", then))
+    if (then == 0).any():
+        raise ExcelError(DIV0, "LFI_PCTCHANGE: the base is 0")
+    return shaped(measures.pct_change(now, then), shape, VALUE,
+                  "LFI_PCTCHANGE: a current or base value is blank")
+
+
+def _cadence(reports_per_year, due_dates=None) -> periods.Cadence:
+    count = 3 if reports_per_year is None else int(number(reports_per_year,
+                                                          "reports_per_year", blank=3))
+    dates = None
+    if due_dates is not None:
+        cells = [cell for cell in grid(due_dates).ravel() if cell not in (None, "")]
+        if len(cells) == 1 and isinstance(cells[0], str):
+            dates = periods.parse_due_dates(cells[0])  # the Settings style: "16 Jun, 15 Sep"
+        else:
+            dates = tuple((d.month, d.day) for d in (to_date(c, "due_dates") for c in cells))
+    return periods.Cadence(count, dates)
+
+
+@func(category=CATEGORY)
+@arg("date", doc="A date (a date cell or an Excel date number).")
+@arg("reports_per_year", doc="Optional. Reports a year: 3 (default, tri-annual) or 4.")
+@_worksheet_function
+def LFI_PERIOD(date, reports_per_year=None):
+    """The report period a date falls in, such as "2023-24 Q1" (financial year April-March; report k covers quarter k, the last report runs to 31 March). Example: LFI_PERIOD(DATE(2023,6,10)) = "2023-24 Q1"."""  # noqa: E501
+    return _cadence(reports_per_year).period_of(to_date(date, "date")).label
+
+
+@func(category=CATEGORY)
+@arg("period", doc='A report period such as "2023-24 Q1".')
+@arg("reports_per_year", doc="Optional. Reports a year: 3 (default) or 4.")
+@arg("due_dates", doc='Optional. One date per report (only day and month count), or text '
+     'such as "16 Jun, 15 Sep, 15 Dec".',
+     **RANGE)
+@_worksheet_function
+def LFI_DUEDATE(period, reports_per_year=None, due_dates=None):
+    """The date the report for a period is due with the DfE (format as a date). Defaults: 16 June, 15 September, 15 December (and 15 March with 4 a year). Example: LFI_DUEDATE("2023-24 Q2") = 15/09/2023."""  # noqa: E501
+    cadence = _cadence(reports_per_year, due_dates)
+    return serial(cadence.due_date(cadence.parse(text(period, "period"))))
+
+
+@func(category=CATEGORY)
+@arg("actual", doc="The actual or forecast value(s).", **RANGE)
+@arg("target", doc="The target or plan value(s).", **RANGE)
+@arg("tolerance", doc="Optional. Shortfall still amber, as a share of target (default 0.05).")
+@arg("direction", doc='Optional. "lower" (default: lower is better) or "higher".')
+@_worksheet_function
+def LFI_RAG(actual, target, tolerance=None, direction=None):
+    """RAG rating: "G" on or better than target, "A" short by no more than the tolerance (default 5%), "R" otherwise. Example: an in-year deficit of 26.0 against a plan of 25.149 is 3.4% over: LFI_RAG(26.0, 25.149) = "A"."""  # noqa: E501
+    now, shape = numbers_of(actual, "actual", blank=float("nan"))
+    goal, _ = numbers_of(target, "target", blank=float("nan"))
+    same_length("LFI_RAG", ("actual", now), ("target", goal))
+    rating = measures.rag(now, goal, number(tolerance, "tolerance", blank=0.05),
+                          text(direction, "direction", default="lower"))
+    if (rating == "").any():
+        raise ExcelError(NA, "LFI_RAG: an actual or target value is blank")
+    return shaped(rating, shape)
+
+
+@func(category=CATEGORY)
+@arg("snapshots", doc="The Snapshots table with its header row (the name Snapshots_Table).",
+     **RANGE)
+@arg("period", doc='A report period such as "2023-24 Q1".')
+@arg("ref", doc="The KPI's master ref (1-46).")
+@_worksheet_function
+def LFI_SNAPSHOT(snapshots, period, ref):
+    """The value a KPI had when its report period was frozen (from the Snapshots table). #N/A when the period is not frozen. Example: LFI_SNAPSHOT(Snapshots_Table, "2023-24 Q1", 16)."""  # noqa: E501
+    table = grid(snapshots)
+    header = [str(h).strip() if h is not None else "" for h in table[0]]
+    columns = {}
+    for name in ("Period", "Kind", "Key", "Value", "Status"):
+        if name not in header:
+            raise ExcelError(VALUE, f"LFI_SNAPSHOT: the snapshots range has no '{name}' "
+                                    "column in its first row")
+        columns[name] = column_values(table[1:, header.index(name)], name)
+    try:
+        return frozen.frozen_value(
+            columns["Period"], columns["Kind"], columns["Key"], columns["Value"],
+            columns["Status"], text(period, "period"), text(ref, "ref"))
+    except frozen.NotFrozen as error:
+        raise ExcelError(NA, f"LFI_SNAPSHOT: {error}") from None
+
+
+#: Every worksheet function, by its Excel name.
+FUNCTIONS = {name: value for name, value in dict(globals()).items()
+             if name.startswith(contract.FUNCTION_PREFIX) and callable(value)}
+__all__ = [*FUNCTIONS, "ExcelError", "FUNCTIONS", "NUM"]
