@@ -61,6 +61,14 @@ def grid(value: object) -> np.ndarray:
     return array
 
 
+def omitted(value: object) -> bool:
+    """An argument left out, or left empty (``LFI_AVGCOST(cost,,...)``)."""
+    if value is None:
+        return True
+    array = grid(value)
+    return array.size == 1 and (array[0, 0] is None or array[0, 0] == "")
+
+
 def orientation(array: np.ndarray) -> str:
     rows, columns = array.shape
     if rows == 1 and columns == 1:

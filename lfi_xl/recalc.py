@@ -190,7 +190,7 @@ def evaluate(path: Path) -> Evaluation:
         for node in model.dsp.function_nodes.values():
             outputs = node.get("outputs") or []
             if outputs:  # so a failing LFI_ call knows which cell it serves
-                node["function"] = _with_cell(node["function"], outputs[0])
+                node["function"] = _WithCell(node["function"], outputs[0])
         model.finish(circular=True)
         _REASONS.clear()
         solution = model.calculate()
@@ -226,15 +226,22 @@ def evaluate(path: Path) -> Evaluation:
     return evaluation
 
 
-def _with_cell(function, output: str):
-    def call(*args):
-        token = _CURRENT_CELL.set(output)
+class _WithCell:
+    """A cell's function that, while it runs, tells failing LFI_ calls which cell it is.
+    Everything else (the engine reads ``inputs`` and the like) passes through."""
+
+    def __init__(self, function, output: str):
+        self._function, self._output = function, output
+
+    def __call__(self, *args):
+        token = _CURRENT_CELL.set(self._output)
         try:
-            return function(*args)
+            return self._function(*args)
         finally:
             _CURRENT_CELL.reset(token)
 
-    return call
+    def __getattr__(self, name: str):
+        return getattr(self._function, name)
 
 
 def recalc(source: Path, target: Path | None = None) -> Evaluation:

@@ -26,6 +26,7 @@ from lfi_xl.cells import (
     grid,
     number,
     numbers_of,
+    omitted,
     same_length,
     serial,
     shaped,
@@ -108,8 +109,10 @@ def LFI_FTE(start, end, period_start, period_end):
 def _weights(cost, fte, what):
     costs_, _ = numbers_of(cost, "cost", blank=float("nan"))
     weights = None
-    if fte is not None:
+    if not omitted(fte):
         weights, _ = numbers_of(fte, "fte", blank=float("nan"))
+        if weights.size == 1:  # one weight for every row (1 = unweighted)
+            weights = weights.repeat(costs_.size)
         same_length(what, ("cost", costs_), ("fte", weights))
     return costs_, weights
 
@@ -125,7 +128,8 @@ def _pairs(criteria, length, what):
 
 @func(category=CATEGORY)
 @arg("cost", doc="Annual cost of each placement, £.", **RANGE)
-@arg("fte", doc="Weights, usually LFI_FTE(...); blank argument = every row weighs 1.", **RANGE)
+@arg("fte", doc="Weights, usually LFI_FTE(...); 1 (or left empty) = every row weighs 1.",
+     **RANGE)
 @arg("criteria", doc="Pairs: a criteria range, then its criterion (as in AVERAGEIFS).",
      **RANGE)
 @_worksheet_function

@@ -160,3 +160,48 @@ def read_plan(path: Path, prefix: str = "Plan") -> p.Plan:
     opening_area, opening = book.read(f"{prefix}_OpeningBalance")
     opening_value = number_at(book, opening_area, 0, 0, opening[0][0])
     return p.Plan(years, tuple(lines), None if np.isnan(opening_value) else opening_value)
+
+
+def _date_number(book, area, row, value):
+    import datetime as dt
+
+    from lfi_xl.cells import serial
+
+    if isinstance(value, dt.date | dt.datetime):
+        return serial(value)
+    return number_at(book, area, row, 0, value, "a date")
+
+
+def columns(book: WorkbookValues, names: dict[str, str], numbers: frozenset[str] = frozenset(),
+            dates: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
+    """Table columns by defined name: numbers and dates as floats (``nan`` blank, a bad cell
+    raises :class:`CellProblem`), other columns as object arrays (blank ``None``)."""
+    out = {}
+    for key, name in names.items():
+        area, values = book.read(name)
+        flat = [row[0] for row in values]
+        if key in dates:
+            out[key] = np.array([_date_number(book, area, i, v) for i, v in enumerate(flat)],
+                                dtype=float)
+        elif key in numbers:
+            out[key] = np.array([number_at(book, area, i, 0, v, "a number")
+                                 for i, v in enumerate(flat)], dtype=float)
+        else:
+            out[key] = np.array(flat, dtype=object)
+    return out
+
+
+PLACEMENT_NUMBERS = frozenset({"AnnualCost", "PreviousCost"})
+PLACEMENT_DATES = frozenset({"Start", "End"})
+MITIGATION_NUMBERS = frozenset({"BaseVolume", "BaseUnitCost", "Volume", "UnitCost", "Saving",
+                                "VolumeEffect", "PriceEffect", "Workstream"})
+
+
+def read_placements(book: WorkbookValues) -> dict[str, np.ndarray]:
+    return columns(book, {key: c.placement_name(key) for key, _ in c.PLACEMENT_COLUMNS},
+                   PLACEMENT_NUMBERS, PLACEMENT_DATES)
+
+
+def read_mitigations(book: WorkbookValues) -> dict[str, np.ndarray]:
+    return columns(book, {key: c.mitigation_name(key) for key, _ in c.MITIGATION_COLUMNS},
+                   MITIGATION_NUMBERS)
