@@ -15,6 +15,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter as col
@@ -25,9 +26,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from lfi_xl import contract as c
 from lfi_xl import illustrative, published
+from lfi_xl.cells import serial
+from lfi_xl.core import costs
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Cadence, parse_year, year_label
 from lfi_xl.files.package import Package, atomic_write
+from lfi_xl.files.workbook_xml import absolute
+from lfi_xl.kpi_values import KpiInputs, criteria_for, plan_data_rows
 from lfi_xl.recalc import recalc
 
 #: The date the shipped workbooks say they were made: the published plan's meeting.
@@ -46,8 +51,7 @@ def _quote(sheet: str) -> str:
 
 
 def _absolute(sheet: str, ref: str) -> str:
-    parts = [re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":")]
-    return f"{_quote(sheet)}!{':'.join(parts)}"
+    return f"{_quote(sheet)}!{absolute(ref)}"
 
 
 def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
@@ -428,7 +432,7 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
     _name(wb, c.KPI_DUE, ws.title, f"{col(first)}5:{last}5")
     _name(wb, c.KPI_PERIOD_START, ws.title, f"{col(first)}6:{last}6")
     _name(wb, c.KPI_PERIOD_END, ws.title, f"{col(first)}7:{last}7")
-    plan_2022 = {line_id: values[0] for line_id, _, _, _, values in published.LINES}
+    baselines = _baselines(cadence, periods[0])
     for kpi in c.KPIS:
         row = _kpi_row(kpi.ref)
         number_format = c.UNIT_FORMATS[kpi.unit]
@@ -437,7 +441,7 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
         for column, value in enumerate(values, start=1):
             ws.cell(row, column, value)
         ws.cell(row, 3).alignment = Alignment(wrap_text=True, vertical="top")
-        _input(ws.cell(row, first - 1), _baseline(kpi.ref, plan_2022), number_format)
+        _input(ws.cell(row, first - 1), baselines[kpi.ref], number_format)
         _name(wb, c.kpi_name(kpi.ref), ws.title, f"{col(first)}{row}:{last}{row}")
         for index, period in enumerate(periods):
             cell = ws.cell(row, first + index)
@@ -492,20 +496,34 @@ def _validation_number(ws: Worksheet, ref: str) -> None:
     rule.add(ref)
 
 
-def _baseline(ref: int, plan_2022: dict) -> float | None:
-    if ref in illustrative.KPI_SERIES:
-        return illustrative.KPI_SERIES[ref][0]
-    if ref in c.PLAN_KPIS:
-        key, sign = c.PLAN_KPIS[ref]
-        line = {"allocation": "hnb_dsg_income", "block_transfers": "schools_block_transfer",
-                "dfe": "dfe_contribution", "la": "la_contribution"}.get(key, key)
-        if key in ("direct_spend", "central_spend"):
-            kind = p.DIRECT if key == "direct_spend" else p.CENTRAL
-            return round(sum(values[0] for _, _, r, k, values in published.LINES
-                             if r == p.EXPENDITURE and k == kind), 3)
-        value = plan_2022.get(line)
-        return None if value is None else round(sign * value, 3)
-    return None
+def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
+    """The June 2023 baselines: the 2022/23 plan figures for the finance KPIs, no savings
+    or change yet, and the position at the first report for the placement averages."""
+    year = p.compute_plan(published.published_plan())
+    rows = plan_data_rows(year)
+    out = {ref: sign * float(rows[key][0]) + 0.0 for ref, (key, sign) in c.PLAN_KPIS.items()}
+    out[c.FUNDING_GAP_KPI] = round(float(year.funding_gap[0]), 6)
+    out.update({ref: 0.0 for ref in (*c.SAVINGS_KPIS, *c.PERCENT_CHANGE_KPIS)})
+    placements = illustrative.placements()
+    columns = {key: [row[index] for row in placements]
+               for index, (key, _) in enumerate(c.PLACEMENT_COLUMNS)}
+    arrays = {key: (np.array([np.nan if v is None else serial(v) for v in values])
+                    if key in ("Start", "End") else
+                    np.array([np.nan if v is None else v for v in values], dtype=float)
+                    if key in ("AnnualCost", "PreviousCost") else np.array(values, dtype=object))
+              for key, values in columns.items()}
+    inputs = KpiInputs(first_period.label, serial(cadence.start(first_period)),
+                       serial(cadence.end(first_period)), {}, arrays, {})
+    for ref, criteria in c.AVERAGE_COST_KPIS.items():
+        out[ref] = round(costs.average_cost(arrays["AnnualCost"], inputs.fte(),
+                                            *criteria_for(inputs, criteria)), -1)
+    ref, criteria = c.RENEGOTIATION_KPI
+    out[ref] = round(costs.average_cost(arrays["PreviousCost"], inputs.fte(),
+                                        *criteria_for(inputs, criteria))
+                     - costs.average_cost(arrays["AnnualCost"], inputs.fte(),
+                                          *criteria_for(inputs, criteria)), -1)
+    out.update({ref: series[0] for ref, series in illustrative.KPI_SERIES.items()})
+    return out
 
 
 def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
@@ -514,14 +532,7 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
            "latest forecast as it stood then. The KPI sheet's finance KPIs read them.",
            "Here: the published plan, for the reports made so far.")
     _header(ws, 4, ("Key", "Measure", *(period.label for period in periods)))
-    result = p.compute_plan(published.published_plan())
-    figures = {
-        "allocation": result.hnb_allocation, "block_transfers": result.block_transfers,
-        "total_expenditure": result.total_expenditure, "direct_spend": result.direct_spend,
-        "central_spend": result.central_spend, "in_year": result.in_year,
-        "cumulative_before_sv": result.cumulative_before_sv,
-        "cumulative_after_sv": result.cumulative_after_sv, "dfe": result.dfe, "la": result.la,
-    }
+    figures = plan_data_rows(p.compute_plan(published.published_plan()))
     reported = _reported(periods)
     for offset, (key, label) in enumerate(c.PLAN_DATA_ROWS):
         row = PLAN_DATA_FIRST_ROW + offset

@@ -88,6 +88,85 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     return FINDINGS if evaluation.problems else OK
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from lfi_xl import findings as f
+    from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.validate import validate
+
+    results, unusable = {}, False
+    for path in args.files:
+        try:
+            results[str(path)] = validate(WorkbookValues(path))
+        except UnusableInput as error:
+            unusable = True
+            results[str(path)] = [f.Finding(f.ERROR, "", "", "file", str(error))]
+    if args.json:
+        _print_json({"findings": [finding.as_dict() | ({"file": name} if len(results) > 1
+                                                        else {})
+                                  for name, found in results.items() for finding in found]})
+    else:
+        for name, found in results.items():
+            if len(results) > 1:
+                print(f"== {name}")
+            print(f.table(found))
+    if unusable:
+        return UNUSABLE
+    return FINDINGS if any(f.has_errors(found) for found in results.values()) else OK
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.snapshot import Refused, freeze
+
+    book = FileWorkbook(args.file)
+    try:
+        result = freeze(book, args.period, args.by, args.supersede, args.reason,
+                        source_bytes=args.file.read_bytes())
+    except Refused as refusal:
+        print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
+        return FINDINGS
+    book.save(backup=True)
+    print(f"Froze {result['period']} as snapshot {result['snapshot']} ({result['rows']} values, "
+          f"SHA-256 {result['sha256']}) by {result['frozen_by']} at {result['frozen_at']}."
+          + (f" Snapshot {result['superseded']} is kept, marked superseded."
+             if result["superseded"] else "")
+          + f" The period's cells are locked. Original kept as {args.file}.bak.")
+    return OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from lfi_xl import findings as f
+    from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.snapshot import verify
+
+    found = verify(WorkbookValues(args.file))
+    if args.json:
+        _print_json({"findings": [finding.as_dict() for finding in found]})
+    elif found:
+        print(f.table(found))
+    else:
+        print("Every snapshot, frozen value and audit entry is as it was frozen.")
+    return FINDINGS if found else OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from lfi_xl import libreoffice
+    from lfi_xl.extract import build_extract
+    from lfi_xl.report import extract_name, write_extract
+
+    data = build_extract(args.kpi, args.plan, args.period)
+    target = write_extract(data, args.output / extract_name(data))
+    print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
+    if args.pdf or (args.pdf is None and libreoffice.executable()):
+        try:
+            pdf = libreoffice.convert(target, "pdf", args.output)
+        except RuntimeError as error:
+            print(f"lfi-xl: no PDF: {error}", file=sys.stderr)
+            return FINDINGS
+        print(f"PDF: {pdf}")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lfi-xl",
@@ -143,6 +222,56 @@ def build_parser() -> argparse.ArgumentParser:
     recalc.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
                         help="write here instead of changing IN.xlsx in place")
     recalc.set_defaults(run=cmd_recalc)
+
+    validate = commands.add_parser(
+        "validate", help="check the entries of plan and KPI workbooks",
+        description="Check every entry: numbers where numbers belong (naming the sheet and "
+        "cell), plan signs, totals against their lines (rounding is noted, real differences "
+        "are errors), contributions against the agreed profile, RAGs, KPIs filled for every "
+        "past report, baselines, placements, averages with n = 0, stale calculated values and "
+        "values changed in frozen periods. Exit 1 when there are errors.")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    validate.add_argument("--json", action="store_true", help="print the findings as JSON")
+    validate.set_defaults(run=cmd_validate)
+
+    freeze = commands.add_parser(
+        "freeze", help="freeze a report period's values into the Snapshots table",
+        description="Copy the period's KPI values, condition RAGs, narrative and plan figures "
+        "into the Snapshots table with who, when and SHA-256 hashes, lock the period's cells "
+        "and log it in the Audit table. Refused while validation finds errors, or when the "
+        "period is already frozen (unless --supersede --reason). The workbook is changed in "
+        "place, safely; the original is kept as FILE.bak.")
+    freeze.add_argument("file", type=Path, metavar="FILE")
+    freeze.add_argument("--period", required=True, help='the report period, e.g. "2023-24 Q1"')
+    freeze.add_argument("--by", help="who is freezing (default: your login name)")
+    freeze.add_argument("--supersede", action="store_true",
+                        help="replace the period's snapshot (the old one is kept, marked)")
+    freeze.add_argument("--reason", help="why the snapshot is superseded")
+    freeze.set_defaults(run=cmd_freeze)
+
+    verify = commands.add_parser(
+        "verify", help="check that no frozen value or snapshot was edited",
+        description="Recompute every snapshot's SHA-256 and the audit log's chain, and "
+        "compare each frozen period with the workbook's cells. Exit 1 on any difference.")
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("--json", action="store_true", help="print the findings as JSON")
+    verify.set_defaults(run=cmd_verify)
+
+    extract = commands.add_parser(
+        "extract", help="build the Schools Forum extract (a values-only workbook and PDF)",
+        description="Build the public Schools Forum paper: a cover (authority, period, "
+        "date, source files and snapshot hashes), the Forum's KPI subset with the previous "
+        "report, change and RAG, the plan against the latest forecast, and charts. Uses the "
+        "frozen snapshot when the period is frozen and says 'provisional - not frozen' "
+        "otherwise. Without --kpi/--plan: the shipped workbooks.")
+    extract.add_argument("--kpi", type=Path, metavar="FILE", help="the KPI workbook")
+    extract.add_argument("--plan", type=Path, metavar="FILE", help="the DSG plan workbook")
+    extract.add_argument("--period", help="report period (default: Settings' current one)")
+    extract.add_argument("-o", "--output", type=Path, default=Path("out"), metavar="DIR",
+                         help="folder for the extract (default: out)")
+    extract.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
+                         help="also write a PDF (default: when LibreOffice is installed)")
+    extract.set_defaults(run=cmd_extract)
     return parser
 
 

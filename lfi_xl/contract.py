@@ -79,6 +79,10 @@ FORUM_DEFAULT_REFS = (11, 12, 13, 14, 16, 17, 18, 19, 20, 21, 44, 6, 7, 8, 45)
 
 #: KPI 11 reports the HNB position the other way round from the plan (surplus positive).
 _DISPLAY_SIGN = {11: -1}
+#: Which way is better, for RAG ratings: most KPIs are better lower (deficits, spend,
+#: costs, EHCP demand); these are better higher, and these have no better direction.
+_BETTER_HIGHER = {11, 23, 24, 25, 26, 39, 46}
+_NO_DIRECTION = {9, 10, 20, 21, 22}
 
 
 def _catalogue() -> tuple[Kpi, ...]:
@@ -97,6 +101,7 @@ def _catalogue() -> tuple[Kpi, ...]:
             unit=getattr(k, unit),
             sign=sign,
             display_sign=_DISPLAY_SIGN.get(ref, 1),
+            better="" if ref in _NO_DIRECTION else "higher" if ref in _BETTER_HIGHER else "lower",
             forum_line=int(forum_line),
             forum_measure=measure if forum == "=" else forum,
             forum_default=ref in FORUM_DEFAULT_REFS,
@@ -341,6 +346,15 @@ NARRATIVE_QUESTIONS = (
 SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Frozen by",
                     "Frozen at", "Source SHA-256", "Snapshot SHA-256", "Status")
 SNAPSHOTS_TABLE = "Snapshots_Table"
+SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
+
+# Audit: every freeze and supersede, each entry chained to the one before by its hash.
+AUDIT_COLUMNS = ("Entry", "When", "Who", "Action", "Period", "Snapshot", "Reason",
+                 "Source SHA-256", "Previous entry SHA-256", "Entry SHA-256")
+AUDIT_TABLE = "Audit_Table"
+
+# Validation (written into the workbook by the ribbon button).
+VALIDATION_COLUMNS = ("Severity", "Sheet", "Cell", "Rule", "Message")
 
 # Formats
 FORMAT_MILLIONS = "0.000"

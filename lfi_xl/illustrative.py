@@ -125,6 +125,8 @@ NARRATIVE = {
     "conditions": ("School & Community Teams recruited.", "Inclusion Charter consulted on.",
                    "SRB feasibility studies complete."),
     "risks": ("EHCP demand.", "Independent sector prices.", "Capital build timelines."),
+    "setbacks": ("None beyond the risks above.", "Recruitment to two zone teams delayed.",
+                 "DfE payment for 2023-24 withheld pending the revised plan."),
 }
 
 

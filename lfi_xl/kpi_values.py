@@ -39,7 +39,8 @@ class KpiInputs:
         return self._fte
 
 
-def _criteria(inputs: KpiInputs, criteria) -> list:
+def criteria_for(inputs: KpiInputs, criteria) -> list:
+    """Contract criteria as core arguments, the period's dates filled in."""
     pairs = []
     for key, criterion in criteria:
         criterion = criterion.replace("{start}", f"{inputs.start:g}").replace(
@@ -50,7 +51,7 @@ def _criteria(inputs: KpiInputs, criteria) -> list:
 
 def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:
     return costs.average_cost(inputs.placements[cost_key], inputs.fte(),
-                              *_criteria(inputs, criteria))
+                              *criteria_for(inputs, criteria))
 
 
 def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
@@ -97,8 +98,18 @@ def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
 
 def placement_counts(inputs: KpiInputs) -> dict[int, int]:
     """n, the placements behind each average-cost KPI, for one period."""
-    counts = {ref: costs.count_placements(inputs.fte(), *_criteria(inputs, criteria))
+    counts = {ref: costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
               for ref, criteria in c.AVERAGE_COST_KPIS.items()}
     ref, criteria = c.RENEGOTIATION_KPI
-    counts[ref] = costs.count_placements(inputs.fte(), *_criteria(inputs, criteria))
+    counts[ref] = costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
     return counts
+
+
+def plan_data_rows(result: p.PlanResult) -> dict[str, np.ndarray]:
+    """The Plan Data rows (contract keys) of a computed plan, year by year."""
+    return {"allocation": result.hnb_allocation, "block_transfers": result.block_transfers,
+            "total_expenditure": result.total_expenditure, "direct_spend": result.direct_spend,
+            "central_spend": result.central_spend, "in_year": result.in_year,
+            "cumulative_before_sv": result.cumulative_before_sv,
+            "cumulative_after_sv": result.cumulative_after_sv, "dfe": result.dfe,
+            "la": result.la}

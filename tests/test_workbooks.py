@@ -15,9 +15,10 @@ from lfi_xl.core.periods import Cadence, parse_year
 from lfi_xl.core.plan import compute_plan, cumulative_balance
 from lfi_xl.files import workbook_xml as wx
 from lfi_xl.files.package import Package
-from lfi_xl.files.reader import WorkbookValues, read_mitigations, read_placements, read_plan
+from lfi_xl.files.reader import WorkbookValues, read_plan
 from lfi_xl.kpi_values import KpiInputs, calculated_kpis, placement_counts
 from lfi_xl.recalc import evaluate
+from lfi_xl.tables import read_mitigations, read_placements
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
 PLAN_BOOK, KPI_BOOK = SHIPPED / c.PLAN_WORKBOOK, SHIPPED / c.KPI_WORKBOOK

@@ -45,6 +45,7 @@ class Kpi:
     forum_line: int | None = None
     forum_measure: str | None = None
     forum_default: bool = False
+    better: str = "lower"  # "lower", "higher", or "" when neither is better (RAG)
 
     @property
     def termly(self) -> bool:

@@ -9,17 +9,14 @@ from the workbook part.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import python_calamine
 
-from lfi_xl import contract as c
-from lfi_xl.core import plan as p
-from lfi_xl.core.values import BadValue, to_number
-from lfi_xl.errors import UnusableInput, cell_ref
+from lfi_xl.errors import UnusableInput
 from lfi_xl.files import workbook_xml as wx
 from lfi_xl.files.package import Package, check_workbook_file
 
@@ -31,19 +28,27 @@ _VALUE = re.compile(rb"<v>([^<]*)</v>")
 class WorkbookValues:
     """The values of one workbook file, found by defined name."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, data: bytes | None = None):
+        """``data``: the file's bytes when they are not (yet) on disk at ``path``."""
         self.path = Path(path)
-        check_workbook_file(self.path)
-        with zipfile.ZipFile(self.path) as archive:
+        if data is None:
+            check_workbook_file(self.path)
+        self._data = data
+        with self._zip() as archive:
             skeleton = Package({name: archive.read(name) for name in (
                 "xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
         self.sheets = wx.sheets(skeleton)
         self.names = wx.defined_names(skeleton)
         try:
-            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            self._book = (python_calamine.CalamineWorkbook.from_path(str(self.path))
+                          if data is None else
+                          python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)))
         except Exception as error:  # calamine raises its own error types
             raise UnusableInput(f"{self.path}: cannot read the workbook ({error})") from None
         self._cache: dict[str, list[list]] = {}
+
+    def _zip(self) -> zipfile.ZipFile:
+        return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
 
     def area(self, name: str) -> wx.Area | None:
         """Where a defined name points, or ``None`` if it is missing or broken."""
@@ -76,7 +81,7 @@ class WorkbookValues:
 
     def _error_cells(self, sheet: str) -> dict[tuple[int, int], wx.ErrorValue]:
         part = next(info.part for info in self.sheets if info.name == sheet)
-        with zipfile.ZipFile(self.path) as archive:
+        with self._zip() as archive:
             data = archive.read(part)
         found = {}
         if b't="e"' not in data:
@@ -102,6 +107,10 @@ class WorkbookValues:
                         for col in range(area.min_col - 1, area.max_col)])
         return out
 
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
     def read(self, name: str) -> tuple[wx.Area, list[list]]:
         area = self.require(name)
         return area, self.values(area)
@@ -111,97 +120,10 @@ def _blank(value):
     return None if value == "" and not isinstance(value, wx.ErrorValue) else value
 
 
-class CellProblem(UnusableInput):
-    """A cell whose content cannot be used, named by file, sheet and cell."""
 
 
-def number_at(book: WorkbookValues, area: wx.Area, row: int, column: int, value: object,
-              expected: str = "a number in £m") -> float:
-    """A cell's value as a float (``nan`` if blank), or a :class:`CellProblem` naming it."""
-    try:
-        return to_number(value, expected)
-    except BadValue as error:
-        where = cell_ref(area.sheet, area.cell(row, column))
-        raise CellProblem(f"{book.path}: {where}: {error}") from None
+def read_plan(path: Path, prefix: str = "Plan"):
+    """The plan of a DSG plan workbook file."""
+    from lfi_xl.tables import read_plan_from
 
-
-_ROLE_BY_LABEL = {label.lower(): role_kind for role_kind, label in c.PLAN_ROLE_LABELS.items()}
-
-
-def read_plan(path: Path, prefix: str = "Plan") -> p.Plan:
-    """The plan of a DSG plan workbook, from its ``Plan_Table`` and opening balance."""
-    book = WorkbookValues(path)
-    area, table = book.read(f"{prefix}_Table")
-    header = [str(v).strip() if v is not None else "" for v in table[0]]
-    try:
-        id_column = header.index(c.PLAN_ID_HEADER)
-        kind_column = header.index(c.PLAN_KIND_HEADER)
-    except ValueError:
-        raise UnusableInput(f"{path}: the {prefix} table has no '{c.PLAN_ID_HEADER}' and "
-                            f"'{c.PLAN_KIND_HEADER}' columns in its first row") from None
-    years = tuple(header[1:id_column])
-    lines = []
-    for offset, row in enumerate(table[1:], start=1):
-        label, line_id, counts_as = row[0], row[id_column], row[kind_column]
-        if not line_id and not label:
-            continue
-        role_kind = _ROLE_BY_LABEL.get(str(counts_as or "").strip().lower())
-        if role_kind is None:
-            if str(line_id or "") in {line for line, _ in c.RECEIVED_LINES}:
-                continue  # the Forecast's money-received rows are not plan lines
-            where = cell_ref(area.sheet, area.cell(offset, kind_column))
-            raise CellProblem(f"{path}: {where}: '{counts_as}' is not one of: "
-                              + ", ".join(c.PLAN_ROLE_LABELS.values()))
-        values = [number_at(book, area, offset, 1 + k, row[1 + k])
-                  for k in range(len(years))]
-        role, kind = role_kind
-        lines.append(p.PlanLine(str(line_id or f"row{offset}"), str(label or line_id), role,
-                                np.array(values), kind))
-    opening_area, opening = book.read(f"{prefix}_OpeningBalance")
-    opening_value = number_at(book, opening_area, 0, 0, opening[0][0])
-    return p.Plan(years, tuple(lines), None if np.isnan(opening_value) else opening_value)
-
-
-def _date_number(book, area, row, value):
-    import datetime as dt
-
-    from lfi_xl.cells import serial
-
-    if isinstance(value, dt.date | dt.datetime):
-        return serial(value)
-    return number_at(book, area, row, 0, value, "a date")
-
-
-def columns(book: WorkbookValues, names: dict[str, str], numbers: frozenset[str] = frozenset(),
-            dates: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
-    """Table columns by defined name: numbers and dates as floats (``nan`` blank, a bad cell
-    raises :class:`CellProblem`), other columns as object arrays (blank ``None``)."""
-    out = {}
-    for key, name in names.items():
-        area, values = book.read(name)
-        flat = [row[0] for row in values]
-        if key in dates:
-            out[key] = np.array([_date_number(book, area, i, v) for i, v in enumerate(flat)],
-                                dtype=float)
-        elif key in numbers:
-            out[key] = np.array([number_at(book, area, i, 0, v, "a number")
-                                 for i, v in enumerate(flat)], dtype=float)
-        else:
-            out[key] = np.array(flat, dtype=object)
-    return out
-
-
-PLACEMENT_NUMBERS = frozenset({"AnnualCost", "PreviousCost"})
-PLACEMENT_DATES = frozenset({"Start", "End"})
-MITIGATION_NUMBERS = frozenset({"BaseVolume", "BaseUnitCost", "Volume", "UnitCost", "Saving",
-                                "VolumeEffect", "PriceEffect", "Workstream"})
-
-
-def read_placements(book: WorkbookValues) -> dict[str, np.ndarray]:
-    return columns(book, {key: c.placement_name(key) for key, _ in c.PLACEMENT_COLUMNS},
-                   PLACEMENT_NUMBERS, PLACEMENT_DATES)
-
-
-def read_mitigations(book: WorkbookValues) -> dict[str, np.ndarray]:
-    return columns(book, {key: c.mitigation_name(key) for key, _ in c.MITIGATION_COLUMNS},
-                   MITIGATION_NUMBERS)
+    return read_plan_from(WorkbookValues(path), prefix)

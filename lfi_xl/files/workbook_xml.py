@@ -229,3 +229,8 @@ def strip_formulas(package: Package) -> None:
                 if element.get(attribute, "").endswith("calcChain.xml"):
                     root.remove(element)
             package.parts[part] = serialize(root)
+
+
+def absolute(ref: str) -> str:
+    """``B7:H7`` -> ``$B$7:$H$7``."""
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))

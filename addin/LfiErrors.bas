@@ -1,0 +1,120 @@
+Attribute VB_Name = "LfiErrors"
+' A Python failure in an LFI_ function becomes a real Excel error value (#VALUE!, #DIV/0!,
+' #N/A or #NUM!), never text in a numeric cell, and its reason is kept for =LFI_WHY(cell).
+' The generated wrappers (module xlwings_udfs) call LfiUdfError where xlwings' stock
+' wrapper would put the error text into the cell.
+Option Explicit
+
+' The reasons of this Excel session, by the external address of the calling cell
+' ("[dsg_plan.xlsx]Plan!$D$7"); each entry is Array(error code, reason).
+Private reasons As Object
+
+' description is what Python raised: its message starts with the error code
+' ("#DIV/0! LFI_AVGCOST: no placements match ..."). xlwings may put a Python traceback
+' before the message, which is then the last line ("...ExcelError: #DIV/0! LFI_...").
+Public Function LfiUdfError(ByVal description As String) As Variant
+    Dim code As String, reason As String
+    SplitLfiError description, code, reason
+    If TypeName(Application.Caller) = "Range" Then
+        If reasons Is Nothing Then Set reasons = CreateObject("Scripting.Dictionary")
+        reasons(CellKey(Application.Caller)) = Array(code, reason)
+    End If
+    LfiUdfError = ErrorValue(code)
+End Function
+
+' Splits description into the error code and the reason. A failure that carries no code
+' (Python could not start, a bug) is #VALUE! with the whole text as the reason, so that
+' LFI_WHY shows what to report.
+Public Sub SplitLfiError(ByVal description As String, code As String, reason As String)
+    Dim text As String, message As String, candidate As Variant
+    Dim position As Long, best As Long
+    text = TrimLineEnds(description)
+    message = Mid$(text, InStrRev(text, vbLf) + 1)
+    For Each candidate In Array("#VALUE!", "#DIV/0!", "#N/A", "#NUM!")
+        position = CodeStart(message, CStr(candidate))
+        If position > 0 And (best = 0 Or position < best) Then
+            best = position
+            code = candidate
+        End If
+    Next candidate
+    If best > 0 Then
+        reason = Trim$(Mid$(message, best + Len(code)))
+    Else
+        code = "#VALUE!"
+        reason = "Python error: " & text
+    End If
+End Sub
+
+' =LFI_WHY(D7): why D7 shows an error from an LFI_ function. The reasons live only while
+' Excel runs, so a cell whose error was saved with the workbook must be recalculated once.
+Public Function LFI_WHY(cell As Range) As String
+    Dim shown As Variant, key As String
+    shown = cell.Cells(1, 1).Value
+    If Not IsError(shown) Then
+        LFI_WHY = "This cell shows no error."
+        Exit Function
+    End If
+    key = CellKey(cell)
+    If Not reasons Is Nothing Then
+        If reasons.Exists(key) Then
+            ' The same error as recorded: otherwise the cell's error has another cause now.
+            If shown = ErrorValue(reasons(key)(0)) Then
+                LFI_WHY = reasons(key)(1)
+                Exit Function
+            End If
+        End If
+    End If
+    LFI_WHY = "No error recorded for this cell; recalculate it (select it, press F2 then " & _
+        "Enter, or Ctrl+Alt+F9 for every cell) and look again."
+End Function
+
+' Registers LFI_WHY's help for the function wizard (called by ThisWorkbook.Workbook_Open).
+Public Sub DescribeLfiWhy()
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LFI_WHY", _
+        Description:="Why a cell shows an error from an LFI_ function: the reason Python " & _
+            "gave. Example: LFI_WHY(D7) next to a #DIV/0! in D7.", _
+        Category:="Local First Inclusion", _
+        ArgumentDescriptions:=Array("The cell that shows the error.")
+End Sub
+
+' An array formula is one call, so its reason is kept under its top-left cell.
+Private Function CellKey(ByVal cell As Range) As String
+    Set cell = cell.Cells(1, 1)
+    If cell.HasArray Then Set cell = cell.CurrentArray.Cells(1, 1)
+    CellKey = cell.Address(External:=True)
+End Function
+
+Private Function ErrorValue(ByVal code As String) As Variant
+    Select Case code
+        Case "#DIV/0!": ErrorValue = CVErr(xlErrDiv0)
+        Case "#N/A": ErrorValue = CVErr(xlErrNA)
+        Case "#NUM!": ErrorValue = CVErr(xlErrNum)
+        Case Else: ErrorValue = CVErr(xlErrValue)
+    End Select
+End Function
+
+' Where code starts the message: at its start or right after "<exception name>: ".
+' A code later in the reason ("... holds #N/A") does not count.
+Private Function CodeStart(ByVal message As String, ByVal code As String) As Long
+    Dim position As Long
+    position = InStr(1, message, code, vbBinaryCompare)
+    Do While position > 1
+        If position > 2 Then
+            If Mid$(message, position - 2, 2) = ": " Then Exit Do
+        End If
+        position = InStr(position + 1, message, code, vbBinaryCompare)
+    Loop
+    CodeStart = position
+End Function
+
+Private Function TrimLineEnds(ByVal text As String) As String
+    Do While Len(text) > 0
+        Select Case Right$(text, 1)
+            Case vbCr, vbLf, " ", vbTab
+                text = Left$(text, Len(text) - 1)
+            Case Else
+                Exit Do
+        End Select
+    Loop
+    TrimLineEnds = text
+End Function

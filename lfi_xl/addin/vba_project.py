@@ -1,0 +1,91 @@
+"""The add-in's VBA project, ``xl/vbaProject.bin``, written from module text per [MS-OVBA].
+
+The one place that knows the ``ms-ovba`` package (0.0.1, young: pinned, and kept behind
+:func:`vba_project_bin`). What we rely on, checked with that version:
+
+- each module's stream is the module's text, compressed; the text is exactly what Excel
+  stores (``Attribute VB_Name = ...`` lines, then the code; CRLF line ends). ms-ovba reads
+  it from ``<file>.new``. We write that file ourselves instead of calling
+  ``normalize_file()``: for a document module that method keeps only the fifth line of an
+  exported header and appends ``VB_TemplateDerived``/``VB_Customizable`` *after* the code,
+  which garbles a module that has code (our ThisWorkbook has ``Workbook_Open``);
+- ms-ovba writes its intermediate files into the current folder, so it runs in a temporary
+  one;
+- the project id must be a braced GUID (its crypto step fails otherwise);
+- nothing in the output depends on the clock or on chance: the storages keep a zero
+  timestamp, the module cookies are fixed, and the project id is ours. The same modules
+  give the same bytes.
+
+The project has no references to type libraries: its code needs only the VBA and Excel
+libraries, which every Excel project has, so no PC can find a reference "MISSING".
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The kinds of VBA module, as the PROJECT stream names them.
+STANDARD, CLASS, DOCUMENT = "Module", "Class", "Document"
+
+
+@dataclass(frozen=True)
+class VbaModule:
+    """One VBA module: its name, its kind and its text as the stream holds it ("\\n" ends)."""
+
+    name: str
+    kind: str
+    code: str
+
+    def stream_text(self) -> bytes:
+        """The text as Excel stores it: CRLF line ends, in the project's code page.
+
+        Our sources are ASCII (non-ASCII characters are written as ``ChrW(n)``), so the
+        bytes are the same in every Windows code page.
+        """
+        try:
+            return self.code.replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii")
+        except UnicodeEncodeError as error:
+            raise ValueError(f"VBA module {self.name}: non-ASCII text at character "
+                             f"{error.start}; write it as ChrW({ord(self.code[error.start])})"
+                             ) from None
+
+
+def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
+    """The bytes of ``vbaProject.bin`` holding ``modules``; ``project_id`` is "{GUID}"."""
+    from ms_ovba.Models.Entities.doc_module import DocModule
+    from ms_ovba.Models.Entities.std_module import StdModule
+    from ms_ovba.vbaProject import VbaProject
+    from ms_ovba.Views.project_ole_file import ProjectOleFile
+
+    class ClassModule(DocModule):
+        """ms-ovba has no class module; one is a document module in the dir stream
+        (MODULETYPE 0x0022) that the PROJECT stream lists as ``Class=``."""
+
+        def to_project_module_string(self) -> str:
+            return f"{CLASS}={self.name}"
+
+    kinds = {STANDARD: StdModule, CLASS: ClassModule, DOCUMENT: DocModule}
+    project = VbaProject()
+    project.project_id = project_id
+    project.include_projectwm()  # module names in Unicode too, as Excel writes them
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="lfi-vba-") as folder:
+        os.chdir(folder)
+        try:
+            # In a subfolder, so that no module name can clash with ms-ovba's own
+            # intermediate files ("dir.bin", "project.bin", ...).
+            Path("modules").mkdir()
+            for module in modules:
+                entry = kinds[module.kind](module.name)
+                path = os.path.join("modules", module.name)
+                Path(path + ".new").write_bytes(module.stream_text())
+                entry.add_file(path)
+                project.add_module(entry)
+            ProjectOleFile.write_file(project)
+            return Path("vbaProject.bin").read_bytes()
+        finally:
+            os.chdir(here)

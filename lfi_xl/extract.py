@@ -1,0 +1,194 @@
+"""Build Schools Forum extract: the public paper, gathered from the two workbooks.
+
+``lfi-xl extract`` and :func:`build_extract` are the same thing: read the KPI workbook
+(the Forum's KPI subset, the EHCP referral series, the report's status) and the plan
+workbook (plan and latest forecast), compute with the core, and hand a plain
+:class:`ExtractData` to the report writer. A frozen period's figures come from its
+snapshot; otherwise the extract says "provisional - not frozen".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lfi_xl import contract as c
+from lfi_xl import tables
+from lfi_xl.core import measures
+from lfi_xl.core.periods import year_label
+from lfi_xl.core.plan import compute_plan
+from lfi_xl.core.values import BadValue, to_number
+from lfi_xl.errors import UnusableInput
+from lfi_xl.files.reader import WorkbookValues
+from lfi_xl.kpi_book import KpiBook, is_error
+from lfi_xl.kpi_values import plan_data_rows
+from lfi_xl.snapshot import canonical, current_snapshots, file_sha256
+
+REPO_WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
+REFERRAL_REFS = (6, 7, 8)
+
+
+@dataclass
+class KpiLine:
+    forum_line: int
+    ref: int
+    measure: str
+    unit: str
+    current: float | None
+    previous: float | None
+    change: float | None
+    rag: str
+    basis: str              # what the RAG compares with
+
+
+@dataclass
+class ExtractData:
+    la_name: str
+    period: str
+    previous_period: str
+    generated: dt.datetime
+    frozen: bool
+    status: str
+    sources: list[tuple[str, str, str]]        # (role, file name, SHA-256)
+    snapshot_hashes: list[tuple[str, str]]     # (period, SHA-256)
+    kpis: list[KpiLine]
+    referral_periods: list[str]
+    referrals: dict[str, list[float | None]]   # measure -> values by period
+    years: tuple[str, ...]
+    plan: dict[str, list[float]]               # line label -> values by year (£m)
+    forecast: dict[str, list[float]]
+    footnotes: list[str] = field(default_factory=list)
+    suppression_threshold: int = 5
+
+
+PLAN_SUMMARY_ROWS = (
+    ("Total income", "total_income"),
+    ("Total expenditure", "total_expenditure"),
+    ("In-year +deficit/-surplus", "in_year"),
+    ("Cumulative balance before Safety Valve funding", "cumulative_before_sv"),
+    ("DfE contribution", "dfe"),
+    ("Council contribution", "la"),
+    ("Cumulative balance after Safety Valve funding", "cumulative_after_sv"),
+)
+
+
+def _value(raw) -> float | None:
+    if raw is None or is_error(raw):
+        return None
+    try:
+        number = to_number(raw)
+    except BadValue:
+        return None
+    return None if math.isnan(number) else number
+
+
+def _period_values(book: KpiBook, period: str, frozen_rows: dict) -> dict[int, object]:
+    """KPI values of a period: its snapshot's when frozen, else the live cells."""
+    if period in frozen_rows:
+        return {canonical(row.get("Key")): row.get("Value") for row in frozen_rows[period]
+                if row.get("Kind") == "KPI"}
+    column = book.column_of(period)
+    return {ref: row.values[column] for ref, row in book.kpis.items()}
+
+
+def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
+    plan_result = compute_plan(tables.read_plan_from(source, "Plan"), method)
+    forecast_result = compute_plan(tables.read_plan_from(source, "Forecast"), method)
+    summary = {}
+    for name, result in (("plan", plan_result), ("forecast", forecast_result)):
+        summary[name] = {label: [float(v) for v in getattr(result, key)]
+                         for label, key in PLAN_SUMMARY_ROWS}
+    return plan_result.years, summary["plan"], summary["forecast"], plan_result
+
+
+def _source(given, default: str):
+    """An adapter as given (a live book), or a file's reader (default: the shipped one)."""
+    if hasattr(given, "values"):
+        return given
+    return WorkbookValues(Path(given or REPO_WORKBOOKS / default))
+
+
+def _fingerprint(source) -> tuple[str, str]:
+    """(file name, SHA-256 of the file as saved) for the cover."""
+    path = getattr(source, "path", None) or getattr(getattr(source, "book", None),
+                                                    "fullname", None)
+    if path and Path(path).is_file():
+        return Path(path).name, file_sha256(Path(path).read_bytes())
+    return source.label, "not saved to a file"
+
+
+def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData:
+    """Gather every figure of the Schools Forum extract.
+
+    ``kpi`` and ``plan``: workbook paths or live adapters (default: the shipped files).
+    """
+    kpi_source = _source(kpi, c.KPI_WORKBOOK)
+    plan_source = _source(plan, c.PLAN_WORKBOOK)
+    book = KpiBook(kpi_source)
+    settings = book.settings
+    period = settings.cadence.parse(period).label if period else settings.current_period.label
+    previous = settings.cadence.previous(settings.cadence.parse(period)).label
+    _, snapshot_rows = book.snapshots
+    current = current_snapshots(snapshot_rows)
+    frozen_rows: dict[str, list] = {}
+    for row in snapshot_rows:
+        if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
+            frozen_rows.setdefault(str(row.get("Period")), []).append(row)
+    now = _period_values(book, period, frozen_rows)
+    before = (_period_values(book, previous, frozen_rows)
+              if previous in book.period_labels else {})
+    years, plan, forecast, plan_result = _plan_sections(plan_source,
+                                                        settings.funding_gap_method)
+    year = year_label(settings.cadence.parse(period).year, "/")
+
+    lines = []
+    for ref in settings.forum_refs:
+        kpi = c.KPI_BY_REF[ref]
+        value, last = _value(now.get(ref)), _value(before.get(ref))
+        raw = now.get(ref)
+        if is_error(raw) or (raw not in (None, "") and value is None):
+            raise UnusableInput(f"{kpi_source.label}: KPI {ref} ({kpi.measure}) for {period} is "
+                                f"{raw!r}, not a figure: fix it (run Validate entries) "
+                                "before building the public extract")
+        target, basis = last, "previous report"
+        if year in plan_result.years and (ref in c.PLAN_KPIS or ref == c.FUNDING_GAP_KPI):
+            index = plan_result.years.index(year)
+            if ref == c.FUNDING_GAP_KPI:
+                target = float(plan_result.funding_gap[index])
+            else:
+                key, sign = c.PLAN_KPIS[ref]
+                target = sign * float(plan_data_rows(plan_result)[key][index])
+            basis = f"plan {year}"
+        rag = ""
+        if kpi.better and value is not None and target is not None:
+            rag = str(measures.rag(value, target, settings.rag_tolerance, kpi.better))
+        change = None if value is None or last is None else value - last
+        lines.append(KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
+                             value, last, change, rag, basis))
+
+    reported = [p.label for p in settings.reported() if p.label <= period]
+    referrals = {}
+    for ref in REFERRAL_REFS:
+        series = [_value(_period_values(book, label, frozen_rows).get(ref))
+                  for label in reported]
+        referrals[c.KPI_BY_REF[ref].measure] = series
+    frozen = period in frozen_rows
+    status = (f"Frozen: snapshot {current[period]} of {period}" if frozen
+              else "provisional - not frozen")
+    sources = [("KPI workbook", *_fingerprint(kpi_source)),
+               ("DSG plan workbook", *_fingerprint(plan_source))]
+    hashes = sorted({(str(row.get("Period")), str(row.get("Snapshot SHA-256")))
+                     for rows in frozen_rows.values() for row in rows
+                     if str(row.get("Period")) in reported})
+    footnotes = [
+        "Money in £m; income and contributions are negative and the in-year position is "
+        "+deficit/-surplus, as in the DfE plan, except KPI 11 (HNB surplus +).",
+        "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
+        f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%}.",
+        "Plan figures are computed from the plan's lines, rounded to £1k as published.",
+    ]
+    return ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
+        microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
+        plan, forecast, footnotes, settings.suppression_threshold)

@@ -1,0 +1,144 @@
+"""The KPI workbook through any adapter: report columns, KPI rows, conditions, narrative,
+plan data, placements, mitigations and snapshots, each cell with its address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from lfi_xl import contract as c
+from lfi_xl import tables
+from lfi_xl.cells import serial
+from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
+from lfi_xl.files.workbook_xml import Area, ErrorValue
+from lfi_xl.kpi_values import KpiInputs
+from lfi_xl.settings import Settings, read_settings
+
+
+@dataclass
+class Row:
+    """One row of a by-period table: its key, cells and where they are."""
+
+    key: object
+    area: Area            # the row's report columns
+    values: list          # one raw value per report column
+
+
+class KpiBook:
+    """Reads lazily; every reader names its defined names in the contract."""
+
+    def __init__(self, source):
+        self.source = source
+
+    @property
+    def label(self) -> str:
+        return self.source.label
+
+    @cached_property
+    def settings(self) -> Settings:
+        return read_settings(self.source)
+
+    @cached_property
+    def period_labels(self) -> list[str]:
+        _, values = tables.read(self.source, c.KPI_PERIODS)
+        return ["" if v is None else str(v).strip() for v in values[0]]
+
+    def column_of(self, period_label: str) -> int:
+        try:
+            return self.period_labels.index(period_label)
+        except ValueError:
+            raise tables.CellProblem(f"{self.label}: the KPI sheet has no column for report "
+                                     f"{period_label}") from None
+
+    @cached_property
+    def kpis(self) -> dict[int, Row]:
+        rows = {}
+        for kpi in c.KPIS:
+            area, values = tables.read(self.source, c.kpi_name(kpi.ref))
+            rows[kpi.ref] = Row(kpi.ref, area, values[0])
+        return rows
+
+    @cached_property
+    def baselines(self) -> Row:
+        area, values = tables.read(self.source, c.KPI_BASELINE)
+        return Row("baseline", area, [row[0] for row in values])
+
+    def _by_period(self, table_name: str, periods_name: str) -> list[Row]:
+        area, values = tables.read(self.source, table_name)
+        periods_area = self.source.require(periods_name)
+        first = periods_area.min_col - area.min_col
+        rows = []
+        for offset, row in enumerate(values[1:], start=1):
+            if row[0] in (None, ""):
+                continue
+            row_area = Area(area.sheet, area.min_row + offset, periods_area.min_col,
+                            area.min_row + offset, periods_area.max_col)
+            rows.append(Row(row[0], row_area, row[first:first + row_area.shape[1]]))
+        return rows
+
+    @cached_property
+    def conditions(self) -> list[Row]:
+        return self._by_period(c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS)
+
+    @cached_property
+    def narrative(self) -> list[Row]:
+        return self._by_period(c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS)
+
+    @cached_property
+    def plan_data(self) -> dict[str, Row]:
+        rows = {}
+        for key, _ in c.PLAN_DATA_ROWS:
+            area, values = tables.read(self.source, c.plan_data_name(key))
+            rows[key] = Row(key, area, values[0])
+        return rows
+
+    @cached_property
+    def placements(self) -> dict[str, np.ndarray]:
+        return tables.read_placements(self.source)
+
+    @cached_property
+    def mitigations(self) -> dict[str, np.ndarray]:
+        return tables.read_mitigations(self.source)
+
+    @cached_property
+    def snapshots(self) -> tuple[Area, list[dict]]:
+        area, values = tables.read(self.source, c.SNAPSHOTS_TABLE)
+        header = [str(v).strip() if v is not None else "" for v in values[0]]
+        rows = [dict(zip(header, row, strict=False)) | {"_row": offset}
+                for offset, row in enumerate(values[1:], start=1)
+                if any(v not in (None, "") for v in row)]
+        return area, rows
+
+    def plan_figures(self, column: int) -> dict[str, float]:
+        """Plan Data for one report column, strictly (a bad cell raises, naming it)."""
+        return {key: tables.number_at(self.source, row.area, 0, column, row.values[column])
+                for key, row in self.plan_data.items()}
+
+    def kpi_inputs(self, period_label: str) -> KpiInputs:
+        """Everything the calculated KPIs of one period are computed from."""
+        settings = self.settings
+        period = settings.cadence.parse(period_label)
+        column = self.column_of(period_label)
+        kpi1 = self.kpis[1]
+        return KpiInputs(
+            period.label, serial(settings.cadence.start(period)),
+            serial(settings.cadence.end(period)), self.plan_figures(column),
+            self.placements, self.mitigations,
+            kpi1=_number_or_nan(kpi1.values[column]),
+            kpi1_baseline=_number_or_nan(self.baselines.values[0]),
+            funding_gap_method=settings.funding_gap_method)
+
+
+def _number_or_nan(value) -> float:
+    try:
+        return to_number(value)
+    except BadValue:
+        return float("nan")
+
+
+def is_error(value) -> bool:
+    """An Excel error value, as a file (``ErrorValue``) or live Excel (its text) gives it."""
+    return isinstance(value, ErrorValue) or (
+        isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS)

@@ -1,0 +1,126 @@
+"""Freeze period snapshot and verify: refusals, supersede, tamper evidence, safe writes."""
+
+import zipfile
+
+from helpers import edit
+
+from lfi_xl import contract as c
+from lfi_xl.cli import main
+from lfi_xl.files.reader import WorkbookValues
+from lfi_xl.kpi_book import KpiBook
+from lfi_xl.snapshot import snapshot_hash, verify
+
+
+def snapshots(path):
+    return KpiBook(WorkbookValues(path)).snapshots[1]
+
+
+def freeze(path, *extra):
+    return main(["freeze", str(path), "--period", "2023-24 Q1", "--by", "A. Finance", *extra])
+
+
+def test_freeze_copies_values_locks_and_logs(kpi_book, capsys):
+    original = kpi_book.read_bytes()
+    assert freeze(kpi_book) == 0
+    assert "Froze 2023-24 Q1 as snapshot 1 (73 values" in capsys.readouterr().out
+    assert (kpi_book.with_name(kpi_book.name + ".bak")).read_bytes() == original
+    rows = snapshots(kpi_book)
+    assert len(rows) == 46 + 9 + 8 + 10
+    kpi16 = next(r for r in rows if r["Kind"] == "KPI" and r["Key"] == 16)
+    assert kpi16["Value"] == 25.149 and kpi16["Frozen by"] == "A. Finance"
+    assert {r["Status"] for r in rows} == {"current"}
+    assert {r["Snapshot SHA-256"] for r in rows} == {snapshot_hash(rows)}
+    assert next(r for r in rows if r["Kind"] == "Condition" and r["Key"] == 6)["Value"] == "R"
+    book = WorkbookValues(kpi_book)
+    assert book.area(c.AUDIT_TABLE).shape == (2, len(c.AUDIT_COLUMNS))
+    sheet_xml = zipfile.ZipFile(kpi_book).read("xl/worksheets/sheet2.xml").decode()
+    assert "<sheetProtection" in sheet_xml  # the KPI sheet is protected, frozen cells locked
+    assert main(["verify", str(kpi_book)]) == 0
+    # The frozen values are what LFI_SNAPSHOT looks up.
+    import lfi_udfs
+
+    area = book.area(c.SNAPSHOTS_TABLE)
+    assert lfi_udfs.LFI_SNAPSHOT(book.values(area), "2023-24 Q1", 16) == 25.149
+
+
+def test_freezing_twice_is_refused_unless_superseded_with_a_reason(kpi_book, capsys):
+    assert freeze(kpi_book) == 0
+    assert freeze(kpi_book) == 1
+    assert "already frozen" in capsys.readouterr().err
+    assert freeze(kpi_book, "--supersede") == 1
+    assert "needs a reason" in capsys.readouterr().err
+    edit(kpi_book, "KPIs", {"I52": 37})  # a corrected PEX figure (KPI 45)
+    assert freeze(kpi_book, "--supersede", "--reason", "PEX corrected") == 0
+    rows = snapshots(kpi_book)
+    status = {r["Snapshot"]: r["Status"] for r in rows}
+    assert status == {1: "superseded", 2: "current"}
+    book = WorkbookValues(kpi_book)
+    audit = book.values(book.area(c.AUDIT_TABLE))
+    assert [row[3] for row in audit[1:]] == ["freeze", "supersede", "freeze"]
+    assert audit[2][6] == "PEX corrected"
+    assert main(["verify", str(kpi_book)]) == 0
+
+
+def test_freeze_is_refused_while_validation_has_errors(kpi_book, capsys):
+    edit(kpi_book, "KPIs", {"I8": "TBC"})
+    before = kpi_book.read_bytes()
+    assert freeze(kpi_book) == 1
+    assert "KPIs!I8" in capsys.readouterr().err
+    assert kpi_book.read_bytes() == before
+
+
+def _snapshot_cell(path, column, key=16):
+    rows = snapshots(path)
+    row = next(r for r in rows if r["Kind"] == "KPI" and r["Key"] == key)
+    return f"{column}{4 + row['_row']}"
+
+
+def test_verify_finds_every_kind_of_edit(kpi_book, capsys):
+    assert freeze(kpi_book) == 0
+    frozen = kpi_book.read_bytes()
+    for column, value in (("F", 26.0), ("G", "Someone else"), ("H", "2024-01-01T00:00:00"),
+                          ("I", "0" * 64), ("D", 17), ("E", "answer")):
+        kpi_book.write_bytes(frozen)
+        edit(kpi_book, "Snapshots", {_snapshot_cell(kpi_book, column): value})
+        found = verify(WorkbookValues(kpi_book))
+        assert any(f.rule == "snapshot" and "snapshot 1" in f.message for f in found), column
+    kpi_book.write_bytes(frozen)
+    edit(kpi_book, "KPIs", {"I23": 30.0})  # the frozen in-year figure typed over
+    found = verify(WorkbookValues(kpi_book))
+    assert [(f.sheet, f.cell, f.rule) for f in found] == [("KPIs", "I23", "frozen")]
+    kpi_book.write_bytes(frozen)
+    edit(kpi_book, "Audit", {"C2": "Someone else"})
+    assert [f.rule for f in verify(WorkbookValues(kpi_book))] == ["audit"]
+    kpi_book.write_bytes(frozen)
+    edit(kpi_book, "Snapshots", {_snapshot_cell(kpi_book, "K"): "superseded"})
+    assert any(f.rule == "snapshot" and "status" in f.message
+               for f in verify(WorkbookValues(kpi_book)))
+    assert main(["verify", str(kpi_book)]) == 1
+    assert "do not agree on its status" in capsys.readouterr().out
+
+
+def test_validation_reports_frozen_values_changed(kpi_book):
+    from lfi_xl.validate import validate
+
+    assert freeze(kpi_book) == 0
+    edit(kpi_book, "KPIs", {"I8": 9400})
+    found = validate(WorkbookValues(kpi_book))
+    # KPI 2 (% change) is computed from KPI 1, so it is now stale too.
+    assert [(f.cell, f.rule) for f in found if f.severity == "error"] == [("I8", "frozen"),
+                                                                         ("I9", "stale")]
+
+
+def test_freeze_changes_only_the_parts_it_must(kpi_book):
+    before = zipfile.ZipFile(kpi_book)
+    old = {name: before.read(name) for name in before.namelist()}
+    assert freeze(kpi_book) == 0
+    after = zipfile.ZipFile(kpi_book)
+    new = {name: after.read(name) for name in after.namelist()}
+    changed = {name for name in old if old[name] != new.get(name)}
+    # workbook (names, the new Audit sheet), its relationships and content types, the
+    # styles (a locked copy of the input style), the snapshot table and the four sheets
+    # whose frozen cells are locked.
+    sheets = {f"xl/worksheets/sheet{n}.xml" for n in (2, 3, 6, 7, 8)}
+    assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
+                       "xl/styles.xml"} | sheets
+    assert set(new) - set(old) == {"xl/worksheets/sheet10.xml"}
