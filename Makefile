@@ -18,10 +18,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
-	$(BIN)/lfi-xl plan | tee $(OUT)/plan.txt
-	$(BIN)/lfi-xl plan --json > $(OUT)/plan.json
+	$(BIN)/lfi-xl plan workbooks/dsg_plan.xlsx > $(OUT)/plan.txt
+	$(BIN)/lfi-xl validate workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx > $(OUT)/validation.txt || true
+	$(BIN)/lfi-xl extract --kpi workbooks/template_kpi.xlsx --plan workbooks/dsg_plan.xlsx -o $(OUT)
 	@echo
-	@echo "Output: $(OUT)/plan.txt (the table above) and $(OUT)/plan.json (the same figures as JSON)."
+	@echo "Output in $(OUT)/: the Schools Forum extract (.xlsx, and .pdf where LibreOffice is"
+	@echo "installed), plan.txt (the computed plan and its reconciliation) and validation.txt."
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -39,10 +39,10 @@ def _header(ws, row: int, values) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
 
 
-def _fit(ws, title_rows: str, landscape: bool = True) -> None:
+def _fit(ws, title_rows: str, landscape: bool = True, pages_tall: int = 0) -> None:
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, pages_tall
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = title_rows
 
@@ -130,7 +130,7 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
     ws.column_dimensions["A"].width = 48
     for k in range(len(data.years)):
         ws.column_dimensions[col(2 + k)].width = 11
-    _fit(ws, "3:3")
+    _fit(ws, "3:3", pages_tall=1)  # the tables and their chart on one page
 
     chart = LineChart()
     chart.title = "Cumulative balance after Safety Valve funding (£m)"
@@ -169,7 +169,7 @@ def _referrals(wb: Workbook, data: ExtractData) -> None:
     ws.column_dimensions["A"].width = 14
     for k in range(len(data.referrals)):
         ws.column_dimensions[col(2 + k)].width = 24
-    _fit(ws, "3:3")
+    _fit(ws, "3:3", pages_tall=1)
 
 
 def write_extract(data: ExtractData, path: Path) -> Path:

@@ -1,0 +1,108 @@
+"""The Schools Forum extract: its figures against the sources, and what a public paper
+must and must not carry."""
+
+import re
+import subprocess
+import zipfile
+
+import openpyxl
+import pytest
+from helpers import edit
+
+from lfi_xl import contract as c
+from lfi_xl.cli import main
+from lfi_xl.core.plan import compute_plan
+from lfi_xl.files.reader import WorkbookValues, read_plan
+
+
+def run(kpi_book, plan_book, out, *extra):
+    return main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o", str(out),
+                 *extra])
+
+
+def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, capsys):
+    assert run(kpi_book, plan_book, tmp_path / "out", "--no-pdf") == 0
+    path = tmp_path / "out" / "LFI_Schools_Forum_2023-24_Q3.xlsx"
+    assert str(path) in capsys.readouterr().out
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Cover", "KPIs", "DSG plan", "EHCP referrals"]
+    cover = {row[0]: row[1] for row in wb["Cover"].iter_rows(values_only=True)}
+    assert cover["Status"] == "PROVISIONAL - NOT FROZEN"
+    assert cover["Report period"] == "2023-24 Q3"
+    kpis = list(wb["KPIs"].iter_rows(min_row=4, max_row=18, values_only=True))
+    assert [row[1] for row in kpis] == list(c.FORUM_DEFAULT_REFS)
+    assert [row[0] for row in kpis] == [*range(8, 18), *range(33, 38)]
+    source = WorkbookValues(kpi_book)
+    column = 2  # 2023-24 Q3 is the third report column
+    for row in kpis:
+        live = source.read(c.kpi_name(row[1]))[1][0]
+        assert row[4] == pytest.approx(live[column]), row
+        assert row[5] == pytest.approx(live[column - 1]), row
+    ehcp_schools = next(row for row in kpis if row[1] == 6)
+    assert ehcp_schools[6] == 330 - 265 and ehcp_schools[8] == "previous report"
+    assert ehcp_schools[7] == "R"  # referrals up 24.5% on the previous report
+    in_year = next(row for row in kpis if row[1] == 16)
+    assert in_year[8] == "plan 2023/24" and in_year[7] == "G"
+    plan = compute_plan(read_plan(plan_book))
+    forecast = compute_plan(read_plan(plan_book, "Forecast"))
+    rows = {row[0]: row[1:] for row in wb["DSG plan"].iter_rows(values_only=True) if row[0]}
+    header_rows = [row for row in wb["DSG plan"].iter_rows(values_only=True)
+                   if row[0] in ("Plan (as agreed)", "Latest forecast")]
+    assert header_rows[0][1:] == plan.years
+    values = [row for row in wb["DSG plan"].iter_rows(values_only=True)
+              if row[0] == "Cumulative balance after Safety Valve funding"]
+    assert values[0][1:] == pytest.approx(list(plan.cumulative_after_sv))
+    assert values[1][1:] == pytest.approx(list(forecast.cumulative_after_sv))
+    assert rows["Total income"] == pytest.approx(list(plan.total_income))
+
+
+def test_frozen_extract_uses_the_snapshot(kpi_book, plan_book, tmp_path):
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "x"]) == 0
+    edit(kpi_book, "KPIs", {"K52": 99})  # typed over after freezing: the extract ignores it
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 0
+    wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
+    cover = [row for row in wb["Cover"].iter_rows(values_only=True)]
+    assert ("Status", "Frozen: snapshot 1 of 2023-24 Q3") in cover
+    assert any(row[0] == "2023-24 Q3" and str(row[1]).startswith("SHA-256 ") for row in cover)
+    pex = next(row for row in wb["KPIs"].iter_rows(min_row=4, values_only=True)
+               if row[1] == 45)
+    assert pex[4] == 31
+
+
+def test_a_public_paper_has_no_formulas_links_macros_or_hidden_sheets(kpi_book, plan_book,
+                                                                        tmp_path):
+    edit(kpi_book, "Settings", {"B5": '=HYPERLINK("http://x","click")'})
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 0
+    path = tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx"
+    archive = zipfile.ZipFile(path)
+    names = archive.namelist()
+    assert not [n for n in names if "externalLink" in n or "vbaProject" in n]
+    assert {"xl/charts/chart1.xml", "xl/charts/chart2.xml"} <= set(names)
+    for name in names:
+        if name.startswith("xl/worksheets/sheet"):
+            assert "<f>" not in archive.read(name).decode(), name
+    assert 'state="hidden"' not in archive.read("xl/workbook.xml").decode()
+    cover = openpyxl.load_workbook(path)["Cover"]
+    assert cover["A1"].value == '=HYPERLINK("http://x","click")'
+    assert cover["A1"].data_type == "s"  # text, not a formula
+
+
+def test_extract_refuses_a_kpi_that_is_not_a_figure(kpi_book, plan_book, tmp_path, capsys):
+    edit(kpi_book, "KPIs", {"K23": "#REF!"})
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
+    assert "KPI 16" in capsys.readouterr().err
+
+
+def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
+    assert run(kpi_book, plan_book, tmp_path, "--pdf") == 0
+    pdf = tmp_path / "LFI_Schools_Forum_2023-24_Q3.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Schools Forum KPIs: 2023-24 Q3" in text and "PEX numbers" in text
+    assert re.search(r"Cumulative balance after Safety Valve funding\s+45\.613", text)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 4
+    # The plan and referral pages carry charts: far more ink than a table alone.
+    assert pages[2].stat().st_size > 20_000 and pages[3].stat().st_size > 15_000

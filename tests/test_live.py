@@ -1,0 +1,69 @@
+"""The ribbon's code path on a live xlwings Book: xlwings' own JSON book engine (the one
+xlwings Server runs) stands in for Excel, headless. Its licence (PolyForm Noncommercial)
+covers government institutions; it is used in tests only, never in shipped code."""
+
+import os
+
+import pytest
+from helpers import edit, json_book
+
+from lfi_xl import contract as c
+from lfi_xl import macros
+
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+
+def actions(book, func):
+    return [action for action in book.json()["actions"] if action["func"] == func]
+
+
+def test_validate_button_writes_a_validation_sheet_with_links(kpi_book):
+    edit(kpi_book, "KPIs", {"I8": "TBC"})
+    book = json_book(kpi_book)
+    findings = macros.validate_entries(book)
+    assert [(f.sheet, f.cell, f.rule) for f in findings if f.severity == "error"][0] == (
+        "KPIs", "I8", "number")
+    assert actions(book, "addSheet")[0]["args"][1] == c.VALIDATION
+    written = actions(book, "setValues")[0]["values"]
+    assert written[0] == list(c.VALIDATION_COLUMNS)
+    assert written[1][:4] == ["error", "KPIs", "I8", "number"]
+    links = actions(book, "addHyperlink")
+    assert links[0]["args"][0] == "#'KPIs'!I8"
+
+
+def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
+    book = json_book(kpi_book)
+    result = macros.freeze_period_snapshot(book, by="tester")
+    assert result["period"] == "2023-24 Q3" and result["rows"] == 73
+    rows = actions(book, "setValues")[0]["values"]
+    assert len(rows) == 73 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
+    names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
+    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$K$77"
+    assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$J$2"
+    message = actions(book, "alert")[0]["args"][0]
+    # The JSON engine cannot protect sheets; the message says so rather than pretend.
+    assert "frozen as snapshot 1" in message and "Cells not locked on KPIs" in message
+
+
+def test_freeze_button_tells_why_it_refuses(kpi_book):
+    edit(kpi_book, "Conditions", {"E5": "Amber"})
+    book = json_book(kpi_book)
+    assert macros.freeze_period_snapshot(book) is None
+    assert "Not frozen" in actions(book, "alert")[0]["args"][0]
+    assert not actions(book, "namesAdd")
+
+
+def test_extract_button_builds_the_same_extract(kpi_book, plan_book, tmp_path):
+    import openpyxl
+
+    book = json_book(kpi_book)
+    target = macros.build_forum_extract(book, plan_book, tmp_path)
+    assert target.name == "LFI_Schools_Forum_2023-24_Q3.xlsx"
+    kpis = openpyxl.load_workbook(target)["KPIs"]
+    assert [row[1] for row in kpis.iter_rows(min_row=4, max_row=18, values_only=True)] == \
+        list(c.FORUM_DEFAULT_REFS)
+
+
+@pytest.mark.parametrize("control", sorted(macros.BUTTONS))
+def test_every_ribbon_button_has_a_macro(control):
+    assert callable(macros.BUTTONS[control])
