@@ -17,17 +17,22 @@ from pathlib import Path
 from lfi_xl import contract as c
 from lfi_xl import tables
 from lfi_xl.core import measures
+from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import year_label
 from lfi_xl.core.plan import compute_plan
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files.reader import WorkbookValues
 from lfi_xl.kpi_book import KpiBook, is_error
-from lfi_xl.kpi_values import plan_data_rows
+from lfi_xl.kpi_values import plan_data_rows, plan_kpis
 from lfi_xl.snapshot import canonical, current_snapshots, file_sha256
 
 REPO_WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
 REFERRAL_REFS = (6, 7, 8)
+
+
+#: What a suppressed count shows in the public paper.
+SUPPRESSED = "c"
 
 
 @dataclass
@@ -36,9 +41,9 @@ class KpiLine:
     ref: int
     measure: str
     unit: str
-    current: float | None
-    previous: float | None
-    change: float | None
+    current: float | str | None     # "c" when suppressed
+    previous: float | str | None
+    change: float | str | None
     rag: str
     basis: str              # what the RAG compares with
 
@@ -55,7 +60,7 @@ class ExtractData:
     snapshot_hashes: list[tuple[str, str]]     # (period, SHA-256)
     kpis: list[KpiLine]
     referral_periods: list[str]
-    referrals: dict[str, list[float | None]]   # measure -> values by period
+    referrals: dict[str, list[float | str | None]]   # measure -> values by period
     years: tuple[str, ...]
     plan: dict[str, list[float]]               # line label -> values by year (£m)
     forecast: dict[str, list[float]]
@@ -165,14 +170,19 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         if kpi.better and value is not None and target is not None:
             rag = str(measures.rag(value, target, settings.rag_tolerance, kpi.better))
         change = None if value is None or last is None else value - last
-        lines.append(KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
-                             value, last, change, rag, basis))
+        line = KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
+                       value, last, change, rag, basis)
+        if kpi.unit == COUNT:
+            _suppress(line, settings.suppression_threshold)
+        lines.append(line)
+    if period not in frozen_rows:
+        _check_current(book, period, now, settings)
 
     reported = [p.label for p in settings.reported() if p.label <= period]
     referrals = {}
     for ref in REFERRAL_REFS:
-        series = [_value(_period_values(book, label, frozen_rows).get(ref))
-                  for label in reported]
+        series = [_small(_value(_period_values(book, label, frozen_rows).get(ref)),
+                         settings.suppression_threshold) for label in reported]
         referrals[c.KPI_BY_REF[ref].measure] = series
     frozen = period in frozen_rows
     status = (f"Frozen: snapshot {current[period]} of {period}" if frozen
@@ -188,7 +198,43 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
         f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%}.",
         "Plan figures are computed from the plan's lines, rounded to £1k as published.",
+        f"{SUPPRESSED}: a count below {settings.suppression_threshold}, not shown to protect "
+        "individuals; a change or rating that would reveal it is not shown either.",
     ]
     return ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
         microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
         plan, forecast, footnotes, settings.suppression_threshold)
+
+
+def _small(value: float | None, threshold: int) -> float | str | None:
+    """A count below the threshold is suppressed (primary suppression)."""
+    return SUPPRESSED if value is not None and value < threshold else value
+
+
+def _suppress(line: KpiLine, threshold: int) -> None:
+    """Suppress small counts, and what would reveal them: with one of current and previous
+    shown, the change (and its RAG) would give the other away (secondary suppression)."""
+    line.current = _small(line.current, threshold)
+    line.previous = _small(line.previous, threshold)
+    if SUPPRESSED in (line.current, line.previous):
+        line.change = SUPPRESSED if line.change is not None else None
+        line.rag = SUPPRESSED if line.rag else ""
+
+
+def _check_current(book: KpiBook, period: str, shown: dict, settings) -> None:
+    """Live figures only: the finance KPIs must agree with the Plan Data they come from, so
+    a stale or broken cell never reaches the public paper unnoticed."""
+    column = book.column_of(period)
+    expected = plan_kpis(book.plan_figures(column), settings.funding_gap_method)
+    for ref in settings.forum_refs:
+        if ref not in expected:
+            continue
+        value, want = _value(shown.get(ref)), expected[ref]
+        row = book.kpis[ref]
+        where = f"{row.area.sheet}!{row.area.cell(0, column)}"
+        if hasattr(want, "code") or value is None or abs(value - want) > 1e-6 * max(
+                1.0, abs(want)):
+            raise UnusableInput(
+                f"{book.label}: {where} (KPI {ref}) shows {shown.get(ref)!r} but the Plan Data "
+                f"for {period} gives {getattr(want, 'code', want)!r}: recalculate (lfi-xl "
+                "recalc, or F9 in Excel) and validate before building the public extract")

@@ -54,17 +54,21 @@ def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:
                               *criteria_for(inputs, criteria))
 
 
-def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
-    """Every calculated KPI for one period: a number, or the Excel error it shows."""
-    out: dict[int, float | ExcelError] = {}
-    data = inputs.plan_data
-    for ref, (key, sign) in c.PLAN_KPIS.items():
-        out[ref] = sign * data[key]
-    gap = p.funding_gap([data["in_year"]], [data["allocation"]], inputs.funding_gap_method,
+def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | ExcelError]:
+    """The finance KPIs (11-22) from one report's Plan Data figures."""
+    out: dict[int, float | ExcelError] = {ref: sign * data[key]
+                                          for ref, (key, sign) in c.PLAN_KPIS.items()}
+    gap = p.funding_gap([data["in_year"]], [data["allocation"]], method,
                         block_transfers=[data["block_transfers"]],
                         total_expenditure=[data["total_expenditure"]])[0]
     out[c.FUNDING_GAP_KPI] = (ExcelError(DIV0, "the HNB allocation is 0 or blank")
                               if np.isnan(gap) else float(gap))
+    return out
+
+
+def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
+    """Every calculated KPI for one period: a number, or the Excel error it shows."""
+    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method)
     for ref, criteria in c.AVERAGE_COST_KPIS.items():
         try:
             out[ref] = _average(inputs, "AnnualCost", criteria)

@@ -8,6 +8,7 @@ render PDFs of files we write.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -51,12 +52,18 @@ def convert(source: Path, to: str, folder: Path, recalc: str = "never",
                            "libreoffice-calc-nogui)")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [command, f"-env:UserInstallation=file://{_profile(recalc)}", "--headless",
-         "--norestore", "--convert-to", to, "--outdir", str(folder), str(source)],
-        capture_output=True, text=True, timeout=timeout)
-    target = folder / (Path(source).stem + "." + to.split(":")[0])
-    if not target.exists() or target.stat().st_size == 0:
-        raise RuntimeError(f"LibreOffice could not convert {source}: "
-                           f"{(result.stderr or result.stdout).strip()}")
+    # LibreOffice writes its output in place; let it write into a private folder beside the
+    # target, then move the finished file in, so a kill never leaves half a PDF.
+    with tempfile.TemporaryDirectory(prefix=".~lfi-lo-", dir=folder) as scratch:
+        result = subprocess.run(
+            [command, f"-env:UserInstallation=file://{_profile(recalc)}", "--headless",
+             "--norestore", "--convert-to", to, "--outdir", scratch, str(source)],
+            capture_output=True, text=True, timeout=timeout)
+        name = Path(source).stem + "." + to.split(":")[0]
+        made = Path(scratch) / name
+        if not made.exists() or made.stat().st_size == 0:
+            raise RuntimeError(f"LibreOffice could not convert {source}: "
+                               f"{(result.stderr or result.stdout).strip()}")
+        target = folder / name
+        os.replace(made, target)
     return target

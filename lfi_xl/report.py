@@ -95,6 +95,7 @@ def _kpis(wb: Workbook, data: ExtractData) -> None:
             _text(ws.cell(number, column), value)
         for column in (5, 6, 7):
             ws.cell(number, column).number_format = _number_format(line.unit)
+            ws.cell(number, column).alignment = Alignment(horizontal="right")
         if line.rag in _RAG_FILL:
             ws.cell(number, 8).fill = PatternFill("solid", fgColor=_RAG_FILL[line.rag])
         ws.cell(number, 8).alignment = Alignment(horizontal="center")
@@ -155,7 +156,10 @@ def _referrals(wb: Workbook, data: ExtractData) -> None:
     for number, period in enumerate(data.referral_periods, start=4):
         _text(ws.cell(number, 1), period)
         for k, values in enumerate(data.referrals.values()):
-            ws.cell(number, 2 + k, values[number - 4]).number_format = c.FORMAT_COUNT
+            cell = ws.cell(number, 2 + k)
+            _text(cell, values[number - 4])
+            cell.number_format = c.FORMAT_COUNT
+            cell.alignment = Alignment(horizontal="right")
     last = 3 + len(data.referral_periods)
     chart = BarChart()
     chart.type, chart.grouping = "col", "clustered"

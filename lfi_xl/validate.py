@@ -393,7 +393,7 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
 
 
 def validate_kpi_book(source) -> list[Finding]:
-    from lfi_xl.snapshot import frozen_changes
+    from lfi_xl.snapshot import verify
 
     findings = Findings()
     book = KpiBook(source)
@@ -406,7 +406,8 @@ def validate_kpi_book(source) -> list[Finding]:
     if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
                for f in findings):
         _calculated(book, findings, reported)
-    findings.extend(frozen_changes(book))
+    if source.area(c.SNAPSHOTS_TABLE) is not None:
+        findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
     return findings.close()
 
 

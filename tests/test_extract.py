@@ -106,3 +106,27 @@ def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
     assert len(pages) == 4
     # The plan and referral pages carry charts: far more ink than a table alone.
     assert pages[2].stat().st_size > 20_000 and pages[3].stat().st_size > 15_000
+
+
+def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_book,
+                                                                   tmp_path):
+X
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 0
+    wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
+    rows = {row[1]: row for row in wb["KPIs"].iter_rows(min_row=4, max_row=18,
+                                                         values_only=True)}
+    assert rows[45][4:8] == ("c", 24, "c", "c")    # current hidden: change and RAG too
+    assert rows[7][4:8] == (205, "c", "c", "c")    # previous hidden: the change reveals it
+    assert rows[6][4:8] == (330, 265, 65, "R")     # large counts are shown
+    referrals = list(wb["EHCP referrals"].iter_rows(min_row=4, values_only=True))
+    assert referrals[1][:3] == ("2023-24 Q2", 265, "c")
+    notes = [row[0] for row in wb["KPIs"].iter_rows(min_row=19, values_only=True) if row[0]]
+    assert any(note.startswith("c: a count below 5") for note in notes)
+
+
+def test_a_stale_finance_kpi_never_reaches_the_paper(kpi_book, plan_book, tmp_path, capsys):
+    edit(kpi_book, "Plan Data", {"E10": 30.0})  # the in-year for Q3, not recalculated
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
+    message = capsys.readouterr().err
+    assert "KPIs!K18" in message and "recalculate" in message
+    assert not list(tmp_path.glob("LFI_*"))

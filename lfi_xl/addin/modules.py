@@ -20,6 +20,7 @@ modules generated from the worksheet functions' xlwings metadata.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import types
@@ -77,6 +78,29 @@ def _declared_name(code: str, where: object) -> str:
 
 
 # ---------------------------------------------------------------- generated modules
+#: VBA's reserved identifiers ([MS-VBAL] 3.3.5.2), which cannot name an argument.
+VBA_RESERVED = frozenset(word.lower() for word in """
+    Abs AddressOf And Any As Attribute Boolean ByRef Byte ByVal Call Case CBool CByte CCur
+    CDate CDbl CDec CInt CLng CLngLng CLngPtr Const CSng CStr Currency CVar CVErr Date Debug
+    Declare DefBool DefByte DefCur DefDate DefDbl DefDec DefInt DefLng DefLngLng DefLngPtr
+    DefObj DefSng DefStr DefVar Dim Do Double Each Else ElseIf Empty End EndIf Enum Eqv Erase
+    Event Exit False Fix For Friend Function Global GoSub GoTo If Imp Implements In Input
+    InputB Int Integer Is LBound Len LenB Let Like LineInput Lock Long LongLong LongPtr Loop
+    LSet Me Mod New Next Not Nothing Null On Open Option Optional Or ParamArray Preserve Print
+    Private PSet Public Put RaiseEvent ReDim Rem Resume Return RSet Scale Seek Select Set Sgn
+    Shared Single Spc Static Stop String Sub Tab Then To True Type TypeOf UBound Unlock Until
+    Variant Wend While With WithEvents Write Xor""".split())
+
+
+def vba_argument_name(name: str) -> str:
+    """A Python argument's name in the VBA wrapper: the same, with "_" after a VBA
+    reserved word (``LFI_FTE(start, end, ...)`` becomes ``LFI_FTE(start, end_, ...)``).
+
+    xlwings passes the arguments by position, so only the function wizard sees the name.
+    """
+    return name + "_" if name.lower() in VBA_RESERVED else name
+
+
 def udf_wrappers() -> str:
     """The ``xlwings_udfs`` module: xlwings' wrappers of every ``LFI_`` function, with
     ``fname = Err.Description`` (text in the cell) replaced by ``LfiUdfError``."""
@@ -84,9 +108,18 @@ def udf_wrappers() -> str:
 
     from lfi_xl.excel.classic import udfs_module
 
+    # xlwings writes each argument's name as it is, and a VBA keyword as an argument
+    # (end, date) would stop the whole module compiling: it gets a copy of the metadata
+    # with those names changed (a copy also keeps lfi_udfs' own metadata as it is).
+    stand_in = types.SimpleNamespace()
+    for name, function in lfi_udfs.FUNCTIONS.items():
+        meta = copy.deepcopy(function.__xlfunc__)
+        for arg in meta["args"]:
+            arg["name"] = vba_argument_name(arg["name"])
+        setattr(stand_in, name, types.SimpleNamespace(__xlfunc__=meta))
     buffer = io.StringIO()
     # A workbook whose name ends in .xlam makes xlwings pass ActiveWorkbook, not the add-in.
-    udfs_module().generate_vba_wrapper(UDF_MODULE, lfi_udfs, buffer,
+    udfs_module().generate_vba_wrapper(UDF_MODULE, stand_in, buffer,
                                        types.SimpleNamespace(Name=ADDIN_NAME))
     wrappers, replaced = re.subn(r"^(\s*)(\w+) = Err\.Description$",
                                  r"\1\2 = LfiUdfError(Err.Description)",

@@ -9,12 +9,20 @@ The one place that knows the ``ms-ovba`` package (0.0.1, young: pinned, and kept
   ``normalize_file()``: for a document module that method keeps only the fifth line of an
   exported header and appends ``VB_TemplateDerived``/``VB_Customizable`` *after* the code,
   which garbles a module that has code (our ThisWorkbook has ``Workbook_Open``);
+- ms-ovba-compression 1.0.1 sizes a copy token's longest match as
+  ``0xFFFF << (bit_count + 3)``; [MS-OVBA] 2.4.1.3.19.3 says ``(0xFFFF >> bit_count) + 3``.
+  A long repeat late in a 4 KB chunk is then written with a length its token cannot hold,
+  and the module reads back as garbage (modules under 4 KB mostly escape it). We correct
+  that one formula for the call (:func:`_spec_copy_token_lengths`); the tests read every
+  stream back with oletools' own decompressor;
 - ms-ovba writes its intermediate files into the current folder, so it runs in a temporary
   one;
 - the project id must be a braced GUID (its crypto step fails otherwise);
-- nothing in the output depends on the clock or on chance: the storages keep a zero
-  timestamp, the module cookies are fixed, and the project id is ours. The same modules
-  give the same bytes.
+- the same modules give the same bytes: the storages keep a zero timestamp, the module
+  cookies are fixed and the project id is ours. The one chance element is the seed byte of
+  the PROJECT stream's obfuscated fields ([MS-OVBA] 2.4.3, any value reads back alike),
+  which ms-ovba-crypto draws from Python's global random generator: we seed it from the
+  project id for the call, and put its state back afterwards.
 
 The project has no references to type libraries: its code needs only the VBA and Excel
 libraries, which every Excel project has, so no PC can find a reference "MISSING".
@@ -23,8 +31,10 @@ libraries, which every Excel project has, so no PC can find a reference "MISSING
 from __future__ import annotations
 
 import os
+import random
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,20 +82,42 @@ def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
     project = VbaProject()
     project.project_id = project_id
     project.include_projectwm()  # module names in Unicode too, as Excel writes them
-    here = os.getcwd()
+    here, chance = os.getcwd(), random.getstate()
     with tempfile.TemporaryDirectory(prefix="lfi-vba-") as folder:
         os.chdir(folder)
+        random.seed(project_id)
         try:
-            # In a subfolder, so that no module name can clash with ms-ovba's own
-            # intermediate files ("dir.bin", "project.bin", ...).
-            Path("modules").mkdir()
-            for module in modules:
-                entry = kinds[module.kind](module.name)
-                path = os.path.join("modules", module.name)
-                Path(path + ".new").write_bytes(module.stream_text())
-                entry.add_file(path)
-                project.add_module(entry)
-            ProjectOleFile.write_file(project)
+            with _spec_copy_token_lengths():
+                # In a subfolder, so that no module name can clash with ms-ovba's own
+                # intermediate files ("dir.bin", "project.bin", ...).
+                Path("modules").mkdir()
+                for module in modules:
+                    entry = kinds[module.kind](module.name)
+                    path = os.path.join("modules", module.name)
+                    Path(path + ".new").write_bytes(module.stream_text())
+                    entry.add_file(path)
+                    project.add_module(entry)
+                ProjectOleFile.write_file(project)
             return Path("vbaProject.bin").read_bytes()
         finally:
             os.chdir(here)
+            random.setstate(chance)
+
+
+@contextmanager
+def _spec_copy_token_lengths() -> Iterator[None]:
+    """ms-ovba-compression with [MS-OVBA]'s maximum copy token length (see above)."""
+    from ms_ovba_compression.ms_ovba import MsOvba
+
+    stock = MsOvba.__dict__["copytoken_help"]
+
+    def copytoken_help(difference: int) -> dict:
+        help = stock.__func__(difference)
+        help["maxLength"] = (0xFFFF >> help["bitCount"]) + 3
+        return help
+
+    MsOvba.copytoken_help = staticmethod(copytoken_help)
+    try:
+        yield
+    finally:
+        MsOvba.copytoken_help = stock
