@@ -13,20 +13,20 @@ Private reasons As Object
 ' ("#DIV/0! LFI_AVGCOST: no placements match ..."). xlwings may put a Python traceback
 ' before the message, which is then the last line ("...ExcelError: #DIV/0! LFI_...").
 Public Function LfiUdfError(ByVal description As String) As Variant
-    Dim code As String, reason As String
-    SplitLfiError description, code, reason
+    Dim parts As Variant
+    parts = SplitLfiError(description)
     If TypeName(Application.Caller) = "Range" Then
         If reasons Is Nothing Then Set reasons = CreateObject("Scripting.Dictionary")
-        reasons(CellKey(Application.Caller)) = Array(code, reason)
+        reasons(CellKey(Application.Caller)) = parts
     End If
-    LfiUdfError = ErrorValue(code)
+    LfiUdfError = ErrorValue(parts(0))
 End Function
 
-' Splits description into the error code and the reason. A failure that carries no code
-' (Python could not start, a bug) is #VALUE! with the whole text as the reason, so that
-' LFI_WHY shows what to report.
-Public Sub SplitLfiError(ByVal description As String, code As String, reason As String)
-    Dim text As String, message As String, candidate As Variant
+' Array(error code, reason) from description. A failure that carries no code (Python could
+' not start, a bug) is #VALUE! with the whole text as the reason, so that LFI_WHY shows
+' what to report.
+Public Function SplitLfiError(ByVal description As String) As Variant
+    Dim text As String, message As String, code As String, candidate As Variant
     Dim position As Long, best As Long
     text = TrimLineEnds(description)
     message = Mid$(text, InStrRev(text, vbLf) + 1)
@@ -38,12 +38,11 @@ Public Sub SplitLfiError(ByVal description As String, code As String, reason As 
         End If
     Next candidate
     If best > 0 Then
-        reason = Trim$(Mid$(message, best + Len(code)))
+        SplitLfiError = Array(code, Trim$(Mid$(message, best + Len(code))))
     Else
-        code = "#VALUE!"
-        reason = "Python error: " & text
+        SplitLfiError = Array("#VALUE!", "Python error: " & text)
     End If
-End Sub
+End Function
 
 ' =LFI_WHY(D7): why D7 shows an error from an LFI_ function. The reasons live only while
 ' Excel runs, so a cell whose error was saved with the workbook must be recalculated once.

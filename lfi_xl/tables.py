@@ -11,6 +11,7 @@ at the first bad cell, naming it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,11 +36,7 @@ def read(source, name: str) -> tuple[Area, list[list]]:
 def number_at(source, area: Area, row: int, column: int, value: object,
               expected: str = "a number in £m") -> float:
     """A cell's value as a float (``nan`` if blank), or a :class:`CellProblem` naming it."""
-    try:
-        return to_number(value, expected)
-    except BadValue as error:
-        where = cell_ref(area.sheet, area.cell(row, column))
-        raise CellProblem(f"{source.label}: {where}: {error}") from None
+    return cell_number(source, area.sheet, area.cell(row, column), value, expected)
 
 
 def date_number(source, area: Area, row: int, value: object) -> float:
@@ -59,26 +56,28 @@ class PlanRow:
     label: str
     role: str | None          # None: a "Counts as" value lfi-xl does not know
     kind: str | None
-    offset: int               # row offset within the table area (header = 0)
+    sheet: str
+    cells: list[str]          # the row's cell for each year
     values: list              # raw cell values, one per year
+    kind_cell: str = ""       # where its role is written (the template's "Counts as")
 
 
 @dataclass
 class PlanTable:
-    area: Area
+    sheet: str
     years: tuple[str, ...]
     rows: list[PlanRow]
-    kind_column: int
-    opening_area: Area
+    opening_cell: str | None  # None: derived from the printed cumulative balance
     opening: object
     extra_rows: list[PlanRow]  # rows that are not plan lines (the Forecast's money received)
-
-    def cell(self, row: PlanRow, year_index: int) -> str:
-        return self.area.cell(row.offset, 1 + year_index)
+    found_by: str = "names"    # "names" (the contract's) or "labels" (discovery)
 
 
 def plan_table(source, prefix: str = "Plan") -> PlanTable:
-    """The raw plan table named ``<prefix>_Table`` (Plan or Forecast)."""
+    """The raw plan table: by the contract's names (``<prefix>_Table``) when the workbook
+    has them, else found by its labels (a council's own plan sheet)."""
+    if source.area(f"{prefix}_Table") is None and prefix == "Plan":
+        return discovered_plan(source)
     area, table = read(source, f"{prefix}_Table")
     header = [str(v).strip() if v is not None else "" for v in table[0]]
     try:
@@ -97,10 +96,43 @@ def plan_table(source, prefix: str = "Plan") -> PlanTable:
             continue
         role_kind = _ROLE_BY_LABEL.get(str(counts_as or "").strip().lower(), (None, None))
         entry = PlanRow(str(line_id or f"row{offset}"), str(label or line_id), *role_kind,
-                        offset, list(row[1:id_column]))
+                        area.sheet, [area.cell(offset, 1 + k) for k in range(len(years))],
+                        list(row[1:id_column]), area.cell(offset, kind_column))
         (extra if entry.line_id in received else rows).append(entry)
     opening_area, opening = read(source, f"{prefix}_OpeningBalance")
-    return PlanTable(area, years, rows, kind_column, opening_area, opening[0][0], extra)
+    return PlanTable(area.sheet, years, rows, opening_area.ref, opening[0][0], extra)
+
+
+def discovered_plan(source) -> PlanTable:
+    """A plan table found by its labels; unusable (naming what is missing) otherwise."""
+    from lfi_xl.discover import REQUIRED_LINES, find_plan, role_of
+
+    sheets = {name: source.sheet_values(name) for name in source.sheet_names}
+    found = find_plan(sheets)
+    if found is None or found.missing:
+        looked_for = ", ".join(f"'{label}'" for label in (
+            found.missing if found else [dict((i, lbl) for i, lbl, *_ in
+                                              _published_lines())[k] for k in REQUIRED_LINES]))
+        where = f" (sheet '{found.sheet}', row {found.header_row})" if found else ""
+        raise UnusableInput(f"{source.label}: no DSG plan table with the lines lfi-xl needs"
+                            f"{where}: did not find {looked_for}; looked for a row of years "
+                            "(2022/23, 2022-23, FY2022/23 or 22/23) with the plan's labels")
+    rows = []
+    for match in [*found.lines, *found.extra]:
+        values = sheets[found.sheet][match.row - 1]
+        cells = [found.cell(match.row, k) for k in range(len(found.years))]
+        raw = [values[col - 1] if col - 1 < len(values) else None
+               for col in found.year_columns]
+        rows.append(PlanRow(str(match.key), match.label, *role_of(str(match.key)), found.sheet,
+                            cells, raw))
+    rows.sort(key=lambda row: int(re.sub(r"\D", "", row.cells[0])))
+    return PlanTable(found.sheet, found.years, rows, None, None, [], "labels")
+
+
+def _published_lines():
+    from lfi_xl import published
+
+    return published.LINES
 
 
 def to_plan(source, table: PlanTable) -> p.Plan:
@@ -108,14 +140,23 @@ def to_plan(source, table: PlanTable) -> p.Plan:
     lines = []
     for row in table.rows:
         if row.role is None:
-            where = cell_ref(table.area.sheet, table.area.cell(row.offset, table.kind_column))
-            raise CellProblem(f"{source.label}: {where}: not one of: "
-                              + ", ".join(c.PLAN_ROLE_LABELS.values()))
-        values = [number_at(source, table.area, row.offset, 1 + k, v)
-                  for k, v in enumerate(row.values)]
+            raise CellProblem(f"{source.label}: {cell_ref(row.sheet, row.kind_cell)}: not one "
+                              f"of: " + ", ".join(c.PLAN_ROLE_LABELS.values()))
+        values = [cell_number(source, row.sheet, cell, value)
+                  for cell, value in zip(row.cells, row.values, strict=True)]
         lines.append(p.PlanLine(row.line_id, row.label, row.role, np.array(values), row.kind))
-    opening = number_at(source, table.opening_area, 0, 0, table.opening)
+    opening = (cell_number(source, table.sheet, table.opening_cell, table.opening)
+               if table.opening_cell else float("nan"))
     return p.Plan(table.years, tuple(lines), None if np.isnan(opening) else opening)
+
+
+def cell_number(source, sheet: str, cell: str, value: object,
+                expected: str = "a number in £m") -> float:
+    """A cell's value as a float (``nan`` if blank), or a :class:`CellProblem` naming it."""
+    try:
+        return to_number(value, expected)
+    except BadValue as error:
+        raise CellProblem(f"{source.label}: {cell_ref(sheet, cell)}: {error}") from None
 
 
 def read_plan_from(source, prefix: str = "Plan") -> p.Plan:
@@ -124,8 +165,8 @@ def read_plan_from(source, prefix: str = "Plan") -> p.Plan:
 
 def received(source, table: PlanTable) -> dict[str, np.ndarray]:
     """The Forecast's money actually received, by line id (``nan`` = blank)."""
-    return {row.line_id: np.array([number_at(source, table.area, row.offset, 1 + k, v)
-                                   for k, v in enumerate(row.values)])
+    return {row.line_id: np.array([cell_number(source, row.sheet, cell, value)
+                                   for cell, value in zip(row.cells, row.values, strict=True)])
             for row in table.extra_rows if row.line_id != "cumulative_after_received"}
 
 

@@ -41,14 +41,17 @@ class Findings(list):
         super().__init__()
         self._counts: Counter = Counter()
 
-    def add(self, severity: str, area: Area | None, row: int, column: int, rule: str,
-            message: str, sheet: str = "") -> None:
-        cell = area.cell(row, column) if area is not None else ""
-        sheet = area.sheet if area is not None else sheet
+    def add_cell(self, severity: str, sheet: str, cell: str, rule: str, message: str) -> None:
         key = (rule, sheet, "".join(ch for ch in cell if ch.isalpha()))
         self._counts[key] += 1
         if self._counts[key] <= MAX_PER_COLUMN:
             self.append(Finding(severity, sheet, cell, rule, message))
+
+    def add(self, severity: str, area: Area | None, row: int, column: int, rule: str,
+            message: str, sheet: str = "") -> None:
+        """A finding at ``area``'s cell (row, column offsets), or on a whole sheet."""
+        self.add_cell(severity, area.sheet if area is not None else sheet,
+                      area.cell(row, column) if area is not None else "", rule, message)
 
     def close(self) -> list[Finding]:
         """The findings, plus one line per column whose list was cut short."""
@@ -84,49 +87,59 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
     except UnusableInput as error:
         findings.append(Finding(ERROR, prefix, "", "table", str(error)))
         return None
-    area = table.area
     bad_years: set[int] = set()  # years with a cell that is not a number: not reconciled
     values = {}
     for row in table.rows:
         if row.role is None:
-            findings.add(ERROR, area, row.offset, table.kind_column, "line",
-                         f"'Counts as' must be one of: {', '.join(c.PLAN_ROLE_LABELS.values())}")
+            findings.add_cell(ERROR, row.sheet, row.kind_cell, "line",
+                              "'Counts as' must be one of: "
+                              + ", ".join(c.PLAN_ROLE_LABELS.values()))
         values[row.line_id] = []
-        for k, value in enumerate(row.values):
-            number = _number(findings, area, row.offset, 1 + k, value, "a number in £m")
-            if number is None:
+        for k, (cell, value) in enumerate(zip(row.cells, row.values, strict=True)):
+            try:
+                number = to_number(value, "a number in £m")
+            except BadValue as error:
+                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
                 bad_years.add(k)
                 number = math.nan
             values[row.line_id].append(number)
             if math.isnan(number):
                 continue
             if row.role in (p.INCOME, p.DFE, p.LA) and number > 0:
-                findings.add(ERROR, area, row.offset, 1 + k, "sign",
-                             f"{row.label} {table.years[k]}: income and contributions are "
-                             f"negative in the plan, found +{number:.3f}")
+                findings.add_cell(ERROR, row.sheet, cell, "sign",
+                                  f"{row.label} {table.years[k]}: income and contributions are "
+                                  f"negative in the plan, found +{number:.3f}")
             elif row.role == p.EXPENDITURE and number < 0:
-                findings.add(WARNING, area, row.offset, 1 + k, "sign",
-                             f"{row.label} {table.years[k]}: expenditure is positive in the "
-                             f"plan, found {number:.3f} (a recoupment?)")
-    opening = _number(findings, table.opening_area, 0, 0, table.opening, "a number in £m")
-    if opening is not None and math.isnan(opening):
-        findings.add(WARNING, table.opening_area, 0, 0, "opening",
-                     "No opening balance: cumulative balances start from 0")
+                findings.add_cell(WARNING, row.sheet, cell, "sign",
+                                  f"{row.label} {table.years[k]}: expenditure is positive in "
+                                  f"the plan, found {number:.3f} (a recoupment?)")
+    opening = math.nan
+    if table.opening_cell:
+        try:
+            opening = to_number(table.opening, "a number in £m")
+        except BadValue as error:
+            findings.add_cell(ERROR, table.sheet, table.opening_cell, "number",
+                              _sentence(str(error)))
+        if math.isnan(opening):
+            findings.add_cell(WARNING, table.sheet, table.opening_cell, "opening",
+                              "No opening balance: it is derived from the printed cumulative "
+                              "balance, or taken as 0")
     plan = p.Plan(table.years, tuple(
         p.PlanLine(row.line_id, row.label, row.role, np.array(values[row.line_id]), row.kind)
         for row in table.rows if row.role is not None),
-        None if opening is None or math.isnan(opening) else opening)
+        None if math.isnan(opening) else opening)
     rows = {row.line_id: row for row in table.rows}
     for difference in reconcile(plan):
         year = table.years.index(difference.year)
+        row = rows[difference.line_id]
         # A cumulative carries every earlier year: skip it from the first bad year on.
-        carried = rows[difference.line_id].role in (p.CUMULATIVE_BEFORE, p.CUMULATIVE_AFTER)
+        carried = row.role in (p.CUMULATIVE_BEFORE, p.CUMULATIVE_AFTER)
         if year in bad_years or (carried and any(k <= year for k in bad_years)):
             continue
-        findings.add(ERROR if difference.kind == RECONCILE_ERROR else INFO, area,
-                     rows[difference.line_id].offset, 1 + year,
-                     "total" if difference.kind == RECONCILE_ERROR else "rounding",
-                     difference.message())
+        findings.add_cell(ERROR if difference.kind == RECONCILE_ERROR else INFO, row.sheet,
+                          row.cells[year],
+                          "total" if difference.kind == RECONCILE_ERROR else "rounding",
+                          difference.message())
     return table
 
 
@@ -151,10 +164,10 @@ def _contributions(source, findings: Findings, plan: tables.PlanTable,
             expected = profile[agreed.years.index(year)]
             got_value = 0.0 if math.isnan(got) else got
             if abs(got_value - expected) > 0.0005:
-                findings.add(WARNING, forecast.area, rows[line_id].offset, 1 + k,
-                             "contribution",
-                             f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
-                             f"{-got_value + 0.0:.3f} (£m)")
+                findings.add_cell(WARNING, forecast.sheet, rows[line_id].cells[k],
+                                  "contribution",
+                                  f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
+                                  f"{-got_value + 0.0:.3f} (£m)")
 
 
 def validate_plan_book(source) -> list[Finding]:

@@ -11,22 +11,23 @@ Nothing binary is a source: every build writes the add-in afresh from
   ``lfi-xl addin install`` writes it to the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``
   (xlwings reads the add-in's sheet first, then that file).
 
-The workbook itself is the smallest one Excel accepts (workbook, one sheet, styles),
-made by openpyxl, then turned into an add-in part by part: the add-in content type, the
-VBA project and its relationship, the ribbon and its relationship, and ``codeName`` so
-that the ThisWorkbook module binds to the workbook. A rebuild from the same sources (and
-the same xlwings) is byte-identical: fixed zip times and document dates, and a VBA
-project id derived from the code.
+The workbook around them is the smallest one Excel accepts (workbook, one sheet, shared
+strings, styles, and the Office theme, which the Open XML SDK requires; openpyxl's copy),
+written here part by part so that every part is exactly as we mean it:
+the add-in content type, ``codeName`` on the workbook and the sheet so the ThisWorkbook
+and Sheet1 modules bind to them, and the relationships to the VBA project and the ribbon.
+A rebuild from the same sources (and the same xlwings) is byte-identical: fixed zip
+times and document dates, and a VBA project id derived from the code.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
-from lxml import etree
+from openpyxl.writer.theme import theme_xml
 
 from lfi_xl.addin.modules import SETTINGS_NAME, SOURCES, project_id, vba_modules
 from lfi_xl.addin.vba_project import vba_project_bin
@@ -34,19 +35,20 @@ from lfi_xl.files.package import Package, atomic_write
 
 DEFAULT_OUTPUT = Path("dist/lfi_xl.xlam")
 ADDIN_CONTENT_TYPE = "application/vnd.ms-excel.addin.macroEnabled.main+xml"
-VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
-VBA_RELATIONSHIP = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 #: The relationship of an Office 2010+ ribbon part (customUI14.xml).
 RIBBON_RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 RIBBON_PART = "customUI/customUI14.xml"
 VBA_PART = "xl/vbaProject.bin"
 #: The settings sheet, named as xlwings' module looks for it.
 SETTINGS_SHEET = f"{SETTINGS_NAME}.conf"
-#: The document date of every build (Excel shows it under File > Info).
+#: The document date of every build.
 BUILD_DATE = dt.datetime(2024, 1, 1)
 
-_CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006"
+_SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
 def build_addin(output: Path = DEFAULT_OUTPUT, sources: Path = SOURCES) -> Path:
@@ -54,17 +56,30 @@ def build_addin(output: Path = DEFAULT_OUTPUT, sources: Path = SOURCES) -> Path:
     output = Path(output)
     sources = Path(sources)
     modules = vba_modules(sources)
-    package = Package.from_bytes(_base_workbook(read_settings(sources / SETTINGS_SHEET)))
-    parts = package.parts
-    parts["[Content_Types].xml"] = _content_types(parts["[Content_Types].xml"])
-    parts["_rels/.rels"] = _add_relationship(parts["_rels/.rels"], RIBBON_RELATIONSHIP,
-                                             RIBBON_PART)
-    parts["xl/_rels/workbook.xml.rels"] = _add_relationship(
-        parts["xl/_rels/workbook.xml.rels"], VBA_RELATIONSHIP, "vbaProject.bin")
-    parts["docProps/core.xml"] = _core_properties()
-    parts[RIBBON_PART] = (sources / "customUI14.xml").read_bytes()
-    parts[VBA_PART] = vba_project_bin(modules, project_id(modules))
-    atomic_write(output, package.to_bytes(fixed_time=True))
+    settings = read_settings(sources / SETTINGS_SHEET)
+    parts = {
+        "[Content_Types].xml": _content_types(),
+        "_rels/.rels": _relationships(
+            (f"{_OFFICE}/officeDocument", "xl/workbook.xml"),
+            (f"{_PACKAGE}/relationships/metadata/core-properties", "docProps/core.xml"),
+            (RIBBON_RELATIONSHIP, RIBBON_PART)),
+        "docProps/core.xml": _core_properties(),
+        "xl/workbook.xml": _workbook(),
+        "xl/_rels/workbook.xml.rels": _relationships(
+            (f"{_OFFICE}/worksheet", "worksheets/sheet1.xml"),
+            (f"{_OFFICE}/styles", "styles.xml"),
+            (f"{_OFFICE}/sharedStrings", "sharedStrings.xml"),
+            (f"{_OFFICE}/theme", "theme/theme1.xml"),
+            ("http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+             "vbaProject.bin")),
+        "xl/worksheets/sheet1.xml": _settings_sheet(settings),
+        "xl/sharedStrings.xml": _shared_strings(settings),
+        "xl/styles.xml": _styles(),
+        "xl/theme/theme1.xml": theme_xml.encode(),
+        RIBBON_PART: (sources / "customUI14.xml").read_bytes(),
+        VBA_PART: vba_project_bin(modules, project_id(modules)),
+    }
+    atomic_write(output, Package(parts).to_bytes(fixed_time=True))
     return output
 
 
@@ -78,50 +93,88 @@ def read_settings(path: Path) -> list[tuple[str, str]]:
     return [(key, value) for key, value in rows]
 
 
-def _base_workbook(settings: list[tuple[str, str]]) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.code_name = "ThisWorkbook"
-    sheet = workbook.active
-    sheet.title = SETTINGS_SHEET
-    sheet.sheet_properties.codeName = "Sheet1"
-    for row in settings:
-        sheet.append(row)
-    sheet.column_dimensions["A"].width = 20
-    sheet.column_dimensions["B"].width = 40
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _content_types(xml: bytes) -> bytes:
-    root = etree.fromstring(xml)
-    ns = {"ct": _CONTENT_TYPES_NS}
-    (workbook,) = root.xpath("ct:Override[@PartName='/xl/workbook.xml']", namespaces=ns)
-    workbook.set("ContentType", ADDIN_CONTENT_TYPE)
-    etree.SubElement(root, f"{{{_CONTENT_TYPES_NS}}}Override",
-                     PartName=f"/{VBA_PART}", ContentType=VBA_CONTENT_TYPE)
-    # The ribbon part is XML: the package's default for .xml (application/xml) fits it.
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+def _content_types() -> bytes:
+    overrides = {
+        "/xl/workbook.xml": ADDIN_CONTENT_TYPE,
+        "/xl/worksheets/sheet1.xml": f"{_SPREADSHEET}.worksheet+xml",
+        "/xl/sharedStrings.xml": f"{_SPREADSHEET}.sharedStrings+xml",
+        "/xl/styles.xml": f"{_SPREADSHEET}.styles+xml",
+        "/xl/theme/theme1.xml": "application/vnd.openxmlformats-officedocument.theme+xml",
+        "/docProps/core.xml": "application/vnd.openxmlformats-package.core-properties+xml",
+        f"/{VBA_PART}": "application/vnd.ms-office.vbaProject",
+    }
+    # The ribbon part is plain XML: the default for .xml (application/xml) is its type.
+    return (f'{_XML}<Types xmlns="{_PACKAGE}/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            + "".join(f'<Override PartName="{part}" ContentType="{kind}"/>'
+                      for part, kind in overrides.items())
+            + "</Types>").encode()
 
 
-def _add_relationship(xml: bytes, kind: str, target: str) -> bytes:
-    root = etree.fromstring(xml)
-    taken = {element.get("Id") for element in root}
-    number = 1
-    while f"rId{number}" in taken:
-        number += 1
-    etree.SubElement(root, f"{{{_RELATIONSHIPS_NS}}}Relationship", Id=f"rId{number}",
-                     Type=kind, Target=target)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+def _relationships(*targets: tuple[str, str]) -> bytes:
+    return (f'{_XML}<Relationships xmlns="{_PACKAGE}/relationships">'
+            + "".join(f'<Relationship Id="rId{number}" Type="{kind}" Target="{target}"/>'
+                      for number, (kind, target) in enumerate(targets, start=1))
+            + "</Relationships>").encode()
 
 
 def _core_properties() -> bytes:
-    from openpyxl.packaging.core import DocumentProperties
-    from openpyxl.xml.functions import tostring
+    stamp = BUILD_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (f"{_XML}<cp:coreProperties "
+            f'xmlns:cp="{_PACKAGE}/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            "<dc:title>Local First Inclusion add-in</dc:title><dc:creator>lfi-xl</dc:creator>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+            "</cp:coreProperties>").encode()
 
-    properties = DocumentProperties(creator="lfi-xl", lastModifiedBy="lfi-xl",
-                                    title="Local First Inclusion add-in",
-                                    created=BUILD_DATE, modified=BUILD_DATE)
-    return tostring(properties.to_tree())
+
+def _workbook() -> bytes:
+    return (f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_OFFICE}">'
+            '<workbookPr codeName="ThisWorkbook"/><bookViews><workbookView/></bookViews>'
+            f"<sheets><sheet name={quoteattr(SETTINGS_SHEET)} sheetId=\"1\" r:id=\"rId1\"/>"
+            "</sheets></workbook>").encode()
+
+
+def _strings(settings: list[tuple[str, str]]) -> list[str]:
+    return list(dict.fromkeys(text for row in settings for text in row))
+
+
+def _settings_sheet(settings: list[tuple[str, str]]) -> bytes:
+    index = {text: number for number, text in enumerate(_strings(settings))}
+    rows = "".join(f'<row r="{row}"><c r="A{row}" t="s"><v>{index[key]}</v></c>'
+                   f'<c r="B{row}" t="s"><v>{index[value]}</v></c></row>'
+                   for row, (key, value) in enumerate(settings, start=1))
+    return (f'{_XML}<worksheet xmlns="{_MAIN}"><sheetPr codeName="Sheet1"/>'
+            '<cols><col min="1" max="1" width="20" customWidth="1"/>'
+            '<col min="2" max="2" width="60" customWidth="1"/></cols>'
+            f"<sheetData>{rows}</sheetData></worksheet>").encode()
+
+
+def _shared_strings(settings: list[tuple[str, str]]) -> bytes:
+    strings = _strings(settings)
+    count = 2 * len(settings)
+    return (f'{_XML}<sst xmlns="{_MAIN}" count="{count}" uniqueCount="{len(strings)}">'
+            + "".join(f'<si><t xml:space="preserve">{escape(text)}</t></si>'
+                      for text in strings)
+            + "</sst>").encode()
+
+
+def _styles() -> bytes:
+    """The one cell format every workbook has ("Normal")."""
+    return (f'{_XML}<styleSheet xmlns="{_MAIN}">'
+            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border>'
+            "</borders>"
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+            "</cellStyleXfs>"
+            '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            "</cellXfs>"
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+            "</cellStyles></styleSheet>").encode()

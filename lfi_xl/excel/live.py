@@ -25,6 +25,11 @@ class LiveWorkbook:
     def sheet_names(self) -> list[str]:
         return [sheet.name for sheet in self.book.sheets]
 
+    def sheet_values(self, sheet: str) -> list[list]:
+        """Every cell of a sheet from A1 to the end of its used range."""
+        last = self.book.sheets[sheet].used_range.last_cell
+        return self.values(Area(sheet, 1, 1, last.row, last.column))
+
     def _names(self) -> dict[str, str]:
         return {name.name: name.refers_to for name in self.book.names}
 

@@ -111,6 +111,10 @@ class WorkbookValues:
     def label(self) -> str:
         return str(self.path)
 
+    @property
+    def sheet_names(self) -> list[str]:
+        return [info.name for info in self.sheets]
+
     def read(self, name: str) -> tuple[wx.Area, list[list]]:
         area = self.require(name)
         return area, self.values(area)

@@ -97,6 +97,9 @@ class FileWorkbook:
     def sheet_names(self) -> list[str]:
         return [info.name for info in wx.sheets(self.package)]
 
+    def sheet_values(self, sheet: str) -> list[list]:
+        return self.reader.sheet_values(sheet)
+
     # -- package helpers --------------------------------------------------------------
     def _workbook(self) -> etree._Element:
         return wx.parse(self.package.parts["xl/workbook.xml"])

@@ -1,0 +1,135 @@
+"""Finding the plan and KPI tables in a council's own workbooks by their labels."""
+
+import json
+
+import openpyxl
+import pytest
+
+from lfi_xl import contract as c
+from lfi_xl import published
+from lfi_xl.cli import main
+from lfi_xl.discover import find_kpis, find_plan, normalise
+
+VARIANTS = {
+    "in_year": "In year deficit/(surplus) ¹",
+    "total_income": "TOTAL INCOME (£m)",
+    "hnb_dsg_income": "High Needs Block DSG income*",
+    "cumulative_before_sv": "Cumulative balance without contribution",
+    "la_contribution": "Council contribution",
+    "special_schools": "Maintained/Academy/Free special schools",
+}
+
+
+def plan_sheet(ws, top: int, left: int, year_style: str, labels=None, subtotal=True):
+    """The published plan table at (top, left), years written as ``year_style``."""
+    labels = labels or {}
+    ws.cell(top - 3, left, "Norfolk DSG management plan, January 2023 (£m)")
+    for k, year in enumerate(published.YEARS):
+        start = int(year[:4])
+        text = {"slash": year, "dash": f"{start}-{(start + 1) % 100:02d}",
+                "fy": f"FY{year}", "short": f"{start % 100:02d}/{(start + 1) % 100:02d}"}[
+            year_style]
+        ws.cell(top, left + 1 + k, text)
+    row = top + 1
+    for line_id, label, _role, _kind, values in published.LINES:
+        if line_id == "special_schools":
+            row += 1  # an extra blank row inside the table
+        ws.cell(row, left, labels.get(line_id, label))
+        for k, value in enumerate(values):
+            ws.cell(row, left + 1 + k, value)
+        if subtotal and line_id == "independent_special":
+            row += 1
+            ws.cell(row, left, "Subtotal special provision")
+            for k in range(7):
+                ws.cell(row, left + 1 + k, 1.0)
+        row += 1
+    ws.cell(row + 2, left, "Note: prepared before the 2022-23 outturn.")
+
+
+@pytest.mark.parametrize("top,left,style,sheet", [(12, 3, "dash", "Budget 23-24"),
+                                                   (4, 1, "fy", "DSG"),
+                                                   (30, 6, "short", "Plan v3 (draft)"),
+                                                   (4, 2, "slash", "Sheet1")])
+def test_plan_found_wherever_it_stands(tmp_path, capsys, top, left, style, sheet):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    wb.active["A1"] = "DSG plan workbook"
+    plan_sheet(wb.create_sheet(sheet), top, left, style, VARIANTS)
+    path = tmp_path / "council.xlsx"
+    wb.save(path)
+    assert main(["plan", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    printed = {line_id: values for line_id, _, _, _, values in published.LINES}
+    assert data["years"] == list(published.YEARS)
+    assert data["opening_balance"] == pytest.approx(53.976)
+    for key in ("total_income", "total_expenditure", "in_year"):
+        assert data[key] == pytest.approx(printed[key], abs=0.002), key
+    # Balances carry the £1k rounding of the published lines (see README, "Rounding").
+    assert data["cumulative_after_sv"] == pytest.approx(printed["cumulative_after_sv"],
+                                                        abs=0.003 + 1e-9)
+    assert data["cumulative_after_sv"][-1] == pytest.approx(0.003, abs=1e-9)
+
+
+def test_discovery_reports_matches_skips_and_confidence():
+    wb = openpyxl.Workbook()
+    plan_sheet(wb.active, 5, 2, "dash", VARIANTS)
+    rows = [[cell.value for cell in row] for row in wb.active.iter_rows()]
+    found = find_plan({"Plan": rows})
+    keys = [m.key for m in found.lines]
+    assert sorted(keys) == sorted(line_id for line_id, *_ in published.LINES)
+    assert [m.label for m in found.skipped] == ["Subtotal special provision",
+                                                "Note: prepared before the 2022-23 outturn."]
+    in_year = next(m for m in found.lines if m.key == "in_year")
+    assert in_year.cell == "B24" and 0.72 <= in_year.confidence <= 1
+    assert found.missing == []
+
+
+def test_a_missing_required_row_is_named(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    plan_sheet(wb.active, 5, 1, "slash")
+    for row in wb.active.iter_rows():
+        if row[0].value == "DfE Contribution":
+            row[0].value = None
+            for cell in row:
+                cell.value = None
+    path = tmp_path / "no_dfe.xlsx"
+    wb.save(path)
+    assert main(["plan", str(path)]) == 2
+    assert "'DfE Contribution'" in capsys.readouterr().err
+
+
+def kpi_sheet(ws, top: int, left: int, forum: bool):
+    ws.cell(top - 2, left, "LFI Programme KPI's")
+    ws.cell(top, left, "Ref")
+    ws.cell(top, left + 1, None)
+    ws.cell(top, left + 2, "Prog")
+    kpis = sorted(c.KPIS, key=lambda k: k.forum_line) if forum else c.KPIS
+    group = None
+    row = top + 1
+    for kpi in kpis:
+        if not forum and kpi.group != group:
+            ws.cell(row, left + 1, kpi.group)  # group headings between the rows
+            group, row = kpi.group, row + 1
+        ws.cell(row, left, kpi.forum_line if forum else kpi.ref)
+        ws.cell(row, left + 1, kpi.forum_measure if forum else kpi.measure)
+        ws.cell(row, left + 2, "Yes")
+        row += 1
+
+
+@pytest.mark.parametrize("forum", [False, True])
+def test_every_kpi_row_matched_to_its_master_ref(forum):
+    wb = openpyxl.Workbook()
+    kpi_sheet(wb.active, 7, 2, forum)
+    rows = [[cell.value for cell in row] for row in wb.active.iter_rows()]
+    found = find_kpis({"KPIs": rows})
+    assert found.missing == []
+    numbered = {row[1]: row[2] for row in rows if isinstance(row[1], int)}
+    for match in found.rows:
+        label_row = rows[match.row - 1]
+        expected = (c.KPI_BY_FORUM_LINE[label_row[1]].ref if forum else label_row[1])
+        assert match.key == expected, (match.label, numbered.get(label_row[1]))
+
+
+def test_normalise():
+    assert normalise("% of EHCP per head of population") == "% of ehcp per head of population"
+    assert normalise("In-year +deficit/-surplus") == normalise("In year deficit/(surplus)")
