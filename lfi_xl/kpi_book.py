@@ -32,6 +32,17 @@ class KpiBook:
     def __init__(self, source):
         self.source = source
 
+    def has(self, name: str) -> bool:
+        return self.source.area(name) is not None
+
+    @property
+    def computes_kpis(self) -> bool:
+        """Whether the workbook holds what the calculated KPIs are computed from (the
+        template does; a council's own KPI list may hold typed figures only)."""
+        return all(self.has(name) for name in (
+            c.placement_name("AnnualCost"), c.mitigation_name("Saving"),
+            c.plan_data_name("in_year")))
+
     @property
     def label(self) -> str:
         return self.source.label
@@ -54,18 +65,24 @@ class KpiBook:
 
     @cached_property
     def kpis(self) -> dict[int, Row]:
+        """Rows by master ref (a council's own list may lack some: they are absent)."""
         rows = {}
         for kpi in c.KPIS:
-            area, values = tables.read(self.source, c.kpi_name(kpi.ref))
-            rows[kpi.ref] = Row(kpi.ref, area, values[0])
+            if self.has(c.kpi_name(kpi.ref)):
+                area, values = tables.read(self.source, c.kpi_name(kpi.ref))
+                rows[kpi.ref] = Row(kpi.ref, area, values[0])
         return rows
 
     @cached_property
-    def baselines(self) -> Row:
+    def baselines(self) -> Row | None:
+        if not self.has(c.KPI_BASELINE):
+            return None
         area, values = tables.read(self.source, c.KPI_BASELINE)
         return Row("baseline", area, [row[0] for row in values])
 
     def _by_period(self, table_name: str, periods_name: str) -> list[Row]:
+        if not self.has(table_name):
+            return []
         area, values = tables.read(self.source, table_name)
         periods_area = self.source.require(periods_name)
         first = periods_area.min_col - area.min_col
@@ -90,6 +107,8 @@ class KpiBook:
     def plan_data(self) -> dict[str, Row]:
         rows = {}
         for key, _ in c.PLAN_DATA_ROWS:
+            if not self.has(c.plan_data_name(key)):
+                continue
             area, values = tables.read(self.source, c.plan_data_name(key))
             rows[key] = Row(key, area, values[0])
         return rows
@@ -103,7 +122,9 @@ class KpiBook:
         return tables.read_mitigations(self.source)
 
     @cached_property
-    def snapshots(self) -> tuple[Area, list[dict]]:
+    def snapshots(self) -> tuple[Area | None, list[dict]]:
+        if not self.has(c.SNAPSHOTS_TABLE):
+            return None, []
         area, values = tables.read(self.source, c.SNAPSHOTS_TABLE)
         header = [str(v).strip() if v is not None else "" for v in values[0]]
         rows = [dict(zip(header, row, strict=False)) | {"_row": offset}
@@ -127,7 +148,7 @@ class KpiBook:
             serial(settings.cadence.end(period)), self.plan_figures(column),
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
-            kpi1_baseline=_number_or_nan(self.baselines.values[0]),
+            kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
             funding_gap_method=settings.funding_gap_method)
 
 

@@ -173,13 +173,14 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     for row in new_rows:
         row["Snapshot SHA-256"], row["Status"] = digest, CURRENT
     snapshots_area, _ = book.snapshots
+    snapshots_sheet = snapshots_area.sheet if snapshots_area else _free_sheet(adapter, c.SNAPSHOTS)
     if supersede:
         old = current[period]
         status_column = c.SNAPSHOT_COLUMNS.index("Status")
         adapter.set_cells(snapshots_area.sheet, {
             snapshots_area.cell(row["_row"], status_column): SUPERSEDED
             for row in rows if canonical(row.get("Snapshot")) == old})
-    adapter.append_rows(snapshots_area.sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
+    adapter.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
                         [[row[column] for column in c.SNAPSHOT_COLUMNS] for row in new_rows])
     audit = _audit_rows(book)
     previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
@@ -195,7 +196,9 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
         entry["Previous entry SHA-256"] = previous
         entry["Entry SHA-256"] = previous = audit_hash(entry, previous)
         audit_rows.append([entry.get(column) for column in c.AUDIT_COLUMNS])
-    adapter.append_rows(c.AUDIT, c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), audit_rows)
+    audit_area = adapter.area(c.AUDIT_TABLE)
+    adapter.append_rows(audit_area.sheet if audit_area else _free_sheet(adapter, c.AUDIT),
+                        c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), audit_rows)
     by_sheet: dict[str, list[str]] = {}
     for item in items:
         by_sheet.setdefault(item.sheet, []).append(item.cell)
@@ -206,11 +209,15 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
             "superseded": current.get(period) if supersede else None}
 
 
+def _free_sheet(adapter, name: str) -> str:
+    """``name``, or "LFI <name>" when a sheet of the user's already has that name."""
+    return name if name not in adapter.sheet_names else f"LFI {name}"
+
+
 def frozen_changes(book: KpiBook) -> list[Finding]:
     """Live cells of frozen periods that differ from their current snapshot."""
-    try:
-        area, rows = book.snapshots
-    except Exception:  # no Snapshots table: nothing frozen to compare
+    area, rows = book.snapshots
+    if area is None:
         return []
     findings = []
     current = current_snapshots(rows)
@@ -241,6 +248,8 @@ def verify(adapter) -> list[Finding]:
     book = KpiBook(adapter)
     area, rows = book.snapshots
     findings: list[Finding] = []
+    if area is None and adapter.area(c.AUDIT_TABLE) is None:
+        return findings  # nothing has been frozen
     by_id: dict[object, list[dict]] = {}
     for row in rows:
         by_id.setdefault(canonical(row.get("Snapshot")), []).append(row)

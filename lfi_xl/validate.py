@@ -205,33 +205,34 @@ def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
 
 def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
     settings = book.settings
+    calculated = c.CALCULATED_KPIS if book.computes_kpis else frozenset()
     by_year: dict[tuple[int, int], list] = {}
-    for kpi in c.KPIS:
-        row = book.kpis[kpi.ref]
-        baseline = book.baselines.values[kpi.ref - 1]
-        if baseline in (None, ""):
-            findings.add(ERROR, book.baselines.area, kpi.ref - 1, 0, "baseline",
-                         f"KPI {kpi.ref} ({kpi.measure}): no baseline")
-        elif kpi.ref not in c.CALCULATED_KPIS:
-            _number(findings, book.baselines.area, kpi.ref - 1, 0, baseline, "a number")
-        if kpi.ref in c.CALCULATED_KPIS:
+    for ref, row in book.kpis.items():
+        kpi = c.KPI_BY_REF[ref]
+        if book.baselines is not None:
+            baseline = book.baselines.values[ref - 1]
+            if baseline in (None, ""):
+                findings.add(ERROR, book.baselines.area, ref - 1, 0, "baseline",
+                             f"KPI {ref} ({kpi.measure}): no baseline")
+            elif ref not in calculated:
+                _number(findings, book.baselines.area, ref - 1, 0, baseline, "a number")
+        if ref in calculated:
             continue
         for label, column in reported.items():
-            value = row.values[column]
-            number = _number(findings, row.area, 0, column, value, "a number")
+            number = _number(findings, row.area, 0, column, row.values[column], "a number")
             period = settings.cadence.parse(label)
             if number is not None and not math.isnan(number):
-                by_year.setdefault((kpi.ref, period.year), []).append(label)
+                by_year.setdefault((ref, period.year), []).append(label)
             elif number is not None and kpi.termly:
                 findings.add(ERROR, row.area, 0, column, "missing",
-                             f"KPI {kpi.ref} ({kpi.measure}) is termly: no value for {label}")
+                             f"KPI {ref} ({kpi.measure}) is termly: no value for {label}")
         if not kpi.termly:
             for year in sorted({settings.cadence.parse(label).year for label in reported}):
-                if (kpi.ref, year) not in by_year and _year_complete(settings, year):
+                if (ref, year) not in by_year and _year_complete(settings, year):
                     first = next(col for label, col in reported.items()
                                  if settings.cadence.parse(label).year == year)
                     findings.add(ERROR, row.area, 0, first, "missing",
-                                 f"KPI {kpi.ref} ({kpi.measure}) is annual: no value in "
+                                 f"KPI {ref} ({kpi.measure}) is annual: no value in "
                                  f"{year_label(year)}")
 
 
@@ -414,13 +415,17 @@ def validate_kpi_book(source) -> list[Finding]:
     reported = _period_columns(book, findings)
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)
-    for check in (_placements, _mitigations):
-        check(book, findings)
-    if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
-               for f in findings):
-        _calculated(book, findings, reported)
-    if source.area(c.SNAPSHOTS_TABLE) is not None:
-        findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
+    if book.computes_kpis:
+        for check in (_placements, _mitigations):
+            check(book, findings)
+        if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
+                   for f in findings):
+            _calculated(book, findings, reported)
+    else:
+        findings.append(Finding(INFO, c.KPI_SHEET, "", "typed",
+                                "No placements, mitigation log or plan data in this workbook: "
+                                "its KPI figures are checked as typed, not recomputed"))
+    findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
     return findings.close()
 
 

@@ -163,7 +163,7 @@ def _dump(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+def sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
     """Sheet name -> part name."""
     workbook = _parse(parts["xl/workbook.xml"])
     rels = _parse(parts["xl/_rels/workbook.xml.rels"])
@@ -325,7 +325,7 @@ def _relationships(*rels: tuple[str, str, str]) -> etree._Element:
 def _inject(path: Path) -> None:
     with zipfile.ZipFile(path) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
-    sheets = _sheet_parts(parts)
+    sheets = sheet_parts(parts)
     sheet_part = sheets[DASHBOARD]
     workbook = _parse(parts["xl/workbook.xml"])
     lists_ref = next(name.text for name in workbook.iter(f"{{{MAIN}}}definedName")

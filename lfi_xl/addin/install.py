@@ -1,0 +1,186 @@
+"""Install the add-in for the current Windows user, or remove it (``lfi-xl addin
+install`` / ``lfi-xl addin remove``).
+
+``install`` does what ``xlwings addin install`` does for xlwings' own add-in:
+
+- copies ``lfi_xl.xlam`` into the user's Excel start-up folder
+  (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), which Excel opens at every start on every PC,
+  so formulas keep plain ``=LFI_...`` names instead of a path to wherever the add-in sat;
+- writes ``INTERPRETER_WIN`` (this Python) into ``%USERPROFILE%\\.xlwings\\xlwings.conf``,
+  keeping every other setting in that file: xlwings' own add-in and other tools read it
+  too. The add-in's UDF module (``lfi_udfs``) travels inside the add-in (its sheet
+  ``xlwings.conf``): written into this shared file it would also become the default of
+  xlwings' "Import Functions" in every other workbook.
+
+It first checks what Excel will need of this Python: xlwings' DLL beside the interpreter
+(``xlwings64-<version>.dll``, put there by ``pip install xlwings``), and says what to do
+when it is missing. Both functions take the platform and the folders as arguments, so
+they are tested on any system with temporary folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import locale
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from lfi_xl.addin.build import DEFAULT_OUTPUT
+from lfi_xl.addin.modules import ADDIN_NAME
+from lfi_xl.files.package import atomic_write
+
+INTERPRETER_KEY = "INTERPRETER_WIN"
+
+
+class InstallError(Exception):
+    """Why the add-in could not be installed or removed, and what to do; one message for
+    a person."""
+
+
+def windows_folders(environ: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """``(XLSTART folder, xlwings settings file)`` of the current Windows user."""
+    environ = os.environ if environ is None else environ
+    missing = [name for name in ("APPDATA", "USERPROFILE") if not environ.get(name)]
+    if missing:
+        raise InstallError(f"Windows did not say where the user's folders are "
+                           f"({', '.join(missing)} not set)")
+    return (Path(environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART",
+            Path(environ["USERPROFILE"]) / ".xlwings" / "xlwings.conf")
+
+
+def install(addin: Path = DEFAULT_OUTPUT, *, platform: str = sys.platform,
+            xlstart: Path | None = None, settings_file: Path | None = None,
+            interpreter: Path | None = None) -> str:
+    """Install ``addin`` for Excel; returns what was done, for the person who asked.
+
+    ``xlstart`` and ``settings_file`` default to the current user's (:func:`windows_folders`),
+    ``interpreter`` to this Python.
+    """
+    _require_windows(platform)
+    addin = Path(addin)
+    if not addin.is_file():
+        raise InstallError(f"{addin}: no add-in there; build it first (lfi-xl addin build)")
+    interpreter = Path(interpreter or sys.executable)
+    _check_xlwings_dll(interpreter)
+    if xlstart is None or settings_file is None:
+        user_xlstart, user_settings = windows_folders()
+        xlstart, settings_file = xlstart or user_xlstart, settings_file or user_settings
+    target = Path(xlstart) / ADDIN_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _copy_atomically(addin, target)
+    except PermissionError:
+        raise InstallError(f"{target} is in use: close Excel, then run "
+                           "lfi-xl addin install again") from None
+    set_setting(Path(settings_file), INTERPRETER_KEY, str(interpreter))
+    return (f"Installed the add-in: {target}\n"
+            f"Python for Excel ({INTERPRETER_KEY} in {settings_file}): {interpreter}\n"
+            "Start Excel (close it first if it is open): the ribbon shows the tab "
+            '"Local First Inclusion" and =LFI_... functions work in any workbook.')
+
+
+def remove(*, platform: str = sys.platform, xlstart: Path | None = None) -> str:
+    """Remove the add-in from Excel's start-up folder; returns what was done.
+
+    The settings file stays as it is: the interpreter setting is shared with xlwings'
+    own add-in and other tools, which may rely on it.
+    """
+    _require_windows(platform)
+    if xlstart is None:
+        xlstart = windows_folders()[0]
+    target = Path(xlstart) / ADDIN_NAME
+    if not target.exists():
+        return f"The add-in is not installed (no {target})."
+    try:
+        target.unlink()
+    except PermissionError:
+        raise InstallError(f"{target} is in use: close Excel, then run "
+                           "lfi-xl addin remove again") from None
+    return (f"Removed the add-in: {target}\n"
+            "Excel shows the Local First Inclusion tab no more from its next start. "
+            "Workbooks keep their values; LFI_ formulas recalculate again once the add-in "
+            "is back.")
+
+
+def _require_windows(platform: str) -> None:
+    if not platform.startswith("win"):
+        raise InstallError(
+            f"The add-in needs Excel for Windows, and this is {platform}. Copy "
+            f"{DEFAULT_OUTPUT.as_posix()} to a Windows PC that has Excel, install lfi-xl "
+            "there (pip install lfi-xl, which brings xlwings), then run "
+            "lfi-xl addin install there.")
+
+
+def _check_xlwings_dll(interpreter: Path) -> None:
+    """Excel's xlwings code loads its DLL from the interpreter's folder or the one above
+    (a virtual environment's Scripts folder), as xlwings' VBA (XLPyLoadDLL) does."""
+    import xlwings
+
+    folders = (interpreter.parent, interpreter.parent.parent)
+    names = [f"xlwings{bits}-{xlwings.__version__}.dll" for bits in (64, 32)]
+    if not any((folder / name).is_file() for folder in folders for name in names):
+        raise InstallError(
+            f"xlwings' DLL ({names[0]}) is not beside {interpreter} (looked in "
+            f"{folders[0]} and {folders[1]}): Excel could not start this Python. "
+            f'Install xlwings into it ("{interpreter}" -m pip install '
+            f"xlwings=={xlwings.__version__}) and run lfi-xl addin install again.")
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Excel never sees half an add-in: copy beside the target, then replace it."""
+    handle, temporary = tempfile.mkstemp(prefix=".~lfi-", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def set_setting(path: Path, key: str, value: str) -> None:
+    """Set ``key`` in a file of xlwings' settings format, keeping every other line.
+
+    Keys compare without regard to case, as xlwings' VBA reads them; the first line of
+    the key is replaced and any repeat of it dropped, so the file holds one value.
+    """
+    # VBA's Input # reads the file in the PC's ANSI code page; Python's locale is that.
+    encoding = locale.getpreferredencoding(False)
+    lines = path.read_text(encoding=encoding).splitlines() if path.exists() else []
+    line = _setting_line(key, value)
+    kept, placed = [], False
+    for existing in lines:
+        if _setting_key(existing) == key.lower():
+            if not placed:
+                kept.append(line)
+                placed = True
+            continue
+        kept.append(existing)
+    if not placed:
+        kept.append(line)
+    atomic_write(path, ("\r\n".join(kept) + "\r\n").encode(encoding))
+
+
+def read_setting(path: Path, key: str) -> str | None:
+    """The value of ``key`` in a file of xlwings' settings format, or ``None``."""
+    if not path.exists():
+        return None
+    for line in path.read_text(encoding=locale.getpreferredencoding(False)).splitlines():
+        if _setting_key(line) == key.lower():
+            return next(csv.reader([line]))[1]
+    return None
+
+
+def _setting_key(line: str) -> str | None:
+    row = next(csv.reader([line]), [])
+    return row[0].strip().lower() if len(row) >= 2 else None
+
+
+def _setting_line(key: str, value: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="").writerow([key, value])
+    return buffer.getvalue()
