@@ -115,12 +115,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    from lfi_xl.adopt import Discovering
     from lfi_xl.files.writer import FileWorkbook
     from lfi_xl.snapshot import Refused, freeze
 
     book = FileWorkbook(args.file)
     try:
-        result = freeze(book, args.period, args.by, args.supersede, args.reason,
+        result = freeze(Discovering(book), args.period, args.by, args.supersede, args.reason,
                         source_bytes=args.file.read_bytes())
     except Refused as refusal:
         print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
@@ -136,10 +137,11 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl import findings as f
+    from lfi_xl.adopt import Discovering
     from lfi_xl.files.reader import WorkbookValues
     from lfi_xl.snapshot import verify
 
-    found = verify(WorkbookValues(args.file))
+    found = verify(Discovering(WorkbookValues(args.file)))
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
     elif found:
@@ -164,6 +166,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
             print(f"lfi-xl: no PDF: {error}", file=sys.stderr)
             return FINDINGS
         print(f"PDF: {pdf}")
+    return OK
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from lfi_xl.adopt import adopt
+    from lfi_xl.files.writer import FileWorkbook
+
+    book = FileWorkbook(args.file)
+    for line in adopt(book):
+        print(line)
+    book.save(backup=True)
+    print(f"Adopted {args.file}: lfi-xl's names and Settings added, nothing you typed "
+          f"changed. The original is kept as {args.file}.bak.")
     return OK
 
 
@@ -272,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
                          help="also write a PDF (default: when LibreOffice is installed)")
     extract.set_defaults(run=cmd_extract)
+
+    adopt = commands.add_parser(
+        "adopt", help="make your own plan or KPI workbook work like the template",
+        description="Find the DSG plan table and the KPI table in your own workbook by their "
+        "labels and write lfi-xl's defined names (and a Settings sheet) into it, so formulas "
+        "and buttons work on it as on the shipped template. Nothing you typed is changed and "
+        "every other part of the file is kept byte for byte; the original is kept as "
+        "FILE.bak. Refused, listing the labels looked for, when no table is found.")
+    adopt.add_argument("file", type=Path, metavar="FILE")
+    adopt.set_defaults(run=cmd_adopt)
     return parser
 
 

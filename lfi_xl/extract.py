@@ -99,20 +99,25 @@ def _period_values(book: KpiBook, period: str, frozen_rows: dict) -> dict[int, o
 
 
 def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
+    """The plan and (when the workbook keeps one) the latest forecast, line by line."""
     plan_result = compute_plan(tables.read_plan_from(source, "Plan"), method)
-    forecast_result = compute_plan(tables.read_plan_from(source, "Forecast"), method)
-    summary = {}
-    for name, result in (("plan", plan_result), ("forecast", forecast_result)):
-        summary[name] = {label: [float(v) for v in getattr(result, key)]
-                         for label, key in PLAN_SUMMARY_ROWS}
-    return plan_result.years, summary["plan"], summary["forecast"], plan_result
+    results = {"plan": plan_result}
+    if source.area(c.FORECAST_TABLE) is not None:
+        results["forecast"] = compute_plan(tables.read_plan_from(source, "Forecast"), method)
+    summary = {name: {label: [float(v) for v in getattr(result, key)]
+                      for label, key in PLAN_SUMMARY_ROWS}
+               for name, result in results.items()}
+    return plan_result.years, summary["plan"], summary.get("forecast", {}), plan_result
 
 
 def _source(given, default: str):
-    """An adapter as given (a live book), or a file's reader (default: the shipped one)."""
-    if hasattr(given, "values"):
-        return given
-    return WorkbookValues(Path(given or REPO_WORKBOOKS / default))
+    """An adapter as given (a live book), or a file's reader (default: the shipped one);
+    names the workbook lacks are found by its labels."""
+    from lfi_xl.adopt import Discovering
+
+    if not hasattr(given, "values"):
+        given = WorkbookValues(Path(given or REPO_WORKBOOKS / default))
+    return given if isinstance(given, Discovering) else Discovering(given)
 
 
 def _fingerprint(source) -> tuple[str, str]:
@@ -175,7 +180,7 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         if kpi.unit == COUNT:
             _suppress(line, settings.suppression_threshold)
         lines.append(line)
-    if period not in frozen_rows:
+    if period not in frozen_rows and book.has(c.plan_data_name("in_year")):
         _check_current(book, period, now, settings)
 
     reported = [p.label for p in settings.reported() if p.label <= period]

@@ -103,10 +103,27 @@ def _open_plan_book(book):
     return None
 
 
+def adopt_workbook(book=None) -> list[str]:
+    """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
+    from lfi_xl.adopt import adopt
+    from lfi_xl.errors import UnusableInput
+
+    book = _book(book)
+    try:
+        found = adopt(LiveWorkbook(book))
+    except UnusableInput as refusal:
+        _tell(book, f"Not adopted: {refusal}")
+        return []
+    _tell(book, "Adopted: lfi-xl's names and a Settings sheet were added; nothing you typed "
+                "was changed. Save the workbook to keep them.\n\n" + "\n".join(found[:25]))
+    return found
+
+
 BUTTONS = {
     "lfi_validate": validate_entries,
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
+    "lfi_adopt": adopt_workbook,
 }
 
 

@@ -115,7 +115,12 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
     ws["A1"].font = Font(bold=True, size=13)
     row = 3
     anchors = {}
-    for title, section in (("Plan (as agreed)", data.plan), ("Latest forecast", data.forecast)):
+    sections = [("Plan (as agreed)", data.plan)]
+    if data.forecast:
+        sections.append(("Latest forecast", data.forecast))
+    else:
+        _text(ws["A2"], "The plan workbook keeps no separate forecast: the plan alone is shown.")
+    for title, section in sections:
         _header(ws, row, (title, *data.years))
         anchors[title] = row
         for label, values in section.items():

@@ -193,14 +193,23 @@ def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
     """Report columns up to the current period: label -> column index."""
     settings = book.settings
     labels = book.period_labels
-    expected = [period.label for period in settings.periods()]
-    if labels[:len(expected)] != expected:
+    reported = [period.label for period in settings.reported()]
+    absent = [label for label in reported if label not in labels]
+    if absent:
         findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
-                                f"The report columns should run {expected[0]} ... "
-                                f"{expected[-1]} ({settings.cadence.reports_per_year} a year); "
-                                f"found {', '.join(labels[:4])} ..."))
-    return {period.label: labels.index(period.label) for period in settings.reported()
-            if period.label in labels}
+                                f"No KPI column for the report(s) {', '.join(absent)} (up to "
+                                f"the current period in Settings); found "
+                                f"{', '.join(label for label in labels[:4] if label)} ..."))
+    present = []
+    for label in labels:
+        try:
+            present.append(settings.cadence.parse(label))
+        except PeriodError:
+            pass  # not a report column
+    if present != sorted(present):
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
+                                "The report columns are not in date order"))
+    return {label: labels.index(label) for label in reported if label in labels}
 
 
 def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
@@ -430,19 +439,26 @@ def validate_kpi_book(source) -> list[Finding]:
 
 
 def kind_of(source) -> str:
-    """"kpi" or "plan": which workbook this is, by its defined names."""
+    """"kpi" or "plan": which workbook this is, by its defined names or its labels."""
     if source.area(c.KPI_TABLE) is not None:
         return "kpi"
     if source.area(c.PLAN_TABLE) is not None:
         return "plan"
-    raise UnusableInput(f"{source.label}: neither a KPI workbook (no {c.KPI_TABLE}) nor a "
-                        f"DSG plan workbook (no {c.PLAN_TABLE})")
+    plan = getattr(source, "plan", None)
+    if plan is not None:
+        return "plan"
+    raise UnusableInput(f"{source.label}: neither a KPI workbook nor a DSG plan workbook: "
+                        f"no {c.KPI_TABLE} or {c.PLAN_TABLE} names, and no plan table (a row "
+                        "of years with the plan's labels) or KPI table (a 'Ref' column beside "
+                        "the KPI measures) found by their labels")
 
 
 def validate(source) -> list[Finding]:
     """Every finding for one workbook, sorted: errors first."""
+    from lfi_xl.adopt import Discovering
     from lfi_xl.findings import sort
 
+    source = source if isinstance(source, Discovering) else Discovering(source)
     try:
         found = validate_kpi_book(source) if kind_of(source) == "kpi" else validate_plan_book(
             source)

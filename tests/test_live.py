@@ -67,3 +67,14 @@ def test_extract_button_builds_the_same_extract(kpi_book, plan_book, tmp_path):
 @pytest.mark.parametrize("control", sorted(macros.BUTTONS))
 def test_every_ribbon_button_has_a_macro(control):
     assert callable(macros.BUTTONS[control])
+
+
+def test_adopt_button_names_a_council_plan(tmp_path):
+    from test_adopt import council_plan
+
+    book = json_book(council_plan(tmp_path / "plan.xlsx"))
+    found = macros.adopt_workbook(book)
+    assert any("-> in_year" in line for line in found)
+    names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
+    assert names[c.plan_line_name("in_year")] == "='DSG Plan 2023'!$D$28:$J$28"
+    assert actions(book, "addSheet")[0]["args"][1] == c.SETTINGS

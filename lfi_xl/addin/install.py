@@ -4,8 +4,8 @@ install`` / ``lfi-xl addin remove``).
 ``install`` does what ``xlwings addin install`` does for xlwings' own add-in:
 
 - copies ``lfi_xl.xlam`` into the user's Excel start-up folder
-  (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), which Excel opens at every start on every PC,
-  so formulas keep plain ``=LFI_...`` names instead of a path to wherever the add-in sat;
+  (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), which Excel opens at every start: nothing to
+  tick in the Add-ins dialog, and the same place on every PC;
 - writes ``INTERPRETER_WIN`` (this Python) into ``%USERPROFILE%\\.xlwings\\xlwings.conf``,
   keeping every other setting in that file: xlwings' own add-in and other tools read it
   too. The add-in's UDF module (``lfi_udfs``) travels inside the add-in (its sheet
@@ -24,9 +24,7 @@ import csv
 import io
 import locale
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from lfi_xl.addin.build import DEFAULT_OUTPUT
@@ -70,9 +68,8 @@ def install(addin: Path = DEFAULT_OUTPUT, *, platform: str = sys.platform,
         user_xlstart, user_settings = windows_folders()
         xlstart, settings_file = xlstart or user_xlstart, settings_file or user_settings
     target = Path(xlstart) / ADDIN_NAME
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        _copy_atomically(addin, target)
+    try:  # through a temporary file: Excel never sees half an add-in
+        atomic_write(target, addin.read_bytes())
     except PermissionError:
         raise InstallError(f"{target} is in use: close Excel, then run "
                            "lfi-xl addin install again") from None
@@ -101,9 +98,8 @@ def remove(*, platform: str = sys.platform, xlstart: Path | None = None) -> str:
         raise InstallError(f"{target} is in use: close Excel, then run "
                            "lfi-xl addin remove again") from None
     return (f"Removed the add-in: {target}\n"
-            "Excel shows the Local First Inclusion tab no more from its next start. "
-            "Workbooks keep their values; LFI_ formulas recalculate again once the add-in "
-            "is back.")
+            "From its next start Excel shows no Local First Inclusion tab, and LFI_ "
+            "formulas show #NAME? when they recalculate.")
 
 
 def _require_windows(platform: str) -> None:
@@ -130,18 +126,6 @@ def _check_xlwings_dll(interpreter: Path) -> None:
             f"xlwings=={xlwings.__version__}) and run lfi-xl addin install again.")
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    """Excel never sees half an add-in: copy beside the target, then replace it."""
-    handle, temporary = tempfile.mkstemp(prefix=".~lfi-", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 def set_setting(path: Path, key: str, value: str) -> None:
     """Set ``key`` in a file of xlwings' settings format, keeping every other line.
 
@@ -163,16 +147,6 @@ def set_setting(path: Path, key: str, value: str) -> None:
     if not placed:
         kept.append(line)
     atomic_write(path, ("\r\n".join(kept) + "\r\n").encode(encoding))
-
-
-def read_setting(path: Path, key: str) -> str | None:
-    """The value of ``key`` in a file of xlwings' settings format, or ``None``."""
-    if not path.exists():
-        return None
-    for line in path.read_text(encoding=locale.getpreferredencoding(False)).splitlines():
-        if _setting_key(line) == key.lower():
-            return next(csv.reader([line]))[1]
-    return None
 
 
 def _setting_key(line: str) -> str | None:

@@ -6,8 +6,9 @@ not with the project's virtual environment::
     /usr/bin/python3 lfi_xl/addin/lo_modules.py dist/lfi_xl.xlam
         prints {"<library>/<module>": "<source as LibreOffice shows it>", ...} as JSON
     /usr/bin/python3 lfi_xl/addin/lo_modules.py book.xlam --call LfiErrors.SplitLfiError \\
-            --args '["#N/A LFI_RAG: no actual"]'
-        runs that VBA function in LibreOffice Basic (VBA mode), prints {"result": ...}
+            --args '[["#N/A LFI_RAG: no actual"], ["#NUM! ..."]]'
+        runs that VBA function in LibreOffice Basic (VBA mode) once per argument list,
+        prints {"results": [...]}
 
 It starts its own headless LibreOffice on a free local port with a throw-away profile,
 loads the file with the filter that keeps VBA (``Calc MS Excel 2007 VBA XML``: without it
@@ -44,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("workbook")
     parser.add_argument("--call", help="Module.Function to run in LibreOffice Basic")
-    parser.add_argument("--args", default="[]", help="its arguments, as a JSON list")
+    parser.add_argument("--args", default="[[]]",
+                        help="a JSON list of argument lists: one call for each")
     options = parser.parse_args(argv)
 
     def expire(signum, frame):
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         document = office.load(os.path.abspath(options.workbook), run_macros=bool(options.call))
         try:
             if options.call:
-                output = {"result": _call(document, options.call, json.loads(options.args))}
+                output = {"results": _call(document, options.call, json.loads(options.args))}
             else:
                 output = _modules(document)
         finally:
@@ -77,7 +79,7 @@ def _modules(document) -> dict[str, str]:
     return found
 
 
-def _call(document, name: str, args: list):
+def _call(document, name: str, calls: list[list]) -> list:
     module = name.split(".")[0]
     holding = [library.split("/")[0] for library in _modules(document)
                if library.split("/")[1] == module]
@@ -86,8 +88,7 @@ def _call(document, name: str, args: list):
     library = holding[0]
     script = document.getScriptProvider().getScript(
         f"vnd.sun.star.script:{library}.{name}?language=Basic&location=document")
-    result, _, _ = script.invoke(tuple(args), (), ())
-    return result
+    return [script.invoke(tuple(args), (), ())[0] for args in calls]
 
 
 class LibreOffice:

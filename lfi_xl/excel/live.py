@@ -85,10 +85,13 @@ class LiveWorkbook:
         if rows:
             target.range((last + 1, column)).value = [_plain(row) for row in rows]
         end = last + len(rows)
-        refers_to = Area(sheet, top, column, end, column + len(header) - 1)
-        if table_name in self._names():
-            self.book.names[table_name].delete()
-        self.book.names.add(table_name, f"='{sheet}'!{absolute(refers_to.ref)}")
+        self.set_name(table_name, sheet, Area(sheet, top, column, end,
+                                              column + len(header) - 1).ref)
+
+    def set_name(self, name: str, sheet: str, ref: str) -> None:
+        if name in self._names():
+            self.book.names[name].delete()
+        self.book.names.add(name, f"='{sheet}'!{absolute(ref)}")
 
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         for address, value in values.items():

@@ -1,0 +1,102 @@
+"""lfi-xl adopt, and the commands on a council's own workbooks (no lfi-xl names)."""
+
+import zipfile
+
+import openpyxl
+import pytest
+from test_discover import VARIANTS, kpi_sheet, plan_sheet
+
+from lfi_xl import contract as c
+from lfi_xl.cli import main
+from lfi_xl.files.reader import WorkbookValues
+from lfi_xl.files.workbook_xml import parse_area
+
+SHIPPED_KPIS = WorkbookValues(__import__("pathlib").Path(__file__).resolve().parents[1]
+                              / "workbooks" / "template_kpi.xlsx")
+
+
+def council_plan(path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Summary"
+    wb.active["A1"] = "High Needs Block: our plan"
+    wb.active["B3"] = "=1+1"
+    plan_sheet(wb.create_sheet("DSG Plan 2023"), 9, 3, "dash", VARIANTS)
+    wb.save(path)
+    return path
+
+
+def council_kpis(path):
+    """The seed's KPI list (group headings, master refs, measures) with three reports."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "LFI KPIs"
+    kpi_sheet(ws, 6, 2, forum=False)
+    periods = ["2023-24 Q1", "2023-24 Q2", "2023-24 Q3"]
+    for k, period in enumerate(periods):
+        ws.cell(6, 6 + k, period)
+    for row in ws.iter_rows(min_row=7):
+        ref = row[1].value
+        if isinstance(ref, int):
+            values = SHIPPED_KPIS.values(SHIPPED_KPIS.require(c.kpi_name(ref)))[0]
+            for k in range(3):
+                ws.cell(row[0].row, 6 + k, values[k])
+    ws["H60"] = "Notes: figures are illustrative."
+    wb.save(path)
+    return path
+
+
+def parts(path):
+    archive = zipfile.ZipFile(path)
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_commands_work_on_council_workbooks_as_found(tmp_path, capsys):
+    plan, kpis = council_plan(tmp_path / "plan.xlsx"), council_kpis(tmp_path / "kpis.xlsx")
+    assert main(["validate", str(plan), str(kpis)]) == 0
+    out = capsys.readouterr().out
+    assert "checked as typed" in out
+    assert main(["extract", "--kpi", str(kpis), "--plan", str(plan), "-o", str(tmp_path),
+                 "--no-pdf"]) == 0
+    extract = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
+    rows = list(extract["KPIs"].iter_rows(min_row=4, max_row=18, values_only=True))
+    assert [row[1] for row in rows] == list(c.FORUM_DEFAULT_REFS)
+    assert rows[4][4] == pytest.approx(25.149)  # KPI 16, in-year 2023-24
+
+
+def test_adopt_writes_names_and_settings_and_keeps_everything_else(tmp_path, capsys):
+    plan, kpis = council_plan(tmp_path / "plan.xlsx"), council_kpis(tmp_path / "kpis.xlsx")
+    for path in (plan, kpis):
+        original, before = path.read_bytes(), parts(path)
+        assert main(["adopt", str(path)]) == 0
+        assert path.with_name(path.name + ".bak").read_bytes() == original
+        after = parts(path)
+        changed = {name for name in before if before[name] != after.get(name)}
+        assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels",
+                           "[Content_Types].xml"}, changed
+        assert len(set(after) - set(before)) == 1  # the Settings sheet
+    out = capsys.readouterr().out
+    assert "-> in_year (confidence" in out and "NOT FOUND" not in out
+    book = WorkbookValues(plan)
+    in_year = parse_area(book.names[c.plan_line_name("in_year")])
+    assert (in_year.sheet, in_year.ref) == ("DSG Plan 2023", "D28:J28")
+    assert book.area(c.setting_name("LAName")) is not None
+    kpi_names = WorkbookValues(kpis).names
+    assert {c.kpi_name(ref) for ref in range(1, 47)} <= set(kpi_names)
+    # From now on the workbooks pass validation and make the extract, and freeze works.
+    assert main(["validate", str(plan), str(kpis)]) == 0
+    assert main(["extract", "--kpi", str(kpis), "--plan", str(plan), "-o", str(tmp_path),
+                 "--no-pdf"]) == 0
+    assert main(["freeze", str(kpis), "--period", "2023-24 Q3", "--by", "x"]) == 0
+    assert main(["verify", str(kpis)]) == 0
+
+
+def test_adopt_refuses_a_workbook_without_the_tables(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Budget notes"
+    path = tmp_path / "other.xlsx"
+    wb.save(path)
+    before = path.read_bytes()
+    assert main(["adopt", str(path)]) == 2
+    message = capsys.readouterr().err
+    assert "'High Needs Block DSG Income'" in message and "'Ref'" in message
+    assert path.read_bytes() == before
