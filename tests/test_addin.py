@@ -1,0 +1,405 @@
+"""The Excel add-in: built from text, read back by independent readers, installed.
+
+No Microsoft Excel runs here. The built ``lfi_xl.xlam`` is checked by what can read it:
+oletools' ``olevba`` and LibreOffice read the VBA project back (LibreOffice also runs the
+error parsing in its Basic), ``openxml-audit`` (a port of the Open XML SDK's validator)
+checks the package and the ribbon against Office's schemas. CI installs LibreOffice and
+Debian's python3-uno for the system Python (.ci/run): these tests run there, never skip.
+"""
+
+import csv
+import inspect
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import xlwings
+from lxml import etree
+from oletools.olevba import VBA_Parser
+from openxml_audit import OpenXmlValidator
+
+import lfi_udfs
+from lfi_xl.addin import InstallError, build_addin, install, remove
+from lfi_xl.addin import modules as m
+from lfi_xl.addin import render_ribbon as rr
+from lfi_xl.addin.build import RIBBON_PART, VBA_PART
+from lfi_xl.addin.install import INTERPRETER_KEY, windows_folders
+from lfi_xl.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
+from lfi_xl.files.package import Package
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ROOT / "addin"
+LO_SCRIPT = ROOT / "lfi_xl" / "addin" / "lo_modules.py"
+SYSTEM_PYTHON = "/usr/bin/python3"
+XLWINGS = Path(xlwings.__file__).parent
+CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
+BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
+           "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook"}
+
+
+@pytest.fixture(scope="module")
+def addin(tmp_path_factory) -> Path:
+    return build_addin(tmp_path_factory.mktemp("addin") / "lfi_xl.xlam")
+
+
+@pytest.fixture(scope="module")
+def extracted(addin) -> dict[str, str]:
+    """Module name -> source, as olevba reads them out of the add-in."""
+    parser = VBA_Parser(str(addin))
+    try:
+        assert parser.detect_vba_macros()
+        return {name.rsplit(".", 1)[0]: code.replace("\r\n", "\n")
+                for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").rstrip("\n").split("\n")
+
+
+def run_libreoffice(workbook: Path, *args: str) -> dict:
+    result = subprocess.run([SYSTEM_PYTHON, str(LO_SCRIPT), str(workbook), *args],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# ------------------------------------------------------------------ the VBA project
+def test_olevba_reads_back_every_module_line_for_line(extracted):
+    expected = {path.stem: path.read_text() for path in SOURCES.glob("*.[bc][al][s]")}
+    assert set(expected) == {"ThisWorkbook", "Sheet1", "LfiRibbon", "LfiErrors"}
+    expected["xlwings_udfs"] = m.udf_wrappers()
+    expected["LfiFunctionHelp"] = m.function_help()
+    assert set(extracted) == set(expected) | {"xlwings", "Dictionary"}
+    for name, code in expected.items():
+        assert lines(extracted[name]) == lines(code), name
+
+
+def test_xlwings_runtime_is_xlwings_own_add_in_module(extracted):
+    """As xlwings ships it for custom add-ins, but reading the usual xlwings settings."""
+    shipped = lines((XLWINGS / "xlwings_custom_addin.bas").read_text())
+    ours = lines(extracted["xlwings"])
+    changed = [(a, b) for a, b in zip(shipped, ours, strict=True) if a != b]
+    assert changed == [('Public Const PROJECT_NAME As String = "myaddin"',
+                        'Public Const PROJECT_NAME As String = "xlwings"')]
+    # Its Mac branch uses xlwings' Dictionary class: that is in the project too.
+    assert "New Dictionary" in extracted["xlwings"]
+    exported = lines((XLWINGS / "addin" / "Dictionary.cls").read_text())
+    stored = lines(extracted["Dictionary"])
+    added = {'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"',
+             "Attribute VB_TemplateDerived = False", "Attribute VB_Customizable = False"}
+    assert exported[:4] == ["VERSION 1.0 CLASS", "BEGIN", "  MultiUse = -1  'True", "END"]
+    assert [line for line in stored if line not in added] == exported[4:]
+
+
+def test_libreoffice_lists_the_same_modules_with_the_same_code(addin):
+    """LibreOffice, an independent reader of vbaProject.bin, sees every module and its
+    code (it adds its own header lines and hides the Attribute lines)."""
+    found = run_libreoffice(addin)
+    ours = {module.name: module.code for module in m.vba_modules()}
+    assert {key.split("/", 1)[1] for key in found} == set(ours)
+    assert {key.split("/", 1)[0] for key in found} == {"VBAProject"}
+    header = ("Rem Attribute VBA_ModuleType=", "Option VBASupport 1", "Option ClassModule")
+    for key, text in found.items():
+        code = ours[key.split("/", 1)[1]]
+        theirs = [line for line in lines(text)[:3] if line.startswith(header)]
+        body = lines(text)[len(theirs):]
+        assert body == [line for line in lines(code) if not line.startswith("Attribute ")], key
+
+
+def test_libreoffice_basic_turns_python_failures_into_error_codes_and_reasons(addin, tmp_path):
+    """LfiErrors.SplitLfiError, run by LibreOffice Basic in VBA mode, on what xlwings
+    hands the wrapper when Python raises. (LibreOffice Basic has no #If, which xlwings'
+    modules use, so it runs a project of LfiErrors alone.)"""
+    package = Package.read(addin)
+    alone = [module for module in m.vba_modules() if module.kind == DOCUMENT
+             or module.name == "LfiErrors"]
+    package.parts[VBA_PART] = vba_project_bin(alone, m.project_id(alone))
+    book = tmp_path / "errors_only.xlam"
+    package.save(book, fixed_time=True)
+    traceback = ("Unexpected Python Error: Traceback (most recent call last):\r\n"
+                 '  File "udfs/__init__.py", line 56, in call\r\n'
+                 "lfi_xl.cells.ExcelError: #N/A LFI_RAG: actual is #N/A, not a number\r\n")
+    cases = [
+        ("#DIV/0! LFI_AVGCOST: no placements match 'Independent special school'",
+         ["#DIV/0!", "LFI_AVGCOST: no placements match 'Independent special school'"]),
+        (traceback, ["#N/A", "LFI_RAG: actual is #N/A, not a number"]),
+        ("ExcelError: #NUM! LFI_CUMBAL: opening is not finite",
+         ["#NUM!", "LFI_CUMBAL: opening is not finite"]),
+        ("#VALUE! LFI_SAVING: part must be total, volume or price, not 'all: #N/A'",
+         ["#VALUE!", "LFI_SAVING: part must be total, volume or price, not 'all: #N/A'"]),
+        ("ModuleNotFoundError: No module named 'lfi_udfs'",
+         ["#VALUE!", "Python error: ModuleNotFoundError: No module named 'lfi_udfs'"]),
+    ]
+    found = run_libreoffice(book, "--call", "LfiErrors.SplitLfiError",
+                            "--args", json.dumps([[text] for text, _ in cases]))
+    assert found["results"] == [expected for _, expected in cases]
+
+
+def test_every_lfi_function_has_a_wrapper_with_its_arguments(extracted):
+    wrappers = extracted["xlwings_udfs"]
+    signatures = dict(re.findall(r"^Function (\w+)\((.*)\)$", wrappers, re.MULTILINE))
+    assert set(signatures) == set(lfi_udfs.FUNCTIONS)
+    for name, function in lfi_udfs.FUNCTIONS.items():
+        expected = []
+        for parameter in inspect.signature(function).parameters.values():
+            vba = m.vba_argument_name(parameter.name)
+            assert vba.lower() not in m.VBA_RESERVED
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                expected.append(f"ParamArray {vba}()")
+            elif parameter.default is not parameter.empty:
+                expected.append(f"Optional {vba}")
+            else:
+                expected.append(vba)
+        assert signatures[name].split(", ") == expected, name
+    # Every failure becomes an Excel error value through LfiUdfError, never text.
+    assert "= Err.Description" not in wrappers
+    assert wrappers.count("= LfiUdfError(Err.Description)") == len(lfi_udfs.FUNCTIONS)
+    assert lines(wrappers)[:3] == [
+        'Attribute VB_Name = "xlwings_udfs"',
+        "'Generated from lfi_udfs by lfi_xl.addin (xlwings' generate_vba_wrapper; failures "
+        "through LfiUdfError) - changes are lost with the next build.",
+        "#Const App = \"Microsoft Excel\" 'Adjust when using outside of Excel"]
+    # VBA keywords as argument names would stop the module compiling: the renamed ones.
+    assert "Function LFI_FTE(start, end_, period_start, period_end)" in wrappers
+
+
+def _vba_text(expression: str) -> str:
+    """The value of a VBA string expression of "..." literals and ChrW(n) joined by &."""
+    value = ""
+    for literal, code in re.findall(r'"((?:[^"]|"")*)"|ChrW\((\d+)\)', expression):
+        value += chr(int(code)) if code else literal.replace('""', '"')
+    return value
+
+
+def test_function_wizard_descriptions_come_from_the_metadata(extracted):
+    help_code = extracted["LfiFunctionHelp"]
+    calls = re.findall(r'^    Describe "(\w+)", (.*), _\n        (.*), _\n'
+                       r"        Array\(((?:.*, _\n)*.*)\)$", help_code, re.MULTILINE)
+    assert {call[0] for call in calls} == set(lfi_udfs.FUNCTIONS)
+    for name, category, description, arguments in calls:
+        meta = lfi_udfs.FUNCTIONS[name].__xlfunc__
+        assert _vba_text(category) == "Local First Inclusion"
+        assert _vba_text(description) == meta["ret"]["doc"].split("\n")[0]
+        texts = [_vba_text(part) for part in re.split(r", _\n\s*", arguments)]
+        assert texts == [" ".join(arg["doc"].split()) for arg in meta["args"]], name
+        assert all(0 < len(text) <= 255 for text in [_vba_text(description), *texts])
+    assert "Application.MacroOptions Macro:=\"'\" & ThisWorkbook.Name & \"'!\"" in help_code
+    assert all(ord(char) < 128 for char in help_code)
+    # Registered whenever the add-in opens, LFI_WHY with them.
+    opening = extracted["ThisWorkbook"]
+    assert re.search(r"Private Sub Workbook_Open\(\)\n(.*\n)*?    DescribeLfiFunctions\n"
+                     r"    DescribeLfiWhy\n", opening)
+    assert "Public Sub DescribeLfiWhy()" in extracted["LfiErrors"]
+    assert "Public Function LFI_WHY(cell As Range) As String" in extracted["LfiErrors"]
+
+
+def test_vba_string_doubles_quotes_and_spells_out_non_ascii():
+    assert m.vba_string('say "hi"') == '"say ""hi"""'
+    assert m.vba_string("£5 – ok") == 'ChrW(163) & "5 " & ChrW(8211) & " ok"'
+    assert m.vba_string("") == '""'
+    assert _vba_text(m.vba_string('"£" – ')) == '"£" – '
+
+
+# -------------------------------------------------------------------- the package
+def test_package_is_a_valid_macro_enabled_add_in(addin):
+    result = OpenXmlValidator().validate(str(addin))
+    assert result.is_valid, [str(error) for error in result.errors]
+    parts = Package.read(addin).parts
+    types = etree.fromstring(parts["[Content_Types].xml"])
+    overrides = {element.get("PartName"): element.get("ContentType") for element in types}
+    assert overrides["/xl/workbook.xml"] == "application/vnd.ms-excel.addin.macroEnabled.main+xml"
+    assert overrides["/xl/vbaProject.bin"] == "application/vnd.ms-office.vbaProject"
+    root_rels = etree.fromstring(parts["_rels/.rels"])
+    assert {(r.get("Type"), r.get("Target")) for r in root_rels} >= {
+        ("http://schemas.microsoft.com/office/2007/relationships/ui/extensibility",
+         RIBBON_PART)}
+    book_rels = etree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    assert ("http://schemas.microsoft.com/office/2006/relationships/vbaProject",
+            "vbaProject.bin") in {(r.get("Type"), r.get("Target")) for r in book_rels}
+    assert b'<workbookPr codeName="ThisWorkbook"/>' in parts["xl/workbook.xml"]
+    assert b'<sheetPr codeName="Sheet1"/>' in parts["xl/worksheets/sheet1.xml"]
+    assert parts[RIBBON_PART] == (SOURCES / "customUI14.xml").read_bytes()
+
+
+def test_settings_sheet_names_the_udf_module(addin):
+    parts = Package.read(addin).parts
+    assert b'<sheet name="xlwings.conf"' in parts["xl/workbook.xml"]
+    strings = re.findall(rb"<t[^>]*>([^<]*)</t>", parts["xl/sharedStrings.xml"])
+    assert strings == [b"UDF Modules", b"lfi_udfs"]
+    assert list(csv.reader((SOURCES / "xlwings.conf").open())) == [["UDF Modules", "lfi_udfs"]]
+
+
+def test_the_validator_does_check_the_ribbon(addin, tmp_path):
+    """So that the previous test can fail: one value off the schema is reported."""
+    package = Package.read(addin)
+    package.parts[RIBBON_PART] = package.parts[RIBBON_PART].replace(
+        b'size="large"', b'size="huge"', 1)
+    broken = tmp_path / "broken.xlam"
+    package.save(broken, fixed_time=True)
+    errors = [str(error) for error in OpenXmlValidator().validate(str(broken)).errors]
+    assert len(errors) == 1 and "/customUI/customUI14.xml" in errors[0] and "huge" in errors[0]
+
+
+def test_ribbon_tab_has_the_four_buttons_each_running_a_vba_procedure():
+    root = etree.parse(str(SOURCES / "customUI14.xml")).getroot()
+    assert root.tag == f"{CUSTOMUI}customUI"  # the Office 2010+ (2009/07) schema
+    (tab,) = root.iter(f"{CUSTOMUI}tab")
+    assert tab.get("label") == "Local First Inclusion"
+    buttons = list(tab.iter(f"{CUSTOMUI}button"))
+    assert {button.get("id"): button.get("label") for button in buttons} == BUTTONS
+    ids = [element.get("id") for element in root.iter() if element.get("id")]
+    assert len(ids) == len(set(ids))
+    code = {module.name: module.code for module in m.vba_modules()}
+    for button in buttons:
+        assert button.get("imageMso") and button.get("screentip") and button.get("supertip")
+        module, procedure = button.get("onAction").split(".")
+        # A ribbon callback: a public Sub taking the pressed control.
+        assert re.search(rf"^Public Sub {procedure}\(control As \w+\)$", code[module],
+                         re.MULTILINE), button.get("onAction")
+    # The procedure hands the pressed button's id to the Python macros.
+    assert ('RunPython "import lfi_xl.macros; lfi_xl.macros.button(\'" & control.Id & "\')"'
+            in code["LfiRibbon"])
+
+
+def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
+    from PIL import Image
+
+    with Image.open(ROOT / "docs" / "ribbon.png") as picture:
+        assert picture.text[rr.HASH_KEY] == rr.source_hash(rr.CUSTOMUI.read_bytes()), (
+            "docs/ribbon.png is older than addin/customUI14.xml: "
+            "run python -m lfi_xl.addin.render_ribbon")
+    drawn = rr.render_ribbon(output=tmp_path / "ribbon.png")
+    with Image.open(drawn) as picture:
+        assert picture.size == (rr.WIDTH, rr.STRIP + rr.BODY + 40)
+    assert rr.ribbon(rr.CUSTOMUI.read_bytes())[1] == [
+        ("Monitoring return", [("Validate entries", "AcceptInvitation"),
+                               ("Freeze period snapshot", "Lock"),
+                               ("Build Schools Forum extract", "ExportExcel")]),
+        ("Set-up", [("Adopt this workbook", "ImportExcel")])]
+
+
+# -------------------------------------------------------------------- rebuilding
+def test_rebuild_from_the_same_sources_is_byte_identical(addin, tmp_path):
+    assert build_addin(tmp_path / "again.xlam").read_bytes() == addin.read_bytes()
+
+
+def test_a_changed_source_changes_the_add_in(addin, tmp_path):
+    sources = tmp_path / "addin"
+    sources.mkdir()
+    for path in SOURCES.iterdir():
+        if path.is_file():
+            (sources / path.name).write_bytes(path.read_bytes())
+    ribbon = sources / "LfiRibbon.bas"
+    ribbon.write_text(ribbon.read_text() + "' one more comment\n")
+    changed = Package.read(build_addin(tmp_path / "changed.xlam", sources)).parts
+    original = Package.read(addin).parts
+    assert changed[VBA_PART] != original[VBA_PART]
+    assert {name for name in original if changed[name] != original[name]} == {VBA_PART}
+
+
+def test_a_module_file_must_declare_its_own_name(tmp_path):
+    wrong = tmp_path / "LfiRibbon.bas"
+    wrong.write_text('Attribute VB_Name = "Ribbon"\n')
+    with pytest.raises(ValueError, match="declares the module 'Ribbon'"):
+        m._source_module(wrong, "Module")
+
+
+def test_non_ascii_module_text_is_refused():
+    with pytest.raises(ValueError, match=r"ChrW\(163\)"):
+        VbaModule("X", "Module", 'Attribute VB_Name = "X"\n\' £\n').stream_text()
+
+
+# ------------------------------------------------------------ install and remove
+@pytest.fixture
+def python_with_xlwings(tmp_path) -> Path:
+    """A Windows virtual environment's layout: Scripts\\python.exe, and xlwings' DLL in
+    the environment's folder, where pip puts it."""
+    environment = tmp_path / "venv"
+    (environment / "Scripts").mkdir(parents=True)
+    (environment / f"xlwings64-{xlwings.__version__}.dll").write_bytes(b"MZ")
+    return environment / "Scripts" / "python.exe"
+
+
+def _settings(path: Path) -> list[list[str]]:
+    return list(csv.reader(path.read_text().splitlines()))
+
+
+def test_install_copies_the_add_in_and_keeps_other_settings(addin, tmp_path,
+                                                            python_with_xlwings):
+    xlstart = tmp_path / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART"
+    settings = tmp_path / "home" / ".xlwings" / "xlwings.conf"
+    settings.parent.mkdir(parents=True)
+    settings.write_bytes(b'"CONDA PATH","C:\\Miniconda3"\r\n'
+                         b'"Interpreter_Win","C:\\Old\\python.exe"\r\n'
+                         b'"UDF Modules","my_own_udfs"\r\n'
+                         b'"INTERPRETER_WIN","C:\\Older\\python.exe"\r\n')
+    for _ in range(2):  # installing again changes nothing more
+        message = install(addin, platform="win32", xlstart=xlstart, settings_file=settings,
+                          interpreter=python_with_xlwings)
+        assert (xlstart / "lfi_xl.xlam").read_bytes() == addin.read_bytes()
+        assert _settings(settings) == [["CONDA PATH", "C:\\Miniconda3"],
+                                       [INTERPRETER_KEY, str(python_with_xlwings)],
+                                       ["UDF Modules", "my_own_udfs"]]
+    assert str(xlstart / "lfi_xl.xlam") in message and "Local First Inclusion" in message
+    assert [path.name for path in xlstart.iterdir()] == ["lfi_xl.xlam"]
+
+
+def test_install_creates_the_settings_file_when_there_is_none(addin, tmp_path,
+                                                              python_with_xlwings):
+    settings = tmp_path / ".xlwings" / "xlwings.conf"
+    install(addin, platform="win32", xlstart=tmp_path / "XLSTART", settings_file=settings,
+            interpreter=python_with_xlwings)
+    assert settings.read_bytes() == f'"{INTERPRETER_KEY}","{python_with_xlwings}"\r\n'.encode()
+
+
+def test_install_says_when_xlwings_dll_is_missing(addin, tmp_path):
+    interpreter = tmp_path / "Python311" / "python.exe"
+    with pytest.raises(InstallError, match=r"xlwings64-.*\.dll\) is not beside .*pip install"):
+        install(addin, platform="win32", xlstart=tmp_path / "XLSTART",
+                settings_file=tmp_path / "xlwings.conf", interpreter=interpreter)
+    assert not (tmp_path / "XLSTART").exists() and not (tmp_path / "xlwings.conf").exists()
+
+
+def test_install_says_when_the_add_in_is_not_built(tmp_path, python_with_xlwings):
+    with pytest.raises(InstallError, match="build it first"):
+        install(tmp_path / "dist" / "lfi_xl.xlam", platform="win32", xlstart=tmp_path,
+                settings_file=tmp_path / "xlwings.conf", interpreter=python_with_xlwings)
+
+
+def test_remove_takes_the_add_in_out_and_leaves_the_settings(addin, tmp_path,
+                                                             python_with_xlwings):
+    xlstart, settings = tmp_path / "XLSTART", tmp_path / "xlwings.conf"
+    install(addin, platform="win32", xlstart=xlstart, settings_file=settings,
+            interpreter=python_with_xlwings)
+    kept = settings.read_bytes()
+    assert "Removed" in remove(platform="win32", xlstart=xlstart)
+    assert not (xlstart / "lfi_xl.xlam").exists()
+    assert settings.read_bytes() == kept
+    assert "not installed" in remove(platform="win32", xlstart=xlstart)
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_elsewhere_install_and_remove_say_excel_for_windows_is_needed(addin, tmp_path,
+                                                                     platform):
+    for attempt in (lambda: install(addin, platform=platform, xlstart=tmp_path,
+                                    settings_file=tmp_path / "xlwings.conf"),
+                    lambda: remove(platform=platform, xlstart=tmp_path)):
+        with pytest.raises(InstallError) as refused:
+            attempt()
+        message = str(refused.value)
+        assert "needs Excel for Windows" in message and platform in message
+        assert "dist/lfi_xl.xlam" in message and "lfi-xl addin install" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_windows_folders_are_the_users_xlstart_and_xlwings_settings():
+    xlstart, settings = windows_folders({"APPDATA": "C:/Users/ann/AppData/Roaming",
+                                         "USERPROFILE": "C:/Users/ann"})
+    assert xlstart == Path("C:/Users/ann/AppData/Roaming/Microsoft/Excel/XLSTART")
+    assert settings == Path("C:/Users/ann/.xlwings/xlwings.conf")
+    with pytest.raises(InstallError, match="APPDATA"):
+        windows_folders({"USERPROFILE": "C:/Users/ann"})
