@@ -47,7 +47,7 @@ End Function
 ' =LFI_WHY(D7): why D7 shows an error from an LFI_ function. The reasons live only while
 ' Excel runs, so a cell whose error was saved with the workbook must be recalculated once.
 Public Function LFI_WHY(cell As Range) As String
-    Dim shown As Variant, key As String
+    Dim shown As Variant, recorded As Variant, key As String
     shown = cell.Cells(1, 1).Value
     If Not IsError(shown) Then
         LFI_WHY = "This cell shows no error."
@@ -56,9 +56,11 @@ Public Function LFI_WHY(cell As Range) As String
     key = CellKey(cell)
     If Not reasons Is Nothing Then
         If reasons.Exists(key) Then
-            ' The same error as recorded: otherwise the cell's error has another cause now.
-            If shown = ErrorValue(reasons(key)(0)) Then
-                LFI_WHY = reasons(key)(1)
+            recorded = reasons(key)
+            ' The error recorded, still shown? Otherwise the cell's error has another cause
+            ' now. (CStr of an error value is "Error <number>".)
+            If CStr(shown) = CStr(ErrorValue(recorded(0))) Then
+                LFI_WHY = recorded(1)
                 Exit Function
             End If
         End If

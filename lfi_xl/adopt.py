@@ -36,10 +36,14 @@ class Discovering:
 
     @cached_property
     def plan(self) -> PlanFound | None:
+        if self.source.area(c.PLAN_TABLE) is not None:
+            return None  # the template's own table, read by its names
         return find_plan(self._sheets)
 
     @cached_property
     def kpis(self) -> KpiFound | None:
+        if self.source.area(c.KPI_TABLE) is not None:
+            return None
         return find_kpis(self._sheets)
 
     @cached_property
@@ -66,7 +70,19 @@ class Discovering:
         return names
 
     def area(self, name: str) -> Area | None:
-        return self.source.area(name) or self.found_names.get(name)
+        found = self.source.area(name)
+        if found is not None or not self._discoverable(name):
+            return found
+        return self.found_names.get(name)
+
+    def _discoverable(self, name: str) -> bool:
+        """Only names discovery can give, and only in a workbook without the template's
+        own table of that kind (a template never needs scanning)."""
+        if name.startswith("Plan_"):
+            return self.source.area(c.PLAN_TABLE) is None
+        if name.startswith("KPI_"):
+            return self.source.area(c.KPI_TABLE) is None
+        return False
 
     def require(self, name: str) -> Area:
         area = self.area(name)

@@ -25,6 +25,9 @@ from lfi_xl.core.periods import PeriodError, parse_year, year_label
 
 #: A label matches a line when its normalised similarity reaches this.
 MIN_CONFIDENCE = 0.72
+#: Tables are looked for in the top-left of each sheet: headers further down or across
+#: are not a plan or KPI list (and a 100,000-row register need not be read cell by cell).
+SCAN_ROWS, SCAN_COLUMNS = 1_000, 60
 
 _FOOTNOTE = re.compile(r"[\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021]|\(\s*\d\s*\)|\[\s*\d\s*\]")
 _UNITS = re.compile(r"\(?\s*£\s*m\s*\)?|\(?\s*£\s*000s?\s*\)?|\bgbp\b")
@@ -118,7 +121,7 @@ class PlanFound:
 
 
 def _year(value: object) -> int | None:
-    if value is None or isinstance(value, int | float):
+    if not isinstance(value, str) or not 4 <= len(value) <= 14:
         return None
     try:
         return parse_year(str(value))
@@ -129,9 +132,9 @@ def _year(value: object) -> int | None:
 def _year_header(rows: list[list]) -> list[tuple[int, list[int], list[int]]]:
     """(row, columns, years) of every row holding three or more consecutive years."""
     found = []
-    for r, row in enumerate(rows):
+    for r, row in enumerate(rows[:SCAN_ROWS]):
         columns, years = [], []
-        for col, value in enumerate(row):
+        for col, value in enumerate(row[:SCAN_COLUMNS]):
             year = _year(value)
             if year is None:
                 continue
@@ -255,9 +258,9 @@ def find_kpis(sheets: dict[str, list[list]]) -> KpiFound | None:
     patterns = _kpi_patterns()
     best: KpiFound | None = None
     for sheet, rows in sheets.items():
-        for r, row in enumerate(rows):
-            for col, value in enumerate(row):
-                if normalise(value) != "ref":
+        for r, row in enumerate(rows[:SCAN_ROWS]):
+            for col, value in enumerate(row[:SCAN_COLUMNS]):
+                if not isinstance(value, str) or len(value) > 8 or normalise(value) != "ref":
                     continue
                 measure_col = _measure_column(rows, r, col)
                 if measure_col is None:

@@ -330,8 +330,24 @@ def _plan_data(book: KpiBook, findings: Findings, reported: dict[str, int]) -> N
 
 
 def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area, list]:
-    area, values = tables.read(book.source, name_of(key))
-    return area, [row[0] for row in values]
+    return tables.read_column(book.source, name_of(key))
+
+
+def _numbers_found(findings: Findings, area: Area, values: list, expected: str,
+                   dates: bool = False) -> np.ndarray:
+    """A column as floats (vectorised when clean); each bad cell a finding and ``nan``."""
+    fast = tables.fast_numbers(values, dates=dates)
+    if fast is not None:
+        return fast
+    out = np.full(len(values), np.nan)
+    for i, value in enumerate(values):
+        if dates and hasattr(value, "year"):
+            out[i] = serial(value)
+            continue
+        number = _number(findings, area, i, 0, value, expected)
+        if number is not None:
+            out[i] = number
+    return out
 
 
 def _placements(book: KpiBook, findings: Findings) -> None:
@@ -339,33 +355,22 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     n = len(read["ID"][1])
-    numbers = {}
-    for key, expected in (("Start", "a date"), ("End", "a date"),
-                          ("AnnualCost", "a cost in £"), ("PreviousCost", "a cost in £")):
-        area, values = read[key]
-        numbers[key] = np.full(n, np.nan)
-        for i, value in enumerate(values):
-            if key in tables.PLACEMENT_DATES and hasattr(value, "year"):
-                numbers[key][i] = serial(value)
-                continue
-            number = _number(findings, area, i, 0, value, expected)
-            if number is not None:
-                numbers[key][i] = number
-    start_area, start = read["Start"][0], numbers["Start"]
-    blank_rows = np.array([all(read[k][1][i] in (None, "") for k in read) for i in range(n)])
-    for i in np.flatnonzero(np.isnan(start) & ~blank_rows):
-        if read["Start"][1][i] in (None, ""):
-            findings.add(ERROR, start_area, int(i), 0, "placement", "No start date")
-    bad_order = np.flatnonzero(numbers["End"] < start)
-    for i in bad_order:
-        findings.add(ERROR, read["End"][0], int(i), 0, "placement",
-                     "The end date is before the start date")
-    cost_area = read["AnnualCost"][0]
+    blank = {key: np.array([v is None for v in values]) for key, (_, values) in read.items()}
+    blank_rows = np.logical_and.reduce(list(blank.values()))
+    numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
+                                   dates=key in tables.PLACEMENT_DATES)
+               for key, expected in (("Start", "a date"), ("End", "a date"),
+                                     ("AnnualCost", "a cost in £"),
+                                     ("PreviousCost", "a cost in £"))}
+    for i in np.flatnonzero(blank["Start"] & ~blank_rows):
+        findings.add(ERROR, read["Start"][0], int(i), 0, "placement", "No start date")
     with np.errstate(invalid="ignore"):
-        for i in np.flatnonzero((numbers["AnnualCost"] <= 0) | (
-                np.isnan(numbers["AnnualCost"]) & ~blank_rows & np.array(
-                    [v in (None, "") for v in read["AnnualCost"][1]]))):
-            findings.add(ERROR, cost_area, int(i), 0, "placement",
+        for i in np.flatnonzero(numbers["End"] < numbers["Start"]):
+            findings.add(ERROR, read["End"][0], int(i), 0, "placement",
+                         "The end date is before the start date")
+        for i in np.flatnonzero((numbers["AnnualCost"] <= 0)
+                                | (blank["AnnualCost"] & ~blank_rows)):
+            findings.add(ERROR, read["AnnualCost"][0], int(i), 0, "placement",
                          "The annual cost must be above £0")
         for i in np.flatnonzero(numbers["PreviousCost"] <= 0):
             findings.add(ERROR, read["PreviousCost"][0], int(i), 0, "placement",
@@ -373,25 +378,34 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
                          ("Location", c.LOCATIONS)):
         area, values = read[key]
+        column = np.array(values, dtype=object)
         known = np.zeros(n, dtype=bool)
         for option in allowed:
-            known |= costs.matches(np.array(values, dtype=object), option)
+            known |= costs.matches(column, option.replace("*", "~*").replace("?", "~?"))
         for i in np.flatnonzero(~known & ~blank_rows):
             findings.add(ERROR, area, int(i), 0, "placement",
                          f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
                          f"{', '.join(allowed)}; found {describe(values[i])}")
     ids_area, ids = read["ID"]
-    seen: dict[object, int] = {}
-    for i, value in enumerate(ids):
-        if value in (None, ""):
-            if not blank_rows[i]:
-                findings.add(ERROR, ids_area, i, 0, "placement", "No placement ID")
-            continue
-        if value in seen:
-            findings.add(ERROR, ids_area, i, 0, "duplicate",
-                         f"Placement ID {value} is also in {ids_area.cell(seen[value], 0)}")
-        else:
-            seen[value] = i
+    for i in np.flatnonzero(blank["ID"] & ~blank_rows):
+        findings.add(ERROR, ids_area, int(i), 0, "placement", "No placement ID")
+    id_column = np.array(ids, dtype=object)
+    present = ~blank["ID"]
+    codes, first = _first_seen(id_column[present])
+    positions = np.flatnonzero(present)
+    for k in np.flatnonzero(first != np.arange(len(codes))):
+        i, j = positions[k], positions[first[k]]
+        findings.add(ERROR, ids_area, int(i), 0, "duplicate",
+                     f"Placement ID {ids[i]} is also in {ids_area.cell(int(j), 0)}")
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each value, the index of its first occurrence (hash-based, vectorised)."""
+    import pandas as pd
+
+    codes, _ = pd.factorize(values)
+    first_index = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+    return codes, first_index
 
 
 def _mitigations(book: KpiBook, findings: Findings) -> None:

@@ -12,22 +12,26 @@ import inspect
 import json
 import re
 import subprocess
+import warnings
 from pathlib import Path
 
+import lfi_udfs
 import pytest
 import xlwings
 from lxml import etree
-from oletools.olevba import VBA_Parser
 from openxml_audit import OpenXmlValidator
 
-import lfi_udfs
 from lfi_xl.addin import InstallError, build_addin, install, remove
 from lfi_xl.addin import modules as m
 from lfi_xl.addin import render_ribbon as rr
-from lfi_xl.addin.build import RIBBON_PART, VBA_PART
+from lfi_xl.addin.build import RIBBON_PART, VBA_PART, built_with_xlwings
 from lfi_xl.addin.install import INTERPRETER_KEY, windows_folders
 from lfi_xl.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
 from lfi_xl.files.package import Package
+
+with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from oletools.olevba import VBA_Parser
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "addin"
@@ -69,7 +73,8 @@ def run_libreoffice(workbook: Path, *args: str) -> dict:
 
 # ------------------------------------------------------------------ the VBA project
 def test_olevba_reads_back_every_module_line_for_line(extracted):
-    expected = {path.stem: path.read_text() for path in SOURCES.glob("*.[bc][al][s]")}
+    expected = {path.stem: path.read_text()
+                for path in [*SOURCES.glob("*.bas"), *SOURCES.glob("*.cls")]}
     assert set(expected) == {"ThisWorkbook", "Sheet1", "LfiRibbon", "LfiErrors"}
     expected["xlwings_udfs"] = m.udf_wrappers()
     expected["LfiFunctionHelp"] = m.function_help()
@@ -356,11 +361,20 @@ def test_install_creates_the_settings_file_when_there_is_none(addin, tmp_path,
     assert settings.read_bytes() == f'"{INTERPRETER_KEY}","{python_with_xlwings}"\r\n'.encode()
 
 
-def test_install_says_when_xlwings_dll_is_missing(addin, tmp_path):
+def test_install_says_when_the_xlwings_dll_of_the_add_in_is_missing(addin, tmp_path):
+    """The add-in's VBA loads the DLL of the xlwings it was built with: another version's
+    DLL beside the interpreter will not do."""
+    assert built_with_xlwings(addin) == xlwings.__version__
     interpreter = tmp_path / "Python311" / "python.exe"
-    with pytest.raises(InstallError, match=r"xlwings64-.*\.dll\) is not beside .*pip install"):
+    interpreter.parent.mkdir()
+    (interpreter.parent / "xlwings64-0.30.0.dll").write_bytes(b"MZ")
+    with pytest.raises(InstallError) as refused:
         install(addin, platform="win32", xlstart=tmp_path / "XLSTART",
                 settings_file=tmp_path / "xlwings.conf", interpreter=interpreter)
+    assert (f"built with xlwings {xlwings.__version__}, whose DLL "
+            f"(xlwings64-{xlwings.__version__}.dll) is not beside {interpreter}"
+            in str(refused.value))
+    assert f"-m pip install xlwings=={xlwings.__version__}" in str(refused.value)
     assert not (tmp_path / "XLSTART").exists() and not (tmp_path / "xlwings.conf").exists()
 
 

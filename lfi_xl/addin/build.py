@@ -12,18 +12,23 @@ Nothing binary is a source: every build writes the add-in afresh from
   (xlwings reads the add-in's sheet first, then that file).
 
 The workbook around them is the smallest one Excel accepts (workbook, one sheet, shared
-strings, styles, and the Office theme, which the Open XML SDK requires; openpyxl's copy),
-written here part by part so that every part is exactly as we mean it:
-the add-in content type, ``codeName`` on the workbook and the sheet so the ThisWorkbook
-and Sheet1 modules bind to them, and the relationships to the VBA project and the ribbon.
-A rebuild from the same sources (and the same xlwings) is byte-identical: fixed zip
-times and document dates, and a VBA project id derived from the code.
+strings, styles, and the Office theme, which the Open XML SDK requires: openpyxl's copy).
+It is written here part by part rather than saved by openpyxl and patched: every part is
+then exactly as we mean it (openpyxl's inline strings and default styles fail the Open
+XML SDK's checks the tests run): the add-in content type, ``codeName`` on the workbook and
+the sheet so that the ThisWorkbook and Sheet1 modules bind to them, and the relationships
+to the VBA project and the ribbon. The core properties record the xlwings version whose
+VBA the add-in holds (:func:`built_with_xlwings`), for ``lfi-xl addin install`` to check.
+A rebuild from the same sources (and the same xlwings) is byte-identical: fixed zip times
+and document dates, and a VBA project id derived from the code.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -44,6 +49,8 @@ SETTINGS_SHEET = f"{SETTINGS_NAME}.conf"
 #: The document date of every build.
 BUILD_DATE = dt.datetime(2024, 1, 1)
 
+#: How the core properties record the xlwings version the VBA was taken from.
+_BUILT_WITH = "Built with the VBA of xlwings "
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -81,6 +88,19 @@ def build_addin(output: Path = DEFAULT_OUTPUT, sources: Path = SOURCES) -> Path:
     }
     atomic_write(output, Package(parts).to_bytes(fixed_time=True))
     return output
+
+
+def built_with_xlwings(addin: Path) -> str | None:
+    """The xlwings version whose VBA the add-in holds: its VBA loads that version's DLL
+    (``xlwings64-<version>.dll``), so the PC's Python needs that xlwings."""
+    try:
+        with zipfile.ZipFile(addin) as archive:
+            core = archive.read("docProps/core.xml").decode()
+    except (zipfile.BadZipFile, KeyError):  # not an add-in of ours
+        return None
+    found = re.search(f"<dc:description>{re.escape(_BUILT_WITH)}([^<]+)</dc:description>",
+                      core)
+    return found.group(1) if found else None
 
 
 def read_settings(path: Path) -> list[tuple[str, str]]:
@@ -121,6 +141,8 @@ def _relationships(*targets: tuple[str, str]) -> bytes:
 
 
 def _core_properties() -> bytes:
+    import xlwings
+
     stamp = BUILD_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
     return (f"{_XML}<cp:coreProperties "
             f'xmlns:cp="{_PACKAGE}/metadata/core-properties" '
@@ -128,6 +150,7 @@ def _core_properties() -> bytes:
             'xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
             "<dc:title>Local First Inclusion add-in</dc:title><dc:creator>lfi-xl</dc:creator>"
+            f"<dc:description>{_BUILT_WITH}{xlwings.__version__}</dc:description>"
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
             "</cp:coreProperties>").encode()

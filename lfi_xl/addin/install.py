@@ -12,10 +12,10 @@ install`` / ``lfi-xl addin remove``).
   ``xlwings.conf``): written into this shared file it would also become the default of
   xlwings' "Import Functions" in every other workbook.
 
-It first checks what Excel will need of this Python: xlwings' DLL beside the interpreter
-(``xlwings64-<version>.dll``, put there by ``pip install xlwings``), and says what to do
-when it is missing. Both functions take the platform and the folders as arguments, so
-they are tested on any system with temporary folders.
+It first checks what Excel will need of this Python: the DLL of the xlwings whose VBA the
+add-in holds (``xlwings64-<version>.dll``, put beside the interpreter by ``pip install
+xlwings``), and says what to do when it is missing. Both functions take the platform and
+the folders as arguments, so they are tested on any system with temporary folders.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from lfi_xl.addin.build import DEFAULT_OUTPUT
+from lfi_xl.addin.build import DEFAULT_OUTPUT, built_with_xlwings
 from lfi_xl.addin.modules import ADDIN_NAME
 from lfi_xl.files.package import atomic_write
 
@@ -63,7 +63,7 @@ def install(addin: Path = DEFAULT_OUTPUT, *, platform: str = sys.platform,
     if not addin.is_file():
         raise InstallError(f"{addin}: no add-in there; build it first (lfi-xl addin build)")
     interpreter = Path(interpreter or sys.executable)
-    _check_xlwings_dll(interpreter)
+    _check_xlwings_dll(addin, interpreter)
     if xlstart is None or settings_file is None:
         user_xlstart, user_settings = windows_folders()
         xlstart, settings_file = xlstart or user_xlstart, settings_file or user_settings
@@ -107,23 +107,30 @@ def _require_windows(platform: str) -> None:
         raise InstallError(
             f"The add-in needs Excel for Windows, and this is {platform}. Copy "
             f"{DEFAULT_OUTPUT.as_posix()} to a Windows PC that has Excel, install lfi-xl "
-            "there (pip install lfi-xl, which brings xlwings), then run "
-            "lfi-xl addin install there.")
+            "there (it brings xlwings; see docs/addin.md), then run lfi-xl addin install "
+            "there.")
 
 
-def _check_xlwings_dll(interpreter: Path) -> None:
-    """Excel's xlwings code loads its DLL from the interpreter's folder or the one above
-    (a virtual environment's Scripts folder), as xlwings' VBA (XLPyLoadDLL) does."""
+def _check_xlwings_dll(addin: Path, interpreter: Path) -> None:
+    """The add-in's xlwings VBA loads the DLL of the xlwings it was built with, from the
+    interpreter's folder or the one above (a virtual environment's Scripts folder), as
+    xlwings' VBA (XLPyLoadDLL) looks for it."""
     import xlwings
 
+    version = built_with_xlwings(addin)
+    if version is None:
+        raise InstallError(f"{addin} does not say which xlwings it was built with: "
+                           "rebuild it (lfi-xl addin build)")
     folders = (interpreter.parent, interpreter.parent.parent)
-    names = [f"xlwings{bits}-{xlwings.__version__}.dll" for bits in (64, 32)]
+    names = [f"xlwings{bits}-{version}.dll" for bits in (64, 32)]
     if not any((folder / name).is_file() for folder in folders for name in names):
         raise InstallError(
-            f"xlwings' DLL ({names[0]}) is not beside {interpreter} (looked in "
-            f"{folders[0]} and {folders[1]}): Excel could not start this Python. "
-            f'Install xlwings into it ("{interpreter}" -m pip install '
-            f"xlwings=={xlwings.__version__}) and run lfi-xl addin install again.")
+            f"The add-in was built with xlwings {version}, whose DLL ({names[0]}) is not "
+            f"beside {interpreter} (looked in {folders[0]} and {folders[1]}), so Excel "
+            f"could not start this Python. This Python has xlwings {xlwings.__version__}: "
+            f'install xlwings {version} into it ("{interpreter}" -m pip install '
+            f"xlwings=={version}), or rebuild the add-in with it (lfi-xl addin build), "
+            "then run lfi-xl addin install again.")
 
 
 def set_setting(path: Path, key: str, value: str) -> None:

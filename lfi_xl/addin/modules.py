@@ -62,7 +62,7 @@ def project_id(modules: list[VbaModule]) -> str:
 
 
 def _source_module(path: Path, kind: str) -> VbaModule:
-    code = path.read_text(encoding="ascii").replace("\r\n", "\n")
+    code = path.read_text(encoding="utf-8").replace("\r\n", "\n")
     name = _declared_name(code, path)
     if name != path.stem:
         raise ValueError(f"{path}: declares the module {name!r}; name the file {name}"

@@ -10,19 +10,19 @@ The one place that knows the ``ms-ovba`` package (0.0.1, young: pinned, and kept
   exported header and appends ``VB_TemplateDerived``/``VB_Customizable`` *after* the code,
   which garbles a module that has code (our ThisWorkbook has ``Workbook_Open``);
 - ms-ovba-compression 1.0.1 sizes a copy token's longest match as
-  ``0xFFFF << (bit_count + 3)``; [MS-OVBA] 2.4.1.3.19.3 says ``(0xFFFF >> bit_count) + 3``.
-  A long repeat late in a 4 KB chunk is then written with a length its token cannot hold,
-  and the module reads back as garbage (modules under 4 KB mostly escape it). We correct
-  that one formula for the call (:func:`_spec_copy_token_lengths`); the tests read every
-  stream back with oletools' own decompressor;
+  ``0xFFFF << (bit_count + 3)``; [MS-OVBA]'s CopyToken Help says ``(0xFFFF >> bit_count)
+  + 3``. A long repeat late in a 4 KB chunk is then written with a length its token
+  cannot hold, and the module reads back as garbage (modules under 4 KB mostly escape
+  it). We correct that one formula for the call (:func:`_spec_copy_token_lengths`); the
+  tests read every stream back with oletools' own decompressor;
 - ms-ovba writes its intermediate files into the current folder, so it runs in a temporary
   one;
 - the project id must be a braced GUID (its crypto step fails otherwise);
 - the same modules give the same bytes: the storages keep a zero timestamp, the module
   cookies are fixed and the project id is ours. The one chance element is the seed byte of
-  the PROJECT stream's obfuscated fields ([MS-OVBA] 2.4.3, any value reads back alike),
-  which ms-ovba-crypto draws from Python's global random generator: we seed it from the
-  project id for the call, and put its state back afterwards.
+  the PROJECT stream's obfuscated fields ([MS-OVBA] data encryption: any value reads back
+  alike), which ms-ovba-crypto draws from Python's global random generator: we seed it
+  from the project id for the call, and put its state back afterwards.
 
 The project has no references to type libraries: its code needs only the VBA and Excel
 libraries, which every Excel project has, so no PC can find a reference "MISSING".
@@ -37,6 +37,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ms_ovba.Models.Entities.doc_module import DocModule
+from ms_ovba.Models.Entities.std_module import StdModule
+from ms_ovba.vbaProject import VbaProject
+from ms_ovba.Views.project_ole_file import ProjectOleFile
+from ms_ovba_compression.ms_ovba import MsOvba
 
 #: The kinds of VBA module, as the PROJECT stream names them.
 STANDARD, CLASS, DOCUMENT = "Module", "Class", "Document"
@@ -56,29 +62,18 @@ class VbaModule:
         Our sources are ASCII (non-ASCII characters are written as ``ChrW(n)``), so the
         bytes are the same in every Windows code page.
         """
+        text = self.code.replace("\r\n", "\n").replace("\n", "\r\n")
         try:
-            return self.code.replace("\r\n", "\n").replace("\n", "\r\n").encode("ascii")
+            return text.encode("ascii")
         except UnicodeEncodeError as error:
             raise ValueError(f"VBA module {self.name}: non-ASCII text at character "
-                             f"{error.start}; write it as ChrW({ord(self.code[error.start])})"
+                             f"{error.start}; write it as ChrW({ord(text[error.start])})"
                              ) from None
 
 
 def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
     """The bytes of ``vbaProject.bin`` holding ``modules``; ``project_id`` is "{GUID}"."""
-    from ms_ovba.Models.Entities.doc_module import DocModule
-    from ms_ovba.Models.Entities.std_module import StdModule
-    from ms_ovba.vbaProject import VbaProject
-    from ms_ovba.Views.project_ole_file import ProjectOleFile
-
-    class ClassModule(DocModule):
-        """ms-ovba has no class module; one is a document module in the dir stream
-        (MODULETYPE 0x0022) that the PROJECT stream lists as ``Class=``."""
-
-        def to_project_module_string(self) -> str:
-            return f"{CLASS}={self.name}"
-
-    kinds = {STANDARD: StdModule, CLASS: ClassModule, DOCUMENT: DocModule}
+    kinds = {STANDARD: StdModule, CLASS: _ClassModule, DOCUMENT: DocModule}
     project = VbaProject()
     project.project_id = project_id
     project.include_projectwm()  # module names in Unicode too, as Excel writes them
@@ -104,11 +99,17 @@ def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
             random.setstate(chance)
 
 
+class _ClassModule(DocModule):
+    """ms-ovba has no class module; one is a document module in the dir stream
+    (MODULETYPE 0x0022) that the PROJECT stream lists as ``Class=``."""
+
+    def to_project_module_string(self) -> str:
+        return f"{CLASS}={self.name}"
+
+
 @contextmanager
 def _spec_copy_token_lengths() -> Iterator[None]:
     """ms-ovba-compression with [MS-OVBA]'s maximum copy token length (see above)."""
-    from ms_ovba_compression.ms_ovba import MsOvba
-
     stock = MsOvba.__dict__["copytoken_help"]
 
     def copytoken_help(difference: int) -> dict:

@@ -100,12 +100,25 @@ class WorkbookValues:
     def values(self, area: wx.Area) -> list[list]:
         """The cells of ``area`` as a rectangle (blanks ``None``)."""
         rows = self.sheet_values(area.sheet)
+        first, last = area.min_col - 1, area.max_col
+        width = last - first
         out = []
         for row in range(area.min_row - 1, area.max_row):
-            source = rows[row] if row < len(rows) else []
-            out.append([_blank(source[col]) if col < len(source) else None
-                        for col in range(area.min_col - 1, area.max_col)])
+            cells = rows[row][first:last] if row < len(rows) else []
+            # an error cell is an ErrorValue, never "": only true blanks become None
+            cells = [None if value == "" else value for value in cells]
+            out.append(cells + [None] * (width - len(cells)))
         return out
+
+    def column(self, area: wx.Area) -> list:
+        """The cells of a one-column ``area`` as a flat list (blanks ``None``): the fast
+        path for long registers such as Placements."""
+        rows = self.sheet_values(area.sheet)
+        col = area.min_col - 1
+        cells = [row[col] if col < len(row) else None
+                 for row in rows[area.min_row - 1:area.max_row]]
+        cells += [None] * (area.max_row - area.min_row + 1 - len(cells))
+        return [None if value == "" else value for value in cells]
 
     @property
     def label(self) -> str:
@@ -118,12 +131,6 @@ class WorkbookValues:
     def read(self, name: str) -> tuple[wx.Area, list[list]]:
         area = self.require(name)
         return area, self.values(area)
-
-
-def _blank(value):
-    return None if value == "" and not isinstance(value, wx.ErrorValue) else value
-
-
 
 
 def read_plan(path: Path, prefix: str = "Plan"):

@@ -1,0 +1,185 @@
+"""Benchmark workbooks: the shipped KPI template with N placement rows.
+
+The Placements sheet is written straight as sheet XML (openpyxl would take minutes at a
+million rows), its defined names are moved over the N rows, and the calculated KPIs'
+cached values are recomputed by the core, so the file is exactly what a user would have
+after recalculating in Excel. A second, native workbook holds the same placements with
+28 AVERAGEIFS / SUMIFS / COUNTIFS cells: what Excel alone would need to do the same work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lfi_xl import contract as c
+from lfi_xl.cells import serial
+from lfi_xl.files import workbook_xml as wx
+from lfi_xl.files.package import Package
+
+ROOT = Path(__file__).resolve().parents[1]
+CATEGORIES = np.array(c.CATEGORIES, dtype=object)
+COSTS = {0: (15_000, 25_000), 1: (50_000, 90_000), 2: (10_000, 18_000), 3: (8_000, 16_000),
+         4: (12_000, 22_000), 5: (6_000, 12_000)}
+
+
+def placements(n: int, seed: int = 7) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    category = rng.choice(len(CATEGORIES), size=n, p=[.42, .22, .15, .09, .07, .05])
+    low = np.array([COSTS[k][0] for k in range(6)])[category]
+    high = np.array([COSTS[k][1] for k in range(6)])[category]
+    start = serial(dt.date(2019, 9, 1)) + rng.integers(0, 1700, size=n)
+    end = np.where(rng.random(n) < 0.3, start + rng.integers(180, 1400, size=n), np.nan)
+    cost = np.round(rng.uniform(low, high), -1)
+    previous = np.where((category == 1) & (rng.random(n) < 0.25),
+                        np.round(cost * rng.uniform(1.03, 1.12, size=n), -1), np.nan)
+    return {
+        "ID": np.array([f"P{i:07d}" for i in range(1, n + 1)], dtype=object),
+        "Category": CATEGORIES[category],
+        "AgeBand": np.array(c.AGE_BANDS, dtype=object)[(rng.random(n) < 0.2).astype(int)],
+        "Location": np.array(c.LOCATIONS, dtype=object)[(rng.random(n) < 0.15).astype(int)],
+        "Start": start.astype(float), "End": end, "AnnualCost": cost, "PreviousCost": previous,
+    }
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int = 1,
+              header_row: int | None = None) -> bytes:
+    """A worksheet of inline strings and numbers, built as text (fast at a million rows)."""
+    letters = [chr(65 + k) for k in range(len(columns))]
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="',
+             wx.MAIN, '"><sheetData>']
+    if header_row is not None:
+        cells = "".join(f'<c r="{letters[k]}{header_row}" t="inlineStr"><is><t>{_esc(h)}</t>'
+                        f"</is></c>" for k, h in enumerate(header))
+        parts.append(f'<row r="{header_row}">{cells}</row>')
+    arrays = list(columns.values())
+    n = len(arrays[0])
+    for i in range(n):
+        r = first_row + i
+        cells = []
+        for k, array in enumerate(arrays):
+            value = array[i]
+            if isinstance(value, str):
+                cells.append(f'<c r="{letters[k]}{r}" t="inlineStr"><is><t>{_esc(value)}</t>'
+                             "</is></c>")
+            elif value == value:  # not nan
+                cells.append(f'<c r="{letters[k]}{r}"><v>{value:g}</v></c>')
+        parts.append(f'<row r="{r}">{"".join(cells)}</row>')
+    parts.append("</sheetData></worksheet>")
+    return "".join(parts).encode()
+
+
+def kpi_workbook(n: int, path: Path) -> Path:
+    """The shipped KPI template with ``n`` placements, cached values recomputed."""
+    from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.kpi_book import KpiBook
+    from lfi_xl.kpi_values import calculated_kpis, placement_counts
+
+    template = ROOT / "workbooks" / c.KPI_WORKBOOK
+    package = Package.read(template)
+    data = placements(n)
+    part = next(info.part for info in wx.sheets(package) if info.name == c.PLACEMENTS)
+    header = [title for _, title in c.PLACEMENT_COLUMNS]
+    package.parts[part] = sheet_xml(data, header, first_row=5, header_row=4)
+    workbook = wx.parse(package.parts["xl/workbook.xml"])
+    for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
+        if name.get("name").startswith("Placements_"):
+            area = wx.parse_area(name.text)
+            whole = wx.Area(area.sheet, area.min_row, area.min_col, 4 + n, area.max_col)
+            name.text = f"{c.PLACEMENTS}!{wx.absolute(whole.ref)}"
+    package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+    draft = path.with_suffix(".draft.xlsx")
+    package.save(draft)
+    book = KpiBook(WorkbookValues(draft))
+    values = {}
+    for label, column in ((p.label, k) for k, p in enumerate(book.settings.reported())):
+        inputs = book.kpi_inputs(label)
+        letter = chr(ord("I") + column)
+        for ref, value in calculated_kpis(inputs).items():
+            values[(c.KPI_SHEET, f"{letter}{7 + ref}")] = (
+                wx.ErrorValue(value.code) if hasattr(value, "code") else value)
+        for offset, (ref, count) in enumerate(placement_counts(inputs).items(), start=1):
+            values[(c.KPI_SHEET, f"{letter}{55 + offset}")] = count
+    wx.set_cached_values(package, values)
+    package.save(path)
+    draft.unlink()
+    return path
+
+
+NATIVE_CRITERIA = [  # 28 cells: (function, criteria) on columns B category, C age, D location
+    ("AVERAGEIFS", 'C:C,"Under 16"'), ("AVERAGEIFS", 'C:C,"16 and over"'),
+    ("AVERAGEIFS", 'B:B,"*special school",D:D,"In county",C:C,"Under 16"'),
+    ("AVERAGEIFS", 'B:B,"*special school",D:D,"In county",C:C,"16 and over"'),
+    ("AVERAGEIFS", 'B:B,"Maintained/academy special school",D:D,"In county"'),
+    ("AVERAGEIFS", 'B:B,"Maintained/academy special school",D:D,"Out of county"'),
+    ("AVERAGEIFS", 'B:B,"FE college",D:D,"In county"'),
+    ("AVERAGEIFS", 'B:B,"Independent special school",D:D,"In county",C:C,"16 and over"'),
+    ("AVERAGEIFS", 'B:B,"Alternative provision"'),
+    ("AVERAGEIFS", 'B:B,"Independent special school",C:C,"Under 16",E:E,">=45017"'),
+]
+
+
+def native_workbook(n: int, path: Path) -> Path:
+    """Placements plus 28 native AVERAGEIFS / SUMIFS / COUNTIFS cells (no LFI_ function)."""
+    import zipfile
+
+    data = placements(n)
+    header = [title for _, title in c.PLACEMENT_COLUMNS]
+    last = n + 1
+    formulas = []
+    for function, criteria in NATIVE_CRITERIA:
+        ranges = criteria.replace("B:B", f"B2:B{last}").replace("C:C", f"C2:C{last}").replace(
+            "D:D", f"D2:D{last}").replace("E:E", f"E2:E{last}")
+        formulas.append(f"{function}(G2:G{last},{ranges})")
+        formulas.append(f"SUMIFS(G2:G{last},{ranges})")
+    for _, criteria in NATIVE_CRITERIA[:8]:
+        ranges = criteria.replace("B:B", f"B2:B{last}").replace("C:C", f"C2:C{last}").replace(
+            "D:D", f"D2:D{last}").replace("E:E", f"E2:E{last}")
+        formulas.append(f"COUNTIFS({ranges})")
+    kpis = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="'
+            + wx.MAIN + '"><sheetData>' + "".join(
+                f'<row r="{k}"><c r="A{k}"><f>{_esc(f)}</f></c></row>'
+                for k, f in enumerate(formulas, start=1)) + "</sheetData></worksheet>")
+    types = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Types xmlns="http://'
+             'schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+             'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+             '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/'
+             'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sheet.main+xml"/>' + "".join(
+                 f'<Override PartName="/xl/worksheets/sheet{k}.xml" ContentType="application/'
+                 f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                 for k in (1, 2)) + "</Types>")
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", '<?xml version="1.0" encoding="UTF-8"?><Relationships '
+                         'xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                         f'<Relationship Id="r1" Type="{rel}/officeDocument" '
+                         'Target="xl/workbook.xml"/></Relationships>')
+        archive.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook '
+                         f'xmlns="{wx.MAIN}" xmlns:r="{rel}"><sheets><sheet name="Placements" '
+                         'sheetId="1" r:id="r1"/><sheet name="KPIs" sheetId="2" r:id="r2"/>'
+                         '</sheets></workbook>')
+        archive.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0" encoding="UTF-8"?>'
+                         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                         f'relationships"><Relationship Id="r1" Type="{rel}/worksheet" '
+                         f'Target="worksheets/sheet1.xml"/><Relationship Id="r2" Type="{rel}/'
+                         'worksheet" Target="worksheets/sheet2.xml"/></Relationships>')
+        archive.writestr("xl/worksheets/sheet1.xml", sheet_xml(data, header, 2, 1))
+        archive.writestr("xl/worksheets/sheet2.xml", kpis)
+    return path
+
+
+if __name__ == "__main__":
+    size = int(sys.argv[1])
+    out = Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    kpi_workbook(size, out / f"kpi_{size}.xlsx")
+    native_workbook(size, out / f"native_{size}.xlsx")
