@@ -64,10 +64,31 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.what == "addin":
+        from lfi_xl.addin import build_addin
+
+        print(f"built {build_addin(args.output or Path('dist/lfi_xl.xlam'))}")
+        return OK
     from lfi_xl.builder import build_workbooks
 
-    for path in build_workbooks(args.output):
+    for path in build_workbooks(args.output or Path("workbooks")):
         print(f"built {path}")
+    return OK
+
+
+def cmd_addin(args: argparse.Namespace) -> int:
+    from lfi_xl import addin
+
+    try:
+        if args.action == "build":
+            print(f"built {addin.build_addin(args.output)}")
+        elif args.action == "install":
+            print(addin.install(args.output))
+        else:
+            print(addin.remove())
+    except addin.InstallError as error:
+        print(f"lfi-xl: {error}", file=sys.stderr)
+        return UNUSABLE
     return OK
 
 
@@ -219,13 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
                       help="only the Schools Forum's default subset, in its order")
     kpis.set_defaults(run=cmd_kpis)
 
-    build = commands.add_parser("build", help="build the shipped workbooks (for developers)",
-                                description="Generate dsg_plan.xlsx and template_kpi.xlsx "
-                                "from the workbook contract and the published figures.")
-    build.add_argument("what", choices=["workbooks"], help="what to build")
-    build.add_argument("-o", "--output", type=Path, default=Path("workbooks"),
-                       help="folder to write into (default: workbooks)")
+    build = commands.add_parser(
+        "build", help="build the shipped workbooks or the Excel add-in (for developers)",
+        description="workbooks: generate dsg_plan.xlsx and template_kpi.xlsx from the "
+        "workbook contract and the published figures (into -o, default workbooks/). addin: "
+        "build lfi_xl.xlam from the text sources in addin/ (to -o, default "
+        "dist/lfi_xl.xlam).")
+    build.add_argument("what", choices=["workbooks", "addin"], help="what to build")
+    build.add_argument("-o", "--output", type=Path, help="where to write")
     build.set_defaults(run=cmd_build)
+
+    addin = commands.add_parser(
+        "addin", help="build, install or remove the Excel add-in (the LFI ribbon tab)",
+        description="install copies the add-in into Excel's start-up folder and points "
+        "xlwings at this Python (Windows with Excel only; elsewhere it says what to do). "
+        "remove takes it out again. build makes dist/lfi_xl.xlam from addin/.")
+    addin.add_argument("action", choices=["build", "install", "remove"])
+    addin.add_argument("-o", "--output", type=Path, default=Path("dist/lfi_xl.xlam"),
+                       help="the add-in file (default: dist/lfi_xl.xlam)")
+    addin.set_defaults(run=cmd_addin)
 
     recalc = commands.add_parser(
         "recalc", help="recalculate every formula of a workbook and store the values",

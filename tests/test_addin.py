@@ -169,7 +169,7 @@ def test_every_lfi_function_has_a_wrapper_with_its_arguments(extracted):
         "through LfiUdfError) - changes are lost with the next build.",
         "#Const App = \"Microsoft Excel\" 'Adjust when using outside of Excel"]
     # VBA keywords as argument names would stop the module compiling: the renamed ones.
-    assert "Function LFI_FTE(start, end_, period_start, period_end)" in wrappers
+    assert "Function LFI_FTE(start_date, end_date, period_start, period_end)" in wrappers
 
 
 def _vba_text(expression: str) -> str:
@@ -250,6 +250,8 @@ def test_the_validator_does_check_the_ribbon(addin, tmp_path):
 
 
 def test_ribbon_tab_has_the_four_buttons_each_running_a_vba_procedure():
+    from lfi_xl import macros
+
     root = etree.parse(str(SOURCES / "customUI14.xml")).getroot()
     assert root.tag == f"{CUSTOMUI}customUI"  # the Office 2010+ (2009/07) schema
     (tab,) = root.iter(f"{CUSTOMUI}tab")
@@ -265,9 +267,10 @@ def test_ribbon_tab_has_the_four_buttons_each_running_a_vba_procedure():
         # A ribbon callback: a public Sub taking the pressed control.
         assert re.search(rf"^Public Sub {procedure}\(control As \w+\)$", code[module],
                          re.MULTILINE), button.get("onAction")
-    # The procedure hands the pressed button's id to the Python macros.
+    # The procedure hands the pressed button's id to the Python macros, which know each.
     assert ('RunPython "import lfi_xl.macros; lfi_xl.macros.button(\'" & control.Id & "\')"'
             in code["LfiRibbon"])
+    assert set(macros.BUTTONS) == set(BUTTONS)
 
 
 def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):

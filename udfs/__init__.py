@@ -90,16 +90,16 @@ def LFI_CUMBAL(opening, in_year, dfe=None, la=None):
 
 
 @func(category=CATEGORY)
-@arg("start", doc="Placement start dates (one per placement).", **RANGE)
-@arg("end", doc="Placement end dates; blank = still open.", **RANGE)
+@arg("start_date", doc="Placement start dates (one per placement).", **RANGE)
+@arg("end_date", doc="Placement end dates; blank = still open.", **RANGE)
 @arg("period_start", doc="First day of the period, e.g. 01/04/2023.")
 @arg("period_end", doc="Last day of the period, e.g. 30/06/2023.")
 @_worksheet_function
-def LFI_FTE(start, end, period_start, period_end):
-    """Fraction of the period each placement is active (0 to 1), same shape as start (spills). Use it as the weights of LFI_AVGCOST. Example: a placement from 01/05/2023, open, in 01/04/2023-31/07/2023 gives 92/122 = 0.754."""  # noqa: E501
-    starts, shape = numbers_of(start, "start", blank=float("nan"))
-    ends, _ = numbers_of(end, "end", blank=float("nan"))
-    same_length("LFI_FTE", ("start", starts), ("end", ends))
+def LFI_FTE(start_date, end_date, period_start, period_end):
+    """Fraction of the period each placement is active (0 to 1), same shape as start_date (spills). Use it as the weights of LFI_AVGCOST. Example: a placement from 01/05/2023, open, in 01/04/2023-31/07/2023 gives 92/122 = 0.754."""  # noqa: E501
+    starts, shape = numbers_of(start_date, "start_date", blank=float("nan"))
+    ends, _ = numbers_of(end_date, "end_date", blank=float("nan"))
+    same_length("LFI_FTE", ("start_date", starts), ("end_date", ends))
     weights = costs.fte(starts, ends, serial(to_date(period_start, "period_start")),
                         serial(to_date(period_end, "period_end")))
     return shaped(weights, shape, VALUE, "LFI_FTE: a placement with no start date or an "
@@ -228,12 +228,12 @@ def _cadence(reports_per_year, due_dates=None) -> periods.Cadence:
 
 
 @func(category=CATEGORY)
-@arg("date", doc="A date (a date cell or an Excel date number).")
+@arg("on_date", doc="A date (a date cell or an Excel date number).")
 @arg("reports_per_year", doc="Optional. Reports a year: 3 (default, tri-annual) or 4.")
 @_worksheet_function
-def LFI_PERIOD(date, reports_per_year=None):
+def LFI_PERIOD(on_date, reports_per_year=None):
     """The report period a date falls in, such as "2023-24 Q1" (financial year April-March; report k covers quarter k, the last report runs to 31 March). Example: LFI_PERIOD(DATE(2023,6,10)) = "2023-24 Q1"."""  # noqa: E501
-    return _cadence(reports_per_year).period_of(to_date(date, "date")).label
+    return _cadence(reports_per_year).period_of(to_date(on_date, "on_date")).label
 
 
 @func(category=CATEGORY)

@@ -94,7 +94,7 @@ VBA_RESERVED = frozenset(word.lower() for word in """
 
 def vba_argument_name(name: str) -> str:
     """A Python argument's name in the VBA wrapper: the same, with "_" after a VBA
-    reserved word (``LFI_FTE(start, end, ...)`` becomes ``LFI_FTE(start, end_, ...)``).
+    reserved word (an argument ``end`` would become ``end_``).
 
     xlwings passes the arguments by position, so only the function wizard sees the name.
     """

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,13 +56,14 @@ def check_workbook_file(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UnusableInput(f"{path}: the workbook file is damaged ({error})") from None
     if broken:
         raise UnusableInput(f"{path}: the workbook file is damaged (part {broken} is corrupt)")
-    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise UnusableInput(f"{path}: is a zip file but not an Excel workbook "
-                            "(no xl/workbook.xml)")
+    for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
+        if required not in names:
+            raise UnusableInput(f"{path}: is a zip file but not a complete Excel workbook "
+                                f"(no {required})")
 
 
 def _is_encrypted(path: Path) -> bool:

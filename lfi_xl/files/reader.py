@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import python_calamine
+from lxml import etree
 
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files import workbook_xml as wx
@@ -34,11 +35,15 @@ class WorkbookValues:
         if data is None:
             check_workbook_file(self.path)
         self._data = data
-        with self._zip() as archive:
-            skeleton = Package({name: archive.read(name) for name in (
-                "xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
-        self.sheets = wx.sheets(skeleton)
-        self.names = wx.defined_names(skeleton)
+        try:
+            with self._zip() as archive:
+                skeleton = Package({name: archive.read(name) for name in (
+                    "xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+            self.sheets = wx.sheets(skeleton)
+            self.names = wx.defined_names(skeleton)
+        except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile) as error:
+            raise UnusableInput(f"{self.path}: the workbook's structure is damaged "
+                                f"({error})") from None
         try:
             self._book = (python_calamine.CalamineWorkbook.from_path(str(self.path))
                           if data is None else
@@ -69,7 +74,11 @@ class WorkbookValues:
     def sheet_values(self, sheet: str) -> list[list]:
         """Every cell of a sheet from A1, as calamine gives it, errors restored."""
         if sheet not in self._cache:
-            rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            try:
+                rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as error:  # calamine's own error types: a damaged sheet part
+                raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
+                                    f"file is damaged ({type(error).__name__}: {error})") from None
             for (row, column), error in self._error_cells(sheet).items():
                 while len(rows) <= row:
                     rows.append([])
