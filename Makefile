@@ -28,6 +28,14 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
+# Benchmarks (never part of make test): 1k to 1M placements, against LibreOffice and the
+# formulas engine; writes bench/results.json and docs/performance.md. Sizes: make bench
+# SIZES=1000,10000
+SIZES ?= 1000,10000,100000,1000000
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run.py --sizes $(SIZES)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check lfi_xl udfs tests
 

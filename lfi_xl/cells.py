@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lfi_xl.core.values import EXCEL_ERRORS, describe
+from lfi_xl.core.values import EXCEL_ERRORS, describe, fast_numbers
 
 VALUE, NA, DIV0, NUM = "#VALUE!", "#N/A", "#DIV/0!", "#NUM!"
 #: Excel's day 0 in the 1900 date system (serial 1 = 1900-01-01, allowing for the
@@ -102,12 +102,30 @@ def _number(value: object, what: str, index: int, blank: float) -> float:
     return number
 
 
+def _flat(value: object) -> tuple[list, str] | None:
+    """A row or column of Excel's lists of lists as a flat list, without building an
+    object array (the fast path for long ranges); ``None`` for anything else."""
+    if not (isinstance(value, list) and value and isinstance(value[0], list)):
+        return None
+    if all(len(row) == 1 for row in value):
+        return [row[0] for row in value], COLUMN if len(value) > 1 else SINGLE
+    if len(value) == 1:
+        return list(value[0]), ROW
+    return None
+
+
 def numbers_of(value: object, what: str, blank: float = 0.0) -> tuple[np.ndarray, str]:
     """A row, column or single cell of numbers as a flat float array, and its shape.
 
     Blanks become ``blank`` (0 by default; ``nan`` where a blank means "not given").
     Dates become Excel serial numbers. Text, logical values and error cells raise.
     """
+    flat_list = _flat(value)
+    if flat_list is not None:
+        fast = fast_numbers(flat_list[0])
+        if fast is not None:  # clean numbers and blanks: vectorised
+            return (fast if math.isnan(blank) else np.where(np.isnan(fast), blank, fast),
+                    flat_list[1])
     array = grid(value)
     shape = orientation(array)
     flat = array.ravel()
@@ -144,6 +162,14 @@ def column_values(value: object, what: str) -> np.ndarray:
 
     Error cells raise: a criterion cannot be tested against ``#N/A``.
     """
+    flat_list = _flat(value)
+    if flat_list is not None and not set(map(type, flat_list[0])) - {str, float, int,
+                                                                     type(None)}:
+        cells = flat_list[0]
+        if EXCEL_ERRORS.isdisjoint(cells):  # no error cells, no dates: as they are
+            out = np.empty(len(cells), dtype=object)
+            out[:] = cells
+            return out
     flat = grid(value).ravel()
     out = np.empty(flat.size, dtype=object)
     for i, cell in enumerate(flat):

@@ -19,6 +19,8 @@ from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
 from lfi_xl.errors import UnusableInput
 
 OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
+#: Steps validation reports to the progress bar.
+VALIDATE_STEPS = 4
 
 
 def _print_json(data: object) -> None:
@@ -112,12 +114,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from lfi_xl import findings as f
     from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.progress import shown
     from lfi_xl.validate import validate
 
     results, unusable = {}, False
     for path in args.files:
         try:
-            results[str(path)] = validate(WorkbookValues(path))
+            with shown(f"Validating {path.name}", VALIDATE_STEPS):
+                results[str(path)] = validate(WorkbookValues(path))
         except UnusableInput as error:
             unusable = True
             results[str(path)] = [f.Finding(f.ERROR, "", "", "file", str(error))]
@@ -138,11 +142,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.adopt import Discovering
     from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.progress import shown
     from lfi_xl.snapshot import Refused, freeze
 
     book = FileWorkbook(args.file)
     try:
-        result = freeze(Discovering(book), args.period, args.by, args.supersede, args.reason,
+        with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
+            result = freeze(Discovering(book), args.period, args.by, args.supersede, args.reason,
                         source_bytes=args.file.read_bytes())
     except Refused as refusal:
         print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)

@@ -26,6 +26,7 @@ from lfi_xl import contract as c
 from lfi_xl.core.values import EXCEL_ERRORS
 from lfi_xl.findings import ERROR, Finding
 from lfi_xl.kpi_book import KpiBook
+from lfi_xl.progress import step
 
 CURRENT, SUPERSEDED = "current", "superseded"
 FREEZE, SUPERSEDE = "freeze", "supersede"
@@ -148,6 +149,7 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
         raise Refused(f"{len(errors)} validation error(s) must be fixed before freezing "
                       f"(run Validate entries): " + "; ".join(
                           f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
+    step("Copying the period's values")
     book = KpiBook(adapter)
     period = book.settings.cadence.parse(period).label
     book.column_of(period)
@@ -199,6 +201,7 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     audit_area = adapter.area(c.AUDIT_TABLE)
     adapter.append_rows(audit_area.sheet if audit_area else _free_sheet(adapter, c.AUDIT),
                         c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), audit_rows)
+    step("Locking the period and writing the snapshot")
     by_sheet: dict[str, list[str]] = {}
     for item in items:
         by_sheet.setdefault(item.sheet, []).append(item.cell)

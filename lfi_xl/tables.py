@@ -19,7 +19,7 @@ import numpy as np
 from lfi_xl import contract as c
 from lfi_xl.cells import serial
 from lfi_xl.core import plan as p
-from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, to_number
+from lfi_xl.core.values import BadValue, fast_numbers, to_number
 from lfi_xl.errors import UnusableInput, cell_ref
 from lfi_xl.files.workbook_xml import Area
 
@@ -179,30 +179,6 @@ def received(source, table: PlanTable) -> dict[str, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------- columns
-_NUMBER_TYPES = {float, int, type(None)}
-_DATE_TYPES = {dt.date, dt.datetime, type(None)}
-_EPOCH = np.datetime64("1899-12-30", "D")
-
-
-def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
-    """A column of numbers (or dates) and blanks as floats, vectorised; ``None`` when any
-    cell is something else, so the caller can name it cell by cell."""
-    kinds = set(map(type, values))
-    if kinds <= _NUMBER_TYPES:
-        out = np.array(values, dtype=float)
-        finite = out[~np.isnan(out)]
-        if np.isfinite(finite).all() and (np.abs(finite) <= MAX_MAGNITUDE).all():
-            return out
-        return None
-    if dates and kinds <= _DATE_TYPES:
-        days = np.array([None if v is None else np.datetime64(v, "s") for v in values],
-                        dtype="datetime64[s]")
-        serials = (days - _EPOCH).astype("timedelta64[s]").astype(float) / 86400
-        serials[np.isnat(days)] = np.nan
-        return serials
-    return None
-
-
 def columns(source, names: dict[str, str], numbers: frozenset[str] = frozenset(),
             dates: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
     """Table columns by defined name: numbers and dates as floats (``nan`` blank, a bad cell

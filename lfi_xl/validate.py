@@ -20,12 +20,13 @@ from lfi_xl.core import plan as p
 from lfi_xl.core.periods import PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
-from lfi_xl.core.values import BadValue, describe, to_number
+from lfi_xl.core.values import BadValue, describe, fast_numbers, to_number
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files.workbook_xml import Area
 from lfi_xl.findings import ERROR, INFO, WARNING, Finding
 from lfi_xl.kpi_book import KpiBook, is_error
 from lfi_xl.kpi_values import calculated_kpis, placement_counts
+from lfi_xl.progress import step
 from lfi_xl.settings import read_settings
 
 #: At most this many findings of one rule in one column are listed; the rest are counted.
@@ -336,7 +337,7 @@ def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area,
 def _numbers_found(findings: Findings, area: Area, values: list, expected: str,
                    dates: bool = False) -> np.ndarray:
     """A column as floats (vectorised when clean); each bad cell a finding and ``nan``."""
-    fast = tables.fast_numbers(values, dates=dates)
+    fast = fast_numbers(values, dates=dates)
     if fast is not None:
         return fast
     out = np.full(len(values), np.nan)
@@ -436,11 +437,14 @@ def validate_kpi_book(source) -> list[Finding]:
     book = KpiBook(source)
     findings.extend(book.settings.findings)
     reported = _period_columns(book, findings)
+    step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)
     if book.computes_kpis:
+        step("Checking placements and mitigations")
         for check in (_placements, _mitigations):
             check(book, findings)
+        step("Recomputing the calculated KPIs")
         if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
                    for f in findings):
             _calculated(book, findings, reported)
@@ -448,6 +452,7 @@ def validate_kpi_book(source) -> list[Finding]:
         findings.append(Finding(INFO, c.KPI_SHEET, "", "typed",
                                 "No placements, mitigation log or plan data in this workbook: "
                                 "its KPI figures are checked as typed, not recomputed"))
+    step("Checking snapshots")
     findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
     return findings.close()
 

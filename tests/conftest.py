@@ -1,11 +1,16 @@
 """Fixtures: fresh copies of the shipped workbooks for each test."""
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+
+# xlwings registers its JSON book engine (xlwings.pro, PolyForm Noncommercial: government
+# institutions may use it) at import, when a licence key is set; tests only.
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
 @pytest.fixture

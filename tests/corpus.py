@@ -598,8 +598,12 @@ def _file_variants() -> list[Variant]:
                                               lambda data: b"<Relationships"),
         }
         for label, build in recipes.items():
+            # A zip whose one sheet part is missing or broken: verify reads only the
+            # Snapshots and Audit sheets, so it may still find nothing wrong.
+            commands = set(COMMANDS[book]) - ({"verify"} if label.startswith("sheet") or
+                                              label == "no-sheet-part" else set())
             out.append(Variant(f"{book}-file-{label}", book, DAMAGED, build,
-                               must_fail=frozenset(COMMANDS[book]), file_level=True))
+                               must_fail=frozenset(commands), file_level=True))
     return out
 
 

@@ -32,3 +32,16 @@ def test_missing_file_is_unusable_input(tmp_path, capsys):
     assert main(["plan", str(tmp_path / "nope.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "nope.xlsx" in err and "Traceback" not in err
+
+
+def test_progress_is_quiet_when_not_a_terminal(tmp_path):
+    """Piped output (CI, scripts, the tests) carries the result only, no progress bar."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi.xlsx"
+    done = subprocess.run([sys.executable, "-m", "lfi_xl.cli", "validate", str(shipped)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.strip() == "No findings: the entries pass every check."

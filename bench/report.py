@@ -1,0 +1,120 @@
+"""docs/performance.md (and its chart) from bench/results.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+JOBS = (("calamine_read", "calamine: read every value (floor)"),
+        ("extract", "lfi-xl extract"),
+        ("validate", "lfi-xl validate"),
+        ("freeze", "lfi-xl freeze (validates first)"),
+        ("libreoffice_recalc", "LibreOffice: open + recalculate + save (native formulas)"),
+        ("formulas_engine", "formulas engine: load + calculate (native formulas)"))
+
+
+def _seconds(entry: dict) -> str:
+    if entry.get("seconds") is None:
+        return entry.get("note", "-")
+    return f"{entry['seconds']:.2f} s"
+
+
+def _mb(entry: dict) -> str:
+    return "-" if entry.get("peak_mb") is None else f"{entry['peak_mb']:.0f} MB"
+
+
+def _ratio(a: dict, b: dict) -> str:
+    if a.get("seconds") is None or not b.get("seconds"):
+        return "-"
+    return f"{a['seconds'] / b['seconds']:.2f}"
+
+
+def write_report(results: dict, path: Path, chart: Path) -> None:
+    sizes = list(results["sizes"])
+    m = results["machine"]
+    lines = [
+        "# Performance",
+        "",
+        "Measured by `make bench` (bench/run.py) in one run on one machine; every figure is",
+        "a median of 3 runs (1 run at 1M rows), each in a fresh process, with that process's",
+        "peak memory (for LibreOffice: its own processes). Regenerate with `make bench`.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} memory; {m['os']}; Python "
+        f"{m['python']}; {m['libreoffice']}; formulas {m['formulas']}; numpy {m['numpy']}; "
+        f"measured {m['date']}.",
+        "",
+        "The KPI workbook is the shipped template with N placement rows (8 columns) and its",
+        "KPI cells recalculated; the native workbook holds the same placements and 28",
+        "AVERAGEIFS / SUMIFS / COUNTIFS cells: what Excel alone would compute.",
+        "",
+        "## End to end",
+        "",
+        "| Placements | " + " | ".join(label for _, label in JOBS) + " |",
+        "|---|" + "---|" * len(JOBS),
+    ]
+    for n in sizes:
+        row = results["sizes"][n]
+        lines.append(f"| {int(n):,} | " + " | ".join(
+            f"{_seconds(row[key])}, {_mb(row[key])}" for key, _ in JOBS) + " |")
+    lines += ["", "## Ratios", "",
+              "| Placements | extract / calamine floor | extract / LibreOffice | "
+              "validate / calamine floor | validate / LibreOffice | file (KPI, native) |",
+              "|---|---|---|---|---|---|"]
+    for n in sizes:
+        row = results["sizes"][n]
+        lines.append(
+            f"| {int(n):,} | {_ratio(row['extract'], row['calamine_read'])} | "
+            f"{_ratio(row['extract'], row['libreoffice_recalc'])} | "
+            f"{_ratio(row['validate'], row['calamine_read'])} | "
+            f"{_ratio(row['validate'], row['libreoffice_recalc'])} | "
+            f"{row['kpi_file_mb']:.1f} MB, {row['native_file_mb']:.1f} MB |")
+    functions = list(results["sizes"][sizes[0]]["functions"])
+    lines += ["", "## LFI_ functions", "",
+              "The body is the core's vectorised computation on numpy arrays; the call adds",
+              "converting Excel's cells (lists of lists, as xlwings passes them) in and out.",
+              "Milliseconds, median.", "",
+              "| Function | " + " | ".join(f"{int(n):,} body | {int(n):,} call"
+                                         for n in sizes) + " |",
+              "|---|" + "---|---|" * len(sizes)]
+    for name in functions:
+        cells = []
+        for n in sizes:
+            entry = results["sizes"][n]["functions"].get(name, {})
+            cells += [f"{entry['body_ms']:.2f}" if "body_ms" in entry else "-",
+                      f"{entry['call_ms']:.1f}" if "call_ms" in entry else "-"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "![Seconds against placements, log-log](performance.png)", ""]
+    path.write_text("\n".join(lines) + "\n")
+    _chart(results, chart)
+
+
+def _chart(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [int(n) for n in results["sizes"]]
+    figure, axis = plt.subplots(figsize=(8, 4.5), dpi=100)
+    for key, label in JOBS:
+        points = [(n, results["sizes"][str(n)][key]["seconds"]) for n in sizes
+                  if results["sizes"][str(n)][key].get("seconds")]
+        if points:
+            axis.plot(*zip(*points, strict=True), marker="o", label=label)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("placement rows")
+    axis.set_ylabel("seconds (log)")
+    axis.set_title("Cost against rows: a straight line of slope 1 is linear")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[1]
+    write_report(json.loads(Path(sys.argv[1]).read_text()), root / "docs" / "performance.md",
+                 root / "docs" / "performance.png")

@@ -1,0 +1,232 @@
+"""make bench: lfi-xl against the native-Excel way, at 1k to 1M placements, one machine.
+
+For each size it generates the KPI workbook (the shipped template with N placements) and
+the native workbook (the same placements with 28 AVERAGEIFS/SUMIFS/COUNTIFS cells), then
+times, each in a fresh process so peak memory is that run's own:
+
+- a bare python-calamine read of every value of the KPI workbook (the floor for anything
+  that must read the file);
+- ``lfi-xl extract``, ``validate`` and ``freeze`` end to end;
+- LibreOffice headless opening, recalculating and saving the native workbook;
+- the ``formulas`` engine evaluating the native workbook;
+- each LFI_ function's body (the core) and its whole worksheet-function call.
+
+Results go to bench/results.json and docs/performance.md (with docs/performance.png).
+Nothing here is part of ``make test``: a test never asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import generate  # noqa: E402
+
+PYTHON = sys.executable
+LFI = str(Path(sys.executable).with_name("lfi-xl"))
+PLAN = str(ROOT / "workbooks" / "dsg_plan.xlsx")
+#: One run of something slower than this is not repeated, nor tried at larger sizes.
+SLOW = 300.0
+
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                      timeout=float({timeout}))
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({{"seconds": seconds, "peak_mb": peak, "exit": done.returncode,
+                  "stderr": done.stderr.decode()[-300:]}}))
+"""
+
+
+def measure(command: list[str], repeats: int, timeout: float = 1800) -> dict:
+    """Median seconds and peak memory (MB) of ``command``, each run in a fresh process."""
+    runs = []
+    for _ in range(repeats):
+        try:
+            out = subprocess.run([PYTHON, "-c", _MEASURE.format(timeout=timeout), *command],
+                                 capture_output=True, text=True, timeout=timeout + 60)
+            runs.append(json.loads(out.stdout))
+        except (subprocess.TimeoutExpired, json.JSONDecodeError):
+            return {"seconds": None, "peak_mb": None, "note": f"over {timeout:.0f} s"}
+        if runs[-1]["exit"] not in (0, 1):
+            return {"seconds": None, "peak_mb": None,
+                    "note": f"exit {runs[-1]['exit']}: {runs[-1]['stderr'].strip()[:120]}"}
+        if runs[-1]["seconds"] > SLOW:
+            break
+    return {"seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_mb": max(r["peak_mb"] for r in runs), "runs": len(runs)}
+
+
+def calamine_read(path: Path) -> list[str]:
+    return [PYTHON, "-c", "import python_calamine as c, sys\n"
+            "book = c.CalamineWorkbook.from_path(sys.argv[1])\n"
+            "for name in book.sheet_names: book.get_sheet_by_name(name).to_python()",
+            str(path)]
+
+
+def libreoffice(path: Path, folder: Path) -> list[str]:
+    from lfi_xl import libreoffice as lo
+
+    profile = lo._profile("always")
+    return [lo.executable(), f"-env:UserInstallation=file://{profile}", "--headless",
+            "--norestore", "--convert-to", "xlsx", "--outdir", str(folder), str(path)]
+
+
+def formulas_engine(path: Path) -> list[str]:
+    return [PYTHON, "-c", "import os, sys\nos.environ['TQDM_DISABLE'] = '1'\n"
+            "import formulas\nmodel = formulas.ExcelModel().loads(sys.argv[1]).finish()\n"
+            "model.calculate()", str(path)]
+
+
+def function_bodies(n: int, repeats: int) -> dict[str, dict]:
+    """Each LFI_ function: the core body alone, and the whole worksheet call (arguments
+    converted from Excel's lists of lists), on ``n`` rows; median milliseconds."""
+    import lfi_udfs as udf
+    from lfi_xl.core import costs, measures
+    from lfi_xl.core import plan as p
+
+    data = generate.placements(n)
+    start, end, cost = data["Start"], data["End"], data["AnnualCost"]
+    band, category = data["AgeBand"], data["Category"]
+    fte = costs.fte(start, end, 45017.0, 45107.0)
+    flows = np.random.default_rng(1).normal(0, 5, n)
+    as_cells = {name: [[v] for v in (np.where(np.isnan(a), None, a) if a.dtype.kind == "f"
+                                     else a).tolist()]
+                for name, a in (("start", start), ("end", end), ("cost", cost),
+                                ("band", band), ("fte", fte), ("flows", flows))}
+    cases = {
+        "LFI_CUMBAL": (lambda: p.cumulative_balance(53.976, flows, flows, flows),
+                       lambda: udf.LFI_CUMBAL(53.976, as_cells["flows"], as_cells["flows"])),
+        "LFI_FTE": (lambda: costs.fte(start, end, 45017.0, 45107.0),
+                    lambda: udf.LFI_FTE(as_cells["start"], as_cells["end"], 45017, 45107)),
+        "LFI_AVGCOST": (lambda: costs.average_cost(cost, fte, band, "Under 16"),
+                        lambda: udf.LFI_AVGCOST(as_cells["cost"], as_cells["fte"],
+                                                as_cells["band"], "Under 16")),
+        "LFI_AVGCOST (3 criteria)": (
+            lambda: costs.average_cost(cost, fte, band, "Under 16", category,
+                                       "*special school", start, ">=43000"), None),
+        "LFI_PLACEMENTS": (lambda: costs.count_placements(fte, band, "Under 16"),
+                           lambda: udf.LFI_PLACEMENTS(as_cells["fte"], as_cells["band"],
+                                                      "Under 16")),
+        "LFI_SAVING": (lambda: measures.saving(cost, cost, cost, cost),
+                       lambda: udf.LFI_SAVING(as_cells["cost"], as_cells["cost"],
+                                              as_cells["cost"], as_cells["cost"])),
+        "LFI_FUNDGAP": (lambda: p.funding_gap(flows, cost), None),
+        "LFI_PCTCHANGE": (lambda: measures.pct_change(cost, cost + 1.0), None),
+        "LFI_RAG": (lambda: measures.rag(cost, cost * 1.01), None),
+    }
+    results = {}
+    for name, (body, call) in cases.items():
+        row = {}
+        for kind, function in (("body_ms", body), ("call_ms", call)):
+            if function is None:
+                continue
+            times = []
+            for _ in range(repeats):
+                start_time = time.perf_counter()
+                function()
+                times.append((time.perf_counter() - start_time) * 1000)
+            row[kind] = statistics.median(times)
+        results[name] = row
+    return results
+
+
+def run(sizes: list[int], folder: Path) -> dict:
+    results = {"machine": machine(), "sizes": {}}
+    slow: set[str] = set()
+    for n in sizes:
+        repeats = 3 if n <= 100_000 else 1
+        print(f"== {n:,} placements", flush=True)
+        kpi = generate.kpi_workbook(n, folder / f"kpi_{n}.xlsx")
+        native = generate.native_workbook(n, folder / f"native_{n}.xlsx")
+        row = {"kpi_file_mb": kpi.stat().st_size / 1e6,
+               "native_file_mb": native.stat().st_size / 1e6}
+        copy = folder / f"freeze_{n}.xlsx"
+        jobs = {
+            "calamine_read": calamine_read(kpi),
+            "extract": [LFI, "extract", "--kpi", str(kpi), "--plan", PLAN, "-o",
+                        str(folder / "extract"), "--no-pdf"],
+            "validate": [LFI, "validate", str(kpi)],
+            "freeze": [PYTHON, "-c", "import shutil, sys\nshutil.copy(sys.argv[1], sys.argv[2])"
+                       "\nfrom lfi_xl.cli import main\nsys.exit(main(['freeze', sys.argv[2], "
+                       "'--period', '2023-24 Q1', '--by', 'bench']))", str(kpi), str(copy)],
+            "libreoffice_recalc": libreoffice(native, folder / "lo"),
+            "formulas_engine": formulas_engine(native),
+            "calamine_read_native": calamine_read(native),
+        }
+        for name, command in jobs.items():
+            if name in slow:
+                row[name] = {"seconds": None, "peak_mb": None, "note": "slower than "
+                             f"{SLOW:.0f} s at a smaller size: not run"}
+                continue
+            row[name] = measure(command, repeats)
+            print(f"   {name:22} {row[name]}", flush=True)
+            if row[name]["seconds"] is None or row[name]["seconds"] > SLOW:
+                slow.add(name)
+        row["functions"] = function_bodies(n, 7 if n <= 100_000 else 3)
+        print(f"   functions {row['functions']}", flush=True)
+        results["sizes"][str(n)] = row
+    return results
+
+
+def machine() -> dict:
+    import os
+
+    memory = "unknown"
+    try:
+        with open("/proc/meminfo") as info:
+            memory = f"{int(info.readline().split()[1]) / 1024 / 1024:.0f} GiB"
+    except OSError:
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    soffice = shutil.which("soffice")
+    version = subprocess.run([soffice, "--version"], capture_output=True, text=True
+                             ).stdout.strip() if soffice else "not installed"
+    import formulas
+    import python_calamine
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory,
+            "python": platform.python_version(), "os": platform.platform(),
+            "libreoffice": version, "formulas": formulas.__version__,
+            "python-calamine": getattr(python_calamine, "__version__", "?"),
+            "numpy": np.__version__, "date": time.strftime("%Y-%m-%d")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="lfi-bench-") as folder:
+        results = run(sizes, Path(folder))
+    args.out.write_text(json.dumps(results, indent=1))
+    from report import write_report
+
+    write_report(results, ROOT / "docs" / "performance.md", ROOT / "docs" / "performance.png")
+    print(f"results: {args.out}; report: docs/performance.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Killed mid-way: SIGKILL at random points of `lfi-xl freeze` and `lfi-xl extract`.
+
+Each command runs as its own process (``python -m lfi_xl.cli``) and is killed after a
+random delay drawn from its measured duration (a fixed seed: the same delays every run):
+over the whole run, around the write as measured once, and (as the write itself takes a
+millisecond or two) a few kills timed from the moment its temporary file appears.
+After each kill:
+
+* freeze: the workbook is either byte for byte the original or a complete frozen
+  workbook (a valid zip that lfi-xl reads and `lfi-xl verify` accepts, holding the
+  snapshot); a ``.bak``, if there is one, is the original; nothing else is left but an
+  inert ``.~lfi-*.tmp``;
+* extract: the extract is either absent or a complete workbook that opens; the source
+  workbooks are untouched.
+
+The summary (kills before, during and after the write) is printed; run with ``-s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import random
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from lfi_xl.cli import main
+from lfi_xl.files.reader import WorkbookValues
+
+SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+KILLS = 25
+SEED = 20230517
+PERIOD = "2023-24 Q3"
+
+
+def lfi_xl(*args: object) -> list[str]:
+    return [sys.executable, "-m", "lfi_xl.cli", *map(str, args)]
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def measure(args: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    finished = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    return time.perf_counter() - started
+
+
+def kill_after(args: list[str], cwd: Path, delay: float) -> bool:
+    """Start the command, SIGKILL it after ``delay`` seconds; whether it had finished."""
+    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        process.wait(timeout=delay)
+        return True
+    except subprocess.TimeoutExpired:
+        process.kill()                      # SIGKILL, this process only
+        process.wait()
+        return False
+
+
+def kill_on_write(args: list[str], cwd: Path, folder: Path, delay: float) -> bool:
+    """Start the command and SIGKILL it ``delay`` seconds after its temporary file appears
+    in ``folder`` (the write under way); whether it had finished first."""
+    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    while process.poll() is None and not (folder.exists() and temporaries(folder)):
+        time.sleep(0.0002)
+    if process.poll() is not None:
+        return True
+    time.sleep(delay)
+    process.kill()                          # SIGKILL, this process only
+    process.wait()
+    return False
+
+
+def write_window(args: list[str], cwd: Path, folder: Path, target: Path) -> tuple[float, float]:
+    """When, in one run, the command starts writing (a temporary file appears in ``folder``)
+    and when ``target`` is in place (created, or replaced: a new inode)."""
+    before = target.stat().st_ino if target.exists() else None
+    started = time.perf_counter()
+    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    first = last = None
+    while process.poll() is None:
+        now = time.perf_counter() - started
+        if first is None and folder.exists() and temporaries(folder):
+            first = now
+        if target.exists() and target.stat().st_ino != before:
+            last = now
+            break
+        time.sleep(0.0005)
+    process.wait()
+    end = time.perf_counter() - started
+    return (first if first is not None else end * 0.8), (last if last is not None else end)
+
+
+ON_WRITE = 8  # of the KILLS, this many are timed from the temporary file's appearance
+
+
+def delays(rng: random.Random, duration: float, window: tuple[float, float]
+           ) -> list[tuple[str, float]]:
+    """(how, delay): kills after a delay drawn over the whole run, around the write as
+    measured once, and a few milliseconds after the write began ("on-write")."""
+    low, high = window
+    rest = KILLS - ON_WRITE
+    return ([("delay", rng.uniform(0, duration)) for _ in range(rest - rest // 2)]
+            + [("delay", rng.uniform(max(0.0, low - 0.01), high + 0.01))
+               for _ in range(rest // 2)]
+            + [("on-write", rng.uniform(0, max(0.002, high - low))) for _ in range(ON_WRITE)])
+
+
+def start_and_kill(how: str, delay: float, args: list[str], cwd: Path, folder: Path) -> bool:
+    if how == "on-write":
+        return kill_on_write(args, cwd, folder, delay)
+    return kill_after(args, cwd, delay)
+
+
+def leftovers(folder: Path, expected: set[str]) -> list[str]:
+    """Files other than ``expected`` and inert temporary files."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name not in expected
+                  and not (p.name.startswith(".~lfi-") and p.name.endswith(".tmp")))
+
+
+def temporaries(folder: Path) -> int:
+    return sum(1 for p in folder.iterdir() if p.name.startswith(".~lfi-"))
+
+
+def verifies(path: Path) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(["verify", str(path)])
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(SEED)
+
+
+def test_freeze_killed_at_random_points(tmp_path, rng):
+    original = SHIPPED / "template_kpi.xlsx"
+    digest = sha(original)
+    trial = tmp_path / "measure"
+    trial.mkdir()
+    shutil.copyfile(original, trial / "kpi.xlsx")
+    duration = measure(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"), trial)
+    shutil.copyfile(original, trial / "kpi.xlsx")
+    window = write_window(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"),
+                          trial, trial, trial / "kpi.xlsx")
+    outcomes: Counter = Counter()
+    problems = []
+    for number, (how, delay) in enumerate(delays(rng, duration, window)):
+        folder = tmp_path / f"kill{number}"
+        folder.mkdir()
+        book = folder / "kpi.xlsx"
+        shutil.copyfile(original, book)
+        finished = start_and_kill(how, delay, lfi_xl("freeze", book.name, "--period", PERIOD,
+                                                     "--by", "Kill"), folder, folder)
+        backup = folder / "kpi.xlsx.bak"
+        where = f"kill {number} ({how}) at {delay:.4f} s of {duration:.3f} s"
+        if not book.exists():
+            problems.append(f"{where}: the workbook is gone")
+            continue
+        if sha(book) == digest:
+            outcome = "during" if backup.exists() or temporaries(folder) else "before"
+        else:
+            outcome = "after"
+            try:
+                with zipfile.ZipFile(book) as archive:
+                    assert archive.testzip() is None
+                values = WorkbookValues(book)
+                area = values.area("Snapshots_Table")
+                assert area is not None and area.max_row > area.min_row, "no snapshot rows"
+            except Exception as error:  # noqa: BLE001 - any failure to read is the finding
+                problems.append(f"{where}: changed but not a complete workbook ({error!r})")
+                continue
+            code, text = verifies(book)
+            if code != 0:
+                problems.append(f"{where}: frozen workbook does not verify: {text[-300:]}")
+        if finished:
+            outcome = "finished"
+        outcomes[outcome] += 1
+        if backup.exists() and sha(backup) != digest:
+            problems.append(f"{where}: the .bak is not the original")
+        extra = leftovers(folder, {book.name, backup.name})
+        if extra:
+            problems.append(f"{where}: unexpected files {extra}")
+        outcomes["temporary files left"] += temporaries(folder)
+    print(f"\nfreeze ({duration:.2f} s a run, writing {window[0]:.3f}-{window[1]:.3f} s): "
+          f"{KILLS} kills: {dict(outcomes)}")
+    assert sha(original) == digest
+    assert not problems, "\n".join(problems)
+
+
+def test_extract_killed_at_random_points(tmp_path, rng):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    kpi = Path(shutil.copyfile(SHIPPED / "template_kpi.xlsx", sources / "kpi.xlsx"))
+    plan = Path(shutil.copyfile(SHIPPED / "dsg_plan.xlsx", sources / "plan.xlsx"))
+    digests = {kpi: sha(kpi), plan: sha(plan)}
+    trial = tmp_path / "measure"
+    duration = measure(lfi_xl("extract", "--kpi", kpi, "--plan", plan, "-o", trial,
+                              "--no-pdf"), tmp_path)
+    name = next(trial.glob("*.xlsx")).name
+    window = write_window(lfi_xl("extract", "--kpi", kpi, "--plan", plan, "-o", tmp_path / "w",
+                                 "--no-pdf"), tmp_path, tmp_path / "w", tmp_path / "w" / name)
+    outcomes: Counter = Counter()
+    problems = []
+    for number, (how, delay) in enumerate(delays(rng, duration, window)):
+        out = tmp_path / f"kill{number}"
+        finished = start_and_kill(how, delay, lfi_xl("extract", "--kpi", kpi, "--plan", plan,
+                                                     "-o", out, "--no-pdf"), tmp_path, out)
+        where = f"kill {number} ({how}) at {delay:.4f} s of {duration:.3f} s"
+        target = out / name
+        if target.exists():
+            outcome = "after"
+            try:
+                book = load_workbook(target, read_only=True)
+                assert {"Cover", "KPIs"} <= set(book.sheetnames)
+                book.close()
+            except Exception as error:  # noqa: BLE001 - any failure to open is the finding
+                problems.append(f"{where}: the extract is there but incomplete ({error!r})")
+        else:
+            outcome = "during" if out.exists() and temporaries(out) else "before"
+        if finished:
+            outcome = "finished"
+        outcomes[outcome] += 1
+        if out.exists():
+            extra = leftovers(out, {name})
+            if extra:
+                problems.append(f"{where}: unexpected files {extra}")
+            outcomes["temporary files left"] += temporaries(out)
+        for source, digest in digests.items():
+            if sha(source) != digest:
+                problems.append(f"{where}: {source.name} was changed")
+    print(f"\nextract ({duration:.2f} s a run, writing {window[0]:.3f}-{window[1]:.3f} s): "
+          f"{KILLS} kills: {dict(outcomes)}")
+    assert not problems, "\n".join(problems)
