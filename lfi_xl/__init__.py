@@ -1,12 +1,34 @@
 """lfi-xl: the Local First Inclusion (DSG Safety Valve) plan and KPI tools.
 
-The Python API mirrors the command line: ``lfi-xl plan`` is :func:`plan_summary`.
+The Python API mirrors the command line, one function per command:
+
+=========================  ==========================================================
+``lfi-xl plan``            :func:`load_plan` + :func:`plan_summary`
+``lfi-xl validate``        ``lfi_xl.validate.validate(WorkbookValues(path))``
+``lfi-xl freeze``          :func:`freeze` (on ``FileWorkbook(path)``, then ``.save()``)
+``lfi-xl verify``          :func:`verify`
+``lfi-xl extract``         :func:`build_extract` + :func:`write_extract`
+``lfi-xl adopt``           ``lfi_xl.adopt.adopt(FileWorkbook(path))``, then ``.save()``
+``lfi-xl recalc``          ``lfi_xl.recalc.recalc(path, out)``
+=========================  ==========================================================
 """
 
-from lfi_xl.core.plan import Plan, PlanLine, compute_plan
-from lfi_xl.core.reconcile import reconcile
-from lfi_xl.plan_summary import plan_summary
-from lfi_xl.sources import load_plan
+import importlib
 
-__all__ = ["Plan", "PlanLine", "compute_plan", "load_plan", "plan_summary", "reconcile"]
+# Loaded on first use, so a quick command does not pay for every engine's import.
+_API = {
+    "Plan": "lfi_xl.core.plan", "PlanLine": "lfi_xl.core.plan",
+    "compute_plan": "lfi_xl.core.plan", "reconcile": "lfi_xl.core.reconcile",
+    "build_extract": "lfi_xl.extract", "WorkbookValues": "lfi_xl.files.reader",
+    "FileWorkbook": "lfi_xl.files.writer", "plan_summary": "lfi_xl.plan_summary",
+    "write_extract": "lfi_xl.report", "freeze": "lfi_xl.snapshot",
+    "verify": "lfi_xl.snapshot", "load_plan": "lfi_xl.sources",
+}
+__all__ = sorted(_API)
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name in _API:
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'lfi_xl' has no attribute {name!r}")
