@@ -3,7 +3,8 @@
 Each command runs as its own process (``python -m lfi_xl.cli``) and is killed after a
 random delay drawn from its measured duration (a fixed seed: the same delays every run):
 over the whole run, around the write as measured once, and (as the write itself takes a
-millisecond or two) a few kills timed from the moment its temporary file appears.
+millisecond or two) a few kills timed from the moment its temporary file, or the backup
+copy, appears.
 After each kill:
 
 * freeze: the workbook is either byte for byte the original or a complete frozen
@@ -38,6 +39,7 @@ from lfi_xl.files.reader import WorkbookValues
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
 KILLS = 25
+BIG_KILLS = 6
 SEED = 20230517
 PERIOD = "2023-24 Q3"
 
@@ -70,19 +72,28 @@ def kill_after(args: list[str], cwd: Path, delay: float) -> bool:
         return False
 
 
-def kill_on_write(args: list[str], cwd: Path, folder: Path, delay: float) -> bool:
-    """Start the command and SIGKILL it ``delay`` seconds after its temporary file appears
-    in ``folder`` (the write under way); whether it had finished first."""
+def kill_on_file(args: list[str], cwd: Path, folder: Path, appears, delay: float) -> bool:
+    """Start the command and SIGKILL it ``delay`` seconds after a file for which
+    ``appears(path)`` is true shows in ``folder``; whether it had finished first."""
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    while process.poll() is None and not (folder.exists() and temporaries(folder)):
-        time.sleep(0.0002)
+    while process.poll() is None and not (
+            folder.exists() and any(appears(path) for path in folder.iterdir())):
+        time.sleep(0.0001)
     if process.poll() is not None:
         return True
     time.sleep(delay)
     process.kill()                          # SIGKILL, this process only
     process.wait()
     return False
+
+
+def is_temporary(path: Path) -> bool:
+    return path.name.startswith(".~lfi-")
+
+
+def is_backup(path: Path) -> bool:
+    return path.name.endswith(".bak")
 
 
 def write_window(args: list[str], cwd: Path, folder: Path, target: Path) -> tuple[float, float]:
@@ -106,24 +117,28 @@ def write_window(args: list[str], cwd: Path, folder: Path, target: Path) -> tupl
     return (first if first is not None else end * 0.8), (last if last is not None else end)
 
 
-ON_WRITE = 8  # of the KILLS, this many are timed from the temporary file's appearance
-
-
-def delays(rng: random.Random, duration: float, window: tuple[float, float]
-           ) -> list[tuple[str, float]]:
-    """(how, delay): kills after a delay drawn over the whole run, around the write as
-    measured once, and a few milliseconds after the write began ("on-write")."""
+def delays(rng: random.Random, duration: float, window: tuple[float, float],
+           backup: bool) -> list[tuple[str, float]]:
+    """(how, delay) for each kill: after a delay drawn over the whole run ("delay"), or
+    around the write as measured once; and, the write itself taking a millisecond or
+    two, timed from the appearance of the temporary file ("on-write") or of the backup
+    copy ("on-backup", freeze only)."""
     low, high = window
-    rest = KILLS - ON_WRITE
-    return ([("delay", rng.uniform(0, duration)) for _ in range(rest - rest // 2)]
+    timed = {"on-write": 5, "on-backup": 5} if backup else {"on-write": 7}
+    rest = KILLS - sum(timed.values())
+    plan = ([("delay", rng.uniform(0, duration)) for _ in range(rest - rest // 2)]
             + [("delay", rng.uniform(max(0.0, low - 0.01), high + 0.01))
-               for _ in range(rest // 2)]
-            + [("on-write", rng.uniform(0, max(0.002, high - low))) for _ in range(ON_WRITE)])
+               for _ in range(rest // 2)])
+    for how, count in timed.items():
+        plan += [(how, rng.uniform(0, 0.002)) for _ in range(count)]
+    return plan
 
 
 def start_and_kill(how: str, delay: float, args: list[str], cwd: Path, folder: Path) -> bool:
     if how == "on-write":
-        return kill_on_write(args, cwd, folder, delay)
+        return kill_on_file(args, cwd, folder, is_temporary, delay)
+    if how == "on-backup":
+        return kill_on_file(args, cwd, folder, is_backup, delay)
     return kill_after(args, cwd, delay)
 
 
@@ -135,7 +150,7 @@ def leftovers(folder: Path, expected: set[str]) -> list[str]:
 
 
 def temporaries(folder: Path) -> int:
-    return sum(1 for p in folder.iterdir() if p.name.startswith(".~lfi-"))
+    return sum(1 for p in folder.iterdir() if is_temporary(p))
 
 
 def verifies(path: Path) -> tuple[int, str]:
@@ -162,7 +177,7 @@ def test_freeze_killed_at_random_points(tmp_path, rng):
                           trial, trial, trial / "kpi.xlsx")
     outcomes: Counter = Counter()
     problems = []
-    for number, (how, delay) in enumerate(delays(rng, duration, window)):
+    for number, (how, delay) in enumerate(delays(rng, duration, window, backup=True)):
         folder = tmp_path / f"kill{number}"
         folder.mkdir()
         book = folder / "kpi.xlsx"
@@ -219,7 +234,7 @@ def test_extract_killed_at_random_points(tmp_path, rng):
                                  "--no-pdf"), tmp_path, tmp_path / "w", tmp_path / "w" / name)
     outcomes: Counter = Counter()
     problems = []
-    for number, (how, delay) in enumerate(delays(rng, duration, window)):
+    for number, (how, delay) in enumerate(delays(rng, duration, window, backup=False)):
         out = tmp_path / f"kill{number}"
         finished = start_and_kill(how, delay, lfi_xl("extract", "--kpi", kpi, "--plan", plan,
                                                      "-o", out, "--no-pdf"), tmp_path, out)
@@ -248,4 +263,37 @@ def test_extract_killed_at_random_points(tmp_path, rng):
                 problems.append(f"{where}: {source.name} was changed")
     print(f"\nextract ({duration:.2f} s a run, writing {window[0]:.3f}-{window[1]:.3f} s): "
           f"{KILLS} kills: {dict(outcomes)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_freeze_of_a_big_workbook_killed_while_it_keeps_the_backup(tmp_path, rng):
+    """A workbook with a big picture (8 MB): copying it to ``.bak`` takes long enough for
+    kills timed from the backup's appearance to land during the copy."""
+    original = tmp_path / "big.xlsx"
+    shutil.copyfile(SHIPPED / "template_kpi.xlsx", original)
+    with zipfile.ZipFile(original, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("xl/media/image1.bin", random.Random(SEED).randbytes(8 << 20))
+    digest = sha(original)
+    outcomes: Counter = Counter()
+    problems = []
+    for number in range(BIG_KILLS):
+        folder = tmp_path / f"kill{number}"
+        folder.mkdir()
+        book = folder / "kpi.xlsx"
+        shutil.copyfile(original, book)
+        delay = rng.uniform(0, 0.002)
+        finished = start_and_kill("on-backup", delay, lfi_xl(
+            "freeze", book.name, "--period", PERIOD, "--by", "Kill"), folder, folder)
+        backup = folder / "kpi.xlsx.bak"
+        where = f"kill {number} (on-backup) at {delay:.4f} s"
+        unchanged = sha(book) == digest
+        outcomes["finished" if finished else "during" if unchanged else "after"] += 1
+        if not unchanged:
+            code, text = verifies(book)
+            if code != 0:
+                problems.append(f"{where}: frozen workbook does not verify: {text[-300:]}")
+        if backup.exists() and sha(backup) != digest:
+            problems.append(f"{where}: the .bak is not the original ({backup.stat().st_size} "
+                            f"of {original.stat().st_size} bytes)")
+    print(f"\nfreeze of an 8 MB workbook: {BIG_KILLS} kills: {dict(outcomes)}")
     assert not problems, "\n".join(problems)

@@ -51,6 +51,7 @@ class WorkbookValues:
         except Exception as error:  # calamine raises its own error types
             raise UnusableInput(f"{self.path}: cannot read the workbook ({error})") from None
         self._cache: dict[str, list[list]] = {}
+        self._columns: dict[tuple, list] = {}  # long columns are read more than once
 
     def _zip(self) -> zipfile.ZipFile:
         return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
@@ -122,12 +123,15 @@ class WorkbookValues:
     def column(self, area: wx.Area) -> list:
         """The cells of a one-column ``area`` as a flat list (blanks ``None``): the fast
         path for long registers such as Placements."""
-        rows = self.sheet_values(area.sheet)
-        col = area.min_col - 1
-        cells = [row[col] if col < len(row) else None
-                 for row in rows[area.min_row - 1:area.max_row]]
-        cells += [None] * (area.max_row - area.min_row + 1 - len(cells))
-        return [None if value == "" else value for value in cells]
+        key = (area.sheet, area.min_col, area.min_row, area.max_row)
+        if key not in self._columns:
+            rows = self.sheet_values(area.sheet)
+            col = area.min_col - 1
+            cells = [row[col] if col < len(row) else None
+                     for row in rows[area.min_row - 1:area.max_row]]
+            cells += [None] * (area.max_row - area.min_row + 1 - len(cells))
+            self._columns[key] = [None if value == "" else value for value in cells]
+        return list(self._columns[key])
 
     @property
     def label(self) -> str:

@@ -77,6 +77,7 @@ class FileWorkbook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.reader = WorkbookValues(self.path)
+        self._stale = False  # cell values changed since the reader was made
         self.package = Package.read(self.path)
 
     # -- reading (the adapter interface) ---------------------------------------------
@@ -87,18 +88,31 @@ class FileWorkbook:
     def area(self, name: str):
         return self.reader.area(name)
 
+    def _current(self) -> WorkbookValues:
+        """The reader, re-made from the package if cells were written since (names are
+        kept up to date as they are written, so reading them needs no re-making)."""
+        if self._stale:
+            names = self.reader.names
+            self.reader = WorkbookValues(self.path, data=self.package.to_bytes())
+            self.reader.names = names
+            self._stale = False
+        return self.reader
+
+    def column(self, area):
+        return self._current().column(area)
+
     def require(self, name: str):
         return self.reader.require(name)
 
     def values(self, area):
-        return self.reader.values(area)
+        return self._current().values(area)
 
     @property
     def sheet_names(self) -> list[str]:
         return [info.name for info in wx.sheets(self.package)]
 
     def sheet_values(self, sheet: str) -> list[list]:
-        return self.reader.sheet_values(sheet)
+        return self._current().sheet_values(sheet)
 
     # -- package helpers --------------------------------------------------------------
     def _workbook(self) -> etree._Element:
@@ -229,7 +243,7 @@ class FileWorkbook:
         self.set_name(table_name, sheet, f"{column_letter(first_column)}{top}:"
                                          f"{column_letter(first_column + len(header) - 1)}"
                                          f"{end_row}")
-        self.reader = _refresh(self)
+        self._stale = True
 
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         """Set a few cells' values (text or numbers), keeping their formats."""
@@ -245,7 +259,7 @@ class FileWorkbook:
                 cell.addprevious(replacement)
                 cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
-        self.reader = _refresh(self)
+        self._stale = True
 
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells of ``refs`` and switch on sheet protection (no password: it
@@ -310,8 +324,3 @@ class FileWorkbook:
 def _dimension_rows(ref: str | None) -> int:
     digits = re.findall(r"\d+", ref or "")
     return int(digits[-1]) if digits else 0
-
-
-def _refresh(book: FileWorkbook) -> WorkbookValues:
-    """A reader over the package as changed so far (later reads see earlier writes)."""
-    return WorkbookValues(book.path, data=book.package.to_bytes())
