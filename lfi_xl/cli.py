@@ -167,8 +167,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.adopt import Discovering
     from lfi_xl.files.reader import WorkbookValues
     from lfi_xl.snapshot import verify
+    from lfi_xl.validate import kind_of
 
-    found = verify(Discovering(WorkbookValues(args.file)))
+    source = Discovering(WorkbookValues(args.file))
+    if kind_of(source) != "kpi":
+        raise UnusableInput(f"{args.file}: is a DSG plan workbook; snapshots are kept in the "
+                            "KPI workbook: verify that one")
+    found = verify(source)
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
     elif found:

@@ -20,12 +20,14 @@ from lfi_xl.core import measures
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import year_label
 from lfi_xl.core.plan import compute_plan
+from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files.reader import WorkbookValues
+from lfi_xl.findings import ERROR
 from lfi_xl.kpi_book import KpiBook, is_error
 from lfi_xl.kpi_values import plan_data_rows, plan_kpis
-from lfi_xl.snapshot import canonical, current_snapshots, file_sha256
+from lfi_xl.snapshot import canonical, current_snapshots, file_sha256, verify
 
 REPO_WORKBOOKS = Path(__file__).resolve().parents[1] / "workbooks"
 REFERRAL_REFS = (6, 7, 8)
@@ -79,31 +81,62 @@ PLAN_SUMMARY_ROWS = (
 )
 
 
-def _value(raw) -> float | None:
-    if raw is None or is_error(raw):
-        return None
-    try:
-        number = to_number(raw)
-    except BadValue:
-        return None
-    return None if math.isnan(number) else number
+class _Figures:
+    """Every KPI figure the paper shows, read strictly: a frozen period's from its snapshot,
+    another's from its cells. A cell that is not a number (text, an Excel error) stops
+    the extract, naming it: the public paper never shows a blank where a figure was."""
 
+    def __init__(self, book: KpiBook, frozen_rows: dict[str, list]):
+        self.book, self.frozen_rows = book, frozen_rows
 
-def _period_values(book: KpiBook, period: str, frozen_rows: dict) -> dict[int, object]:
-    """KPI values of a period: its snapshot's when frozen, else the live cells."""
-    if period in frozen_rows:
-        return {canonical(row.get("Key")): row.get("Value") for row in frozen_rows[period]
-                if row.get("Kind") == "KPI"}
-    column = book.column_of(period)
-    return {ref: row.values[column] for ref, row in book.kpis.items()}
+    def get(self, period: str, ref: int, required: bool = False) -> float | None:
+        if period in self.frozen_rows:
+            row = next((r for r in self.frozen_rows[period] if r.get("Kind") == "KPI"
+                        and canonical(r.get("Key")) == ref), None)
+            raw = None if row is None else row.get("Value")
+            where = f"the {period} snapshot (Snapshots table)"
+        else:
+            if ref not in self.book.kpis:
+                raise UnusableInput(f"{self.book.label}: KPI {ref} "
+                                    f"({c.KPI_BY_REF[ref].measure}) is not in the workbook")
+            row = self.book.kpis[ref]
+            column = self.book.column_of(period)
+            raw = row.values[column]
+            where = f"{row.area.sheet}!{row.area.cell(0, column)}"
+        try:
+            value = None if is_error(raw) else to_number(raw)
+        except BadValue:
+            value = None
+        if value is None and raw not in (None, ""):
+            raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) holds "
+                                f"{raw!r}, not a figure: fix it (Validate entries) before "
+                                "building the public extract")
+        if value is None or math.isnan(value):
+            if required:
+                raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
+                                    "blank, and the KPI is reported every term: fill it in "
+                                    "before building the public extract")
+            return None
+        return value
 
 
 def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
-    """The plan and (when the workbook keeps one) the latest forecast, line by line."""
-    plan_result = compute_plan(tables.read_plan_from(source, "Plan"), method)
-    results = {"plan": plan_result}
+    """The plan and (when the workbook keeps one) the latest forecast, line by line.
+    A printed total that differs from its lines by more than rounding stops the extract."""
+    plans = {"plan": tables.read_plan_from(source, "Plan")}
     if source.area(c.FORECAST_TABLE) is not None:
-        results["forecast"] = compute_plan(tables.read_plan_from(source, "Forecast"), method)
+        plans["forecast"] = tables.read_plan_from(source, "Forecast")
+    elif c.FORECAST in source.sheet_names:
+        raise UnusableInput(f"{source.label}: there is a {c.FORECAST} sheet but its defined "
+                            f"name {c.FORECAST_TABLE} is missing or points to #REF!: the "
+                            "extract would silently leave the forecast out")
+    for name, plan in plans.items():
+        wrong = errors(reconcile(plan))
+        if wrong:
+            raise UnusableInput(f"{source.label}: the {name} does not add up: "
+                                f"{wrong[0].message} (run lfi-xl validate)")
+    results = {name: compute_plan(plan, method) for name, plan in plans.items()}
+    plan_result = results["plan"]
     summary = {name: {label: [float(v) for v in getattr(result, key)]
                       for label, key in PLAN_SUMMARY_ROWS}
                for name, result in results.items()}
@@ -138,6 +171,11 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     plan_source = _source(plan, c.PLAN_WORKBOOK)
     book = KpiBook(kpi_source)
     settings = book.settings
+    problems = [f.message for f in settings.findings if f.severity == ERROR]
+    problems += book.structure_problems()
+    if problems:
+        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
+                            "building the public extract")
     period = settings.cadence.parse(period).label if period else settings.current_period.label
     previous = settings.cadence.previous(settings.cadence.parse(period)).label
     _, snapshot_rows = book.snapshots
@@ -146,9 +184,16 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     for row in snapshot_rows:
         if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
             frozen_rows.setdefault(str(row.get("Period")), []).append(row)
-    now = _period_values(book, period, frozen_rows)
-    before = (_period_values(book, previous, frozen_rows)
-              if previous in book.period_labels else {})
+    if frozen_rows:
+        # The snapshots and the audit log must be intact; a live cell typed over after
+        # freezing does not matter here: the paper shows what was frozen.
+        tampered = [f for f in verify(kpi_source) if f.rule in ("snapshot", "audit")]
+        if tampered:
+            raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
+                                f"{tampered[0].message} (run lfi-xl verify): a frozen report "
+                                "cannot be published from an edited snapshot")
+    figures = _Figures(book, frozen_rows)
+    has_previous = previous in book.period_labels or previous in frozen_rows
     years, plan, forecast, plan_result = _plan_sections(plan_source,
                                                         settings.funding_gap_method)
     year = year_label(settings.cadence.parse(period).year, "/")
@@ -156,12 +201,8 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     lines = []
     for ref in settings.forum_refs:
         kpi = c.KPI_BY_REF[ref]
-        value, last = _value(now.get(ref)), _value(before.get(ref))
-        raw = now.get(ref)
-        if is_error(raw) or (raw not in (None, "") and value is None):
-            raise UnusableInput(f"{kpi_source.label}: KPI {ref} ({kpi.measure}) for {period} is "
-                                f"{raw!r}, not a figure: fix it (run Validate entries) "
-                                "before building the public extract")
+        value = figures.get(period, ref, required=kpi.termly)
+        last = figures.get(previous, ref) if has_previous else None
         target, basis = last, "previous report"
         if year in plan_result.years and (ref in c.PLAN_KPIS or ref == c.FUNDING_GAP_KPI):
             index = plan_result.years.index(year)
@@ -180,13 +221,15 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         if kpi.unit == COUNT:
             _suppress(line, settings.suppression_threshold)
         lines.append(line)
-    if period not in frozen_rows and book.has(c.plan_data_name("in_year")):
-        _check_current(book, period, now, settings)
+    if book.has(c.plan_data_name("in_year")):
+        for label in (period, previous):
+            if label in book.period_labels and label not in frozen_rows:
+                _check_current(book, label, figures, settings)
 
     reported = [p.label for p in settings.reported() if p.label <= period]
     referrals = {}
     for ref in REFERRAL_REFS:
-        series = [_small(_value(_period_values(book, label, frozen_rows).get(ref)),
+        series = [_small(figures.get(label, ref, required=c.KPI_BY_REF[ref].termly),
                          settings.suppression_threshold) for label in reported]
         referrals[c.KPI_BY_REF[ref].measure] = series
     frozen = period in frozen_rows
@@ -226,7 +269,7 @@ def _suppress(line: KpiLine, threshold: int) -> None:
         line.rag = SUPPRESSED if line.rag else ""
 
 
-def _check_current(book: KpiBook, period: str, shown: dict, settings) -> None:
+def _check_current(book: KpiBook, period: str, figures: _Figures, settings) -> None:
     """Live figures only: the finance KPIs must agree with the Plan Data they come from, so
     a stale or broken cell never reaches the public paper unnoticed."""
     column = book.column_of(period)
@@ -234,12 +277,12 @@ def _check_current(book: KpiBook, period: str, shown: dict, settings) -> None:
     for ref in settings.forum_refs:
         if ref not in expected:
             continue
-        value, want = _value(shown.get(ref)), expected[ref]
+        value, want = figures.get(period, ref), expected[ref]
         row = book.kpis[ref]
         where = f"{row.area.sheet}!{row.area.cell(0, column)}"
         if hasattr(want, "code") or value is None or abs(value - want) > 1e-6 * max(
                 1.0, abs(want)):
             raise UnusableInput(
-                f"{book.label}: {where} (KPI {ref}) shows {shown.get(ref)!r} but the Plan Data "
-                f"for {period} gives {getattr(want, 'code', want)!r}: recalculate (lfi-xl "
+                f"{book.label}: {where} (KPI {ref}) shows {value!r} but the Plan Data for "
+                f"{period} gives {getattr(want, 'code', want)!r}: recalculate (lfi-xl "
                 "recalc, or F9 in Excel) and validate before building the public extract")

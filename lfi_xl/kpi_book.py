@@ -35,6 +35,53 @@ class KpiBook:
     def has(self, name: str) -> bool:
         return self.source.area(name) is not None
 
+    def structure_problems(self) -> list[str]:
+        """What stops the KPI tables being read: names missing or broken in a template
+        (a council's own list may lack KPIs; the template has all 46), rows whose report
+        columns do not line up with the periods, register columns of unequal length."""
+        problems = []
+        width = len(self.period_labels)
+        own = getattr(self.source, "source", self.source)  # beneath discovery, if any
+        if own.area(c.KPI_TABLE) is not None:  # the template: it has every KPI's name
+            missing = [c.kpi_name(kpi.ref) for kpi in c.KPIS if not self.has(c.kpi_name(kpi.ref))]
+            if missing:
+                problems.append(f"the defined name(s) {', '.join(missing)} are missing or "
+                                "point to #REF!: each KPI row needs its name")
+        rows = [(c.kpi_name(ref), self.source.area(c.kpi_name(ref))) for ref in c.KPI_BY_REF]
+        rows += [(c.plan_data_name(key), self.source.area(c.plan_data_name(key)))
+                 for key, _ in c.PLAN_DATA_ROWS]
+        for name, area in rows:
+            if area is not None and area.shape != (1, width):
+                problems.append(f"{name} covers {area.ref} but there are {width} report "
+                                "columns: it should be one row as wide as KPI_Periods")
+        if self.computes_kpis or any(self.has(c.placement_name(k)) for k, _ in
+                                     c.PLACEMENT_COLUMNS):
+            for kind, name_of, columns in (("Placements", c.placement_name, c.PLACEMENT_COLUMNS),
+                                           ("Mitigations", c.mitigation_name,
+                                            c.MITIGATION_COLUMNS)):
+                areas = {key: self.source.area(name_of(key)) for key, _ in columns}
+                absent = [name_of(key) for key, area in areas.items() if area is None]
+                if absent:
+                    problems.append(f"{kind}: the defined name(s) {', '.join(absent)} are "
+                                    "missing or point to #REF!")
+                    continue
+                spans = [(a.min_row, a.max_row, a.shape[1]) for a in areas.values()]
+                usual = max(set(spans), key=spans.count)
+                for key, area in areas.items():
+                    if (area.min_row, area.max_row, area.shape[1]) != usual:
+                        problems.append(f"{kind}: {name_of(key)} covers {area.sheet}!"
+                                        f"{area.ref} (from {area.sheet}!{area.cell(0, 0)}) but "
+                                        f"the other columns cover rows {usual[0]}-{usual[1]}: "
+                                        "every column must cover the same rows, one column "
+                                        "each")
+        if self.computes_kpis:
+            absent = [c.plan_data_name(key) for key, _ in c.PLAN_DATA_ROWS
+                      if not self.has(c.plan_data_name(key))]
+            if absent:
+                problems.append(f"Plan Data: the defined name(s) {', '.join(absent)} are "
+                                "missing or point to #REF!")
+        return problems
+
     @property
     def computes_kpis(self) -> bool:
         """Whether the workbook holds what the calculated KPIs are computed from (the
@@ -133,9 +180,16 @@ class KpiBook:
         return area, rows
 
     def plan_figures(self, column: int) -> dict[str, float]:
-        """Plan Data for one report column, strictly (a bad cell raises, naming it)."""
-        return {key: tables.number_at(self.source, row.area, 0, column, row.values[column])
-                for key, row in self.plan_data.items()}
+        """Plan Data for one report column, strictly: a bad or blank cell raises, naming it."""
+        figures = {}
+        for key, row in self.plan_data.items():
+            figures[key] = tables.number_at(self.source, row.area, 0, column,
+                                            row.values[column])
+            if np.isnan(figures[key]):
+                where = f"{row.area.sheet}!{row.area.cell(0, column)}"
+                raise tables.CellProblem(f"{self.label}: {where}: Plan Data {key} is blank for "
+                                         f"{self.period_labels[column]}")
+        return figures
 
     def kpi_inputs(self, period_label: str) -> KpiInputs:
         """Everything the calculated KPIs of one period are computed from."""

@@ -25,8 +25,10 @@ import numpy as np
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws a progress bar otherwise
 
+from lxml import etree  # noqa: E402
+
 from lfi_xl.cells import ExcelError  # noqa: E402
-from lfi_xl.errors import cell_ref  # noqa: E402
+from lfi_xl.errors import UnusableInput, cell_ref  # noqa: E402
 from lfi_xl.files import workbook_xml as wx  # noqa: E402
 from lfi_xl.files.package import Package  # noqa: E402
 
@@ -160,11 +162,20 @@ def evaluate(path: Path) -> Evaluation:
     known = register_functions()
     package = Package.read(path)
     evaluation = Evaluation()
-    sheet_names = {info.name.upper(): info.name for info in wx.sheets(package)}
+    try:
+        sheets = wx.sheets(package)
+        missing = [info.name for info in sheets if info.part not in package.parts]
+        if missing:
+            raise UnusableInput(f"{path}: the workbook is damaged: the sheet(s) "
+                                f"{', '.join(missing)} have no content")
+        cells = wx.formulas(package)
+    except etree.XMLSyntaxError as error:
+        raise UnusableInput(f"{path}: the workbook is damaged (a part is not valid XML: "
+                            f"{error})") from None
+    sheet_names = {info.name.upper(): info.name for info in sheets}
 
     # Formulas that cannot be parsed stop the engine's whole load: find them first.
     parser = formulas.Parser()
-    cells = wx.formulas(package)
     evaluation.formula_count = len(cells)
     broken = []
     for cell in cells:
@@ -186,14 +197,19 @@ def evaluate(path: Path) -> Evaluation:
     with tempfile.TemporaryDirectory(prefix="lfi-recalc-") as folder:
         copy = Path(folder) / "book.xlsx"
         shutil.copyfile(path, copy)
-        model = formulas.ExcelModel().loads(str(copy))
-        for node in model.dsp.function_nodes.values():
-            outputs = node.get("outputs") or []
-            if outputs:  # so a failing LFI_ call knows which cell it serves
-                node["function"] = _WithCell(node["function"], outputs[0])
-        model.finish(circular=True)
-        _REASONS.clear()
-        solution = model.calculate()
+        try:
+            model = formulas.ExcelModel().loads(str(copy))
+            for node in model.dsp.function_nodes.values():
+                outputs = node.get("outputs") or []
+                if outputs:  # so a failing LFI_ call knows which cell it serves
+                    node["function"] = _WithCell(node["function"], outputs[0])
+            model.finish(circular=True)
+            _REASONS.clear()
+            solution = model.calculate()
+        except Exception as error:  # the engine's own failures, on what it cannot read
+            raise UnusableInput(f"{path}: the formula engine cannot evaluate this workbook "
+                                f"({type(error).__name__}: {error}); sheet names with an "
+                                "apostrophe are one thing it cannot read") from None
 
     from formulas.cell import Ref
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from lfi_xl import contract as c
 from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
-from lfi_xl.errors import cell_ref
 from lfi_xl.findings import ERROR, WARNING, Finding
 
 
@@ -34,6 +33,12 @@ class Settings:
     def reported(self) -> list[Period]:
         """Report periods up to and including the current one."""
         return [period for period in self.periods() if period <= self.current_period]
+
+
+def is_error_text(value) -> bool:
+    from lfi_xl.core.values import EXCEL_ERRORS
+
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
 
 
 def _raw(source, key: str):
@@ -63,8 +68,16 @@ def read_settings(source) -> Settings:
                                 f"{c.SETTING_DEFAULTS[key]!r}"))
 
     def value(key: str):
-        found = raw[key][1]
-        return c.SETTING_DEFAULTS[key] if found in (None, "") else found
+        area, found = raw[key]
+        if area is not None and (found is None or str(found).strip() == ""):
+            bad(key, f"{dict((k, lbl) for k, lbl, *_ in c.SETTING_ROWS)[key]} is blank")
+            raw[key] = (area, c.SETTING_DEFAULTS[key])  # say it once
+            return c.SETTING_DEFAULTS[key]
+        if is_error_text(found):
+            bad(key, "an Excel error where a setting belongs")
+            raw[key] = (area, c.SETTING_DEFAULTS[key])
+            return c.SETTING_DEFAULTS[key]
+        return c.SETTING_DEFAULTS[key] if found is None else found
 
     def parsed(key: str, parse, message: str):
         try:
@@ -109,12 +122,12 @@ def read_settings(source) -> Settings:
 
     def whole(v) -> int:
         number = float(v)
-        if not number.is_integer() or number < 0:
+        if not number.is_integer() or not 0 <= number <= 1000:
             raise ValueError
         return int(number)
 
     threshold = parsed("SuppressionThreshold", whole, "Small-number suppression must be a "
-                                                      "whole number")
+                                                      "whole number from 0 to 1,000")
 
     def share(v) -> float:
         number = float(v)
@@ -129,9 +142,5 @@ def read_settings(source) -> Settings:
     except PeriodError:
         bad("CurrentYear", "Current financial year must read like 2023/24")
         current_year = c.SETTING_DEFAULTS["CurrentYear"]
-    return Settings(str(value("LAName")), current_year, cadence, current, first, last, method,
-                    forum, threshold, tolerance, findings)
-
-
-def where(area) -> str:
-    return cell_ref(area.sheet, area.ref)
+    return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
+                    method, forum, threshold, tolerance, findings)

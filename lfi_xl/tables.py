@@ -96,6 +96,7 @@ def plan_table(source, prefix: str = "Plan") -> PlanTable:
                             f"'{c.PLAN_ID_HEADER}' and '{c.PLAN_KIND_HEADER}' columns in "
                             f"its first row ({cell_ref(area.sheet, area.cell(0, 0))})") from None
     years = tuple(header[1:id_column])
+    _check_years(source, area, years)
     received = {line for line, _ in c.RECEIVED_LINES}
     rows, extra = [], []
     for offset, row in enumerate(table[1:], start=1):
@@ -107,8 +108,36 @@ def plan_table(source, prefix: str = "Plan") -> PlanTable:
                         area.sheet, [area.cell(offset, 1 + k) for k in range(len(years))],
                         list(row[1:id_column]), area.cell(offset, kind_column))
         (extra if entry.line_id in received else rows).append(entry)
+    roles = {row.role for row in rows}
+    missing = [label for role, label in ((p.INCOME, "income"), (p.EXPENDITURE, "expenditure"))
+               if role not in roles]
+    if missing:
+        raise UnusableInput(f"{source.label}: the {prefix} table "
+                            f"({cell_ref(area.sheet, area.ref)}) has no {' and no '.join(missing)} "
+                            "lines: it cannot be computed")
     opening_area, opening = read(source, f"{prefix}_OpeningBalance")
     return PlanTable(area.sheet, years, rows, opening_area.ref, opening[0][0], extra)
+
+
+def _check_years(source, area: Area, years: tuple[str, ...]) -> None:
+    """The header's years must be financial years, one after another."""
+    from lfi_xl.core.periods import PeriodError, parse_year
+
+    previous = None
+    for k, label in enumerate(years):
+        where = cell_ref(area.sheet, area.cell(0, 1 + k))
+        try:
+            year = parse_year(label)
+        except PeriodError:
+            raise CellProblem(f"{source.label}: {where}: expected a financial year such as "
+                              f"2023/24 in the header, found {label!r}") from None
+        if previous is not None and year != previous + 1:
+            raise CellProblem(f"{source.label}: {where}: {label} does not follow the year "
+                              "before it")
+        previous = year
+    if not years:
+        raise UnusableInput(f"{source.label}: the plan table "
+                            f"({cell_ref(area.sheet, area.ref)}) has no year columns")
 
 
 def discovered_plan(source) -> PlanTable:

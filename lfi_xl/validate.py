@@ -114,6 +114,14 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
                 findings.add_cell(WARNING, row.sheet, cell, "sign",
                                   f"{row.label} {table.years[k]}: expenditure is positive in "
                                   f"the plan, found {number:.3f} (a recoupment?)")
+    for row in table.extra_rows:
+        if row.line_id == "cumulative_after_received":
+            continue
+        for cell, value in zip(row.cells, row.values, strict=True):
+            try:
+                to_number(value, "a number in £m")
+            except BadValue as error:
+                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
     opening = math.nan
     if table.opening_cell:
         try:
@@ -224,7 +232,7 @@ def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
             if baseline in (None, ""):
                 findings.add(ERROR, book.baselines.area, ref - 1, 0, "baseline",
                              f"KPI {ref} ({kpi.measure}): no baseline")
-            elif ref not in calculated:
+            else:
                 _number(findings, book.baselines.area, ref - 1, 0, baseline, "a number")
         if ref in calculated:
             continue
@@ -437,6 +445,10 @@ def validate_kpi_book(source) -> list[Finding]:
     book = KpiBook(source)
     findings.extend(book.settings.findings)
     reported = _period_columns(book, findings)
+    for problem in book.structure_problems():
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
+    if any(f.rule == "names" for f in findings):
+        return findings.close()  # the tables cannot be read as they are: say that first
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)

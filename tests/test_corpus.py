@@ -34,13 +34,20 @@ from pathlib import Path
 import corpus
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from lfi_xl.cells import ExcelError, numbers_of
 from lfi_xl.cli import main
-from lfi_xl.core.values import EXCEL_ERRORS, MAX_MAGNITUDE, BadValue, to_number, to_numbers
+from lfi_xl.core.values import (
+    EXCEL_ERRORS,
+    MAX_MAGNITUDE,
+    BadValue,
+    fast_numbers,
+    to_number,
+    to_numbers,
+)
 
 VARIANTS = corpus.variants()
 PERIOD = "2023-24 Q3"               # the current report period of the shipped KPI workbook
@@ -312,9 +319,12 @@ def test_every_command_on_the_variant(index, corpus_files, baseline, tmp_path):
             target = tmp_path / "recalculated.xlsx"
             result = run("recalc", path, "-o", target)
             if result.code in (0, 1) and not variant.file_level:
-                with zipfile.ZipFile(target) as archive:
-                    if archive.testzip() is not None:
-                        problems.append(f"[{variant.name}] recalc wrote a damaged zip")
+                if not target.exists():
+                    problems.append(f"[{variant.name}] recalc says done but wrote nothing")
+                else:
+                    with zipfile.ZipFile(target) as archive:
+                        if archive.testzip() is not None:
+                            problems.append(f"[{variant.name}] recalc wrote a damaged zip")
         elif command == "extract":
             folder = tmp_path / "extract"
             kpi, plan = ((path, corpus.SOURCES[corpus.PLAN]) if variant.book == corpus.KPI
@@ -354,6 +364,7 @@ def test_every_command_on_the_variant(index, corpus_files, baseline, tmp_path):
 # ---------------------------------------------------------------------------------------
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-MAX_MAGNITUDE,
                    max_value=MAX_MAGNITUDE)
+whole = st.integers(min_value=-int(MAX_MAGNITUDE), max_value=int(MAX_MAGNITUDE))
 blank = st.one_of(st.none(), st.just(""), st.text(alphabet=" \t", max_size=3),
                   st.just(float("nan")))
 not_numbers = st.one_of(
@@ -362,15 +373,16 @@ not_numbers = st.one_of(
     st.booleans(),
     st.dates(), st.datetimes(), st.times(),
     st.floats(allow_nan=False).filter(lambda x: math.isinf(x) or abs(x) > MAX_MAGNITUDE),
-    st.integers().filter(lambda n: abs(n) > MAX_MAGNITUDE),
+    st.integers(min_value=int(MAX_MAGNITUDE) + 1, max_value=10**300).map(
+        lambda n: n * (1 - 2 * (n % 2))),
     st.lists(st.integers(), max_size=2), st.builds(object),
 )
 
 
-@given(finite)
-def test_a_number_round_trips(number):
+@given(finite, whole)
+def test_a_number_round_trips(number, integer):
     assert to_number(number) == number
-    assert to_number(int(number)) == float(int(number))
+    assert to_number(integer) == float(integer)
     assert to_number(np.float64(number)) == number
 
 
@@ -380,6 +392,8 @@ def test_a_blank_is_nan(value):
 
 
 @given(not_numbers)
+@example(10**400)       # an integer beyond the range of a float
+@example(-(10**400))
 def test_anything_else_is_refused_with_a_message(value):
     with pytest.raises(BadValue) as refused:
         to_number(value, "a number in £m")
@@ -403,39 +417,68 @@ def test_to_numbers_names_the_position_of_the_first_bad_value(values, data):
     assert refused.value.found is bad
 
 
+cell_values = st.one_of(finite, whole, blank, st.floats(), st.text(max_size=4), st.booleans(),
+                        st.dates(), st.sampled_from(sorted(EXCEL_ERRORS)))
+
+
+@given(st.lists(cell_values, max_size=20))
+def test_the_fast_path_refuses_whatever_the_strict_path_refuses(values):
+    """Long columns are converted at once when clean; nothing the cell-by-cell
+    conversion refuses may get through that way."""
+    fast = fast_numbers(values)
+    try:
+        strict = to_numbers(values)
+    except BadValue:
+        assert fast is None
+    else:
+        assert fast is None or np.array_equal(fast, strict, equal_nan=True)
+
+
 error_codes = st.sampled_from(sorted(EXCEL_ERRORS))
 error_text = st.builds(lambda code, case, pad: pad + (code.lower() if case else code) + pad,
                        error_codes, st.booleans(), st.sampled_from(["", " "]))
 plain_text = st.text(min_size=1).filter(
     lambda text: text.strip() != "" and text.strip().upper() not in EXCEL_ERRORS)
+any_finite = st.floats(allow_nan=False, allow_infinity=False)
+shapes = st.sampled_from(["column", "row", "array"])
 
 
-@given(st.lists(st.one_of(finite, st.none()), min_size=1, max_size=6), plain_text, st.data())
-def test_numbers_of_refuses_text_with_value_error(values, text, data):
+def laid_out(values: list, shape: str):
+    """Cells as Excel hands them over: a column or a row of lists, or a 2-D array."""
+    if shape == "column":
+        return [[v] for v in values]
+    if shape == "row":
+        return [list(values)]
+    return np.array([[v] for v in values], dtype=object)
+
+
+@given(st.lists(st.one_of(any_finite, st.none()), min_size=1, max_size=6), plain_text,
+       shapes, st.data())
+def test_numbers_of_refuses_text_with_value_error(values, text, shape, data):
     position = data.draw(st.integers(0, len(values)))
-    column = [[v] for v in [*values[:position], text, *values[position:]]]
+    cells = laid_out([*values[:position], text, *values[position:]], shape)
     with pytest.raises(ExcelError) as refused:
-        numbers_of(column, "costs")
+        numbers_of(cells, "costs")
     assert refused.value.code == "#VALUE!"
     assert f"item {position + 1}" in refused.value.reason
 
 
-@given(st.lists(st.one_of(finite, st.none()), max_size=6), error_text, st.data())
-def test_numbers_of_passes_an_error_on_as_the_same_error(values, text, data):
+@given(st.lists(st.one_of(any_finite, st.none()), max_size=6), error_text, shapes, st.data())
+def test_numbers_of_passes_an_error_on_as_the_same_error(values, text, shape, data):
     position = data.draw(st.integers(0, len(values)))
-    row = [*values[:position], text, *values[position:]]
+    cells = laid_out([*values[:position], text, *values[position:]], shape)
     with pytest.raises(ExcelError) as refused:
-        numbers_of(row, "costs")
+        numbers_of(cells, "costs")
     assert refused.value.code == text.strip().upper()
 
 
-@given(st.lists(st.one_of(finite, st.none()), min_size=1, max_size=8),
-       st.sampled_from([0.0, float("nan")]))
-def test_numbers_of_reads_numbers_and_blanks(values, blank_as):
-    got, shape = numbers_of([[v] for v in values], "costs", blank=blank_as)
-    assert shape == ("single" if len(values) == 1 else "column")
-    for number, value in zip(got, values, strict=True):
-        if value is None:
-            assert number == blank_as or (math.isnan(number) and math.isnan(blank_as))
-        else:
-            assert number == value
+@given(st.lists(st.one_of(any_finite, st.integers(-10**15, 10**15), st.none(),
+                          st.just(float("nan"))), min_size=1, max_size=40),
+       st.sampled_from([0.0, float("nan")]), shapes)
+def test_numbers_of_reads_numbers_and_blanks(values, blank_as, shape):
+    got, orientation = numbers_of(laid_out(values, shape), "costs", blank=blank_as)
+    assert orientation == ("single" if len(values) == 1 else
+                           "row" if shape == "row" else "column")
+    expected = [blank_as if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                for v in values]
+    assert np.array_equal(got, np.array(expected, dtype=float), equal_nan=True)

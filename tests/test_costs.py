@@ -94,13 +94,14 @@ def test_fte_cases_over_the_financial_year():
 def test_fte_invalid_rows_are_nan():
     got = fte([NAN, day(2023, 6, 1), NAN, day(2023, 5, 1)],
               [day(2023, 6, 1), day(2023, 5, 31), NAN, day(2023, 5, 1)], APR_2023, MAR_2024)
-    assert np.isnan(got[:3]).all()  # no start; end before start; nothing at all
+    assert np.isnan(got[:2]).all()  # no start; end before start
+    assert got[2] == 0  # an empty row of the register: no placement
     assert got[3] == 1 / 366  # a one-day placement is valid
 
 
 def test_fte_accepts_blank_cells_as_none_and_drops_times_of_day():
     got = fte([day(2023, 5, 1) + 0.75, None], [None, None], APR_2023, day(2023, 7, 31))
-    assert got[0] == 92 / 122 and math.isnan(got[1])
+    assert got[0] == 92 / 122 and got[1] == 0
 
 
 def test_fte_bad_periods():

@@ -68,7 +68,7 @@ def test_fte_and_average_cost():
     assert error_code(lambda: f.LFI_AVGCOST(cost, fte, band, "Post-16")) == "#DIV/0!"
     assert error_code(lambda: f.LFI_AVGCOST(cost, fte, column(["a"]), "a")) == "#VALUE!"
     assert error_code(lambda: f.LFI_AVGCOST(cost, fte, band)) == "#VALUE!"
-    assert error_code(lambda: f.LFI_FTE(column([None]), column([None]), 45017,
+    assert error_code(lambda: f.LFI_FTE(column([None]), column([45100]), 45017,
                                         45107)) == "#VALUE!"
 
 

@@ -82,8 +82,9 @@ def fte(start, end, period_start: float, period_end: float) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``overlap_days / period_days`` (whole days: a time of day is dropped); ``nan`` for
-        an invalid row (blank start, or end before start), for the caller to report.
+        ``overlap_days / period_days`` (whole days: a time of day is dropped); 0 for an
+        empty row (neither date: no placement); ``nan`` for an invalid row (an end but no
+        start, or an end before the start), for the caller to report.
 
     Examples
     --------
@@ -102,6 +103,7 @@ def fte(start, end, period_start: float, period_end: float) -> np.ndarray:
     days = np.fmin(end, last) - np.maximum(start, first) + 1  # fmin: a blank end is open
     out = np.clip(days, 0, None) / (last - first + 1)
     out[np.isnan(start) | (end < start)] = np.nan
+    out[np.isnan(start) & np.isnan(end)] = 0.0  # an empty row in the register
     return out
 
 

@@ -53,10 +53,13 @@ def describe(value: object) -> str:
         return f"a date/time {value!s}"
     if isinstance(value, bool):
         return f"the logical value {str(value).upper()}"
-    if isinstance(value, numbers.Real) and not math.isfinite(float(value)):
-        return "a number that is not finite"
     if isinstance(value, numbers.Real):
-        return f"the number {float(value):g}"
+        try:
+            number = float(value)
+        except OverflowError:
+            return "a number too large for any amount"
+        return f"the number {number:g}" if math.isfinite(number) else (
+            "a number that is not finite")
     return f"a value of type {type(value).__name__}"
 
 
@@ -93,7 +96,10 @@ def to_number(value: object, expected: str = "a number") -> float:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise BadValue(value, expected)
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise BadValue(value, f"{expected} of a plausible size") from None
     if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
         raise BadValue(value, f"{expected} of a plausible size")
     return number
@@ -129,7 +135,10 @@ def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
     cell is something else, so the caller can name it cell by cell."""
     kinds = set(map(type, values))
     if kinds <= _NUMBER_TYPES:
-        out = np.array(values, dtype=float)
+        try:
+            out = np.array(values, dtype=float)
+        except OverflowError:
+            return None
         finite = out[~np.isnan(out)]
         if np.isfinite(finite).all() and (np.abs(finite) <= MAX_MAGNITUDE).all():
             return out

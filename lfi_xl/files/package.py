@@ -148,12 +148,27 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
         # mkstemp makes the file private; give it the original's mode, or the usual one.
         os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
         if backup and path.exists():
-            backup_path = path.with_name(path.name + ".bak")
-            shutil.copy2(path, backup_path)
+            _backup(path)
         os.replace(temporary, path)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def _backup(path: Path) -> None:
+    """``path.bak``: a full copy or the previous one, never half a copy (copied to a
+    temporary file first, then moved into place)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-bak-", suffix=".tmp",
+                                         dir=path.parent)
+    os.close(handle)
+    try:
+        shutil.copy2(path, temporary)
+        with open(temporary, "rb+") as copy:
+            os.fsync(copy.fileno())
+        os.replace(temporary, path.with_name(path.name + ".bak"))
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def _default_mode() -> int:
