@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lfi_xl.core.costs import serial
 from lfi_xl.core.values import EXCEL_ERRORS, describe, fast_numbers
 
 VALUE, NA, DIV0, NUM = "#VALUE!", "#N/A", "#DIV/0!", "#NUM!"
@@ -201,14 +202,6 @@ def shaped(values: np.ndarray, shape: str, nan_error: str = NUM, what: str = "")
     if shape == ROW:
         return [items]
     return [[item] for item in items]
-
-
-def serial(value: dt.date | dt.datetime) -> float:
-    """A date as an Excel serial number (1900 date system)."""
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    delta = value - EXCEL_EPOCH
-    return delta.days + delta.seconds / 86400
 
 
 def to_date(value: object, what: str) -> dt.date:

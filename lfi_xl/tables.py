@@ -78,7 +78,6 @@ class PlanTable:
     opening_cell: str | None  # None: derived from the printed cumulative balance
     opening: object
     extra_rows: list[PlanRow]  # rows that are not plan lines (the Forecast's money received)
-    found_by: str = "names"    # "names" (the contract's) or "labels" (discovery)
 
 
 def plan_table(source, prefix: str = "Plan") -> PlanTable:
@@ -163,7 +162,7 @@ def discovered_plan(source) -> PlanTable:
         rows.append(PlanRow(str(match.key), match.label, *role_of(str(match.key)), found.sheet,
                             cells, raw))
     rows.sort(key=lambda row: int(re.sub(r"\D", "", row.cells[0])))
-    return PlanTable(found.sheet, found.years, rows, None, None, [], "labels")
+    return PlanTable(found.sheet, found.years, rows, None, None, [])
 
 
 def _published_lines():

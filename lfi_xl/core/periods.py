@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 #: Due dates (month, day) by reports per year, when a cadence gives none. Three: the DfE
@@ -178,10 +177,6 @@ class Cadence:
         if period.report > 1:
             return Period(period.year, period.report - 1)
         return Period(period.year - 1, self.reports_per_year)
-
-
-def report_labels(periods: Sequence[Period]) -> list[str]:
-    return [period.label for period in periods]
 
 
 def parse_due_dates(text: str) -> tuple[tuple[int, int], ...]:
