@@ -143,7 +143,7 @@ def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
                 extra_rows: bool = False) -> None:
     years = published.YEARS
     last = col(1 + len(years))
-    _title(ws, "DSG management plan: High Needs Block (£m)" if prefix == "Plan" else
+    _title(ws, "DSG management plan: High Needs Block (£m)" if prefix == c.PLAN_PREFIX else
            "DSG plan: latest forecast and money received (£m)", note,
            "Yellow cells are inputs. Totals and in-year are SUM formulas; cumulative rows "
            "use LFI_CUMBAL. Signs: income and contributions negative, in-year +deficit.")
@@ -311,11 +311,11 @@ def build_plan_workbook() -> Workbook:
     lists = wb.create_sheet(c.LISTS)
     refs = _lists(wb, lists, {"CountsAs": tuple(c.PLAN_ROLE_LABELS.values())})
     _settings(wb, settings, refs)
-    _plan_sheet(wb, plan_sheet, "Plan", lambda _id, values: values,
+    _plan_sheet(wb, plan_sheet, c.PLAN_PREFIX, lambda _id, values: values,
                 f"Source: {published.SOURCE}.")
     _validation(plan_sheet, f"J7:J{6 + len(published.LINES)}", type="list",
                 formula1=refs["CountsAs"])
-    _plan_sheet(wb, forecast, "Forecast", _forecast_values, c.ILLUSTRATIVE_NOTE,
+    _plan_sheet(wb, forecast, c.FORECAST_PREFIX, _forecast_values, c.ILLUSTRATIVE_NOTE,
                 extra_rows=True)
     _monitoring(wb, monitoring)
     return wb

@@ -175,7 +175,10 @@ def setting_name(key: str) -> str:
     return f"Settings_{key}"
 
 
-# Plan sheet (and Forecast, same shape): header row of years, one row per line.
+# Plan sheet (and Forecast, same shape): header row of years, one row per line. Their
+# defined names start with these prefixes (Plan_Table, Forecast_in_year, ...).
+PLAN_PREFIX = "Plan"
+FORECAST_PREFIX = "Forecast"
 PLAN_LINE_HEADER = "£m"
 PLAN_ID_HEADER = "Line id"
 PLAN_KIND_HEADER = "Counts as"
@@ -347,6 +350,7 @@ SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Froz
                     "Frozen at", "Source SHA-256", "Snapshot SHA-256", "Status")
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
+SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS
 
 # Audit: every freeze and supersede, each entry chained to the one before by its hash.
 AUDIT_COLUMNS = ("Entry", "When", "Who", "Action", "Period", "Snapshot", "Reason",

@@ -91,7 +91,7 @@ class _Figures:
 
     def get(self, period: str, ref: int, required: bool = False) -> float | None:
         if period in self.frozen_rows:
-            row = next((r for r in self.frozen_rows[period] if r.get("Kind") == "KPI"
+            row = next((r for r in self.frozen_rows[period] if r.get("Kind") == c.SNAPSHOT_KPI
                         and canonical(r.get("Key")) == ref), None)
             raw = None if row is None else row.get("Value")
             where = f"the {period} snapshot (Snapshots table)"
@@ -123,9 +123,9 @@ class _Figures:
 def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
     """The plan and (when the workbook keeps one) the latest forecast, line by line.
     A printed total that differs from its lines by more than rounding stops the extract."""
-    plans = {"plan": tables.read_plan_from(source, "Plan")}
+    plans = {"plan": tables.read_plan_from(source, c.PLAN_PREFIX)}
     if source.area(c.FORECAST_TABLE) is not None:
-        plans["forecast"] = tables.read_plan_from(source, "Forecast")
+        plans["forecast"] = tables.read_plan_from(source, c.FORECAST_PREFIX)
     elif c.FORECAST in source.sheet_names:
         raise UnusableInput(f"{source.label}: there is a {c.FORECAST} sheet but its defined "
                             f"name {c.FORECAST_TABLE} is missing or points to #REF!: the "

@@ -56,8 +56,8 @@ class KpiBook:
                                 "columns: it should be one row as wide as KPI_Periods")
         if self.computes_kpis or any(self.has(c.placement_name(k)) for k, _ in
                                      c.PLACEMENT_COLUMNS):
-            for kind, name_of, columns in (("Placements", c.placement_name, c.PLACEMENT_COLUMNS),
-                                           ("Mitigations", c.mitigation_name,
+            for kind, name_of, columns in ((c.PLACEMENTS, c.placement_name, c.PLACEMENT_COLUMNS),
+                                           (c.MITIGATIONS, c.mitigation_name,
                                             c.MITIGATION_COLUMNS)):
                 areas = {key: self.source.area(name_of(key)) for key, _ in columns}
                 absent = [name_of(key) for key, area in areas.items() if area is None]

@@ -98,15 +98,15 @@ def period_items(book: KpiBook, period: str) -> list[FrozenItem]:
     column = book.column_of(period)
     items = []
     for ref, row in book.kpis.items():
-        items.append(FrozenItem("KPI", ref, "value", row.values[column], row.area.sheet,
-                                row.area.cell(0, column)))
-    for kind, rows, field in (("Condition", book.conditions, "RAG"),
-                              ("Narrative", book.narrative, "answer")):
+        items.append(FrozenItem(c.SNAPSHOT_KPI, ref, "value", row.values[column],
+                                row.area.sheet, row.area.cell(0, column)))
+    for kind, rows, field in ((c.SNAPSHOT_CONDITION, book.conditions, "RAG"),
+                              (c.SNAPSHOT_NARRATIVE, book.narrative, "answer")):
         for row in rows:
             items.append(FrozenItem(kind, row.key, field, row.values[column], row.area.sheet,
                                     row.area.cell(0, column)))
     for key, row in book.plan_data.items():
-        items.append(FrozenItem("Plan", key, "£m", row.values[column], row.area.sheet,
+        items.append(FrozenItem(c.SNAPSHOT_PLAN, key, "£m", row.values[column], row.area.sheet,
                                 row.area.cell(0, column)))
     return items
 

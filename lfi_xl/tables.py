@@ -80,10 +80,10 @@ class PlanTable:
     extra_rows: list[PlanRow]  # rows that are not plan lines (the Forecast's money received)
 
 
-def plan_table(source, prefix: str = "Plan") -> PlanTable:
+def plan_table(source, prefix: str = c.PLAN_PREFIX) -> PlanTable:
     """The raw plan table: by the contract's names (``<prefix>_Table``) when the workbook
     has them, else found by its labels (a council's own plan sheet)."""
-    if source.area(f"{prefix}_Table") is None and prefix == "Plan":
+    if source.area(f"{prefix}_Table") is None and prefix == c.PLAN_PREFIX:
         return discovered_plan(source)
     area, table = read(source, f"{prefix}_Table")
     header = [str(v).strip() if v is not None else "" for v in table[0]]
@@ -195,7 +195,7 @@ def cell_number(source, sheet: str, cell: str, value: object,
         raise CellProblem(f"{source.label}: {cell_ref(sheet, cell)}: {error}") from None
 
 
-def read_plan_from(source, prefix: str = "Plan") -> p.Plan:
+def read_plan_from(source, prefix: str = c.PLAN_PREFIX) -> p.Plan:
     return to_plan(source, plan_table(source, prefix))
 
 

@@ -183,8 +183,8 @@ def validate_plan_book(source) -> list[Finding]:
     findings = Findings()
     settings = read_settings(source)
     findings.extend(settings.findings)
-    plan = _plan_checks(source, findings, "Plan")
-    forecast = _plan_checks(source, findings, "Forecast") if source.area(
+    plan = _plan_checks(source, findings, c.PLAN_PREFIX)
+    forecast = _plan_checks(source, findings, c.FORECAST_PREFIX) if source.area(
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
         _contributions(source, findings, plan, forecast, settings.current_year)

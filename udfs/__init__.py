@@ -286,7 +286,7 @@ def LFI_SNAPSHOT(snapshots, period, ref):
     try:
         return frozen.frozen_value(
             columns["Period"], columns["Kind"], columns["Key"], columns["Value"],
-            columns["Status"], text(period, "period"), text(ref, "ref"))
+            columns["Status"], text(period, "period"), text(ref, "ref"), contract.SNAPSHOT_KPI)
     except frozen.NotFrozen as error:
         raise ExcelError(NA, f"LFI_SNAPSHOT: {error}") from None
 

@@ -19,7 +19,7 @@ def _norm(value: object) -> str:
 
 
 def frozen_value(periods, kinds, keys, values, statuses, period: str, key: object,
-                 kind: str = "KPI"):
+                 kind: str):
     """The value frozen for ``kind`` ``key`` at ``period`` by its current snapshot.
 
     The columns are parallel sequences (one element per snapshot row). Superseded rows
@@ -27,7 +27,7 @@ def frozen_value(periods, kinds, keys, values, statuses, period: str, key: objec
     one counts.
 
     >>> frozen_value(["2023-24 Q1", "2023-24 Q1"], ["KPI", "KPI"], [16, 16], [25.1, 24.9],
-    ...              ["superseded", "current"], "2023-24 Q1", 16)
+    ...              ["superseded", "current"], "2023-24 Q1", 16, "KPI")
     24.9
     """
     wanted = (_norm(period), _norm(kind), _norm(key))

@@ -17,6 +17,7 @@ from pathlib import Path
 import python_calamine
 from lxml import etree
 
+from lfi_xl import contract as c
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files import workbook_xml as wx
 from lfi_xl.files.package import Package, check_workbook_file
@@ -146,7 +147,7 @@ class WorkbookValues:
         return area, self.values(area)
 
 
-def read_plan(path: Path, prefix: str = "Plan"):
+def read_plan(path: Path, prefix: str = c.PLAN_PREFIX):
     """The plan of a DSG plan workbook file."""
     from lfi_xl.tables import read_plan_from
 
