@@ -49,11 +49,12 @@ def validate_entries(book=None) -> list[Finding]:
 def freeze_period_snapshot(book=None, period: str | None = None, by: str | None = None,
                            supersede: bool = False, reason: str | None = None) -> dict | None:
     """Freeze the current report period (Settings) of the workbook that called."""
+    from lfi_xl.adopt import Discovering
     from lfi_xl.kpi_book import KpiBook
     from lfi_xl.snapshot import Refused, freeze
 
     book = _book(book)
-    adapter = LiveWorkbook(book)
+    adapter = Discovering(LiveWorkbook(book))
     period = period or KpiBook(adapter).settings.current_period.label
     saved = Path(book.fullname) if getattr(book, "fullname", None) else None
     source = saved.read_bytes() if saved and saved.is_file() else None
@@ -128,5 +129,14 @@ BUTTONS = {
 
 
 def button(control_id: str) -> None:
-    """What the ribbon calls: ``RunPython "import lfi_xl.macros; lfi_xl.macros.button('...')"``."""
-    BUTTONS[control_id]()
+    """What the ribbon calls: ``RunPython "import lfi_xl.macros; lfi_xl.macros.button('...')"``.
+
+    A workbook lfi-xl cannot use gets a plain message box, not a Python traceback.
+    """
+    from lfi_xl.errors import UnusableInput
+
+    book = _book(None)
+    try:
+        BUTTONS[control_id](book)
+    except UnusableInput as error:
+        _tell(book, str(error))

@@ -78,3 +78,15 @@ def test_adopt_button_names_a_council_plan(tmp_path):
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
     assert names[c.plan_line_name("in_year")] == "='DSG Plan 2023'!$D$28:$J$28"
     assert actions(book, "addSheet")[0]["args"][1] == c.SETTINGS
+
+
+def test_a_button_on_a_workbook_lfi_xl_cannot_use_says_so(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Minutes of the meeting"
+    wb.save(tmp_path / "other.xlsx")
+    book = json_book(tmp_path / "other.xlsx")
+    book.set_mock_caller()
+    macros.button("lfi_validate")
+    assert "neither a KPI workbook nor a DSG plan workbook" in actions(book, "alert")[0]["args"][0]
