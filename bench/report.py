@@ -16,12 +16,13 @@ JOBS = (("calamine_read", "calamine: read every value (floor)"),
 
 def _seconds(entry: dict) -> str:
     if entry.get("seconds") is None:
-        return entry.get("note", "-")
+        note = entry.get("note", "-")
+        return "killed by the system (out of memory)" if note.startswith("exit -9") else note
     return f"{entry['seconds']:.2f} s"
 
 
 def _mb(entry: dict) -> str:
-    return "-" if entry.get("peak_mb") is None else f"{entry['peak_mb']:.0f} MB"
+    return "" if entry.get("peak_mb") is None else f"{entry['peak_mb']:.0f} MB"
 
 
 def _ratio(a: dict, b: dict) -> str:
@@ -56,7 +57,8 @@ def write_report(results: dict, path: Path, chart: Path) -> None:
     for n in sizes:
         row = results["sizes"][n]
         lines.append(f"| {int(n):,} | " + " | ".join(
-            f"{_seconds(row[key])}, {_mb(row[key])}" for key, _ in JOBS) + " |")
+            ", ".join(part for part in (_seconds(row[key]), _mb(row[key])) if part)
+            for key, _ in JOBS) + " |")
     lines += ["", "## Ratios", "",
               "| Placements | extract / calamine floor | extract / LibreOffice | "
               "validate / calamine floor | validate / LibreOffice | file (KPI, native) |",
