@@ -37,7 +37,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py --sizes $(SIZES)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check lfi_xl udfs tests
+	$(BIN)/ruff check lfi_xl udfs tests bench
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis *.egg-info

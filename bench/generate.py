@@ -105,7 +105,7 @@ def kpi_workbook(n: int, path: Path) -> Path:
         for ref, value in calculated_kpis(inputs).items():
             values[(c.KPI_SHEET, f"{letter}{7 + ref}")] = (
                 wx.ErrorValue(value.code) if hasattr(value, "code") else value)
-        for offset, (ref, count) in enumerate(placement_counts(inputs).items(), start=1):
+        for offset, count in enumerate(placement_counts(inputs).values(), start=1):
             values[(c.KPI_SHEET, f"{letter}{55 + offset}")] = count
     wx.set_cached_values(package, values)
     package.save(path)

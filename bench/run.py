@@ -97,6 +97,7 @@ def function_bodies(n: int, repeats: int) -> dict[str, dict]:
     """Each LFI_ function: the core body alone, and the whole worksheet call (arguments
     converted from Excel's lists of lists), on ``n`` rows; median milliseconds."""
     import lfi_udfs as udf
+
     from lfi_xl.core import costs, measures
     from lfi_xl.core import plan as p
 
