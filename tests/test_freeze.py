@@ -124,3 +124,19 @@ def test_freeze_changes_only_the_parts_it_must(kpi_book):
     assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
                        "xl/styles.xml"} | sheets
     assert set(new) - set(old) == {"xl/worksheets/sheet10.xml"}
+
+
+def test_freeze_will_not_overwrite_what_stands_below_the_snapshots(kpi_book, capsys):
+    from lfi_xl.files import workbook_xml as wx
+    from lfi_xl.files.package import Package
+
+    package = Package.read(kpi_book)  # a note typed just under the (empty) Snapshots table
+    part = next(i.part for i in wx.sheets(package) if i.name == c.SNAPSHOTS)
+    package.parts[part] = package.parts[part].replace(
+        b"</sheetData>", b'<row r="5"><c r="A5" t="inlineStr"><is><t>my note</t></is></c></row>'
+                         b"</sheetData>")
+    package.save(kpi_book)
+    before = kpi_book.read_bytes()
+    assert freeze(kpi_book) == 2
+    assert "is not empty" in capsys.readouterr().err
+    assert kpi_book.read_bytes() == before

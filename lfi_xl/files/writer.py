@@ -18,6 +18,7 @@ from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.cell import get_column_letter as column_letter
 
+from lfi_xl.errors import UnusableInput
 from lfi_xl.files import workbook_xml as wx
 from lfi_xl.files.package import Package
 from lfi_xl.files.reader import WorkbookValues
@@ -211,7 +212,9 @@ class FileWorkbook:
             part = self._sheet_part(sheet)
             top, first_column, last = 1, 1, 1
         elif area is None:
-            raise ValueError(f"sheet {sheet} exists but the name {table_name} does not")
+            raise UnusableInput(f"{self.path}: the sheet {sheet} exists but its defined name "
+                                f"{table_name} is missing or broken; lfi-xl will not guess "
+                                "where its table is")
         else:
             top, first_column, last = area.min_row, area.min_col, area.max_row
         root = wx.parse(self.package.parts[part])
@@ -219,8 +222,9 @@ class FileWorkbook:
         existing = {int(row.get("r")): row for row in data.iterfind("m:row", wx.NS)}
         for number in range(last + 1, last + 1 + len(rows)):
             if number in existing and len(existing[number]):
-                raise ValueError(f"{sheet}!{number}:{number} is not empty below the table; "
-                                 "lfi-xl will not overwrite it")
+                raise UnusableInput(f"{self.path}: {sheet}!{number}:{number}, below the "
+                                    f"{table_name} table, is not empty; lfi-xl will not "
+                                    "overwrite it: move what is there")
         for offset, values in enumerate(rows, start=1):
             number = last + offset
             new = _row(number, values, first_column)
@@ -253,9 +257,8 @@ class FileWorkbook:
             address = cell.get("r")
             if address in values:
                 replacement = _cell(address, values[address])
-                for key in ("s",):
-                    if cell.get(key) is not None:
-                        replacement.set(key, cell.get(key))
+                if cell.get("s") is not None:  # keep the cell's format
+                    replacement.set("s", cell.get("s"))
                 cell.addprevious(replacement)
                 cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
