@@ -159,6 +159,36 @@ def _set_value(cell: etree._Element, value: object) -> None:
         v.text = str(value)
 
 
+def cell_element(root: etree._Element, address: str) -> etree._Element:
+    """The ``<c>`` element of ``address`` in a worksheet, created (with its row) in row and
+    column order when the cell does not exist yet."""
+    row_number, column = _cell_key(address)
+    data = root.find("m:sheetData", NS)
+    row = None
+    for existing in data.iterfind("m:row", NS):
+        number = int(existing.get("r"))
+        if number == row_number:
+            row = existing
+            break
+        if number > row_number:
+            row = etree.Element(f"{{{MAIN}}}row", r=str(row_number))
+            existing.addprevious(row)
+            break
+    if row is None:
+        row = etree.SubElement(data, f"{{{MAIN}}}row", r=str(row_number))
+    for existing in row.iterfind("m:c", NS):
+        if existing.get("r") == address:
+            return existing
+    row.attrib.pop("spans", None)  # a hint of the row's columns; now stale
+    cell = etree.Element(f"{{{MAIN}}}c", r=address)
+    after = [c for c in row.iterfind("m:c", NS) if _cell_key(c.get("r"))[1] > column]
+    if after:
+        after[0].addprevious(cell)
+    else:
+        row.append(cell)
+    return cell
+
+
 def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -> int:
     """Write ``values`` as the cached results of cells, keeping their formulas.
 
@@ -170,41 +200,12 @@ def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -
     for (sheet, address), value in values.items():
         by_sheet.setdefault(sheet, {})[address] = value
     parts = {info.name: info.part for info in sheets(package)}
-    written = 0
     for sheet, cells in by_sheet.items():
-        part = parts[sheet]
-        root = parse(package.parts[part])
-        data = root.find("m:sheetData", NS)
-        rows = {int(row.get("r")): row for row in data.iterfind("m:row", NS)}
-        for address, value in sorted(cells.items(), key=lambda item: _cell_key(item[0])):
-            row_number, column = _cell_key(address)
-            row = rows.get(row_number)
-            if row is None:
-                row = etree.Element(f"{{{MAIN}}}row", r=str(row_number))
-                later = [r for n, r in rows.items() if n > row_number]
-                if later:
-                    min(later, key=lambda r: int(r.get("r"))).addprevious(row)
-                else:
-                    data.append(row)
-                rows[row_number] = row
-            cell = None
-            for existing in row.iterfind("m:c", NS):
-                if existing.get("r") == address:
-                    cell = existing
-                    break
-            if cell is None:
-                row.attrib.pop("spans", None)  # a hint of the row's columns; now stale
-                cell = etree.Element(f"{{{MAIN}}}c", r=address)
-                after = [c for c in row.iterfind("m:c", NS)
-                         if _cell_key(c.get("r"))[1] > column]
-                if after:
-                    after[0].addprevious(cell)
-                else:
-                    row.append(cell)
-            _set_value(cell, value)
-            written += 1
-        package.parts[part] = serialize(root)
-    return written
+        root = parse(package.parts[parts[sheet]])
+        for address, value in cells.items():
+            _set_value(cell_element(root, address), value)
+        package.parts[parts[sheet]] = serialize(root)
+    return len(values)
 
 
 def strip_formulas(package: Package) -> None:

@@ -250,17 +250,17 @@ class FileWorkbook:
         self._stale = True
 
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
-        """Set a few cells' values (text or numbers), keeping their formats."""
+        """Type values into cells (text, numbers or blank), keeping their formats; a
+        formula in such a cell is replaced, as when a person types over it."""
         part = self._sheet_part(sheet)
         root = wx.parse(self.package.parts[part])
-        for cell in root.iterfind("m:sheetData/m:row/m:c", wx.NS):
-            address = cell.get("r")
-            if address in values:
-                replacement = _cell(address, values[address])
-                if cell.get("s") is not None:  # keep the cell's format
-                    replacement.set("s", cell.get("s"))
-                cell.addprevious(replacement)
-                cell.getparent().remove(cell)
+        for address, value in values.items():
+            cell = wx.cell_element(root, address)
+            replacement = _cell(address, value)
+            if cell.get("s") is not None:  # keep the cell's format
+                replacement.set("s", cell.get("s"))
+            cell.addprevious(replacement)
+            cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
         self._stale = True
 
