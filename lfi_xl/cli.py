@@ -201,6 +201,28 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from lfi_xl.adopt import Discovering
+    from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.refresh import refresh_plan_data
+    from lfi_xl.snapshot import Refused
+
+    book = FileWorkbook(args.kpi)
+    try:
+        done = refresh_plan_data(Discovering(book), Discovering(WorkbookValues(args.plan)),
+                                 args.period, args.use)
+    except Refused as refusal:
+        print(f"lfi-xl: not refreshed: {refusal}", file=sys.stderr)
+        return FINDINGS
+    book.save(backup=True)
+    print(f"Plan Data for {done['period']} now holds the {done['from']}'s {done['year']} "
+          f"figures (in-year {done['figures']['in_year']:.3f}). The finance KPIs show the "
+          f"new figures once recalculated: lfi-xl recalc {args.kpi} (or F9 in Excel). "
+          f"Original kept as {args.kpi}.bak.")
+    return OK
+
+
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.adopt import adopt
     from lfi_xl.files.writer import FileWorkbook
@@ -331,6 +353,19 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
                          help="also write a PDF (default: when LibreOffice is installed)")
     extract.set_defaults(run=cmd_extract)
+
+    refresh = commands.add_parser(
+        "refresh", help="copy the plan's figures into the KPI workbook for a report",
+        description="Fill the KPI workbook's Plan Data column for a report period with the "
+        "year's figures from the DSG plan workbook (its latest forecast, or the plan), as "
+        "values: the finance KPIs 11-22 read them. A frozen period is refused. The KPI "
+        "workbook is changed in place, safely; the original is kept as FILE.bak.")
+    refresh.add_argument("--kpi", type=Path, required=True, metavar="FILE")
+    refresh.add_argument("--plan", type=Path, required=True, metavar="FILE")
+    refresh.add_argument("--period", help="report period (default: Settings' current one)")
+    refresh.add_argument("--use", choices=["forecast", "plan"],
+                         help="copy the forecast (default when there is one) or the plan")
+    refresh.set_defaults(run=cmd_refresh)
 
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",
