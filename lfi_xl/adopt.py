@@ -15,6 +15,7 @@ from lfi_xl import contract as c
 from lfi_xl.discover import KpiFound, PlanFound, find_kpis, find_plan, report
 from lfi_xl.errors import UnusableInput
 from lfi_xl.files.workbook_xml import Area
+from lfi_xl.tables import free_sheet_name
 
 
 def _row_area(sheet: str, row: int, columns: list[int]) -> Area:
@@ -112,7 +113,7 @@ def adopt(book) -> list[str]:
     for name, area in names.items():
         book.set_name(name, area.sheet, area.ref)
     if book.area(c.setting_name("LAName")) is None:
-        sheet = c.SETTINGS if c.SETTINGS not in book.sheet_names else f"LFI {c.SETTINGS}"
+        sheet = free_sheet_name(book, c.SETTINGS)
         rows = [[label, default, meaning] for _, label, default, meaning in c.SETTING_ROWS]
         book.replace_sheet(sheet, ["Setting", "Value", "What it means"], rows,
                            widths=[28, 30, 90])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import tempfile
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from lfi_xl.cells import serial
 from lfi_xl.core import costs
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Cadence, parse_year, year_label
+from lfi_xl.errors import quote_sheet
 from lfi_xl.files.package import Package, atomic_write
 from lfi_xl.files.workbook_xml import absolute
 from lfi_xl.kpi_values import KpiInputs, criteria_for, plan_data_rows
@@ -46,12 +46,8 @@ _NOTE = Font(italic=True, color="7F3F00")
 _GREY = Font(color="808080", size=9)
 _UNLOCKED = Protection(locked=False)
 
-def _quote(sheet: str) -> str:
-    return f"'{sheet}'" if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", sheet) else sheet
-
-
 def _absolute(sheet: str, ref: str) -> str:
-    return f"{_quote(sheet)}!{absolute(ref)}"
+    return f"{quote_sheet(sheet)}!{absolute(ref)}"
 
 
 def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
@@ -346,7 +342,7 @@ def _kpi_row(ref: int) -> int:
 
 def _plan_data_cell(key: str, period_column: int) -> str:
     row = PLAN_DATA_FIRST_ROW + [k for k, _ in c.PLAN_DATA_ROWS].index(key)
-    return f"{_quote(c.PLAN_DATA)}!{col(PLAN_DATA_FIRST_COLUMN + period_column)}{row}"
+    return f"{quote_sheet(c.PLAN_DATA)}!{col(PLAN_DATA_FIRST_COLUMN + period_column)}{row}"
 
 
 def _criteria_text(criteria, letter: str) -> str:

@@ -326,31 +326,25 @@ def _match_kpi_rows(found: KpiFound, rows, header: int, measure_col: int, patter
 def report(plan: PlanFound | None, kpis: KpiFound | None) -> list[str]:
     """What was found where, with confidence, and what was not."""
     lines = []
+
+    def each(matches: list[Match], outcome) -> None:
+        lines.extend(f"  {m.sheet}!{m.cell} '{m.label}' -> {outcome(m)}" for m in matches)
+
     if plan is not None:
         lines.append(f"DSG plan table: sheet '{plan.sheet}', years in row {plan.header_row} "
                      f"({plan.years[0]} to {plan.years[-1]}), labels in column "
                      f"{column_letter(plan.label_column)}")
-        for match in plan.lines:
-            lines.append(f"  {match.sheet}!{match.cell} '{match.label}' -> {match.key} "
-                         f"(confidence {match.confidence:.2f})")
-        for match in plan.extra:
-            lines.append(f"  {match.sheet}!{match.cell} '{match.label}' -> taken as an "
-                         "expenditure line (not a published label)")
-        for match in plan.skipped:
-            lines.append(f"  {match.sheet}!{match.cell} '{match.label}' -> skipped "
-                         "(a subtotal or a note)")
-        for label in plan.missing:
-            lines.append(f"  NOT FOUND: '{label}'")
+        each(plan.lines, lambda m: f"{m.key} (confidence {m.confidence:.2f})")
+        each(plan.extra, lambda m: "taken as an expenditure line (not a published label)")
+        each(plan.skipped, lambda m: "skipped (a subtotal or a note)")
+        lines.extend(f"  NOT FOUND: '{label}'" for label in plan.missing)
     if kpis is not None:
         lines.append(f"KPI table: sheet '{kpis.sheet}', header row {kpis.header_row}, "
                      f"{len(kpis.rows)} of 46 KPIs matched, report columns: "
                      f"{', '.join(kpis.period_columns) or 'none'}")
-        for match in kpis.rows:
-            lines.append(f"  {match.sheet}!{match.cell} '{match.label}' -> KPI {match.key} "
-                         f"(confidence {match.confidence:.2f})")
-        for match in kpis.unmatched:
-            lines.append(f"  {match.sheet}!{match.cell} '{match.label}' -> no KPI matches "
-                         f"(best KPI {match.key}, {match.confidence:.2f})")
+        each(kpis.rows, lambda m: f"KPI {m.key} (confidence {m.confidence:.2f})")
+        each(kpis.unmatched, lambda m: f"no KPI matches (best KPI {m.key}, "
+                                       f"{m.confidence:.2f})")
         if kpis.missing:
             lines.append(f"  NOT FOUND: KPIs {', '.join(map(str, kpis.missing))}")
     return lines

@@ -8,8 +8,13 @@ class UnusableInput(Exception):
     missing a table it needs). The CLI prints the message on one line and exits 2."""
 
 
+def quote_sheet(sheet: str, always: bool = False) -> str:
+    """A sheet name as a reference writes it: ``Plan``, ``'DSG Plan'``, ``'Bob''s'``."""
+    if always or not sheet.replace("_", "").isalnum():
+        return "'" + sheet.replace("'", "''") + "'"
+    return sheet
+
+
 def cell_ref(sheet: str, cell: str) -> str:
     """``Plan!D7``, quoting sheet names that need it as Excel does (``'DSG Plan'!D7``)."""
-    needs_quotes = not sheet.replace("_", "").isalnum()
-    name = "'" + sheet.replace("'", "''") + "'" if needs_quotes else sheet
-    return f"{name}!{cell}"
+    return f"{quote_sheet(sheet)}!{cell}"

@@ -27,6 +27,7 @@ from lfi_xl.core.values import EXCEL_ERRORS
 from lfi_xl.findings import ERROR, Finding
 from lfi_xl.kpi_book import KpiBook
 from lfi_xl.progress import step
+from lfi_xl.tables import free_sheet_name
 
 CURRENT, SUPERSEDED = "current", "superseded"
 FREEZE, SUPERSEDE = "freeze", "supersede"
@@ -175,7 +176,8 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     for row in new_rows:
         row["Snapshot SHA-256"], row["Status"] = digest, CURRENT
     snapshots_area, _ = book.snapshots
-    snapshots_sheet = snapshots_area.sheet if snapshots_area else _free_sheet(adapter, c.SNAPSHOTS)
+    snapshots_sheet = (snapshots_area.sheet if snapshots_area
+                       else free_sheet_name(adapter, c.SNAPSHOTS))
     if supersede:
         old = current[period]
         status_column = c.SNAPSHOT_COLUMNS.index("Status")
@@ -199,7 +201,7 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
         entry["Entry SHA-256"] = previous = audit_hash(entry, previous)
         audit_rows.append([entry.get(column) for column in c.AUDIT_COLUMNS])
     audit_area = adapter.area(c.AUDIT_TABLE)
-    adapter.append_rows(audit_area.sheet if audit_area else _free_sheet(adapter, c.AUDIT),
+    adapter.append_rows(audit_area.sheet if audit_area else free_sheet_name(adapter, c.AUDIT),
                         c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), audit_rows)
     step("Locking the period and writing the snapshot")
     by_sheet: dict[str, list[str]] = {}
@@ -210,11 +212,6 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     return {"period": period, "snapshot": snapshot_id, "sha256": digest, "rows": len(new_rows),
             "frozen_by": who, "frozen_at": when, "source_sha256": source_sha,
             "superseded": current.get(period) if supersede else None}
-
-
-def _free_sheet(adapter, name: str) -> str:
-    """``name``, or "LFI <name>" when a sheet of the user's already has that name."""
-    return name if name not in adapter.sheet_names else f"LFI {name}"
 
 
 def frozen_changes(book: KpiBook) -> list[Finding]:

@@ -28,6 +28,11 @@ class CellProblem(UnusableInput):
     """A cell whose content cannot be used, named by file, sheet and cell."""
 
 
+def free_sheet_name(source, name: str) -> str:
+    """``name`` for a sheet lfi-xl adds, or "LFI <name>" when the user already has one."""
+    return name if name not in source.sheet_names else f"LFI {name}"
+
+
 def read(source, name: str) -> tuple[Area, list[list]]:
     area = source.require(name)
     return area, source.values(area)

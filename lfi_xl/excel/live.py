@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from lfi_xl.errors import quote_sheet
 from lfi_xl.files.workbook_xml import Area, absolute, parse_area
 
 
@@ -91,7 +92,7 @@ class LiveWorkbook:
     def set_name(self, name: str, sheet: str, ref: str) -> None:
         if name in self._names():
             self.book.names[name].delete()
-        self.book.names.add(name, f"='{sheet}'!{absolute(ref)}")
+        self.book.names.add(name, f"={quote_sheet(sheet, always=True)}!{absolute(ref)}")
 
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         for address, value in values.items():

@@ -18,7 +18,7 @@ from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.cell import get_column_letter as column_letter
 
-from lfi_xl.errors import UnusableInput
+from lfi_xl.errors import UnusableInput, quote_sheet
 from lfi_xl.files import workbook_xml as wx
 from lfi_xl.files.package import Package
 from lfi_xl.files.reader import WorkbookValues
@@ -31,10 +31,6 @@ _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 # Where sheetProtection goes among a worksheet's children (the schema fixes the order).
 _BEFORE_PROTECTION = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols",
                       "sheetData", "sheetCalcPr")
-
-
-def _quote(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
 def _cell(address: str, value) -> etree._Element:
@@ -181,7 +177,7 @@ class FileWorkbook:
         if names is None:
             names = etree.Element(f"{M}definedNames")
             workbook.find("m:sheets", wx.NS).addnext(names)
-        text = f"{_quote(sheet)}!{wx.absolute(ref)}"
+        text = f"{quote_sheet(sheet, always=True)}!{wx.absolute(ref)}"
         for element in names:
             if element.get("name") == name and element.get("localSheetId") is None:
                 element.text = text
@@ -271,7 +267,7 @@ class FileWorkbook:
         root = wx.parse(self.package.parts[part])
         wanted = set()
         for ref in refs:
-            area = wx.parse_area(f"{_quote(sheet)}!{ref}")
+            area = wx.parse_area(f"{quote_sheet(sheet, always=True)}!{ref}")
             wanted |= {(row, col) for row in range(area.min_row, area.max_row + 1)
                        for col in range(area.min_col, area.max_col + 1)}
         locked_style = self._locked_styles()
