@@ -1,39 +1,71 @@
-# Two commands set everything up on a fresh machine with only Python 3.11+:
+# Two commands set everything up on a fresh machine with Python 3.11+:
 #   make demo   creates .venv, installs lfi-xl, runs the main job on the shipped files
-#   make test   creates .venv, installs lfi-xl with its test tools, runs every test
+#   make test   installs what the tests need (LibreOffice and poppler with apt when they
+#               are missing), creates .venv with lfi-xl and its test tools, runs every test
+# Both install from constraints.txt, the tested versions (make lock regenerates it).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# The system tools the tests use: LibreOffice to open, recalculate and render workbooks,
+# poppler-utils to read and rasterise PDFs, python3-uno to ask LibreOffice which VBA
+# modules it reads out of the built add-in.
+SYSTEM_PACKAGES := libreoffice-calc-nogui poppler-utils python3-uno
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint lock system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
 	$(BIN)/lfi-xl plan workbooks/dsg_plan.xlsx > $(OUT)/plan.txt
 	$(BIN)/lfi-xl validate workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx > $(OUT)/validation.txt || true
-	$(BIN)/lfi-xl extract --kpi workbooks/template_kpi.xlsx --plan workbooks/dsg_plan.xlsx -o $(OUT)
+	$(BIN)/lfi-xl extract --kpi workbooks/template_kpi.xlsx --plan workbooks/dsg_plan.xlsx -o $(OUT) > $(OUT)/extract.txt || true
 	@echo
-	@echo "Output in $(OUT)/: the Schools Forum extract (.xlsx, and .pdf where LibreOffice is"
-	@echo "installed), plan.txt (the computed plan and its reconciliation) and validation.txt."
+	@echo "Output in $(OUT)/: the Schools Forum extract, plan.txt (the computed plan and its"
+	@echo "reconciliation) and validation.txt."
+	@cat $(OUT)/extract.txt
 
-test: $(VENV)/.installed
+# Installs the system tools only when one is missing: as root with apt-get, otherwise with
+# sudo; with neither it stops at once and names the packages.
+system-deps:
+	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	    && /usr/bin/python3 -c "import uno" 2>/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "make test needs these Debian/Ubuntu packages: $(SYSTEM_PACKAGES) (install them, or run as root)"; exit 1; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "make test needs LibreOffice Calc, poppler-utils and LibreOffice's Python bridge (uno): install them"; exit 1; fi; \
+	echo "Installing $(SYSTEM_PACKAGES) with apt-get"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $(SYSTEM_PACKAGES) >/dev/null
+
+test: system-deps $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# constraints.txt: every package of the tested environment at its exact version (xlwings
+# among them: the add-in is built for that version's DLL). Run after changing pyproject.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test,bench]'
+	(echo "# The tested environment, written by make lock: pip install -c constraints.txt ..."; \
+	 .venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl) > constraints.txt
+	rm -rf .venv-lock
 
 # Benchmarks (never part of make test): 1k to 1M placements, against LibreOffice and the
 # formulas engine; writes bench/results.json and docs/performance.md. Sizes: make bench
 # SIZES=1000,10000
 SIZES ?= 1000,10000,100000,1000000
-bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+bench: system-deps $(VENV)/.installed
+	$(PIP_INSTALL) -e '.[test,bench]'
 	$(BIN)/python bench/run.py --sizes $(SIZES)
 
 lint: $(VENV)/.installed

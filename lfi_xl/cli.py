@@ -191,13 +191,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
     data = build_extract(args.kpi, args.plan, args.period)
     target = write_extract(data, args.output / extract_name(data))
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
-    if args.pdf or (args.pdf is None and libreoffice.executable()):
-        try:
-            pdf = libreoffice.convert(target, "pdf", args.output)
-        except RuntimeError as error:
-            print(f"lfi-xl: no PDF: {error}", file=sys.stderr)
-            return FINDINGS
-        print(f"PDF: {pdf}")
+    if args.pdf is False:
+        print("PDF: not written (--no-pdf).")
+        return OK
+    if args.pdf is None and not libreoffice.executable():
+        print("PDF: not written: LibreOffice is not installed. Install it (Debian/Ubuntu: "
+              "apt-get install libreoffice-calc-nogui) and run this again, or open the .xlsx "
+              "in Excel and save it as PDF.")
+        return OK
+    try:
+        pdf = libreoffice.convert(target, "pdf", args.output)
+    except RuntimeError as error:
+        print(f"PDF: not written: {error}")
+        return FINDINGS
+    print(f"PDF: {pdf}")
     return OK
 
 

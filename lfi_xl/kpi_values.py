@@ -7,6 +7,7 @@ tests can compute a KPI without evaluating the sheet, and the two must agree.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,7 +93,7 @@ def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
             row = int(np.flatnonzero(mask & np.isnan(savings))[0]) + 1
             out[ref] = ExcelError(VALUE, f"mitigation {row}: a volume or unit cost is blank")
         else:
-            out[ref] = float(savings[mask].sum()) / 1e6
+            out[ref] = math.fsum(savings[mask]) / 1e6
     for ref in c.PERCENT_CHANGE_KPIS:
         change = measures.pct_change(inputs.kpi1, inputs.kpi1_baseline)
         out[ref] = ExcelError(DIV0, "the baseline is 0 or blank") if np.isnan(

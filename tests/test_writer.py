@@ -18,3 +18,19 @@ def test_typing_into_cells_that_do_not_exist_yet(kpi_book):
     rows = [int(row.get("r")) for row in wx.parse(package.parts[part]).iterfind(
         "m:sheetData/m:row", wx.NS)]
     assert rows == sorted(rows) and 200 in rows  # rows stay in order, as Excel requires
+
+
+def test_written_numbers_do_not_depend_on_the_last_digits(kpi_book):
+    """Two machines that add in another order differ in the 16th-17th significant digit
+    (KPIs!K22: 30072.61054172767 against 30072.610541727674); the bytes written must not."""
+    written = []
+    for value in (30072.61054172767, 30072.610541727674, 30072.6105417276700001,
+                  30072.610541727677):
+        package = Package.read(kpi_book)
+        wx.set_cached_values(package, {("KPIs", "K22"): value})
+        written.append(package.to_bytes(fixed_time=True))
+    assert len(set(written)) == 1
+    package = Package.from_bytes(written[0])
+    kpis = next(info.part for info in wx.sheets(package) if info.name == "KPIs")
+    assert wx.parse(package.parts[kpis]).find(
+        "m:sheetData/m:row/m:c[@r='K22']/m:v", wx.NS).text == "30072.6105417277"

@@ -323,7 +323,10 @@ def average_cost(cost, weights=None, *criteria) -> float:
         weighted = "" if weights is None else " with a weight above 0"
         raise NoMatch(f"no placements match {said}{weighted}")
     values = _costs(cost, rows)
-    return float(values.mean() if w is None else np.dot(values, w) / w.sum())
+    # fsum: exact, so the figure does not depend on the order BLAS or SIMD add in
+    if w is None:
+        return math.fsum(values) / values.size
+    return math.fsum(values * w) / math.fsum(w)
 
 
 def count_placements(weights, *criteria) -> int:

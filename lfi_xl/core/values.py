@@ -26,6 +26,24 @@ EXCEL_ERRORS = frozenset(
 #: near it is a typing or paste accident, not money.
 MAX_MAGNITUDE = 1e15
 
+#: Excel keeps 15 significant digits of a number; so does every value we write.
+EXCEL_DIGITS = 15
+
+
+def stored_number(value: float) -> float:
+    """``value`` as Excel would store it: rounded to 15 significant digits.
+
+    Written values then do not depend on summation order, the CPU or the numpy build
+    (which differ in the 16th-17th digit), so the same inputs give the same bytes.
+
+    >>> stored_number(30072.610541727674) == stored_number(30072.61054172767)
+    True
+    >>> stored_number(0.1 + 0.2)
+    0.3
+    """
+    number = float(value)
+    return float(f"{number:.{EXCEL_DIGITS}g}") if math.isfinite(number) else number
+
 
 class BadValue(ValueError):
     """A cell value that is not the number the core expects.

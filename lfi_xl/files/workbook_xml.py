@@ -14,6 +14,7 @@ from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from openpyxl.utils.cell import get_column_letter as column_letter
 
+from lfi_xl.core.values import stored_number
 from lfi_xl.files.package import Package
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -152,7 +153,7 @@ def _set_value(cell: etree._Element, value: object) -> None:
         cell.set("t", "b")
         v.text = "1" if value else "0"
     elif isinstance(value, int | float):
-        number = float(value)
+        number = stored_number(value)
         v.text = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     else:
         cell.set("t", "str")
