@@ -58,7 +58,7 @@ lock:
 	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test,bench]'
 	(echo "# The tested environment, written by make lock: pip install -c constraints.txt ..."; \
 	 .venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl) > constraints.txt
-	rm -rf .venv-lock
+	rm -rf .venv-lock build
 
 # Benchmarks (never part of make test): 1k to 1M placements, against LibreOffice and the
 # formulas engine; writes bench/results.json and docs/performance.md. Sizes: make bench

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from lfi_xl import contract as c
-from lfi_xl.cells import serial
-from lfi_xl.files import workbook_xml as wx
-from lfi_xl.files.package import Package
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.book.area import Area, ErrorValue, absolute, parse_area
+from lfi_xl.core.cells import serial
 
 ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = np.array(c.CATEGORIES, dtype=object)
@@ -78,9 +79,9 @@ def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int 
 
 def kpi_workbook(n: int, path: Path) -> Path:
     """The shipped KPI template with ``n`` placements, cached values recomputed."""
-    from lfi_xl.files.reader import WorkbookValues
-    from lfi_xl.kpi_book import KpiBook
-    from lfi_xl.kpi_values import calculated_kpis, placement_counts
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book.kpi_book import KpiBook
+    from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
 
     template = ROOT / "workbooks" / c.KPI_WORKBOOK
     package = Package.read(template)
@@ -91,9 +92,9 @@ def kpi_workbook(n: int, path: Path) -> Path:
     workbook = wx.parse(package.parts["xl/workbook.xml"])
     for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
         if name.get("name").startswith("Placements_"):
-            area = wx.parse_area(name.text)
-            whole = wx.Area(area.sheet, area.min_row, area.min_col, 4 + n, area.max_col)
-            name.text = f"{c.PLACEMENTS}!{wx.absolute(whole.ref)}"
+            area = parse_area(name.text)
+            whole = Area(area.sheet, area.min_row, area.min_col, 4 + n, area.max_col)
+            name.text = f"{c.PLACEMENTS}!{absolute(whole.ref)}"
     package.parts["xl/workbook.xml"] = wx.serialize(workbook)
     draft = path.with_suffix(".draft.xlsx")
     package.save(draft)
@@ -104,7 +105,7 @@ def kpi_workbook(n: int, path: Path) -> Path:
         letter = chr(ord("I") + column)
         for ref, value in calculated_kpis(inputs).items():
             values[(c.KPI_SHEET, f"{letter}{7 + ref}")] = (
-                wx.ErrorValue(value.code) if hasattr(value, "code") else value)
+                ErrorValue(value.code) if hasattr(value, "code") else value)
         for offset, count in enumerate(placement_counts(inputs).values(), start=1):
             values[(c.KPI_SHEET, f"{letter}{55 + offset}")] = count
     wx.set_cached_values(package, values)

@@ -80,7 +80,7 @@ def calamine_read(path: Path) -> list[str]:
 
 
 def libreoffice(path: Path, folder: Path) -> list[str]:
-    from lfi_xl import libreoffice as lo
+    from lfi_xl.adapters import libreoffice as lo
 
     profile = lo._profile("always")
     return [lo.executable(), f"-env:UserInstallation=file://{profile}", "--headless",

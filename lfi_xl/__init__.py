@@ -4,12 +4,12 @@ The Python API mirrors the command line, one function per command:
 
 =========================  ==========================================================
 ``lfi-xl plan``            :func:`load_plan` + :func:`plan_summary`
-``lfi-xl validate``        ``lfi_xl.validate.validate(WorkbookValues(path))``
+``lfi-xl validate``        ``lfi_xl.actions.validate.validate(WorkbookValues(path))``
 ``lfi-xl freeze``          :func:`freeze` (on ``FileWorkbook(path)``, then ``.save()``)
 ``lfi-xl verify``          :func:`verify`
 ``lfi-xl extract``         :func:`build_extract` + :func:`write_extract`
-``lfi-xl adopt``           ``lfi_xl.adopt.adopt(FileWorkbook(path))``, then ``.save()``
-``lfi-xl recalc``          ``lfi_xl.recalc.recalc(path, out)``
+``lfi-xl adopt``           ``lfi_xl.actions.adopt.adopt(FileWorkbook(path))``, then ``.save()``
+``lfi-xl recalc``          ``lfi_xl.actions.recalc.recalc(path, out)``
 =========================  ==========================================================
 """
 
@@ -19,10 +19,10 @@ import importlib
 _API = {
     "Plan": "lfi_xl.core.plan", "PlanLine": "lfi_xl.core.plan",
     "compute_plan": "lfi_xl.core.plan", "reconcile": "lfi_xl.core.reconcile",
-    "build_extract": "lfi_xl.extract", "WorkbookValues": "lfi_xl.files.reader",
-    "FileWorkbook": "lfi_xl.files.writer", "plan_summary": "lfi_xl.plan_summary",
-    "write_extract": "lfi_xl.report", "freeze": "lfi_xl.snapshot",
-    "verify": "lfi_xl.snapshot", "load_plan": "lfi_xl.sources",
+    "build_extract": "lfi_xl.actions.extract", "WorkbookValues": "lfi_xl.adapters.files.reader",
+    "FileWorkbook": "lfi_xl.adapters.files.writer", "plan_summary": "lfi_xl.actions.plan",
+    "write_extract": "lfi_xl.actions.report", "freeze": "lfi_xl.actions.freeze",
+    "verify": "lfi_xl.book.snapshots", "load_plan": "lfi_xl.actions.plan",
 }
 __all__ = sorted(_API)
 __version__ = "0.1.0"

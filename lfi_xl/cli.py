@@ -29,8 +29,7 @@ def _print_json(data: object) -> None:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from lfi_xl.plan_summary import plan_summary, plan_table
-    from lfi_xl.sources import load_plan
+    from lfi_xl.actions.plan import load_plan, plan_summary, plan_table
 
     plan, source = load_plan(args.file)
     summary = plan_summary(plan, args.method, source)
@@ -67,11 +66,11 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     if args.what == "addin":
-        from lfi_xl.addin import build_addin
+        from lfi_xl.build.addin import build_addin
 
         print(f"built {build_addin(args.output or Path('dist/lfi_xl.xlam'))}")
         return OK
-    from lfi_xl.builder import build_workbooks
+    from lfi_xl.build.workbooks import build_workbooks
 
     for path in build_workbooks(args.output or Path("workbooks")):
         print(f"built {path}")
@@ -79,7 +78,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
-    from lfi_xl import addin
+    from lfi_xl.build import addin
 
     try:
         if args.action == "build":
@@ -95,8 +94,8 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from lfi_xl.files.package import check_workbook_file
-    from lfi_xl.recalc import recalc
+    from lfi_xl.actions.recalc import recalc
+    from lfi_xl.adapters.files.package import check_workbook_file
 
     check_workbook_file(args.file)
     evaluation = recalc(args.file, args.output)
@@ -112,10 +111,10 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from lfi_xl import findings as f
-    from lfi_xl.files.reader import WorkbookValues
+    from lfi_xl.actions.validate import validate
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book import findings as f
     from lfi_xl.progress import shown
-    from lfi_xl.validate import validate
 
     results, unusable = {}, False
     for path in args.files:
@@ -140,11 +139,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
-    from lfi_xl.adopt import Discovering
-    from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.errors import Refused
     from lfi_xl.progress import shown
-    from lfi_xl.snapshot import Refused, freeze
-
     book = FileWorkbook(args.file)
     try:
         with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
@@ -163,11 +162,11 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from lfi_xl import findings as f
-    from lfi_xl.adopt import Discovering
-    from lfi_xl.files.reader import WorkbookValues
-    from lfi_xl.snapshot import verify
-    from lfi_xl.validate import kind_of
+    from lfi_xl.actions.validate import kind_of
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book import findings as f
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.snapshots import verify
 
     source = Discovering(WorkbookValues(args.file))
     if kind_of(source) != "kpi":
@@ -184,9 +183,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from lfi_xl import libreoffice
-    from lfi_xl.extract import build_extract
-    from lfi_xl.report import extract_name, write_extract
+    from lfi_xl.actions.extract import build_extract
+    from lfi_xl.actions.report import extract_name, write_extract
+    from lfi_xl.adapters import libreoffice
 
     data = build_extract(args.kpi, args.plan, args.period)
     target = write_extract(data, args.output / extract_name(data))
@@ -209,12 +208,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from lfi_xl.adopt import Discovering
-    from lfi_xl.files.reader import WorkbookValues
-    from lfi_xl.files.writer import FileWorkbook
-    from lfi_xl.refresh import refresh_plan_data
-    from lfi_xl.snapshot import Refused
-
+    from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.errors import Refused
     book = FileWorkbook(args.kpi)
     try:
         done = refresh_plan_data(Discovering(book), Discovering(WorkbookValues(args.plan)),
@@ -231,8 +229,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    from lfi_xl.adopt import adopt
-    from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.actions.adopt import adopt
+    from lfi_xl.adapters.files.writer import FileWorkbook
 
     book = FileWorkbook(args.file)
     for line in adopt(book):

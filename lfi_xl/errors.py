@@ -18,3 +18,7 @@ def quote_sheet(sheet: str, always: bool = False) -> str:
 def cell_ref(sheet: str, cell: str) -> str:
     """``Plan!D7``, quoting sheet names that need it as Excel does (``'DSG Plan'!D7``)."""
     return f"{quote_sheet(sheet)}!{cell}"
+
+
+class Refused(Exception):
+    """The request cannot be carried out as asked (exit 1), with the reason."""

@@ -8,8 +8,8 @@ import getpass
 from pathlib import Path
 
 from lfi_xl import contract as c
-from lfi_xl.excel.live import LiveWorkbook
-from lfi_xl.findings import Finding
+from lfi_xl.adapters.excel.live import LiveWorkbook
+from lfi_xl.book.findings import Finding
 
 
 def _book(book):
@@ -30,7 +30,7 @@ def _tell(book, message: str) -> None:
 
 def validate_entries(book=None) -> list[Finding]:
     """Check the workbook and list the findings on a Validation sheet, each cell linked."""
-    from lfi_xl.validate import validate
+    from lfi_xl.actions.validate import validate
 
     adapter = LiveWorkbook(_book(book))
     findings = validate(adapter)
@@ -49,10 +49,10 @@ def validate_entries(book=None) -> list[Finding]:
 def freeze_period_snapshot(book=None, period: str | None = None, by: str | None = None,
                            supersede: bool = False, reason: str | None = None) -> dict | None:
     """Freeze the current report period (Settings) of the workbook that called."""
-    from lfi_xl.adopt import Discovering
-    from lfi_xl.kpi_book import KpiBook
-    from lfi_xl.snapshot import Refused, freeze
-
+    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.kpi_book import KpiBook
+    from lfi_xl.errors import Refused
     book = _book(book)
     adapter = Discovering(LiveWorkbook(book))
     period = period or KpiBook(adapter).settings.current_period.label
@@ -70,8 +70,8 @@ def freeze_period_snapshot(book=None, period: str | None = None, by: str | None 
 
 def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Path:
     """Write the extract (and its PDF, through Excel where it can) next to the workbook."""
-    from lfi_xl.extract import build_extract
-    from lfi_xl.report import extract_name, write_extract
+    from lfi_xl.actions.extract import build_extract
+    from lfi_xl.actions.report import extract_name, write_extract
 
     book = _book(book)
     plan = plan or _open_plan_book(book)
@@ -106,7 +106,7 @@ def _open_plan_book(book):
 
 def adopt_workbook(book=None) -> list[str]:
     """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
-    from lfi_xl.adopt import adopt
+    from lfi_xl.actions.adopt import adopt
     from lfi_xl.errors import UnusableInput
 
     book = _book(book)

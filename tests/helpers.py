@@ -9,7 +9,7 @@ from pathlib import Path
 def edit(path: Path, sheet: str, cells: dict) -> None:
     """Type values into cells of a workbook file (formulas in them are replaced), as a
     person would, leaving every other cell's cached value alone."""
-    from lfi_xl.files.writer import FileWorkbook
+    from lfi_xl.adapters.files.writer import FileWorkbook
 
     book = FileWorkbook(path)
     book.set_cells(sheet, cells)
@@ -21,10 +21,9 @@ def json_book(path: Path):
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     import xlwings as xw
 
-    from lfi_xl.cells import serial
-    from lfi_xl.files.reader import WorkbookValues
-    from lfi_xl.files.workbook_xml import parse_area
-
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book.area import parse_area
+    from lfi_xl.core.cells import serial
     book = WorkbookValues(path)
     sheets = []
     for info in book.sheets:

@@ -343,7 +343,7 @@ def _inject(path: Path) -> None:
 
 def build(path: Path) -> Path:
     """Write the round-trip workbook to ``path`` and return ``path``."""
-    from lfi_xl.builder import build_kpi_workbook, save_built
+    from lfi_xl.build.workbooks import build_kpi_workbook, save_built
 
     path = Path(path)
     wb = build_kpi_workbook()

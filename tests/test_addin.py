@@ -21,13 +21,13 @@ import xlwings
 from lxml import etree
 from openxml_audit import OpenXmlValidator
 
-from lfi_xl.addin import InstallError, build_addin, install, remove
-from lfi_xl.addin import modules as m
-from lfi_xl.addin import render_ribbon as rr
-from lfi_xl.addin.build import RIBBON_PART, VBA_PART, built_with_xlwings
-from lfi_xl.addin.install import INTERPRETER_KEY, windows_folders
-from lfi_xl.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
-from lfi_xl.files.package import Package
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.build.addin import InstallError, build_addin, install, remove
+from lfi_xl.build.addin import modules as m
+from lfi_xl.build.addin import render_ribbon as rr
+from lfi_xl.build.addin.build import RIBBON_PART, VBA_PART, built_with_xlwings
+from lfi_xl.build.addin.install import INTERPRETER_KEY, windows_folders
+from lfi_xl.build.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
 
 with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -35,7 +35,7 @@ with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old nam
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "addin"
-LO_SCRIPT = ROOT / "lfi_xl" / "addin" / "lo_modules.py"
+LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
@@ -127,7 +127,7 @@ def test_libreoffice_basic_turns_python_failures_into_error_codes_and_reasons(ad
     package.save(book, fixed_time=True)
     traceback = ("Unexpected Python Error: Traceback (most recent call last):\r\n"
                  '  File "udfs/__init__.py", line 56, in call\r\n'
-                 "lfi_xl.cells.ExcelError: #N/A LFI_RAG: actual is #N/A, not a number\r\n")
+                 "lfi_xl.core.cells.ExcelError: #N/A LFI_RAG: actual is #N/A, not a number\r\n")
     cases = [
         ("#DIV/0! LFI_AVGCOST: no placements match 'Independent special school'",
          ["#DIV/0!", "LFI_AVGCOST: no placements match 'Independent special school'"]),
@@ -165,7 +165,7 @@ def test_every_lfi_function_has_a_wrapper_with_its_arguments(extracted):
     assert wrappers.count("= LfiUdfError(Err.Description)") == len(lfi_udfs.FUNCTIONS)
     assert lines(wrappers)[:3] == [
         'Attribute VB_Name = "xlwings_udfs"',
-        "'Generated from lfi_udfs by lfi_xl.addin (xlwings' generate_vba_wrapper; failures "
+        "'Generated from lfi_udfs by lfi_xl.build.addin (xlwings' generate_vba_wrapper; failures "
         "through LfiUdfError) - changes are lost with the next build.",
         "#Const App = \"Microsoft Excel\" 'Adjust when using outside of Excel"]
     # VBA keywords as argument names would stop the module compiling: the renamed ones.
@@ -279,7 +279,7 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
     with Image.open(ROOT / "docs" / "ribbon.png") as picture:
         assert picture.text[rr.HASH_KEY] == rr.source_hash(rr.CUSTOMUI.read_bytes()), (
             "docs/ribbon.png is older than addin/customUI14.xml: "
-            "run python -m lfi_xl.addin.render_ribbon")
+            "run python -m lfi_xl.build.addin.render_ribbon")
     drawn = rr.render_ribbon(output=tmp_path / "ribbon.png")
     with Image.open(drawn) as picture:
         assert picture.size == (rr.WIDTH, rr.STRIP + rr.BODY + 40)

@@ -7,9 +7,9 @@ import pytest
 from test_discover import VARIANTS, kpi_sheet, plan_sheet
 
 from lfi_xl import contract as c
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import parse_area
 from lfi_xl.cli import main
-from lfi_xl.files.reader import WorkbookValues
-from lfi_xl.files.workbook_xml import parse_area
 
 SHIPPED_KPIS = WorkbookValues(__import__("pathlib").Path(__file__).resolve().parents[1]
                               / "workbooks" / "template_kpi.xlsx")

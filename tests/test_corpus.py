@@ -38,8 +38,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from lfi_xl.cells import ExcelError, numbers_of
 from lfi_xl.cli import main
+from lfi_xl.core.cells import ExcelError, numbers_of
 from lfi_xl.core.values import (
     EXCEL_ERRORS,
     MAX_MAGNITUDE,

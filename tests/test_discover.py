@@ -6,9 +6,9 @@ import openpyxl
 import pytest
 
 from lfi_xl import contract as c
-from lfi_xl import published
+from lfi_xl.book.discover import find_kpis, find_plan, normalise
 from lfi_xl.cli import main
-from lfi_xl.discover import find_kpis, find_plan, normalise
+from lfi_xl.data import published
 
 VARIANTS = {
     "in_year": "In year deficit/(surplus) ¹",

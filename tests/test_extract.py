@@ -10,9 +10,9 @@ import pytest
 from helpers import edit
 
 from lfi_xl import contract as c
+from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.cli import main
 from lfi_xl.core.plan import compute_plan
-from lfi_xl.files.reader import WorkbookValues, read_plan
 
 
 def run(kpi_book, plan_book, out, *extra):

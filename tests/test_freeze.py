@@ -5,10 +5,10 @@ import zipfile
 from helpers import edit
 
 from lfi_xl import contract as c
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.snapshots import snapshot_hash, verify
 from lfi_xl.cli import main
-from lfi_xl.files.reader import WorkbookValues
-from lfi_xl.kpi_book import KpiBook
-from lfi_xl.snapshot import snapshot_hash, verify
 
 
 def snapshots(path):
@@ -100,7 +100,7 @@ def test_verify_finds_every_kind_of_edit(kpi_book, capsys):
 
 
 def test_validation_reports_frozen_values_changed(kpi_book):
-    from lfi_xl.validate import validate
+    from lfi_xl.actions.validate import validate
 
     assert freeze(kpi_book) == 0
     edit(kpi_book, "KPIs", {"I8": 9400})
@@ -127,8 +127,8 @@ def test_freeze_changes_only_the_parts_it_must(kpi_book):
 
 
 def test_freeze_will_not_overwrite_what_stands_below_the_snapshots(kpi_book, capsys):
-    from lfi_xl.files import workbook_xml as wx
-    from lfi_xl.files.package import Package
+    from lfi_xl.adapters.files import workbook_xml as wx
+    from lfi_xl.adapters.files.package import Package
 
     package = Package.read(kpi_book)  # a note typed just under the (empty) Snapshots table
     part = next(i.part for i in wx.sheets(package) if i.name == c.SNAPSHOTS)

@@ -34,8 +34,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.cli import main
-from lfi_xl.files.reader import WorkbookValues
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
 KILLS = 25

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from lfi_xl import contract as c
-from lfi_xl import libreoffice
-from lfi_xl.files import workbook_xml as wx
-from lfi_xl.files.package import Package
-from lfi_xl.files.reader import WorkbookValues
-from lfi_xl.recalc import evaluate
+from lfi_xl.actions.recalc import evaluate
+from lfi_xl.adapters import libreoffice
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import ErrorValue, parse_area
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
 
@@ -32,8 +33,8 @@ def test_libreoffice_recalculates_native_formulas_as_we_do(name, tmp_path):
     for (sheet, address), value in ours.items():
         if "LFI_" in formulas.get((sheet, address), "LFI_"):
             continue
-        got = theirs.values(wx.parse_area(f"'{sheet}'!{address}"))[0][0]
-        if isinstance(got, wx.ErrorValue):
+        got = theirs.values(parse_area(f"'{sheet}'!{address}"))[0][0]
+        if isinstance(got, ErrorValue):
             assert got == "#NAME?", (sheet, address, got)  # depends on an LFI_ cell
             continue
         if value == "":

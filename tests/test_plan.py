@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from lfi_xl import published
 from lfi_xl.core import plan as p
 from lfi_xl.core.plan import Plan, PlanError, PlanLine, compute_plan, cumulative_balance
+from lfi_xl.data import published
 
 PUBLISHED = {line_id: values for line_id, _, _, _, values in published.LINES}
 

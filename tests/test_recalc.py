@@ -7,9 +7,9 @@ import zipfile
 import openpyxl
 from openpyxl.worksheet.formula import ArrayFormula
 
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import parse_area
 from lfi_xl.cli import main
-from lfi_xl.files import workbook_xml as wx
-from lfi_xl.files.reader import WorkbookValues
 
 DYNAMIC_ARRAY_METADATA = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -62,8 +62,8 @@ def test_classic_and_dynamic_array_formulas(tmp_path, capsys):
     assert main(["recalc", str(source), "-o", str(target)]) == 0
     assert "5 formula cell(s) evaluated" in capsys.readouterr().out or True
     book = WorkbookValues(target)
-    assert book.values(wx.parse_area("'My plan'!B5:E5"))[0] == [110, 90, 120, 320]
-    assert book.values(wx.parse_area("'My plan'!B6:D6"))[0] == [120, 80, 140]
+    assert book.values(parse_area("'My plan'!B5:E5"))[0] == [110, 90, 120, 320]
+    assert book.values(parse_area("'My plan'!B6:D6"))[0] == [120, 80, 140]
     sheet = zipfile.ZipFile(target).read("xl/worksheets/sheet1.xml").decode()
     assert 'cm="1"' in sheet and "LFI_CUMBAL(A1,B4:D4)" in sheet  # formulas kept
     assert zipfile.ZipFile(target).read("xl/metadata.xml").decode() == DYNAMIC_ARRAY_METADATA
@@ -89,7 +89,7 @@ def test_unknown_functions_and_circular_references_are_named(tmp_path, capsys):
     assert "Sheet!A4: #DIV/0! LFI_AVGCOST: no placements match" in out
     assert (tmp_path / "book.xlsx.bak").exists()
     values = WorkbookValues(source)
-    assert values.values(wx.parse_area("Sheet!A1:A4")) == [["#NAME?"], ["#NUM!"],
+    assert values.values(parse_area("Sheet!A1:A4")) == [["#NAME?"], ["#NUM!"],
                                                             ["FOO(x"], ["#DIV/0!"]]
 
 

@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 
-from lfi_xl import published
 from lfi_xl.core.plan import Plan
 from lfi_xl.core.reconcile import ERROR, ROUNDING, errors, reconcile
+from lfi_xl.data import published
 
 
 def findings(plan):

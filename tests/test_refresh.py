@@ -3,11 +3,11 @@
 import pytest
 
 from lfi_xl import contract as c
+from lfi_xl.actions.validate import validate
+from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
+from lfi_xl.book.kpi_values import plan_data_rows
 from lfi_xl.cli import main
 from lfi_xl.core.plan import compute_plan
-from lfi_xl.files.reader import WorkbookValues, read_plan
-from lfi_xl.kpi_values import plan_data_rows
-from lfi_xl.validate import validate
 
 
 def test_refresh_copies_the_forecast_and_the_kpis_follow_after_recalc(kpi_book, plan_book):

@@ -24,7 +24,7 @@ from helpers import edit
 from lxml import etree
 
 from lfi_xl import contract as c
-from lfi_xl import libreoffice
+from lfi_xl.adapters import libreoffice
 from lfi_xl.cli import main
 
 M = f"{{{rw.MAIN}}}"

@@ -4,9 +4,9 @@ import json
 
 from helpers import edit
 
+from lfi_xl.actions.validate import validate
+from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.cli import main
-from lfi_xl.files.reader import WorkbookValues
-from lfi_xl.validate import validate
 
 
 def findings(path):
@@ -71,8 +71,7 @@ def test_stale_values_and_averages_with_no_placements(kpi_book):
     # The one new independent placement aged 16+ in 2023-24 Q1 becomes under 16: the
     # average shown for KPI 37 in Q1 now has n = 0 behind it.
     values = WorkbookValues(kpi_book).values
-    from lfi_xl.files.workbook_xml import parse_area
-
+    from lfi_xl.book.area import parse_area
     band = values(parse_area("Placements!A5:C700"))
     row = next(i for i, (pid, _cat, _age) in enumerate(band) if pid == "P00602")
     edit(kpi_book, "Placements", {"G5": values(parse_area("Placements!G5"))[0][0],

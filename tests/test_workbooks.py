@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 
 from lfi_xl import contract as c
-from lfi_xl import published
-from lfi_xl.builder import COUNT_REFS, build_workbooks
-from lfi_xl.cells import ExcelError, serial
+from lfi_xl.actions.recalc import evaluate
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
+from lfi_xl.book.area import parse_area
+from lfi_xl.book.kpi_values import KpiInputs, calculated_kpis, placement_counts
+from lfi_xl.book.tables import read_mitigations, read_placements
+from lfi_xl.build.workbooks import COUNT_REFS, build_workbooks
 from lfi_xl.core import measures
+from lfi_xl.core.cells import ExcelError, serial
 from lfi_xl.core.periods import Cadence, parse_year
 from lfi_xl.core.plan import compute_plan, cumulative_balance
-from lfi_xl.files import workbook_xml as wx
-from lfi_xl.files.package import Package
-from lfi_xl.files.reader import WorkbookValues, read_plan
-from lfi_xl.kpi_values import KpiInputs, calculated_kpis, placement_counts
-from lfi_xl.recalc import evaluate
-from lfi_xl.tables import read_mitigations, read_placements
+from lfi_xl.data import published
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
 PLAN_BOOK, KPI_BOOK = SHIPPED / c.PLAN_WORKBOOK, SHIPPED / c.KPI_WORKBOOK
@@ -40,7 +41,7 @@ def test_every_formula_cell_carries_its_cached_value(evaluations):
         assert evaluation.problems == []
         book = WorkbookValues(path)
         for (sheet, address), value in evaluation.values.items():
-            area = wx.parse_area(f"'{sheet}'!{address}")
+            area = parse_area(f"'{sheet}'!{address}")
             cached = book.values(area)[0][0]
             if isinstance(cached, dt.date):  # a date-formatted cell reads back as a date
                 cached = serial(cached)

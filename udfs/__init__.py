@@ -1,9 +1,9 @@
 """lfi_udfs: the LFI_ worksheet functions.
 
 Installed as ``lfi_udfs`` (the add-in's "UDF Modules" setting names it). Each function
-converts its cells (:mod:`lfi_xl.cells`), calls the core and converts the result back;
+converts its cells (:mod:`lfi_xl.core.cells`), calls the core and converts the result back;
 the arithmetic lives in :mod:`lfi_xl.core`. A failure raises
-:class:`lfi_xl.cells.ExcelError`, whose text starts with the Excel error code: the
+:class:`lfi_xl.core.cells.ExcelError`, whose text starts with the Excel error code: the
 add-in's wrapper shows that error in the cell and keeps the reason for ``LFI_WHY``; the
 headless engine (``lfi-xl recalc``) does the same in its report.
 
@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from functools import wraps
 
+from lfi_udfs.classic import decorators
+
 from lfi_xl import contract
-from lfi_xl.cells import (
+from lfi_xl.core import costs, measures, periods, plan
+from lfi_xl.core import snapshots as frozen
+from lfi_xl.core.cells import (
     DIV0,
     NA,
     NUM,
@@ -33,10 +37,7 @@ from lfi_xl.cells import (
     text,
     to_date,
 )
-from lfi_xl.core import costs, measures, periods, plan
-from lfi_xl.core import snapshots as frozen
 from lfi_xl.core.values import BadValue
-from lfi_xl.excel.classic import decorators
 
 func, arg, ret = decorators()
 

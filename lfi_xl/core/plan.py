@@ -9,7 +9,7 @@ A :class:`Plan` is a list of lines over years. Input lines carry a *role* (incom
 expenditure, DfE or council contribution); lines printed as totals in a published table
 carry the role of the total they print, so that :mod:`lfi_xl.core.reconcile` can compare
 them with what the inputs add up to. Nothing here knows Norfolk: the shipped default is
-data in :mod:`lfi_xl.published`.
+data in :mod:`lfi_xl.data.published`.
 """
 
 from __future__ import annotations

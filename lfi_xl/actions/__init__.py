@@ -1,0 +1,1 @@
+"""What users do: validate, freeze, extract, refresh, adopt, recalc, plan."""

@@ -1,0 +1,107 @@
+"""Freeze period snapshot: copy a report period's values into the Snapshots table, lock
+its cells and log the freeze in the Audit table (what is stored and hashed:
+:mod:`lfi_xl.book.snapshots`). Validation runs first and must find no errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+
+from lfi_xl import contract as c
+from lfi_xl.actions.validate import validate
+from lfi_xl.book.findings import ERROR
+from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.snapshots import (
+    CURRENT,
+    FREEZE,
+    SUPERSEDE,
+    SUPERSEDED,
+    audit_hash,
+    audit_rows,
+    canonical,
+    current_snapshots,
+    file_sha256,
+    period_items,
+    snapshot_hash,
+    stored_value,
+)
+from lfi_xl.book.tables import free_sheet_name
+from lfi_xl.errors import Refused
+from lfi_xl.progress import step
+
+
+def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
+           reason: str | None = None, source_bytes: bytes | None = None) -> dict:
+    """Freeze ``period`` through ``adapter`` (a file or a live book). Raises
+    :class:`Refused` when validation has errors or the period is already frozen."""
+    findings = validate(adapter)
+    # Superseding exists to record corrected values of a frozen period: those are expected.
+    corrected = f"{period} is frozen" if supersede else None
+    errors = [f for f in findings if f.severity == ERROR
+              and not (f.rule == "frozen" and corrected and f.message.startswith(corrected))]
+    if errors:
+        raise Refused(f"{len(errors)} validation error(s) must be fixed before freezing "
+                      f"(run Validate entries): " + "; ".join(
+                          f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
+    step("Copying the period's values")
+    book = KpiBook(adapter)
+    period = book.settings.cadence.parse(period).label
+    book.column_of(period)
+    _, rows = book.snapshots
+    current = current_snapshots(rows)
+    if period in current and not supersede:
+        raise Refused(f"{period} is already frozen (snapshot {current[period]}); to replace "
+                      "it, freeze again with --supersede --reason \"why\"")
+    if supersede and not (reason or "").strip():
+        raise Refused("a superseding snapshot needs a reason (--reason)")
+    if supersede and period not in current:
+        raise Refused(f"{period} has no snapshot to supersede; freeze it without --supersede")
+    ids = [canonical(row.get("Snapshot")) for row in rows]
+    snapshot_id = max([i for i in ids if isinstance(i, int)], default=0) + 1
+    when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    who = by or getpass.getuser()
+    source_sha = file_sha256(source_bytes) if source_bytes is not None else ""
+    items = period_items(book, period)
+    new_rows = [{"Snapshot": snapshot_id, "Period": period, "Kind": item.kind, "Key": item.key,
+                 "Field": item.field, "Value": stored_value(item.value), "Frozen by": who,
+                 "Frozen at": when, "Source SHA-256": source_sha} for item in items]
+    digest = snapshot_hash(new_rows)
+    for row in new_rows:
+        row["Snapshot SHA-256"], row["Status"] = digest, CURRENT
+    snapshots_area, _ = book.snapshots
+    snapshots_sheet = (snapshots_area.sheet if snapshots_area
+                       else free_sheet_name(adapter, c.SNAPSHOTS))
+    if supersede:
+        old = current[period]
+        status_column = c.SNAPSHOT_COLUMNS.index("Status")
+        adapter.set_cells(snapshots_area.sheet, {
+            snapshots_area.cell(row["_row"], status_column): SUPERSEDED
+            for row in rows if canonical(row.get("Snapshot")) == old})
+    adapter.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
+                        [[row[column] for column in c.SNAPSHOT_COLUMNS] for row in new_rows])
+    audit = audit_rows(book)
+    previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
+    entries = []
+    if supersede:
+        entries.append({"Action": SUPERSEDE, "Snapshot": current[period], "Reason": reason})
+    entries.append({"Action": FREEZE, "Snapshot": snapshot_id,
+                    "Reason": reason if supersede else ""})
+    logged = []
+    for number, entry in enumerate(entries, start=len(audit) + 1):
+        entry |= {"Entry": number, "When": when, "Who": who, "Period": period,
+                  "Source SHA-256": source_sha}
+        entry["Previous entry SHA-256"] = previous
+        entry["Entry SHA-256"] = previous = audit_hash(entry, previous)
+        logged.append([entry.get(column) for column in c.AUDIT_COLUMNS])
+    audit_area = adapter.area(c.AUDIT_TABLE)
+    adapter.append_rows(audit_area.sheet if audit_area else free_sheet_name(adapter, c.AUDIT),
+                        c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), logged)
+    step("Locking the period and writing the snapshot")
+    by_sheet: dict[str, list[str]] = {}
+    for item in items:
+        by_sheet.setdefault(item.sheet, []).append(item.cell)
+    for sheet, cells in by_sheet.items():
+        adapter.lock(sheet, cells)
+    return {"period": period, "snapshot": snapshot_id, "sha256": digest, "rows": len(new_rows),
+            "frozen_by": who, "frozen_at": when, "source_sha256": source_sha,
+            "superseded": current.get(period) if supersede else None}

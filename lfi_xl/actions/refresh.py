@@ -1,0 +1,48 @@
+"""Copy the plan's figures into the KPI workbook's Plan Data, for one report period.
+
+No formula reaches from one workbook into the other, so the finance KPIs (11-22) read a
+Plan Data sheet in the KPI workbook; this fills the report's column with the year's
+figures from the DSG plan workbook (its latest forecast, or the plan), as values. Past
+reports keep what they had: a frozen period is refused.
+"""
+
+from __future__ import annotations
+
+from lfi_xl import contract as c
+from lfi_xl.book import tables
+from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.kpi_values import plan_data_rows
+from lfi_xl.book.snapshots import current_snapshots
+from lfi_xl.core.periods import year_label
+from lfi_xl.core.plan import compute_plan
+from lfi_xl.errors import Refused, UnusableInput
+
+
+def refresh_plan_data(kpi_adapter, plan_source, period: str | None = None,
+                      use: str | None = None) -> dict:
+    """Write the plan's figures for ``period``'s year into Plan Data (through the KPI
+    workbook's adapter). ``use``: "forecast" (the default when the plan workbook keeps
+    one) or "plan"."""
+    book = KpiBook(kpi_adapter)
+    settings = book.settings
+    period = settings.cadence.parse(period).label if period else settings.current_period.label
+    if period in current_snapshots(book.snapshots[1]):
+        raise Refused(f"{period} is frozen: its Plan Data stays as it was reported")
+    use = use or ("forecast" if plan_source.area(c.FORECAST_TABLE) is not None else "plan")
+    prefix = c.FORECAST_PREFIX if use == "forecast" else c.PLAN_PREFIX
+    result = compute_plan(tables.read_plan_from(plan_source, prefix),
+                          settings.funding_gap_method)
+    year = year_label(settings.cadence.parse(period).year, "/")
+    if year not in result.years:
+        raise UnusableInput(f"{plan_source.label}: the {use} has no year {year} for {period}")
+    index, column = result.years.index(year), book.column_of(period)
+    missing = [c.plan_data_name(key) for key, _ in c.PLAN_DATA_ROWS if key not in book.plan_data]
+    if missing:
+        raise UnusableInput(f"{book.label}: no Plan Data names {', '.join(missing)}")
+    figures = plan_data_rows(result)
+    written = {}
+    for key, row in book.plan_data.items():
+        value = round(float(figures[key][index]), 6)
+        kpi_adapter.set_cells(row.area.sheet, {row.area.cell(0, column): value})
+        written[key] = value
+    return {"period": period, "year": year, "from": use, "figures": written}

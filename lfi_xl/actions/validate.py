@@ -1,0 +1,497 @@
+"""Validate entries: every rule, one finding per bad cell, through any adapter.
+
+Severity: *error* must be fixed (freezing refuses while there is one), *warning* should be
+looked at, *info* is for the record (for example a printed total that differs from its
+terms only by rounding). Each finding names the sheet and cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+
+from lfi_xl import contract as c
+from lfi_xl.book import tables
+from lfi_xl.book.area import Area
+from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
+from lfi_xl.book.kpi_book import KpiBook, is_error
+from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
+from lfi_xl.book.settings import read_settings
+from lfi_xl.core import costs
+from lfi_xl.core import plan as p
+from lfi_xl.core.cells import serial
+from lfi_xl.core.periods import PeriodError, year_label
+from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
+from lfi_xl.core.reconcile import reconcile
+from lfi_xl.core.values import BadValue, describe, fast_numbers, to_number
+from lfi_xl.errors import UnusableInput
+from lfi_xl.progress import step
+
+#: At most this many findings of one rule in one column are listed; the rest are counted.
+MAX_PER_COLUMN = 20
+#: A cached KPI value this close to the recomputed one is current, not stale.
+_STALE_TOLERANCE = 1e-6
+
+
+class Findings(list):
+    """Findings, capped per (rule, sheet, column) so a broken column stays readable."""
+
+    def __init__(self):
+        super().__init__()
+        self._counts: Counter = Counter()
+
+    def add_cell(self, severity: str, sheet: str, cell: str, rule: str, message: str) -> None:
+        key = (rule, sheet, "".join(ch for ch in cell if ch.isalpha()))
+        self._counts[key] += 1
+        if self._counts[key] <= MAX_PER_COLUMN:
+            self.append(Finding(severity, sheet, cell, rule, message))
+
+    def add(self, severity: str, area: Area | None, row: int, column: int, rule: str,
+            message: str, sheet: str = "") -> None:
+        """A finding at ``area``'s cell (row, column offsets), or on a whole sheet."""
+        self.add_cell(severity, area.sheet if area is not None else sheet,
+                      area.cell(row, column) if area is not None else "", rule, message)
+
+    def close(self) -> list[Finding]:
+        """The findings, plus one line per column whose list was cut short."""
+        out = list(self)
+        for (rule, sheet, column), count in self._counts.items():
+            if count > MAX_PER_COLUMN:
+                out.append(Finding(ERROR if any(f.rule == rule and f.severity == ERROR
+                                                for f in self) else WARNING, sheet,
+                                   f"{column}:{column}", rule,
+                                   f"{count - MAX_PER_COLUMN} more cell(s) in column {column} "
+                                   f"break the same rule"))
+        return out
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _number(findings: Findings, area: Area, row: int, column: int, value, expected: str,
+            rule: str = "number") -> float | None:
+    """The cell as a float (``nan`` blank), or ``None`` after recording the finding."""
+    try:
+        return to_number(value, expected)
+    except BadValue as error:
+        findings.add(ERROR, area, row, column, rule, _sentence(str(error)))
+        return None
+
+
+# ---------------------------------------------------------------------------- plan book
+def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | None:
+    try:
+        table = tables.plan_table(source, prefix)
+    except UnusableInput as error:
+        findings.append(Finding(ERROR, prefix, "", "table", str(error)))
+        return None
+    bad_years: set[int] = set()  # years with a cell that is not a number: not reconciled
+    values = {}
+    for row in table.rows:
+        if row.role is None:
+            findings.add_cell(ERROR, row.sheet, row.kind_cell, "line",
+                              "'Counts as' must be one of: "
+                              + ", ".join(c.PLAN_ROLE_LABELS.values()))
+        values[row.line_id] = []
+        for k, (cell, value) in enumerate(zip(row.cells, row.values, strict=True)):
+            try:
+                number = to_number(value, "a number in £m")
+            except BadValue as error:
+                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
+                bad_years.add(k)
+                number = math.nan
+            values[row.line_id].append(number)
+            if math.isnan(number):
+                continue
+            if row.role in (p.INCOME, p.DFE, p.LA) and number > 0:
+                findings.add_cell(ERROR, row.sheet, cell, "sign",
+                                  f"{row.label} {table.years[k]}: income and contributions are "
+                                  f"negative in the plan, found +{number:.3f}")
+            elif row.role == p.EXPENDITURE and number < 0:
+                findings.add_cell(WARNING, row.sheet, cell, "sign",
+                                  f"{row.label} {table.years[k]}: expenditure is positive in "
+                                  f"the plan, found {number:.3f} (a recoupment?)")
+    for row in table.extra_rows:
+        if row.line_id == "cumulative_after_received":
+            continue
+        for cell, value in zip(row.cells, row.values, strict=True):
+            try:
+                to_number(value, "a number in £m")
+            except BadValue as error:
+                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
+    opening = math.nan
+    if table.opening_cell:
+        try:
+            opening = to_number(table.opening, "a number in £m")
+        except BadValue as error:
+            findings.add_cell(ERROR, table.sheet, table.opening_cell, "number",
+                              _sentence(str(error)))
+        if math.isnan(opening):
+            findings.add_cell(WARNING, table.sheet, table.opening_cell, "opening",
+                              "No opening balance: it is derived from the printed cumulative "
+                              "balance, or taken as 0")
+    plan = p.Plan(table.years, tuple(
+        p.PlanLine(row.line_id, row.label, row.role, np.array(values[row.line_id]), row.kind)
+        for row in table.rows if row.role is not None),
+        None if math.isnan(opening) else opening)
+    rows = {row.line_id: row for row in table.rows}
+    for difference in reconcile(plan):
+        year = table.years.index(difference.year)
+        row = rows[difference.line_id]
+        # A cumulative carries every earlier year: skip it from the first bad year on.
+        carried = row.role in (p.CUMULATIVE_BEFORE, p.CUMULATIVE_AFTER)
+        if year in bad_years or (carried and any(k <= year for k in bad_years)):
+            continue
+        findings.add_cell(ERROR if difference.kind == RECONCILE_ERROR else INFO, row.sheet,
+                          row.cells[year],
+                          "total" if difference.kind == RECONCILE_ERROR else "rounding",
+                          difference.message())
+    return table
+
+
+def _contributions(source, findings: Findings, plan: tables.PlanTable,
+                   forecast: tables.PlanTable, current_year: str) -> None:
+    """Money received against the agreed profile, for the years up to the current one."""
+    try:
+        received = tables.received(source, forecast)
+        agreed = tables.to_plan(source, plan)
+    except UnusableInput:
+        return  # the cells at fault are already findings
+    rows = {row.line_id: row for row in forecast.extra_rows}
+    for line_id, role, who in (("dfe_received", p.DFE, "DfE"),
+                               ("la_received", p.LA, "council")):
+        if line_id not in received:
+            continue
+        profile = p.total(agreed.with_role(role), len(agreed.years))
+        for k, year in enumerate(forecast.years):
+            if year > current_year or year not in agreed.years:
+                continue
+            got = received[line_id][k]
+            expected = profile[agreed.years.index(year)]
+            got_value = 0.0 if math.isnan(got) else got
+            if abs(got_value - expected) > 0.0005:
+                findings.add_cell(WARNING, forecast.sheet, rows[line_id].cells[k],
+                                  "contribution",
+                                  f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
+                                  f"{-got_value + 0.0:.3f} (£m)")
+
+
+def validate_plan_book(source) -> list[Finding]:
+    findings = Findings()
+    settings = read_settings(source)
+    findings.extend(settings.findings)
+    plan = _plan_checks(source, findings, c.PLAN_PREFIX)
+    forecast = _plan_checks(source, findings, c.FORECAST_PREFIX) if source.area(
+        c.FORECAST_TABLE) else None
+    if plan is not None and forecast is not None:
+        _contributions(source, findings, plan, forecast, settings.current_year)
+    area = source.area(c.MONITORING_TABLE)
+    if area is not None:
+        values = source.values(area)
+        for r, row in enumerate(values[1:], start=1):
+            for k, value in enumerate(row[1:len(c.MONITORING_COLUMNS) + 1], start=1):
+                _number(findings, area, r, k, value, "a number in £m")
+    return findings.close()
+
+
+# ---------------------------------------------------------------------------- KPI book
+def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
+    """Report columns up to the current period: label -> column index."""
+    settings = book.settings
+    labels = book.period_labels
+    reported = [period.label for period in settings.reported()]
+    absent = [label for label in reported if label not in labels]
+    if absent:
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
+                                f"No KPI column for the report(s) {', '.join(absent)} (up to "
+                                f"the current period in Settings); found "
+                                f"{', '.join(label for label in labels[:4] if label)} ..."))
+    present = []
+    for label in labels:
+        try:
+            present.append(settings.cadence.parse(label))
+        except PeriodError:
+            pass  # not a report column
+    if present != sorted(present):
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
+                                "The report columns are not in date order"))
+    return {label: labels.index(label) for label in reported if label in labels}
+
+
+def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+    settings = book.settings
+    calculated = c.CALCULATED_KPIS if book.computes_kpis else frozenset()
+    by_year: dict[tuple[int, int], list] = {}
+    for ref, row in book.kpis.items():
+        kpi = c.KPI_BY_REF[ref]
+        if book.baselines is not None:
+            baseline = book.baselines.values[ref - 1]
+            if baseline in (None, ""):
+                findings.add(ERROR, book.baselines.area, ref - 1, 0, "baseline",
+                             f"KPI {ref} ({kpi.measure}): no baseline")
+            else:
+                _number(findings, book.baselines.area, ref - 1, 0, baseline, "a number")
+        if ref in calculated:
+            continue
+        for label, column in reported.items():
+            number = _number(findings, row.area, 0, column, row.values[column], "a number")
+            period = settings.cadence.parse(label)
+            if number is not None and not math.isnan(number):
+                by_year.setdefault((ref, period.year), []).append(label)
+            elif number is not None and kpi.termly:
+                findings.add(ERROR, row.area, 0, column, "missing",
+                             f"KPI {ref} ({kpi.measure}) is termly: no value for {label}")
+        if not kpi.termly:
+            for year in sorted({settings.cadence.parse(label).year for label in reported}):
+                if (ref, year) not in by_year and _year_complete(settings, year):
+                    first = next(col for label, col in reported.items()
+                                 if settings.cadence.parse(label).year == year)
+                    findings.add(ERROR, row.area, 0, first, "missing",
+                                 f"KPI {ref} ({kpi.measure}) is annual: no value in "
+                                 f"{year_label(year)}")
+
+
+def _year_complete(settings, year: int) -> bool:
+    """An annual KPI is due once a year's first report has been made."""
+    return any(period.year == year for period in settings.reported())
+
+
+def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+    """Calculated KPIs: errors explained, stale cached values caught, n = 0 averages."""
+    for label, column in reported.items():
+        try:
+            inputs = book.kpi_inputs(label)
+            expected = calculated_kpis(inputs)
+            counts = placement_counts(inputs)
+        except (UnusableInput, BadValue, ValueError) as error:
+            findings.append(Finding(ERROR, c.KPI_SHEET, "", "inputs",
+                                    f"{label}: the calculated KPIs cannot be checked: {error}"))
+            continue
+        for ref, value in expected.items():
+            row = book.kpis[ref]
+            shown = row.values[column]
+            if is_error(shown):
+                reason = getattr(value, "reason", "") or "its inputs give no figure"
+                findings.add(ERROR, row.area, 0, column, "error",
+                             f"KPI {ref} {label} shows {shown}: {reason}")
+                continue
+            if ref in counts and counts[ref] == 0 and shown not in (None, ""):
+                findings.add(ERROR, row.area, 0, column, "n=0",
+                             f"KPI {ref} {label}: an average with no placements behind it "
+                             f"(n = 0)")
+                continue
+            if hasattr(value, "code"):
+                findings.add(ERROR, row.area, 0, column, "error",
+                             f"KPI {ref} {label}: {value.code} {value.reason}")
+                continue
+            try:
+                number = to_number(shown)
+            except BadValue as error:
+                findings.add(ERROR, row.area, 0, column, "number", _sentence(str(error)))
+                continue
+            if math.isnan(number) or abs(number - value) > _STALE_TOLERANCE * max(
+                    1.0, abs(value)):
+                findings.add(ERROR, row.area, 0, column, "stale",
+                             f"KPI {ref} {label} shows {describe(shown)} but its inputs give "
+                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)")
+
+
+def _by_period_rows(findings: Findings, rows, reported: dict[str, int], check) -> None:
+    for row in rows:
+        for label, column in reported.items():
+            check(row, label, column, row.values[column] if column < len(row.values) else None)
+
+
+def _conditions(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+    def check(row, label, column, value):
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            findings.add(ERROR, row.area, 0, column, "missing",
+                         f"Condition {row.key}: no RAG for {label}")
+        elif text not in c.RAG_VALUES:
+            findings.add(ERROR, row.area, 0, column, "rag",
+                         f"Condition {row.key}: RAG must be R, A or G, found {text!r}")
+
+    _by_period_rows(findings, book.conditions, reported, check)
+
+
+def _narrative(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+    required = {key for key, _ in c.NARRATIVE_QUESTIONS[:4]}  # the DfE's four questions
+
+    def check(row, label, column, value):
+        if row.key in required and (value is None or str(value).strip() == ""):
+            findings.add(WARNING, row.area, 0, column, "narrative",
+                         f"{label}: no answer to '{dict(c.NARRATIVE_QUESTIONS)[row.key]}'")
+
+    _by_period_rows(findings, book.narrative, reported, check)
+
+
+def _plan_data(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+    for key, row in book.plan_data.items():
+        for label, column in reported.items():
+            number = _number(findings, row.area, 0, column, row.values[column], "a number in £m")
+            if number is not None and math.isnan(number):
+                findings.add(ERROR, row.area, 0, column, "missing",
+                             f"Plan Data {key}: no figure for {label}")
+
+
+def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area, list]:
+    return tables.read_column(book.source, name_of(key))
+
+
+def _numbers_found(findings: Findings, area: Area, values: list, expected: str,
+                   dates: bool = False) -> np.ndarray:
+    """A column as floats (vectorised when clean); each bad cell a finding and ``nan``."""
+    fast = fast_numbers(values, dates=dates)
+    if fast is not None:
+        return fast
+    out = np.full(len(values), np.nan)
+    for i, value in enumerate(values):
+        if dates and hasattr(value, "year"):
+            out[i] = serial(value)
+            continue
+        number = _number(findings, area, i, 0, value, expected)
+        if number is not None:
+            out[i] = number
+    return out
+
+
+def _placements(book: KpiBook, findings: Findings) -> None:
+    """Placements: numbers, dates, known lists, positive costs, end >= start, unique ids."""
+    read = {key: _column(book, findings, key, c.placement_name)
+            for key, _ in c.PLACEMENT_COLUMNS}
+    n = len(read["ID"][1])
+    blank = {key: np.array([v is None for v in values]) for key, (_, values) in read.items()}
+    blank_rows = np.logical_and.reduce(list(blank.values()))
+    numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
+                                   dates=key in tables.PLACEMENT_DATES)
+               for key, expected in (("Start", "a date"), ("End", "a date"),
+                                     ("AnnualCost", "a cost in £"),
+                                     ("PreviousCost", "a cost in £"))}
+    for i in np.flatnonzero(blank["Start"] & ~blank_rows):
+        findings.add(ERROR, read["Start"][0], int(i), 0, "placement", "No start date")
+    with np.errstate(invalid="ignore"):
+        for i in np.flatnonzero(numbers["End"] < numbers["Start"]):
+            findings.add(ERROR, read["End"][0], int(i), 0, "placement",
+                         "The end date is before the start date")
+        for i in np.flatnonzero((numbers["AnnualCost"] <= 0)
+                                | (blank["AnnualCost"] & ~blank_rows)):
+            findings.add(ERROR, read["AnnualCost"][0], int(i), 0, "placement",
+                         "The annual cost must be above £0")
+        for i in np.flatnonzero(numbers["PreviousCost"] <= 0):
+            findings.add(ERROR, read["PreviousCost"][0], int(i), 0, "placement",
+                         "A cost before renegotiation must be above £0 (or blank)")
+    for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
+                         ("Location", c.LOCATIONS)):
+        area, values = read[key]
+        column = np.array(values, dtype=object)
+        known = np.zeros(n, dtype=bool)
+        for option in allowed:
+            known |= costs.matches(column, option.replace("*", "~*").replace("?", "~?"))
+        for i in np.flatnonzero(~known & ~blank_rows):
+            findings.add(ERROR, area, int(i), 0, "placement",
+                         f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
+                         f"{', '.join(allowed)}; found {describe(values[i])}")
+    ids_area, ids = read["ID"]
+    for i in np.flatnonzero(blank["ID"] & ~blank_rows):
+        findings.add(ERROR, ids_area, int(i), 0, "placement", "No placement ID")
+    id_column = np.array(ids, dtype=object)
+    present = ~blank["ID"]
+    codes, first = _first_seen(id_column[present])
+    positions = np.flatnonzero(present)
+    for k in np.flatnonzero(first != np.arange(len(codes))):
+        i, j = positions[k], positions[first[k]]
+        findings.add(ERROR, ids_area, int(i), 0, "duplicate",
+                     f"Placement ID {ids[i]} is also in {ids_area.cell(int(j), 0)}")
+
+
+def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each value, the index of its first occurrence (hash-based, vectorised)."""
+    import pandas as pd
+
+    codes, _ = pd.factorize(values)
+    first_index = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
+    return codes, first_index
+
+
+def _mitigations(book: KpiBook, findings: Findings) -> None:
+    labels = set(book.period_labels)
+    read = {key: _column(book, findings, key, c.mitigation_name)
+            for key, _ in c.MITIGATION_COLUMNS}
+    for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
+        area, values = read[key]
+        for i, value in enumerate(values):
+            number = _number(findings, area, i, 0, value, "a number")
+            if number is not None and (math.isnan(number) or number < 0):
+                findings.add(ERROR, area, i, 0, "mitigation",
+                             f"{dict(c.MITIGATION_COLUMNS)[key]} must be 0 or more")
+    for key, allowed in (("Period", labels), ("AgeBand", set(c.AGE_BANDS)),
+                         ("Provision", set(c.PROVISIONS))):
+        area, values = read[key]
+        for i, value in enumerate(values):
+            if value not in allowed:
+                findings.add(ERROR, area, i, 0, "mitigation",
+                             f"{dict(c.MITIGATION_COLUMNS)[key]}: {describe(value)} is not "
+                             "one of the allowed values")
+
+
+def validate_kpi_book(source) -> list[Finding]:
+    from lfi_xl.book.snapshots import verify
+    findings = Findings()
+    book = KpiBook(source)
+    findings.extend(book.settings.findings)
+    reported = _period_columns(book, findings)
+    for problem in book.structure_problems():
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
+    if any(f.rule == "names" for f in findings):
+        return findings.close()  # the tables cannot be read as they are: say that first
+    step("Checking KPIs, conditions, narrative and plan data")
+    for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
+        check(book, findings, reported)
+    if book.computes_kpis:
+        step("Checking placements and mitigations")
+        for check in (_placements, _mitigations):
+            check(book, findings)
+        step("Recomputing the calculated KPIs")
+        if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
+                   for f in findings):
+            _calculated(book, findings, reported)
+    else:
+        findings.append(Finding(INFO, c.KPI_SHEET, "", "typed",
+                                "No placements, mitigation log or plan data in this workbook: "
+                                "its KPI figures are checked as typed, not recomputed"))
+    step("Checking snapshots")
+    findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
+    return findings.close()
+
+
+def kind_of(source) -> str:
+    """"kpi" or "plan": which workbook this is, by its defined names or its labels."""
+    if source.area(c.KPI_TABLE) is not None:
+        return "kpi"
+    if source.area(c.PLAN_TABLE) is not None:
+        return "plan"
+    plan = getattr(source, "plan", None)
+    if plan is not None:
+        return "plan"
+    raise UnusableInput(f"{source.label}: neither a KPI workbook nor a DSG plan workbook: "
+                        f"no {c.KPI_TABLE} or {c.PLAN_TABLE} names, and no plan table (a row "
+                        "of years with the plan's labels) or KPI table (a 'Ref' column beside "
+                        "the KPI measures) found by their labels")
+
+
+def validate(source) -> list[Finding]:
+    """Every finding for one workbook, sorted: errors first."""
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.findings import sort
+
+    source = source if isinstance(source, Discovering) else Discovering(source)
+    try:
+        found = validate_kpi_book(source) if kind_of(source) == "kpi" else validate_plan_book(
+            source)
+    except PeriodError as error:
+        found = [Finding(ERROR, c.SETTINGS, "", "setting", str(error))]
+    return sort(found)

@@ -1,0 +1,1 @@
+"""Where workbooks live: files on disk, a live Excel book, LibreOffice."""

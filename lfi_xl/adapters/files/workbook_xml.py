@@ -1,0 +1,187 @@
+"""Reading and patching the XML parts of an .xlsx package, touching nothing else.
+
+lxml keeps every namespace prefix and attribute as written, so a part we patch stays
+what Excel wrote, apart from the elements we change.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from lxml import etree
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.book.area import ErrorValue
+from lfi_xl.core.values import stored_number
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+NS = {"m": MAIN, "r": REL, "p": PKG_REL}
+_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+
+
+def parse(data: bytes) -> etree._Element:
+    return etree.fromstring(data, _PARSER)
+
+
+def serialize(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    part: str          # e.g. "xl/worksheets/sheet1.xml"
+    state: str         # "visible", "hidden", "veryHidden"
+    sheet_id: str
+    rel_id: str
+
+
+def sheets(package: Package) -> list[SheetInfo]:
+    """The workbook's sheets in tab order, with the package part of each."""
+    workbook = parse(package.parts["xl/workbook.xml"])
+    rels = parse(package.parts["xl/_rels/workbook.xml.rels"])
+    targets = {rel.get("Id"): rel.get("Target") for rel in rels.iter(f"{{{PKG_REL}}}Relationship")}
+    found = []
+    for sheet in workbook.iterfind("m:sheets/m:sheet", NS):
+        rel_id = sheet.get(f"{{{REL}}}id")
+        target = targets.get(rel_id, "")
+        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+        found.append(SheetInfo(sheet.get("name"), part, sheet.get("state", "visible"),
+                               sheet.get("sheetId"), rel_id))
+    return found
+
+
+def defined_names(package: Package) -> dict[str, str]:
+    """Workbook-scoped defined names and what they refer to, as written."""
+    workbook = parse(package.parts["xl/workbook.xml"])
+    return {name.get("name"): (name.text or "")
+            for name in workbook.iterfind("m:definedNames/m:definedName", NS)
+            if name.get("localSheetId") is None}
+
+
+@dataclass(frozen=True)
+class Formula:
+    sheet: str
+    cell: str
+    text: str               # without the leading "="
+    array_ref: str | None   # the range of an array formula (classic or dynamic)
+
+
+def formulas(package: Package) -> list[Formula]:
+    """Every formula cell of every sheet (shared formulas: the anchor's text)."""
+    found = []
+    for info in sheets(package):
+        data = package.parts.get(info.part)
+        if data is None:
+            continue
+        for cell in parse(data).iterfind("m:sheetData/m:row/m:c", NS):
+            formula = cell.find("m:f", NS)
+            if formula is None:
+                continue
+            array_ref = formula.get("ref") if formula.get("t") == "array" else None
+            found.append(Formula(info.name, cell.get("r"), formula.text or "", array_ref))
+    return found
+
+
+def _cell_key(address: str) -> tuple[int, int]:
+    column, row = coordinate_from_string(address)
+    return row, column_index_from_string(column)
+
+
+def _set_value(cell: etree._Element, value: object) -> None:
+    for old in cell.findall("m:v", NS) + cell.findall("m:is", NS):
+        cell.remove(old)
+    cell.attrib.pop("t", None)
+    if value is None:
+        return
+    v = etree.SubElement(cell, f"{{{MAIN}}}v")
+    if isinstance(value, ErrorValue):
+        cell.set("t", "e")
+        v.text = str(value)
+    elif isinstance(value, bool):
+        cell.set("t", "b")
+        v.text = "1" if value else "0"
+    elif isinstance(value, int | float):
+        number = stored_number(value)
+        v.text = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    else:
+        cell.set("t", "str")
+        v.text = str(value)
+
+
+def cell_element(root: etree._Element, address: str) -> etree._Element:
+    """The ``<c>`` element of ``address`` in a worksheet, created (with its row) in row and
+    column order when the cell does not exist yet."""
+    row_number, column = _cell_key(address)
+    data = root.find("m:sheetData", NS)
+    row = None
+    for existing in data.iterfind("m:row", NS):
+        number = int(existing.get("r"))
+        if number == row_number:
+            row = existing
+            break
+        if number > row_number:
+            row = etree.Element(f"{{{MAIN}}}row", r=str(row_number))
+            existing.addprevious(row)
+            break
+    if row is None:
+        row = etree.SubElement(data, f"{{{MAIN}}}row", r=str(row_number))
+    for existing in row.iterfind("m:c", NS):
+        if existing.get("r") == address:
+            return existing
+    row.attrib.pop("spans", None)  # a hint of the row's columns; now stale
+    cell = etree.Element(f"{{{MAIN}}}c", r=address)
+    after = [c for c in row.iterfind("m:c", NS) if _cell_key(c.get("r"))[1] > column]
+    if after:
+        after[0].addprevious(cell)
+    else:
+        row.append(cell)
+    return cell
+
+
+def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -> int:
+    """Write ``values`` as the cached results of cells, keeping their formulas.
+
+    ``values`` maps (sheet name, A1 address) to a number, text, bool, ``None`` or
+    :class:`ErrorValue`. Cells that do not exist yet (the other cells of an array
+    formula) are created in row and column order. Returns the number of cells written.
+    """
+    by_sheet: dict[str, dict[str, object]] = {}
+    for (sheet, address), value in values.items():
+        by_sheet.setdefault(sheet, {})[address] = value
+    parts = {info.name: info.part for info in sheets(package)}
+    for sheet, cells in by_sheet.items():
+        root = parse(package.parts[parts[sheet]])
+        for address, value in cells.items():
+            _set_value(cell_element(root, address), value)
+        package.parts[parts[sheet]] = serialize(root)
+    return len(values)
+
+
+def strip_formulas(package: Package) -> None:
+    """Keep every formula cell's cached value and drop the formula (a values-only copy,
+    for rendering by programs that cannot run the LFI_ functions)."""
+    for info in sheets(package):
+        if info.part not in package.parts:
+            continue
+        root = parse(package.parts[info.part])
+        for formula in root.iterfind("m:sheetData/m:row/m:c/m:f", NS):
+            formula.getparent().remove(formula)
+        package.parts[info.part] = serialize(root)
+    if "xl/calcChain.xml" in package.parts:
+        del package.parts["xl/calcChain.xml"]
+        for part, tag, attribute in (
+                ("xl/_rels/workbook.xml.rels", f"{{{PKG_REL}}}Relationship", "Target"),
+                ("[Content_Types].xml",
+                 "{http://schemas.openxmlformats.org/package/2006/content-types}Override",
+                 "PartName")):
+            root = parse(package.parts[part])
+            for element in list(root.iter(tag)):
+                if element.get(attribute, "").endswith("calcChain.xml"):
+                    root.remove(element)
+            package.parts[part] = serialize(root)

@@ -1,0 +1,326 @@
+"""Changing a user's workbook file part by part, keeping everything else byte for byte.
+
+The macros need a few kinds of change: add or replace a sheet of our own (Validation,
+Audit), add rows to a table and extend its defined name (Snapshots), set a few cells
+(a snapshot's status) and lock cells behind sheet protection (a frozen period). Each is
+done on the package XML: the parts a change does not concern are never re-written, so
+charts, images, pivot tables, comments and anything else lfi-xl does not know survive
+exactly. New cells hold inline strings, so the shared-strings part is left alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+from lxml import etree
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.utils.cell import get_column_letter as column_letter
+
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import absolute, parse_area
+from lfi_xl.errors import UnusableInput, quote_sheet
+
+M = f"{{{wx.MAIN}}}"
+_WORKSHEET_TYPE = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                   "worksheet")
+_WORKSHEET_CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+# Where sheetProtection goes among a worksheet's children (the schema fixes the order).
+_BEFORE_PROTECTION = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols",
+                      "sheetData", "sheetCalcPr")
+
+
+def _cell(address: str, value) -> etree._Element:
+    cell = etree.Element(f"{M}c", r=address)
+    if value is None or value == "":
+        return cell
+    if isinstance(value, bool):
+        cell.set("t", "b")
+        etree.SubElement(cell, f"{M}v").text = "1" if value else "0"
+    elif isinstance(value, int | float):
+        number = float(value)
+        etree.SubElement(cell, f"{M}v").text = (
+            str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number))
+    else:
+        # Always text, never a formula: a value starting with = + - @ stays as typed.
+        cell.set("t", "inlineStr")
+        text = etree.SubElement(etree.SubElement(cell, f"{M}is"), f"{M}t")
+        text.text = _xml_safe(str(value))
+        if text.text != text.text.strip():
+            text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    return cell
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_safe(text: str) -> str:
+    return _CONTROL.sub("\ufffd", text)
+
+
+def _row(number: int, values, first_column: int = 1) -> etree._Element:
+    row = etree.Element(f"{M}row", r=str(number))
+    for offset, value in enumerate(values):
+        row.append(_cell(f"{column_letter(first_column + offset)}{number}", value))
+    return row
+
+
+class FileWorkbook:
+    """A workbook file opened for the macros: read by name, changed part by part."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.reader = WorkbookValues(self.path)
+        self._stale = False  # cell values changed since the reader was made
+        self.package = Package.read(self.path)
+
+    # -- reading (the adapter interface) ---------------------------------------------
+    @property
+    def label(self) -> str:
+        return str(self.path)
+
+    def area(self, name: str):
+        return self.reader.area(name)
+
+    def _current(self) -> WorkbookValues:
+        """The reader, re-made from the package if cells were written since (names are
+        kept up to date as they are written, so reading them needs no re-making)."""
+        if self._stale:
+            names = self.reader.names
+            self.reader = WorkbookValues(self.path, data=self.package.to_bytes())
+            self.reader.names = names
+            self._stale = False
+        return self.reader
+
+    def column(self, area):
+        return self._current().column(area)
+
+    def require(self, name: str):
+        return self.reader.require(name)
+
+    def values(self, area):
+        return self._current().values(area)
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [info.name for info in wx.sheets(self.package)]
+
+    def sheet_values(self, sheet: str) -> list[list]:
+        return self._current().sheet_values(sheet)
+
+    # -- package helpers --------------------------------------------------------------
+    def _workbook(self) -> etree._Element:
+        return wx.parse(self.package.parts["xl/workbook.xml"])
+
+    def _sheet_part(self, sheet: str) -> str | None:
+        for info in wx.sheets(self.package):
+            if info.name == sheet:
+                return info.part
+        return None
+
+    def _add_sheet(self, sheet: str, root: etree._Element) -> str:
+        parts = self.package.parts
+        number = 1
+        while f"xl/worksheets/sheet{number}.xml" in parts:
+            number += 1
+        part = f"xl/worksheets/sheet{number}.xml"
+        parts[part] = wx.serialize(root)
+        types = wx.parse(parts["[Content_Types].xml"])
+        etree.SubElement(types, f"{_CT}Override", PartName=f"/{part}",
+                         ContentType=_WORKSHEET_CONTENT)
+        parts["[Content_Types].xml"] = wx.serialize(types)
+        rels = wx.parse(parts["xl/_rels/workbook.xml.rels"])
+        ids = {rel.get("Id") for rel in rels}
+        rel_id = next(f"rIdLfi{k}" for k in range(1, 10_000) if f"rIdLfi{k}" not in ids)
+        etree.SubElement(rels, f"{{{wx.PKG_REL}}}Relationship", Id=rel_id,
+                         Type=_WORKSHEET_TYPE, Target=f"worksheets/sheet{number}.xml")
+        parts["xl/_rels/workbook.xml.rels"] = wx.serialize(rels)
+        workbook = self._workbook()
+        sheets = workbook.find("m:sheets", wx.NS)
+        sheet_id = max(int(s.get("sheetId")) for s in sheets) + 1
+        etree.SubElement(sheets, f"{M}sheet", name=sheet, sheetId=str(sheet_id)).set(
+            f"{{{wx.REL}}}id", rel_id)
+        parts["xl/workbook.xml"] = wx.serialize(workbook)
+        return part
+
+    def _new_sheet_root(self, rows: list[list], widths: list[float] | None = None,
+                        links: dict[str, str] | None = None) -> etree._Element:
+        root = etree.Element(f"{M}worksheet", nsmap={None: wx.MAIN, "r": wx.REL})
+        views = etree.SubElement(etree.SubElement(root, f"{M}sheetViews"), f"{M}sheetView",
+                                 workbookViewId="0")
+        etree.SubElement(views, f"{M}pane", ySplit="1", topLeftCell="A2", activePane="bottomLeft",
+                         state="frozen")
+        if widths:
+            cols = etree.SubElement(root, f"{M}cols")
+            for index, width in enumerate(widths, start=1):
+                etree.SubElement(cols, f"{M}col", min=str(index), max=str(index),
+                                 width=str(width), customWidth="1")
+        data = etree.SubElement(root, f"{M}sheetData")
+        for number, values in enumerate(rows, start=1):
+            data.append(_row(number, values))
+        if links:
+            hyperlinks = etree.SubElement(root, f"{M}hyperlinks")
+            for ref, location in links.items():
+                etree.SubElement(hyperlinks, f"{M}hyperlink", ref=ref, location=location,
+                                 display=location)
+        etree.SubElement(root, f"{M}pageMargins", left="0.7", right="0.7", top="0.75",
+                         bottom="0.75", header="0.3", footer="0.3")
+        return root
+
+    def set_name(self, name: str, sheet: str, ref: str) -> None:
+        """Create or move a workbook-scoped defined name."""
+        workbook = self._workbook()
+        names = workbook.find("m:definedNames", wx.NS)
+        if names is None:
+            names = etree.Element(f"{M}definedNames")
+            workbook.find("m:sheets", wx.NS).addnext(names)
+        text = f"{quote_sheet(sheet, always=True)}!{absolute(ref)}"
+        for element in names:
+            if element.get("name") == name and element.get("localSheetId") is None:
+                element.text = text
+                break
+        else:
+            etree.SubElement(names, f"{M}definedName", name=name).text = text
+        self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+        self.reader.names[name] = text
+
+    # -- the writes the macros make --------------------------------------------------
+    def replace_sheet(self, sheet: str, header: list, rows: list[list],
+                      links: dict[str, str] | None = None, widths=None) -> None:
+        """Write a sheet of our own (e.g. Validation) from scratch, adding it if needed."""
+        root = self._new_sheet_root([list(header), *rows], widths, links)
+        part = self._sheet_part(sheet)
+        if part is None:
+            self._add_sheet(sheet, root)
+        else:
+            self.package.parts[part] = wx.serialize(root)
+
+    def append_rows(self, sheet: str, table_name: str, header: list, rows: list[list]) -> None:
+        """Add rows under a table (header + rows named ``table_name``), creating the sheet
+        with the header when it does not exist, and extend the name over the new rows."""
+        area = self.reader.area(table_name)
+        part = self._sheet_part(sheet)
+        if part is None:
+            self._add_sheet(sheet, self._new_sheet_root([list(header)], [14] * len(header)))
+            part = self._sheet_part(sheet)
+            top, first_column, last = 1, 1, 1
+        elif area is None:
+            raise UnusableInput(f"{self.path}: the sheet {sheet} exists but its defined name "
+                                f"{table_name} is missing or broken; lfi-xl will not guess "
+                                "where its table is")
+        else:
+            top, first_column, last = area.min_row, area.min_col, area.max_row
+        root = wx.parse(self.package.parts[part])
+        data = root.find("m:sheetData", wx.NS)
+        existing = {int(row.get("r")): row for row in data.iterfind("m:row", wx.NS)}
+        for number in range(last + 1, last + 1 + len(rows)):
+            if number in existing and len(existing[number]):
+                raise UnusableInput(f"{self.path}: {sheet}!{number}:{number}, below the "
+                                    f"{table_name} table, is not empty; lfi-xl will not "
+                                    "overwrite it: move what is there")
+        for offset, values in enumerate(rows, start=1):
+            number = last + offset
+            new = _row(number, values, first_column)
+            old = existing.get(number)
+            if old is not None:
+                old.addprevious(new)
+                data.remove(old)
+            else:
+                later = [r for n, r in existing.items() if n > number]
+                if later:
+                    min(later, key=lambda r: int(r.get("r"))).addprevious(new)
+                else:
+                    data.append(new)
+        end_row = last + len(rows)
+        dimension = root.find("m:dimension", wx.NS)
+        if dimension is not None:
+            dimension.set("ref", f"A1:{column_letter(first_column + len(header) - 1)}"
+                                 f"{max(end_row, _dimension_rows(dimension.get('ref')))}")
+        self.package.parts[part] = wx.serialize(root)
+        self.set_name(table_name, sheet, f"{column_letter(first_column)}{top}:"
+                                         f"{column_letter(first_column + len(header) - 1)}"
+                                         f"{end_row}")
+        self._stale = True
+
+    def set_cells(self, sheet: str, values: dict[str, object]) -> None:
+        """Type values into cells (text, numbers or blank), keeping their formats; a
+        formula in such a cell is replaced, as when a person types over it."""
+        part = self._sheet_part(sheet)
+        root = wx.parse(self.package.parts[part])
+        for address, value in values.items():
+            cell = wx.cell_element(root, address)
+            replacement = _cell(address, value)
+            if cell.get("s") is not None:  # keep the cell's format
+                replacement.set("s", cell.get("s"))
+            cell.addprevious(replacement)
+            cell.getparent().remove(cell)
+        self.package.parts[part] = wx.serialize(root)
+        self._stale = True
+
+    def lock(self, sheet: str, refs: list[str]) -> None:
+        """Lock the cells of ``refs`` and switch on sheet protection (no password: it
+        guards against slips; the snapshot hashes are what detect an edit)."""
+        part = self._sheet_part(sheet)
+        root = wx.parse(self.package.parts[part])
+        wanted = set()
+        for ref in refs:
+            area = parse_area(f"{quote_sheet(sheet, always=True)}!{ref}")
+            wanted |= {(row, col) for row in range(area.min_row, area.max_row + 1)
+                       for col in range(area.min_col, area.max_col + 1)}
+        locked_style = self._locked_styles()
+        for cell in root.iterfind("m:sheetData/m:row/m:c", wx.NS):
+            letters, row = coordinate_from_string(cell.get("r"))
+            if (row, column_index_from_string(letters)) in wanted:
+                cell.set("s", str(locked_style(int(cell.get("s", "0")))))
+        if root.find("m:sheetProtection", wx.NS) is None:
+            protection = etree.Element(f"{M}sheetProtection", sheet="1", objects="1",
+                                       scenarios="1", formatColumns="0", formatRows="0")
+            anchor = None
+            for child in root:
+                if etree.QName(child).localname in _BEFORE_PROTECTION:
+                    anchor = child
+            anchor.addnext(protection)
+        self.package.parts[part] = wx.serialize(root)
+        self._save_styles()
+
+    def _locked_styles(self):
+        """A function: style index -> the index of the same style, locked (added once)."""
+        if getattr(self, "_styles", None) is None:
+            self._styles = wx.parse(self.package.parts["xl/styles.xml"])
+        xfs = self._styles.find("m:cellXfs", wx.NS)
+        made: dict[int, int] = {}
+
+        def locked(index: int) -> int:
+            if index in made:
+                return made[index]
+            original = xfs[index]
+            protection = original.find("m:protection", wx.NS)
+            if protection is None or protection.get("locked") not in ("0", "false"):
+                made[index] = index
+                return index
+            clone = copy.deepcopy(original)
+            clone.find("m:protection", wx.NS).set("locked", "1")
+            xfs.append(clone)
+            xfs.set("count", str(len(xfs)))
+            made[index] = len(xfs) - 1
+            return made[index]
+
+        return locked
+
+    def _save_styles(self) -> None:
+        if getattr(self, "_styles", None) is not None:
+            self.package.parts["xl/styles.xml"] = wx.serialize(self._styles)
+
+    def save(self, backup: bool = True) -> None:
+        """Write the changed workbook over the original (temporary file, then replace;
+        the original kept as ``.bak``)."""
+        self.package.save(self.path, backup=backup)
+
+
+def _dimension_rows(ref: str | None) -> int:
+    digits = re.findall(r"\d+", ref or "")
+    return int(digits[-1]) if digits else 0

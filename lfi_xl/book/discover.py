@@ -1,0 +1,433 @@
+"""Finding the plan and KPI tables in a council's own workbook, by their labels.
+
+People keep the DSG plan and the KPI list in their own spreadsheets, laid out like the
+published tables but anywhere on any sheet, with their own wording. Discovery looks for
+a row of financial years (``2022/23``, ``2022-23``, ``FY2022/23``, ``22/23``) with plan
+line labels beside it, and for a ``Ref`` column beside KPI measures. Labels are compared
+after normalising case, spacing, punctuation, ``£m`` and footnote marks, against the
+published wording and its known variants; each match carries a confidence, and what is
+not found is said.
+
+:class:`Discovering` wraps any adapter: a contract name the workbook has is used as it
+is; one it lacks is supplied from discovery (the plan's rows, the KPI rows and report
+columns), so every command works on a council's own workbook as found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from openpyxl.utils.cell import get_column_letter as column_letter
+
+from lfi_xl import contract as c
+from lfi_xl.book.area import Area
+from lfi_xl.core import plan as p
+from lfi_xl.core.periods import PeriodError, parse_year, year_label
+from lfi_xl.data import published
+
+#: A label matches a line when its normalised similarity reaches this.
+MIN_CONFIDENCE = 0.72
+#: Tables are looked for in the top-left of each sheet: headers further down or across
+#: are not a plan or KPI list (and a 100,000-row register need not be read cell by cell).
+SCAN_ROWS, SCAN_COLUMNS = 1_000, 60
+
+_FOOTNOTE = re.compile(r"[\u00b9\u00b2\u00b3\u2070-\u2079*\u2020\u2021]|\(\s*\d\s*\)|\[\s*\d\s*\]")
+_UNITS = re.compile(r"\(?\s*£\s*m\s*\)?|\(?\s*£\s*000s?\s*\)?|\bgbp\b")
+
+
+def normalise(label: object) -> str:
+    """A label reduced to what matters: lower case words, no punctuation or footnotes.
+
+    >>> normalise("In-year +deficit/-surplus ¹ (£m)")
+    'in year deficit surplus'
+    >>> normalise("In year deficit/(surplus)")
+    'in year deficit surplus'
+    """
+    text = _FOOTNOTE.sub(" ", "" if label is None else str(label))
+    text = unicodedata.normalize("NFKC", text)  # after the footnotes: ¹ would become 1
+    text = _UNITS.sub(" ", text.lower())
+    text = text.replace("&", " and ")
+    text = re.sub(r"[^a-z0-9%<>]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# Wording variants seen in councils' plans, by line id (the published wording is implied).
+_PLAN_VARIANTS = {
+    "hnb_dsg_income": ("high needs block income", "hnb dsg income", "high needs dsg income",
+                       "hnb allocation", "high needs block dsg allocation"),
+    "schools_block_transfer": ("schools block transfer", "block transfer",
+                               "transfer from schools block"),
+    "total_income": ("total income", "income total"),
+    "total_expenditure": ("total expenditure", "total spend", "expenditure total"),
+    "in_year": ("in year deficit surplus", "in year surplus deficit", "in year position",
+                "in year deficit", "in year balance"),
+    "cumulative_before_sv": ("cumulative balance before safety valve funding",
+                             "cumulative deficit before safety valve",
+                             "cumulative balance before contributions",
+                             "cumulative balance without contributions"),
+    "dfe_contribution": ("dfe contribution", "dfe safety valve contribution",
+                         "safety valve funding dfe", "dfe funding"),
+    "la_contribution": ("ncc contribution", "council contribution", "la contribution",
+                        "local authority contribution"),
+    "cumulative_after_sv": ("cumulative balance", "cumulative balance after safety valve",
+                            "cumulative balance after contributions",
+                            "cumulative deficit after safety valve funding"),
+}
+#: Lines a plan table must have for lfi-xl to compute it.
+REQUIRED_LINES = ("hnb_dsg_income", "in_year", "cumulative_before_sv", "dfe_contribution")
+_SUBTOTAL = re.compile(r"\bsub ?total\b")
+
+
+def _plan_patterns() -> dict[str, list[str]]:
+    patterns = {}
+    for line_id, label, *_ in published.LINES:
+        patterns[line_id] = [normalise(label), *(_PLAN_VARIANTS.get(line_id, ()))]
+    return patterns
+
+
+def _score(text: str, candidates: list[str]) -> float:
+    if not text:
+        return 0.0
+    best = 0.0
+    for candidate in candidates:
+        if text == candidate:
+            return 1.0
+        best = max(best, difflib.SequenceMatcher(None, text, candidate).ratio())
+    return best
+
+
+@dataclass
+class Match:
+    key: object          # plan line id or KPI master ref
+    label: str           # as written in the workbook
+    sheet: str
+    cell: str            # the label's cell
+    row: int             # 1-based
+    confidence: float
+
+
+@dataclass
+class PlanFound:
+    sheet: str
+    header_row: int
+    label_column: int
+    year_columns: list[int]           # 1-based columns, one per year
+    years: tuple[str, ...]            # in plan style, 2022/23
+    lines: list[Match] = field(default_factory=list)
+    extra: list[Match] = field(default_factory=list)     # unknown labels taken as lines
+    skipped: list[Match] = field(default_factory=list)   # subtotals and notes
+    missing: list[str] = field(default_factory=list)     # required labels not found
+
+    def cell(self, row: int, year_index: int) -> str:
+        return f"{column_letter(self.year_columns[year_index])}{row}"
+
+
+def _year(value: object) -> int | None:
+    if not isinstance(value, str) or not 4 <= len(value) <= 14:
+        return None
+    try:
+        return parse_year(str(value))
+    except PeriodError:
+        return None
+
+
+def _year_header(rows: list[list]) -> list[tuple[int, list[int], list[int]]]:
+    """(row, columns, years) of every row holding three or more consecutive years."""
+    found = []
+    for r, row in enumerate(rows[:SCAN_ROWS]):
+        columns, years = [], []
+        for col, value in enumerate(row[:SCAN_COLUMNS]):
+            year = _year(value)
+            if year is None:
+                continue
+            if years and year != years[-1] + 1:
+                if len(years) >= 3:
+                    break
+                columns, years = [], []
+            columns.append(col)
+            years.append(year)
+        if len(years) >= 3:
+            found.append((r, columns, years))
+    return found
+
+
+def _label_column(rows: list[list], header: int, first_year_column: int) -> int | None:
+    """The column left of the years where most labels stand, below the header."""
+    best, best_count = None, 0
+    for col in range(first_year_column):
+        count = sum(1 for row in rows[header + 1:header + 40]
+                    if col < len(row) and isinstance(row[col], str) and normalise(row[col]))
+        if count > best_count:
+            best, best_count = col, count
+    return best
+
+
+def find_plan(sheets: dict[str, list[list]]) -> PlanFound | None:
+    """The best plan table among ``sheets`` (name -> rows of values from A1)."""
+    patterns = _plan_patterns()
+    best: PlanFound | None = None
+    for sheet, rows in sheets.items():
+        for header, columns, years in _year_header(rows):
+            label_col = _label_column(rows, header, columns[0])
+            if label_col is None:
+                continue
+            found = PlanFound(sheet, header + 1, label_col + 1, [col + 1 for col in columns],
+                              tuple(year_label(y, "/") for y in years))
+            _match_plan_rows(found, rows, header, label_col, columns, patterns)
+            if best is None or len(found.lines) > len(best.lines):
+                best = found
+    if best is not None:
+        have = {match.key for match in best.lines}
+        best.missing = [dict((line_id, label) for line_id, label, *_ in published.LINES)[key]
+                        for key in REQUIRED_LINES if key not in have]
+    return best
+
+
+def _match_plan_rows(found: PlanFound, rows, header: int, label_col: int, columns,
+                     patterns) -> None:
+    taken: dict[str, Match] = {}
+    blank_run = 0
+    in_spending = False
+    for r in range(header + 1, len(rows)):
+        row = rows[r]
+        label = row[label_col] if label_col < len(row) else None
+        numbers = [row[col] for col in columns if col < len(row) and row[col] not in (None, "")]
+        if label in (None, "") and not numbers:
+            blank_run += 1
+            if blank_run > 3 and taken:
+                break  # the table has ended
+            continue
+        blank_run = 0
+        text = normalise(label)
+        address = f"{column_letter(label_col + 1)}{r + 1}"
+        match = Match(None, str(label), found.sheet, address, r + 1, 0.0)
+        if _year(label) is not None or not text:
+            continue
+        if _SUBTOTAL.search(text):
+            found.skipped.append(match)
+            continue
+        scores = {line_id: _score(text, candidates) for line_id, candidates in patterns.items()
+                  if line_id not in taken}
+        line_id, score = max(scores.items(), key=lambda item: item[1], default=(None, 0.0))
+        if score >= MIN_CONFIDENCE:
+            match.key, match.confidence = line_id, round(score, 2)
+            taken[line_id] = match
+            found.lines.append(match)
+            in_spending = in_spending or line_id == "total_income"
+            if line_id == "total_expenditure":
+                in_spending = False
+        elif numbers and in_spending:
+            match.key, match.confidence = f"expenditure_row{r + 1}", 0.5
+            found.extra.append(match)
+        else:
+            found.skipped.append(match)
+
+
+def plan_roles() -> dict[str, tuple[str, str | None]]:
+    """Role and kind of each published line id."""
+    return {line_id: (role, kind) for line_id, _, role, kind, _ in published.LINES}
+
+
+def role_of(line_id: str) -> tuple[str, str | None]:
+    """Role and kind of a line id: published, or an extra line taken as expenditure."""
+    return plan_roles().get(line_id, (p.EXPENDITURE, None))
+
+
+# ---------------------------------------------------------------------------- KPIs
+def _kpi_patterns() -> dict[int, list[str]]:
+    return {kpi.ref: sorted({normalise(kpi.measure), normalise(kpi.forum_measure or "")} - {""})
+            for kpi in c.KPIS}
+
+
+@dataclass
+class KpiFound:
+    sheet: str
+    header_row: int
+    ref_column: int
+    measure_column: int
+    period_columns: dict[str, int]          # period label -> 1-based column
+    rows: list[Match] = field(default_factory=list)
+    unmatched: list[Match] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[int]:
+        have = {match.key for match in self.rows}
+        return [kpi.ref for kpi in c.KPIS if kpi.ref not in have]
+
+
+def find_kpis(sheets: dict[str, list[list]]) -> KpiFound | None:
+    """The KPI table: a ``Ref`` header with measures beside it, anywhere."""
+    patterns = _kpi_patterns()
+    best: KpiFound | None = None
+    for sheet, rows in sheets.items():
+        for r, row in enumerate(rows[:SCAN_ROWS]):
+            for col, value in enumerate(row[:SCAN_COLUMNS]):
+                if not isinstance(value, str) or len(value) > 8 or normalise(value) != "ref":
+                    continue
+                measure_col = _measure_column(rows, r, col)
+                if measure_col is None:
+                    continue
+                found = KpiFound(sheet, r + 1, col + 1, measure_col + 1,
+                                 _period_columns(rows, r))
+                _match_kpi_rows(found, rows, r, measure_col, patterns)
+                if best is None or len(found.rows) > len(best.rows):
+                    best = found
+    return best
+
+
+def _measure_column(rows, header: int, ref_col: int) -> int | None:
+    best, best_count = None, 0
+    for col in range(ref_col + 1, ref_col + 4):
+        count = sum(1 for row in rows[header + 1:header + 60]
+                    if col < len(row) and isinstance(row[col], str) and len(row[col]) > 6)
+        if count > best_count:
+            best, best_count = col, count
+    return best
+
+
+def _period_columns(rows, header: int) -> dict[str, int]:
+    from lfi_xl.core.periods import Cadence
+
+    periods = {}
+    for offset in (0, 1):
+        if header + offset >= len(rows):
+            break
+        for col, value in enumerate(rows[header + offset]):
+            for count in (3, 4):
+                try:
+                    periods[Cadence(count).parse(str(value)).label] = col + 1
+                    break
+                except (PeriodError, ValueError):
+                    continue
+    return periods
+
+
+def _match_kpi_rows(found: KpiFound, rows, header: int, measure_col: int, patterns) -> None:
+    taken: set[int] = set()
+    ref_col = found.ref_column - 1
+    for r in range(header + 1, min(len(rows), header + 200)):
+        row = rows[r]
+        label = row[measure_col] if measure_col < len(row) else None
+        text = normalise(label)
+        ref_cell = row[ref_col] if ref_col < len(row) else None
+        if not text or not str(ref_cell or "").strip().rstrip(".").isdigit() and not (
+                isinstance(ref_cell, float) and ref_cell.is_integer()):
+            continue  # KPI rows carry a ref number; group headings and notes do not
+        scores = {ref: _score(text, candidates) for ref, candidates in patterns.items()
+                  if ref not in taken}
+        ref, score = max(scores.items(), key=lambda item: item[1], default=(None, 0.0))
+        match = Match(ref, str(label), found.sheet, f"{column_letter(measure_col + 1)}{r + 1}",
+                      r + 1, round(score, 2))
+        if score >= MIN_CONFIDENCE:
+            taken.add(ref)
+            found.rows.append(match)
+        elif len(text) > 6:
+            found.unmatched.append(match)
+
+
+def report(plan: PlanFound | None, kpis: KpiFound | None) -> list[str]:
+    """What was found where, with confidence, and what was not."""
+    lines = []
+
+    def each(matches: list[Match], outcome) -> None:
+        lines.extend(f"  {m.sheet}!{m.cell} '{m.label}' -> {outcome(m)}" for m in matches)
+
+    if plan is not None:
+        lines.append(f"DSG plan table: sheet '{plan.sheet}', years in row {plan.header_row} "
+                     f"({plan.years[0]} to {plan.years[-1]}), labels in column "
+                     f"{column_letter(plan.label_column)}")
+        each(plan.lines, lambda m: f"{m.key} (confidence {m.confidence:.2f})")
+        each(plan.extra, lambda m: "taken as an expenditure line (not a published label)")
+        each(plan.skipped, lambda m: "skipped (a subtotal or a note)")
+        lines.extend(f"  NOT FOUND: '{label}'" for label in plan.missing)
+    if kpis is not None:
+        lines.append(f"KPI table: sheet '{kpis.sheet}', header row {kpis.header_row}, "
+                     f"{len(kpis.rows)} of 46 KPIs matched, report columns: "
+                     f"{', '.join(kpis.period_columns) or 'none'}")
+        each(kpis.rows, lambda m: f"KPI {m.key} (confidence {m.confidence:.2f})")
+        each(kpis.unmatched, lambda m: f"no KPI matches (best KPI {m.key}, "
+                                       f"{m.confidence:.2f})")
+        if kpis.missing:
+            lines.append(f"  NOT FOUND: KPIs {', '.join(map(str, kpis.missing))}")
+    return lines
+
+
+def _row_area(sheet: str, row: int, columns: list[int]) -> Area:
+    return Area(sheet, row, min(columns), row, max(columns))
+
+
+class Discovering:
+    """An adapter whose missing contract names are filled in from discovery."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def __getattr__(self, name: str):
+        return getattr(self.source, name)
+
+    @cached_property
+    def _sheets(self) -> dict[str, list[list]]:
+        return {name: self.source.sheet_values(name) for name in self.source.sheet_names}
+
+    @cached_property
+    def plan(self) -> PlanFound | None:
+        if self.source.area(c.PLAN_TABLE) is not None:
+            return None  # the template's own table, read by its names
+        return find_plan(self._sheets)
+
+    @cached_property
+    def kpis(self) -> KpiFound | None:
+        if self.source.area(c.KPI_TABLE) is not None:
+            return None
+        return find_kpis(self._sheets)
+
+    @cached_property
+    def found_names(self) -> dict[str, Area]:
+        """The contract names discovery can give this workbook."""
+        names: dict[str, Area] = {}
+        plan = self.plan
+        if plan is not None and not plan.missing:
+            names[c.PLAN_YEARS] = _row_area(plan.sheet, plan.header_row, plan.year_columns)
+            for match in [*plan.lines, *plan.extra]:
+                names[c.plan_line_name(str(match.key))] = _row_area(plan.sheet, match.row,
+                                                                    plan.year_columns)
+        kpis = self.kpis
+        if kpis is not None and kpis.rows and kpis.period_columns:
+            columns = sorted(kpis.period_columns.values())
+            if columns == list(range(columns[0], columns[-1] + 1)):  # one block of reports
+                names[c.KPI_PERIODS] = _row_area(kpis.sheet, kpis.header_row, columns)
+                for match in kpis.rows:
+                    names[c.kpi_name(int(match.key))] = _row_area(kpis.sheet, match.row,
+                                                                  columns)
+                last = max(match.row for match in kpis.rows)
+                names[c.KPI_TABLE] = Area(kpis.sheet, kpis.header_row, kpis.ref_column, last,
+                                          columns[-1])
+        return names
+
+    def area(self, name: str) -> Area | None:
+        found = self.source.area(name)
+        if found is not None or not self._discoverable(name):
+            return found
+        return self.found_names.get(name)
+
+    def _discoverable(self, name: str) -> bool:
+        """Only names discovery can give, and only in a workbook without the template's
+        own table of that kind (a template never needs scanning)."""
+        if name.startswith("Plan_"):
+            return self.source.area(c.PLAN_TABLE) is None
+        if name.startswith("KPI_"):
+            return self.source.area(c.KPI_TABLE) is None
+        return False
+
+    def require(self, name: str) -> Area:
+        area = self.area(name)
+        if area is None:
+            return self.source.require(name)  # says what is missing
+        return area
+
+    def report(self) -> list[str]:
+        return report(self.plan, self.kpis)

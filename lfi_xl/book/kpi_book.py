@@ -1,0 +1,219 @@
+"""The KPI workbook through any adapter: report columns, KPI rows, conditions, narrative,
+plan data, placements, mitigations and snapshots, each cell with its address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from lfi_xl import contract as c
+from lfi_xl.book import tables
+from lfi_xl.book.area import Area, ErrorValue
+from lfi_xl.book.kpi_values import KpiInputs
+from lfi_xl.book.settings import Settings, read_settings
+from lfi_xl.core.cells import serial
+from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
+
+
+@dataclass
+class Row:
+    """One row of a by-period table: its key, cells and where they are."""
+
+    key: object
+    area: Area            # the row's report columns
+    values: list          # one raw value per report column
+
+
+class KpiBook:
+    """Reads lazily; every reader names its defined names in the contract."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def has(self, name: str) -> bool:
+        return self.source.area(name) is not None
+
+    def structure_problems(self) -> list[str]:
+        """What stops the KPI tables being read: names missing or broken in a template
+        (a council's own list may lack KPIs; the template has all 46), rows whose report
+        columns do not line up with the periods, register columns of unequal length."""
+        problems = []
+        width = len(self.period_labels)
+        own = getattr(self.source, "source", self.source)  # beneath discovery, if any
+        if own.area(c.KPI_TABLE) is not None:  # the template: it has every KPI's name
+            missing = [c.kpi_name(kpi.ref) for kpi in c.KPIS if not self.has(c.kpi_name(kpi.ref))]
+            if missing:
+                problems.append(f"the defined name(s) {', '.join(missing)} are missing or "
+                                "point to #REF!: each KPI row needs its name")
+        rows = [(c.kpi_name(ref), self.source.area(c.kpi_name(ref))) for ref in c.KPI_BY_REF]
+        rows += [(c.plan_data_name(key), self.source.area(c.plan_data_name(key)))
+                 for key, _ in c.PLAN_DATA_ROWS]
+        for name, area in rows:
+            if area is not None and area.shape != (1, width):
+                problems.append(f"{name} covers {area.ref} but there are {width} report "
+                                "columns: it should be one row as wide as KPI_Periods")
+        if self.computes_kpis or any(self.has(c.placement_name(k)) for k, _ in
+                                     c.PLACEMENT_COLUMNS):
+            for kind, name_of, columns in ((c.PLACEMENTS, c.placement_name, c.PLACEMENT_COLUMNS),
+                                           (c.MITIGATIONS, c.mitigation_name,
+                                            c.MITIGATION_COLUMNS)):
+                areas = {key: self.source.area(name_of(key)) for key, _ in columns}
+                absent = [name_of(key) for key, area in areas.items() if area is None]
+                if absent:
+                    problems.append(f"{kind}: the defined name(s) {', '.join(absent)} are "
+                                    "missing or point to #REF!")
+                    continue
+                spans = [(a.min_row, a.max_row, a.shape[1]) for a in areas.values()]
+                usual = max(set(spans), key=spans.count)
+                for key, area in areas.items():
+                    if (area.min_row, area.max_row, area.shape[1]) != usual:
+                        problems.append(f"{kind}: {name_of(key)} covers {area.sheet}!"
+                                        f"{area.ref} (from {area.sheet}!{area.cell(0, 0)}) but "
+                                        f"the other columns cover rows {usual[0]}-{usual[1]}: "
+                                        "every column must cover the same rows, one column "
+                                        "each")
+        if self.computes_kpis:
+            absent = [c.plan_data_name(key) for key, _ in c.PLAN_DATA_ROWS
+                      if not self.has(c.plan_data_name(key))]
+            if absent:
+                problems.append(f"Plan Data: the defined name(s) {', '.join(absent)} are "
+                                "missing or point to #REF!")
+        return problems
+
+    @property
+    def computes_kpis(self) -> bool:
+        """Whether the workbook holds what the calculated KPIs are computed from (the
+        template does; a council's own KPI list may hold typed figures only)."""
+        return all(self.has(name) for name in (
+            c.placement_name("AnnualCost"), c.mitigation_name("Saving"),
+            c.plan_data_name("in_year")))
+
+    @property
+    def label(self) -> str:
+        return self.source.label
+
+    @cached_property
+    def settings(self) -> Settings:
+        return read_settings(self.source)
+
+    @cached_property
+    def period_labels(self) -> list[str]:
+        _, values = tables.read(self.source, c.KPI_PERIODS)
+        return ["" if v is None else str(v).strip() for v in values[0]]
+
+    def column_of(self, period_label: str) -> int:
+        try:
+            return self.period_labels.index(period_label)
+        except ValueError:
+            raise tables.CellProblem(f"{self.label}: the KPI sheet has no column for report "
+                                     f"{period_label}") from None
+
+    @cached_property
+    def kpis(self) -> dict[int, Row]:
+        """Rows by master ref (a council's own list may lack some: they are absent)."""
+        rows = {}
+        for kpi in c.KPIS:
+            if self.has(c.kpi_name(kpi.ref)):
+                area, values = tables.read(self.source, c.kpi_name(kpi.ref))
+                rows[kpi.ref] = Row(kpi.ref, area, values[0])
+        return rows
+
+    @cached_property
+    def baselines(self) -> Row | None:
+        if not self.has(c.KPI_BASELINE):
+            return None
+        area, values = tables.read(self.source, c.KPI_BASELINE)
+        return Row("baseline", area, [row[0] for row in values])
+
+    def _by_period(self, table_name: str, periods_name: str) -> list[Row]:
+        if not self.has(table_name):
+            return []
+        area, values = tables.read(self.source, table_name)
+        periods_area = self.source.require(periods_name)
+        first = periods_area.min_col - area.min_col
+        rows = []
+        for offset, row in enumerate(values[1:], start=1):
+            if row[0] in (None, ""):
+                continue
+            row_area = Area(area.sheet, area.min_row + offset, periods_area.min_col,
+                            area.min_row + offset, periods_area.max_col)
+            rows.append(Row(row[0], row_area, row[first:first + row_area.shape[1]]))
+        return rows
+
+    @cached_property
+    def conditions(self) -> list[Row]:
+        return self._by_period(c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS)
+
+    @cached_property
+    def narrative(self) -> list[Row]:
+        return self._by_period(c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS)
+
+    @cached_property
+    def plan_data(self) -> dict[str, Row]:
+        rows = {}
+        for key, _ in c.PLAN_DATA_ROWS:
+            if not self.has(c.plan_data_name(key)):
+                continue
+            area, values = tables.read(self.source, c.plan_data_name(key))
+            rows[key] = Row(key, area, values[0])
+        return rows
+
+    @cached_property
+    def placements(self) -> dict[str, np.ndarray]:
+        return tables.read_placements(self.source)
+
+    @cached_property
+    def mitigations(self) -> dict[str, np.ndarray]:
+        return tables.read_mitigations(self.source)
+
+    @cached_property
+    def snapshots(self) -> tuple[Area | None, list[dict]]:
+        if not self.has(c.SNAPSHOTS_TABLE):
+            return None, []
+        area, values = tables.read(self.source, c.SNAPSHOTS_TABLE)
+        header = [str(v).strip() if v is not None else "" for v in values[0]]
+        rows = [dict(zip(header, row, strict=False)) | {"_row": offset}
+                for offset, row in enumerate(values[1:], start=1)
+                if any(v not in (None, "") for v in row)]
+        return area, rows
+
+    def plan_figures(self, column: int) -> dict[str, float]:
+        """Plan Data for one report column, strictly: a bad or blank cell raises, naming it."""
+        figures = {}
+        for key, row in self.plan_data.items():
+            figures[key] = tables.number_at(self.source, row.area, 0, column,
+                                            row.values[column])
+            if np.isnan(figures[key]):
+                where = f"{row.area.sheet}!{row.area.cell(0, column)}"
+                raise tables.CellProblem(f"{self.label}: {where}: Plan Data {key} is blank for "
+                                         f"{self.period_labels[column]}")
+        return figures
+
+    def kpi_inputs(self, period_label: str) -> KpiInputs:
+        """Everything the calculated KPIs of one period are computed from."""
+        settings = self.settings
+        period = settings.cadence.parse(period_label)
+        column = self.column_of(period_label)
+        kpi1 = self.kpis[1]
+        return KpiInputs(
+            period.label, serial(settings.cadence.start(period)),
+            serial(settings.cadence.end(period)), self.plan_figures(column),
+            self.placements, self.mitigations,
+            kpi1=_number_or_nan(kpi1.values[column]),
+            kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
+            funding_gap_method=settings.funding_gap_method)
+
+
+def _number_or_nan(value) -> float:
+    try:
+        return to_number(value)
+    except BadValue:
+        return float("nan")
+
+
+def is_error(value) -> bool:
+    """An Excel error value, as a file (``ErrorValue``) or live Excel (its text) gives it."""
+    return isinstance(value, ErrorValue) or (
+        isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS)

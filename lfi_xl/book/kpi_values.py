@@ -1,0 +1,120 @@
+"""The calculated KPIs, computed directly by the core from the workbook's tables.
+
+The KPI sheet computes the same figures with live formulas (``LFI_AVGCOST``, ``SUMIFS``,
+...); both follow the tables in :mod:`lfi_xl.contract`, so the extract, validation and
+tests can compute a KPI without evaluating the sheet, and the two must agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lfi_xl import contract as c
+from lfi_xl.core import costs, measures
+from lfi_xl.core import plan as p
+from lfi_xl.core.cells import DIV0, VALUE, ExcelError
+
+
+@dataclass
+class KpiInputs:
+    """What the calculated KPIs of one report period are computed from."""
+
+    period: str
+    start: float                      # first day the period covers (Excel serial)
+    end: float                        # last day it covers
+    plan_data: dict[str, float]       # Plan Data rows for the period (plan signs)
+    placements: dict[str, np.ndarray]  # placement columns by contract key
+    mitigations: dict[str, np.ndarray]  # mitigation log columns by contract key
+    kpi1: float = float("nan")        # KPI 1 this period, for KPI 2
+    kpi1_baseline: float = float("nan")
+    funding_gap_method: str = "A"
+    _fte: np.ndarray | None = field(default=None, repr=False)
+
+    def fte(self) -> np.ndarray:
+        if self._fte is None:
+            self._fte = costs.fte(self.placements["Start"], self.placements["End"],
+                                  self.start, self.end)
+        return self._fte
+
+
+def criteria_for(inputs: KpiInputs, criteria) -> list:
+    """Contract criteria as core arguments, the period's dates filled in."""
+    pairs = []
+    for key, criterion in criteria:
+        criterion = criterion.replace("{start}", f"{inputs.start:g}").replace(
+            "{end}", f"{inputs.end:g}")
+        pairs += [inputs.placements[key], criterion]
+    return pairs
+
+
+def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:
+    return costs.average_cost(inputs.placements[cost_key], inputs.fte(),
+                              *criteria_for(inputs, criteria))
+
+
+def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | ExcelError]:
+    """The finance KPIs (11-22) from one report's Plan Data figures."""
+    out: dict[int, float | ExcelError] = {ref: sign * data[key]
+                                          for ref, (key, sign) in c.PLAN_KPIS.items()}
+    gap = p.funding_gap([data["in_year"]], [data["allocation"]], method,
+                        block_transfers=[data["block_transfers"]],
+                        total_expenditure=[data["total_expenditure"]])[0]
+    out[c.FUNDING_GAP_KPI] = (ExcelError(DIV0, "the HNB allocation is 0 or blank")
+                              if np.isnan(gap) else float(gap))
+    return out
+
+
+def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
+    """Every calculated KPI for one period: a number, or the Excel error it shows."""
+    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method)
+    for ref, criteria in c.AVERAGE_COST_KPIS.items():
+        try:
+            out[ref] = _average(inputs, "AnnualCost", criteria)
+        except costs.NoMatch as error:
+            out[ref] = ExcelError(DIV0, str(error))
+    ref, criteria = c.RENEGOTIATION_KPI
+    try:
+        out[ref] = (_average(inputs, "PreviousCost", criteria)
+                    - _average(inputs, "AnnualCost", criteria))
+    except costs.NoMatch as error:
+        out[ref] = ExcelError(DIV0, str(error))
+    log = inputs.mitigations
+    savings = measures.saving(log["BaseVolume"], log["BaseUnitCost"], log["Volume"],
+                              log["UnitCost"])
+    in_period = costs.matches(log["Period"], inputs.period)
+    for ref, criteria in c.SAVINGS_KPIS.items():
+        mask = in_period.copy()
+        for key, criterion in criteria:
+            mask &= costs.matches(log[key], criterion)
+        if np.isnan(savings[mask]).any():  # as SUMIFS over a #VALUE! saving
+            row = int(np.flatnonzero(mask & np.isnan(savings))[0]) + 1
+            out[ref] = ExcelError(VALUE, f"mitigation {row}: a volume or unit cost is blank")
+        else:
+            out[ref] = math.fsum(savings[mask]) / 1e6
+    for ref in c.PERCENT_CHANGE_KPIS:
+        change = measures.pct_change(inputs.kpi1, inputs.kpi1_baseline)
+        out[ref] = ExcelError(DIV0, "the baseline is 0 or blank") if np.isnan(
+            change) else float(change)
+    return out
+
+
+def placement_counts(inputs: KpiInputs) -> dict[int, int]:
+    """n, the placements behind each average-cost KPI, for one period."""
+    counts = {ref: costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
+              for ref, criteria in c.AVERAGE_COST_KPIS.items()}
+    ref, criteria = c.RENEGOTIATION_KPI
+    counts[ref] = costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
+    return counts
+
+
+def plan_data_rows(result: p.PlanResult) -> dict[str, np.ndarray]:
+    """The Plan Data rows (contract keys) of a computed plan, year by year."""
+    return {"allocation": result.hnb_allocation, "block_transfers": result.block_transfers,
+            "total_expenditure": result.total_expenditure, "direct_spend": result.direct_spend,
+            "central_spend": result.central_spend, "in_year": result.in_year,
+            "cumulative_before_sv": result.cumulative_before_sv,
+            "cumulative_after_sv": result.cumulative_after_sv, "dfe": result.dfe,
+            "la": result.la}

@@ -1,0 +1,146 @@
+"""A workbook's Settings, read by defined name and checked.
+
+Every setting has a default in the contract; a missing or unreadable setting falls back
+to it and says so (a finding), so one bad cell never stops a whole report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lfi_xl import contract as c
+from lfi_xl.book.findings import ERROR, WARNING, Finding
+from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
+
+
+@dataclass
+class Settings:
+    la_name: str
+    current_year: str          # plan style, e.g. 2023/24
+    cadence: Cadence
+    current_period: Period
+    first_year: int
+    last_year: int
+    funding_gap_method: str
+    forum_refs: tuple[int, ...]
+    suppression_threshold: int
+    rag_tolerance: float
+    findings: list[Finding] = field(default_factory=list)
+
+    def periods(self) -> list[Period]:
+        return self.cadence.periods(self.first_year, self.last_year)
+
+    def reported(self) -> list[Period]:
+        """Report periods up to and including the current one."""
+        return [period for period in self.periods() if period <= self.current_period]
+
+
+def is_error_text(value) -> bool:
+    from lfi_xl.core.values import EXCEL_ERRORS
+
+    return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
+
+
+def _raw(source, key: str):
+    area = source.area(c.setting_name(key))
+    if area is None:
+        return None, None
+    return area, source.values(area)[0][0]
+
+
+def read_settings(source) -> Settings:
+    findings: list[Finding] = []
+    raw = {}
+    for key, label, default, _ in c.SETTING_ROWS:
+        area, value = _raw(source, key)
+        if area is None:
+            findings.append(Finding(WARNING, c.SETTINGS, "", "setting",
+                                    f"{label}: no cell named {c.setting_name(key)}; "
+                                    f"using the default {default!r}"))
+            value = None
+        raw[key] = (area, value)
+
+    def bad(key: str, message: str) -> None:
+        area, value = raw[key]
+        sheet, cell = (area.sheet, area.ref) if area else (c.SETTINGS, "")
+        findings.append(Finding(ERROR, sheet, cell, "setting",
+                                f"{message} (found {value!r}); using the default "
+                                f"{c.SETTING_DEFAULTS[key]!r}"))
+
+    def value(key: str):
+        area, found = raw[key]
+        if area is not None and (found is None or str(found).strip() == ""):
+            bad(key, f"{dict((k, lbl) for k, lbl, *_ in c.SETTING_ROWS)[key]} is blank")
+            raw[key] = (area, c.SETTING_DEFAULTS[key])  # say it once
+            return c.SETTING_DEFAULTS[key]
+        if is_error_text(found):
+            bad(key, "an Excel error where a setting belongs")
+            raw[key] = (area, c.SETTING_DEFAULTS[key])
+            return c.SETTING_DEFAULTS[key]
+        return c.SETTING_DEFAULTS[key] if found is None else found
+
+    def parsed(key: str, parse, message: str):
+        try:
+            return parse(value(key))
+        except (ValueError, TypeError, PeriodError):
+            bad(key, message)
+            return parse(c.SETTING_DEFAULTS[key])
+
+    def reports(v) -> int:
+        number = float(v)
+        if not number.is_integer() or not 1 <= number <= 4:
+            raise ValueError
+        return int(number)
+
+    count = parsed("ReportsPerYear", reports, "Reports a year must be a whole number 1-4")
+    dates = parsed("DueDates", parse_due_dates, "Due dates must read like '16 Jun, 15 Sep'")
+    if len(dates) != count:
+        bad("DueDates", f"{count} reports a year need {count} due dates")
+        dates = None
+    try:
+        cadence = Cadence(count, dates)
+    except PeriodError:
+        cadence = Cadence(count) if count in (3, 4) else Cadence(3)
+    current = parsed("CurrentPeriod", cadence.parse, "Current report period must read like "
+                                                     "'2023-24 Q1'")
+    first = parsed("FirstYear", parse_year, "First programme year must read like 2023-24")
+    last = parsed("LastYear", parse_year, "Last programme year must read like 2028-29")
+    method = str(value("FundingGapMethod")).strip().upper()
+    if method not in ("A", "B", "C"):
+        bad("FundingGapMethod", "Funding gap method must be A, B or C")
+        method = c.SETTING_DEFAULTS["FundingGapMethod"]
+
+    def refs(v) -> tuple[int, ...]:
+        numbers = tuple(int(float(part)) for part in str(v).replace(";", ",").split(",")
+                        if part.strip())
+        if not numbers or any(ref not in c.KPI_BY_REF for ref in numbers):
+            raise ValueError
+        return numbers
+
+    forum = parsed("ForumKPIs", refs, "Schools Forum KPIs must be master refs 1-46, "
+                                      "separated by commas")
+
+    def whole(v) -> int:
+        number = float(v)
+        if not number.is_integer() or not 0 <= number <= 1000:
+            raise ValueError
+        return int(number)
+
+    threshold = parsed("SuppressionThreshold", whole, "Small-number suppression must be a "
+                                                      "whole number from 0 to 1,000")
+
+    def share(v) -> float:
+        number = float(v)
+        if not 0 <= number <= 1:
+            raise ValueError
+        return number
+
+    tolerance = parsed("RAGTolerance", share, "RAG amber tolerance must be a share, 0 to 1")
+    current_year = str(value("CurrentYear")).strip()
+    try:
+        current_year = f"{parse_year(current_year)}/{(parse_year(current_year) + 1) % 100:02d}"
+    except PeriodError:
+        bad("CurrentYear", "Current financial year must read like 2023/24")
+        current_year = c.SETTING_DEFAULTS["CurrentYear"]
+    return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
+                    method, forum, threshold, tolerance, findings)

@@ -1,0 +1,1 @@
+"""Build tools: the shipped workbooks and the Excel add-in."""

@@ -1,0 +1,731 @@
+"""``lfi-xl build workbooks``: the two shipped workbooks, generated from the contract.
+
+Layout comes from :mod:`lfi_xl.contract`, figures from :mod:`lfi_xl.data.published` (the
+plan) and :mod:`lfi_xl.data.illustrative` (everything not published). openpyxl writes the
+sheets; :mod:`lfi_xl.actions.recalc` then evaluates every formula and stores the results as
+cached values, so the files show numbers before any add-in runs. The zip entries and
+document properties carry fixed dates: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter as col
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
+
+from lfi_xl import contract as c
+from lfi_xl.actions.recalc import recalc
+from lfi_xl.adapters.files.package import Package, atomic_write
+from lfi_xl.book.area import absolute
+from lfi_xl.book.kpi_values import KpiInputs, criteria_for, plan_data_rows
+from lfi_xl.core import costs
+from lfi_xl.core import plan as p
+from lfi_xl.core.cells import serial
+from lfi_xl.core.periods import Cadence, parse_year, year_label
+from lfi_xl.data import illustrative, published
+from lfi_xl.errors import quote_sheet
+
+#: The date the shipped workbooks say they were made: the published plan's meeting.
+BUILD_DATE = dt.datetime(2023, 5, 17, 9, 0, 0)
+
+_INPUT = PatternFill("solid", fgColor=c.INPUT_FILL)
+_HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_TITLE = Font(bold=True, size=14)
+_NOTE = Font(italic=True, color="7F3F00")
+_GREY = Font(color="808080", size=9)
+_UNLOCKED = Protection(locked=False)
+
+def _absolute(sheet: str, ref: str) -> str:
+    return f"{quote_sheet(sheet)}!{absolute(ref)}"
+
+
+def _name(wb: Workbook, name: str, sheet: str, ref: str) -> None:
+    wb.defined_names[name] = DefinedName(name, attr_text=_absolute(sheet, ref))
+
+
+def _title(ws: Worksheet, title: str, note: str | None = None, note2: str | None = None):
+    ws["A1"] = title
+    ws["A1"].font = _TITLE
+    for row, text in ((2, note), (3, note2)):
+        if text:
+            ws.cell(row, 1, text).font = _NOTE
+
+
+def _header(ws: Worksheet, row: int, values) -> None:
+    for column, value in enumerate(values, start=1):
+        cell = ws.cell(row, column, value)
+        cell.fill, cell.font = _HEADER, _HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _input(cell, value=None, number_format: str | None = None) -> None:
+    if value is not None:
+        cell.value = value
+    cell.fill, cell.protection = _INPUT, _UNLOCKED
+    if number_format:
+        cell.number_format = number_format
+
+
+def _print_setup(ws: Worksheet, area: str, title_rows: str | None = None,
+                 landscape: bool = True) -> None:
+    ws.print_area = area
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _validation(ws: Worksheet, ref: str, **kwargs) -> None:
+    rule = DataValidation(allow_blank=True, showErrorMessage=True, **kwargs)
+    ws.add_data_validation(rule)
+    rule.add(ref)
+
+
+# ---------------------------------------------------------------------------- Settings
+def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
+    _title(ws, "Settings", "Change these to suit your authority; lfi-xl and the worksheet "
+           "functions read them by name.")
+    _header(ws, 4, ("Setting", "Value", "What it means"))
+    for row, (key, label, default, meaning) in enumerate(c.SETTING_ROWS, start=5):
+        ws.cell(row, 1, label)
+        _input(ws.cell(row, 2), default,
+               "0%" if key == "RAGTolerance" else None)
+        ws.cell(row, 3, meaning)
+        _name(wb, c.setting_name(key), ws.title, f"B{row}")
+        if key == "ReportsPerYear":
+            _validation(ws, f"B{row}", type="whole", operator="between", formula1="1",
+                        formula2="4", error="Reports a year: a whole number from 1 to 4.")
+        elif key == "FundingGapMethod":
+            _validation(ws, f"B{row}", type="list", formula1='"A,B,C"')
+        elif key == "CurrentPeriod" and "periods" in lists:
+            _validation(ws, f"B{row}", type="list", formula1=lists["periods"])
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 28, 30
+    ws.column_dimensions["C"].width = 90
+    ws.freeze_panes = "A5"
+    _print_setup(ws, f"A1:C{4 + len(c.SETTING_ROWS)}", "4:4")
+
+
+def _lists(wb: Workbook, ws: Worksheet, columns: dict[str, tuple]) -> dict[str, str]:
+    """One column per list; returns validation formulas by list key."""
+    _title(ws, "Lists", "The values the drop-downs offer.")
+    refs = {}
+    for index, (key, values) in enumerate(columns.items(), start=1):
+        letter = col(index)
+        _header(ws, 4, [None] * (index - 1) + [key])
+        for row, value in enumerate(values, start=5):
+            ws.cell(row, index, value)
+        ref = f"{letter}5:{letter}{4 + len(values)}"
+        _name(wb, f"Lists_{key}", ws.title, ref)
+        refs[key] = "=" + _absolute(ws.title, ref)
+        ws.column_dimensions[letter].width = max(14, max(len(str(v)) for v in values) + 2)
+    return refs
+
+
+# ---------------------------------------------------------------------------- Plan
+def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
+                extra_rows: bool = False) -> None:
+    years = published.YEARS
+    last = col(1 + len(years))
+    _title(ws, "DSG management plan: High Needs Block (£m)" if prefix == c.PLAN_PREFIX else
+           "DSG plan: latest forecast and money received (£m)", note,
+           "Yellow cells are inputs. Totals and in-year are SUM formulas; cumulative rows "
+           "use LFI_CUMBAL. Signs: income and contributions negative, in-year +deficit.")
+    ws["A4"] = "Opening cumulative balance before the first year (£m, +deficit)"
+    ws["A4"].font = Font(bold=True)
+    _input(ws["B4"], 53.976, c.FORMAT_MILLIONS)
+    _name(wb, f"{prefix}_OpeningBalance", ws.title, "B4")
+    header_row = 6
+    _header(ws, header_row, (c.PLAN_LINE_HEADER, *years, c.PLAN_ID_HEADER, c.PLAN_KIND_HEADER))
+    _name(wb, f"{prefix}_Years", ws.title, f"B{header_row}:{last}{header_row}")
+    rows = {}
+    row = header_row
+    for line_id, label, role, kind, _values in published.LINES:
+        row += 1
+        rows[line_id] = row
+        ws.cell(row, 1, label)
+        ws.cell(row, 2 + len(years), line_id).font = _GREY
+        ws.cell(row, 3 + len(years), c.PLAN_ROLE_LABELS[(role, kind)]).font = _GREY
+        _name(wb, c.plan_line_name(line_id, prefix), ws.title, f"B{row}:{last}{row}")
+    incomes = [rows[i] for i, _, r, _, _ in published.LINES if r == p.INCOME]
+    spends = [rows[i] for i, _, r, _, _ in published.LINES if r == p.EXPENDITURE]
+    for line_id, _, role, _, published_values in published.LINES:
+        row = rows[line_id]
+        line_values = values_for(line_id, published_values)
+        for index, _year in enumerate(years):
+            letter = col(2 + index)
+            cell = ws.cell(row, 2 + index)
+            cell.number_format = c.FORMAT_MILLIONS
+            if role in p.INPUT_ROLES:
+                _input(cell, line_values[index])
+            elif role == p.TOTAL_INCOME:
+                cell.value = f"=SUM({letter}{min(incomes)}:{letter}{max(incomes)})"
+            elif role == p.TOTAL_EXPENDITURE:
+                cell.value = f"=SUM({letter}{min(spends)}:{letter}{max(spends)})"
+            elif role == p.IN_YEAR:
+                cell.value = (f"={letter}{rows['total_expenditure']}"
+                              f"+{letter}{rows['total_income']}")
+        if role in (p.TOTAL_INCOME, p.TOTAL_EXPENDITURE, p.IN_YEAR):
+            for index in range(len(years)):
+                ws.cell(row, 2 + index).font = Font(bold=True)
+    opening, flows = f"{prefix}_OpeningBalance", c.plan_line_name("in_year", prefix)
+    span = f"B{{row}}:{last}{{row}}"
+    before = rows["cumulative_before_sv"]
+    ws[f"B{before}"] = ArrayFormula(span.format(row=before), f"=LFI_CUMBAL({opening},{flows})")
+    after = rows["cumulative_after_sv"]
+    ws[f"B{after}"] = ArrayFormula(span.format(row=after), (
+        f"=LFI_CUMBAL({opening},{flows},{c.plan_line_name('dfe_contribution', prefix)},"
+        f"{c.plan_line_name('la_contribution', prefix)})"))
+    for row_number in (before, after):
+        for index in range(len(years)):
+            ws.cell(row_number, 2 + index).font = Font(bold=True)
+    table_end = max(rows.values())
+    if extra_rows:
+        table_end = _received_rows(wb, ws, prefix, table_end, last, len(years))
+    _name(wb, f"{prefix}_Table", ws.title, f"A{header_row}:{col(3 + len(years))}{table_end}")
+    ws.column_dimensions["A"].width = 62
+    for index in range(len(years)):
+        ws.column_dimensions[col(2 + index)].width = 11
+    ws.column_dimensions[col(2 + len(years))].width = 24
+    ws.column_dimensions[col(3 + len(years))].width = 30
+    ws.freeze_panes = f"B{header_row + 1}"
+    _print_setup(ws, f"A1:{col(1 + len(years))}{table_end}", f"{header_row}:{header_row}")
+
+
+# Illustrative money received: the 2022-23 DfE payment, the 2023-24 and 2024-25 payments
+# suspended (as Norfolk's were), the council's £5.5m a year paid.
+_RECEIVED = {
+    "dfe_received": (-28.0, 0.0, 0.0, None, None, None, None),
+    "la_received": (None, -5.5, -5.5, None, None, None, None),
+}
+
+
+def _received_rows(wb, ws, prefix, after_row, last, year_count) -> int:
+    row = after_row
+    for line_id, label in c.RECEIVED_LINES:
+        row += 1
+        ws.cell(row, 1, label)
+        ws.cell(row, 2 + year_count, line_id).font = _GREY
+        _name(wb, c.plan_line_name(line_id, prefix), ws.title, f"B{row}:{last}{row}")
+        if line_id in _RECEIVED:
+            for index, value in enumerate(_RECEIVED[line_id]):
+                _input(ws.cell(row, 2 + index), value, c.FORMAT_MILLIONS)
+        else:
+            ws[f"B{row}"] = ArrayFormula(f"B{row}:{last}{row}", (
+                f"=LFI_CUMBAL({prefix}_OpeningBalance,{c.plan_line_name('in_year', prefix)},"
+                f"{c.plan_line_name('dfe_received', prefix)},"
+                f"{c.plan_line_name('la_received', prefix)})"))
+            for index in range(year_count):
+                ws.cell(row, 2 + index).number_format = c.FORMAT_MILLIONS
+                ws.cell(row, 2 + index).font = Font(bold=True)
+    return row
+
+
+#: Illustrative forecast: independent special school spend above plan (the pressure
+#: Norfolk reported in 2024), everything else as planned.
+_FORECAST_CHANGES = {"independent_special": (0.0, 9.0, 22.0, 20.0, 20.0, 20.0, 20.0)}
+
+
+def _forecast_values(line_id, values):
+    changes = _FORECAST_CHANGES.get(line_id)
+    if changes is None:
+        return values
+    return tuple(None if v is None else round(v + d, 3) for v, d in zip(values, changes,
+                                                                          strict=True))
+
+
+def _monitoring(wb: Workbook, ws: Worksheet) -> None:
+    _title(ws, "Monitoring: the current year by report (£m)", c.ILLUSTRATIVE_NOTE,
+           "Plan figures come from the Plan sheet for the year in Settings; forecasts are "
+           "typed in at each report. Variance = forecast - plan (+ = more spend/deficit).")
+    columns = c.MONITORING_COLUMNS
+    variances = [f"Variance {name.split()[0]}" for name in columns[1:]]
+    _header(ws, 4, ("£m", *columns, *variances))
+    current = c.setting_name("CurrentYear")
+    lines = [line for line in published.LINES
+             if line[2] in (p.INCOME, p.EXPENDITURE, p.TOTAL_INCOME, p.TOTAL_EXPENDITURE,
+                            p.IN_YEAR)]
+    rows = {line[0]: 5 + index for index, line in enumerate(lines)}
+    incomes = [rows[line[0]] for line in lines if line[2] == p.INCOME]
+    spends = [rows[line[0]] for line in lines if line[2] == p.EXPENDITURE]
+    plan_values = {line_id: values for line_id, _, _, _, values in published.LINES}
+    year_index = published.YEARS.index(c.SETTING_DEFAULTS["CurrentYear"])
+    for line_id, label, role, _, _ in lines:
+        row = rows[line_id]
+        ws.cell(row, 1, label)
+        ws.cell(row, 2, f"=INDEX({c.plan_line_name(line_id)},MATCH({current},"
+                        f"{c.PLAN_YEARS},0))")
+        for offset in range(len(columns) - 1):
+            letter = col(3 + offset)
+            cell = ws.cell(row, 3 + offset)
+            if role == p.TOTAL_INCOME:
+                cell.value = f"=SUM({letter}{min(incomes)}:{letter}{max(incomes)})"
+            elif role == p.TOTAL_EXPENDITURE:
+                cell.value = f"=SUM({letter}{min(spends)}:{letter}{max(spends)})"
+            elif role == p.IN_YEAR:
+                cell.value = f"={letter}{rows['total_expenditure']}+{letter}{rows['total_income']}"
+            else:
+                value = None
+                if offset < 3:  # Q1-Q3 illustrative: the plan, then the forecast's pressure
+                    planned = plan_values[line_id][year_index]
+                    value = planned if offset == 0 else _forecast_values(
+                        line_id, plan_values[line_id])[year_index] * (0.97 if offset == 1 else 1)
+                    value = round(value, 3)
+                _input(cell, value)
+            ws.cell(row, 3 + len(columns) - 1 + offset,
+                    f'=IF({letter}{row}="","",{letter}{row}-$B{row})')
+        for column in range(2, 2 + 2 * len(columns)):
+            ws.cell(row, column).number_format = c.FORMAT_MILLIONS
+    last_row = max(rows.values())
+    _name(wb, c.MONITORING_TABLE, ws.title, f"A4:{col(1 + 2 * len(columns) - 1)}{last_row}")
+    ws.column_dimensions["A"].width = 62
+    for column in range(2, 2 + 2 * len(columns)):
+        ws.column_dimensions[col(column)].width = 12
+    ws.freeze_panes = "B5"
+    _print_setup(ws, f"A1:{col(2 * len(columns))}{last_row}", "4:4")
+
+
+def build_plan_workbook() -> Workbook:
+    wb = Workbook()
+    settings = wb.active
+    settings.title = c.SETTINGS
+    plan_sheet = wb.create_sheet(c.PLAN)
+    forecast = wb.create_sheet(c.FORECAST)
+    monitoring = wb.create_sheet(c.MONITORING)
+    lists = wb.create_sheet(c.LISTS)
+    refs = _lists(wb, lists, {"CountsAs": tuple(c.PLAN_ROLE_LABELS.values())})
+    _settings(wb, settings, refs)
+    _plan_sheet(wb, plan_sheet, c.PLAN_PREFIX, lambda _id, values: values,
+                f"Source: {published.SOURCE}.")
+    _validation(plan_sheet, f"J7:J{6 + len(published.LINES)}", type="list",
+                formula1=refs["CountsAs"])
+    _plan_sheet(wb, forecast, c.FORECAST_PREFIX, _forecast_values, c.ILLUSTRATIVE_NOTE,
+                extra_rows=True)
+    _monitoring(wb, monitoring)
+    return wb
+
+
+# ---------------------------------------------------------------------------- KPI book
+def _periods() -> tuple[Cadence, list]:
+    cadence = Cadence(int(c.SETTING_DEFAULTS["ReportsPerYear"]))
+    periods = cadence.periods(parse_year(c.SETTING_DEFAULTS["FirstYear"]),
+                              parse_year(c.SETTING_DEFAULTS["LastYear"]))
+    return cadence, periods
+
+
+def _reported(periods) -> list:
+    current = c.SETTING_DEFAULTS["CurrentPeriod"]
+    labels = [period.label for period in periods]
+    return periods[: labels.index(current) + 1]
+
+
+KPI_HEADER_ROW, KPI_FIRST_ROW = 4, 8
+KPI_FIRST_PERIOD_COLUMN = len(c.KPI_FIXED_COLUMNS) + 1
+PLAN_DATA_FIRST_ROW, PLAN_DATA_FIRST_COLUMN = 5, 3
+
+
+def _kpi_row(ref: int) -> int:
+    return KPI_FIRST_ROW + ref - 1
+
+
+def _plan_data_cell(key: str, period_column: int) -> str:
+    row = PLAN_DATA_FIRST_ROW + [k for k, _ in c.PLAN_DATA_ROWS].index(key)
+    return f"{quote_sheet(c.PLAN_DATA)}!{col(PLAN_DATA_FIRST_COLUMN + period_column)}{row}"
+
+
+def _criteria_text(criteria, letter: str) -> str:
+    parts = []
+    for key, criterion in criteria:
+        if "{start}" in criterion or "{end}" in criterion:
+            operator = criterion.split("{")[0]
+            row = 6 if "{start}" in criterion else 7
+            value = f'"{operator}"&{letter}${row}'
+        else:
+            value = f'"{criterion}"'
+        parts.append(f"{c.placement_name(key)},{value}")
+    return "".join("," + part for part in parts)
+
+
+def kpi_formula(ref: int, period_column: int) -> str | None:
+    """The formula of calculated KPI ``ref`` in report column ``period_column`` (0-based)."""
+    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
+    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
+           f"{letter}$6,{letter}$7)")
+    if ref in c.PLAN_KPIS:
+        key, sign = c.PLAN_KPIS[ref]
+        return f"={'-' if sign < 0 else ''}{_plan_data_cell(key, period_column)}"
+    if ref == c.FUNDING_GAP_KPI:
+        method = c.setting_name("FundingGapMethod")
+        return (f"=LFI_FUNDGAP({_plan_data_cell('in_year', period_column)},"
+                f"{_plan_data_cell('allocation', period_column)},{method},"
+                f'IF({method}="C",{_plan_data_cell("total_expenditure", period_column)},'
+                f"{_plan_data_cell('block_transfers', period_column)}))")
+    if ref in c.AVERAGE_COST_KPIS:
+        criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], letter)
+        return f"=LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})"
+    if ref == c.RENEGOTIATION_KPI[0]:
+        criteria = _criteria_text(c.RENEGOTIATION_KPI[1], letter)
+        return (f"=LFI_AVGCOST({c.placement_name('PreviousCost')},{fte}{criteria})"
+                f"-LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})")
+    if ref in c.SAVINGS_KPIS:
+        criteria = "".join(f',{c.mitigation_name(key)},"{value}"'
+                           for key, value in c.SAVINGS_KPIS[ref])
+        return (f"=SUMIFS({c.mitigation_name('Saving')},{c.mitigation_name('Period')},"
+                f"{letter}${KPI_HEADER_ROW}{criteria})/10^6")
+    if ref in c.PERCENT_CHANGE_KPIS:
+        base = _kpi_row(c.PERCENT_CHANGE_KPIS[ref])
+        return f"=LFI_PCTCHANGE({letter}{base},$H${base})"
+    return None
+
+
+def count_formula(ref: int, period_column: int) -> str:
+    """n: the placements behind average-cost KPI ``ref`` in a report column."""
+    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
+    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
+           f"{letter}$6,{letter}$7)")
+    criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
+                else c.AVERAGE_COST_KPIS[ref])
+    return f"=LFI_PLACEMENTS({fte}{_criteria_text(criteria, letter)})"
+
+
+COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
+
+
+def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> None:
+    _title(ws, "LFI programme KPIs: DfE Safety Valve return", c.ILLUSTRATIVE_NOTE,
+           "Yellow cells are inputs; white cells are calculated from Plan Data, Placements "
+           "and Mitigations. Annual KPIs are reported once a year, in the first report.")
+    reported = _reported(periods)
+    first = KPI_FIRST_PERIOD_COLUMN
+    last = col(first + len(periods) - 1)
+    _header(ws, KPI_HEADER_ROW, (*c.KPI_FIXED_COLUMNS, *(period.label for period in periods)))
+    for row, label in ((5, "Due"), (6, "Covers from"), (7, "Covers to")):
+        ws.cell(row, first - 1, label).font = Font(bold=True)
+    for index, period in enumerate(periods):
+        column = first + index
+        letter = col(column)
+        ws.cell(5, column, f"=LFI_DUEDATE({letter}${KPI_HEADER_ROW},"
+                           f"{c.setting_name('ReportsPerYear')},{c.setting_name('DueDates')})")
+        ws.cell(6, column, cadence.start(period))
+        ws.cell(7, column, cadence.end(period))
+        for row in (5, 6, 7):
+            ws.cell(row, column).number_format = c.FORMAT_DATE
+            ws.cell(row, column).font = _GREY
+        ws.column_dimensions[letter].width = 11.5
+    _name(wb, c.KPI_PERIODS, ws.title, f"{col(first)}{KPI_HEADER_ROW}:{last}{KPI_HEADER_ROW}")
+    _name(wb, c.KPI_DUE, ws.title, f"{col(first)}5:{last}5")
+    _name(wb, c.KPI_PERIOD_START, ws.title, f"{col(first)}6:{last}6")
+    _name(wb, c.KPI_PERIOD_END, ws.title, f"{col(first)}7:{last}7")
+    baselines = _baselines(cadence, periods[0])
+    for kpi in c.KPIS:
+        row = _kpi_row(kpi.ref)
+        number_format = c.UNIT_FORMATS[kpi.unit]
+        values = (kpi.ref, kpi.group, kpi.measure, ", ".join(map(str, kpi.workstreams)) or "-",
+                  kpi.source, kpi.regularity, kpi.unit)
+        for column, value in enumerate(values, start=1):
+            ws.cell(row, column, value)
+        ws.cell(row, 3).alignment = Alignment(wrap_text=True, vertical="top")
+        _input(ws.cell(row, first - 1), baselines[kpi.ref], number_format)
+        _name(wb, c.kpi_name(kpi.ref), ws.title, f"{col(first)}{row}:{last}{row}")
+        for index, period in enumerate(periods):
+            cell = ws.cell(row, first + index)
+            cell.number_format = number_format
+            formula = kpi_formula(kpi.ref, index) if period in reported else None
+            if kpi.ref in c.CALCULATED_KPIS:
+                cell.value = formula
+            else:
+                value = None
+                if period in reported:
+                    value = illustrative.period_value(kpi.ref, reported.index(period),
+                                                      not kpi.termly)
+                _input(cell, value)
+                _validation_number(ws, cell.coordinate)
+    last_kpi_row = _kpi_row(len(c.KPIS))
+    _name(wb, c.KPI_TABLE, ws.title, f"A{KPI_HEADER_ROW}:{last}{last_kpi_row}")
+    _name(wb, c.KPI_BASELINE, ws.title, f"{col(first - 1)}{KPI_FIRST_ROW}:"
+                                        f"{col(first - 1)}{last_kpi_row}")
+    counts_header = last_kpi_row + 2
+    _header(ws, counts_header, ("Ref", None, "n: placements behind each average cost",
+                                *[None] * (len(c.KPI_FIXED_COLUMNS) - 3),
+                                *(period.label for period in periods)))
+    for offset, ref in enumerate(COUNT_REFS, start=1):
+        row = counts_header + offset
+        ws.cell(row, 1, ref)
+        ws.cell(row, 3, f"n for: {c.KPI_BY_REF[ref].measure}")
+        for index, period in enumerate(periods):
+            if period in reported:
+                ws.cell(row, first + index, count_formula(ref, index))
+            ws.cell(row, first + index).number_format = c.FORMAT_COUNT
+    counts_end = counts_header + len(COUNT_REFS)
+    _name(wb, c.KPI_COUNTS, ws.title, f"A{counts_header}:{last}{counts_end}")
+    widths = {"A": 5, "B": 18, "C": 52, "D": 11, "E": 16, "F": 10, "G": 7, "H": 12}
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = f"{col(first)}{KPI_FIRST_ROW}"
+    _print_setup(ws, f"A1:{last}{counts_end}", f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
+    # 26 columns do not fit one page legibly: A3, two pages wide, KPI names repeated.
+    ws.page_setup.paperSize, ws.page_setup.fitToWidth = ws.PAPERSIZE_A3, 2
+    ws.print_title_cols = "A:C"
+
+
+def _validation_number(ws: Worksheet, ref: str) -> None:
+    # One rule for all numeric inputs: openpyxl merges cells added to the same rule.
+    rule = getattr(ws, "_lfi_number_rule", None)
+    if rule is None:
+        rule = DataValidation(type="decimal", operator="between", formula1="-1E12",
+                              formula2="1E12", allow_blank=True, showErrorMessage=True,
+                              error="Enter a number (no £ sign, commas or text).")
+        ws.add_data_validation(rule)
+        ws._lfi_number_rule = rule
+    rule.add(ref)
+
+
+def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
+    """The June 2023 baselines: the 2022/23 plan figures for the finance KPIs, no savings
+    or change yet, and the position at the first report for the placement averages."""
+    year = p.compute_plan(published.published_plan())
+    rows = plan_data_rows(year)
+    out = {ref: sign * float(rows[key][0]) + 0.0 for ref, (key, sign) in c.PLAN_KPIS.items()}
+    out[c.FUNDING_GAP_KPI] = round(float(year.funding_gap[0]), 6)
+    out.update({ref: 0.0 for ref in (*c.SAVINGS_KPIS, *c.PERCENT_CHANGE_KPIS)})
+    placements = illustrative.placements()
+    columns = {key: [row[index] for row in placements]
+               for index, (key, _) in enumerate(c.PLACEMENT_COLUMNS)}
+    arrays = {key: (np.array([np.nan if v is None else serial(v) for v in values])
+                    if key in ("Start", "End") else
+                    np.array([np.nan if v is None else v for v in values], dtype=float)
+                    if key in ("AnnualCost", "PreviousCost") else np.array(values, dtype=object))
+              for key, values in columns.items()}
+    inputs = KpiInputs(first_period.label, serial(cadence.start(first_period)),
+                       serial(cadence.end(first_period)), {}, arrays, {})
+    for ref, criteria in c.AVERAGE_COST_KPIS.items():
+        out[ref] = round(costs.average_cost(arrays["AnnualCost"], inputs.fte(),
+                                            *criteria_for(inputs, criteria)), -1)
+    ref, criteria = c.RENEGOTIATION_KPI
+    out[ref] = round(costs.average_cost(arrays["PreviousCost"], inputs.fte(),
+                                        *criteria_for(inputs, criteria))
+                     - costs.average_cost(arrays["AnnualCost"], inputs.fte(),
+                                          *criteria_for(inputs, criteria)), -1)
+    out.update({ref: series[0] for ref, series in illustrative.KPI_SERIES.items()})
+    return out
+
+
+def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
+    _title(ws, "Plan Data: DSG plan figures by report (£m)",
+           "Values copied from the DSG plan workbook: for each report, the year's plan or "
+           "latest forecast as it stood then. The KPI sheet's finance KPIs read them.",
+           "Here: the published plan, for the reports made so far.")
+    _header(ws, 4, ("Key", "Measure", *(period.label for period in periods)))
+    figures = plan_data_rows(p.compute_plan(published.published_plan()))
+    reported = _reported(periods)
+    for offset, (key, label) in enumerate(c.PLAN_DATA_ROWS):
+        row = PLAN_DATA_FIRST_ROW + offset
+        ws.cell(row, 1, key).font = _GREY
+        ws.cell(row, 2, label)
+        for index, period in enumerate(periods):
+            cell = ws.cell(row, PLAN_DATA_FIRST_COLUMN + index)
+            cell.number_format = c.FORMAT_MILLIONS
+            if period in reported:
+                year = published.YEARS.index(year_label(period.year, "/"))
+                _input(cell, round(float(figures[key][year]), 6))
+            else:
+                _input(cell)
+        _name(wb, c.plan_data_name(key), ws.title,
+              f"{col(PLAN_DATA_FIRST_COLUMN)}{row}:"
+              f"{col(PLAN_DATA_FIRST_COLUMN + len(periods) - 1)}{row}")
+    _name(wb, c.PLAN_DATA_PERIODS, ws.title, f"{col(PLAN_DATA_FIRST_COLUMN)}4:"
+                                             f"{col(PLAN_DATA_FIRST_COLUMN + len(periods) - 1)}4")
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 20, 44
+    for index in range(len(periods)):
+        ws.column_dimensions[col(PLAN_DATA_FIRST_COLUMN + index)].width = 11
+    ws.freeze_panes = "C5"
+    _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(periods) - 1)}"
+                     f"{PLAN_DATA_FIRST_ROW + len(c.PLAN_DATA_ROWS) - 1}", "4:4")
+
+
+def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_name: str,
+                 column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE) -> int:
+    _title(ws, title, note)
+    _header(ws, 4, [header for _, header in columns])
+    keys = [key for key, _ in columns]
+    for offset, values in enumerate(rows, start=5):
+        for index, value in enumerate(values):
+            cell = ws.cell(offset, index + 1)
+            if isinstance(value, str) and value.startswith("="):
+                cell.value = value
+            else:
+                _input(cell, value)
+            if keys[index] in formats:
+                cell.number_format = formats[keys[index]]
+    last_row = 4 + max(len(rows), 1)
+    for index, key in enumerate(keys, start=1):
+        letter = col(index)
+        _name(wb, column_name(key), ws.title, f"{letter}5:{letter}{last_row}")
+        ws.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
+    _name(wb, table_name, ws.title, f"A4:{col(len(keys))}{last_row}")
+    ws.freeze_panes = "A5"
+    _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4")
+    return last_row
+
+
+def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
+    rows = illustrative.placements()
+    formats = {"Start": c.FORMAT_DATE, "End": c.FORMAT_DATE, "AnnualCost": c.FORMAT_POUNDS,
+               "PreviousCost": c.FORMAT_POUNDS}
+    last = _table_sheet(wb, ws, "Placements: one row per placement", c.PLACEMENT_COLUMNS, rows,
+                        c.PLACEMENTS_TABLE, c.placement_name, formats,
+                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.")
+    _validation(ws, f"B5:B{last}", type="list", formula1=refs["Categories"])
+    _validation(ws, f"C5:C{last}", type="list", formula1=refs["AgeBands"])
+    _validation(ws, f"D5:D{last}", type="list", formula1=refs["Locations"])
+    _validation(ws, f"E5:F{last}", type="date", operator="greaterThan", formula1="36526",
+                error="Enter a date after 1 January 2000.")
+    _validation(ws, f"G5:H{last}", type="decimal", operator="between", formula1="0",
+                formula2="2000000", error="Annual cost in whole £, from 0 to 2,000,000.")
+    ws.column_dimensions["B"].width = 34
+
+
+def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str]) -> None:
+    rows = []
+    for offset, values in enumerate(illustrative.mitigations([period.label for period in periods]),
+                                    start=5):
+        rows.append((*values, f"=LFI_SAVING(F{offset},G{offset},H{offset},I{offset})",
+                     f'=LFI_SAVING(F{offset},G{offset},H{offset},I{offset},"volume")',
+                     f'=LFI_SAVING(F{offset},G{offset},H{offset},I{offset},"price")'))
+    formats = {key: c.FORMAT_POUNDS for key in ("BaseUnitCost", "UnitCost", "Saving",
+                                                "VolumeEffect", "PriceEffect")}
+    last = _table_sheet(wb, ws, "Mitigations: savings against the do-nothing baseline",
+                        c.MITIGATION_COLUMNS, rows, c.MITIGATIONS_TABLE, c.mitigation_name,
+                        formats)
+    _validation(ws, f"C5:C{last}", type="list", formula1=refs["periods"])
+    _validation(ws, f"D5:D{last}", type="list", formula1=refs["AgeBands"])
+    _validation(ws, f"E5:E{last}", type="list", formula1=refs["Provisions"])
+    ws.column_dimensions["B"].width = 38
+
+
+def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, answer,
+                     validation=None, width=12):
+    _title(ws, title, note)
+    _header(ws, 4, ("#", "Item", *(period.label for period in periods)))
+    reported = _reported(periods)
+    for offset, (key, label) in enumerate(rows, start=5):
+        ws.cell(offset, 1, key)
+        ws.cell(offset, 2, label).alignment = Alignment(wrap_text=True, vertical="top")
+        for index, period in enumerate(periods):
+            cell = ws.cell(offset, 3 + index)
+            value = answer(key, reported.index(period)) if period in reported else None
+            _input(cell, value)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    last_row, last = 4 + len(rows), col(2 + len(periods))
+    _name(wb, table, ws.title, f"A4:{last}{last_row}")
+    _name(wb, periods_name, ws.title, f"C4:{last}4")
+    if validation:
+        _validation(ws, f"C5:{last}{last_row}", type="list", formula1=validation)
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 14, 60
+    for index in range(len(periods)):
+        ws.column_dimensions[col(3 + index)].width = width
+    ws.freeze_panes = "C5"
+    _print_setup(ws, f"A1:{last}{last_row}", "4:4")
+
+
+def build_kpi_workbook() -> Workbook:
+    cadence, periods = _periods()
+    wb = Workbook()
+    settings = wb.active
+    settings.title = c.SETTINGS
+    sheets = {name: wb.create_sheet(name) for name in (
+        c.KPI_SHEET, c.PLAN_DATA, c.PLACEMENTS, c.MITIGATIONS, c.CONDITIONS, c.NARRATIVE,
+        c.SNAPSHOTS, c.LISTS)}
+    refs = _lists(wb, sheets[c.LISTS], {
+        "periods": tuple(period.label for period in periods), "RAG": c.RAG_VALUES,
+        "Categories": c.CATEGORIES, "AgeBands": c.AGE_BANDS, "Locations": c.LOCATIONS,
+        "Provisions": c.PROVISIONS,
+    })
+    _settings(wb, settings, refs)
+    _kpi_sheet(wb, sheets[c.KPI_SHEET], cadence, periods)
+    _plan_data(wb, sheets[c.PLAN_DATA], periods)
+    _placements(wb, sheets[c.PLACEMENTS], refs)
+    _mitigations(wb, sheets[c.MITIGATIONS], periods, refs)
+    _by_period_sheet(
+        wb, sheets[c.CONDITIONS], "Agreement conditions: assurance by report (RAG)",
+        c.ILLUSTRATIVE_NOTE, list(enumerate(c.AGREEMENT_CONDITIONS, start=1)),
+        c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, periods,
+        lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8)
+    _by_period_sheet(
+        wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions",
+        c.ILLUSTRATIVE_NOTE, c.NARRATIVE_QUESTIONS, c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
+        periods, lambda key, index: illustrative.NARRATIVE.get(key, (None,) * 3)[index],
+        width=30)
+    snapshots = sheets[c.SNAPSHOTS]
+    _title(snapshots, "Snapshots: values frozen at each report",
+           "Written by 'Freeze period snapshot'. Do not edit: lfi-xl verify detects changes.")
+    _header(snapshots, 4, c.SNAPSHOT_COLUMNS)
+    _name(wb, c.SNAPSHOTS_TABLE, snapshots.title, f"A4:{col(len(c.SNAPSHOT_COLUMNS))}4")
+    for index, width in enumerate((10, 12, 10, 8, 14, 14, 16, 20, 66, 66, 11), start=1):
+        snapshots.column_dimensions[col(index)].width = width
+    snapshots.freeze_panes = "A5"
+    return wb
+
+
+# ---------------------------------------------------------------------------- output
+def _fixed_properties(wb: Workbook) -> None:
+    wb.properties.creator = "lfi-xl"
+    wb.properties.lastModifiedBy = "lfi-xl"
+    wb.properties.created = wb.properties.modified = BUILD_DATE
+    wb.calculation.fullCalcOnLoad = False  # keep the cached values on open
+
+
+def _core_properties() -> bytes:
+    stamp = BUILD_DATE.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
+        'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>lfi-xl</dc:creator><cp:lastModifiedBy>lfi-xl</cp:lastModifiedBy>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>").encode()
+
+
+def save_built(wb: Workbook, path: Path) -> None:
+    """Save ``wb`` with every formula's value cached and fixed dates, atomically."""
+    _fixed_properties(wb)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with tempfile.TemporaryDirectory(prefix="lfi-build-") as folder:
+        draft = Path(folder) / path.name
+        draft.write_bytes(buffer.getvalue())
+        evaluation = recalc(draft, draft)
+        problems = [str(problem) for problem in evaluation.problems]
+        if problems:
+            raise RuntimeError("the built workbook has formula problems:\n" + "\n".join(
+                problems))
+        package = Package.read(draft)
+    package.parts["docProps/core.xml"] = _core_properties()
+    atomic_write(path, package.to_bytes(fixed_time=True))
+
+
+def build_workbooks(folder: Path) -> list[Path]:
+    """Build both shipped workbooks into ``folder``; returns their paths."""
+    folder = Path(folder)
+    outputs = []
+    for name, build in ((c.PLAN_WORKBOOK, build_plan_workbook),
+                        (c.KPI_WORKBOOK, build_kpi_workbook)):
+        path = folder / name
+        save_built(build(), path)
+        outputs.append(path)
+    return outputs

@@ -1,0 +1,1 @@
+"""The shipped figures: the published plan table and the illustrative data."""
