@@ -228,6 +228,33 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_start_period(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.start_period import start_period
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.errors import Refused
+    book = FileWorkbook(args.file)
+    plan = FileWorkbook(args.plan) if args.plan else None
+    try:
+        done = start_period(Discovering(book), args.period,
+                            Discovering(plan) if plan else None, args.allow_gap, args.use)
+    except Refused as refusal:
+        print(f"lfi-xl: not started: {refusal}", file=sys.stderr)
+        return FINDINGS
+    book.save(backup=True)
+    if plan is not None:
+        plan.save(backup=True)
+    filled = done["plan_data"]
+    print(f"Started {done['period']} (after {done['previous']}): {done['formulas']} formula "
+          f"cell(s) written, {done['inputs']} input cell(s) ready, Settings' current period "
+          f"set" + (" in both workbooks" if plan else "") + ". "
+          + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. " if filled
+             else "Plan Data: run lfi-xl refresh --kpi ... --plan ... to fill it. ")
+          + f"Next: enter the period's figures, then lfi-xl recalc {args.file} and "
+          f"lfi-xl validate. Original kept as {args.file}.bak.")
+    return OK
+
+
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.actions.adopt import adopt
     from lfi_xl.adapters.files.writer import FileWorkbook
@@ -371,6 +398,26 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--use", choices=["forecast", "plan"],
                          help="copy the forecast (default when there is one) or the plan")
     refresh.set_defaults(run=cmd_refresh)
+
+    start = commands.add_parser(
+        "start-period", help="make the next report period's column ready to fill in",
+        description="Start a report period in the KPI workbook: the calculated KPIs' "
+        "formulas and the n row written into its column, its input cells (KPIs, Conditions, "
+        "Narrative, Plan Data) styled as inputs and unlocked, Settings' current period set "
+        "(in the plan workbook too, with --plan) and, with --plan, Plan Data filled from the "
+        "plan as refresh does. Earlier periods are not touched. Refused for a period already "
+        "started, one after a skipped report (unless --allow-gap) or beyond the programme. "
+        "Files are changed safely; the originals are kept as FILE.bak.")
+    start.add_argument("file", type=Path, metavar="KPI_FILE")
+    start.add_argument("--period", help="report period (default: the one after Settings' "
+                       "current period)")
+    start.add_argument("--plan", type=Path, metavar="FILE", help="the DSG plan workbook")
+    start.add_argument("--use", choices=["forecast", "plan"],
+                       help="with --plan: copy the forecast (default when there is one) or "
+                       "the plan into Plan Data")
+    start.add_argument("--allow-gap", action="store_true",
+                       help="start a period later than the next one (skipping reports)")
+    start.set_defaults(run=cmd_start_period)
 
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",

@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from lfi_xl import contract as c
 from lfi_xl.actions.recalc import recalc
 from lfi_xl.adapters.files.package import Package, atomic_write
+from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, criteria_for, plan_data_rows
 from lfi_xl.core import costs
@@ -345,62 +346,27 @@ def _plan_data_cell(key: str, period_column: int) -> str:
     return f"{quote_sheet(c.PLAN_DATA)}!{col(PLAN_DATA_FIRST_COLUMN + period_column)}{row}"
 
 
-def _criteria_text(criteria, letter: str) -> str:
-    parts = []
-    for key, criterion in criteria:
-        if "{start}" in criterion or "{end}" in criterion:
-            operator = criterion.split("{")[0]
-            row = 6 if "{start}" in criterion else 7
-            value = f'"{operator}"&{letter}${row}'
-        else:
-            value = f'"{criterion}"'
-        parts.append(f"{c.placement_name(key)},{value}")
-    return "".join("," + part for part in parts)
+def _column(period_column: int) -> formulas.Column:
+    """Where the template's report column ``period_column`` (0-based) has its cells."""
+    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
+    base = _kpi_row(next(iter(c.PERCENT_CHANGE_KPIS.values())))
+    return formulas.Column(f"{letter}${KPI_HEADER_ROW}", f"{letter}$6", f"{letter}$7",
+                           {key: _plan_data_cell(key, period_column)
+                            for key, _ in c.PLAN_DATA_ROWS},
+                           f"{letter}{base}", f"$H${base}")
 
 
 def kpi_formula(ref: int, period_column: int) -> str | None:
     """The formula of calculated KPI ``ref`` in report column ``period_column`` (0-based)."""
-    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
-    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
-           f"{letter}$6,{letter}$7)")
-    if ref in c.PLAN_KPIS:
-        key, sign = c.PLAN_KPIS[ref]
-        return f"={'-' if sign < 0 else ''}{_plan_data_cell(key, period_column)}"
-    if ref == c.FUNDING_GAP_KPI:
-        method = c.setting_name("FundingGapMethod")
-        return (f"=LFI_FUNDGAP({_plan_data_cell('in_year', period_column)},"
-                f"{_plan_data_cell('allocation', period_column)},{method},"
-                f'IF({method}="C",{_plan_data_cell("total_expenditure", period_column)},'
-                f"{_plan_data_cell('block_transfers', period_column)}))")
-    if ref in c.AVERAGE_COST_KPIS:
-        criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], letter)
-        return f"=LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})"
-    if ref == c.RENEGOTIATION_KPI[0]:
-        criteria = _criteria_text(c.RENEGOTIATION_KPI[1], letter)
-        return (f"=LFI_AVGCOST({c.placement_name('PreviousCost')},{fte}{criteria})"
-                f"-LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})")
-    if ref in c.SAVINGS_KPIS:
-        criteria = "".join(f',{c.mitigation_name(key)},"{value}"'
-                           for key, value in c.SAVINGS_KPIS[ref])
-        return (f"=SUMIFS({c.mitigation_name('Saving')},{c.mitigation_name('Period')},"
-                f"{letter}${KPI_HEADER_ROW}{criteria})/10^6")
-    if ref in c.PERCENT_CHANGE_KPIS:
-        base = _kpi_row(c.PERCENT_CHANGE_KPIS[ref])
-        return f"=LFI_PCTCHANGE({letter}{base},$H${base})"
-    return None
+    return formulas.kpi_formula(ref, _column(period_column))
 
 
 def count_formula(ref: int, period_column: int) -> str:
     """n: the placements behind average-cost KPI ``ref`` in a report column."""
-    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
-    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
-           f"{letter}$6,{letter}$7)")
-    criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
-                else c.AVERAGE_COST_KPIS[ref])
-    return f"=LFI_PLACEMENTS({fte}{_criteria_text(criteria, letter)})"
+    return formulas.count_formula(ref, _column(period_column))
 
 
-COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
+COUNT_REFS = formulas.COUNT_REFS
 
 
 def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> None:

@@ -17,6 +17,7 @@ class LiveWorkbook:
     def __init__(self, book):
         self.book = book
         self.unlocked: list[str] = []  # sheets the host would not let us protect
+        self.not_unlocked: list[str] = []  # sheets whose input cells it would not unlock
 
     @property
     def label(self) -> str:
@@ -98,6 +99,21 @@ class LiveWorkbook:
         for address, value in values.items():
             self.book.sheets[sheet].range(address).value = value
 
+    def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
+        for address, text in formulas.items():
+            self.book.sheets[sheet].range(address).formula = text
+
+    def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
+        """The input fill, and unlocked where the host lets Python do it (desktop Excel)."""
+        target = self.book.sheets[sheet]
+        for ref in refs:
+            target.range(ref).color = f"#{fill}"
+            try:
+                target.range(ref).api.Locked = False
+            except (AttributeError, TypeError, NotImplementedError):
+                if sheet not in self.not_unlocked:
+                    self.not_unlocked.append(sheet)
+
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells and protect the sheet, where the Excel host lets Python do it
         (desktop Excel through COM); elsewhere say so: the snapshot hashes still guard."""
@@ -113,10 +129,16 @@ class LiveWorkbook:
 
     @property
     def notes(self) -> list[str]:
-        if not self.unlocked:
-            return []
-        return [f"Cells not locked on {', '.join(self.unlocked)}: this Excel host does not "
-                "let Python protect sheets; the snapshot hashes still detect any change."]
+        notes = []
+        if self.unlocked:
+            notes.append(f"Cells not locked on {', '.join(self.unlocked)}: this Excel host does "
+                         "not let Python protect sheets; the snapshot hashes still detect any "
+                         "change.")
+        if self.not_unlocked:
+            notes.append(f"Input cells not unlocked on {', '.join(self.not_unlocked)}: this "
+                         "Excel host does not let Python change cell protection; if the sheet "
+                         "is protected, unprotect it (Review > Unprotect Sheet) to type.")
+        return notes
 
     def save(self, backup: bool = True) -> None:
         """Live workbooks are saved by their user."""
