@@ -13,7 +13,7 @@ from lfi_xl import contract as c
 from lfi_xl.actions.refresh import refresh_plan_data
 from lfi_xl.book import formulas
 from lfi_xl.book.kpi_book import KpiBook
-from lfi_xl.core.periods import PeriodError, Period, year_label
+from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.errors import Refused, UnusableInput
 
 

@@ -17,7 +17,7 @@ from lfi_xl.book import tables
 from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
 from lfi_xl.book.kpi_book import KpiBook, is_error
-from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
+from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
 from lfi_xl.core import costs
 from lfi_xl.core import plan as p
@@ -273,15 +273,19 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
         for ref, value in expected.items():
             row = book.kpis[ref]
             shown = row.values[column]
+            if no_placements(shown, counts.get(ref)):
+                continue  # n = 0: the average of no placements is "no data" (#N/A)
             if is_error(shown):
                 reason = getattr(value, "reason", "") or "its inputs give no figure"
                 findings.add(ERROR, row.area, 0, column, "error",
                              f"KPI {ref} {label} shows {shown}: {reason}")
                 continue
-            if ref in counts and counts[ref] == 0 and shown not in (None, ""):
+            if ref in counts and counts[ref] == 0:
                 findings.add(ERROR, row.area, 0, column, "n=0",
                              f"KPI {ref} {label}: an average with no placements behind it "
-                             f"(n = 0)")
+                             f"(n = 0) shows {describe(shown)}; its formula gives #N/A (no "
+                             "placements): restore the formula and recalculate (F9 in "
+                             "Excel, or lfi-xl recalc)")
                 continue
             if hasattr(value, "code"):
                 findings.add(ERROR, row.area, 0, column, "error",
