@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +28,7 @@ from lxml import etree  # noqa: E402
 
 from lfi_xl.adapters.files import workbook_xml as wx  # noqa: E402
 from lfi_xl.adapters.files.package import Package  # noqa: E402
+from lfi_xl.adapters.files.tables_xml import with_plain_references  # noqa: E402
 from lfi_xl.book.area import Area, ErrorValue  # noqa: E402
 from lfi_xl.core.cells import ExcelError  # noqa: E402
 from lfi_xl.errors import UnusableInput, cell_ref  # noqa: E402
@@ -161,7 +161,8 @@ def evaluate(path: Path) -> Evaluation:
     """Evaluate every formula of the workbook at ``path`` (nothing is written)."""
     formulas = _import_formulas()
     known = register_functions()
-    package = Package.read(path)
+    # The engine does not know Excel tables: it evaluates plain ranges in their place.
+    package = with_plain_references(Package.read(path))
     evaluation = Evaluation()
     try:
         sheets = wx.sheets(package)
@@ -197,7 +198,7 @@ def evaluate(path: Path) -> Evaluation:
     # The engine keys cells by file name: work on a copy with a plain name.
     with tempfile.TemporaryDirectory(prefix="lfi-recalc-") as folder:
         copy = Path(folder) / "book.xlsx"
-        shutil.copyfile(path, copy)
+        copy.write_bytes(package.to_bytes())
         try:
             model = formulas.ExcelModel().loads(str(copy))
             for node in model.dsp.function_nodes.values():

@@ -188,6 +188,7 @@ def validate_plan_book(source) -> list[Finding]:
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
         _contributions(source, findings, plan, forecast, settings.current_year)
+    _outside_tables(source, findings)
     area = source.area(c.MONITORING_TABLE)
     if area is not None:
         values = source.values(area)
@@ -442,6 +443,42 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                              "one of the allowed values")
 
 
+#: Table name -> what a cell just outside it is, and whether text there is only a note.
+_OUTSIDE = {
+    c.PLACEMENTS_TABLE: ("a placement outside the register: it is not counted", False),
+    c.MITIGATIONS_TABLE: ("a mitigation outside the log: it is not counted", False),
+    c.KPI_TABLE: ("a figure outside the KPI table: no report reads it", True),
+    c.PLAN_TABLE: ("a figure outside the plan table: it is not part of the plan", True),
+    c.FORECAST_TABLE: ("a figure outside the forecast table: it is not part of it", True),
+}
+
+
+def _outside_tables(source, findings: Findings) -> None:
+    """A cell typed directly below or beside a table is not in it: Excel extends a table
+    (a ListObject) to take it in, other programs and a table made of names do not. Said,
+    never silently left out: an error for registers and for figures, a warning for text
+    beside the KPI and plan tables (a note, probably)."""
+    for name, (what, notes_allowed) in _OUTSIDE.items():
+        area = source.area(name)
+        if area is None or area.sheet not in source.sheet_names:
+            continue
+        strips = (Area(area.sheet, area.max_row + 1, area.min_col, area.max_row + 1,
+                       area.max_col),
+                  Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
+                       area.max_col + 1))
+        for strip in strips:
+            for r, row in enumerate(source.values(strip)):
+                for k, value in enumerate(row):
+                    if value is None or (isinstance(value, str) and not value.strip()):
+                        continue
+                    note = notes_allowed and isinstance(value, str) and not is_error(value)
+                    findings.add(WARNING if note else ERROR, strip, r, k, "outside",
+                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; extend the table "
+                                 "to include it (in Excel: Table Design > Resize Table), or "
+                                 "move it")
+                    break  # one finding a row is enough to find it
+
+
 def validate_kpi_book(source) -> list[Finding]:
     from lfi_xl.book.snapshots import verify
     findings = Findings()
@@ -452,6 +489,7 @@ def validate_kpi_book(source) -> list[Finding]:
         findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
     if any(f.rule == "names" for f in findings):
         return findings.close()  # the tables cannot be read as they are: say that first
+    _outside_tables(source, findings)
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)

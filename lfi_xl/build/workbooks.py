@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter as col
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lfi_xl import contract as c
@@ -522,7 +523,11 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
 
 
 def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_name: str,
-                 column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE) -> int:
+                 column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE,
+                 excel_table: str = "", calculated: dict | None = None) -> int:
+    """A register: header in row 4, one row each below, as the Excel table ``excel_table``
+    whose columns the defined names refer to (so they grow with it); ``calculated``:
+    column key -> the formula Excel gives a new row of the table."""
     _title(ws, title, note)
     _header(ws, 4, [header for _, header in columns])
     keys = [key for key, _ in columns]
@@ -536,11 +541,19 @@ def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_n
             if keys[index] in formats:
                 cell.number_format = formats[keys[index]]
     last_row = 4 + max(len(rows), 1)
-    for index, key in enumerate(keys, start=1):
-        letter = col(index)
-        _name(wb, column_name(key), ws.title, f"{letter}5:{letter}{last_row}")
-        ws.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
-    _name(wb, table_name, ws.title, f"A4:{col(len(keys))}{last_row}")
+    table = Table(displayName=excel_table, ref=f"A4:{col(len(keys))}{last_row}",
+                  tableStyleInfo=TableStyleInfo(name="TableStyleLight9", showRowStripes=True))
+    for index, (key, header) in enumerate(columns, start=1):
+        column = TableColumn(id=index, name=header)
+        if calculated and key in calculated:
+            column.calculatedColumnFormula = TableFormula(attr_text=calculated[key])
+        table.tableColumns.append(column)
+    ws.add_table(table)
+    for index, (key, header) in enumerate(columns, start=1):
+        wb.defined_names[column_name(key)] = DefinedName(
+            column_name(key), attr_text=f"{excel_table}[{header}]")
+        ws.column_dimensions[col(index)].width = max(12, len(header) + 2)
+    wb.defined_names[table_name] = DefinedName(table_name, attr_text=f"{excel_table}[#All]")
     ws.freeze_panes = "A5"
     _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4")
     return last_row
@@ -552,7 +565,8 @@ def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
                "PreviousCost": c.FORMAT_POUNDS}
     last = _table_sheet(wb, ws, "Placements: one row per placement", c.PLACEMENT_COLUMNS, rows,
                         c.PLACEMENTS_TABLE, c.placement_name, formats,
-                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.")
+                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.",
+                        c.PLACEMENTS_EXCEL_TABLE)
     _validation(ws, f"B5:B{last}", type="list", formula1=refs["Categories"])
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["Locations"])
@@ -561,6 +575,15 @@ def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
     _validation(ws, f"G5:H{last}", type="decimal", operator="between", formula1="0",
                 formula2="2000000", error="Annual cost in whole £, from 0 to 2,000,000.")
     ws.column_dimensions["B"].width = 34
+
+
+def _saving_formulas() -> dict[str, str]:
+    """The savings columns' formula for a new row of the Mitigations table."""
+    headers = dict(c.MITIGATION_COLUMNS)
+    this = ",".join(f"{c.MITIGATIONS_EXCEL_TABLE}[[#This Row],[{headers[key]}]]"
+                    for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"))
+    return {"Saving": f"LFI_SAVING({this})", "VolumeEffect": f'LFI_SAVING({this},"volume")',
+            "PriceEffect": f'LFI_SAVING({this},"price")'}
 
 
 def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str]) -> None:
@@ -574,7 +597,8 @@ def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str
                                                 "VolumeEffect", "PriceEffect")}
     last = _table_sheet(wb, ws, "Mitigations: savings against the do-nothing baseline",
                         c.MITIGATION_COLUMNS, rows, c.MITIGATIONS_TABLE, c.mitigation_name,
-                        formats)
+                        formats, excel_table=c.MITIGATIONS_EXCEL_TABLE,
+                        calculated=_saving_formulas())
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["periods"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"E5:E{last}", type="list", formula1=refs["Provisions"])

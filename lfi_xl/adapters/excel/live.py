@@ -39,7 +39,17 @@ class LiveWorkbook:
         refers_to = self._names().get(name)
         if refers_to is None:
             return None
-        return parse_area(refers_to.lstrip("="))
+        return parse_area(refers_to.lstrip("=")) or self._table_area(name)
+
+    def _table_area(self, name: str) -> Area | None:
+        """A name on an Excel table's column (``=Placements[Start date]``): Excel itself
+        says which cells it covers now."""
+        try:
+            cells = self.book.names[name].refers_to_range
+            return Area(cells.sheet.name, cells.row, cells.column,
+                        cells.row + cells.shape[0] - 1, cells.column + cells.shape[1] - 1)
+        except Exception:  # #REF! and the like: the name is broken
+            return None
 
     def require(self, name: str) -> Area:
         from lfi_xl.errors import UnusableInput
