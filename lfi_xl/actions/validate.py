@@ -195,7 +195,28 @@ def validate_plan_book(source) -> list[Finding]:
         for r, row in enumerate(values[1:], start=1):
             for k, value in enumerate(row[1:len(c.MONITORING_COLUMNS) + 1], start=1):
                 _number(findings, area, r, k, value, "a number in £m")
+        if plan is not None:
+            _monitoring_missing(findings, area, values, plan, settings)
     return findings.close()
+
+
+def _monitoring_missing(findings: Findings, area: Area, values: list[list],
+                        plan: tables.PlanTable, settings) -> None:
+    """The current report's Monitoring column: each income or expenditure line left blank
+    (its totals and variances stay blank until every line is in)."""
+    period = settings.current_period
+    header = [str(v or "").strip() for v in values[0]]
+    wanted = f"Q{period.report} forecast"
+    column = header.index(wanted) if wanted in header else (
+        header.index(c.MONITORING_COLUMNS[-1]) if c.MONITORING_COLUMNS[-1] in header else None)
+    if column is None:
+        return
+    inputs = {row.label for row in plan.rows if row.role in (p.INCOME, p.EXPENDITURE)}
+    for r, row in enumerate(values[1:], start=1):
+        if row[0] in inputs and row[column] in (None, ""):
+            findings.add(WARNING, area, r, column, "missing",
+                         f"{row[0]}: no {header[column]} for {period.label} (the current "
+                         "report); the totals and variances stay blank until it is in")
 
 
 # ---------------------------------------------------------------------------- KPI book

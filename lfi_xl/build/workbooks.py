@@ -248,6 +248,11 @@ def _forecast_values(line_id, values):
                                                                           strict=True))
 
 
+def _complete_sum(span: str) -> str:
+    """SUM of a column of inputs, blank ("") while any of them is blank."""
+    return f'=IF(COUNT({span})<ROWS({span}),"",SUM({span}))'
+
+
 def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     _title(ws, "Monitoring: the current year by report (£m)", c.ILLUSTRATIVE_NOTE,
            "Plan figures come from the Plan sheet for the year in Settings; forecasts are "
@@ -272,12 +277,15 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
         for offset in range(len(columns) - 1):
             letter = col(3 + offset)
             cell = ws.cell(row, 3 + offset)
+            # A forecast not yet typed in (any line blank) has no total: blank, never 0.
             if role == p.TOTAL_INCOME:
-                cell.value = f"=SUM({letter}{min(incomes)}:{letter}{max(incomes)})"
+                cell.value = _complete_sum(f"{letter}{min(incomes)}:{letter}{max(incomes)}")
             elif role == p.TOTAL_EXPENDITURE:
-                cell.value = f"=SUM({letter}{min(spends)}:{letter}{max(spends)})"
+                cell.value = _complete_sum(f"{letter}{min(spends)}:{letter}{max(spends)}")
             elif role == p.IN_YEAR:
-                cell.value = f"={letter}{rows['total_expenditure']}+{letter}{rows['total_income']}"
+                spend, income = (f"{letter}{rows['total_expenditure']}",
+                                 f"{letter}{rows['total_income']}")
+                cell.value = f'=IF(OR({spend}="",{income}=""),"",{spend}+{income})'
             else:
                 value = None
                 if offset < 3:  # Q1-Q3 illustrative: the plan, then the forecast's pressure
