@@ -94,7 +94,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from lfi_xl.actions.recalc import recalc
+    from lfi_xl.actions.recalc import NO_DATA, recalc
     from lfi_xl.adapters.files.package import check_workbook_file
 
     check_workbook_file(args.file)
@@ -107,7 +107,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     target = args.output or args.file
     print(f"{evaluation.formula_count} formula cell(s) evaluated; values cached in {target}"
           + ("" if args.output else f" (original kept as {args.file}.bak)"))
-    return FINDINGS if evaluation.problems else OK
+    return FINDINGS if any(p.kind != NO_DATA for p in evaluation.problems) else OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -39,6 +39,10 @@ _FUNCTION_CALL = re.compile(r"(?<![A-Za-z0-9_.\"'])([A-Za-z_][A-Za-z0-9_.]*)\s*\
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
 
+#: The kind of an average of no placements (#N/A, n = 0): reported, but not a fault.
+NO_DATA = "no placements"
+
+
 @dataclass(frozen=True)
 class Problem:
     sheet: str
@@ -236,7 +240,9 @@ def evaluate(path: Path) -> Evaluation:
         first = _python_value(grid[0][0])
         if isinstance(first, ErrorValue):
             reason = _REASONS.get(key)
-            kind = "circular reference" if first == "#CIRC!" else "error"
+            kind = ("circular reference" if first == "#CIRC!" else NO_DATA
+                    if first == "#N/A" and reason and "no placements match" in reason
+                    else "error")
             message = (reason if reason else
                        "circular reference: the formula depends on its own result"
                        if kind == "circular reference" else f"the formula gives {first}")
