@@ -140,13 +140,17 @@ def start_next_period(book=None, period: str | None = None,
     book = _book(book)
     adapter = LiveWorkbook(book)
     plan = _open_plan_book(book)
-    plan_adapter = plan if isinstance(plan, LiveWorkbook) else None
+    if isinstance(plan, Path):  # beside this workbook, not open: changed as a file
+        from lfi_xl.adapters.files.writer import FileWorkbook
+        plan = FileWorkbook(plan)
     try:
         result = start_period(Discovering(adapter), period,
-                              Discovering(plan_adapter) if plan_adapter else None, allow_gap)
+                              Discovering(plan) if plan else None, allow_gap)
     except Refused as refusal:
         _tell(book, f"Not started: {refusal}")
         return None
+    if plan is not None and not isinstance(plan, LiveWorkbook):
+        plan.save(backup=True)
     filled = result["plan_data"]
     _tell(book, f"{result['period']} started: {result['formulas']} formulas written, "
                 f"{result['inputs']} input cells ready. "

@@ -71,6 +71,10 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
     settings = book.settings
     target = _target(settings, period, allow_gap)
     label = target.label
+    if label not in book.period_labels:
+        raise UnusableInput(f"{book.label}: the KPI sheet has no column for report {label}: add "
+                            f"one headed {label} after {settings.current_period.label} "
+                            "(inside the KPI table), then start the period")
     column = book.column_of(label)
     kpi_sheet = book.kpis[min(book.kpis)].area.sheet if book.kpis else c.KPI_SHEET
     place = formulas.column_from_names(kpi_adapter, column) if book.computes_kpis else None
