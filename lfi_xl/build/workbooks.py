@@ -561,7 +561,9 @@ def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_n
         wb.defined_names[column_name(key)] = DefinedName(
             column_name(key), attr_text=f"{excel_table}[{header}]")
         ws.column_dimensions[col(index)].width = max(12, len(header) + 2)
-    wb.defined_names[table_name] = DefinedName(table_name, attr_text=f"{excel_table}[#All]")
+    # Header and data rows (= #All without a totals row): LibreOffice does not read #All.
+    wb.defined_names[table_name] = DefinedName(
+        table_name, attr_text=f"{excel_table}[[#Headers],[#Data]]")
     ws.freeze_panes = "A5"
     _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4")
     return last_row
