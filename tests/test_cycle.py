@@ -283,3 +283,54 @@ def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_
     assert plan_data  # Settings and Plan Data typed in
     message = [a for a in actions if a["func"] == "alert"][0]["args"][0]
     assert "2024-25 Q1 started" in message and "Plan Data holds the forecast's" in message
+
+
+def test_a_mitigation_below_the_log_and_a_figure_beside_the_kpi_table_are_errors(kpi_book,
+                                                                                  capsys):
+    edit(kpi_book, c.MITIGATIONS, {"B17": "New project"})
+    edit(kpi_book, c.KPI_SHEET, {"AA10": 12.5, "AA12": "note"})
+    assert main(["validate", str(kpi_book)]) == 1
+    out = capsys.readouterr().out
+    assert "Mitigations!B17: a mitigation outside the log: it is not counted" in out
+    assert re.search(r"ERROR +KPIs!AA10 +outside +KPIs!AA10: a figure outside the KPI table",
+                     out)
+    assert re.search(r"WARNING +KPIs!AA12 +outside", out)  # text beside it: a note
+
+
+def test_an_average_with_placements_left_blank_is_still_an_error(kpi_book, capsys):
+    edit(kpi_book, c.KPI_SHEET, {"K22": None})  # KPI 15, 2023-24 Q3: n > 0
+    assert main(["validate", str(kpi_book)]) == 1
+    assert re.search(r"KPIs!K22 +stale +KPI 15 2023-24 Q3 shows blank but its inputs give",
+                     capsys.readouterr().out)
+
+
+def test_blank_outturn_stays_blank_and_missing_forecasts_are_named(plan_book, capsys):
+    monitoring = values(plan_book, c.MONITORING_TABLE)
+    header = monitoring[0]
+    totals = {row[0]: row for row in monitoring[1:]}
+    outturn, variance = header.index("Outturn"), header.index("Variance Outturn")
+    for line in ("Total income", "Total Expenditure", "In-year +deficit/-surplus"):
+        assert totals[line][outturn] is None and totals[line][variance] is None
+    assert totals["Total income"][header.index("Q3 forecast")] == pytest.approx(-144.227)
+    edit(plan_book, c.MONITORING, {"E10": None})  # Independent special schools, Q3
+    assert main(["recalc", str(plan_book)]) == 0
+    after = {row[0]: row for row in values(plan_book, c.MONITORING_TABLE)[1:]}
+    assert after["Total Expenditure"][header.index("Q3 forecast")] is None
+    assert after["In-year +deficit/-surplus"][header.index("Variance Q3")] is None
+    capsys.readouterr()
+    assert main(["validate", str(plan_book)]) == 0  # a warning: the report is in progress
+    assert re.search(r"WARNING +Monitoring!E10 +missing +Independent Special Schools: no Q3 "
+                     r"forecast for 2023-24 Q3", capsys.readouterr().out)
+
+
+def test_a_period_moved_on_by_hand_is_told_to_be_started(kpi_book, plan_book, tmp_path,
+                                                         capsys):
+    settings = WorkbookValues(kpi_book).area(c.setting_name("CurrentPeriod"))
+    edit(kpi_book, settings.sheet, {settings.cell(0, 0): "2024-25 Q1"})
+    assert main(["validate", str(kpi_book)]) == 1
+    assert re.search(r"KPIs!L18 +stale +KPI 11 2024-25 Q1 shows blank .* start it \(lfi-xl "
+                     r"start-period, or Start next period\)", capsys.readouterr().out)
+    assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
+                 str(tmp_path), "--no-pdf"]) == 2
+    assert ("KPIs!L18 (KPI 11, 2024-25 Q1) is blank: it is calculated; start the period"
+            in capsys.readouterr().err)

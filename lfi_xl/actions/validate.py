@@ -321,8 +321,13 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
             if math.isnan(number) or abs(number - value) > _STALE_TOLERANCE * max(
                     1.0, abs(value)):
                 findings.add(ERROR, row.area, 0, column, "stale",
-                             f"KPI {ref} {label} shows {describe(shown)} but its inputs give "
-                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)")
+                             f"KPI {ref} {label} shows "
+                             f"{'blank' if shown in (None, '') else describe(shown)} but its "
+                             "inputs give "
+                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)"
+                             + ("; a period never started has no formula there: start it "
+                                "(lfi-xl start-period, or Start next period)"
+                                if shown in (None, "") else ""))
 
 
 def _by_period_rows(findings: Findings, rows, reported: dict[str, int], check) -> None:
