@@ -328,6 +328,10 @@ def test_a_period_moved_on_by_hand_is_told_to_be_started(kpi_book, plan_book, tm
     settings = WorkbookValues(kpi_book).area(c.setting_name("CurrentPeriod"))
     edit(kpi_book, settings.sheet, {settings.cell(0, 0): "2024-25 Q1"})
     assert main(["validate", str(kpi_book)]) == 1
+    assert "Plan Data!F5: Plan Data allocation is blank for 2024-25 Q1" in (
+        capsys.readouterr().out)
+    edit(kpi_book, c.PLAN_DATA, {f"F{row}": 1.0 for row in range(5, 15)})
+    assert main(["validate", str(kpi_book)]) == 1
     assert re.search(r"KPIs!L18 +stale +KPI 11 2024-25 Q1 shows blank .* start it \(lfi-xl "
                      r"start-period, or Start next period\)", capsys.readouterr().out)
     assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
