@@ -251,7 +251,8 @@ def cmd_start_period(args: argparse.Namespace) -> int:
           + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. " if filled
              else "Plan Data: run lfi-xl refresh --kpi ... --plan ... to fill it. ")
           + f"Next: enter the period's figures, then lfi-xl recalc {args.file} and "
-          f"lfi-xl validate. Original kept as {args.file}.bak.")
+          f"lfi-xl validate. Original kept as {args.file}.bak."
+          + (f" {done['monitoring']}" if done.get("monitoring") else ""))
     return OK
 
 

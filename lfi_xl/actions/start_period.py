@@ -102,10 +102,26 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
               "formulas": len(written), "inputs": sum(map(len, inputs.values())),
               "plan_data": None}
     if plan_adapter is not None:
+        result["monitoring"] = _monitoring_note(plan_adapter, settings.current_period, target)
         _set_current(plan_adapter, target)
         if book.plan_data:
             result["plan_data"] = refresh_plan_data(kpi_adapter, plan_adapter, label, use)
     return result
+
+
+def _monitoring_note(plan_adapter, previous: Period, target: Period) -> str:
+    """At a new financial year, the Monitoring sheet still holds the last year's forecasts
+    (lfi-xl does not delete what was typed): say so, since they now face the new plan."""
+    area = plan_adapter.area(c.MONITORING_TABLE)
+    if area is None or target.year == previous.year:
+        return ""
+    typed = [value for row in plan_adapter.values(area)[1:]
+             for value in row[2:1 + len(c.MONITORING_COLUMNS)] if value not in (None, "")]
+    if not typed:
+        return ""
+    return (f"The Monitoring sheet still holds {year_label(previous.year, '/')}'s forecasts "
+            f"({len(typed)} cells), now set against the {year_label(target.year, '/')} plan: "
+            "keep a copy of the plan workbook, then clear them for the new year.")
 
 
 def _set_current(adapter, period: Period) -> None:

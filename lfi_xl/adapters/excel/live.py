@@ -8,6 +8,7 @@ in Excel and saves (or undoes by closing without saving).
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 from lfi_xl.book.area import Area, absolute, parse_area
 from lfi_xl.errors import quote_sheet
@@ -109,20 +110,39 @@ class LiveWorkbook:
         for address, value in values.items():
             self.book.sheets[sheet].range(address).value = value
 
+    @contextmanager
+    def _unprotected(self, sheet: str):
+        """A sheet protected by a freeze, unprotected while lfi-xl writes to it (Excel
+        refuses writes to its locked cells) and protected again after."""
+        target = self.book.sheets[sheet]
+        try:
+            protected = bool(target.api.ProtectContents)
+        except (AttributeError, TypeError, NotImplementedError):
+            protected = False  # hosts without protection (and their writes go through)
+        if protected:
+            target.api.Unprotect()
+        try:
+            yield target
+        finally:
+            if protected:
+                target.api.Protect(DrawingObjects=True, Contents=True, Scenarios=True,
+                                   AllowFormattingColumns=True, AllowFormattingRows=True)
+
     def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
-        for address, text in formulas.items():
-            self.book.sheets[sheet].range(address).formula = text
+        with self._unprotected(sheet) as target:
+            for address, text in formulas.items():
+                target.range(address).formula = text
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """The input fill, and unlocked where the host lets Python do it (desktop Excel)."""
-        target = self.book.sheets[sheet]
-        for ref in refs:
-            target.range(ref).color = f"#{fill}"
-            try:
-                target.range(ref).api.Locked = False
-            except (AttributeError, TypeError, NotImplementedError):
-                if sheet not in self.not_unlocked:
-                    self.not_unlocked.append(sheet)
+        with self._unprotected(sheet) as target:
+            for ref in refs:
+                target.range(ref).color = f"#{fill}"
+                try:
+                    target.range(ref).api.Locked = False
+                except (AttributeError, TypeError, NotImplementedError):
+                    if sheet not in self.not_unlocked:
+                        self.not_unlocked.append(sheet)
 
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells and protect the sheet, where the Excel host lets Python do it
