@@ -165,10 +165,11 @@ def evaluate(path: Path) -> Evaluation:
     """Evaluate every formula of the workbook at ``path`` (nothing is written)."""
     formulas = _import_formulas()
     known = register_functions()
-    # The engine does not know Excel tables: it evaluates plain ranges in their place.
-    package = with_plain_references(Package.read(path))
+    package = Package.read(path)
     evaluation = Evaluation()
     try:
+        # The engine does not know Excel tables: it evaluates plain ranges in their place.
+        package = with_plain_references(package)
         sheets = wx.sheets(package)
         missing = [info.name for info in sheets if info.part not in package.parts]
         if missing:
