@@ -94,7 +94,7 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
-    from lfi_xl.actions.recalc import recalc
+    from lfi_xl.actions.recalc import NO_DATA, recalc
     from lfi_xl.adapters.files.package import check_workbook_file
 
     check_workbook_file(args.file)
@@ -107,7 +107,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     target = args.output or args.file
     print(f"{evaluation.formula_count} formula cell(s) evaluated; values cached in {target}"
           + ("" if args.output else f" (original kept as {args.file}.bak)"))
-    return FINDINGS if evaluation.problems else OK
+    return FINDINGS if any(p.kind != NO_DATA for p in evaluation.problems) else OK
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -225,6 +225,34 @@ def cmd_refresh(args: argparse.Namespace) -> int:
           f"figures (in-year {done['figures']['in_year']:.3f}). The finance KPIs show the "
           f"new figures once recalculated: lfi-xl recalc {args.kpi} (or F9 in Excel). "
           f"Original kept as {args.kpi}.bak.")
+    return OK
+
+
+def cmd_start_period(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.start_period import start_period
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.errors import Refused
+    book = FileWorkbook(args.file)
+    plan = FileWorkbook(args.plan) if args.plan else None
+    try:
+        done = start_period(Discovering(book), args.period,
+                            Discovering(plan) if plan else None, args.allow_gap, args.use)
+    except Refused as refusal:
+        print(f"lfi-xl: not started: {refusal}", file=sys.stderr)
+        return FINDINGS
+    book.save(backup=True)
+    if plan is not None:
+        plan.save(backup=True)
+    filled = done["plan_data"]
+    print(f"Started {done['period']} (after {done['previous']}): {done['formulas']} formula "
+          f"cell(s) written, {done['inputs']} input cell(s) ready, Settings' current period "
+          f"set" + (" in both workbooks" if plan else "") + ". "
+          + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. " if filled
+             else "Plan Data: run lfi-xl refresh --kpi ... --plan ... to fill it. ")
+          + f"Next: enter the period's figures, then lfi-xl recalc {args.file} and "
+          f"lfi-xl validate. Original kept as {args.file}.bak."
+          + (f" {done['monitoring']}" if done.get("monitoring") else ""))
     return OK
 
 
@@ -371,6 +399,26 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--use", choices=["forecast", "plan"],
                          help="copy the forecast (default when there is one) or the plan")
     refresh.set_defaults(run=cmd_refresh)
+
+    start = commands.add_parser(
+        "start-period", help="make the next report period's column ready to fill in",
+        description="Start a report period in the KPI workbook: the calculated KPIs' "
+        "formulas and the n row written into its column, its input cells (KPIs, Conditions, "
+        "Narrative, Plan Data) styled as inputs and unlocked, Settings' current period set "
+        "(in the plan workbook too, with --plan) and, with --plan, Plan Data filled from the "
+        "plan as refresh does. Earlier periods are not touched. Refused for a period already "
+        "started, one after a skipped report (unless --allow-gap) or beyond the programme. "
+        "Files are changed safely; the originals are kept as FILE.bak.")
+    start.add_argument("file", type=Path, metavar="KPI_FILE")
+    start.add_argument("--period", help="report period (default: the one after Settings' "
+                       "current period)")
+    start.add_argument("--plan", type=Path, metavar="FILE", help="the DSG plan workbook")
+    start.add_argument("--use", choices=["forecast", "plan"],
+                       help="with --plan: copy the forecast (default when there is one) or "
+                       "the plan into Plan Data")
+    start.add_argument("--allow-gap", action="store_true",
+                       help="start a period later than the next one (skipping reports)")
+    start.set_defaults(run=cmd_start_period)
 
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",

@@ -275,6 +275,9 @@ PLACEMENT_COLUMNS = (
     ("PreviousCost", "Annual cost before renegotiation (£)"),
 )
 PLACEMENTS_TABLE = "Placements_Table"
+#: The Excel tables (ListObjects) the registers are: rows typed below them join them, and
+#: the registers' defined names refer to their columns (Placements[Start date]).
+PLACEMENTS_EXCEL_TABLE = "Placements"
 CATEGORIES = (
     "Maintained/academy special school",
     "Independent special school",
@@ -307,6 +310,7 @@ MITIGATION_COLUMNS = (
     ("PriceEffect", "Price effect (£)"),
 )
 MITIGATIONS_TABLE = "Mitigations_Table"
+MITIGATIONS_EXCEL_TABLE = "Mitigations"
 PROVISIONS = ("Special school", "Independent special school", "Specialist resource base",
               "Alternative provision", "Post-16", "Mainstream")
 

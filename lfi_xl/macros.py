@@ -28,6 +28,15 @@ def _tell(book, message: str) -> None:
         pass
 
 
+def _office_user(book) -> str:
+    """Who is freezing: the user name Office knows (File > Options), else the login."""
+    try:
+        name = str(book.app.api.UserName or "").strip()
+    except Exception:  # hosts without Excel's object model
+        name = ""
+    return name or getpass.getuser()
+
+
 def validate_entries(book=None) -> list[Finding]:
     """Check the workbook and list the findings on a Validation sheet, each cell linked."""
     from lfi_xl.actions.validate import validate
@@ -59,7 +68,7 @@ def freeze_period_snapshot(book=None, period: str | None = None, by: str | None 
     saved = Path(book.fullname) if getattr(book, "fullname", None) else None
     source = saved.read_bytes() if saved and saved.is_file() else None
     try:
-        result = freeze(adapter, period, by or getpass.getuser(), supersede, reason, source)
+        result = freeze(adapter, period, by or _office_user(book), supersede, reason, source)
     except Refused as refusal:
         _tell(book, f"Not frozen: {refusal}")
         return None
@@ -120,11 +129,45 @@ def adopt_workbook(book=None) -> list[str]:
     return found
 
 
+def start_next_period(book=None, period: str | None = None,
+                      allow_gap: bool = False) -> dict | None:
+    """Start the report after Settings' current one: its formulas, inputs and Settings,
+    and Plan Data from the DSG plan workbook (open in Excel, or beside this one)."""
+    from lfi_xl.actions.start_period import start_period
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.errors import Refused
+
+    book = _book(book)
+    adapter = LiveWorkbook(book)
+    plan = _open_plan_book(book)
+    if isinstance(plan, Path):  # beside this workbook, not open: changed as a file
+        from lfi_xl.adapters.files.writer import FileWorkbook
+        plan = FileWorkbook(plan)
+    try:
+        result = start_period(Discovering(adapter), period,
+                              Discovering(plan) if plan else None, allow_gap)
+    except Refused as refusal:
+        _tell(book, f"Not started: {refusal}")
+        return None
+    if plan is not None and not isinstance(plan, LiveWorkbook):
+        plan.save(backup=True)
+    filled = result["plan_data"]
+    _tell(book, f"{result['period']} started: {result['formulas']} formulas written, "
+                f"{result['inputs']} input cells ready. "
+                + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. "
+                   if filled else "Open the DSG plan workbook and run it again, or use "
+                   "lfi-xl refresh, to fill Plan Data. ")
+                + "Enter the period's figures, press F9, then Validate entries. "
+                + " ".join(adapter.notes) + " Save the workbook to keep it.")
+    return result
+
+
 BUTTONS = {
     "lfi_validate": validate_entries,
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
     "lfi_adopt": adopt_workbook,
+    "lfi_start": start_next_period,
 }
 
 

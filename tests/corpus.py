@@ -349,9 +349,27 @@ def _insert(sheet: str, axis: str, at: int, count: int = 1) -> Callable[[Parts],
                 col.set("min", str(low + count if low >= at else low))
                 col.set("max", str(high + count if high >= at else high))
         parts.put(part, root)
+        _shift_tables(parts, part, axis, at, count)
         _every_formula(parts, _shift_operand(sheet, axis, at, count))
 
     return change
+
+
+def _shift_tables(parts: Parts, part: str, axis: str, at: int, count: int) -> None:
+    """The sheet's Excel tables move (or grow, for rows inserted inside) with their cells."""
+    folder, name = posixpath.split(part)
+    rels = f"{folder}/_rels/{name}.rels"
+    if rels not in parts.data:
+        return
+    for rel in parts.xml(rels):
+        if rel.get("Type", "").endswith("/table"):
+            target = rel.get("Target")
+            table_part = (target.lstrip("/") if target.startswith("/") else
+                          posixpath.normpath(posixpath.join(folder, target)))
+            table = parts.xml(table_part)
+            for element in (table, *table.iter(f"{M}autoFilter")):
+                element.set("ref", _shift_cells(element.get("ref"), axis, at, count))
+            parts.put(table_part, table)
 
 
 def _rename(old: str, new: str) -> Callable[[Parts], None]:

@@ -22,7 +22,6 @@ def json_book(path: Path):
     import xlwings as xw
 
     from lfi_xl.adapters.files.reader import WorkbookValues
-    from lfi_xl.book.area import parse_area
     from lfi_xl.core.cells import serial
     book = WorkbookValues(path)
     sheets = []
@@ -35,8 +34,8 @@ def json_book(path: Path):
                        "tables": []})
     index = {sheet["name"]: i for i, sheet in enumerate(sheets)}
     names = []
-    for name, ref in book.names.items():
-        area = parse_area(ref)
+    for name in book.names:
+        area = book.area(name)  # a name on a table column: the cells Excel gives for it
         if area is not None:
             names.append({"name": name, "sheet_index": index[area.sheet], "address": area.ref,
                           "scope_sheet_name": None, "scope_sheet_index": None,

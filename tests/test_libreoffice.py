@@ -64,3 +64,27 @@ def test_plan_sheet_renders_as_a_finance_table(tmp_path):
     png = next(tmp_path.glob("plan*.png"))
     assert png.stat().st_size > 10_000
     shutil.copy(png, tmp_path / "look-at-me.png")
+
+
+def test_libreoffice_reads_the_registers_as_excel_tables(kpi_book, tmp_path):
+    """The registers are Excel tables and their names refer to table columns: LibreOffice
+    resolves both (names and structured references in formulas) to the cells we do."""
+    from lfi_xl.adapters.files.writer import FileWorkbook
+
+    book = FileWorkbook(kpi_book)
+    checks = {"E5": "=SUM(Placements_AnnualCost)", "E6": "=SUM(Placements[Annual cost (£)])",
+              "E7": '=COUNTIFS(Placements[Category],"Independent special school")',
+              # (the savings columns are LFI_SAVING: #NAME? in LibreOffice)
+              "E8": "=SUM(Mitigations_BaseVolume)", "E9": "=ROWS(Placements_Table)",
+              "E10": "=SUMIFS(Mitigations[Baseline placements],Mitigations[Report period],"
+                     '"2023-24 Q1")'}
+    book.set_formulas(c.SETTINGS, checks)
+    book.save(backup=False)
+    ours = evaluate(kpi_book).values
+    converted = libreoffice.convert(kpi_book, "xlsx", tmp_path / "lo", recalc="always")
+    theirs = WorkbookValues(converted)
+    for address in checks:
+        got = theirs.values(parse_area(f"'{c.SETTINGS}'!{address}"))[0][0]
+        assert got == pytest.approx(ours[(c.SETTINGS, address)], abs=1e-6), address
+    assert ours[(c.SETTINGS, "E9")] == 610  # header + 609 placements
+    assert ours[(c.SETTINGS, "E5")] == ours[(c.SETTINGS, "E6")] > 0

@@ -86,11 +86,11 @@ def test_unknown_functions_and_circular_references_are_named(tmp_path, capsys):
     assert "unknown function: Sheet!A1: #NAME? unknown function FOO" in out
     assert re.search(r"circular reference: Sheet!A2: circular reference", out)
     assert "Sheet!B2" in out and "Sheet!A3" not in out
-    assert "Sheet!A4: #DIV/0! LFI_AVGCOST: no placements match" in out
+    assert "Sheet!A4: #N/A LFI_AVGCOST: no placements match" in out
     assert (tmp_path / "book.xlsx.bak").exists()
     values = WorkbookValues(source)
     assert values.values(parse_area("Sheet!A1:A4")) == [["#NAME?"], ["#NUM!"],
-                                                            ["FOO(x"], ["#DIV/0!"]]
+                                                            ["FOO(x"], ["#N/A"]]
 
 
 def test_a_formula_that_cannot_be_read_stops_the_recalc_without_writing(tmp_path, capsys):

@@ -65,7 +65,7 @@ def test_fte_and_average_cost():
     band = column(["Under 16", "16 and over", "Under 16"])
     assert f.LFI_AVGCOST(cost, fte, band, "under 16") == pytest.approx(20_000)
     assert f.LFI_PLACEMENTS(fte, band, "Under 16") == 1
-    assert error_code(lambda: f.LFI_AVGCOST(cost, fte, band, "Post-16")) == "#DIV/0!"
+    assert error_code(lambda: f.LFI_AVGCOST(cost, fte, band, "Post-16")) == "#N/A"  # n = 0: no data
     assert error_code(lambda: f.LFI_AVGCOST(cost, fte, column(["a"]), "a")) == "#VALUE!"
     assert error_code(lambda: f.LFI_AVGCOST(cost, fte, band)) == "#VALUE!"
     assert error_code(lambda: f.LFI_FTE(column([None]), column([45100]), 45017,

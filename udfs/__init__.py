@@ -56,8 +56,8 @@ def _worksheet_function(function):
             return function(*args)
         except ExcelError:
             raise
-        except costs.NoMatch as error:
-            raise ExcelError(DIV0, f"{function.__name__}: {error}") from None
+        except costs.NoMatch as error:  # no placements (n = 0): "no data", not a fault
+            raise ExcelError(NA, f"{function.__name__}: {error}") from None
         except (BadValue, ValueError, periods.PeriodError) as error:
             raise ExcelError(VALUE, f"{function.__name__}: {error}") from None
 
@@ -135,7 +135,7 @@ def _pairs(criteria, length, what):
      **RANGE)
 @_worksheet_function
 def LFI_AVGCOST(cost, fte, *criteria):
-    """FTE-weighted average annual cost (£) of the placements matching every criterion; criteria as in AVERAGEIFS. #DIV/0! when none match. Example: LFI_AVGCOST(Placements_AnnualCost, LFI_FTE(...), Placements_AgeBand, "Under 16")."""  # noqa: E501
+    """FTE-weighted average annual cost (£) of the placements matching every criterion; criteria as in AVERAGEIFS. #N/A when none match (no placements: n = 0). Example: LFI_AVGCOST(Placements_AnnualCost, LFI_FTE(...), Placements_AgeBand, "Under 16")."""  # noqa: E501
     costs_, weights = _weights(cost, fte, "LFI_AVGCOST")
     return costs.average_cost(costs_, weights, *_pairs(criteria, costs_.size, "LFI_AVGCOST"))
 

@@ -18,10 +18,12 @@ from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.book import tables
 from lfi_xl.book.findings import ERROR
+from lfi_xl.book.formulas import COUNT_REFS
 from lfi_xl.book.kpi_book import KpiBook, is_error
-from lfi_xl.book.kpi_values import plan_data_rows, plan_kpis
+from lfi_xl.book.kpi_values import no_placements, placement_counts, plan_data_rows, plan_kpis
 from lfi_xl.book.snapshots import canonical, current_snapshots, file_sha256, verify
 from lfi_xl.core import measures
+from lfi_xl.core.cells import NA
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import year_label
 from lfi_xl.core.plan import compute_plan
@@ -35,6 +37,8 @@ REFERRAL_REFS = (6, 7, 8)
 
 #: What a suppressed count shows in the public paper.
 SUPPRESSED = "c"
+#: What an average of no placements (n = 0) shows in the public paper.
+NO_DATA = "–"
 
 
 @dataclass
@@ -48,6 +52,7 @@ class KpiLine:
     change: float | str | None
     rag: str
     basis: str              # what the RAG compares with
+    n: int | None = None    # placements behind an average cost (0: none, shown as NO_DATA)
 
 
 @dataclass
@@ -88,6 +93,18 @@ class _Figures:
 
     def __init__(self, book: KpiBook, frozen_rows: dict[str, list]):
         self.book, self.frozen_rows = book, frozen_rows
+        self._counts: dict[str, dict[int, int]] = {}
+
+    def counts(self, period: str) -> dict[int, int]:
+        """n behind each average cost in ``period``, from the placements register."""
+        if period not in self._counts:
+            self._counts[period] = {}
+            if self.book.computes_kpis:
+                try:
+                    self._counts[period] = placement_counts(self.book.kpi_inputs(period))
+                except (UnusableInput, ValueError):
+                    pass  # the figures themselves say what is wrong
+        return self._counts[period]
 
     def get(self, period: str, ref: int, required: bool = False) -> float | None:
         if period in self.frozen_rows:
@@ -103,6 +120,10 @@ class _Figures:
             column = self.book.column_of(period)
             raw = row.values[column]
             where = f"{row.area.sheet}!{row.area.cell(0, column)}"
+        frozen_none = period in self.frozen_rows and str(raw).upper() == NA
+        if ref in COUNT_REFS and (frozen_none or no_placements(raw, self.counts(period).get(
+                ref))):
+            return None  # no placements (n = 0): no figure, shown as NO_DATA
         try:
             value = None if is_error(raw) else to_number(raw)
         except BadValue:
@@ -112,6 +133,11 @@ class _Figures:
                                 f"{raw!r}, not a figure: fix it (Validate entries) before "
                                 "building the public extract")
         if value is None or math.isnan(value):
+            if required and ref in c.CALCULATED_KPIS and self.book.computes_kpis:
+                raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
+                                    "blank: it is calculated; start the period (lfi-xl "
+                                    "start-period, or Start next period) and recalculate "
+                                    "(F9 in Excel, or lfi-xl recalc)")
             if required:
                 raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
                                     "blank, and the KPI is reported every term: fill it in "
@@ -216,7 +242,10 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
             rag = str(measures.rag(value, target, settings.rag_tolerance, kpi.better))
         change = None if value is None or last is None else value - last
         line = KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
-                       value, last, change, rag, basis)
+                       value, last, change, rag, basis, figures.counts(period).get(ref)
+                       if ref in COUNT_REFS else None)
+        if line.n == 0 and value is None:
+            line.current = NO_DATA
         if kpi.unit == COUNT:
             _suppress(line, settings.suppression_threshold)
         lines.append(line)
@@ -248,6 +277,9 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         f"{SUPPRESSED}: a count below {settings.suppression_threshold}, not shown to protect "
         "individuals; a change or rating that would reveal it is not shown either.",
     ]
+    if any(line.current == NO_DATA for line in lines):
+        footnotes.append(f"{NO_DATA}: no placements in the period (n = 0): an average cost "
+                         "of no placements is not a figure.")
     return ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
         microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
         plan, forecast, footnotes, settings.suppression_threshold)

@@ -30,10 +30,32 @@ from lfi_xl.errors import Refused
 from lfi_xl.progress import step
 
 
+def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
+    """What freezing refuses before anything else: a period not yet reached (after
+    Settings' current one), a period with no input typed at all, an empty name for who
+    froze it. (None: the login name, the macros' Office user name.)"""
+    if by is not None and not by.strip():
+        raise Refused("who is freezing? --by is empty: give your name (or leave --by out "
+                      "to record your login name)")
+    settings = book.settings
+    target = settings.cadence.parse(period)
+    if target > settings.current_period:
+        raise Refused(f"{target.label} is after Settings' current period "
+                      f"({settings.current_period.label}): it is not a report yet; start it "
+                      f"first (lfi-xl start-period, or Start next period)")
+    column = book.column_of(target.label)
+    calculated = c.CALCULATED_KPIS if book.computes_kpis else frozenset()
+    typed = [row.values[column] for ref, row in book.kpis.items() if ref not in calculated]
+    if typed and all(value is None or str(value).strip() == "" for value in typed):
+        raise Refused(f"{target.label}: every input KPI is blank ({len(typed)} cells): there "
+                      "is nothing to report yet")
+
+
 def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
            reason: str | None = None, source_bytes: bytes | None = None) -> dict:
     """Freeze ``period`` through ``adapter`` (a file or a live book). Raises
     :class:`Refused` when validation has errors or the period is already frozen."""
+    _cannot_be_a_report(KpiBook(adapter), period, by)
     findings = validate(adapter)
     # Superseding exists to record corrected values of a frozen period: those are expected.
     corrected = f"{period} is frozen" if supersede else None

@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +28,7 @@ from lxml import etree  # noqa: E402
 
 from lfi_xl.adapters.files import workbook_xml as wx  # noqa: E402
 from lfi_xl.adapters.files.package import Package  # noqa: E402
+from lfi_xl.adapters.files.tables_xml import with_plain_references  # noqa: E402
 from lfi_xl.book.area import Area, ErrorValue  # noqa: E402
 from lfi_xl.core.cells import ExcelError  # noqa: E402
 from lfi_xl.errors import UnusableInput, cell_ref  # noqa: E402
@@ -37,6 +37,10 @@ _CURRENT_CELL: contextvars.ContextVar[str | None] = contextvars.ContextVar("cell
                                                                            default=None)
 _FUNCTION_CALL = re.compile(r"(?<![A-Za-z0-9_.\"'])([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 _STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+#: The kind of an average of no placements (#N/A, n = 0): reported, but not a fault.
+NO_DATA = "no placements"
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,8 @@ def evaluate(path: Path) -> Evaluation:
     package = Package.read(path)
     evaluation = Evaluation()
     try:
+        # The engine does not know Excel tables: it evaluates plain ranges in their place.
+        package = with_plain_references(package)
         sheets = wx.sheets(package)
         missing = [info.name for info in sheets if info.part not in package.parts]
         if missing:
@@ -197,7 +203,7 @@ def evaluate(path: Path) -> Evaluation:
     # The engine keys cells by file name: work on a copy with a plain name.
     with tempfile.TemporaryDirectory(prefix="lfi-recalc-") as folder:
         copy = Path(folder) / "book.xlsx"
-        shutil.copyfile(path, copy)
+        copy.write_bytes(package.to_bytes())
         try:
             model = formulas.ExcelModel().loads(str(copy))
             for node in model.dsp.function_nodes.values():
@@ -235,7 +241,9 @@ def evaluate(path: Path) -> Evaluation:
         first = _python_value(grid[0][0])
         if isinstance(first, ErrorValue):
             reason = _REASONS.get(key)
-            kind = "circular reference" if first == "#CIRC!" else "error"
+            kind = ("circular reference" if first == "#CIRC!" else NO_DATA
+                    if first == "#N/A" and reason and "no placements match" in reason
+                    else "error")
             message = (reason if reason else
                        "circular reference: the formula depends on its own result"
                        if kind == "circular reference" else f"the formula gives {first}")

@@ -89,7 +89,8 @@ def _kpis(wb: Workbook, data: ExtractData) -> None:
               f"Previous ({data.previous_period})", "Change", "RAG", "RAG against")
     _header(ws, 3, header)
     for number, line in enumerate(data.kpis, start=4):
-        values = (line.forum_line, line.ref, line.measure, line.unit, line.current,
+        measure = line.measure if line.n is None else f"{line.measure} (n = {line.n})"
+        values = (line.forum_line, line.ref, measure, line.unit, line.current,
                   line.previous, line.change, line.rag, line.basis)
         for column, value in enumerate(values, start=1):
             _text(ws.cell(number, column), value)

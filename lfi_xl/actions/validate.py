@@ -17,7 +17,7 @@ from lfi_xl.book import tables
 from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
 from lfi_xl.book.kpi_book import KpiBook, is_error
-from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
+from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
 from lfi_xl.core import costs
 from lfi_xl.core import plan as p
@@ -188,13 +188,35 @@ def validate_plan_book(source) -> list[Finding]:
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
         _contributions(source, findings, plan, forecast, settings.current_year)
+    _outside_tables(source, findings)
     area = source.area(c.MONITORING_TABLE)
     if area is not None:
         values = source.values(area)
         for r, row in enumerate(values[1:], start=1):
             for k, value in enumerate(row[1:len(c.MONITORING_COLUMNS) + 1], start=1):
                 _number(findings, area, r, k, value, "a number in £m")
+        if plan is not None:
+            _monitoring_missing(findings, area, values, plan, settings)
     return findings.close()
+
+
+def _monitoring_missing(findings: Findings, area: Area, values: list[list],
+                        plan: tables.PlanTable, settings) -> None:
+    """The current report's Monitoring column: each income or expenditure line left blank
+    (its totals and variances stay blank until every line is in)."""
+    period = settings.current_period
+    header = [str(v or "").strip() for v in values[0]]
+    wanted = f"Q{period.report} forecast"
+    column = header.index(wanted) if wanted in header else (
+        header.index(c.MONITORING_COLUMNS[-1]) if c.MONITORING_COLUMNS[-1] in header else None)
+    if column is None:
+        return
+    inputs = {row.label for row in plan.rows if row.role in (p.INCOME, p.EXPENDITURE)}
+    for r, row in enumerate(values[1:], start=1):
+        if row[0] in inputs and row[column] in (None, ""):
+            findings.add(WARNING, area, r, column, "missing",
+                         f"{row[0]}: no {header[column]} for {period.label} (the current "
+                         "report); the totals and variances stay blank until it is in")
 
 
 # ---------------------------------------------------------------------------- KPI book
@@ -273,15 +295,19 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
         for ref, value in expected.items():
             row = book.kpis[ref]
             shown = row.values[column]
+            if no_placements(shown, counts.get(ref)):
+                continue  # n = 0: the average of no placements is "no data" (#N/A)
             if is_error(shown):
                 reason = getattr(value, "reason", "") or "its inputs give no figure"
                 findings.add(ERROR, row.area, 0, column, "error",
                              f"KPI {ref} {label} shows {shown}: {reason}")
                 continue
-            if ref in counts and counts[ref] == 0 and shown not in (None, ""):
+            if ref in counts and counts[ref] == 0:
                 findings.add(ERROR, row.area, 0, column, "n=0",
                              f"KPI {ref} {label}: an average with no placements behind it "
-                             f"(n = 0)")
+                             f"(n = 0) shows {describe(shown)}; its formula gives #N/A (no "
+                             "placements): restore the formula and recalculate (F9 in "
+                             "Excel, or lfi-xl recalc)")
                 continue
             if hasattr(value, "code"):
                 findings.add(ERROR, row.area, 0, column, "error",
@@ -295,8 +321,13 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
             if math.isnan(number) or abs(number - value) > _STALE_TOLERANCE * max(
                     1.0, abs(value)):
                 findings.add(ERROR, row.area, 0, column, "stale",
-                             f"KPI {ref} {label} shows {describe(shown)} but its inputs give "
-                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)")
+                             f"KPI {ref} {label} shows "
+                             f"{'blank' if shown in (None, '') else describe(shown)} but its "
+                             "inputs give "
+                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)"
+                             + ("; a period never started has no formula there: start it "
+                                "(lfi-xl start-period, or Start next period)"
+                                if shown in (None, "") else ""))
 
 
 def _by_period_rows(findings: Findings, rows, reported: dict[str, int], check) -> None:
@@ -438,6 +469,42 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                              "one of the allowed values")
 
 
+#: Table name -> what a cell just outside it is, and whether text there is only a note.
+_OUTSIDE = {
+    c.PLACEMENTS_TABLE: ("a placement outside the register: it is not counted", False),
+    c.MITIGATIONS_TABLE: ("a mitigation outside the log: it is not counted", False),
+    c.KPI_TABLE: ("a figure outside the KPI table: no report reads it", True),
+    c.PLAN_TABLE: ("a figure outside the plan table: it is not part of the plan", True),
+    c.FORECAST_TABLE: ("a figure outside the forecast table: it is not part of it", True),
+}
+
+
+def _outside_tables(source, findings: Findings) -> None:
+    """A cell typed directly below or beside a table is not in it: Excel extends a table
+    (a ListObject) to take it in, other programs and a table made of names do not. Said,
+    never silently left out: an error for registers and for figures, a warning for text
+    beside the KPI and plan tables (a note, probably)."""
+    for name, (what, notes_allowed) in _OUTSIDE.items():
+        area = source.area(name)
+        if area is None or area.sheet not in source.sheet_names:
+            continue
+        strips = (Area(area.sheet, area.max_row + 1, area.min_col, area.max_row + 1,
+                       area.max_col),
+                  Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
+                       area.max_col + 1))
+        for strip in strips:
+            for r, row in enumerate(source.values(strip)):
+                for k, value in enumerate(row):
+                    if value is None or (isinstance(value, str) and not value.strip()):
+                        continue
+                    note = notes_allowed and isinstance(value, str) and not is_error(value)
+                    findings.add(WARNING if note else ERROR, strip, r, k, "outside",
+                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; extend the table "
+                                 "to include it (in Excel: Table Design > Resize Table), or "
+                                 "move it")
+                    break  # one finding a row is enough to find it
+
+
 def validate_kpi_book(source) -> list[Finding]:
     from lfi_xl.book.snapshots import verify
     findings = Findings()
@@ -448,6 +515,7 @@ def validate_kpi_book(source) -> list[Finding]:
         findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
     if any(f.rule == "names" for f in findings):
         return findings.close()  # the tables cannot be read as they are: say that first
+    _outside_tables(source, findings)
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)

@@ -15,7 +15,7 @@ import numpy as np
 from lfi_xl import contract as c
 from lfi_xl.core import costs, measures
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import DIV0, VALUE, ExcelError
+from lfi_xl.core.cells import DIV0, NA, VALUE, ExcelError
 
 
 @dataclass
@@ -74,13 +74,13 @@ def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
         try:
             out[ref] = _average(inputs, "AnnualCost", criteria)
         except costs.NoMatch as error:
-            out[ref] = ExcelError(DIV0, str(error))
+            out[ref] = ExcelError(NA, str(error))
     ref, criteria = c.RENEGOTIATION_KPI
     try:
         out[ref] = (_average(inputs, "PreviousCost", criteria)
                     - _average(inputs, "AnnualCost", criteria))
     except costs.NoMatch as error:
-        out[ref] = ExcelError(DIV0, str(error))
+        out[ref] = ExcelError(NA, str(error))
     log = inputs.mitigations
     savings = measures.saving(log["BaseVolume"], log["BaseUnitCost"], log["Volume"],
                               log["UnitCost"])
@@ -99,6 +99,12 @@ def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
         out[ref] = ExcelError(DIV0, "the baseline is 0 or blank") if np.isnan(
             change) else float(change)
     return out
+
+
+def no_placements(shown, count: int | None) -> bool:
+    """An average-cost KPI with no placements behind it: it shows #N/A and its n is 0 (the
+    one "no data" state validate, freeze and the extract accept; docs/functions.md)."""
+    return count == 0 and str(shown or "").strip().upper() == NA
 
 
 def placement_counts(inputs: KpiInputs) -> dict[int, int]:

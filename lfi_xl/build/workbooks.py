@@ -21,11 +21,13 @@ from openpyxl.utils import get_column_letter as col
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lfi_xl import contract as c
 from lfi_xl.actions.recalc import recalc
 from lfi_xl.adapters.files.package import Package, atomic_write
+from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, criteria_for, plan_data_rows
 from lfi_xl.core import costs
@@ -246,6 +248,11 @@ def _forecast_values(line_id, values):
                                                                           strict=True))
 
 
+def _complete_sum(span: str) -> str:
+    """SUM of a column of inputs, blank ("") while any of them is blank."""
+    return f'=IF(COUNT({span})<ROWS({span}),"",SUM({span}))'
+
+
 def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     _title(ws, "Monitoring: the current year by report (£m)", c.ILLUSTRATIVE_NOTE,
            "Plan figures come from the Plan sheet for the year in Settings; forecasts are "
@@ -270,12 +277,15 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
         for offset in range(len(columns) - 1):
             letter = col(3 + offset)
             cell = ws.cell(row, 3 + offset)
+            # A forecast not yet typed in (any line blank) has no total: blank, never 0.
             if role == p.TOTAL_INCOME:
-                cell.value = f"=SUM({letter}{min(incomes)}:{letter}{max(incomes)})"
+                cell.value = _complete_sum(f"{letter}{min(incomes)}:{letter}{max(incomes)}")
             elif role == p.TOTAL_EXPENDITURE:
-                cell.value = f"=SUM({letter}{min(spends)}:{letter}{max(spends)})"
+                cell.value = _complete_sum(f"{letter}{min(spends)}:{letter}{max(spends)}")
             elif role == p.IN_YEAR:
-                cell.value = f"={letter}{rows['total_expenditure']}+{letter}{rows['total_income']}"
+                spend, income = (f"{letter}{rows['total_expenditure']}",
+                                 f"{letter}{rows['total_income']}")
+                cell.value = f'=IF(OR({spend}="",{income}=""),"",{spend}+{income})'
             else:
                 value = None
                 if offset < 3:  # Q1-Q3 illustrative: the plan, then the forecast's pressure
@@ -345,62 +355,27 @@ def _plan_data_cell(key: str, period_column: int) -> str:
     return f"{quote_sheet(c.PLAN_DATA)}!{col(PLAN_DATA_FIRST_COLUMN + period_column)}{row}"
 
 
-def _criteria_text(criteria, letter: str) -> str:
-    parts = []
-    for key, criterion in criteria:
-        if "{start}" in criterion or "{end}" in criterion:
-            operator = criterion.split("{")[0]
-            row = 6 if "{start}" in criterion else 7
-            value = f'"{operator}"&{letter}${row}'
-        else:
-            value = f'"{criterion}"'
-        parts.append(f"{c.placement_name(key)},{value}")
-    return "".join("," + part for part in parts)
+def _column(period_column: int) -> formulas.Column:
+    """Where the template's report column ``period_column`` (0-based) has its cells."""
+    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
+    base = _kpi_row(next(iter(c.PERCENT_CHANGE_KPIS.values())))
+    return formulas.Column(f"{letter}${KPI_HEADER_ROW}", f"{letter}$6", f"{letter}$7",
+                           {key: _plan_data_cell(key, period_column)
+                            for key, _ in c.PLAN_DATA_ROWS},
+                           f"{letter}{base}", f"$H${base}")
 
 
 def kpi_formula(ref: int, period_column: int) -> str | None:
     """The formula of calculated KPI ``ref`` in report column ``period_column`` (0-based)."""
-    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
-    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
-           f"{letter}$6,{letter}$7)")
-    if ref in c.PLAN_KPIS:
-        key, sign = c.PLAN_KPIS[ref]
-        return f"={'-' if sign < 0 else ''}{_plan_data_cell(key, period_column)}"
-    if ref == c.FUNDING_GAP_KPI:
-        method = c.setting_name("FundingGapMethod")
-        return (f"=LFI_FUNDGAP({_plan_data_cell('in_year', period_column)},"
-                f"{_plan_data_cell('allocation', period_column)},{method},"
-                f'IF({method}="C",{_plan_data_cell("total_expenditure", period_column)},'
-                f"{_plan_data_cell('block_transfers', period_column)}))")
-    if ref in c.AVERAGE_COST_KPIS:
-        criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], letter)
-        return f"=LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})"
-    if ref == c.RENEGOTIATION_KPI[0]:
-        criteria = _criteria_text(c.RENEGOTIATION_KPI[1], letter)
-        return (f"=LFI_AVGCOST({c.placement_name('PreviousCost')},{fte}{criteria})"
-                f"-LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})")
-    if ref in c.SAVINGS_KPIS:
-        criteria = "".join(f',{c.mitigation_name(key)},"{value}"'
-                           for key, value in c.SAVINGS_KPIS[ref])
-        return (f"=SUMIFS({c.mitigation_name('Saving')},{c.mitigation_name('Period')},"
-                f"{letter}${KPI_HEADER_ROW}{criteria})/10^6")
-    if ref in c.PERCENT_CHANGE_KPIS:
-        base = _kpi_row(c.PERCENT_CHANGE_KPIS[ref])
-        return f"=LFI_PCTCHANGE({letter}{base},$H${base})"
-    return None
+    return formulas.kpi_formula(ref, _column(period_column))
 
 
 def count_formula(ref: int, period_column: int) -> str:
     """n: the placements behind average-cost KPI ``ref`` in a report column."""
-    letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
-    fte = (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
-           f"{letter}$6,{letter}$7)")
-    criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
-                else c.AVERAGE_COST_KPIS[ref])
-    return f"=LFI_PLACEMENTS({fte}{_criteria_text(criteria, letter)})"
+    return formulas.count_formula(ref, _column(period_column))
 
 
-COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
+COUNT_REFS = formulas.COUNT_REFS
 
 
 def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> None:
@@ -556,7 +531,11 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
 
 
 def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_name: str,
-                 column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE) -> int:
+                 column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE,
+                 excel_table: str = "", calculated: dict | None = None) -> int:
+    """A register: header in row 4, one row each below, as the Excel table ``excel_table``
+    whose columns the defined names refer to (so they grow with it); ``calculated``:
+    column key -> the formula Excel gives a new row of the table."""
     _title(ws, title, note)
     _header(ws, 4, [header for _, header in columns])
     keys = [key for key, _ in columns]
@@ -570,11 +549,21 @@ def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_n
             if keys[index] in formats:
                 cell.number_format = formats[keys[index]]
     last_row = 4 + max(len(rows), 1)
-    for index, key in enumerate(keys, start=1):
-        letter = col(index)
-        _name(wb, column_name(key), ws.title, f"{letter}5:{letter}{last_row}")
-        ws.column_dimensions[letter].width = max(12, len(columns[index - 1][1]) + 2)
-    _name(wb, table_name, ws.title, f"A4:{col(len(keys))}{last_row}")
+    table = Table(displayName=excel_table, ref=f"A4:{col(len(keys))}{last_row}",
+                  tableStyleInfo=TableStyleInfo(name="TableStyleLight9", showRowStripes=True))
+    for index, (key, header) in enumerate(columns, start=1):
+        column = TableColumn(id=index, name=header)
+        if calculated and key in calculated:
+            column.calculatedColumnFormula = TableFormula(attr_text=calculated[key])
+        table.tableColumns.append(column)
+    ws.add_table(table)
+    for index, (key, header) in enumerate(columns, start=1):
+        wb.defined_names[column_name(key)] = DefinedName(
+            column_name(key), attr_text=f"{excel_table}[{header}]")
+        ws.column_dimensions[col(index)].width = max(12, len(header) + 2)
+    # Header and data rows (= #All without a totals row): LibreOffice does not read #All.
+    wb.defined_names[table_name] = DefinedName(
+        table_name, attr_text=f"{excel_table}[[#Headers],[#Data]]")
     ws.freeze_panes = "A5"
     _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4")
     return last_row
@@ -586,7 +575,8 @@ def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
                "PreviousCost": c.FORMAT_POUNDS}
     last = _table_sheet(wb, ws, "Placements: one row per placement", c.PLACEMENT_COLUMNS, rows,
                         c.PLACEMENTS_TABLE, c.placement_name, formats,
-                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.")
+                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.",
+                        c.PLACEMENTS_EXCEL_TABLE)
     _validation(ws, f"B5:B{last}", type="list", formula1=refs["Categories"])
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["Locations"])
@@ -595,6 +585,15 @@ def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
     _validation(ws, f"G5:H{last}", type="decimal", operator="between", formula1="0",
                 formula2="2000000", error="Annual cost in whole £, from 0 to 2,000,000.")
     ws.column_dimensions["B"].width = 34
+
+
+def _saving_formulas() -> dict[str, str]:
+    """The savings columns' formula for a new row of the Mitigations table."""
+    headers = dict(c.MITIGATION_COLUMNS)
+    this = ",".join(f"{c.MITIGATIONS_EXCEL_TABLE}[[#This Row],[{headers[key]}]]"
+                    for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"))
+    return {"Saving": f"LFI_SAVING({this})", "VolumeEffect": f'LFI_SAVING({this},"volume")',
+            "PriceEffect": f'LFI_SAVING({this},"price")'}
 
 
 def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str]) -> None:
@@ -608,7 +607,8 @@ def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str
                                                 "VolumeEffect", "PriceEffect")}
     last = _table_sheet(wb, ws, "Mitigations: savings against the do-nothing baseline",
                         c.MITIGATION_COLUMNS, rows, c.MITIGATIONS_TABLE, c.mitigation_name,
-                        formats)
+                        formats, excel_table=c.MITIGATIONS_EXCEL_TABLE,
+                        calculated=_saving_formulas())
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["periods"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"E5:E{last}", type="list", formula1=refs["Provisions"])

@@ -8,6 +8,7 @@ in Excel and saves (or undoes by closing without saving).
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 from lfi_xl.book.area import Area, absolute, parse_area
 from lfi_xl.errors import quote_sheet
@@ -17,6 +18,7 @@ class LiveWorkbook:
     def __init__(self, book):
         self.book = book
         self.unlocked: list[str] = []  # sheets the host would not let us protect
+        self.not_unlocked: list[str] = []  # sheets whose input cells it would not unlock
 
     @property
     def label(self) -> str:
@@ -38,7 +40,17 @@ class LiveWorkbook:
         refers_to = self._names().get(name)
         if refers_to is None:
             return None
-        return parse_area(refers_to.lstrip("="))
+        return parse_area(refers_to.lstrip("=")) or self._table_area(name)
+
+    def _table_area(self, name: str) -> Area | None:
+        """A name on an Excel table's column (``=Placements[Start date]``): Excel itself
+        says which cells it covers now."""
+        try:
+            cells = self.book.names[name].refers_to_range
+            return Area(cells.sheet.name, cells.row, cells.column,
+                        cells.row + cells.shape[0] - 1, cells.column + cells.shape[1] - 1)
+        except Exception:  # #REF! and the like: the name is broken
+            return None
 
     def require(self, name: str) -> Area:
         from lfi_xl.errors import UnusableInput
@@ -98,6 +110,40 @@ class LiveWorkbook:
         for address, value in values.items():
             self.book.sheets[sheet].range(address).value = value
 
+    @contextmanager
+    def _unprotected(self, sheet: str):
+        """A sheet protected by a freeze, unprotected while lfi-xl writes to it (Excel
+        refuses writes to its locked cells) and protected again after."""
+        target = self.book.sheets[sheet]
+        try:
+            protected = bool(target.api.ProtectContents)
+        except (AttributeError, TypeError, NotImplementedError):
+            protected = False  # hosts without protection (and their writes go through)
+        if protected:
+            target.api.Unprotect()
+        try:
+            yield target
+        finally:
+            if protected:
+                target.api.Protect(DrawingObjects=True, Contents=True, Scenarios=True,
+                                   AllowFormattingColumns=True, AllowFormattingRows=True)
+
+    def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
+        with self._unprotected(sheet) as target:
+            for address, text in formulas.items():
+                target.range(address).formula = text
+
+    def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
+        """The input fill, and unlocked where the host lets Python do it (desktop Excel)."""
+        with self._unprotected(sheet) as target:
+            for ref in refs:
+                target.range(ref).color = f"#{fill}"
+                try:
+                    target.range(ref).api.Locked = False
+                except (AttributeError, TypeError, NotImplementedError):
+                    if sheet not in self.not_unlocked:
+                        self.not_unlocked.append(sheet)
+
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells and protect the sheet, where the Excel host lets Python do it
         (desktop Excel through COM); elsewhere say so: the snapshot hashes still guard."""
@@ -113,10 +159,16 @@ class LiveWorkbook:
 
     @property
     def notes(self) -> list[str]:
-        if not self.unlocked:
-            return []
-        return [f"Cells not locked on {', '.join(self.unlocked)}: this Excel host does not "
-                "let Python protect sheets; the snapshot hashes still detect any change."]
+        notes = []
+        if self.unlocked:
+            notes.append(f"Cells not locked on {', '.join(self.unlocked)}: this Excel host does "
+                         "not let Python protect sheets; the snapshot hashes still detect any "
+                         "change.")
+        if self.not_unlocked:
+            notes.append(f"Input cells not unlocked on {', '.join(self.not_unlocked)}: this "
+                         "Excel host does not let Python change cell protection; if the sheet "
+                         "is protected, unprotect it (Review > Unprotect Sheet) to type.")
+        return notes
 
     def save(self, backup: bool = True) -> None:
         """Live workbooks are saved by their user."""

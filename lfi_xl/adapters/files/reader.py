@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from functools import cached_property
 from pathlib import Path
 
 import python_calamine
@@ -20,7 +21,10 @@ from lxml import etree
 from lfi_xl import contract as c
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package, check_workbook_file
+from lfi_xl.adapters.files.tables_xml import excel_tables
+from lfi_xl.book import structured
 from lfi_xl.book.area import Area, ErrorValue, parse_area
+from lfi_xl.book.structured import ExcelTable
 from lfi_xl.errors import UnusableInput
 
 _ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
@@ -59,9 +63,20 @@ class WorkbookValues:
         return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
 
     def area(self, name: str) -> Area | None:
-        """Where a defined name points, or ``None`` if it is missing or broken."""
+        """Where a defined name points (a range, or an Excel table's column as it now
+        stands: ``Placements[Start date]``), or ``None`` if it is missing or broken."""
         text = self.names.get(name)
-        return None if text is None else parse_area(text)
+        if text is None:
+            return None
+        return parse_area(text) or structured.resolve(text, self.tables)
+
+    @cached_property
+    def tables(self) -> dict[str, ExcelTable]:
+        """The workbook's Excel tables by upper-case name."""
+        with self._zip() as archive:
+            present = set(archive.namelist())
+            return structured.by_name(excel_tables(
+                lambda part: archive.read(part) if part in present else None, self.sheets))
 
     def require(self, name: str) -> Area:
         area = self.area(name)

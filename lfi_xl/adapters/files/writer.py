@@ -261,6 +261,77 @@ class FileWorkbook:
         self.package.parts[part] = wx.serialize(root)
         self._stale = True
 
+    def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
+        """Write formulas (``=...``) into cells, keeping their formats. They have no cached
+        value until recalculated (lfi-xl recalc, or F9 in Excel)."""
+        part = self._sheet_part(sheet)
+        root = wx.parse(self.package.parts[part])
+        for address, text in formulas.items():
+            cell = wx.cell_element(root, address)
+            replacement = etree.Element(f"{M}c", r=address)
+            if cell.get("s") is not None:
+                replacement.set("s", cell.get("s"))
+            etree.SubElement(replacement, f"{M}f").text = text[1:] if text.startswith(
+                "=") else text
+            cell.addprevious(replacement)
+            cell.getparent().remove(cell)
+        self.package.parts[part] = wx.serialize(root)
+        self._stale = True
+
+    def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
+        """Style cells as inputs: the input fill, and unlocked, so they can be typed in
+        when the sheet is protected (cells already so styled keep their style)."""
+        part = self._sheet_part(sheet)
+        root = wx.parse(self.package.parts[part])
+        input_style = self._input_styles(fill)
+        for address in refs:
+            cell = wx.cell_element(root, address)
+            cell.set("s", str(input_style(int(cell.get("s", "0")))))
+        self.package.parts[part] = wx.serialize(root)
+        self._save_styles()
+
+    def _input_styles(self, fill: str):
+        """A function: style index -> the index of the same style, filled and unlocked."""
+        if getattr(self, "_styles", None) is None:
+            self._styles = wx.parse(self.package.parts["xl/styles.xml"])
+        fills = self._styles.find("m:fills", wx.NS)
+        fill_id = next((k for k, element in enumerate(fills)
+                        if (color := element.find("m:patternFill/m:fgColor", wx.NS)) is not None
+                        and (color.get("rgb") or "").upper().endswith(fill.upper())), None)
+        if fill_id is None:
+            pattern = etree.SubElement(etree.SubElement(fills, f"{M}fill"), f"{M}patternFill",
+                                       patternType="solid")
+            etree.SubElement(pattern, f"{M}fgColor", rgb=f"FF{fill.upper()}")
+            etree.SubElement(pattern, f"{M}bgColor", indexed="64")
+            fills.set("count", str(len(fills)))
+            fill_id = len(fills) - 1
+        xfs = self._styles.find("m:cellXfs", wx.NS)
+        made: dict[int, int] = {}
+
+        def styled(index: int) -> int:
+            if index in made:
+                return made[index]
+            original = xfs[index]
+            protection = original.find("m:protection", wx.NS)
+            if (original.get("fillId") == str(fill_id) and protection is not None
+                    and protection.get("locked") in ("0", "false")):
+                made[index] = index
+                return index
+            clone = copy.deepcopy(original)
+            clone.set("fillId", str(fill_id))
+            clone.set("applyFill", "1")
+            clone.set("applyProtection", "1")
+            protection = clone.find("m:protection", wx.NS)
+            if protection is None:
+                protection = etree.SubElement(clone, f"{M}protection")
+            protection.set("locked", "0")
+            xfs.append(clone)
+            xfs.set("count", str(len(xfs)))
+            made[index] = len(xfs) - 1
+            return made[index]
+
+        return styled
+
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells of ``refs`` and switch on sheet protection (no password: it
         guards against slips; the snapshot hashes are what detect an edit)."""

@@ -150,9 +150,16 @@ def _import(draw, x: int, y: int) -> None:  # ImportExcel: a sheet, an arrow in
     draw.polygon(((x + 18, y + 18), (x + 12, y + 12), (x + 12, y + 24)), fill=(0, 100, 190))
 
 
+def _insert(draw, x: int, y: int) -> None:  # SheetInsert: a sheet, a green plus
+    _sheet(draw, x, y)
+    draw.ellipse((x + 15, y + 15, x + 31, y + 31), fill=EXCEL_GREEN)
+    draw.line((x + 23, y + 18, x + 23, y + 28), fill="white", width=3)
+    draw.line((x + 18, y + 23, x + 28, y + 23), fill="white", width=3)
+
+
 #: A drawing for each imageMso the ribbon uses; a new one needs a drawing here.
 _ICONS = {"AcceptInvitation": _accept, "Lock": _lock, "ExportExcel": _export,
-          "ImportExcel": _import}
+          "ImportExcel": _import, "SheetInsert": _insert}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""The Excel tables (ListObjects) of a workbook file: ``xl/tables/tableN.xml``, each found
+through its sheet's relationships."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.book import structured
+from lfi_xl.book.area import parse_area
+from lfi_xl.book.structured import ExcelTable
+
+_TABLE_TYPE = "/table"
+
+
+def excel_tables(read: Callable[[str], bytes | None], sheets) -> list[ExcelTable]:
+    """Every table of the workbook; ``read(part)`` gives a package part's bytes (or None)."""
+    found = []
+    for info in sheets:
+        folder, name = posixpath.split(info.part)
+        rels = read(f"{folder}/_rels/{name}.rels")
+        if not rels:
+            continue
+        for rel in wx.parse(rels).iter(f"{{{wx.PKG_REL}}}Relationship"):
+            if not rel.get("Type", "").endswith(_TABLE_TYPE):
+                continue
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            data = read(part)
+            if not data:
+                continue
+            root = wx.parse(data)
+            area = parse_area(f"'{info.name.replace(chr(39), chr(39) * 2)}'!{root.get('ref')}")
+            if area is None:
+                continue
+            columns = tuple(column.get("name") or "" for column in
+                            root.iterfind("m:tableColumns/m:tableColumn", wx.NS))
+            found.append(ExcelTable(root.get("displayName") or root.get("name"), info.name,
+                                    area, columns, int(root.get("headerRowCount", "1")),
+                                    int(root.get("totalsRowCount", "0"))))
+    return found
+
+
+def with_plain_references(package: Package) -> Package:
+    """A copy of ``package`` whose defined names and formulas name plain ranges instead of
+    table columns (``Placements[Start date]`` -> ``Placements!$E$5:$E$613``), for a formula
+    engine that does not know Excel tables. The user's file keeps its own text."""
+    sheets = wx.sheets(package)
+    tables = structured.by_name(excel_tables(package.parts.get, sheets))
+    if not tables:
+        return package
+    parts = dict(package.parts)
+    workbook = wx.parse(parts["xl/workbook.xml"])
+    for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
+        if name.text and "[" in name.text:
+            name.text = structured.translate(name.text, tables)
+    parts["xl/workbook.xml"] = wx.serialize(workbook)
+    for info in sheets:
+        if info.part not in parts:
+            continue
+        root = wx.parse(parts[info.part])
+        changed = False
+        for formula in root.iterfind("m:sheetData/m:row/m:c/m:f", wx.NS):
+            if formula.text and "[" in formula.text:
+                row = int("".join(ch for ch in formula.getparent().get("r") if ch.isdigit()))
+                formula.text = structured.translate(formula.text, tables, info.name, row)
+                changed = True
+        if changed:
+            parts[info.part] = wx.serialize(root)
+    return Package(parts)

@@ -1,0 +1,111 @@
+"""The calculated KPIs' formulas for one report column, from the contract.
+
+The builder writes them into the shipped template and ``lfi-xl start-period`` writes them
+into a new period's column of any KPI workbook: both call :func:`kpi_formula`, given where
+that column's cells are (:class:`Column`), so the two cannot differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lfi_xl import contract as c
+from lfi_xl.book.area import Area
+from lfi_xl.errors import quote_sheet
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where one report column's cells are, as a formula on the KPI sheet refers to them."""
+
+    header: str                # the period label (row absolute): J$4
+    start: str                 # first day the period covers: J$6
+    end: str                   # last day: J$7
+    plan_data: dict[str, str]  # Plan Data key -> its cell for the period: 'Plan Data'!E5
+    kpi1: str = ""             # KPI 1 in this column (for KPI 2): J8
+    kpi1_baseline: str = ""    # KPI 1's baseline: $H$8
+
+
+def _fte(column: Column) -> str:
+    return (f"LFI_FTE({c.placement_name('Start')},{c.placement_name('End')},"
+            f"{column.start},{column.end})")
+
+
+def _criteria_text(criteria, column: Column) -> str:
+    parts = []
+    for key, criterion in criteria:
+        if "{start}" in criterion or "{end}" in criterion:
+            operator = criterion.split("{")[0]
+            value = f'"{operator}"&{column.start if "{start}" in criterion else column.end}'
+        else:
+            value = f'"{criterion}"'
+        parts.append(f"{c.placement_name(key)},{value}")
+    return "".join("," + part for part in parts)
+
+
+def kpi_formula(ref: int, column: Column) -> str | None:
+    """The formula of calculated KPI ``ref`` in a report column (None: an input KPI)."""
+    plan = column.plan_data
+    fte = _fte(column)
+    if ref in c.PLAN_KPIS:
+        key, sign = c.PLAN_KPIS[ref]
+        return f"={'-' if sign < 0 else ''}{plan[key]}"
+    if ref == c.FUNDING_GAP_KPI:
+        method = c.setting_name("FundingGapMethod")
+        return (f"=LFI_FUNDGAP({plan['in_year']},{plan['allocation']},{method},"
+                f'IF({method}="C",{plan["total_expenditure"]},{plan["block_transfers"]}))')
+    if ref in c.AVERAGE_COST_KPIS:
+        criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], column)
+        return f"=LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})"
+    if ref == c.RENEGOTIATION_KPI[0]:
+        criteria = _criteria_text(c.RENEGOTIATION_KPI[1], column)
+        return (f"=LFI_AVGCOST({c.placement_name('PreviousCost')},{fte}{criteria})"
+                f"-LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})")
+    if ref in c.SAVINGS_KPIS:
+        criteria = "".join(f',{c.mitigation_name(key)},"{value}"'
+                           for key, value in c.SAVINGS_KPIS[ref])
+        return (f"=SUMIFS({c.mitigation_name('Saving')},{c.mitigation_name('Period')},"
+                f"{column.header}{criteria})/10^6")
+    if ref in c.PERCENT_CHANGE_KPIS:
+        return f"=LFI_PCTCHANGE({column.kpi1},{column.kpi1_baseline})"
+    return None
+
+
+#: The KPIs with an n (placements behind the average) in the KPI sheet's counts table.
+COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
+
+
+def count_formula(ref: int, column: Column) -> str:
+    """n: the placements behind average-cost KPI ``ref`` in a report column."""
+    criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
+                else c.AVERAGE_COST_KPIS[ref])
+    return f"=LFI_PLACEMENTS({_fte(column)}{_criteria_text(criteria, column)})"
+
+
+def cell_ref(area: Area, row: int, col: int, on_sheet: str, fixed_row: bool = False,
+             fixed: bool = False) -> str:
+    """How a formula on ``on_sheet`` names a cell of ``area``: J$6, $H$8, 'Plan Data'!E5."""
+    address = area.cell(row, col)
+    letters = address.rstrip("0123456789")
+    number = address[len(letters):]
+    text = (f"${letters}${number}" if fixed else f"{letters}${number}" if fixed_row
+            else address)
+    return text if area.sheet == on_sheet else f"{quote_sheet(area.sheet)}!{text}"
+
+
+def column_from_names(source, column: int) -> Column | None:
+    """Report column ``column`` (0-based) of a KPI workbook found by its defined names; None
+    when the workbook lacks a name the formulas need (its KPIs are typed, not computed)."""
+    periods = source.area(c.KPI_PERIODS)
+    starts, ends = source.area(c.KPI_PERIOD_START), source.area(c.KPI_PERIOD_END)
+    plan = {key: source.area(c.plan_data_name(key)) for key, _ in c.PLAN_DATA_ROWS}
+    kpi1, baseline = source.area(c.kpi_name(1)), source.area(c.KPI_BASELINE)
+    if None in (periods, starts, ends, kpi1, baseline, *plan.values()):
+        return None
+    sheet = periods.sheet
+    return Column(
+        cell_ref(periods, 0, column, sheet, fixed_row=True),
+        cell_ref(starts, 0, column, sheet, fixed_row=True),
+        cell_ref(ends, 0, column, sheet, fixed_row=True),
+        {key: cell_ref(area, 0, column, sheet) for key, area in plan.items()},
+        cell_ref(kpi1, 0, column, sheet), cell_ref(baseline, 0, 0, sheet, fixed=True))

@@ -1,0 +1,340 @@
+"""The whole report cycle, year after year, as a finance officer runs it through the command
+line: start the period, enter its figures, add placements, refresh, recalc, validate,
+freeze, extract; on the shipped workbooks (3 reports a year) and on a council's own
+workbook with 4 reports a year."""
+
+import datetime as dt
+import re
+
+import openpyxl
+import pytest
+from helpers import edit, json_book
+from lxml import etree
+
+from lfi_xl import contract as c
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
+from lfi_xl.cli import main
+from lfi_xl.core.cells import serial
+
+
+def formulas_of(path, sheet):
+    return {f.cell: f.text for f in wx.formulas(Package.read(path)) if f.sheet == sheet}
+
+
+def values(path, name):
+    book = WorkbookValues(path)
+    return book.values(book.require(name))
+
+
+def extend_table(path, table, last_row):
+    """What Excel does when a row is typed just below a table: the table takes it in."""
+    package = Package.read(path)
+    for part, data in package.parts.items():
+        if part.startswith("xl/tables/"):
+            root = etree.fromstring(data)
+            if root.get("displayName") == table:
+                ref = re.sub(r"\d+$", str(last_row), root.get("ref"))
+                root.set("ref", ref)
+                for child in root.iter(f"{{{wx.MAIN}}}autoFilter"):
+                    child.set("ref", ref)
+                package.parts[part] = etree.tostring(root, xml_declaration=True,
+                                                     encoding="UTF-8", standalone=True)
+    package.save(path)
+
+
+def enter_period(path, label, value_base):
+    """Type a period's inputs: every typed KPI, each condition's RAG, the narrative."""
+    book = KpiBook(WorkbookValues(path))
+    column = book.column_of(label)
+    typed = [ref for ref in book.kpis if ref not in c.CALCULATED_KPIS or not book.computes_kpis]
+    kpis = {book.kpis[ref].area.cell(0, column): value_base + ref for ref in typed}
+    edit(path, book.kpis[typed[0]].area.sheet, kpis)
+    for rows, answer in ((book.conditions, "G"), (book.narrative, f"{label}: on track")):
+        if rows:
+            edit(path, rows[0].area.sheet, {row.area.cell(0, column): answer for row in rows})
+    return kpis
+
+
+def cycle(kpi, plan, label, capsys, value_base, tmp_path):
+    """One report after the one before is frozen; returns the extract's KPI rows."""
+    assert main(["start-period", str(kpi), "--plan", str(plan)]) == 0
+    assert f"Started {label}" in capsys.readouterr().out
+    enter_period(kpi, label, value_base)
+    assert main(["refresh", "--kpi", str(kpi), "--plan", str(plan)]) == 0
+    assert main(["recalc", str(kpi)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(kpi)]) == 0, capsys.readouterr().out
+    assert main(["freeze", str(kpi), "--period", label, "--by", "Finance officer"]) == 0
+    assert main(["extract", "--kpi", str(kpi), "--plan", str(plan), "--period", label,
+                 "-o", str(tmp_path), "--no-pdf"]) == 0
+    capsys.readouterr()
+    sheet = openpyxl.load_workbook(
+        tmp_path / f"LFI_Schools_Forum_{label.replace(' ', '_')}.xlsx")["KPIs"]
+    return {row[1]: row for row in sheet.iter_rows(min_row=4, values_only=True)
+            if isinstance(row[1], int)}
+
+
+def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_path, capsys):
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "tester"]) == 0
+    # The Forum's subset, with two average costs added, so the extract shows their n.
+    forum = ", ".join(map(str, (*c.FORUM_DEFAULT_REFS, 15, 37)))
+    edit(kpi_book, c.SETTINGS, {WorkbookValues(kpi_book).area(
+        c.setting_name("ForumKPIs")).cell(0, 0): forum})
+
+    # 2024-25 Q1, step by step: a new financial year.
+    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 0
+    capsys.readouterr()
+    for path in (kpi_book, plan_book):
+        assert values(path, c.setting_name("CurrentPeriod")) == [["2024-25 Q1"]]
+        assert values(path, c.setting_name("CurrentYear")) == [["2024/25"]]
+    formulas = formulas_of(kpi_book, c.KPI_SHEET)
+    # L = 2024-25 Q1 now holds the builder's formulas for the column, shifted from K's.
+    assert formulas["L18"] == "-'Plan Data'!F10"     # KPI 11, the in-year as a surplus
+    assert formulas["L44"].startswith("LFI_AVGCOST(Placements_AnnualCost,LFI_FTE(")
+    assert "L$6,L$7" in formulas["L44"] and "K$6" not in formulas["L44"]
+    assert "M18" not in formulas
+    enter_period(kpi_book, "2024-25 Q1", 1000)
+
+    # A placement typed below the register is reported, not silently left out.
+    start = serial(dt.date(2024, 5, 1))
+    edit(kpi_book, c.PLACEMENTS, {"A614": "P-NEW-1", "B614": "Maintained/academy special school",
+                                  "C614": "Under 16", "D614": "In county", "E614": start,
+                                  "G614": 30000})
+    assert main(["recalc", str(kpi_book)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(kpi_book)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"Placements!A614 +outside +Placements!A614: a placement outside the "
+                     r"register: it is not counted; extend the table", out)
+    before = placement_counts(KpiBook(WorkbookValues(kpi_book)).kpi_inputs("2024-25 Q1"))
+    extend_table(kpi_book, c.PLACEMENTS_EXCEL_TABLE, 614)  # as Excel does as it is typed
+    assert WorkbookValues(kpi_book).area(c.placement_name("ID")).max_row == 614
+
+    assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
+    assert main(["recalc", str(kpi_book)]) == 0
+    assert "no placements: KPIs!L44" in capsys.readouterr().out  # KPI 37: n = 0, #N/A
+    assert main(["validate", str(kpi_book)]) == 0, capsys.readouterr().out
+    book = KpiBook(WorkbookValues(kpi_book))
+    inputs = book.kpi_inputs("2024-25 Q1")
+    counts, core = placement_counts(inputs), calculated_kpis(inputs)
+    assert counts[15] == before[15] + 1 and counts[29] == before[29] + 1
+    assert counts[37] == 0 and book.kpis[37].values[book.column_of("2024-25 Q1")] == "#N/A"
+    column = book.column_of("2024-25 Q1")
+    for ref in (15, 16, 17, 18, 25, 29):
+        assert book.kpis[ref].values[column] == pytest.approx(core[ref], rel=1e-9)
+    assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1", "--by", "F. Officer"]) == 0
+    assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
+                 str(tmp_path), "--no-pdf"]) == 0
+    extract = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2024-25_Q1.xlsx")["KPIs"]
+    rows = {row[1]: row for row in extract.iter_rows(min_row=4, values_only=True)
+            if isinstance(row[1], int)}
+    assert rows[16][4] == pytest.approx(core[16]) and rows[18][4] == pytest.approx(core[18])
+    assert rows[15][2].endswith(f"(n = {counts[15]})")
+    assert rows[15][4] == pytest.approx(core[15], abs=0.5)
+    assert rows[37][2].endswith("(n = 0)") and rows[37][4] == "–"
+    notes = [row[0] for row in extract.iter_rows(values_only=True) if row[0]]
+    assert any(str(note).startswith("–: no placements in the period (n = 0)") for note in notes)
+
+    # On through the year, and into the next.
+    for base, label in ((2000, "2024-25 Q2"), (3000, "2024-25 Q3"), (4000, "2025-26 Q1")):
+        rows = cycle(kpi_book, plan_book, label, capsys, base, tmp_path)
+        assert rows[6][4] == base + 6  # KPI 6, typed in this report
+    assert values(kpi_book, c.setting_name("CurrentPeriod")) == [["2025-26 Q1"]]
+    assert main(["verify", str(kpi_book)]) == 0  # five snapshots, each as frozen
+
+
+def test_start_period_refuses_what_is_not_the_next_period(kpi_book, plan_book, capsys):
+    before = kpi_book.read_bytes()
+    assert main(["start-period", str(kpi_book), "--period", "2023-24 Q3"]) == 1
+    assert "2023-24 Q3 is already started" in capsys.readouterr().err
+    assert main(["start-period", str(kpi_book), "--period", "2024-25 Q2"]) == 1
+    assert ("the next report after 2023-24 Q3 is 2024-25 Q1, not 2024-25 Q2; to skip "
+            "reports, start it with --allow-gap") in capsys.readouterr().err
+    assert main(["start-period", str(kpi_book), "--period", "2029-30 Q1"]) == 1
+    assert "beyond the programme, which ends with 2028-29 Q3" in capsys.readouterr().err
+    assert main(["start-period", str(kpi_book), "--period", "2024 Q1"]) == 2
+    assert kpi_book.read_bytes() == before and not kpi_book.with_suffix(".xlsx.bak").exists()
+    assert main(["start-period", str(kpi_book), "--period", "2024-25 Q2", "--allow-gap"]) == 0
+    assert "O18" not in formulas_of(kpi_book, c.KPI_SHEET)  # 2024-25 Q1 (L) left as it was
+    assert formulas_of(kpi_book, c.KPI_SHEET)["M18"] == "-'Plan Data'!G10"
+
+
+def test_start_period_keeps_every_other_part_byte_for_byte(kpi_book):
+    before = Package.read(kpi_book).parts
+    assert main(["start-period", str(kpi_book)]) == 0
+    after = Package.read(kpi_book).parts
+    changed = {name for name in before if before[name] != after.get(name)}
+    sheets = {info.name: info.part for info in wx.sheets(Package.read(kpi_book))}
+    # The KPI column, its inputs' styles, Settings, Conditions, Narrative, Plan Data.
+    assert changed <= {sheets[name] for name in (c.KPI_SHEET, c.SETTINGS, c.CONDITIONS,
+                                                 c.NARRATIVE, c.PLAN_DATA)} | {
+        "xl/styles.xml"}
+    assert sheets[c.PLACEMENTS] not in changed and "xl/tables/table1.xml" not in changed
+    assert kpi_book.with_suffix(".xlsx.bak").read_bytes() != kpi_book.read_bytes()
+
+
+def test_freeze_refuses_what_cannot_be_a_report(kpi_book, capsys):
+    assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1"]) == 1
+    assert ("2024-25 Q1 is after Settings' current period (2023-24 Q3): it is not a report "
+            "yet") in capsys.readouterr().err
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "  "]) == 1
+    assert "--by is empty" in capsys.readouterr().err
+    assert main(["start-period", str(kpi_book)]) == 0
+    assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1"]) == 1
+    assert "2024-25 Q1: every input KPI is blank (16 cells)" in capsys.readouterr().err
+    assert not values(kpi_book, c.SNAPSHOTS_TABLE)[1:]  # nothing was frozen
+
+
+def council_kpis_quarterly(path):
+    """A council's own KPI list, laid out its own way, reporting 4 times a year."""
+    from test_discover import kpi_sheet
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Our KPIs"
+    kpi_sheet(ws, 3, 1, forum=False)
+    periods = [f"{year} Q{k}" for year in ("2023-24", "2024-25") for k in range(1, 5)]
+    periods.append("2025-26 Q1")
+    for k, period in enumerate(periods):
+        ws.cell(3, 5 + k, period)
+    for row in ws.iter_rows(min_row=4):
+        if isinstance(row[0].value, int):
+            for k in range(4):  # 2023-24 reported
+                ws.cell(row[0].row, 5 + k, 10 * row[0].value + k)
+    wb.save(path)
+    return path
+
+
+def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
+    from test_adopt import council_plan
+
+    kpis, plan = council_kpis_quarterly(tmp_path / "kpis.xlsx"), council_plan(
+        tmp_path / "plan.xlsx")
+    assert main(["adopt", str(kpis)]) == 0
+    assert main(["adopt", str(plan)]) == 0
+    settings = WorkbookValues(kpis)
+    cells = {settings.area(c.setting_name(key)).cell(0, 0): value for key, value in (
+        ("ReportsPerYear", 4), ("DueDates", "30 Jul, 31 Oct, 31 Jan, 30 Apr"),
+        ("CurrentPeriod", "2023-24 Q4"), ("CurrentYear", "2023/24"))}
+    sheet = settings.area(c.setting_name("ReportsPerYear")).sheet
+    for path in (kpis, plan):
+        edit(path, sheet, cells)
+    capsys.readouterr()
+    assert main(["validate", str(kpis)]) == 0, capsys.readouterr().out
+    assert main(["freeze", str(kpis), "--period", "2023-24 Q4", "--by", "tester"]) == 0
+    for label in ("2024-25 Q1", "2024-25 Q2", "2024-25 Q3", "2024-25 Q4", "2025-26 Q1"):
+        assert main(["start-period", str(kpis), "--plan", str(plan)]) == 0
+        assert f"Started {label}" in capsys.readouterr().out
+        typed = enter_period(kpis, label, 500)
+        assert main(["validate", str(kpis)]) == 0, capsys.readouterr().out
+        assert main(["freeze", str(kpis), "--period", label, "--by", "tester"]) == 0
+        assert main(["extract", "--kpi", str(kpis), "--plan", str(plan), "-o", str(tmp_path),
+                     "--no-pdf"]) == 0
+        capsys.readouterr()
+        extract = openpyxl.load_workbook(
+            tmp_path / f"LFI_Schools_Forum_{label.replace(' ', '_')}.xlsx")["KPIs"]
+        rows = {row[1]: row for row in extract.iter_rows(min_row=4, values_only=True)
+                if isinstance(row[1], int)}
+        book = KpiBook(WorkbookValues(kpis))
+        assert rows[16][4] == typed[book.kpis[16].area.cell(0, book.column_of(label))]
+    for path in (kpis, plan):
+        assert values(path, c.setting_name("CurrentPeriod")) == [["2025-26 Q1"]]
+    assert main(["start-period", str(kpis)]) == 2  # no 2025-26 Q2 column in this workbook
+    assert "no column for report 2025-26 Q2: add one headed 2025-26 Q2" in (
+        capsys.readouterr().err)
+
+
+def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_book,
+                                                                 tmp_path, monkeypatch):
+    import shutil
+
+    from lfi_xl import macros
+
+    # Not frozen first: xlwings' JSON engine cannot read back the Snapshots table's ISO
+    # timestamps ("...+00:00" fails its datetime parsing); Excel reads them as text.
+    by_file = shutil.copy(kpi_book, tmp_path / "by_file.xlsx")
+    plan_copy = shutil.copy(plan_book, tmp_path / "plan_copy.xlsx")
+    assert main(["start-period", str(by_file), "--plan", str(plan_copy)]) == 0
+    book = json_book(kpi_book)
+    # The JSON book's full name is its bare name: "beside it" is the working folder.
+    monkeypatch.chdir(kpi_book.parent)
+    result = macros.start_next_period(book)  # finds dsg_plan.xlsx beside the workbook
+    assert result["period"] == "2024-25 Q1" and result["plan_data"]["year"] == "2024/25"
+    actions = book.json()["actions"]
+    live = {(a["sheet_position"], a["start_row"], a["start_column"]): a["values"]
+            for a in actions if a["func"] == "setFormula"}
+    sheets = [info.name for info in WorkbookValues(kpi_book).sheets]
+    already = formulas_of(kpi_book, c.KPI_SHEET)
+    expected = {key: text for key, text in formulas_of(by_file, c.KPI_SHEET).items()
+                if key not in already}
+    got = {}
+    for (sheet, row, column), value in live.items():
+        assert sheets[sheet] == c.KPI_SHEET
+        address = openpyxl.utils.get_column_letter(column + 1) + str(row + 1)
+        got[address] = value[0][0].lstrip("=") if isinstance(value, list) else value.lstrip(
+            "=")
+    assert got == expected
+    assert len(got) == result["formulas"] == 44
+    plan_data = [a for a in actions if a["func"] == "setValues"]
+    assert plan_data  # Settings and Plan Data typed in
+    message = [a for a in actions if a["func"] == "alert"][0]["args"][0]
+    assert "2024-25 Q1 started" in message and "Plan Data holds the forecast's" in message
+
+
+def test_a_mitigation_below_the_log_and_a_figure_beside_the_kpi_table_are_errors(kpi_book,
+                                                                                  capsys):
+    edit(kpi_book, c.MITIGATIONS, {"B17": "New project"})
+    edit(kpi_book, c.KPI_SHEET, {"AA10": 12.5, "AA12": "note"})
+    assert main(["validate", str(kpi_book)]) == 1
+    out = capsys.readouterr().out
+    assert "Mitigations!B17: a mitigation outside the log: it is not counted" in out
+    assert re.search(r"ERROR +KPIs!AA10 +outside +KPIs!AA10: a figure outside the KPI table",
+                     out)
+    assert re.search(r"WARNING +KPIs!AA12 +outside", out)  # text beside it: a note
+
+
+def test_an_average_with_placements_left_blank_is_still_an_error(kpi_book, capsys):
+    edit(kpi_book, c.KPI_SHEET, {"K22": None})  # KPI 15, 2023-24 Q3: n > 0
+    assert main(["validate", str(kpi_book)]) == 1
+    assert re.search(r"KPIs!K22 +stale +KPI 15 2023-24 Q3 shows blank but its inputs give",
+                     capsys.readouterr().out)
+
+
+def test_blank_outturn_stays_blank_and_missing_forecasts_are_named(plan_book, capsys):
+    monitoring = values(plan_book, c.MONITORING_TABLE)
+    header = monitoring[0]
+    totals = {row[0]: row for row in monitoring[1:]}
+    outturn, variance = header.index("Outturn"), header.index("Variance Outturn")
+    for line in ("Total income", "Total Expenditure", "In-year +deficit/-surplus"):
+        assert totals[line][outturn] is None and totals[line][variance] is None
+    assert totals["Total income"][header.index("Q3 forecast")] == pytest.approx(-144.227)
+    edit(plan_book, c.MONITORING, {"E10": None})  # Independent special schools, Q3
+    assert main(["recalc", str(plan_book)]) == 0
+    after = {row[0]: row for row in values(plan_book, c.MONITORING_TABLE)[1:]}
+    assert after["Total Expenditure"][header.index("Q3 forecast")] is None
+    assert after["In-year +deficit/-surplus"][header.index("Variance Q3")] is None
+    capsys.readouterr()
+    assert main(["validate", str(plan_book)]) == 0  # a warning: the report is in progress
+    assert re.search(r"WARNING +Monitoring!E10 +missing +Independent Special Schools: no Q3 "
+                     r"forecast for 2023-24 Q3", capsys.readouterr().out)
+
+
+def test_a_period_moved_on_by_hand_is_told_to_be_started(kpi_book, plan_book, tmp_path,
+                                                         capsys):
+    settings = WorkbookValues(kpi_book).area(c.setting_name("CurrentPeriod"))
+    edit(kpi_book, settings.sheet, {settings.cell(0, 0): "2024-25 Q1"})
+    assert main(["validate", str(kpi_book)]) == 1
+    assert "Plan Data!F5: Plan Data allocation is blank for 2024-25 Q1" in (
+        capsys.readouterr().out)
+    edit(kpi_book, c.PLAN_DATA, {f"F{row}": 1.0 for row in range(5, 15)})
+    assert main(["validate", str(kpi_book)]) == 1
+    assert re.search(r"KPIs!L18 +stale +KPI 11 2024-25 Q1 shows blank .* start it \(lfi-xl "
+                     r"start-period, or Start next period\)", capsys.readouterr().out)
+    assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
+                 str(tmp_path), "--no-pdf"]) == 2
+    assert ("KPIs!L18 (KPI 11, 2024-25 Q1) is blank: it is calculated; start the period"
+            in capsys.readouterr().err)
