@@ -74,7 +74,7 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     from lfi_xl.actions.report import extract_name, write_extract
 
     book = _book(book)
-    plan = plan or _open_plan_book(book)
+    plan = plan or _plan_workbook(book)
     data = build_extract(LiveWorkbook(book), plan)
     folder = folder or (Path(book.fullname).parent if getattr(book, "fullname", None)
                         else Path.cwd())
@@ -89,19 +89,27 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     return target
 
 
-def _open_plan_book(book):
-    """The DSG plan workbook: open in the same Excel, or dsg_plan.xlsx beside this one."""
+def _plan_workbook(book):
+    """The DSG plan workbook the last refresh recorded in Settings; when there is none, or
+    the file changed since, the user is told why and asked to choose it (the paper never
+    guesses its plan)."""
+    from lfi_xl.actions.extract import PlanNotKnown, recorded_plan
+    from lfi_xl.book.kpi_book import KpiBook
+
+    live = LiveWorkbook(book)
     try:
-        for other in book.app.books:
-            if other != book and c.PLAN_TABLE in [name.name for name in other.names]:
-                return LiveWorkbook(other)
-    except Exception:  # hosts without an app's list of books
-        pass
-    if getattr(book, "fullname", None):
-        beside = Path(book.fullname).parent / c.PLAN_WORKBOOK
-        if beside.is_file():
-            return beside
-    return None
+        return recorded_plan(KpiBook(live), live)
+    except PlanNotKnown as reason:
+        _tell(book, f"{reason}. Choose the DSG plan workbook to use.")
+        try:  # Excel's own file dialog; False when the user cancels
+            chosen = book.app.api.GetOpenFilename(
+                "Excel workbooks (*.xlsx;*.xlsm),*.xlsx;*.xlsm", 1,
+                "The DSG plan workbook for the Schools Forum extract")
+        except Exception:  # no dialog on this host
+            chosen = False
+        if not chosen:
+            raise
+        return Path(chosen)
 
 
 def adopt_workbook(book=None) -> list[str]:
