@@ -725,7 +725,8 @@ def _printable(ws: Worksheet) -> None:
         return
     def width(letter: str) -> float:
         return ws.column_dimensions[letter].width or 8.43  # Excel's default column
-    for cells in ws.iter_cols(min_row=header_row + 1, max_row=max(ws.max_row, header_row + 1)):
+    # (openpyxl makes the cells it is asked about: read only rows that hold something)
+    for cells in (ws.iter_cols(min_row=header_row + 1) if ws.max_row > header_row else ()):
         letter = cells[0].column_letter
         longest = max((len(str(cell.value)) for cell in cells if cell.value is not None
                        and not str(cell.value).startswith("=")), default=0)
