@@ -22,14 +22,21 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
+# The report cycle on copies of the shipped workbooks (they stay as shipped): the plan,
+# Plan Data refreshed from the latest forecast, recalculated, checked, the Forum paper,
+# and the workbooks printed.
 demo: $(VENV)/.installed
 	@mkdir -p $(OUT)
-	$(BIN)/lfi-xl plan workbooks/dsg_plan.xlsx > $(OUT)/plan.txt
-	$(BIN)/lfi-xl validate workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx > $(OUT)/validation.txt || true
-	$(BIN)/lfi-xl extract --kpi workbooks/template_kpi.xlsx --plan workbooks/dsg_plan.xlsx -o $(OUT) > $(OUT)/extract.txt || true
+	cp workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx $(OUT)/
+	$(BIN)/lfi-xl plan $(OUT)/dsg_plan.xlsx > $(OUT)/plan.txt
+	$(BIN)/lfi-xl refresh --kpi $(OUT)/template_kpi.xlsx --plan $(OUT)/dsg_plan.xlsx > /dev/null
+	$(BIN)/lfi-xl recalc $(OUT)/template_kpi.xlsx > /dev/null
+	$(BIN)/lfi-xl validate $(OUT)/dsg_plan.xlsx $(OUT)/template_kpi.xlsx > $(OUT)/validation.txt || true
+	$(BIN)/lfi-xl extract --kpi $(OUT)/template_kpi.xlsx -o $(OUT) > $(OUT)/extract.txt || true
+	-$(BIN)/lfi-xl print $(OUT)/dsg_plan.xlsx $(OUT)/template_kpi.xlsx -o $(OUT)/print > /dev/null
 	@echo
 	@echo "Output in $(OUT)/: the Schools Forum extract, plan.txt (the computed plan and its"
-	@echo "reconciliation) and validation.txt."
+	@echo "reconciliation), validation.txt, the refreshed workbooks and, in print/, their PDFs."
 	@cat $(OUT)/extract.txt
 
 # Installs the system tools only when one is missing: as root with apt-get, otherwise with

@@ -110,6 +110,18 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     return FINDINGS if any(p.kind != NO_DATA for p in evaluation.problems) else OK
 
 
+def cmd_print(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.printing import print_to_pdf
+
+    for path in args.files:
+        try:
+            print(f"{path}: {print_to_pdf(path, args.output)}")
+        except RuntimeError as error:
+            print(f"lfi-xl: no PDF of {path}: {error}", file=sys.stderr)
+            return FINDINGS
+    return OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import validate
     from lfi_xl.adapters.files.reader import WorkbookValues
@@ -187,7 +199,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from lfi_xl.actions.report import extract_name, write_extract
     from lfi_xl.adapters import libreoffice
 
-    data = build_extract(args.kpi, args.plan, args.period)
+    data = build_extract(args.kpi, args.plan, args.period, allow_edited=args.allow_edited)
     target = write_extract(data, args.output / extract_name(data))
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
     if args.pdf is False:
@@ -337,6 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write here instead of changing IN.xlsx in place")
     recalc.set_defaults(run=cmd_recalc)
 
+    printing = commands.add_parser(
+        "print", help="print workbooks to PDF as saved, without Excel (LibreOffice)",
+        description="Render each workbook to FOLDER/NAME.pdf with its own page set-up and "
+        "its saved values (LibreOffice cannot run the LFI_ functions, so it prints the "
+        "cached results). The workbooks are not changed.")
+    printing.add_argument("files", type=Path, nargs="+", metavar="FILE.xlsx")
+    printing.add_argument("-o", "--output", type=Path, default=Path("out"), metavar="DIR",
+                          help="folder for the PDFs (default: out)")
+    printing.set_defaults(run=cmd_print)
+
     validate = commands.add_parser(
         "validate", help="check the entries of plan and KPI workbooks",
         description="Check every entry: numbers where numbers belong (naming the sheet and "
@@ -377,9 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
         "date, source files and snapshot hashes), the Forum's KPI subset with the previous "
         "report, change and RAG, the plan against the latest forecast, and charts. Uses the "
         "frozen snapshot when the period is frozen and says 'provisional - not frozen' "
-        "otherwise. Without --kpi/--plan: the shipped workbooks.")
-    extract.add_argument("--kpi", type=Path, metavar="FILE", help="the KPI workbook")
-    extract.add_argument("--plan", type=Path, metavar="FILE", help="the DSG plan workbook")
+        "otherwise. Without --plan: the plan workbook recorded by the last refresh, if it "
+        "is unchanged.")
+    extract.add_argument("--kpi", type=Path, metavar="FILE", required=True,
+                         help="the KPI workbook")
+    extract.add_argument("--plan", type=Path, metavar="FILE",
+                         help="the DSG plan workbook (default: the one the last refresh used)")
+    extract.add_argument("--allow-edited", action="store_true",
+                         help="publish a frozen period whose cells were typed over since, "
+                         "with a banner on every page saying so")
     extract.add_argument("--period", help="report period (default: Settings' current one)")
     extract.add_argument("-o", "--output", type=Path, default=Path("out"), metavar="DIR",
                          help="folder for the extract (default: out)")

@@ -167,8 +167,21 @@ SETTING_ROWS = (
      "Counts below this are shown as c in the public extract."),
     ("RAGTolerance", "RAG amber tolerance", 0.05,
      "How far short of target (share of target) is still amber."),
+    ("Illustrative", "Illustrative data", "No",
+     "Yes while the workbook holds made-up figures (the shipped templates): every page of "
+     "the Schools Forum extract then says so. No for a council's own figures."),
+    ("PlanWorkbook", "Plan workbook (last refresh)", "",
+     "Written by lfi-xl refresh: the DSG plan workbook Plan Data was filled from. The "
+     "extract uses it when no plan workbook is named."),
+    ("PlanWorkbookSHA256", "Plan workbook SHA-256 (last refresh)", "",
+     "Written by lfi-xl refresh: the plan file's SHA-256 then; the extract refuses a plan "
+     "workbook that changed since (refresh again)."),
 )
 SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
+#: Settings a workbook may lack (older and adopted workbooks) without a warning; the
+#: ones lfi-xl records may be blank.
+OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256"})
+RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
 
 
 def setting_name(key: str) -> str:
@@ -375,8 +388,9 @@ UNIT_FORMATS = {"£m": FORMAT_MILLIONS, "£": FORMAT_POUNDS, "%": FORMAT_PERCENT
                 "count": FORMAT_COUNT, "ratio": FORMAT_RATIO}
 INPUT_FILL = "FFF2CC"      # inputs: pale yellow, the usual finance convention
 HEADER_FILL = "1F4E78"     # header rows: dark blue with white text
-ILLUSTRATIVE_NOTE = ("ILLUSTRATIVE: values on this sheet that are not in the published "
-                     "plan are made up for the template; replace them with your own.")
+ILLUSTRATIVE_NOTE = ("ILLUSTRATIVE DATA: values on this sheet that are not in the published "
+                     "plan are made up for the template; replace them with your own and set "
+                     "Settings' Illustrative data to No.")
 
 
 # ---------------------------------------------------------------------------------------

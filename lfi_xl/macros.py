@@ -83,7 +83,7 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     from lfi_xl.actions.report import extract_name, write_extract
 
     book = _book(book)
-    plan = plan or _open_plan_book(book)
+    plan = plan or _plan_workbook(book)
     data = build_extract(LiveWorkbook(book), plan)
     folder = folder or (Path(book.fullname).parent if getattr(book, "fullname", None)
                         else Path.cwd())
@@ -98,19 +98,50 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     return target
 
 
+def _known_plan(book) -> Path | None:
+    """The DSG plan workbook the last refresh recorded in Settings, if it is unchanged."""
+    from lfi_xl.actions.extract import PlanNotKnown, recorded_plan
+    from lfi_xl.book.kpi_book import KpiBook
+
+    live = LiveWorkbook(book)
+    try:
+        return recorded_plan(KpiBook(live), live)
+    except PlanNotKnown:
+        return None
+
+
 def _open_plan_book(book):
-    """The DSG plan workbook: open in the same Excel, or dsg_plan.xlsx beside this one."""
+    """A DSG plan workbook the user has open in the same Excel, if any."""
     try:
         for other in book.app.books:
             if other != book and c.PLAN_TABLE in [name.name for name in other.names]:
                 return LiveWorkbook(other)
     except Exception:  # hosts without an app's list of books
         pass
-    if getattr(book, "fullname", None):
-        beside = Path(book.fullname).parent / c.PLAN_WORKBOOK
-        if beside.is_file():
-            return beside
     return None
+
+
+def _plan_workbook(book):
+    """The plan for the paper: the one the last refresh recorded; when there is none, or
+    the file changed since, the user is told why and asked to choose it (the paper never
+    guesses its plan)."""
+    from lfi_xl.actions.extract import PlanNotKnown, recorded_plan
+    from lfi_xl.book.kpi_book import KpiBook
+
+    live = LiveWorkbook(book)
+    try:
+        return recorded_plan(KpiBook(live), live)
+    except PlanNotKnown as reason:
+        _tell(book, f"{reason}. Choose the DSG plan workbook to use.")
+        try:  # Excel's own file dialog; False when the user cancels
+            chosen = book.app.api.GetOpenFilename(
+                "Excel workbooks (*.xlsx;*.xlsm),*.xlsx;*.xlsm", 1,
+                "The DSG plan workbook for the Schools Forum extract")
+        except Exception:  # no dialog on this host
+            chosen = False
+        if not chosen:
+            raise
+        return Path(chosen)
 
 
 def adopt_workbook(book=None) -> list[str]:
@@ -132,15 +163,16 @@ def adopt_workbook(book=None) -> list[str]:
 def start_next_period(book=None, period: str | None = None,
                       allow_gap: bool = False) -> dict | None:
     """Start the report after Settings' current one: its formulas, inputs and Settings,
-    and Plan Data from the DSG plan workbook (open in Excel, or beside this one)."""
+    and Plan Data from the DSG plan workbook (the one the last refresh recorded, or one
+    open in the same Excel)."""
     from lfi_xl.actions.start_period import start_period
     from lfi_xl.book.discover import Discovering
     from lfi_xl.errors import Refused
 
     book = _book(book)
     adapter = LiveWorkbook(book)
-    plan = _open_plan_book(book)
-    if isinstance(plan, Path):  # beside this workbook, not open: changed as a file
+    plan = _known_plan(book) or _open_plan_book(book)
+    if isinstance(plan, Path):  # not open in Excel: changed as a file
         from lfi_xl.adapters.files.writer import FileWorkbook
         plan = FileWorkbook(plan)
     try:

@@ -52,8 +52,8 @@ from lfi_xl.core.values import (
 VARIANTS = corpus.variants()
 PERIOD = "2023-24 Q3"               # the current report period of the shipped KPI workbook
 RECALC_EVERY = 40                   # recalc runs on every 40th variant (and see above)
-EXTRACT_SHEETS = ("KPIs", "DSG plan", "EHCP referrals")
-COVER_ROWS = 5                      # authority, title, period, status: the cover's figures
+# every page but "About this paper", which says when the paper was made
+EXTRACT_SHEETS = ("Summary", "KPIs", "Variance", "DSG plan", "EHCP referrals")
 
 
 # ---------------------------------------------------------------------------------------
@@ -117,12 +117,10 @@ def sha(path: Path) -> str:
 
 
 def extract_values(path: Path) -> dict:
-    """The extract's figures: every cell of its tables and the cover's first rows."""
+    """The extract's figures: every cell of its pages (the headlines included)."""
     book = load_workbook(path, data_only=True)
     values = {name: [list(row) for row in book[name].iter_rows(values_only=True)]
-              for name in EXTRACT_SHEETS}
-    values["Cover"] = [list(row) for row in book["Cover"].iter_rows(
-        min_row=1, max_row=COVER_ROWS, values_only=True)]
+              for name in EXTRACT_SHEETS if name in book.sheetnames}
     book.close()
     return values
 

@@ -259,10 +259,12 @@ def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_
     by_file = shutil.copy(kpi_book, tmp_path / "by_file.xlsx")
     plan_copy = shutil.copy(plan_book, tmp_path / "plan_copy.xlsx")
     assert main(["start-period", str(by_file), "--plan", str(plan_copy)]) == 0
+    # the plan workbook the last refresh recorded (dsg_plan.xlsx, beside it) is the one used
+    assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
     book = json_book(kpi_book)
     # The JSON book's full name is its bare name: "beside it" is the working folder.
     monkeypatch.chdir(kpi_book.parent)
-    result = macros.start_next_period(book)  # finds dsg_plan.xlsx beside the workbook
+    result = macros.start_next_period(book)
     assert result["period"] == "2024-25 Q1" and result["plan_data"]["year"] == "2024/25"
     actions = book.json()["actions"]
     live = {(a["sheet_position"], a["start_row"], a["start_column"]): a["values"]

@@ -25,19 +25,21 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
     path = tmp_path / "out" / "LFI_Schools_Forum_2023-24_Q3.xlsx"
     assert str(path) in capsys.readouterr().out
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Cover", "KPIs", "DSG plan", "EHCP referrals"]
-    cover = {row[0]: row[1] for row in wb["Cover"].iter_rows(values_only=True)}
-    assert cover["Status"] == "PROVISIONAL - NOT FROZEN"
-    assert cover["Report period"] == "2023-24 Q3"
-    kpis = list(wb["KPIs"].iter_rows(min_row=4, max_row=18, values_only=True))
+    assert wb.sheetnames == ["Summary", "KPIs", "Variance", "DSG plan", "EHCP referrals",
+                             "About this paper"]
+    about = {row[0]: row[1] for row in wb["About this paper"].iter_rows(values_only=True)}
+    assert about["Status"] == "provisional - not frozen"
+    assert about["Report period"] == "2023-24 Q3"
+    kpis = list(wb["KPIs"].iter_rows(min_row=5, max_row=19, values_only=True))
     assert [row[1] for row in kpis] == list(c.FORUM_DEFAULT_REFS)
     assert [row[0] for row in kpis] == [*range(8, 18), *range(33, 38)]
     source = WorkbookValues(kpi_book)
     column = 2  # 2023-24 Q3 is the third report column
-    for row in kpis:
+    for row in kpis:  # shown on the plan's sign convention: income negative, +deficit
         live = source.read(c.kpi_name(row[1]))[1][0]
-        assert row[4] == pytest.approx(live[column]), row
-        assert row[5] == pytest.approx(live[column - 1]), row
+        sign = c.PLAN_KPIS[row[1]][1] if row[1] in c.PLAN_KPIS else 1
+        assert row[4] == pytest.approx(sign * live[column]), row
+        assert row[5] == pytest.approx(sign * live[column - 1]), row
     ehcp_schools = next(row for row in kpis if row[1] == 6)
     assert ehcp_schools[6] == 330 - 265 and ehcp_schools[8] == "previous report"
     assert ehcp_schools[7] == "R"  # referrals up 24.5% on the previous report
@@ -56,15 +58,34 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
     assert rows["Total income"] == pytest.approx(list(plan.total_income))
 
 
-def test_frozen_extract_uses_the_snapshot(kpi_book, plan_book, tmp_path):
+def test_frozen_extract_uses_the_snapshot(kpi_book, plan_book, tmp_path, capsys):
     assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "x"]) == 0
-    edit(kpi_book, "KPIs", {"K52": 99})  # typed over after freezing: the extract ignores it
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 0
     wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
-    cover = [row for row in wb["Cover"].iter_rows(values_only=True)]
-    assert ("Status", "Frozen: snapshot 1 of 2023-24 Q3") in cover
-    assert any(row[0] == "2023-24 Q3" and str(row[1]).startswith("SHA-256 ") for row in cover)
-    pex = next(row for row in wb["KPIs"].iter_rows(min_row=4, values_only=True)
+    about = [row for row in wb["About this paper"].iter_rows(values_only=True)]
+    assert ("Status", "Frozen: snapshot 1 of 2023-24 Q3") in about
+    assert any(row[0] == "2023-24 Q3" and str(row[1]).startswith("SHA-256 ") for row in about)
+    pex = next(row for row in wb["KPIs"].iter_rows(min_row=5, values_only=True)
+               if row[1] == 45)
+    assert pex[4] == 31
+    assert not any(sheet["A2"].value for sheet in wb if "FROZEN" in str(sheet["A2"].value))
+
+
+def test_a_frozen_figure_typed_over_stops_the_paper_or_is_published_under_a_banner(
+        kpi_book, plan_book, tmp_path, capsys):
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "x"]) == 0
+    edit(kpi_book, "KPIs", {"K52": 99})  # typed over after freezing
+    capsys.readouterr()
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
+    message = capsys.readouterr().err
+    assert "KPIs!K52" in message and "--supersede" in message and "--allow-edited" in message
+    assert not list(tmp_path.glob("LFI_*"))
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf", "--allow-edited") == 0
+    wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
+    for sheet in wb:  # every page says so, and shows the frozen figure, not the edit
+        assert "FIGURES EDITED AFTER FREEZING: KPIs!K52" in sheet["A2"].value, sheet.title
+        assert "FIGURES EDITED AFTER FREEZING" in sheet.oddHeader.center.text
+    pex = next(row for row in wb["KPIs"].iter_rows(min_row=5, values_only=True)
                if row[1] == 45)
     assert pex[4] == 31
 
@@ -82,9 +103,9 @@ def test_a_public_paper_has_no_formulas_links_macros_or_hidden_sheets(kpi_book, 
         if name.startswith("xl/worksheets/sheet"):
             assert "<f>" not in archive.read(name).decode(), name
     assert 'state="hidden"' not in archive.read("xl/workbook.xml").decode()
-    cover = openpyxl.load_workbook(path)["Cover"]
-    assert cover["A1"].value == '=HYPERLINK("http://x","click")'
-    assert cover["A1"].data_type == "s"  # text, not a formula
+    summary = openpyxl.load_workbook(path)["Summary"]
+    assert summary["A1"].value.startswith('=HYPERLINK("http://x","click"): ')
+    assert summary["A1"].data_type == "s"  # text, not a formula
 
 
 def test_extract_refuses_a_kpi_that_is_not_a_figure(kpi_book, plan_book, tmp_path, capsys):
@@ -103,9 +124,9 @@ def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) == 4
-    # The plan and referral pages carry charts: far more ink than a table alone.
-    assert pages[2].stat().st_size > 20_000 and pages[3].stat().st_size > 15_000
+    assert len(pages) == 6
+    # The variance, plan and referral pages carry charts: far more ink than text alone.
+    assert all(page.stat().st_size > 15_000 for page in pages[2:5])
 
 
 def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_book,
@@ -113,14 +134,14 @@ def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_
     edit(kpi_book, "KPIs", {"K52": 3, "J14": 4})  # PEX 2023-24 Q3; parents' referrals Q2
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 0
     wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
-    rows = {row[1]: row for row in wb["KPIs"].iter_rows(min_row=4, max_row=18,
+    rows = {row[1]: row for row in wb["KPIs"].iter_rows(min_row=5, max_row=19,
                                                          values_only=True)}
     assert rows[45][4:8] == ("c", 24, "c", "c")    # current hidden: change and RAG too
     assert rows[7][4:8] == (205, "c", "c", "c")    # previous hidden: the change reveals it
     assert rows[6][4:8] == (330, 265, 65, "R")     # large counts are shown
-    referrals = list(wb["EHCP referrals"].iter_rows(min_row=4, values_only=True))
+    referrals = list(wb["EHCP referrals"].iter_rows(min_row=5, values_only=True))
     assert referrals[1][:3] == ("2023-24 Q2", 265, "c")
-    notes = [row[0] for row in wb["KPIs"].iter_rows(min_row=19, values_only=True) if row[0]]
+    notes = [row[0] for row in wb["KPIs"].iter_rows(min_row=20, values_only=True) if row[0]]
     assert any(note.startswith("c: a count below 5") for note in notes)
 
 

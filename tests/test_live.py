@@ -60,7 +60,7 @@ def test_extract_button_builds_the_same_extract(kpi_book, plan_book, tmp_path):
     target = macros.build_forum_extract(book, plan_book, tmp_path)
     assert target.name == "LFI_Schools_Forum_2023-24_Q3.xlsx"
     kpis = openpyxl.load_workbook(target)["KPIs"]
-    assert [row[1] for row in kpis.iter_rows(min_row=4, max_row=18, values_only=True)] == \
+    assert [row[1] for row in kpis.iter_rows(min_row=5, max_row=19, values_only=True)] == \
         list(c.FORUM_DEFAULT_REFS)
 
 

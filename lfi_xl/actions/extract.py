@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.book import tables
@@ -21,18 +23,23 @@ from lfi_xl.book.findings import ERROR
 from lfi_xl.book.formulas import COUNT_REFS
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import no_placements, placement_counts, plan_data_rows, plan_kpis
-from lfi_xl.book.snapshots import canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.settings import read_settings
+from lfi_xl.book.snapshots import audit_rows, canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.source_file import fingerprint, workbook_path
 from lfi_xl.core import measures
+from lfi_xl.core import plan as p
 from lfi_xl.core.cells import NA
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import year_label
 from lfi_xl.core.plan import compute_plan
 from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
+from lfi_xl.data import published
 from lfi_xl.errors import UnusableInput
 
-REPO_WORKBOOKS = Path(__file__).resolve().parents[2] / "workbooks"
 REFERRAL_REFS = (6, 7, 8)
+#: Plan lines shown in the table of what drives the gap between forecast and plan.
+VARIANCE_LINES = 6
 
 
 #: What a suppressed count shows in the public paper.
@@ -73,6 +80,19 @@ class ExtractData:
     forecast: dict[str, list[float]]
     footnotes: list[str] = field(default_factory=list)
     suppression_threshold: int = 5
+    illustrative: bool = False
+    headlines: list[str] = field(default_factory=list)
+    # the plan lines whose forecast differs most from plan: (label, plan, forecast)
+    variance: list[tuple[str, float, float]] = field(default_factory=list)
+    variance_year: str = ""
+    rounding: str = ""
+    chain_head: str = ""
+    corrections: list[str] = field(default_factory=list)
+    edited: list[str] = field(default_factory=list)   # frozen cells typed over since
+
+
+class PlanNotKnown(UnusableInput):
+    """No plan workbook was named, and the one the last refresh recorded cannot be used."""
 
 
 PLAN_SUMMARY_ROWS = (
@@ -169,31 +189,49 @@ def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, ob
     return plan_result.years, summary["plan"], summary.get("forecast", {}), plan_result
 
 
-def _source(given, default: str):
-    """An adapter as given (a live book), or a file's reader (default: the shipped one);
-    names the workbook lacks are found by its labels."""
+def _source(given):
+    """An adapter as given (a live book), or a file's reader; names the workbook lacks are
+    found by its labels."""
     from lfi_xl.book.discover import Discovering
     if not hasattr(given, "values"):
-        given = WorkbookValues(Path(given or REPO_WORKBOOKS / default))
+        given = WorkbookValues(Path(given))
     return given if isinstance(given, Discovering) else Discovering(given)
 
 
-def _fingerprint(source) -> tuple[str, str]:
-    """(file name, SHA-256 of the file as saved) for the cover."""
-    path = getattr(source, "path", None) or getattr(getattr(source, "book", None),
-                                                    "fullname", None)
-    if path and Path(path).is_file():
-        return Path(path).name, file_sha256(Path(path).read_bytes())
-    return source.label, "not saved to a file"
+def recorded_plan(book: KpiBook, kpi_source) -> Path:
+    """The DSG plan workbook the last refresh filled Plan Data from, as recorded in
+    Settings, checked to be the same file: the paper never guesses its plan."""
+    settings = book.settings
+    if not settings.plan_workbook:
+        raise PlanNotKnown(f"{book.label}: no DSG plan workbook named, and no refresh has "
+                           "recorded one: name it (--plan FILE), or run lfi-xl refresh "
+                           "--kpi ... --plan FILE first")
+    path = Path(settings.plan_workbook)
+    if not path.is_absolute():
+        beside = workbook_path(kpi_source)
+        path = (beside.parent if beside else Path.cwd()) / path
+    if not path.is_file():
+        raise PlanNotKnown(f"{book.label}: the DSG plan workbook recorded by the last "
+                           f"refresh, {path}, is not there: name it (--plan FILE)")
+    sha = file_sha256(path.read_bytes())
+    if settings.plan_sha256 and sha != settings.plan_sha256:
+        raise PlanNotKnown(f"{path} has changed since the last refresh of {book.label} "
+                           f"(SHA-256 now {sha[:12]}..., then {settings.plan_sha256[:12]}...)"
+                           ": refresh again so Plan Data matches it, or name the plan "
+                           "workbook (--plan FILE)")
+    return path
 
 
-def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData:
+def build_extract(kpi, plan=None, period: str | None = None,
+                  allow_edited: bool = False) -> ExtractData:
     """Gather every figure of the Schools Forum extract.
 
-    ``kpi`` and ``plan``: workbook paths or live adapters (default: the shipped files).
+    ``kpi`` and ``plan``: workbook paths or live adapters. Without ``plan``, the plan
+    workbook recorded by the last refresh (:func:`recorded_plan`). ``allow_edited``:
+    publish a frozen period whose cells were typed over since, under a banner saying so
+    (otherwise refused, naming the cells).
     """
-    kpi_source = _source(kpi, c.KPI_WORKBOOK)
-    plan_source = _source(plan, c.PLAN_WORKBOOK)
+    kpi_source = _source(kpi)
     book = KpiBook(kpi_source)
     settings = book.settings
     problems = [f.message for f in settings.findings if f.severity == ERROR]
@@ -201,6 +239,7 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     if problems:
         raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
                             "building the public extract")
+    plan_source = _source(plan if plan is not None else recorded_plan(book, kpi_source))
     period = settings.cadence.parse(period).label if period else settings.current_period.label
     previous = settings.cadence.previous(settings.cadence.parse(period)).label
     _, snapshot_rows = book.snapshots
@@ -209,14 +248,23 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     for row in snapshot_rows:
         if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
             frozen_rows.setdefault(str(row.get("Period")), []).append(row)
+    edited = []
     if frozen_rows:
-        # The snapshots and the audit log must be intact; a live cell typed over after
-        # freezing does not matter here: the paper shows what was frozen.
-        tampered = [f for f in verify(kpi_source) if f.rule in ("snapshot", "audit")]
+        # The snapshots and the audit log must be intact. A frozen figure typed over in its
+        # cell is a correction nobody has recorded: refused, unless the paper says so.
+        found = verify(kpi_source)
+        tampered = [f for f in found if f.rule != "frozen"]
         if tampered:
             raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
                                 f"{tampered[0].message} (run lfi-xl verify): a frozen report "
                                 "cannot be published from an edited snapshot")
+        edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == "frozen"]
+        if edited and not allow_edited:
+            raise UnusableInput(
+                f"{book.label}: figures were typed over after freezing ({', '.join(edited[:8])}"
+                f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze again with "
+                "--supersede --reason \"why\" to record the correction; --allow-edited "
+                "publishes the frozen figures with a banner saying cells were edited")
     figures = _Figures(book, frozen_rows)
     has_previous = previous in book.period_labels or previous in frozen_rows
     years, plan, forecast, plan_result = _plan_sections(plan_source,
@@ -241,6 +289,10 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
         if kpi.better and value is not None and target is not None:
             rag = str(measures.rag(value, target, settings.rag_tolerance, kpi.better))
         change = None if value is None or last is None else value - last
+        # one sign convention on the page, the DfE plan's: income negative, +deficit
+        sign = c.PLAN_KPIS[ref][1] if ref in c.PLAN_KPIS else 1
+        value, last, change = (None if v is None else sign * v + 0.0
+                               for v in (value, last, change))
         line = KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
                        value, last, change, rag, basis, figures.counts(period).get(ref)
                        if ref in COUNT_REFS else None)
@@ -263,26 +315,194 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     frozen = period in frozen_rows
     status = (f"Frozen: snapshot {current[period]} of {period}" if frozen
               else "provisional - not frozen")
-    sources = [("KPI workbook", *_fingerprint(kpi_source)),
-               ("DSG plan workbook", *_fingerprint(plan_source))]
+    sources = [("KPI workbook", *fingerprint(kpi_source)),
+               ("DSG plan workbook", *fingerprint(plan_source))]
     hashes = sorted({(str(row.get("Period")), str(row.get("Snapshot SHA-256")))
                      for rows in frozen_rows.values() for row in rows
                      if str(row.get("Period")) in reported})
     footnotes = [
-        "Money in £m; income and contributions are negative and the in-year position is "
-        "+deficit/-surplus, as in the DfE plan, except KPI 11 (HNB surplus +).",
+        SIGN_CONVENTION,
         "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
         f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%}.",
-        "Plan figures are computed from the plan's lines, rounded to £1k as published.",
         f"{SUPPRESSED}: a count below {settings.suppression_threshold}, not shown to protect "
         "individuals; a change or rating that would reveal it is not shown either.",
     ]
     if any(line.current == NO_DATA for line in lines):
         footnotes.append(f"{NO_DATA}: no placements in the period (n = 0): an average cost "
                          "of no placements is not a figure.")
-    return ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
+    audit = audit_rows(book)
+    data = ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
         microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
-        plan, forecast, footnotes, settings.suppression_threshold)
+        plan, forecast, footnotes, settings.suppression_threshold,
+        illustrative=settings.illustrative or read_settings(plan_source).illustrative,
+        chain_head=str(audit[-1].get("Entry SHA-256") or "") if audit else "",
+        corrections=_corrections(audit, reported), edited=edited)
+    _story(data, plan_source, plan_result, year, settings.funding_gap_method)
+    return data
+
+
+#: Stated once on the paper: every figure follows it.
+SIGN_CONVENTION = ("Money in £m, on the DfE plan's convention throughout: income and "
+                   "contributions negative, expenditure positive, in-year and cumulative "
+                   "positions +deficit / -surplus (so KPI 11, HNB surplus/deficit, reads as "
+                   "KPI 16 does; the DfE return shows KPI 11 with a surplus positive).")
+
+
+def _money(value: float) -> str:
+    return f"£{abs(value):,.3f}m"
+
+
+def _position(value: float) -> str:
+    return f"{_money(value)} {'deficit' if value > 0 else 'surplus'}" if round(
+        value, 3) else "£0.000m (balanced)"
+
+
+def _than(forecast: float, plan: float) -> str:
+    """How a forecast deficit compares with the plan's (+deficit: higher is worse)."""
+    gap = forecast - plan
+    if abs(gap) < 0.0005:
+        return "as planned"
+    return f"{_money(gap)} {'worse' if gap > 0 else 'better'} than planned"
+
+
+def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> None:
+    """The headline answers of the DfE's first question, each sentence from the figures;
+    what drives the gap; and how the plan's figures relate to its printed table."""
+    data.rounding = _rounding(tables.read_plan_from(plan_source, c.PLAN_PREFIX), planned)
+    if year not in planned.years:
+        data.headlines.append(f"The plan has no year {year}: no comparison with it.")
+    elif not data.forecast:
+        k = planned.years.index(year)
+        data.headlines += [
+            f"In-year position {year} in the agreed plan: {_position(planned.in_year[k])} "
+            "(the plan workbook keeps no separate forecast).",
+            f"Cumulative balance after Safety Valve funding at the end of {year}: "
+            f"{_position(planned.cumulative_after_sv[k])} planned."]
+    else:
+        latest = compute_plan(tables.read_plan_from(plan_source, c.FORECAST_PREFIX), method)
+        k, end = planned.years.index(year), len(planned.years) - 1
+        data.headlines.append(
+            f"In-year position {year}: {_position(latest.in_year[k])} forecast against "
+            f"{_position(planned.in_year[k])} in the agreed plan "
+            f"({_than(latest.in_year[k], planned.in_year[k])}).")
+        for when, index in ((f"at the end of {year}", k),
+                            (f"at the end of the programme ({planned.years[end]})", end)):
+            ours, agreed = latest.cumulative_after_sv[index], planned.cumulative_after_sv[index]
+            data.headlines.append(
+                f"Cumulative balance after Safety Valve funding {when}: {_position(ours)} "
+                f"forecast against {_position(agreed)} planned ({_than(ours, agreed)}).")
+        gap = latest.cumulative_after_sv[end] - planned.cumulative_after_sv[end]
+        data.headlines.append(
+            "On track: the latest forecast meets the agreed plan by the end of the programme."
+            if gap <= p.ZERO_TOLERANCE else
+            f"Not on track: the latest forecast misses the agreed plan for the end of the "
+            f"programme by {_money(gap)}.")
+        data.headlines += _money_received(plan_source, planned, year)
+        data.variance_year, data.variance = year, _variance(plan_source, year)
+    red = [line for line in data.kpis if line.rag == "R"]
+    data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
+                          "Red (listed below)." if red else "No Schools Forum KPI is rated Red.")
+    if data.frozen:
+        head = f"; audit chain head {data.chain_head[:16]}..." if data.chain_head else ""
+        data.headlines.append(f"Status: {data.status}{head}.")
+    else:
+        data.headlines.append("Status: provisional - not frozen: these figures may change "
+                              "before the period is frozen.")
+
+
+def _money_received(plan_source, plan_result, year: str) -> list[str]:
+    """Safety Valve money agreed against received, for the years up to the report's."""
+    table = tables.plan_table(plan_source, c.FORECAST_PREFIX)
+    received = tables.received(plan_source, table)
+    years = [y for y in plan_result.years if y <= year and y in table.years]
+    sentences = []
+    for line_id, role, who in (("dfe_received", p.DFE, "DfE Safety Valve funding"),
+                               ("la_received", p.LA, "Council contribution")):
+        if line_id not in received:
+            continue
+        # contributions are negative in the plan; money is counted positive here
+        agreed = {y: -float(getattr(plan_result, role)[plan_result.years.index(y)])
+                  for y in years}
+        got = {y: -float(np.nan_to_num(received[line_id][table.years.index(y)]))
+               for y in years}
+        missing = [y for y in years if agreed[y] - got[y] > 0.0005]
+        short = math.fsum(agreed.values()) - math.fsum(got.values())
+        sentence = (f"{who} to {year}: {_money(math.fsum(agreed.values()))} agreed, "
+                    f"{_money(math.fsum(got.values()))} received")
+        sentences.append(sentence + (f"; {_money(short)} not received (suspended or still "
+                                     f"due: {', '.join(missing)})." if missing else
+                                     ", as agreed."))
+    return sentences
+
+
+def _variance(plan_source, year: str) -> list[tuple[str, float, float]]:
+    """The plan lines whose forecast for ``year`` differs most from the plan."""
+    planned = tables.read_plan_from(plan_source, c.PLAN_PREFIX)
+    latest = tables.read_plan_from(plan_source, c.FORECAST_PREFIX)
+    if year not in planned.years or year not in latest.years:
+        return []
+    rows = []
+    for line in planned.lines:
+        if line.role not in (p.INCOME, p.EXPENDITURE):
+            continue
+        try:
+            other = latest.line(line.id)
+        except p.PlanError:
+            continue
+        a = line.values[planned.years.index(year)]
+        b = other.values[latest.years.index(year)]
+        a, b = (0.0 if math.isnan(v) else float(v) for v in (a, b))
+        if abs(b - a) >= 0.0005:
+            rows.append((line.label, a, b))
+    rows.sort(key=lambda row: -abs(row[2] - row[1]))
+    return rows[:VARIANCE_LINES]
+
+
+def _rounding(typed: p.Plan, computed) -> str:
+    """Where the plan's figures are computed from lines typed to £1k, the largest
+    difference from the printed table, and why there is one."""
+    printed = typed
+    lines = {line.id: line.values for line in typed.lines if line.role in p.INPUT_ROLES}
+    shipped = {line_id: values for line_id, *_rest, values in published.LINES}
+    if typed.years == published.YEARS and all(
+            line_id in shipped and all(abs((0.0 if v is None else v) - (0.0 if math.isnan(w)
+                                                                        else w)) < 1e-9
+                                       for v, w in zip(shipped[line_id], values, strict=True))
+            for line_id, values in lines.items()):
+        printed = published.published_plan()   # Norfolk's plan as published: its table
+    worst, differ, compared = (0.0, "", "", 0.0, 0.0), 0, 0
+    for role in p.PRINTED_ROLES:
+        line = printed.printed(role)
+        if line is None:
+            continue
+        for k, year in enumerate(computed.years):
+            shown, ours = line.values[k], float(getattr(computed, role)[k])
+            if math.isnan(shown):
+                continue
+            compared += 1
+            differ += abs(ours - shown) >= 0.0005
+            if abs(ours - shown) > worst[0] + 1e-9:
+                worst = (abs(ours - shown), line.label, year, ours, shown)
+    if not differ:
+        return "The plan's figures are computed from its lines and equal its printed table."
+    return (f"The plan's figures are computed from its lines, typed to £1k as published: "
+            f"{differ} of the {compared} printed totals and balances differ from them, by at "
+            f"most £{worst[0] * 1000:,.0f}k ({worst[1]}, {worst[2]}: {worst[3]:.3f} here, "
+            f"{worst[4]:.3f} printed). The printed lines are rounded to £1k; the printed "
+            "totals and cumulative rows were computed from unrounded figures.")
+
+
+def _corrections(audit: list[dict], reported: list[str]) -> list[str]:
+    """Every superseded snapshot of the reported periods: which, by whom, when and why."""
+    lines = []
+    for number, entry in enumerate(audit):
+        if str(entry.get("Action")) != "supersede" or str(entry.get("Period")) not in reported:
+            continue
+        after = next((e for e in audit[number + 1:] if str(e.get("Action")) == "freeze"), {})
+        lines.append(f"{entry.get('Period')}: snapshot {canonical(entry.get('Snapshot'))} "
+                     f"was superseded by snapshot {canonical(after.get('Snapshot'))} on "
+                     f"{entry.get('When')} by {entry.get('Who')}: {entry.get('Reason')}")
+    return lines
 
 
 def _small(value: float | None, threshold: int) -> float | str | None:

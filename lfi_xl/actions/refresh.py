@@ -3,16 +3,21 @@
 No formula reaches from one workbook into the other, so the finance KPIs (11-22) read a
 Plan Data sheet in the KPI workbook; this fills the report's column with the year's
 figures from the DSG plan workbook (its latest forecast, or the plan), as values. Past
-reports keep what they had: a frozen period is refused.
+reports keep what they had: a frozen period is refused. The plan workbook's path and
+SHA-256 are recorded in Settings, so the extract knows which plan the figures came from.
 """
 
 from __future__ import annotations
+
+import os
 
 from lfi_xl import contract as c
 from lfi_xl.book import tables
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.kpi_values import plan_data_rows
+from lfi_xl.book.settings import record_setting
 from lfi_xl.book.snapshots import current_snapshots
+from lfi_xl.book.source_file import fingerprint, workbook_path
 from lfi_xl.core.periods import year_label
 from lfi_xl.core.plan import compute_plan
 from lfi_xl.errors import Refused, UnusableInput
@@ -45,4 +50,19 @@ def refresh_plan_data(kpi_adapter, plan_source, period: str | None = None,
         value = round(float(figures[key][index]), 6)
         kpi_adapter.set_cells(row.area.sheet, {row.area.cell(0, column): value})
         written[key] = value
-    return {"period": period, "year": year, "from": use, "figures": written}
+    plan_path, (_, plan_sha) = workbook_path(plan_source), fingerprint(plan_source)
+    record_setting(kpi_adapter, "PlanWorkbook", _relative(plan_path, kpi_adapter)
+                   if plan_path else plan_source.label)
+    record_setting(kpi_adapter, "PlanWorkbookSHA256", plan_sha if plan_path else "")
+    return {"period": period, "year": year, "from": use, "figures": written,
+            "plan_workbook": str(plan_path or plan_source.label), "plan_sha256": plan_sha}
+
+
+def _relative(plan_path, kpi_adapter) -> str:
+    """The plan's path as recorded: beside or below the KPI workbook, relative to it (the
+    pair can move together, e.g. to another drive letter); elsewhere, in full."""
+    kpi_path = workbook_path(kpi_adapter)
+    plan_path = plan_path.resolve()
+    if kpi_path is not None and plan_path.is_relative_to(kpi_path.resolve().parent):
+        return os.path.relpath(plan_path, kpi_path.resolve().parent)
+    return str(plan_path)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from lfi_xl import contract as c
 from lfi_xl.book.findings import ERROR, WARNING, Finding
 from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
+from lfi_xl.errors import UnusableInput
 
 
 @dataclass
@@ -26,6 +27,9 @@ class Settings:
     suppression_threshold: int
     rag_tolerance: float
     findings: list[Finding] = field(default_factory=list)
+    illustrative: bool = False     # the workbook holds made-up figures
+    plan_workbook: str = ""        # recorded by refresh: where Plan Data came from
+    plan_sha256: str = ""
 
     def periods(self) -> list[Period]:
         return self.cadence.periods(self.first_year, self.last_year)
@@ -53,7 +57,7 @@ def read_settings(source) -> Settings:
     raw = {}
     for key, label, default, _ in c.SETTING_ROWS:
         area, value = _raw(source, key)
-        if area is None:
+        if area is None and key not in c.OPTIONAL_SETTINGS:
             findings.append(Finding(WARNING, c.SETTINGS, "", "setting",
                                     f"{label}: no cell named {c.setting_name(key)}; "
                                     f"using the default {default!r}"))
@@ -69,6 +73,8 @@ def read_settings(source) -> Settings:
 
     def value(key: str):
         area, found = raw[key]
+        if key in c.RECORDED_SETTINGS:
+            return "" if found is None or is_error_text(found) else str(found).strip()
         if area is not None and (found is None or str(found).strip() == ""):
             bad(key, f"{dict((k, lbl) for k, lbl, *_ in c.SETTING_ROWS)[key]} is blank")
             raw[key] = (area, c.SETTING_DEFAULTS[key])  # say it once
@@ -142,5 +148,31 @@ def read_settings(source) -> Settings:
     except PeriodError:
         bad("CurrentYear", "Current financial year must read like 2023/24")
         current_year = c.SETTING_DEFAULTS["CurrentYear"]
+    def yes_no(v) -> bool:
+        answer = str(v).strip().lower()
+        if answer not in ("yes", "no", "true", "false", "y", "n"):
+            raise ValueError
+        return answer in ("yes", "true", "y")
+
+    illustrative = parsed("Illustrative", yes_no, "Illustrative data must be Yes or No")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
-                    method, forum, threshold, tolerance, findings)
+                    method, forum, threshold, tolerance, findings, illustrative,
+                    value("PlanWorkbook"), value("PlanWorkbookSHA256"))
+
+
+def record_setting(adapter, key: str, value) -> None:
+    """Write a setting through ``adapter``. A workbook that lacks it (made or adopted before
+    the setting existed) gets a new row below its last setting, label and name."""
+    area = adapter.area(c.setting_name(key))
+    if area is None:
+        first = adapter.area(c.setting_name("LAName"))
+        if first is None:
+            raise UnusableInput(f"{adapter.label}: has no Settings (run lfi-xl adopt first)")
+        below = max((a.max_row for k, *_ in c.SETTING_ROWS
+                     if (a := adapter.area(c.setting_name(k))) and a.sheet == first.sheet))
+        label = next(text for k, text, *_ in c.SETTING_ROWS if k == key)
+        value_cell = first.cell(below + 1 - first.min_row, 0)
+        adapter.set_cells(first.sheet, {first.cell(below + 1 - first.min_row, -1): label})
+        adapter.set_name(c.setting_name(key), first.sheet, value_cell)
+        area = adapter.area(c.setting_name(key))
+    adapter.set_cells(area.sheet, {area.ref: value})

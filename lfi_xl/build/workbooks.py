@@ -45,6 +45,9 @@ _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _TITLE = Font(bold=True, size=14)
 _NOTE = Font(italic=True, color="7F3F00")
+_ILLUSTRATIVE = Font(bold=True, color="C00000")
+#: The shipped templates' own settings, where they differ from a new workbook's defaults.
+SHIPPED_SETTINGS = {"Illustrative": "Yes"}
 _GREY = Font(color="808080", size=9)
 _UNLOCKED = Protection(locked=False)
 
@@ -60,7 +63,10 @@ def _title(ws: Worksheet, title: str, note: str | None = None, note2: str | None
     ws["A1"] = title
     ws["A1"].font = _TITLE
     for row, text in ((2, note), (3, note2)):
-        if text:
+        if text == c.ILLUSTRATIVE_NOTE:  # shown while Settings say the data is made up
+            ws.cell(row, 1, f'=IF({c.setting_name("Illustrative")}="Yes","{text}","")')
+            ws.cell(row, 1).font = _ILLUSTRATIVE
+        elif text:
             ws.cell(row, 1, text).font = _NOTE
 
 
@@ -79,9 +85,10 @@ def _input(cell, value=None, number_format: str | None = None) -> None:
         cell.number_format = number_format
 
 
-def _print_setup(ws: Worksheet, area: str, title_rows: str | None = None,
+def _print_setup(ws: Worksheet, area: str | None, title_rows: str | None = None,
                  landscape: bool = True) -> None:
-    ws.print_area = area
+    if area:
+        ws.print_area = area
     if title_rows:
         ws.print_title_rows = title_rows
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
@@ -103,7 +110,7 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
     _header(ws, 4, ("Setting", "Value", "What it means"))
     for row, (key, label, default, meaning) in enumerate(c.SETTING_ROWS, start=5):
         ws.cell(row, 1, label)
-        _input(ws.cell(row, 2), default,
+        _input(ws.cell(row, 2), SHIPPED_SETTINGS.get(key, default),
                "0%" if key == "RAGTolerance" else None)
         ws.cell(row, 3, meaning)
         _name(wb, c.setting_name(key), ws.title, f"B{row}")
@@ -112,6 +119,8 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
                         formula2="4", error="Reports a year: a whole number from 1 to 4.")
         elif key == "FundingGapMethod":
             _validation(ws, f"B{row}", type="list", formula1='"A,B,C"')
+        elif key == "Illustrative":
+            _validation(ws, f"B{row}", type="list", formula1='"Yes,No"')
         elif key == "CurrentPeriod" and "periods" in lists:
             _validation(ws, f"B{row}", type="list", formula1=lists["periods"])
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 28, 30
@@ -445,14 +454,13 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
             ws.cell(row, first + index).number_format = c.FORMAT_COUNT
     counts_end = counts_header + len(COUNT_REFS)
     _name(wb, c.KPI_COUNTS, ws.title, f"A{counts_header}:{last}{counts_end}")
-    widths = {"A": 5, "B": 18, "C": 52, "D": 11, "E": 16, "F": 10, "G": 7, "H": 12}
+    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 12}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"{col(first)}{KPI_FIRST_ROW}"
-    _print_setup(ws, f"A1:{last}{counts_end}", f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
-    # 26 columns do not fit one page legibly: A3, two pages wide, KPI names repeated.
-    ws.page_setup.paperSize, ws.page_setup.fitToWidth = ws.PAPERSIZE_A3, 2
-    ws.print_title_cols = "A:C"
+    # printed: the periods reported so far (starting a period extends it), one page wide
+    _print_setup(ws, f"A1:{col(first + len(reported) - 1)}{counts_end}",
+                 f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
 
 
 def _validation_number(ws: Worksheet, ref: str) -> None:
@@ -526,7 +534,7 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
     for index in range(len(periods)):
         ws.column_dimensions[col(PLAN_DATA_FIRST_COLUMN + index)].width = 11
     ws.freeze_panes = "C5"
-    _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(periods) - 1)}"
+    _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(_reported(periods)) - 1)}"
                      f"{PLAN_DATA_FIRST_ROW + len(c.PLAN_DATA_ROWS) - 1}", "4:4")
 
 
@@ -637,7 +645,7 @@ def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, an
     for index in range(len(periods)):
         ws.column_dimensions[col(3 + index)].width = width
     ws.freeze_panes = "C5"
-    _print_setup(ws, f"A1:{last}{last_row}", "4:4")
+    _print_setup(ws, f"A1:{col(2 + len(reported))}{last_row}", "4:4")
 
 
 def build_kpi_workbook() -> Workbook:
@@ -701,9 +709,56 @@ def _core_properties() -> bytes:
         "</cp:coreProperties>").encode()
 
 
+#: Points a printed line of text needs (11 pt type, with its leading).
+_LINE_HEIGHT = 15
+#: Columns widen to fit their values up to this; longer text wraps.
+_WIDEST = 40
+
+
+def _printable(ws: Worksheet) -> None:
+    """What a printed page needs that openpyxl does not work out: heading columns wide
+    enough for their longest word, rows tall enough for their wrapped text (so nothing
+    is clipped or overlaps), and a page set-up on every sheet."""
+    header_row = next((cell.row for row in ws.iter_rows(max_row=8) for cell in row
+                       if cell.fill.fgColor.rgb in (c.HEADER_FILL, "00" + c.HEADER_FILL)), None)
+    if header_row is None:
+        return
+    def width(letter: str) -> float:
+        return ws.column_dimensions[letter].width or 8.43  # Excel's default column
+    # (openpyxl makes the cells it is asked about: read only rows that hold something)
+    for cells in (ws.iter_cols(min_row=header_row + 1) if ws.max_row > header_row else ()):
+        letter = cells[0].column_letter
+        longest = max((len(str(cell.value)) for cell in cells if cell.value is not None
+                       and not str(cell.value).startswith("=")), default=0)
+        if width(letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
+            ws.column_dimensions[letter].width = longest + 1
+    lines = 1
+    for cell in ws[header_row]:
+        if isinstance(cell.value, str):
+            letter = cell.column_letter
+            longest = max(len(word) for word in cell.value.split())
+            ws.column_dimensions[letter].width = max(width(letter), longest * 1.1 + 2)
+            lines = max(lines, -(-len(cell.value) * 1.1 // width(letter)))
+    ws.row_dimensions[header_row].height = _LINE_HEIGHT * min(lines, 3)
+    for row in ws.iter_rows(min_row=header_row + 1):
+        needed = max((-(-len(cell.value) // width(cell.column_letter))
+                      for cell in row if isinstance(cell.value, str)
+                      and not cell.value.startswith("=")), default=1)
+        if needed > 1:  # the row's figures stand level with the first line of its text
+            for cell in row:
+                cell.alignment = Alignment(horizontal=cell.alignment.horizontal,
+                                           wrap_text=isinstance(cell.value, str),
+                                           vertical="top")
+            ws.row_dimensions[row[0].row].height = _LINE_HEIGHT * needed
+    if not ws.print_title_rows:  # sheets that grow (Snapshots, Audit, Lists): no fixed area
+        _print_setup(ws, None, f"{header_row}:{header_row}")
+
+
 def save_built(wb: Workbook, path: Path) -> None:
     """Save ``wb`` with every formula's value cached and fixed dates, atomically."""
     _fixed_properties(wb)
+    for ws in wb.worksheets:
+        _printable(ws)
     buffer = io.BytesIO()
     wb.save(buffer)
     with tempfile.TemporaryDirectory(prefix="lfi-build-") as folder:

@@ -71,6 +71,11 @@ def pct_change(current, base):
         return np.where(base != 0, (current - base) / np.where(base != 0, base, 1), np.nan)
 
 
+#: A difference this small relative to the figures is float noise, not a shortfall: £156m
+#: figures that agree to the £1k displayed differ by 6e-6 of themselves, noise by 1e-16.
+ON_TARGET = 1e-9
+
+
 def rag(actual, target, tolerance: float = 0.05, direction: str = "lower"):
     """Red / amber / green rating of ``actual`` against ``target``.
 
@@ -98,6 +103,12 @@ def rag(actual, target, tolerance: float = 0.05, direction: str = "lower"):
     'A'
     >>> rag([20, 30], [25.149, 25.149]).tolist()
     ['G', 'R']
+
+    Exactly on target is green, whatever the float noise of the sums behind it (a
+    difference within a billionth of the figures counts as none):
+
+    >>> rag(0.1 + 0.2, 0.3).tolist(), rag(156.049, 156.04899999999998).tolist()
+    ('G', 'G')
     """
     direction = direction.lower()
     if direction not in RAG_DIRECTIONS:
@@ -107,6 +118,8 @@ def rag(actual, target, tolerance: float = 0.05, direction: str = "lower"):
     actual, target = np.asarray(actual, dtype=float), np.asarray(target, dtype=float)
     shortfall = actual - target if direction == "lower" else target - actual
     allowed = tolerance * np.abs(target)
+    noise = ON_TARGET * np.maximum(np.abs(actual), np.abs(target))
     with np.errstate(invalid="ignore"):
-        rating = np.where(shortfall <= 0, "G", np.where(shortfall <= allowed, "A", "R"))
+        rating = np.where(shortfall <= noise, "G",
+                          np.where(shortfall <= allowed + noise, "A", "R"))
     return np.where(np.isnan(actual) | np.isnan(target), "", rating)

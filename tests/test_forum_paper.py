@@ -1,0 +1,237 @@
+"""The Schools Forum paper as a Forum member reads it, and the workbooks as they print.
+
+Every figure's source is known (never the shipped demo plan by default), made-up figures
+are marked on every page, the first page answers the DfE's first question from the
+figures, corrections show, and the pages render (LibreOffice, pdftotext, pdftoppm).
+"""
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import lfi_udfs
+import openpyxl
+import pytest
+from helpers import edit
+
+from lfi_xl import contract as c
+from lfi_xl.actions.recalc import recalc
+from lfi_xl.actions.report import ILLUSTRATIVE_BANNER, short_labels
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import parse_area
+from lfi_xl.cli import main
+from lfi_xl.core import measures
+
+PAPER = "LFI_Schools_Forum_2023-24_Q3"
+SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+
+
+def extract(kpi_book, out, *extra) -> int:
+    return main(["extract", "--kpi", str(kpi_book), "-o", str(out), *extra])
+
+
+def refreshed(kpi_book, plan_book) -> None:
+    """The report as a finance officer prepares it: Plan Data from the plan workbook's
+    latest forecast, then recalculated."""
+    assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
+    assert main(["recalc", str(kpi_book)]) == 0
+
+
+def pdf_text(pdf, first=None, last=None) -> str:
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return subprocess.run(["pdftotext", "-layout", *pages, str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def page_count(pdf) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages")))
+
+
+# ------------------------------------------------------------------ where figures come from
+def test_without_a_plan_the_paper_never_guesses_one(kpi_book, tmp_path, capsys):
+    assert extract(kpi_book, tmp_path, "--no-pdf") == 2
+    message = capsys.readouterr().err
+    assert "no DSG plan workbook named" in message and "refresh" in message
+    assert not list(tmp_path.glob("LFI_*"))
+
+
+def test_the_plan_recorded_by_refresh_is_used_and_checked(kpi_book, plan_book, tmp_path,
+                                                            capsys):
+    refreshed(kpi_book, plan_book)
+    settings = WorkbookValues(kpi_book)
+    recorded = settings.values(settings.area(c.setting_name("PlanWorkbook")))[0][0]
+    assert recorded == "dsg_plan.xlsx"  # beside the KPI workbook: recorded relative to it
+    assert extract(kpi_book, tmp_path / "out", "--no-pdf") == 0
+    about = openpyxl.load_workbook(tmp_path / "out" / f"{PAPER}.xlsx")["About this paper"]
+    sources = {row[0]: row[1] for row in about.iter_rows(values_only=True) if row[0]}
+    assert sources["DSG plan workbook: dsg_plan.xlsx"] == (
+        "SHA-256 " + hashlib.sha256(plan_book.read_bytes()).hexdigest())
+    edit(plan_book, "Forecast", {"D12": 50.0})  # the plan changed since the refresh
+    capsys.readouterr()
+    assert extract(kpi_book, tmp_path / "again", "--no-pdf") == 2
+    message = capsys.readouterr().err
+    assert "has changed since the last refresh" in message
+    plan_book.unlink()
+    assert extract(kpi_book, tmp_path / "gone", "--no-pdf") == 2
+    assert "is not there" in capsys.readouterr().err
+
+
+def test_a_workbook_adopted_before_the_setting_existed_gets_it_on_refresh(
+        kpi_book, plan_book, tmp_path):
+    """An older workbook without the PlanWorkbook rows: refresh adds them below Settings."""
+    package = Package.read(kpi_book)
+    workbook = wx.parse(package.parts["xl/workbook.xml"])
+    for name in list(workbook.iterfind("m:definedNames/m:definedName", wx.NS)):
+        if name.get("name") in (c.setting_name("PlanWorkbook"),
+                                c.setting_name("PlanWorkbookSHA256")):
+            name.getparent().remove(name)
+    package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+    kpi_book.write_bytes(package.to_bytes())
+    edit(kpi_book, "Settings", {"A17": None, "B17": None, "A18": None, "B18": None})
+    refreshed(kpi_book, plan_book)
+    book = WorkbookValues(kpi_book)
+    area = book.area(c.setting_name("PlanWorkbook"))
+    assert (area.sheet, area.ref) == ("Settings", "B17")
+    assert book.values(area)[0][0] == "dsg_plan.xlsx"
+    assert extract(kpi_book, tmp_path, "--no-pdf") == 0
+
+
+# ------------------------------------------------------------------------ what the page says
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    """The demo paper: refreshed from the forecast, so it shows the forecast against plan."""
+    folder = tmp_path_factory.mktemp("paper")
+    kpi_book, plan_book = (Path(shutil.copy(SHIPPED / name, folder / name))
+                           for name in (c.KPI_WORKBOOK, c.PLAN_WORKBOOK))
+    refreshed(kpi_book, plan_book)
+    assert extract(kpi_book, folder / "out", "--pdf") == 0
+    return folder / "out" / f"{PAPER}.xlsx"
+
+
+def test_the_first_page_answers_the_dfe_first_question(paper):
+    summary = openpyxl.load_workbook(paper)["Summary"]
+    text = [row[0] for row in summary.iter_rows(values_only=True) if row[0]]
+    assert text[0] == "Norfolk County Council: Local First Inclusion, Schools Forum report " \
+        "2023-24 Q3"
+    assert ("In-year position 2023/24: £34.149m deficit forecast against £25.149m deficit in "
+            "the agreed plan (£9.000m worse than planned).") in text
+    assert ("Cumulative balance after Safety Valve funding at the end of the programme "
+            "(2028/29): £111.003m deficit forecast against £0.003m deficit planned (£111.000m "
+            "worse than planned).") in text
+    assert ("Not on track: the latest forecast misses the agreed plan for the end of the "
+            "programme by £111.000m.") in text
+    assert ("DfE Safety Valve funding to 2023/24: £34.000m agreed, £28.000m received; £6.000m "
+            "not received (suspended or still due: 2023/24).") in text
+    assert "11 of the 15 Schools Forum KPIs are rated Red (listed below)." in text
+    assert "    KPI 16 In Year DSG surplus/deficit: £34.149m (against the plan 2023/24)" in text
+    assert text[-1].startswith("Status: provisional - not frozen")
+    assert summary.page_setup.orientation == "landscape"
+
+
+def test_what_drives_the_gap(paper):
+    rows = list(openpyxl.load_workbook(paper)["Variance"].iter_rows(min_row=5,
+                                                                    values_only=True))
+    assert rows[0][:4] == ("Independent Special Schools", 47.424, 56.424, 9.0)
+
+
+def test_one_sign_convention_and_readable_legends(paper):
+    rows = {row[1]: row for row in openpyxl.load_workbook(paper)["KPIs"].iter_rows(
+        min_row=5, max_row=19, values_only=True)}
+    assert rows[11][4] == rows[16][4] == pytest.approx(34.149)  # both +deficit
+    assert rows[20][4] == pytest.approx(-135.212) and rows[21][4] == pytest.approx(-9.015)
+    referrals = openpyxl.load_workbook(paper)["EHCP referrals"]
+    assert [cell.value for cell in referrals[4]][:4] == [
+        "Report", "Schools", "Parents", "Other professionals"]
+    assert referrals["A1"].value == "EHCP referral requests by report, by who made them"
+    assert short_labels(["EHCP referral rates from schools", "EHCP referral rates from "
+                         "parents"]) == ["Schools", "Parents"]
+
+
+def test_rounding_is_explained_on_the_plan_page(paper):
+    notes = [row[0] for row in openpyxl.load_workbook(paper)["DSG plan"].iter_rows(
+        values_only=True) if row[0] and str(row[0]).startswith("The plan's figures")]
+    assert notes == ["The plan's figures are computed from its lines, typed to £1k as "
+                     "published: 18 of the 35 printed totals and balances differ from them, "
+                     "by at most £3k (Cumulative Balance without contribution, 2026/27: "
+                     "130.421 here, 130.418 printed). The printed lines are rounded to £1k; "
+                     "the printed totals and cumulative rows were computed from unrounded "
+                     "figures."]
+
+
+def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_book, tmp_path):
+    wb = openpyxl.load_workbook(paper)
+    for sheet in wb:
+        assert ILLUSTRATIVE_BANNER in sheet["A2"].value, sheet.title
+        assert sheet.oddHeader.center.text.startswith("ILLUSTRATIVE DATA"), sheet.title
+    pdf = paper.with_suffix(".pdf")
+    pages = page_count(pdf)
+    assert pages == 6
+    for number in range(1, pages + 1):
+        assert "ILLUSTRATIVE DATA" in pdf_text(pdf, number, number), number
+    # a council's own figures: the flag cleared, no mark (and none in the workbook itself)
+    for book in (kpi_book, plan_book):
+        edit(book, "Settings", {"B16": "No"})
+    refreshed(kpi_book, plan_book)
+    assert extract(kpi_book, tmp_path / "own", "--no-pdf") == 0
+    own = openpyxl.load_workbook(tmp_path / "own" / f"{PAPER}.xlsx")
+    assert not any("ILLUSTRATIVE" in str(sheet["A2"].value) for sheet in own)
+
+
+def test_the_workbooks_say_illustrative_while_their_settings_do(kpi_book, tmp_path):
+    book = WorkbookValues(kpi_book)
+    assert book.values(parse_area("KPIs!A2"))[0][0] == c.ILLUSTRATIVE_NOTE
+    edit(kpi_book, "Settings", {"B16": "No"})
+    recalc(kpi_book, kpi_book)
+    assert WorkbookValues(kpi_book).values(parse_area("KPIs!A2"))[0][0] in (None, "")
+
+
+# -------------------------------------------------------------------------------- ratings
+def test_exactly_on_plan_is_green():
+    assert measures.rag(0.1 + 0.2, 0.3).tolist() == "G"
+    assert measures.rag(156.049, 156.04899999999998).tolist() == "G"
+    assert measures.rag(156.050, 156.049).tolist() == "A"  # £1k over: a real shortfall
+    assert lfi_udfs.LFI_RAG(0.1 + 0.2, 0.3) == "G"
+
+
+# ---------------------------------------------------------------------------- corrections
+def test_a_superseded_snapshot_is_listed_with_who_when_and_why(kpi_book, plan_book, tmp_path):
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "A Officer"]) == 0
+    edit(kpi_book, "KPIs", {"K52": 33})  # PEX numbers corrected after the freeze
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "B Manager",
+                 "--supersede", "--reason", "two exclusions were missed"]) == 0
+    assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
+                 str(tmp_path), "--no-pdf"]) == 0
+    about = [row[0] for row in openpyxl.load_workbook(tmp_path / f"{PAPER}.xlsx")[
+        "About this paper"].iter_rows(values_only=True) if row[0]]
+    correction = next(line for line in about if "superseded" in str(line))
+    assert correction.startswith("2023-24 Q3: snapshot 1 was superseded by snapshot 2 on ")
+    assert correction.endswith("by B Manager: two exclusions were missed")
+
+
+# ------------------------------------------------------------------------------- printing
+@pytest.mark.parametrize("name, pages", [(c.PLAN_WORKBOOK, 5), (c.KPI_WORKBOOK, 23)])
+def test_the_shipped_workbooks_print(name, pages, tmp_path, kpi_book, plan_book):
+    book = plan_book if name == c.PLAN_WORKBOOK else kpi_book
+    assert main(["print", str(book), "-o", str(tmp_path / "print")]) == 0
+    pdf = tmp_path / "print" / book.with_suffix(".pdf").name
+    assert not list((tmp_path / "print").glob("*.xlsx"))  # the copy it rendered is gone
+    assert page_count(pdf) == pages
+    text = pdf_text(pdf)
+    if name == c.KPI_WORKBOOK:
+        # every sheet but the placements register on one page; headings whole
+        for title in ("Settings", "LFI programme KPIs", "Plan Data", "Mitigations",
+                      "Agreement conditions", "Narrative", "Snapshots", "Lists"):
+            starts = [number for number in range(1, pages + 1)
+                      if pdf_text(pdf, number, number).lstrip().startswith(title)]
+            assert len(starts) == 1, title
+        for heading in ("Workstreams", "Annual cost before renegotiation (£)",
+                        "Baseline (June 2023)"):
+            assert heading in text, heading
+    else:
+        assert "Speech & Language, Sensory, Youth Offending and Child & Adolescent" in text
+        assert "Health support & contributions" in text
