@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -105,8 +106,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         print("lfi-xl: nothing written: fix the formulas above first.", file=sys.stderr)
         return UNUSABLE
     target = args.output or args.file
-    print(f"{evaluation.formula_count} formula cell(s) evaluated; values cached in {target}"
+    print(f"{evaluation.computed} of {evaluation.formula_count} formula cell(s) "
+          f"recalculated; values cached in {target}"
           + ("" if args.output else f" (original kept as {args.file}.bak)"))
+    if evaluation.kept:
+        reasons = Counter(problem.message for problem in evaluation.kept)
+        print(f"{len(evaluation.kept)} kept the value Excel saved (lfi-xl does not "
+              "calculate them): " + "; ".join(f"{reason} ({n})"
+                                              for reason, n in reasons.most_common()))
     return FINDINGS if evaluation.problems else OK
 
 

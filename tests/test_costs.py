@@ -210,11 +210,14 @@ def test_empty_criterion_cell_is_zero_as_in_excel():
     assert matches(cells(0, None, 1, ""), None).tolist() == [True, False, False, False]
 
 
-def test_logical_values_are_one_and_zero():
+def test_logical_values_match_only_logical_criteria_as_in_excel():
+    # Excel: COUNTIF({TRUE,FALSE,1,0,"TRUE"}, TRUE) is 1; a number never matches a logical
     values = cells(True, False, 1, 0, "TRUE")
-    assert matches(values, True).tolist() == [True, False, True, False, False]
-    assert matches(values, "FALSE").tolist() == [False, True, False, True, False]
-    assert matches(np.array([True, False]), 1).tolist() == [True, False]
+    assert matches(values, True).tolist() == [True, False, False, False, False]
+    assert matches(values, "FALSE").tolist() == [False, True, False, False, False]
+    assert matches(values, 1).tolist() == [False, False, True, False, False]
+    assert matches(np.array([True, False]), 1).tolist() == [False, False]
+    assert matches(values, "<>TRUE").tolist() == [False, True, True, True, True]
 
 
 def test_inputs_lists_strings_and_cells_of_numbers():
