@@ -181,15 +181,15 @@ def _pattern(text: str) -> re.Pattern:
 
 
 def collate(text: str) -> str:
-    """Text as Excel's comparisons see it: case-insensitive (``casefold``). Ordering also
-    ignores accents (:func:`_order_key`)."""
-    return text.casefold()
+    """Text as Excel's comparisons see it: case-insensitive (``lower``: "ß" is not "SS").
+    Ordering also ignores accents (:func:`_order_key`)."""
+    return text.lower()
 
 
 def _order_key(text: str) -> str:
     """Excel orders text by letters before accents: "école" < "f" (code points would put
     "é" after "z")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
