@@ -104,8 +104,11 @@ _ROUNDING = {"ROUND": decimal.ROUND_HALF_UP, "ROUNDUP": decimal.ROUND_UP,
 
 
 def _scalar(value: object, what: str) -> float:
-    if isinstance(value, list):  # an array argument: Excel would give an array
-        raise Unsupported(f"{what} over a range")
+    if isinstance(value, list):  # one cell, or an array: Excel would give an array
+        cells = grid(value)
+        if cells.size != 1:
+            raise Unsupported(f"{what} over a range")
+        value = cells[0, 0]
     if value is None:
         return 0.0
     if isinstance(value, str):
