@@ -186,11 +186,22 @@ def collate(text: str) -> str:
     return text.lower()
 
 
-def _order_key(text: str) -> str:
-    """Excel orders text by letters before accents: "école" < "f" (code points would put
-    "é" after "z")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+#: Excel's order for text (Microsoft, "Sort data in a range or table"): digits, then space
+#: and punctuation in this order, then letters; apostrophes and hyphens are ignored.
+_PUNCTUATION = " !\"#$%&()*,./:;?@[\\]^_`{|}~+<=>"
+_RANKS = {**{d: i for i, d in enumerate("0123456789")},
+          **{ch: 10 + i for i, ch in enumerate(_PUNCTUATION)},
+          **{ch: 100 + i for i, ch in enumerate("abcdefghijklmnopqrstuvwxyz")}}
+
+
+def _order_key(text: str) -> tuple[tuple[int, ...], str]:
+    """Excel's order of text, case-insensitive: by letters first, accents second ("école"
+    < "f", "ecole" < "école"), digits before punctuation before letters (code points
+    would put "é" after "z" and "~" after letters)."""
+    lower = text.lower().replace("'", "").replace("-", "")
+    decomposed = unicodedata.normalize("NFKD", lower)
+    letters = [ch for ch in decomposed if not unicodedata.combining(ch)]
+    return tuple(_RANKS.get(ch, 1000 + ord(ch)) for ch in letters), lower
 
 
 class _Logical:
