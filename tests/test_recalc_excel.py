@@ -231,3 +231,16 @@ def dt_date(*args):
     import datetime
 
     return datetime.date(*args)
+
+
+def test_check_compares_with_what_excel_saved_and_writes_nothing(tmp_path, capsys):
+    source = tmp_path / "shared.xlsx"
+    shutil.copyfile(FIXTURES / "poi-TestShiftRowSharedFormula.xlsx", source)
+    before = source.read_bytes()
+    assert main(["recalc", "--check", str(source)]) == 0
+    assert "lfi-xl's values equal the ones saved in the file" in capsys.readouterr().out
+    _with_values(source, {("Sheet1", "E5"): 99})  # as if Excel had saved another figure
+    assert main(["recalc", "--check", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert "differs: Sheet1!E5: lfi-xl gives 18" in out and "the file has 99.0" in out
+    assert before != source.read_bytes() and not source.with_name("shared.xlsx.bak").exists()

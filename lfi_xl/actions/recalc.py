@@ -534,6 +534,42 @@ class _WithCell:
         return getattr(self._function, name)
 
 
+def _saved(path: Path) -> dict[tuple[str, str], object]:
+    """Every cell's cached value as the file stores it (numbers, text, logical, errors)."""
+    view = wx.transitional(Package.read(path))
+    out = {}
+    for info in wx.sheets(view):
+        for cell in wx.parse(view.parts[info.part]).iterfind("m:sheetData/m:row/m:c", wx.NS):
+            value, kind = cell.find("m:v", wx.NS), cell.get("t", "n")
+            if value is None or value.text is None:
+                continue
+            out[(info.name, cell.get("r"))] = (
+                float(value.text) if kind == "n" else value.text == "1" if kind == "b"
+                else ErrorValue(value.text) if kind == "e" else value.text)
+    return out
+
+
+def differences(path: Path) -> list[str]:
+    """Where the value recalc would write differs from the one saved in the file: run
+    on a workbook Excel has just recalculated and saved, an empty list means lfi-xl
+    computes what Excel computed."""
+    evaluation = evaluate(path)
+    saved = _saved(path)
+    found = [str(p) for p in evaluation.problems if p.kind == "syntax"]
+    for key, value in evaluation.values.items():
+        have = saved.get(key)
+        if isinstance(value, bool) or isinstance(have, bool):
+            same = value == have
+        elif isinstance(value, int | float) and isinstance(have, float):
+            same = abs(value - have) <= 1e-12 * max(1.0, abs(have))
+        else:
+            same = (value if value is not None else None) == have or (
+                value in (None, "") and have in (None, ""))
+        if not same:
+            found.append(f"{cell_ref(*key)}: lfi-xl gives {value!r}, the file has {have!r}")
+    return found
+
+
 def recalc(source: Path, target: Path | None = None) -> Evaluation:
     """Evaluate ``source`` and write it, with the value of every formula recalc may
     calculate cached, to ``target`` (default: ``source`` itself, keeping ``source.bak``).
