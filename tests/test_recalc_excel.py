@@ -244,3 +244,31 @@ def test_check_compares_with_what_excel_saved_and_writes_nothing(tmp_path, capsy
     out = capsys.readouterr().out
     assert "differs: Sheet1!E5: lfi-xl gives 18" in out and "the file has 99.0" in out
     assert before != source.read_bytes() and not source.with_name("shared.xlsx.bak").exists()
+
+
+def test_tables_subtotal_and_database_functions_are_kept_not_refused(tmp_path, capsys):
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "Amount"])
+    for row in (["a", 1], ["b", 2], ["c", 3]):
+        ws.append(row)
+    ws.add_table(Table(displayName="Costs", ref="A1:B4"))
+    wb.defined_names["Total"] = DefinedName("Total", attr_text="SUM(Costs[Amount])")
+    ws["D1"] = "=SUBTOTAL(109,Costs[Amount])"
+    ws["D2"] = '=DSUM(A1:B4,"Amount",A1:A2)'
+    ws["D3"] = "=Total"
+    ws["D4"] = '=SUMIF(A2:A4,"b",B2:B3)'  # Excel resizes the sum range: not ours to guess
+    ws["D5"] = "=SUM(B2:B4)"
+    source = tmp_path / "tables.xlsx"
+    wb.save(source)
+    _with_values(source, {("Sheet", f"D{n}"): v for n, v in enumerate((6, 1, 6, 2, 6), 1)})
+    assert main(["recalc", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 5 formula cell(s) recalculated" in out and "4 kept the value Excel saved" in out
+    assert "uses a table reference (Table[Column])" in out and "uses DSUM" in out
+    assert "uses SUMIFS with ranges of different sizes" in out
+    values = saved_values(source)
+    assert [values[("Sheet", f"D{n}")] for n in range(1, 6)] == [6.0, 1.0, 6.0, 2.0, 6.0]
