@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -98,6 +99,15 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     from lfi_xl.adapters.files.package import check_workbook_file
 
     check_workbook_file(args.file)
+    if args.check:
+        from lfi_xl.actions.recalc import differences
+
+        found = differences(args.file)
+        for line in found:
+            print(f"differs: {line}")
+        print(f"{len(found)} cell(s) where lfi-xl's value differs from the saved one"
+              if found else "lfi-xl's values equal the ones saved in the file")
+        return FINDINGS if found else OK
     evaluation = recalc(args.file, args.output)
     for problem in evaluation.problems:
         print(f"{problem.kind}: {problem}")
@@ -105,8 +115,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         print("lfi-xl: nothing written: fix the formulas above first.", file=sys.stderr)
         return UNUSABLE
     target = args.output or args.file
-    print(f"{evaluation.formula_count} formula cell(s) evaluated; values cached in {target}"
+    print(f"{evaluation.computed} of {evaluation.formula_count} formula cell(s) "
+          f"recalculated; values cached in {target}"
           + ("" if args.output else f" (original kept as {args.file}.bak)"))
+    if evaluation.kept:
+        reasons = Counter(problem.message for problem in evaluation.kept)
+        print(f"{len(evaluation.kept)} kept the value Excel saved (lfi-xl does not "
+              "calculate them): " + "; ".join(f"{reason} ({n})"
+                                              for reason, n in reasons.most_common()))
     return FINDINGS if any(p.kind != NO_DATA for p in evaluation.problems) else OK
 
 
@@ -339,14 +355,20 @@ def build_parser() -> argparse.ArgumentParser:
     addin.set_defaults(run=cmd_addin)
 
     recalc = commands.add_parser(
-        "recalc", help="recalculate every formula of a workbook and store the values",
-        description="Evaluate every formula (Excel's own functions and the LFI_ ones) "
-        "without Excel and store the results in the file, formulas kept, so the figures "
-        "show in any program. Problems (unknown functions, circular references, errors) "
-        "are listed with sheet and cell.")
+        "recalc", help="recalculate the formulas of a workbook and store the values",
+        description="Evaluate the LFI_ formulas and the native ones lfi-xl calculates "
+        "exactly as Excel does (SUM, IF, ROUND, INDEX/MATCH, SUMIFS/COUNTIFS/AVERAGEIFS, "
+        "...) without Excel and store the results in the file, formulas kept, so the "
+        "figures show in any program. Every other formula keeps the value Excel saved; "
+        "those that depend on LFI_ results, circular references and errors are listed with "
+        "sheet and cell.")
     recalc.add_argument("file", type=Path, metavar="IN.xlsx")
     recalc.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
                         help="write here instead of changing IN.xlsx in place")
+    recalc.add_argument("--check", action="store_true",
+                        help="write nothing: list every cell where lfi-xl's value differs "
+                        "from the one saved in the file (run it on a workbook Excel has "
+                        "just recalculated and saved)")
     recalc.set_defaults(run=cmd_recalc)
 
     printing = commands.add_parser(

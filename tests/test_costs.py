@@ -18,6 +18,7 @@ from lfi_xl.core.costs import (
     fte,
     matches,
     serial,
+    typed_number,
 )
 from lfi_xl.core.values import BadValue
 
@@ -210,11 +211,14 @@ def test_empty_criterion_cell_is_zero_as_in_excel():
     assert matches(cells(0, None, 1, ""), None).tolist() == [True, False, False, False]
 
 
-def test_logical_values_are_one_and_zero():
+def test_logical_values_match_only_logical_criteria_as_in_excel():
+    # Excel: COUNTIF({TRUE,FALSE,1,0,"TRUE"}, TRUE) is 1; a number never matches a logical
     values = cells(True, False, 1, 0, "TRUE")
-    assert matches(values, True).tolist() == [True, False, True, False, False]
-    assert matches(values, "FALSE").tolist() == [False, True, False, True, False]
-    assert matches(np.array([True, False]), 1).tolist() == [True, False]
+    assert matches(values, True).tolist() == [True, False, False, False, False]
+    assert matches(values, "FALSE").tolist() == [False, True, False, False, False]
+    assert matches(values, 1).tolist() == [False, False, True, False, False]
+    assert matches(np.array([True, False]), 1).tolist() == [False, False]
+    assert matches(values, "<>TRUE").tolist() == [False, True, True, True, True]
 
 
 def test_inputs_lists_strings_and_cells_of_numbers():
@@ -395,7 +399,7 @@ def _numeric(text):
     try:
         float(text)
     except ValueError:
-        return False
+        return typed_number(text) is not None
     return True
 
 
@@ -423,3 +427,32 @@ def test_numeric_criterion_agrees_with_a_loop(values, op, x):
     assert matches(np.array(values, dtype=float), f"{op}{x}").tolist() == expected
     as_cells = [None if math.isnan(v) else v for v in values]
     assert matches(np.array(as_cells, dtype=object), f"{op}{x}").tolist() == expected
+
+
+def test_criteria_typed_as_text_are_read_as_excel_reads_them():
+    # Microsoft's COUNTIFS/AVERAGEIFS pages type dates into criteria (">3/1/2010" in a US
+    # locale); a UK Excel reads 01/04/2023 day first. Amounts, percentages, thousands too.
+    starts = np.array([45016.0, 45017.0, 45018.0])  # 31/03, 01/04, 02/04/2023
+    for criterion in (">=01/04/2023", ">=2023-04-01", ">=1 Apr 2023", ">=1-April-2023"):
+        assert matches(starts, criterion).tolist() == [False, True, True], criterion
+    assert matches(np.array([0.4, 0.5, 0.6]), "<50%").tolist() == [True, False, False]
+    assert matches(np.array([4.0, 5.0]), "=$5").tolist() == [False, True]
+    assert matches(np.array([4.0, 5.0]), "£5").tolist() == [False, True]
+    assert matches(np.array([999.0, 1000.0]), ">=1,000").tolist() == [False, True]
+    assert matches(cells(5.0, "05", "5"), "05").tolist() == [True, True, True]
+    assert typed_number("1,00") is None and typed_number("31/02/2023") is None
+    # the 1904 date system: 1 April 2023 is serial 43555
+    assert matches(np.array([43554.0, 43555.0]), ">=01/04/2023",
+                   date1904=True).tolist() == [False, True]
+
+
+def test_text_order_and_wildcards_follow_excel():
+    words = cells("école", "f", "Zèbre", "apple", None, 5.0)
+    assert matches(words, "<f").tolist() == [True, False, False, True, False, False]
+    assert matches(words, ">=F").tolist() == [False, True, True, False, False, False]
+    assert matches(cells("A1", "a", "ab", 1.0, None), "?").tolist() == [
+        False, True, False, False, False]
+    assert matches(cells("a*b", "axb", "a?"), "a~*b").tolist() == [True, False, False]
+    assert matches(cells("a?", "ab"), "a~?").tolist() == [True, False]
+    assert matches(cells(None, "", "x", 0.0), "=").tolist() == [True, True, False, False]
+    assert matches(cells("Apple", "apple pie", "b"), "A*").tolist() == [True, True, False]

@@ -200,9 +200,11 @@ def test_freeze_keeps_every_part_it_need_not_change_byte_for_byte(book, tmp_path
     audit_type = xml(after["[Content_Types].xml"])[-1]
     assert audit_type.get("PartName") == f"/{new_sheets[c.AUDIT]}"
     assert audit_type.get("ContentType").endswith(".worksheet+xml")
-    locked_styles = check_styles(before["xl/styles.xml"], after["xl/styles.xml"])
+    locked_styles, unlocked_styles = check_styles(before["xl/styles.xml"],
+                                                  after["xl/styles.xml"])
     for name in LOCKED_SHEETS:
-        check_locked_sheet(before[sheets[name]], after[sheets[name]], locked_styles, name)
+        check_locked_sheet(before[sheets[name]], after[sheets[name]], locked_styles,
+                           unlocked_styles, name)
     check_snapshots_sheet(before[sheets[c.SNAPSHOTS]], after[sheets[c.SNAPSHOTS]])
 
     names_before, names_after = defined_names(before), defined_names(after)
@@ -248,32 +250,57 @@ def check_appended_children(old: bytes, new: bytes, tag: str) -> None:
     assert [localname(child) for child in after][len(before):] == [tag]
 
 
-def check_styles(old: bytes, new: bytes) -> set[int]:
-    """Only cellXfs grew, by locked copies of existing styles; returns their indices."""
+def check_styles(old: bytes, new: bytes) -> tuple[set[int], set[int]]:
+    """Only cellXfs grew, by locked copies of existing styles (the frozen cells) and
+    unlocked ones (every other cell of a sheet protected for the first time); returns
+    the indices of each."""
     before, after = xml(old), xml(new)
     assert children_except(before, "cellXfs") == children_except(after, "cellXfs")
     old_xfs, new_xfs = before.find(f"{M}cellXfs"), after.find(f"{M}cellXfs")
     assert [c14n(xf) for xf in old_xfs] == [c14n(xf) for xf in new_xfs][:len(old_xfs)]
     added = list(new_xfs)[len(old_xfs):]
     assert added, "freeze locked no cell style"
-    for xf in added:
-        assert xf.find(f"{M}protection").get("locked") == "1"
+    locked, unlocked = set(), set()
+    plain = {c14n(_without_protection(xf)) for xf in old_xfs}
+    for index, xf in enumerate(added, start=len(old_xfs)):
+        assert c14n(_without_protection(xf)) in plain  # a copy of an existing style
+        (locked if xf.find(f"{M}protection").get("locked") == "1" else unlocked).add(index)
+    assert locked, "freeze locked no cell style"
     assert new_xfs.get("count") == str(len(new_xfs))
-    return set(range(len(old_xfs), len(new_xfs)))
+    return locked, unlocked
+
+
+def _without_protection(xf: etree._Element) -> etree._Element:
+    import copy
+
+    xf = copy.deepcopy(xf)
+    for protection in xf.findall(f"{M}protection"):
+        xf.remove(protection)
+    xf.attrib.pop("applyProtection", None)
+    return xf
 
 
 def _cells(root: etree._Element) -> dict[str, etree._Element]:
     return {cell.get("r"): cell for cell in root.iterfind(f"{M}sheetData/{M}row/{M}c")}
 
 
-def check_locked_sheet(old: bytes, new: bytes, locked_styles: set[int], name: str) -> None:
-    """Same sheet, plus sheetProtection in its schema place and locked styles on some
-    cells: every other element (validations, conditional formats, the comment's
+def check_locked_sheet(old: bytes, new: bytes, locked_styles: set[int],
+                       unlocked_styles: set[int], name: str) -> None:
+    """Same sheet, plus sheetProtection in its schema place, locked styles on some cells
+    and, on a sheet not protected before, unlocked styles on the others and on every
+    column: every other element (validations, conditional formats, the comment's
     legacyDrawing...) and every cell's value and formula as before."""
     before, after = xml(old), xml(new)
     assert before.nsmap == after.nsmap and dict(before.attrib) == dict(after.attrib), name
-    assert children_except(before, "sheetData", "sheetProtection") == children_except(
-        after, "sheetData", "sheetProtection"), name
+    assert children_except(before, "sheetData", "sheetProtection", "cols") == (
+        children_except(after, "sheetData", "sheetProtection", "cols")), name
+    old_cols = {(c.get("min"), c.get("max")): c for c in before.iterfind(f"{M}cols/{M}col")}
+    for col in after.iterfind(f"{M}cols/{M}col"):
+        original = old_cols.get((col.get("min"), col.get("max")))
+        if original is not None:  # the user's column: only its style unlocked
+            assert {k: v for k, v in col.attrib.items() if k != "style"} == {
+                k: v for k, v in original.attrib.items() if k != "style"}, name
+        assert int(col.get("style", "0")) not in locked_styles, name
     order = [localname(child) for child in after]
     protection = order.index("sheetProtection")
     assert order[protection - 1] in ("sheetData", "sheetCalcPr"), (name, order)
@@ -284,13 +311,16 @@ def check_locked_sheet(old: bytes, new: bytes, locked_styles: set[int], name: st
         other = new_cells[address]
         assert [c14n(child) for child in cell] == [c14n(child) for child in other], address
         if cell.get("s") != other.get("s"):
-            assert int(other.get("s")) in locked_styles, (name, address)
-            relocked += 1
+            assert int(other.get("s")) in locked_styles | unlocked_styles, (name, address)
+            relocked += int(other.get("s")) in locked_styles
         attributes = {k: v for k, v in cell.attrib.items() if k != "s"}
         assert attributes == {k: v for k, v in other.attrib.items() if k != "s"}, address
     assert relocked, f"{name}: no cell was locked"
-    rows_before = [dict(row.attrib) for row in before.iterfind(f"{M}sheetData/{M}row")]
-    assert rows_before == [dict(row.attrib) for row in after.iterfind(f"{M}sheetData/{M}row")]
+    def rows(root):  # a styled row's style may be unlocked
+        return [{k: v for k, v in row.attrib.items() if k != "s"}
+                for row in root.iterfind(f"{M}sheetData/{M}row")]
+
+    assert rows(before) == rows(after)
 
 
 def check_snapshots_sheet(old: bytes, new: bytes) -> None:

@@ -20,6 +20,7 @@ from lfi_xl import contract
 from lfi_xl.core import costs, measures, periods, plan
 from lfi_xl.core import snapshots as frozen
 from lfi_xl.core.cells import (
+    DATE_1904,
     DIV0,
     NA,
     NUM,
@@ -137,7 +138,8 @@ def _pairs(criteria, length, what):
 def LFI_AVGCOST(cost, fte, *criteria):
     """FTE-weighted average annual cost (£) of the placements matching every criterion; criteria as in AVERAGEIFS. #N/A when none match (no placements: n = 0). Example: LFI_AVGCOST(Placements_AnnualCost, LFI_FTE(...), Placements_AgeBand, "Under 16")."""  # noqa: E501
     costs_, weights = _weights(cost, fte, "LFI_AVGCOST")
-    return costs.average_cost(costs_, weights, *_pairs(criteria, costs_.size, "LFI_AVGCOST"))
+    return costs.average_cost(costs_, weights, *_pairs(criteria, costs_.size, "LFI_AVGCOST"),
+                              date1904=DATE_1904.get())
 
 
 @func(category=CATEGORY)
@@ -148,7 +150,8 @@ def LFI_AVGCOST(cost, fte, *criteria):
 def LFI_PLACEMENTS(fte, *criteria):
     """Number of placements active in the period (weight > 0) matching every criterion: the n shown beside each average cost. Example: LFI_PLACEMENTS(LFI_FTE(...), Placements_Category, "Independent special school")."""  # noqa: E501
     weights, _ = numbers_of(fte, "fte", blank=float("nan"))
-    return costs.count_placements(weights, *_pairs(criteria, weights.size, "LFI_PLACEMENTS"))
+    return costs.count_placements(weights, *_pairs(criteria, weights.size, "LFI_PLACEMENTS"),
+                                  date1904=DATE_1904.get())
 
 
 @func(category=CATEGORY)

@@ -258,8 +258,9 @@ def _forecast_values(line_id, values):
 
 
 def _complete_sum(span: str) -> str:
-    """SUM of a column of inputs, blank ("") while any of them is blank."""
-    return f'=IF(COUNT({span})<ROWS({span}),"",SUM({span}))'
+    """SUM of a column of inputs, blank ("") while any of them is blank (COUNTIF, whose
+    criteria recalc computes as Excel does)."""
+    return f'=IF(COUNTIF({span},"")>0,"",SUM({span}))'
 
 
 def _monitoring(wb: Workbook, ws: Worksheet) -> None:

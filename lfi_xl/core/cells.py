@@ -15,6 +15,7 @@ Never a message string in a numeric cell, never a silent 0.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import math
 import numbers
@@ -22,13 +23,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lfi_xl.core.costs import serial
+from lfi_xl.core import costs
 from lfi_xl.core.values import EXCEL_ERRORS, describe, fast_numbers
 
 VALUE, NA, DIV0, NUM = "#VALUE!", "#N/A", "#DIV/0!", "#NUM!"
 #: Excel's day 0 in the 1900 date system (serial 1 = 1900-01-01, allowing for the
 #: fictitious 29 February 1900 that Excel keeps).
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+#: True while the functions serve a workbook in the 1904 date system (Mac Excel's old
+#: default; serial 0 is 1 January 1904). Set by ``lfi-xl recalc`` from the workbook.
+DATE_1904: contextvars.ContextVar[bool] = contextvars.ContextVar("date_1904", default=False)
+_DAYS_1904 = 1462  # serial of 1 January 1904 in the 1900 system
 
 ROW, COLUMN, SINGLE = "row", "column", "single"
 
@@ -40,6 +45,11 @@ class ExcelError(Exception):
         self.code = code
         self.reason = reason
         super().__init__(f"{code} {reason}")
+
+
+def serial(date: dt.date | dt.datetime) -> float:
+    """A date as a serial number of the workbook's date system (:data:`DATE_1904`)."""
+    return costs.serial(date) - (_DAYS_1904 if DATE_1904.get() else 0)
 
 
 def grid(value: object) -> np.ndarray:
@@ -216,7 +226,8 @@ def to_date(value: object, what: str) -> dt.date:
     if isinstance(cell, dt.date):
         return cell
     if isinstance(cell, numbers.Real) and not isinstance(cell, bool) and 1 <= cell < 2958466:
-        return (EXCEL_EPOCH + dt.timedelta(days=int(cell))).date()
+        shift = _DAYS_1904 if DATE_1904.get() else 0
+        return (EXCEL_EPOCH + dt.timedelta(days=int(cell) + shift)).date()
     if isinstance(cell, str):
         try:
             return dt.date.fromisoformat(cell.strip())

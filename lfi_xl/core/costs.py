@@ -14,6 +14,7 @@ import math
 import numbers
 import operator
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,7 +32,7 @@ _MAX_SERIAL = 2958465  # 9999-12-31
 _OPERATORS = ("<=", ">=", "<>", "<", ">", "=")  # two-character operators tested first
 _COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
-_BLANK, _NUMBER, _TEXT, _OTHER = 0, 1, 2, 3
+_BLANK, _NUMBER, _TEXT, _OTHER, _LOGICAL = 0, 1, 2, 3, 4
 _NUMERIC = ("integer", "floating", "mixed-integer-float")  # pandas' infer_dtype names
 
 
@@ -107,34 +108,114 @@ def fte(start, end, period_start: float, period_end: float) -> np.ndarray:
     return out
 
 
-def _criterion(criterion: object) -> tuple[str, float | str]:
-    """(operator, operand): a float for a numeric criterion, else text ('' = blank)."""
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                        "aug", "sep", "oct", "nov", "dec"), start=1)}
+_UK_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_NAMED_DATE = re.compile(r"(\d{1,2})[ -]([A-Za-z]{3})[A-Za-z]*[ -](\d{4}|\d{2})")
+_AMOUNT = re.compile(r"([+-]?)[£$€]?([+-]?)((?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?"
+                     r"(?:[eE][+-]?\d+)?)(%?)")
+_DATE1904 = 1462  # days from 1900-01-00 to 1904-01-01 in Excel's serials
+
+
+def typed_number(text: str, date1904: bool = False) -> float | None:
+    """The number Excel reads in text typed into a criterion (or ``None``): ``1,000``,
+    ``£5``, ``$5``, ``50%``, ``1e3``, and dates as a UK Excel reads them, ``01/04/2023``
+    (day first), ``2023-04-01``, ``1 Apr 2023``, as serials of the workbook's date
+    system.
+
+    >>> typed_number("1,000"), typed_number("<50%"[1:]), typed_number("01/04/2023")
+    (1000.0, 0.5, 45017.0)
+    """
+    text = text.strip()
+    amount = _AMOUNT.fullmatch(text)
+    if amount and any(ch.isdigit() for ch in amount.group(3)) and not (
+            amount.group(1) and amount.group(2)):
+        digits = amount.group(3).replace(",", "")
+        number = float(digits) * (-1 if "-" in amount.group(1) + amount.group(2) else 1)
+        return number / 100 if amount.group(4) else number
+    for pattern, order in ((_ISO_DATE, (0, 1, 2)), (_UK_DATE, (2, 1, 0)),
+                           (_NAMED_DATE, (2, 1, 0))):
+        found = pattern.fullmatch(text)
+        if not found:
+            continue
+        year, month, day = (found.group(i + 1) for i in order)
+        month = _MONTHS.get(month.lower()) if not month.isdigit() else int(month)
+        year = int(year) + (0 if len(year) == 4 else 2000 if int(year) < 30 else 1900)
+        try:
+            days = serial(dt.date(year, month or 0, int(day)))
+        except ValueError:  # 31/02/2023 is text to Excel too
+            return None
+        return days - _DATE1904 if date1904 else days
+    return None
+
+
+def _criterion(criterion: object, date1904: bool = False) -> tuple[str, float | bool | str]:
+    """(operator, operand): a float for a numeric criterion, a bool for a logical one,
+    else text ('' = blank)."""
     if criterion is None or (isinstance(criterion, float) and math.isnan(criterion)):
         return "=", 0.0  # Excel reads an empty criterion cell as 0
-    if isinstance(criterion, numbers.Real | np.bool_):  # a logical value: TRUE is 1
+    if isinstance(criterion, bool | np.bool_):
+        return "=", bool(criterion)
+    if isinstance(criterion, numbers.Real):
         return "=", float(criterion)
     if not isinstance(criterion, str):
         raise TypeError(f"a criterion is a number or text, not {describe(criterion)}")
     op = next((o for o in _OPERATORS if criterion.startswith(o)), "")
     rest = criterion[len(op):]
-    if _NUMBER_TEXT.fullmatch(rest):
-        return op or "=", float(rest)
+    number = typed_number(rest, date1904) if rest.strip() else None
+    if number is not None:
+        return op or "=", number
     if rest.upper() in ("TRUE", "FALSE"):
-        return op or "=", float(rest.upper() == "TRUE")
+        return op or "=", rest.upper() == "TRUE"
     return op or "=", rest
 
 
 def _pattern(text: str) -> re.Pattern:
     """Excel wildcards as a regular expression: ``*`` any run, ``?`` one, ``~`` escapes."""
     regex = []
-    for part in re.split(r"(~[*?~]|\*|\?)", text.lower()):
+    for part in re.split(r"(~[*?~]|\*|\?)", collate(text)):
         wild = {"*": ".*", "?": "."}.get(part)
         regex.append(wild or re.escape(part[1:] if part in ("~*", "~?", "~~") else part))
     return re.compile("".join(regex), re.DOTALL)
 
 
+def collate(text: str) -> str:
+    """Text as Excel's comparisons see it: case-insensitive (``lower``: "ß" is not "SS").
+    Ordering also ignores accents (:func:`_order_key`)."""
+    return text.lower()
+
+
+#: Excel's order for text (Microsoft, "Sort data in a range or table"): digits, then space
+#: and punctuation in this order, then letters; apostrophes and hyphens are ignored.
+_PUNCTUATION = " !\"#$%&()*,./:;?@[\\]^_`{|}~+<=>"
+_RANKS = {**{d: i for i, d in enumerate("0123456789")},
+          **{ch: 10 + i for i, ch in enumerate(_PUNCTUATION)},
+          **{ch: 100 + i for i, ch in enumerate("abcdefghijklmnopqrstuvwxyz")}}
+
+
+def _order_key(text: str) -> tuple[tuple[int, ...], str]:
+    """Excel's order of text, case-insensitive: by letters first, accents second ("école"
+    < "f", "ecole" < "école"), digits before punctuation before letters (code points
+    would put "é" after "z" and "~" after letters)."""
+    lower = text.lower().replace("'", "").replace("-", "")
+    decomposed = unicodedata.normalize("NFKD", lower)
+    letters = [ch for ch in decomposed if not unicodedata.combining(ch)]
+    return tuple(_RANKS.get(ch, 1000 + ord(ch)) for ch in letters), lower
+
+
+class _Logical:
+    """A logical cell while a column is factorised (True would hash as 1)."""
+
+    def __init__(self, value: bool):
+        self.value = value
+
+
+_LOGICAL_CELLS = {True: _Logical(True), False: _Logical(False)}
+
+
 def _typed(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kind, number and lower-case text of each distinct cell value."""
+    """Kind, number and collated text of each distinct cell value."""
     text = np.full(uniques.size, "", dtype=object)
     if pd.api.types.infer_dtype(uniques, skipna=True) in _NUMERIC:  # no loop for numbers
         num = uniques.astype(float)
@@ -144,27 +225,36 @@ def _typed(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for i, value in enumerate(uniques):
         if isinstance(value, str):
             kind[i] = _TEXT if value else _BLANK
-            text[i] = value.lower()
+            text[i] = collate(value)
             num[i] = float(value) if _NUMBER_TEXT.fullmatch(value) else np.nan
         elif value is None:
             kind[i] = _BLANK
-        elif isinstance(value, numbers.Real | np.bool_ | dt.date):
+        elif isinstance(value, _Logical):
+            kind[i], num[i] = _LOGICAL, float(value.value)
+        elif isinstance(value, numbers.Real | dt.date):
             num[i] = serial(value) if isinstance(value, dt.date) else float(value)
             kind[i] = _BLANK if math.isnan(num[i]) else _NUMBER
     return kind, num, text
 
 
-def _test(op: str, operand: float | str, kind, num, text) -> np.ndarray:
+def _test(op: str, operand: float | bool | str, kind, num, text) -> np.ndarray:
     """The criterion on typed cells; ``text`` is None when there are no text cells."""
-    if isinstance(operand, float):
+    if isinstance(operand, bool):  # TRUE and FALSE match logical cells only
+        if op in _COMPARE:
+            return (kind == _LOGICAL) & _COMPARE[op](num, float(operand))
+        equal = (kind == _LOGICAL) & (num == float(operand))
+    elif isinstance(operand, float):
         if op in _COMPARE:  # only numeric cells are ordered against a number
             return (kind == _NUMBER) & _COMPARE[op](num, operand)
         # a number typed as text equals the number, as in Excel's COUNTIF
         equal = ((kind == _NUMBER) | (kind == _TEXT)) & (num == operand)
-    elif op in _COMPARE:  # text ordering, case-insensitive, only against text cells
+    elif op in _COMPARE:  # text ordering, case- and accent-insensitive, only text cells
         if text is None:
             return np.zeros(kind.shape, dtype=bool)
-        return (kind == _TEXT) & _COMPARE[op](text, operand.lower()).astype(bool)
+        key = _order_key(operand)
+        ordered = np.fromiter((_COMPARE[op](_order_key(t), key) for t in text), bool,
+                              text.size)
+        return (kind == _TEXT) & ordered
     elif operand == "":
         equal = kind == _BLANK
     elif text is None:
@@ -176,16 +266,20 @@ def _test(op: str, operand: float | str, kind, num, text) -> np.ndarray:
     return equal if op == "=" else ~equal
 
 
-def matches(values, criterion: object) -> np.ndarray:
+def matches(values, criterion: object, *, date1904: bool = False) -> np.ndarray:
     """Which cells of a column meet an Excel COUNTIFS / AVERAGEIFS criterion.
 
     Parameters
     ----------
     values : array_like
         One column (flattened); blanks are ``None``, ``nan`` or ``""``.
-    criterion : float or str
-        A number (equality), or text: an optional ``<=``, ``>=``, ``<>``, ``<``, ``>``
-        or ``=`` then a number, or text with wildcards ``*``, ``?`` and ``~`` (escape).
+    criterion : float, bool or str
+        A number (equality), a logical value, or text: an optional ``<=``, ``>=``,
+        ``<>``, ``<``, ``>`` or ``=`` then a number as typed (:func:`typed_number`:
+        ``1,000``, ``£5``, ``50%``, ``01/04/2023``), ``TRUE``/``FALSE``, or text with
+        wildcards ``*``, ``?`` and ``~`` (escape).
+    date1904 : bool
+        The workbook counts dates from 1904: a date typed in a criterion is that serial.
 
     Returns
     -------
@@ -193,33 +287,41 @@ def matches(values, criterion: object) -> np.ndarray:
 
     Notes
     -----
-    As in Excel: text compares case-insensitively; ``""`` and ``"="`` match blanks and
-    ``"<>"`` non-blanks; ``"<>x"`` matches everything not equal to x, blanks included;
-    ``<``/``>`` only match cells of the operand's type; a number typed as text equals
-    the number (``5`` and ``"=5"`` match ``"5"``). Unlike Excel, a logical value is the
-    number 1 or 0 (TRUE matches ``1``). A text column is factorised, the criterion tested
-    once per distinct value.
+    As in Excel: text compares case-insensitively, and orders letters before accents;
+    ``""`` and ``"="`` match blanks and ``"<>"`` non-blanks; ``"<>x"`` matches everything
+    not equal to x, blanks included; ``<``/``>`` only match cells of the operand's type;
+    wildcards match text only; a number typed as text equals the number (``5`` and
+    ``"=5"`` match ``"5"``); TRUE and FALSE match logical cells only. A text column is
+    factorised, the criterion tested once per distinct value.
 
     Examples
     --------
     >>> cells = np.array(["Independent special", "INDEPENDENT AP", None, 18500.0], dtype=object)
-    >>> matches(cells, "independent*").tolist(), matches(cells, ">=15000").tolist()
+    >>> matches(cells, "independent*").tolist(), matches(cells, ">=15,000").tolist()
     ([True, True, False, False], [False, False, False, True])
     >>> matches(cells, "<>Independent AP").tolist()
     [True, False, True, True]
     """
-    op, operand = _criterion(criterion)
+    op, operand = _criterion(criterion, date1904)
     values = (values if isinstance(values, np.ndarray) else np.asarray(values, dtype=object)
               ).ravel()
     if values.dtype.kind in "mM":  # numpy datetimes would compare as nanoseconds
         raise TypeError("dates in a criteria range must be Excel serial numbers")
     if values.dtype.kind in "biuf":  # numbers: vectorised directly
         num = values.astype(float)
-        return _test(op, operand, np.where(np.isnan(num), _BLANK, _NUMBER), num, None)
+        kind = np.where(np.isnan(num), _BLANK, _LOGICAL if values.dtype.kind == "b"
+                        else _NUMBER)
+        return _test(op, operand, kind, num, None)
     values = values.astype(object, copy=False)
-    if values.size and isinstance(values[0], numbers.Real) and (
+    if values.size and isinstance(values[0], numbers.Real) and not isinstance(
+            values[0], bool | np.bool_) and (
             pd.api.types.infer_dtype(values, skipna=True) in _NUMERIC):  # cells of numbers
-        return matches(values.astype(float), criterion)
+        return matches(values.astype(float), criterion, date1904=date1904)
+    logical = np.fromiter((type(v) is bool or type(v) is np.bool_ for v in values), bool,
+                          values.size)
+    if logical.any():  # hashed apart from 1 and 0, which equal True and False in Python
+        values = values.copy()
+        values[logical] = [_LOGICAL_CELLS[bool(v)] for v in values[logical]]
     if _HashTable is not None:  # sized for a few categories; it grows as needed
         uniques, codes = _HashTable(256).unique(values, return_inverse=True)
     else:  # pragma: no cover
@@ -228,7 +330,8 @@ def matches(values, criterion: object) -> np.ndarray:
     return np.take(_test(op, operand, *_typed(uniques)), codes)
 
 
-def _rows(n: int, what: str, weights, criteria: Sequence[object]):
+def _rows(n: int, what: str, weights, criteria: Sequence[object],
+          date1904: bool = False):
     """Rows meeting every criterion with weight > 0, and their weights (or None)."""
     if len(criteria) % 2:
         raise ValueError("criteria come in pairs: a range, then its criterion")
@@ -248,7 +351,8 @@ def _rows(n: int, what: str, weights, criteria: Sequence[object]):
             raise ValueError(f"weights has {w.size} values but {what} has {n}")
         rows = np.flatnonzero(w != 0)  # weight 0 never counts; nan waits for the criteria
     for column, criterion in pairs:
-        rows = rows[matches(column if rows.size == n else column[rows], criterion)]
+        rows = rows[matches(column if rows.size == n else column[rows], criterion,
+                            date1904=date1904)]
     if w is None:
         return rows, None
     bad = ~(w[rows] >= 0) | np.isinf(w[rows])  # nan (an invalid row), negative, infinite
@@ -284,7 +388,7 @@ def _costs(cost: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return values
 
 
-def average_cost(cost, weights=None, *criteria) -> float:
+def average_cost(cost, weights=None, *criteria, date1904: bool = False) -> float:
     """FTE-weighted average annual cost of the placements meeting every criterion.
 
     Parameters
@@ -317,7 +421,7 @@ def average_cost(cost, weights=None, *criteria) -> float:
     70000.0
     """
     cost = (cost if isinstance(cost, np.ndarray) else np.asarray(cost, dtype=object)).ravel()
-    rows, w = _rows(cost.size, "cost", weights, criteria)
+    rows, w = _rows(cost.size, "cost", weights, criteria, date1904)
     if not rows.size:
         said = " and ".join(repr(c) for c in criteria[1::2]) or "(no criteria)"
         weighted = "" if weights is None else " with a weight above 0"
@@ -329,7 +433,7 @@ def average_cost(cost, weights=None, *criteria) -> float:
     return math.fsum(values * w) / math.fsum(w)
 
 
-def count_placements(weights, *criteria) -> int:
+def count_placements(weights, *criteria, date1904: bool = False) -> int:
     """n: placements meeting every criterion with weight above 0 (None: weight 1 each).
 
     >>> count_placements([1.0, 0.0, 0.4], ["Out", "Out", "out"], "OUT")
@@ -339,4 +443,4 @@ def count_placements(weights, *criteria) -> int:
         raise ValueError("count_placements needs weights or at least one criteria range")
     n, what = (np.size(weights), "weights") if weights is not None else (
         np.size(criteria[0]), "criteria range 1")
-    return int(_rows(n, what, weights, criteria)[0].size)
+    return int(_rows(n, what, weights, criteria, date1904)[0].size)

@@ -146,10 +146,15 @@ class LiveWorkbook:
 
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells and protect the sheet, where the Excel host lets Python do it
-        (desktop Excel through COM); elsewhere say so: the snapshot hashes still guard."""
+        (desktop Excel through COM); elsewhere say so: the snapshot hashes still guard.
+        Other cells stay as they were; on a sheet that was not protected, every other
+        cell is unlocked first, so protecting it locks only ``refs``."""
         target = self.book.sheets[sheet]
         try:
+            was_protected = bool(target.api.ProtectContents)
             target.api.Unprotect()
+            if not was_protected:  # Excel's cells are all locked by default
+                target.api.Cells.Locked = False
             for ref in refs:
                 target.range(ref).api.Locked = True
             target.api.Protect(DrawingObjects=True, Contents=True, Scenarios=True,

@@ -7,9 +7,11 @@ what Excel wrote, apart from the elements we change.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from lxml import etree
+from openpyxl.formula.translate import Translator
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl.adapters.files.package import Package
@@ -68,24 +70,154 @@ def defined_names(package: Package) -> dict[str, str]:
 class Formula:
     sheet: str
     cell: str
-    text: str               # without the leading "="
+    text: str               # what to evaluate, without the leading "=" (formula_text)
     array_ref: str | None   # the range of an array formula (classic or dynamic)
 
 
+#: Strict OOXML (ISO 29500 strict, "Strict Open XML Spreadsheet" in Excel's Save As) names
+#: the same elements in other namespaces; read through the transitional ones.
+_STRICT = ((b"http://purl.oclc.org/ooxml/spreadsheetml/main", MAIN.encode()),
+           (b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+            b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"),
+           (b"http://purl.oclc.org/ooxml/drawingml/",
+            b"http://schemas.openxmlformats.org/drawingml/2006/"),
+           (b"http://purl.oclc.org/ooxml/officeDocument/",
+            b"http://schemas.openxmlformats.org/officeDocument/2006/"))
+#: The add-in's file name without its folder or extension: Excel saves a call of an add-in
+#: function as ``[n]!LFI_SAVING(...)``, n an external link to wherever the add-in was.
+ADDIN_STEM = "lfi_xl"
+
+
+def is_strict(package: Package) -> bool:
+    return _STRICT[0][0] in package.parts.get("xl/workbook.xml", b"")
+
+
+def transitional(package: Package) -> Package:
+    """The package with strict OOXML namespaces read as the transitional ones (the same
+    package when it is not strict)."""
+    if not is_strict(package):
+        return package
+    parts = {}
+    for name, data in package.parts.items():
+        if name.endswith((".xml", ".rels")):
+            for strict, plain in _STRICT:
+                data = data.replace(strict, plain)
+        parts[name] = data
+    return Package(parts, package._infos)
+
+
+def as_written(package: Package, part: str, data: bytes) -> bytes:
+    """A part read through :func:`transitional`, back in the package's own namespaces."""
+    if is_strict(package):
+        for strict, plain in _STRICT:
+            data = data.replace(plain, strict)
+    return data
+
+
+def date1904(package: Package) -> bool:
+    """Whether the workbook counts dates from 1904 (Mac Excel's old default)."""
+    pr = parse(transitional(package).parts["xl/workbook.xml"]).find("m:workbookPr", NS)
+    return pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
+
+
+def addin_links(package: Package) -> frozenset[int]:
+    """The numbers n of the external links that point at the lfi-xl add-in, wherever it
+    was installed (the link's target file is ``lfi_xl.xlam``, or any extension)."""
+    package = transitional(package)
+    workbook = parse(package.parts["xl/workbook.xml"])
+    rels = parse(package.parts["xl/_rels/workbook.xml.rels"])
+    targets = {rel.get("Id"): rel.get("Target", "")
+               for rel in rels.iter(f"{{{PKG_REL}}}Relationship")}
+    found = set()
+    for n, link in enumerate(workbook.iterfind("m:externalReferences/m:externalReference",
+                                               NS), start=1):
+        part = posixpath.normpath(posixpath.join("xl", targets.get(
+            link.get(f"{{{REL}}}id"), "")))
+        link_rels = posixpath.join(posixpath.dirname(part), "_rels",
+                                   posixpath.basename(part) + ".rels")
+        if link_rels not in package.parts:
+            continue
+        for rel in parse(package.parts[link_rels]).iter(f"{{{PKG_REL}}}Relationship"):
+            name = re.split(r"[/\\]", rel.get("Target", ""))[-1]
+            if name.rsplit(".", 1)[0].lower() == ADDIN_STEM:
+                found.add(n)
+    return frozenset(found)
+
+
+_STRING = re.compile(r'"(?:[^"]|"")*"')
+
+
+def formula_text(written: str, addin: frozenset[int] = frozenset()) -> str:
+    """The text to evaluate for a formula as the file stores it: an add-in function saved
+    as ``[n]!LFI_X(`` (n one of ``addin``) or ``_xludf.LFI_X(`` is the function ``LFI_X``.
+    Every formula reader goes through here (and :func:`formulas`, for shared formulas)."""
+    def plain(match: re.Match) -> str:
+        if match.group(1) is not None and int(match.group(1)) not in addin:
+            return match.group(0)
+        return match.group(2)
+
+    pieces = []
+    last = 0
+    for string in _STRING.finditer(written):  # text inside quotes is left as it is
+        pieces.append(_ADDIN_CALL.sub(plain, written[last:string.start()]))
+        pieces.append(string.group(0))
+        last = string.end()
+    pieces.append(_ADDIN_CALL.sub(plain, written[last:]))
+    return "".join(pieces)
+
+
+_ADDIN_CALL = re.compile(r"(?:'?\[(\d+)\]'?!|(?i:_xludf\.))(LFI_[A-Za-z0-9_]*\s*\()")
+
+
 def formulas(package: Package) -> list[Formula]:
-    """Every formula cell of every sheet (shared formulas: the anchor's text)."""
+    """Every formula cell of every sheet, as the text to evaluate: a shared formula (a
+    formula filled down or across, stored once) is translated to each of its cells."""
+    package = transitional(package)
+    addin = addin_links(package)
     found = []
     for info in sheets(package):
         data = package.parts.get(info.part)
         if data is None:
             continue
+        shared: dict[str, tuple[str, str]] = {}  # si -> (anchor cell, its text)
         for cell in parse(data).iterfind("m:sheetData/m:row/m:c", NS):
             formula = cell.find("m:f", NS)
             if formula is None:
                 continue
+            text = formula.text or ""
+            if formula.get("t") == "shared":
+                if text:
+                    shared[formula.get("si")] = (cell.get("r"), text)
+                elif formula.get("si") in shared:
+                    anchor, anchor_text = shared[formula.get("si")]
+                    text = Translator("=" + anchor_text, origin=anchor).translate_formula(
+                        cell.get("r"))[1:]
             array_ref = formula.get("ref") if formula.get("t") == "array" else None
-            found.append(Formula(info.name, cell.get("r"), formula.text or "", array_ref))
+            found.append(Formula(info.name, cell.get("r"), formula_text(text, addin),
+                                 array_ref))
     return found
+
+
+def rewrite_formulas(package: Package, texts: dict[tuple[str, str], str | None]) -> None:
+    """Store each formula cell's text as a plain formula (shared ones unshared), or drop
+    the formula and keep its cached value where ``texts`` says None (array formulas keep
+    their range). For the engine's private copy, never a user's file."""
+    for info in sheets(package):
+        if info.part not in package.parts:
+            continue
+        root = parse(package.parts[info.part])
+        for formula in root.iterfind("m:sheetData/m:row/m:c/m:f", NS):
+            key = (info.name, formula.getparent().get("r"))
+            if key not in texts:
+                continue
+            if texts[key] is None:
+                formula.getparent().remove(formula)
+                continue
+            for attribute in ("si", "ca") if formula.get("t") == "array" else (
+                    "t", "si", "ref", "ca"):
+                formula.attrib.pop(attribute, None)
+            formula.text = texts[key]
+        package.parts[info.part] = serialize(root)
 
 
 def _cell_key(address: str) -> tuple[int, int]:
@@ -154,12 +286,13 @@ def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -
     by_sheet: dict[str, dict[str, object]] = {}
     for (sheet, address), value in values.items():
         by_sheet.setdefault(sheet, {})[address] = value
-    parts = {info.name: info.part for info in sheets(package)}
+    view = transitional(package)  # a strict file is patched, and kept, strict
+    parts = {info.name: info.part for info in sheets(view)}
     for sheet, cells in by_sheet.items():
-        root = parse(package.parts[parts[sheet]])
+        root = parse(view.parts[parts[sheet]])
         for address, value in cells.items():
             _set_value(cell_element(root, address), value)
-        package.parts[parts[sheet]] = serialize(root)
+        package.parts[parts[sheet]] = as_written(package, parts[sheet], serialize(root))
     return len(values)
 
 

@@ -334,7 +334,9 @@ class FileWorkbook:
 
     def lock(self, sheet: str, refs: list[str]) -> None:
         """Lock the cells of ``refs`` and switch on sheet protection (no password: it
-        guards against slips; the snapshot hashes are what detect an edit)."""
+        guards against slips; the snapshot hashes are what detect an edit). Other cells
+        stay as they were; on a sheet that was not protected, every other cell is
+        unlocked first (cells, rows and columns), so protecting it locks only ``refs``."""
         part = self._sheet_part(sheet)
         root = wx.parse(self.package.parts[part])
         wanted = set()
@@ -342,12 +344,22 @@ class FileWorkbook:
             area = parse_area(f"{quote_sheet(sheet, always=True)}!{ref}")
             wanted |= {(row, col) for row in range(area.min_row, area.max_row + 1)
                        for col in range(area.min_col, area.max_col + 1)}
-        locked_style = self._locked_styles()
+        locked_style = self._protection_styles(locked=True)
+        protection = root.find("m:sheetProtection", wx.NS)
+        protected = protection is not None and protection.get("sheet") in ("1", "true")
+        inherited = _inherited_styles(root)
+        for row, col in wanted:  # a blank cell to lock takes its row's or column's style
+            address = f"{column_letter(col)}{row}"
+            cell = wx.cell_element(root, address)
+            if cell.get("s") is None:
+                cell.set("s", str(inherited(row, col)))
+        if not protected:
+            _unlock_others(root, wanted, self._protection_styles(locked=False))
         for cell in root.iterfind("m:sheetData/m:row/m:c", wx.NS):
             letters, row = coordinate_from_string(cell.get("r"))
             if (row, column_index_from_string(letters)) in wanted:
                 cell.set("s", str(locked_style(int(cell.get("s", "0")))))
-        if root.find("m:sheetProtection", wx.NS) is None:
+        if protection is None:
             protection = etree.Element(f"{M}sheetProtection", sheet="1", objects="1",
                                        scenarios="1", formatColumns="0", formatRows="0")
             anchor = None
@@ -355,32 +367,45 @@ class FileWorkbook:
                 if etree.QName(child).localname in _BEFORE_PROTECTION:
                     anchor = child
             anchor.addnext(protection)
+        elif not protected:
+            protection.set("sheet", "1")
         self.package.parts[part] = wx.serialize(root)
         self._save_styles()
 
-    def _locked_styles(self):
-        """A function: style index -> the index of the same style, locked (added once)."""
+    def _protection_styles(self, locked: bool):
+        """A function: style index -> the index of the same style, locked or unlocked
+        (each variant added to the workbook's styles once)."""
         if getattr(self, "_styles", None) is None:
             self._styles = wx.parse(self.package.parts["xl/styles.xml"])
         xfs = self._styles.find("m:cellXfs", wx.NS)
-        made: dict[int, int] = {}
+        made = self.__dict__.setdefault("_made_styles", {}).setdefault(locked, {})
 
-        def locked(index: int) -> int:
+        def styled(index: int) -> int:
             if index in made:
                 return made[index]
             original = xfs[index]
             protection = original.find("m:protection", wx.NS)
-            if protection is None or protection.get("locked") not in ("0", "false"):
+            is_locked = protection is None or protection.get("locked") not in ("0", "false")
+            if is_locked == locked:
                 made[index] = index
                 return index
             clone = copy.deepcopy(original)
-            clone.find("m:protection", wx.NS).set("locked", "1")
+            protection = clone.find("m:protection", wx.NS)
+            if protection is None:  # before extLst, the one element after it
+                protection = etree.Element(f"{M}protection")
+                extension = clone.find("m:extLst", wx.NS)
+                if extension is None:
+                    clone.append(protection)
+                else:
+                    extension.addprevious(protection)
+            protection.set("locked", "1" if locked else "0")
+            clone.set("applyProtection", "1")
             xfs.append(clone)
             xfs.set("count", str(len(xfs)))
             made[index] = len(xfs) - 1
             return made[index]
 
-        return locked
+        return styled
 
     def _save_styles(self) -> None:
         if getattr(self, "_styles", None) is not None:
@@ -390,6 +415,63 @@ class FileWorkbook:
         """Write the changed workbook over the original (temporary file, then replace;
         the original kept as ``.bak``)."""
         self.package.save(self.path, backup=backup)
+
+
+#: Excel's stored width of a default column (8.43 characters of Calibri 11), for the
+#: columns that get a style of their own when a sheet is first protected.
+_DEFAULT_WIDTH = "9.140625"
+
+
+def _inherited_styles(root: etree._Element):
+    """A function: (row, column) -> the style a blank cell there shows: its row's, when
+    the row has one, else its column's, else the default (0)."""
+    rows = {int(row.get("r")): int(row.get("s", "0"))
+            for row in root.iterfind("m:sheetData/m:row", wx.NS)
+            if row.get("customFormat") in ("1", "true")}
+    columns = [(int(col.get("min")), int(col.get("max")), int(col.get("style", "0")))
+               for col in root.iterfind("m:cols/m:col", wx.NS)]
+
+    def inherited(row: int, col: int) -> int:
+        if row in rows:
+            return rows[row]
+        return next((style for first, last, style in columns if first <= col <= last), 0)
+
+    return inherited
+
+
+def _unlock_others(root: etree._Element, wanted: set[tuple[int, int]], unlocked) -> None:
+    """Unlock every cell of a sheet but ``wanted``: the cells written, the rows with a
+    style, and every column (the columns without one get the default style, unlocked)."""
+    for row in root.iterfind("m:sheetData/m:row", wx.NS):
+        if row.get("customFormat") in ("1", "true"):
+            row.set("s", str(unlocked(int(row.get("s", "0")))))
+        for cell in row.iterfind("m:c", wx.NS):
+            letters, number = coordinate_from_string(cell.get("r"))
+            if (number, column_index_from_string(letters)) not in wanted:
+                cell.set("s", str(unlocked(int(cell.get("s", "0")))))
+    cols = root.find("m:cols", wx.NS)
+    if cols is None:
+        cols = etree.Element(f"{M}cols")
+        data = root.find("m:sheetData", wx.NS)
+        data.addprevious(cols)
+    format_pr = root.find("m:sheetFormatPr", wx.NS)
+    width = (format_pr.get("defaultColWidth") if format_pr is not None else None) or (
+        _DEFAULT_WIDTH)
+    existing = sorted(cols.iterfind("m:col", wx.NS), key=lambda col: int(col.get("min")))
+    for col in existing:
+        col.set("style", str(unlocked(int(col.get("style", "0")))))
+    next_free = 1
+    for col in [*existing, None]:
+        first = int(col.get("min")) if col is not None else 16385
+        if first > next_free:  # a gap: columns with no <col> of their own
+            gap = etree.Element(f"{M}col", min=str(next_free), max=str(first - 1),
+                                width=width, style=str(unlocked(0)))
+            if col is not None:
+                col.addprevious(gap)
+            else:
+                cols.append(gap)
+        if col is not None:
+            next_free = max(next_free, int(col.get("max")) + 1)
 
 
 def _dimension_rows(ref: str | None) -> int:
