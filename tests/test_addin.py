@@ -72,6 +72,81 @@ def run_libreoffice(workbook: Path, *args: str) -> dict:
 
 
 # ------------------------------------------------------------------ the VBA project
+def dir_records(addin: Path) -> list[tuple[int, bytes]]:
+    """The records of the VBA project's ``dir`` stream, decompressed by oletools and split
+    per [MS-OVBA] 2.3.4.2: ``Id`` (2 bytes), ``Size`` (4), data; PROJECTVERSION (0x09) is
+    the one record whose data (6 bytes) is longer than its Size field says."""
+    import io
+    import struct
+    import zipfile
+
+    import olefile
+    from oletools.olevba import decompress_stream
+
+    ole = olefile.OleFileIO(io.BytesIO(zipfile.ZipFile(addin).read(VBA_PART)))
+    data = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    records, at = [], 0
+    while at < len(data):
+        record, size = struct.unpack_from("<HI", data, at)
+        size = 6 if record == 0x09 else size
+        records.append((record, data[at + 6:at + 6 + size]))
+        at += 6 + size
+        if record == 0x10:  # the dir stream's terminator
+            break
+    assert at == len(data), "bytes after the terminator"
+    return records
+
+
+def project_stream(addin: Path) -> str:
+    import io
+    import zipfile
+
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(zipfile.ZipFile(addin).read(VBA_PART)))
+    return ole.openstream("PROJECT").read().decode("cp1252")
+
+
+def test_dir_stream_refers_to_stdole_and_office_as_excel_writes_them(addin):
+    import struct
+
+    records = dir_records(addin)
+    ids = [record for record, _ in records]
+    assert dict(records)[0x01] == struct.pack("<I", 3)  # SysKind: 64-bit Windows
+    # Each reference: REFERENCENAME (0x16, then its Unicode 0x3E), REFERENCEREGISTERED.
+    names = [data.decode() for record, data in records if record == 0x16]
+    unicode_names = [data.decode("utf-16-le") for record, data in records if record == 0x3E]
+    libids = []
+    for record, data in records:
+        if record == 0x0D:
+            size, = struct.unpack_from("<I", data)
+            libids.append(data[4:4 + size].decode("cp1252"))
+            assert data[4 + size:] == b"\0" * 6  # Reserved1, Reserved2
+    assert names == unicode_names == ["stdole", "Office"]
+    assert libids == [
+        r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\Windows\System32\stdole2.tlb"
+        "#OLE Automation",
+        r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files"
+        r"\Microsoft Shared\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library"]
+    # In spec order: after PROJECTCONSTANTS (0x0C, 0x3C), before PROJECTMODULES (0x0F).
+    assert ids.index(0x3C) < ids.index(0x16) < ids.index(0x0D) < ids.index(0x0F)
+    modules = [data.decode() for record, data in records if record == 0x19]
+    assert modules == [module.name for module in m.vba_modules()]
+
+
+def test_project_stream_has_version_compatible32_and_a_workspace_line_per_module(addin):
+    text = project_stream(addin)
+    lines_ = text.split("\r\n")
+    assert lines_.index('HelpContextID="0"') + 1 == lines_.index(
+        'VersionCompatible32="393222000"')
+    assert lines_.index('VersionCompatible32="393222000"') < [
+        n for n, line in enumerate(lines_) if line.startswith("CMG=")][0]
+    workspace = lines_[lines_.index("[Workspace]") + 1:]
+    expected = [f"{module.name}=0, 0, 0, 0, C" if module.kind != "Module"
+                else f"{module.name}=25, 25, 1439, 639, " for module in m.vba_modules()]
+    assert [line for line in workspace if line] == expected
+
+
 def test_olevba_reads_back_every_module_line_for_line(extracted):
     expected = {path.stem: path.read_text()
                 for path in [*SOURCES.glob("*.bas"), *SOURCES.glob("*.cls")]}
