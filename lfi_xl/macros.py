@@ -143,12 +143,15 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     from lfi_xl.actions.report import extract_name, write_extract
 
     book = _book(book)
+    live, copy = LiveWorkbook(book), None
     if folder is None:
         fullname, path = location(book)
         folder = output_folder(fullname, path, "build the extract")
-        _safety_copy(book, fullname, folder)
+        copy = _safety_copy(book, fullname, folder)
+        # The cover's file name and hash: of the copy, or of the local file as saved.
+        live.path = copy or (fullname if "://" not in fullname else None)
     plan = plan or _open_plan_book(book)
-    data = build_extract(LiveWorkbook(book), plan)
+    data = build_extract(live, plan)
     target = write_extract(data, folder / extract_name(data))
     try:  # desktop Excel writes the PDF itself
         extract = book.app.books.open(str(target))
@@ -156,7 +159,9 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
         extract.close()
     except Exception:
         pass
-    _tell(book, f"Schools Forum extract written: {target}")
+    kept = f" AutoSave is on, so a copy of the workbook as it was is kept: {copy}." if copy \
+        else ""
+    _tell(book, f"Schools Forum extract written: {target}.{kept}")
     return target
 
 

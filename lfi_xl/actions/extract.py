@@ -154,8 +154,11 @@ def _source(given, default: str):
 
 def _fingerprint(source) -> tuple[str, str]:
     """(file name, SHA-256 of the file as saved) for the cover."""
-    path = getattr(source, "path", None) or getattr(getattr(source, "book", None),
-                                                    "fullname", None)
+    path = getattr(source, "path", None)
+    try:
+        path = path or getattr(getattr(source, "book", None), "fullname", None)
+    except Exception:  # xlwings cannot map an https:// OneDrive name to a local file
+        path = None
     if path and Path(path).is_file():
         return Path(path).name, file_sha256(Path(path).read_bytes())
     return source.label, "not saved to a file"
