@@ -2,8 +2,9 @@
 modules generated from the worksheet functions' xlwings metadata.
 
 - ``addin/*.cls``, ``addin/*.bas``: ThisWorkbook (registers the function help when the
-  add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons) and
-  LfiErrors (Python failures as Excel errors, and ``LFI_WHY``).
+  add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons), LfiErrors
+  (Python failures as Excel errors, ``LFI_WHY``, and "Python could not be reached") and
+  LfiCheck (Restart Python, and the self-test ``lfi-xl addin check`` runs).
 - ``xlwings`` and ``Dictionary``: taken at build time from the installed xlwings, so the
   VBA always matches the Python side. The module is xlwings' own one for custom add-ins
   (``xlwings_custom_addin.bas``, what ``xlwings copy vba --addin`` gives): it passes the
@@ -17,7 +18,8 @@ modules generated from the worksheet functions' xlwings metadata.
   module uses on a Mac.
 - ``xlwings_udfs``: one wrapper per ``LFI_`` function, written by xlwings'
   ``generate_vba_wrapper`` as its "Import Functions" would, except that a Python failure
-  becomes an Excel error value through ``LfiUdfError`` instead of text in the cell.
+  becomes an Excel error value through ``LfiUdfError`` instead of text in the cell, and
+  that once Python could not be reached the wrapper answers ``#VALUE!`` at once.
 - ``LfiFunctionHelp``: the function wizard's descriptions of each function and argument.
 """
 
