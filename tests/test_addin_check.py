@@ -161,3 +161,19 @@ def test_basic_keeps_the_innermost_reason_of_a_nested_call(addin, tmp_path):
              ["#VALUE!", inner, 0.05, ["#VALUE!", "LFI_SAVING: part is 'all'"]]]
     assert run_basic(addin, tmp_path, "InnermostReason", calls) == [
         ["#VALUE!", inner], outer, outer, ["#VALUE!", "LFI_SAVING: part is 'all'"]]
+
+
+def test_each_description_is_registered_on_its_own_and_the_status_bar_is_cleared():
+    code = {module.name: module.code for module in m.vba_modules()}
+    describe = code["LfiFunctionHelp"][code["LfiFunctionHelp"].index("Private Sub Describe("):]
+    describe = describe[:describe.index("End Sub")]
+    # The error handler wraps the one MacroOptions call and counts a failure.
+    assert describe.index("On Error GoTo failed") < describe.index(
+        "Application.MacroOptions") < describe.index("failed:\n    failures = failures + 1")
+    assert code["LfiFunctionHelp"].count("    Describe \"LFI_") == len(lfi_udfs.FUNCTIONS)
+    opening = code["ThisWorkbook"]
+    assert "Application.OnTime Now + TimeSerial(0, 0, 15)" in opening
+    assert "'!LfiClearStatusBar\"" in opening
+    assert "Public Sub LfiClearStatusBar()\n    Application.StatusBar = False" in code["LfiCheck"]
+    assert "On Error Resume Next" in code["LfiErrors"][
+        code["LfiErrors"].index("Public Sub DescribeLfiWhy()"):]
