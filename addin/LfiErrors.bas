@@ -6,20 +6,86 @@ Attribute VB_Name = "LfiErrors"
 Option Explicit
 
 ' The reasons of this Excel session, by the external address of the calling cell
-' ("[dsg_plan.xlsx]Plan!$D$7"); each entry is Array(error code, reason).
+' ("[dsg_plan.xlsx]Plan!$D$7"); each entry is Array(error code, reason, Timer when kept).
 Private reasons As Object
+
+' Why Python could not be reached, once it could not: from then on every LFI_ function
+' answers #VALUE! at once (LfiPythonDown) instead of each cell waiting up to two minutes
+' for a Python that will not start, until Restart Python (LfiCheck) clears it.
+Private pythonDownReason As String
 
 ' description is what Python raised: its message starts with the error code
 ' ("#DIV/0! LFI_AVGCOST: no placements match ..."). xlwings may put a Python traceback
 ' before the message, which is then the last line ("...ExcelError: #DIV/0! LFI_...").
-Public Function LfiUdfError(ByVal description As String) As Variant
-    Dim parts As Variant
-    parts = SplitLfiError(description)
+' number is Err.Number: it tells a Python that could not be reached from one that raised.
+Public Function LfiUdfError(ByVal description As String, Optional ByVal number As Long = 0) _
+        As Variant
+    If IsPythonUnreachable(number) Then
+        pythonDownReason = "Python could not be started or reached (error " & number & _
+            "): " & TrimLineEnds(description)
+        LfiUdfError = LfiPythonDownError()
+        Exit Function
+    End If
+    LfiUdfError = Record(SplitLfiError(description))
+End Function
+
+' True once a function could not reach Python (see pythonDownReason).
+Public Function LfiPythonDown() As Boolean
+    LfiPythonDown = Len(pythonDownReason) > 0
+End Function
+
+' What every LFI_ function answers while Python is down: #VALUE!, with the reason.
+Public Function LfiPythonDownError() As Variant
+    LfiPythonDownError = Record(Array("#VALUE!", pythonDownReason & _
+        " - fix that, then press Restart Python on the Local First Inclusion tab."))
+End Function
+
+' Restart Python: the next calculation tries Python again.
+Public Sub LfiResetPython()
+    pythonDownReason = ""
+End Sub
+
+' Err.Number of a failure to reach Python, not of Python raising: xlwings' VBA raises 1
+' (its DLL would not load) and 1000 (the DLL could not start or reach Python's COM
+' server); VBA raises 48 (error in loading DLL), 53 (DLL file not found) and 453 (no such
+' DLL entry point) for its Declare statements; COM gives &H800706BA (the server is gone)
+' and &H80010108 (disconnected). Python raising reaches VBA as another number
+' (&H80020009, an exception with Python's text).
+Public Function IsPythonUnreachable(ByVal number As Long) As Boolean
+    Select Case number
+        Case 1, 1000, 48, 53, 453, &H800706BA, &H80010108
+            IsPythonUnreachable = True
+    End Select
+End Function
+
+' Keeps parts (Array(code, reason)) for the calling cell; returns its error value. In a
+' nested call (LFI_AVGCOST(..., LFI_FTE(...))) the inner function fails first, in the
+' same cell, and the outer one then only says "fte contains the error #VALUE!": the
+' inner, more useful reason is kept (InnermostReason).
+Private Function Record(ByVal parts As Variant) As Variant
+    Dim key As String, previous As Variant
     If TypeName(Application.Caller) = "Range" Then
         If reasons Is Nothing Then Set reasons = CreateObject("Scripting.Dictionary")
-        reasons(CellKey(Application.Caller)) = parts
+        key = CellKey(Application.Caller)
+        If reasons.Exists(key) Then
+            previous = reasons(key)
+            parts = InnermostReason(previous(0), previous(1), Timer - previous(2), parts)
+        End If
+        reasons(key) = Array(parts(0), parts(1), Timer)
     End If
-    LfiUdfError = ErrorValue(parts(0))
+    Record = ErrorValue(parts(0))
+End Function
+
+' The reason to keep for a cell: the earlier one when it was kept moments ago (within a
+' second: the same calculation) with the same code, and the new one only passes that
+' code on ("... contains the error #VALUE!"); otherwise the new one.
+Public Function InnermostReason(ByVal earlierCode As String, ByVal earlierReason As String, _
+        ByVal secondsAgo As Double, ByVal parts As Variant) As Variant
+    InnermostReason = parts
+    If earlierCode <> parts(0) Or secondsAgo < 0 Or secondsAgo > 1 Then Exit Function
+    If InStr(1, parts(1), "contains the error " & parts(0), vbBinaryCompare) > 0 Then
+        InnermostReason = Array(earlierCode, earlierReason)
+    End If
 End Function
 
 ' Array(error code, reason) from description. A failure that carries no code (Python could
@@ -71,6 +137,7 @@ End Function
 
 ' Registers LFI_WHY's help for the function wizard (called by ThisWorkbook.Workbook_Open).
 Public Sub DescribeLfiWhy()
+    On Error Resume Next ' LFI_WHY works without its description
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LFI_WHY", _
         Description:="Why a cell shows an error from an LFI_ function: the reason Python " & _
             "gave. Example: LFI_WHY(D7) next to a #DIV/0! in D7.", _

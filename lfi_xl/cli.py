@@ -80,12 +80,18 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_addin(args: argparse.Namespace) -> int:
     from lfi_xl.build import addin
+    from lfi_xl.build.addin.build import DEFAULT_OUTPUT
+    from lfi_xl.build.addin.check import check
 
     try:
         if args.action == "build":
-            print(f"built {addin.build_addin(args.output)}")
+            print(f"built {addin.build_addin(args.output or DEFAULT_OUTPUT)}")
         elif args.action == "install":
             print(addin.install(args.output))
+            print("Checking the add-in in Excel (lfi-xl addin check):")
+            return OK if check() else FINDINGS
+        elif args.action == "check":
+            return OK if check() else FINDINGS
         else:
             print(addin.remove())
     except addin.InstallError as error:
@@ -345,13 +351,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_build)
 
     addin = commands.add_parser(
-        "addin", help="build, install or remove the Excel add-in (the LFI ribbon tab)",
-        description="install copies the add-in into Excel's start-up folder and points "
-        "xlwings at this Python (Windows with Excel only; elsewhere it says what to do). "
-        "remove takes it out again. build makes dist/lfi_xl.xlam from addin/.")
-    addin.add_argument("action", choices=["build", "install", "remove"])
-    addin.add_argument("-o", "--output", type=Path, default=Path("dist/lfi_xl.xlam"),
-                       help="the add-in file (default: dist/lfi_xl.xlam)")
+        "addin", help="build, install, check or remove the Excel add-in (the LFI ribbon "
+        "tab)",
+        description="install copies the add-in into Excel's start-up folder with this Python "
+        "in its settings, then checks it (Windows with Excel only; elsewhere it says what to "
+        "do). check opens the installed add-in in Excel and checks, step by step, that its "
+        "VBA runs and its functions give Python's answers. remove takes it out again. build "
+        "makes dist/lfi_xl.xlam from addin/.")
+    addin.add_argument("action", choices=["build", "install", "check", "remove"])
+    addin.add_argument("-o", "--output", type=Path, default=None,
+                       help="the add-in file (default: dist/lfi_xl.xlam, here or in the "
+                       "lfi-xl project folder; install builds it when there is none)")
     addin.set_defaults(run=cmd_addin)
 
     recalc = commands.add_parser(

@@ -1,9 +1,21 @@
 """The ribbon's buttons: Validate entries, Freeze period snapshot, Build Schools Forum
-extract. Each runs on the workbook that called it (``xw.Book.caller()``) through the live
-adapter, on exactly the code the command line runs on files."""
+extract, Adopt this workbook, Check lfi-xl. Each runs on the workbook that called it
+(``xw.Book.caller()``) through the live adapter, on exactly the code the command line
+runs on files.
+
+Where the workbook is comes from Excel's own ``FullName`` and ``Path`` (:func:`location`),
+never from xlwings' ``Book.fullname``: for a file on OneDrive or SharePoint (AutoSave on,
+an ``https://`` name) that calls ``fullname_url_to_local_path``, which raises for unsynced
+libraries, hyphenated tenant names and duplicate file names. Such a workbook gets its
+outputs in a local folder (:func:`output_folder`); a workbook never saved is refused
+("save it first") rather than written next to Python; and with AutoSave on, a copy is
+taken first (Freeze and Extract change the workbook, and AutoSave saves that with no
+Undo).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from pathlib import Path
 
@@ -37,6 +49,58 @@ def _office_user(book) -> str:
     return name or getpass.getuser()
 
 
+def location(book) -> tuple[str, str]:
+    """``(FullName, Path)`` of the workbook as Excel's COM object gives them: ``Path`` is
+    "" for a workbook never saved, and both are ``https://...`` for one on OneDrive or
+    SharePoint. Hosts without COM (xlwings' JSON engine) give their ``fullname``."""
+    try:
+        return str(book.api.FullName), str(book.api.Path)
+    except Exception:
+        fullname = str(getattr(book, "fullname", None) or "")
+        folder = Path(fullname).parent
+        return fullname, str(folder) if folder.is_absolute() else ""
+
+
+def local_folder(home: Path | None = None) -> Path:
+    """Where outputs go for a workbook that is not in a local folder: Documents\\lfi-xl."""
+    home = Path.home() if home is None else home
+    documents = home / "Documents"
+    return (documents if documents.is_dir() else home) / "lfi-xl"
+
+
+def output_folder(fullname: str, path: str, what: str, home: Path | None = None) -> Path:
+    """The folder for what a button writes: the workbook's own, or :func:`local_folder`
+    for one on OneDrive/SharePoint; a workbook never saved is refused."""
+    from lfi_xl.errors import UnusableInput
+
+    if not path:
+        raise UnusableInput(f"{fullname or 'This workbook'} has never been saved: save it "
+                            f"first (File > Save As), then {what} again.")
+    if "://" in path:
+        folder = local_folder(home)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return Path(path)
+
+
+def _autosave_on(book) -> bool:
+    try:
+        return bool(book.api.AutoSaveOn)
+    except Exception:  # Excel before 2016, or no COM: no AutoSave
+        return False
+
+
+def _safety_copy(book, fullname: str, folder: Path) -> Path | None:
+    """With AutoSave on, a copy of the workbook as it is now (``SaveCopyAs``: the open
+    workbook stays as it is), since what the button changes is saved with no Undo."""
+    if not _autosave_on(book):
+        return None
+    name = Path(fullname.replace("\\", "/").rsplit("/", 1)[-1])
+    copy = folder / f"{name.stem} before lfi-xl {dt.datetime.now():%Y-%m-%d %H%M%S}{name.suffix}"
+    book.api.SaveCopyAs(str(copy))
+    return copy
+
+
 def validate_entries(book=None) -> list[Finding]:
     """Check the workbook and list the findings on a Validation sheet, each cell linked."""
     from lfi_xl.actions.validate import validate
@@ -63,17 +127,22 @@ def freeze_period_snapshot(book=None, period: str | None = None, by: str | None 
     from lfi_xl.book.kpi_book import KpiBook
     from lfi_xl.errors import Refused
     book = _book(book)
+    fullname, path = location(book)
+    folder = output_folder(fullname, path, "freeze") if _has_com(book) else None
     adapter = Discovering(LiveWorkbook(book))
     period = period or KpiBook(adapter).settings.current_period.label
-    saved = Path(book.fullname) if getattr(book, "fullname", None) else None
+    copy = _safety_copy(book, fullname, folder) if folder else None
+    # The hash is of the file as saved: a local file, or the copy just taken.
+    saved = copy or (Path(fullname) if fullname and "://" not in fullname else None)
     source = saved.read_bytes() if saved and saved.is_file() else None
     try:
         result = freeze(adapter, period, by or _office_user(book), supersede, reason, source)
     except Refused as refusal:
         _tell(book, f"Not frozen: {refusal}")
         return None
+    kept = f" AutoSave is on, so a copy from before was kept: {copy}." if copy else ""
     _tell(book, f"{result['period']} frozen as snapshot {result['snapshot']}. "
-                + " ".join(adapter.notes) + " Save the workbook to keep it.")
+                + " ".join(adapter.notes) + " Save the workbook to keep it." + kept)
     return result
 
 
@@ -83,10 +152,15 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     from lfi_xl.actions.report import extract_name, write_extract
 
     book = _book(book)
+    live, copy = LiveWorkbook(book), None
+    if folder is None:
+        fullname, path = location(book)
+        folder = output_folder(fullname, path, "build the extract")
+        copy = _safety_copy(book, fullname, folder)
+        # The cover's file name and hash: of the copy, or of the local file as saved.
+        live.path = copy or (fullname if "://" not in fullname else None)
     plan = plan or _plan_workbook(book)
-    data = build_extract(LiveWorkbook(book), plan)
-    folder = folder or (Path(book.fullname).parent if getattr(book, "fullname", None)
-                        else Path.cwd())
+    data = build_extract(live, plan)
     target = write_extract(data, folder / extract_name(data))
     try:  # desktop Excel writes the PDF itself
         extract = book.app.books.open(str(target))
@@ -94,20 +168,26 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
         extract.close()
     except Exception:
         pass
-    _tell(book, f"Schools Forum extract written: {target}")
+    kept = f" AutoSave is on, so a copy of the workbook as it was is kept: {copy}." if copy \
+        else ""
+    _tell(book, f"Schools Forum extract written: {target}.{kept}")
     return target
 
 
-def _known_plan(book) -> Path | None:
-    """The DSG plan workbook the last refresh recorded in Settings, if it is unchanged."""
+def _recorded_plan(book):
+    """(The DSG plan workbook the last refresh recorded in Settings, if unchanged, else
+    None; and why not.) A recorded relative path is read from the workbook's own folder,
+    as Excel's COM object gives it."""
     from lfi_xl.actions.extract import PlanNotKnown, recorded_plan
     from lfi_xl.book.kpi_book import KpiBook
 
     live = LiveWorkbook(book)
+    fullname = location(book)[0]
+    live.path = fullname if fullname and "://" not in fullname else None
     try:
-        return recorded_plan(KpiBook(live), live)
-    except PlanNotKnown:
-        return None
+        return recorded_plan(KpiBook(live), live), None
+    except PlanNotKnown as reason:
+        return None, reason
 
 
 def _open_plan_book(book):
@@ -125,23 +205,27 @@ def _plan_workbook(book):
     """The plan for the paper: the one the last refresh recorded; when there is none, or
     the file changed since, the user is told why and asked to choose it (the paper never
     guesses its plan)."""
-    from lfi_xl.actions.extract import PlanNotKnown, recorded_plan
-    from lfi_xl.book.kpi_book import KpiBook
+    plan, reason = _recorded_plan(book)
+    if plan is not None:
+        return plan
+    _tell(book, f"{reason}. Choose the DSG plan workbook to use.")
+    try:  # Excel's own file dialog; False when the user cancels
+        chosen = book.app.api.GetOpenFilename(
+            "Excel workbooks (*.xlsx;*.xlsm),*.xlsx;*.xlsm", 1,
+            "The DSG plan workbook for the Schools Forum extract")
+    except Exception:  # no dialog on this host
+        chosen = False
+    if not chosen:
+        raise reason
+    return Path(chosen)
 
-    live = LiveWorkbook(book)
+
+def _has_com(book) -> bool:
+    """Whether the host is Excel's COM object model (xlwings' JSON engine is not)."""
     try:
-        return recorded_plan(KpiBook(live), live)
-    except PlanNotKnown as reason:
-        _tell(book, f"{reason}. Choose the DSG plan workbook to use.")
-        try:  # Excel's own file dialog; False when the user cancels
-            chosen = book.app.api.GetOpenFilename(
-                "Excel workbooks (*.xlsx;*.xlsm),*.xlsx;*.xlsm", 1,
-                "The DSG plan workbook for the Schools Forum extract")
-        except Exception:  # no dialog on this host
-            chosen = False
-        if not chosen:
-            raise
-        return Path(chosen)
+        return hasattr(book.api, "FullName")
+    except Exception:
+        return False
 
 
 def adopt_workbook(book=None) -> list[str]:
@@ -171,7 +255,7 @@ def start_next_period(book=None, period: str | None = None,
 
     book = _book(book)
     adapter = LiveWorkbook(book)
-    plan = _known_plan(book) or _open_plan_book(book)
+    plan = _recorded_plan(book)[0] or _open_plan_book(book)
     if isinstance(plan, Path):  # not open in Excel: changed as a file
         from lfi_xl.adapters.files.writer import FileWorkbook
         plan = FileWorkbook(plan)
@@ -194,12 +278,24 @@ def start_next_period(book=None, period: str | None = None,
     return result
 
 
+def check_lfi_xl(book=None) -> bool:
+    """Check lfi-xl: ``lfi-xl addin check`` in the Excel that pressed the button."""
+    from lfi_xl.build.addin.check import check
+
+    book = _book(book)
+    lines: list[str] = []
+    passed = check(app=book.app, out=lines.append)
+    _tell(book, "\n".join(lines))
+    return passed
+
+
 BUTTONS = {
     "lfi_validate": validate_entries,
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
     "lfi_adopt": adopt_workbook,
     "lfi_start": start_next_period,
+    "lfi_check": check_lfi_xl,
 }
 
 

@@ -8,6 +8,7 @@ Debian's python3-uno for the system Python (.ci/run): these tests run there, nev
 """
 
 import csv
+import importlib
 import inspect
 import json
 import re
@@ -25,8 +26,8 @@ from lfi_xl.adapters.files.package import Package
 from lfi_xl.build.addin import InstallError, build_addin, install, remove
 from lfi_xl.build.addin import modules as m
 from lfi_xl.build.addin import render_ribbon as rr
-from lfi_xl.build.addin.build import RIBBON_PART, VBA_PART, built_with_xlwings
-from lfi_xl.build.addin.install import INTERPRETER_KEY, windows_folders
+from lfi_xl.build.addin.build import RIBBON_PART, VBA_PART, addin_settings
+from lfi_xl.build.addin.install import INTERPRETER_KEY, xlstart_folder
 from lfi_xl.build.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
 
 with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
@@ -41,7 +42,9 @@ XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
            "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook",
-           "lfi_start": "Start next period"}
+           "lfi_start": "Start next period", "lfi_check": "Check lfi-xl"}
+#: Buttons that run VBA only (Python may be what is broken).
+VBA_BUTTONS = {"lfi_restart": "Restart Python"}
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +76,85 @@ def run_libreoffice(workbook: Path, *args: str) -> dict:
 
 
 # ------------------------------------------------------------------ the VBA project
+def dir_records(addin: Path) -> list[tuple[int, bytes]]:
+    """The records of the VBA project's ``dir`` stream, decompressed by oletools and split
+    per [MS-OVBA] 2.3.4.2: ``Id`` (2 bytes), ``Size`` (4), data; PROJECTVERSION (0x09) is
+    the one record whose data (6 bytes) is longer than its Size field says."""
+    import io
+    import struct
+    import zipfile
+
+    import olefile
+    from oletools.olevba import decompress_stream
+
+    ole = olefile.OleFileIO(io.BytesIO(zipfile.ZipFile(addin).read(VBA_PART)))
+    data = bytes(decompress_stream(bytearray(ole.openstream("VBA/dir").read())))
+    records, at = [], 0
+    while at < len(data):
+        record, size = struct.unpack_from("<HI", data, at)
+        size = 6 if record == 0x09 else size
+        records.append((record, data[at + 6:at + 6 + size]))
+        at += 6 + size
+        if record == 0x10:  # the dir stream's terminator
+            break
+    assert at == len(data), "bytes after the terminator"
+    return records
+
+
+def project_stream(addin: Path) -> str:
+    import io
+    import zipfile
+
+    import olefile
+
+    ole = olefile.OleFileIO(io.BytesIO(zipfile.ZipFile(addin).read(VBA_PART)))
+    return ole.openstream("PROJECT").read().decode("cp1252")
+
+
+def test_dir_stream_refers_to_stdole_and_office_as_excel_writes_them(addin):
+    import struct
+
+    records = dir_records(addin)
+    ids = [record for record, _ in records]
+    assert dict(records)[0x01] == struct.pack("<I", 3)  # SysKind: 64-bit Windows
+    # Each reference: REFERENCENAME (0x16, then its Unicode 0x3E), REFERENCEREGISTERED.
+    names = [data.decode() for record, data in records if record == 0x16]
+    unicode_names = [data.decode("utf-16-le") for record, data in records if record == 0x3E]
+    libids = []
+    for record, data in records:
+        if record == 0x0D:
+            size, = struct.unpack_from("<I", data)
+            libids.append(data[4:4 + size].decode("cp1252"))
+            assert data[4 + size:] == b"\0" * 6  # Reserved1, Reserved2
+    assert names == unicode_names == ["stdole", "Office"]
+    assert libids == [
+        r"*\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\Windows\System32\stdole2.tlb"
+        "#OLE Automation",
+        r"*\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\Program Files\Common Files"
+        r"\Microsoft Shared\OFFICE16\MSO.DLL#Microsoft Office 16.0 Object Library"]
+    # In spec order: after PROJECTCONSTANTS (0x0C, 0x3C), before PROJECTMODULES (0x0F).
+    assert ids.index(0x3C) < ids.index(0x16) < ids.index(0x0D) < ids.index(0x0F)
+    modules = [data.decode() for record, data in records if record == 0x19]
+    assert modules == [module.name for module in m.vba_modules()]
+
+
+def test_project_stream_has_version_compatible32_and_a_workspace_line_per_module(addin):
+    text = project_stream(addin)
+    lines_ = text.split("\r\n")
+    assert lines_.index('HelpContextID="0"') + 1 == lines_.index(
+        'VersionCompatible32="393222000"')
+    assert lines_.index('VersionCompatible32="393222000"') < [
+        n for n, line in enumerate(lines_) if line.startswith("CMG=")][0]
+    workspace = lines_[lines_.index("[Workspace]") + 1:]
+    expected = [f"{module.name}=0, 0, 0, 0, C" if module.kind != "Module"
+                else f"{module.name}=25, 25, 1439, 639, " for module in m.vba_modules()]
+    assert [line for line in workspace if line] == expected
+
+
 def test_olevba_reads_back_every_module_line_for_line(extracted):
     expected = {path.stem: path.read_text()
                 for path in [*SOURCES.glob("*.bas"), *SOURCES.glob("*.cls")]}
-    assert set(expected) == {"ThisWorkbook", "Sheet1", "LfiRibbon", "LfiErrors"}
+    assert set(expected) == {"ThisWorkbook", "Sheet1", "LfiRibbon", "LfiErrors", "LfiCheck"}
     expected["xlwings_udfs"] = m.udf_wrappers()
     expected["LfiFunctionHelp"] = m.function_help()
     assert set(extracted) == set(expected) | {"xlwings", "Dictionary"}
@@ -85,12 +163,15 @@ def test_olevba_reads_back_every_module_line_for_line(extracted):
 
 
 def test_xlwings_runtime_is_xlwings_own_add_in_module(extracted):
-    """As xlwings ships it for custom add-ins, but reading the usual xlwings settings."""
+    """As xlwings ships it for custom add-ins, reading the add-in's own settings."""
     shipped = lines((XLWINGS / "xlwings_custom_addin.bas").read_text())
     ours = lines(extracted["xlwings"])
     changed = [(a, b) for a, b in zip(shipped, ours, strict=True) if a != b]
     assert changed == [('Public Const PROJECT_NAME As String = "myaddin"',
-                        'Public Const PROJECT_NAME As String = "xlwings"')]
+                        'Public Const PROJECT_NAME As String = "lfi_xl"')]
+    # So its settings are the sheet and files named lfi_xl.conf, in %USERPROFILE%\.lfi_xl.
+    assert ('GetConfigFilePath = Environ("USERPROFILE") & "\\." & PROJECT_NAME & "\\" & '
+            'PROJECT_NAME & ".conf"' in extracted["xlwings"])
     # Its Mac branch uses xlwings' Dictionary class: that is in the project too.
     assert "New Dictionary" in extracted["xlwings"]
     exported = lines((XLWINGS / "addin" / "Dictionary.cls").read_text())
@@ -163,7 +244,17 @@ def test_every_lfi_function_has_a_wrapper_with_its_arguments(extracted):
         assert signatures[name].split(", ") == expected, name
     # Every failure becomes an Excel error value through LfiUdfError, never text.
     assert "= Err.Description" not in wrappers
-    assert wrappers.count("= LfiUdfError(Err.Description)") == len(lfi_udfs.FUNCTIONS)
+    assert wrappers.count("= LfiUdfError(Err.Description, Err.Number)") == len(
+        lfi_udfs.FUNCTIONS)
+    # Once Python could not be reached, each function answers at once, before calling it.
+    for name in lfi_udfs.FUNCTIONS:
+        body = wrappers[wrappers.index(f"Function {name}("):]
+        body = body[:body.index("End Function")]
+        guard = (f"        If LfiPythonDown() Then\n            {name} = LfiPythonDownError()\n"
+                 "            Exit Function\n        End If\n"
+                 "        If TypeOf Application.Caller Is Range Then On Error GoTo failed\n"
+                 f"        {name} = XLPy.CallUDF(")
+        assert guard in body, name
     assert lines(wrappers)[:3] == [
         'Attribute VB_Name = "xlwings_udfs"',
         "'Generated from lfi_udfs by lfi_xl.build.addin (xlwings' generate_vba_wrapper; failures "
@@ -231,12 +322,16 @@ def test_package_is_a_valid_macro_enabled_add_in(addin):
     assert parts[RIBBON_PART] == (SOURCES / "customUI14.xml").read_bytes()
 
 
-def test_settings_sheet_names_the_udf_module(addin):
+def test_settings_sheet_names_the_udf_module_and_keeps_the_workbook_off_sys_path(addin):
     parts = Package.read(addin).parts
-    assert b'<sheet name="xlwings.conf"' in parts["xl/workbook.xml"]
-    strings = re.findall(rb"<t[^>]*>([^<]*)</t>", parts["xl/sharedStrings.xml"])
-    assert strings == [b"UDF Modules", b"lfi_udfs"]
-    assert list(csv.reader((SOURCES / "xlwings.conf").open())) == [["UDF Modules", "lfi_udfs"]]
+    assert b'<sheet name="lfi_xl.conf"' in parts["xl/workbook.xml"]
+    expected = [("UDF Modules", "lfi_udfs"), ("ADD_WORKBOOK_TO_PYTHONPATH", "False")]
+    assert addin_settings(addin.read_bytes()) == expected
+    assert [tuple(row) for row in csv.reader((SOURCES / "lfi_xl.conf").open())] == expected
+    # xlwings' prepare_sys_path resolves the workbook's name (https:// on OneDrive) only
+    # when the first field it gets is "true".
+    source = (XLWINGS / "utils.py").read_text()
+    assert 'if args[0].lower() == "true":  # Add dir of Excel file to PYTHONPATH' in source
 
 
 def test_the_validator_does_check_the_ribbon(addin, tmp_path):
@@ -258,7 +353,7 @@ def test_ribbon_tab_has_the_four_buttons_each_running_a_vba_procedure():
     (tab,) = root.iter(f"{CUSTOMUI}tab")
     assert tab.get("label") == "Local First Inclusion"
     buttons = list(tab.iter(f"{CUSTOMUI}button"))
-    assert {button.get("id"): button.get("label") for button in buttons} == BUTTONS
+    assert {button.get("id"): button.get("label") for button in buttons} == BUTTONS | VBA_BUTTONS
     ids = [element.get("id") for element in root.iter() if element.get("id")]
     assert len(ids) == len(set(ids))
     code = {module.name: module.code for module in m.vba_modules()}
@@ -272,6 +367,8 @@ def test_ribbon_tab_has_the_four_buttons_each_running_a_vba_procedure():
     assert ('RunPython "import lfi_xl.macros; lfi_xl.macros.button(\'" & control.Id & "\')"'
             in code["LfiRibbon"])
     assert set(macros.BUTTONS) == set(BUTTONS)
+    assert {button.get("id") for button in buttons
+            if button.get("onAction") == "LfiRibbon.OnButton"} == set(BUTTONS)
 
 
 def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
@@ -289,7 +386,8 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
                                ("Validate entries", "AcceptInvitation"),
                                ("Freeze period snapshot", "Lock"),
                                ("Build Schools Forum extract", "ExportExcel")]),
-        ("Set-up", [("Adopt this workbook", "ImportExcel")])]
+        ("Set-up", [("Adopt this workbook", "ImportExcel")]),
+        ("Support", [("Check lfi-xl", "ReviewAcceptChange"), ("Restart Python", "Refresh")])]
 
 
 # -------------------------------------------------------------------- rebuilding
@@ -326,86 +424,136 @@ def test_non_ascii_module_text_is_refused():
 # ------------------------------------------------------------ install and remove
 @pytest.fixture
 def python_with_xlwings(tmp_path) -> Path:
-    """A Windows virtual environment's layout: Scripts\\python.exe, and xlwings' DLL in
-    the environment's folder, where pip puts it."""
+    """A Windows virtual environment's layout: Scripts\\python.exe, and xlwings' 64-bit
+    DLL in the environment's folder, where pip puts it."""
     environment = tmp_path / "venv"
     (environment / "Scripts").mkdir(parents=True)
     (environment / f"xlwings64-{xlwings.__version__}.dll").write_bytes(b"MZ")
     return environment / "Scripts" / "python.exe"
 
 
-def _settings(path: Path) -> list[list[str]]:
-    return list(csv.reader(path.read_text().splitlines()))
+def _install(addin, tmp_path, interpreter, **options):
+    options.setdefault("xlstart", tmp_path / "XLSTART")
+    return install(addin, platform="win32", interpreter=interpreter, office_bits=64,
+                   user_base=tmp_path / "user-site", **options)
 
 
-def test_install_copies_the_add_in_and_keeps_other_settings(addin, tmp_path,
-                                                            python_with_xlwings):
+def test_install_writes_this_python_into_the_installed_copy_only(addin, tmp_path,
+                                                                 python_with_xlwings):
     xlstart = tmp_path / "AppData" / "Roaming" / "Microsoft" / "Excel" / "XLSTART"
-    settings = tmp_path / "home" / ".xlwings" / "xlwings.conf"
-    settings.parent.mkdir(parents=True)
-    settings.write_bytes(b'"CONDA PATH","C:\\Miniconda3"\r\n'
-                         b'"Interpreter_Win","C:\\Old\\python.exe"\r\n'
-                         b'"UDF Modules","my_own_udfs"\r\n'
-                         b'"INTERPRETER_WIN","C:\\Older\\python.exe"\r\n')
+    built = addin.read_bytes()
     for _ in range(2):  # installing again changes nothing more
-        message = install(addin, platform="win32", xlstart=xlstart, settings_file=settings,
-                          interpreter=python_with_xlwings)
-        assert (xlstart / "lfi_xl.xlam").read_bytes() == addin.read_bytes()
-        assert _settings(settings) == [["CONDA PATH", "C:\\Miniconda3"],
-                                       [INTERPRETER_KEY, str(python_with_xlwings)],
-                                       ["UDF Modules", "my_own_udfs"]]
+        message = _install(addin, tmp_path, python_with_xlwings, xlstart=xlstart)
+        installed = (xlstart / "lfi_xl.xlam").read_bytes()
+        assert addin_settings(installed) == [
+            ("UDF Modules", "lfi_udfs"), ("ADD_WORKBOOK_TO_PYTHONPATH", "False"),
+            (INTERPRETER_KEY, str(python_with_xlwings))]
+    # Everything but the settings sheet is the built add-in's, byte for byte.
+    ours, theirs = Package.from_bytes(built).parts, Package.from_bytes(installed).parts
+    assert {name for name in ours if ours[name] != theirs[name]} == {
+        "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"}
+    assert addin.read_bytes() == built  # the dist copy is untouched
     assert str(xlstart / "lfi_xl.xlam") in message and "Local First Inclusion" in message
     assert [path.name for path in xlstart.iterdir()] == ["lfi_xl.xlam"]
+    assert not (tmp_path / ".xlwings").exists() and "Warning" not in message
 
 
-def test_install_creates_the_settings_file_when_there_is_none(addin, tmp_path,
-                                                              python_with_xlwings):
-    settings = tmp_path / ".xlwings" / "xlwings.conf"
-    install(addin, platform="win32", xlstart=tmp_path / "XLSTART", settings_file=settings,
-            interpreter=python_with_xlwings)
-    assert settings.read_bytes() == f'"{INTERPRETER_KEY}","{python_with_xlwings}"\r\n'.encode()
+def test_install_refuses_a_python_with_another_xlwings(addin, tmp_path, python_with_xlwings):
+    """The add-in's VBA declares the DLL of the xlwings it was built with: an upgrade of
+    the Python side alone would break every function."""
+    package = Package.read(addin)
+    core = package.parts["docProps/core.xml"].decode()
+    package.parts["docProps/core.xml"] = core.replace(
+        f"xlwings {xlwings.__version__}<", "xlwings 0.30.0<").encode()
+    other = tmp_path / "old.xlam"
+    package.save(other, fixed_time=True)
+    with pytest.raises(InstallError) as refused:
+        _install(other, tmp_path, python_with_xlwings)
+    message = str(refused.value)
+    assert (f"built for xlwings 0.30.0 and this Python has xlwings {xlwings.__version__}"
+            in message)
+    assert f'"{python_with_xlwings}" -m pip install --force-reinstall --no-deps ' \
+           "xlwings==0.30.0" in message and "lfi-xl addin build" in message
+    assert not (tmp_path / "XLSTART").exists()
 
 
-def test_install_says_when_the_xlwings_dll_of_the_add_in_is_missing(addin, tmp_path):
-    """The add-in's VBA loads the DLL of the xlwings it was built with: another version's
-    DLL beside the interpreter will not do."""
-    assert built_with_xlwings(addin) == xlwings.__version__
+def test_install_requires_the_64_bit_dll_for_64_bit_office(addin, tmp_path):
     interpreter = tmp_path / "Python311" / "python.exe"
     interpreter.parent.mkdir()
-    (interpreter.parent / "xlwings64-0.30.0.dll").write_bytes(b"MZ")
+    (interpreter.parent / f"xlwings32-{xlwings.__version__}.dll").write_bytes(b"MZ")
     with pytest.raises(InstallError) as refused:
-        install(addin, platform="win32", xlstart=tmp_path / "XLSTART",
-                settings_file=tmp_path / "xlwings.conf", interpreter=interpreter)
-    assert (f"built with xlwings {xlwings.__version__}, whose DLL "
-            f"(xlwings64-{xlwings.__version__}.dll) is not beside {interpreter}"
-            in str(refused.value))
-    assert f"-m pip install xlwings=={xlwings.__version__}" in str(refused.value)
-    assert not (tmp_path / "XLSTART").exists() and not (tmp_path / "xlwings.conf").exists()
+        _install(addin, tmp_path, interpreter)
+    message = str(refused.value)
+    assert (f"64-bit DLL (xlwings64-{xlwings.__version__}.dll) is not beside {interpreter}"
+            in message)
+    assert f"only the 32-bit one (xlwings32-{xlwings.__version__}.dll) is" in message
+    assert "64-bit Excel could not start this Python" in message
+    # 32-bit Office takes the 32-bit DLL.
+    install(addin, platform="win32", interpreter=interpreter, office_bits=32,
+            xlstart=tmp_path / "XLSTART", user_base=tmp_path / "user-site")
+
+
+def test_install_explains_xlwings_installed_with_pip_user(addin, tmp_path):
+    interpreter = tmp_path / "Python311" / "python.exe"
+    interpreter.parent.mkdir()
+    user_base = tmp_path / "user-site"
+    user_base.mkdir()
+    (user_base / f"xlwings64-{xlwings.__version__}.dll").write_bytes(b"MZ")
+    with pytest.raises(InstallError, match=r"installed with pip --user: its DLL .* is in "
+                                           r".*user-site, where Excel does not look"):
+        _install(addin, tmp_path, interpreter)
+
+
+def test_install_explains_the_microsoft_store_python(addin, tmp_path):
+    store = Path("C:/Users/ann/AppData/Local/Microsoft/WindowsApps/python.exe")
+    with pytest.raises(InstallError, match="Microsoft Store Python.*python.org"):
+        _install(addin, tmp_path, store)
+
+
+def test_install_warns_when_the_start_up_folder_is_on_the_network(addin, tmp_path,
+                                                                  python_with_xlwings,
+                                                                  monkeypatch):
+    module = importlib.import_module("lfi_xl.build.addin.install")
+
+    written = {}
+    monkeypatch.setattr(module, "atomic_write", lambda path, data: written.update({path: data}))
+    unc = Path("//fileserver/profiles$/ann/AppData/Roaming/Microsoft/Excel/XLSTART")
+    message = _install(addin, tmp_path, python_with_xlwings, xlstart=unc)
+    assert list(written) == [unc / "lfi_xl.xlam"]
+    assert "Warning: your start-up folder" in message and "trusted location" in message
+
+
+def test_install_from_any_folder_uses_the_project_add_in(addin, tmp_path, python_with_xlwings,
+                                                         monkeypatch):
+    module = importlib.import_module("lfi_xl.build.addin.install")
+
+    project_addin = tmp_path / "project" / "dist" / "lfi_xl.xlam"
+    monkeypatch.setattr(module, "PROJECT_ADDIN", project_addin)
+    monkeypatch.chdir(tmp_path)  # no dist/ here
+    # None built yet: it is built from the sources, then installed.
+    _install(None, tmp_path, python_with_xlwings)
+    assert project_addin.is_file()
+    assert addin_settings((tmp_path / "XLSTART" / "lfi_xl.xlam").read_bytes())[-1] == (
+        INTERPRETER_KEY, str(python_with_xlwings))
 
 
 def test_install_says_when_the_add_in_is_not_built(tmp_path, python_with_xlwings):
     with pytest.raises(InstallError, match="build it first"):
-        install(tmp_path / "dist" / "lfi_xl.xlam", platform="win32", xlstart=tmp_path,
-                settings_file=tmp_path / "xlwings.conf", interpreter=python_with_xlwings)
+        _install(tmp_path / "dist" / "lfi_xl.xlam", tmp_path, python_with_xlwings)
 
 
-def test_remove_takes_the_add_in_out_and_leaves_the_settings(addin, tmp_path,
-                                                             python_with_xlwings):
-    xlstart, settings = tmp_path / "XLSTART", tmp_path / "xlwings.conf"
-    install(addin, platform="win32", xlstart=xlstart, settings_file=settings,
-            interpreter=python_with_xlwings)
-    kept = settings.read_bytes()
+def test_remove_takes_the_add_in_out(addin, tmp_path, python_with_xlwings):
+    xlstart = tmp_path / "XLSTART"
+    _install(addin, tmp_path, python_with_xlwings)
     assert "Removed" in remove(platform="win32", xlstart=xlstart)
     assert not (xlstart / "lfi_xl.xlam").exists()
-    assert settings.read_bytes() == kept
     assert "not installed" in remove(platform="win32", xlstart=xlstart)
 
 
 @pytest.mark.parametrize("platform", ["linux", "darwin"])
 def test_elsewhere_install_and_remove_say_excel_for_windows_is_needed(addin, tmp_path,
                                                                      platform):
-    for attempt in (lambda: install(addin, platform=platform, xlstart=tmp_path,
-                                    settings_file=tmp_path / "xlwings.conf"),
+    for attempt in (lambda: install(addin, platform=platform, xlstart=tmp_path),
                     lambda: remove(platform=platform, xlstart=tmp_path)):
         with pytest.raises(InstallError) as refused:
             attempt()
@@ -415,10 +563,8 @@ def test_elsewhere_install_and_remove_say_excel_for_windows_is_needed(addin, tmp
     assert list(tmp_path.iterdir()) == []
 
 
-def test_windows_folders_are_the_users_xlstart_and_xlwings_settings():
-    xlstart, settings = windows_folders({"APPDATA": "C:/Users/ann/AppData/Roaming",
-                                         "USERPROFILE": "C:/Users/ann"})
-    assert xlstart == Path("C:/Users/ann/AppData/Roaming/Microsoft/Excel/XLSTART")
-    assert settings == Path("C:/Users/ann/.xlwings/xlwings.conf")
+def test_xlstart_is_the_users_start_up_folder():
+    assert xlstart_folder({"APPDATA": "C:/Users/ann/AppData/Roaming"}) == Path(
+        "C:/Users/ann/AppData/Roaming/Microsoft/Excel/XLSTART")
     with pytest.raises(InstallError, match="APPDATA"):
-        windows_folders({"USERPROFILE": "C:/Users/ann"})
+        xlstart_folder({"USERPROFILE": "C:/Users/ann"})

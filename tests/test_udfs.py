@@ -1,6 +1,7 @@
 """The LFI_ worksheet functions, called as Excel calls them (2-D lists, None for blanks)."""
 
 import datetime as dt
+import functools
 import inspect
 
 import lfi_udfs as f
@@ -138,3 +139,86 @@ def test_every_function_registers_with_xlwings_metadata_and_descriptions():
         # The function wizard shows 255 characters: the first line must stand alone there.
         assert len(summary) <= 255 and summary.endswith("."), name
         assert "Norfolk" in meta["ret"]["doc"] or "Example" in meta["ret"]["doc"]
+
+
+# ------------------------------------------------ error arguments through xlwings itself
+@functools.cache
+def windows_cell_cleaning():
+    """xlwings' conversion of an argument, with the cleaning step of its Windows engine,
+    and the HRESULT of each error code.
+
+    xlwings reads every UDF argument with ``conversion.read(None, value, options)``
+    (``xlwings.udfs.call_udf``); an error cell arrives from COM as its HRESULT (an int),
+    which the Windows engine's ``_clean_value_data_element`` turns into None, or into
+    "#N/A" with ``err_to_str``. That module needs pywin32, so its cleaning code is taken
+    from xlwings' own source file and registered as the "excel" engine.
+    """
+    import ast
+    from pathlib import Path
+
+    import xlwings
+    from xlwings import conversion
+
+    tree = ast.parse((Path(xlwings.__file__).parent / "_xlwindows.py").read_text())
+    wanted = {"cell_errors", "_clean_value_data_element", "Engine"}
+    body = [node for node in tree.body
+            if getattr(node, "name", None) in wanted
+            or any(getattr(target, "id", None) in wanted
+                   for target in getattr(node, "targets", []))]
+    assert len(body) == 3, "xlwings' Windows engine changed"
+    namespace = {"time_types": (dt.date, dt.datetime),
+                 "_com_time_to_datetime": lambda value, builder: value}
+    exec(compile(ast.Module(body=body, type_ignores=[]), "_xlwindows.py", "exec"), namespace)
+    xlwings.engines.add(xlwings.main.Engine(impl=namespace["Engine"]()))
+    return conversion, {code: hresult for hresult, code in namespace["cell_errors"].items()}
+
+
+SNAPSHOTS = [["Period", "Kind", "Key", "Value", "Status"], ["2023-24 Q1", "KPI", 16, 24.9,
+                                                            "current"]]
+#: A valid call of every function, each argument as Excel passes it (ranges 2-D).
+CALLS = {
+    "LFI_CUMBAL": (53.976, [[19.637, 25.149]], [[-28.0, -6.0]], [[0.0, -5.5]]),
+    "LFI_FTE": ([[dt.datetime(2023, 5, 1)]], [[None]], dt.datetime(2023, 4, 1),
+                dt.datetime(2023, 7, 31)),
+    "LFI_AVGCOST": ([[50000.0], [60000.0]], [[1.0], [1.0]], [["a"], ["b"]], "a"),
+    "LFI_PLACEMENTS": ([[1.0], [1.0]], [["a"], ["b"]], "a"),
+    "LFI_SAVING": (20.0, 60000.0, 15.0, 58000.0, "total"),
+    "LFI_FUNDGAP": (19.637, -120.578, "B", 2.0),
+    "LFI_PCTCHANGE": (10500.0, 10000.0),
+    "LFI_PERIOD": (dt.datetime(2023, 6, 10), 3.0),
+    "LFI_DUEDATE": ("2023-24 Q2", 3.0, "16 Jun, 15 Sep, 15 Dec"),
+    "LFI_RAG": (26.0, 25.149, 0.05, "lower"),
+    "LFI_SNAPSHOT": (SNAPSHOTS, "2023-24 Q1", 16.0),
+}
+
+
+def call_as_xlwings_does(function, args):
+    conversion, _ = windows_cell_cleaning()
+    meta = function.__xlfunc__["args"]
+    return function(*(conversion.read(None, value, meta[min(i, len(meta) - 1)]["options"])
+                      for i, value in enumerate(args)))
+
+
+def test_every_function_has_a_valid_sample_call():
+    assert set(CALLS) == set(f.FUNCTIONS)
+    for name, args in CALLS.items():
+        call_as_xlwings_does(f.FUNCTIONS[name], args)  # no error
+
+
+@pytest.mark.parametrize("code", ["#N/A", "#DIV/0!", "#VALUE!", "#NUM!"])
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_an_error_in_any_argument_is_that_error_never_a_blank(name, code):
+    conversion, hresults = windows_cell_cleaning()
+    # Without err_to_str xlwings reads an error as None: the finding this guards against.
+    assert conversion.read(None, hresults[code], {}) is None
+    function, args = f.FUNCTIONS[name], CALLS[name]
+    for position, value in enumerate(args):
+        broken = list(args)
+        if isinstance(value, list):  # one cell of the range is the error
+            grid_ = [list(cells) for cells in value]
+            grid_[-1][-1] = hresults[code]
+            broken[position] = grid_
+        else:
+            broken[position] = hresults[code]
+        assert error_code(lambda b=broken: call_as_xlwings_does(function, b)) == code, \
+            (name, position)

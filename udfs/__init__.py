@@ -40,12 +40,20 @@ from lfi_xl.core.cells import (
 )
 from lfi_xl.core.values import BadValue
 
-func, arg, ret = decorators()
+func, _xlwings_arg, ret = decorators()
 
 CATEGORY = contract.FUNCTION_CATEGORY
-#: Every range argument arrives as a 2-D list with error cells as text ("#N/A"), so an
-#: error in an input is seen and passed on, never read as a blank.
-RANGE = {"ndim": 2, "err_to_str": True}
+#: Every range argument arrives as a 2-D list.
+RANGE = {"ndim": 2}
+
+
+def arg(name, **options):
+    """xlwings' ``@arg`` with ``err_to_str`` for every argument, range or single value:
+    without it xlwings turns an error (``#N/A``) in an argument into ``None``, a blank,
+    so ``LFI_CUMBAL(A1, ...)`` with A1 = #N/A would count from 0 and an error in
+    ``tolerance`` would become its default. With it the error arrives as its text and
+    :mod:`lfi_xl.core.cells` passes it on."""
+    return _xlwings_arg(name, **{"err_to_str": True, **options})
 
 
 def _worksheet_function(function):
@@ -223,7 +231,9 @@ def _cadence(reports_per_year, due_dates=None) -> periods.Cadence:
                                                           "reports_per_year", blank=3))
     dates = None
     if due_dates is not None:
-        cells = [cell for cell in grid(due_dates).ravel() if cell not in (None, "")]
+        # column_values refuses an error cell before "#N/A" could be read as text.
+        cells = [cell for cell in column_values(due_dates, "due_dates")
+                 if cell not in (None, "")]
         if len(cells) == 1 and isinstance(cells[0], str):
             dates = periods.parse_due_dates(cells[0])  # the Settings style: "16 Jun, 15 Sep"
         else:

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter as col
 
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import ExtractData
-from lfi_xl.adapters.files.package import atomic_write
+from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
 from lfi_xl.core.values import stored_number
 
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
@@ -311,6 +311,7 @@ def write_extract(data: ExtractData, path: Path) -> Path:
     _about(wb, data)
     wb.properties.creator = "lfi-xl"
     wb.properties.title = f"Local First Inclusion: Schools Forum KPI extract, {data.period}"
+    wb.calculation.calcId = EXCEL_CALC_ID  # not openpyxl's Excel 2007 id
     buffer = io.BytesIO()
     wb.save(buffer)
     atomic_write(Path(path), buffer.getvalue())

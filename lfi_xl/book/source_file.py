@@ -10,8 +10,11 @@ from lfi_xl.book.snapshots import file_sha256
 def workbook_path(source) -> Path | None:
     """The saved file a source reads (a file reader's path, a live book's full name), or
     None for a book never saved (or saved only to the web: ``https://...``)."""
-    path = getattr(source, "path", None) or getattr(getattr(source, "book", None),
-                                                    "fullname", None)
+    path = getattr(source, "path", None)
+    try:
+        path = path or getattr(getattr(source, "book", None), "fullname", None)
+    except Exception:  # xlwings cannot map an https:// OneDrive name to a local file
+        path = None
     if path and "://" not in str(path) and Path(path).is_file():
         return Path(path)
     return None

@@ -26,7 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from lfi_xl import contract as c
 from lfi_xl.actions.recalc import recalc
-from lfi_xl.adapters.files.package import Package, atomic_write
+from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
 from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, criteria_for, plan_data_rows
@@ -694,6 +694,7 @@ def _fixed_properties(wb: Workbook) -> None:
     wb.properties.lastModifiedBy = "lfi-xl"
     wb.properties.created = wb.properties.modified = BUILD_DATE
     wb.calculation.fullCalcOnLoad = False  # keep the cached values on open
+    wb.calculation.calcId = EXCEL_CALC_ID  # current Excel's: no full recalculation on open
 
 
 def _core_properties() -> bytes:

@@ -2,7 +2,8 @@
 
 A worksheet function receives cells from two hosts: Excel through xlwings (lists of
 lists, ``None`` for blanks, ``datetime`` for date cells, error cells as text such as
-``'#N/A'`` with ``err_to_str``) and the headless ``formulas`` engine (2-D arrays, which
+``'#N/A'``: every argument has ``err_to_str``, without which xlwings would pass an error
+as ``None``, a blank) and the headless ``formulas`` engine (2-D arrays, which
 :mod:`lfi_xl.actions.recalc` normalises to the same form). This module turns either into numpy
 arrays for the core, and a result back into a scalar, a row or a column.
 
@@ -10,7 +11,8 @@ A failure is an :class:`ExcelError`: an Excel error code plus the reason. Its te
 starts with the code (``"#DIV/0! LFI_AVGCOST: no placements match ..."``) so that the
 add-in's VBA wrapper can turn it into the matching ``CVErr`` and keep the reason for
 ``LFI_WHY``; the headless engine puts the code in the cell and the reason in its report.
-Never a message string in a numeric cell, never a silent 0.
+Never a message string in a numeric cell, never a silent 0: a blank (``None``, "")
+may take a default, an error cell never does; it raises that error.
 """
 
 from __future__ import annotations

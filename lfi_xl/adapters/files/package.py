@@ -26,6 +26,17 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Zip entry time for files we build, so a rebuild from the same inputs is byte-identical.
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: The calculation engine id of current Excel (2019, 2021, 2024 and Microsoft 365), which
+#: it writes as ``<calcPr calcId="191029"/>``. Excel recalculates every formula of a
+#: workbook whose calcId is older than its own engine when it opens it (ECMA-376 Part 1,
+#: 18.2.2 calcPr): with openpyxl's default (124519, Excel 2007) every LFI_ cell would call
+#: Python at once, or show #NAME? without the add-in, instead of its cached value.
+EXCEL_CALC_ID = 191029
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+#: What may follow calcPr in a workbook part (CT_Workbook's sequence).
+_AFTER_CALC_PR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
+                  "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
+                  "extLst")
 
 
 def check_workbook_file(path: Path) -> None:
@@ -122,8 +133,32 @@ class Package:
         return buffer.getvalue()
 
     def save(self, path: Path, *, backup: bool = False, fixed_time: bool = False) -> None:
-        """Write to ``path`` safely (see :func:`atomic_write`)."""
+        """Write to ``path`` safely (see :func:`atomic_write`), stamped with current
+        Excel's calculation engine id (:func:`with_current_calc_id`)."""
+        if "xl/workbook.xml" in self.parts:
+            self.parts["xl/workbook.xml"] = with_current_calc_id(self.parts["xl/workbook.xml"])
         atomic_write(path, self.to_bytes(fixed_time), backup=backup)
+
+
+def with_current_calc_id(workbook: bytes) -> bytes:
+    """The workbook part with ``calcPr/@calcId`` at least :data:`EXCEL_CALC_ID` (a newer
+    one is kept), so Excel shows the cached values on open; unchanged bytes when it is."""
+    from lxml import etree
+
+    root = etree.fromstring(workbook)
+    calc = root.find(f"{{{_MAIN}}}calcPr")
+    if calc is not None and calc.get("calcId", "").isdigit() \
+            and int(calc.get("calcId")) >= EXCEL_CALC_ID:
+        return workbook
+    if calc is None:
+        calc = etree.Element(f"{{{_MAIN}}}calcPr")
+        later = [child for child in root if etree.QName(child).localname in _AFTER_CALC_PR]
+        if later:
+            later[0].addprevious(calc)
+        else:
+            root.append(calc)
+    calc.set("calcId", str(EXCEL_CALC_ID))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 @contextmanager

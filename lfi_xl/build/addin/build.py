@@ -5,11 +5,15 @@ Nothing binary is a source: every build writes the add-in afresh from
 - ``addin/customUI14.xml``: the ribbon tab (part ``customUI/customUI14.xml``);
 - the VBA modules of :mod:`lfi_xl.build.addin.modules` (the repo's, xlwings', and the
   generated wrappers and function help), as ``xl/vbaProject.bin``;
-- ``addin/xlwings.conf``: the settings that travel with the add-in, in xlwings' own file
-  format (``"key","value"`` lines), written to the add-in's sheet ``xlwings.conf``. It
-  names the UDF module (``lfi_udfs``). The Python interpreter differs from PC to PC, so
-  ``lfi-xl addin install`` writes it to the user's ``%USERPROFILE%\\.xlwings\\xlwings.conf``
-  (xlwings reads the add-in's sheet first, then that file).
+- ``addin/lfi_xl.conf``: the settings that travel with the add-in, in xlwings' file
+  format (``"key","value"`` lines), written to the add-in's sheet ``lfi_xl.conf``. It
+  names the UDF module (``lfi_udfs``) and sets ``ADD_WORKBOOK_TO_PYTHONPATH`` to False:
+  ``lfi_udfs`` is installed, so the workbook's folder is never needed on ``sys.path``,
+  and working it out from an ``https://`` OneDrive/SharePoint name
+  (``fullname_url_to_local_path``) fails for unsynced libraries, hyphenated tenant names
+  and duplicate file names before Python can run a function. The Python interpreter
+  differs from PC to PC, so ``lfi-xl addin install`` writes it into the installed copy's
+  sheet (:func:`with_settings`).
 
 The workbook around them is the smallest one Excel accepts (workbook, one sheet, shared
 strings, styles, and the Office theme, which the Open XML SDK requires: openpyxl's copy).
@@ -79,8 +83,8 @@ def build_addin(output: Path = DEFAULT_OUTPUT, sources: Path = SOURCES) -> Path:
             (f"{_OFFICE}/theme", "theme/theme1.xml"),
             ("http://schemas.microsoft.com/office/2006/relationships/vbaProject",
              "vbaProject.bin")),
-        "xl/worksheets/sheet1.xml": _settings_sheet(settings),
-        "xl/sharedStrings.xml": _shared_strings(settings),
+        SETTINGS_PART: _settings_sheet(settings),
+        STRINGS_PART: _shared_strings(settings),
         "xl/styles.xml": _styles(),
         "xl/theme/theme1.xml": theme_xml.encode(),
         RIBBON_PART: (sources / "customUI14.xml").read_bytes(),
@@ -101,6 +105,34 @@ def built_with_xlwings(addin: Path) -> str | None:
     found = re.search(f"<dc:description>{re.escape(_BUILT_WITH)}([^<]+)</dc:description>",
                       core)
     return found.group(1) if found else None
+
+
+SETTINGS_PART, STRINGS_PART = "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"
+
+
+def addin_settings(addin: bytes) -> list[tuple[str, str]]:
+    """The ``(key, value)`` rows of a built add-in's settings sheet."""
+    from lxml import etree
+
+    parts = Package.from_bytes(addin).parts
+    main = f"{{{_MAIN}}}"
+    strings = ["".join(item.itertext()) for item in etree.fromstring(parts[STRINGS_PART])]
+    rows = etree.fromstring(parts[SETTINGS_PART]).iter(f"{main}row")
+    return [tuple(strings[int(cell.findtext(f"{main}v"))] for cell in row)  # type: ignore
+            for row in rows]
+
+
+def with_settings(addin: bytes, changes: dict[str, str]) -> bytes:
+    """The add-in with ``changes`` made to its settings sheet: a key already there (in
+    any case, as xlwings' VBA compares them) gets the new value, a new key is appended."""
+    settings = addin_settings(addin)
+    wanted = {key.upper(): (key, value) for key, value in changes.items()}
+    settings = [wanted.pop(key.upper(), (key, value)) for key, value in settings]
+    settings += list(wanted.values())
+    package = Package.from_bytes(addin)
+    package.parts[SETTINGS_PART] = _settings_sheet(settings)
+    package.parts[STRINGS_PART] = _shared_strings(settings)
+    return package.to_bytes(fixed_time=True)
 
 
 def read_settings(path: Path) -> list[tuple[str, str]]:

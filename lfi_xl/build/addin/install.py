@@ -1,37 +1,44 @@
 """Install the add-in for the current Windows user, or remove it (``lfi-xl addin
 install`` / ``lfi-xl addin remove``).
 
-``install`` does what ``xlwings addin install`` does for xlwings' own add-in:
+``install`` does what ``xlwings addin install`` does for xlwings' own add-in, with the
+add-in's own settings:
 
 - copies ``lfi_xl.xlam`` into the user's Excel start-up folder
   (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), which Excel opens at every start: nothing to
   tick in the Add-ins dialog, and the same place on every PC;
-- writes ``INTERPRETER_WIN`` (this Python) into ``%USERPROFILE%\\.xlwings\\xlwings.conf``,
-  keeping every other setting in that file: xlwings' own add-in and other tools read it
-  too. The add-in's UDF module (``lfi_udfs``) travels inside the add-in (its sheet
-  ``xlwings.conf``): written into this shared file it would also become the default of
-  xlwings' "Import Functions" in every other workbook.
+- writes ``INTERPRETER_WIN`` (this Python) into the installed copy's own settings sheet
+  (``lfi_xl.conf``), not into any shared file: xlwings' own add-in and other tools keep
+  their ``xlwings.conf``, and theirs cannot point this add-in elsewhere.
 
-It first checks what Excel will need of this Python: the DLL of the xlwings whose VBA the
-add-in holds (``xlwings64-<version>.dll``, put beside the interpreter by ``pip install
-xlwings``), and says what to do when it is missing. Both functions take the platform and
-the folders as arguments, so they are tested on any system with temporary folders.
+It first checks what Excel will need of this Python, and refuses with the fix when
+something is missing: the xlwings version the add-in was built for (its VBA declares
+that version's DLL, ``xlwings64-<version>.dll``: constraints.txt pins it), and that DLL,
+for the Office bitness (64-bit Office loads only the 64-bit DLL), beside the interpreter,
+where ``pip install xlwings`` puts it. A Microsoft Store Python, or xlwings installed
+with ``pip --user``, gets its own advice. Every function takes the platform, the folders
+and the bitness as arguments, so it is tested on any system with temporary folders.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import locale
 import os
+import site
 import sys
 from pathlib import Path
 
 from lfi_xl.adapters.files.package import atomic_write
-from lfi_xl.build.addin.build import DEFAULT_OUTPUT, built_with_xlwings
-from lfi_xl.build.addin.modules import ADDIN_NAME
+from lfi_xl.build.addin.build import (
+    DEFAULT_OUTPUT,
+    build_addin,
+    built_with_xlwings,
+    with_settings,
+)
+from lfi_xl.build.addin.modules import ADDIN_NAME, SOURCES
 
 INTERPRETER_KEY = "INTERPRETER_WIN"
+#: Where the project keeps the add-in it builds, whatever the current folder.
+PROJECT_ADDIN = SOURCES.parent / DEFAULT_OUTPUT
 
 
 class InstallError(Exception):
@@ -39,57 +46,74 @@ class InstallError(Exception):
     a person."""
 
 
-def windows_folders(environ: dict[str, str] | None = None) -> tuple[Path, Path]:
-    """``(XLSTART folder, xlwings settings file)`` of the current Windows user."""
+def xlstart_folder(environ: dict[str, str] | None = None) -> Path:
+    """The current Windows user's Excel start-up folder."""
     environ = os.environ if environ is None else environ
-    missing = [name for name in ("APPDATA", "USERPROFILE") if not environ.get(name)]
-    if missing:
-        raise InstallError(f"Windows did not say where the user's folders are "
-                           f"({', '.join(missing)} not set)")
-    return (Path(environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART",
-            Path(environ["USERPROFILE"]) / ".xlwings" / "xlwings.conf")
+    if not environ.get("APPDATA"):
+        raise InstallError("Windows did not say where the user's folders are (APPDATA not "
+                           "set)")
+    return Path(environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
 
 
-def install(addin: Path = DEFAULT_OUTPUT, *, platform: str = sys.platform,
-            xlstart: Path | None = None, settings_file: Path | None = None,
-            interpreter: Path | None = None) -> str:
-    """Install ``addin`` for Excel; returns what was done, for the person who asked.
+def find_addin(addin: Path | None = None) -> Path:
+    """The add-in to install: ``addin`` when given; else ``dist/lfi_xl.xlam`` here or in
+    the project folder, built there first when there is none yet."""
+    if addin is not None:
+        addin = Path(addin)
+        if not addin.is_file():
+            raise InstallError(f"{addin}: no add-in there; build it first (lfi-xl addin "
+                               "build)")
+        return addin
+    for candidate in (DEFAULT_OUTPUT, PROJECT_ADDIN):
+        if candidate.is_file():
+            return candidate
+    if SOURCES.is_dir():
+        return build_addin(PROJECT_ADDIN)
+    raise InstallError(f"no add-in found ({DEFAULT_OUTPUT} here, or {PROJECT_ADDIN}) and no "
+                       "sources to build one: run lfi-xl addin build in the lfi-xl project "
+                       "folder, or give the add-in file with -o")
 
-    ``xlstart`` and ``settings_file`` default to the current user's (:func:`windows_folders`),
-    ``interpreter`` to this Python.
+
+def install(addin: Path | None = None, *, platform: str = sys.platform,
+            xlstart: Path | None = None, interpreter: Path | None = None,
+            office_bits: int | None = None, user_base: Path | None = None) -> str:
+    """Install the add-in for Excel; returns what was done, for the person who asked.
+
+    ``xlstart`` defaults to the current user's (:func:`xlstart_folder`), ``interpreter``
+    to this Python, ``office_bits`` to what Windows says of the installed Office.
     """
     _require_windows(platform)
-    addin = Path(addin)
-    if not addin.is_file():
-        raise InstallError(f"{addin}: no add-in there; build it first (lfi-xl addin build)")
+    addin = find_addin(addin)
     interpreter = Path(interpreter or sys.executable)
-    _check_xlwings_dll(addin, interpreter)
-    if xlstart is None or settings_file is None:
-        user_xlstart, user_settings = windows_folders()
-        xlstart, settings_file = xlstart or user_xlstart, settings_file or user_settings
-    target = Path(xlstart) / ADDIN_NAME
+    require_matching_python(addin, interpreter,
+                            office_bits or installed_office_bits(), user_base)
+    xlstart = Path(xlstart) if xlstart is not None else xlstart_folder()
+    target = xlstart / ADDIN_NAME
     try:  # through a temporary file: Excel never sees half an add-in
-        atomic_write(target, addin.read_bytes())
+        atomic_write(target, with_settings(addin.read_bytes(),
+                                           {INTERPRETER_KEY: str(interpreter)}))
     except PermissionError:
         raise InstallError(f"{target} is in use: close Excel, then run "
                            "lfi-xl addin install again") from None
-    set_setting(Path(settings_file), INTERPRETER_KEY, str(interpreter))
-    return (f"Installed the add-in: {target}\n"
-            f"Python for Excel ({INTERPRETER_KEY} in {settings_file}): {interpreter}\n"
-            "Start Excel (close it first if it is open): the ribbon shows the tab "
-            '"Local First Inclusion" and =LFI_... functions work in any workbook.')
+    lines = [f"Installed the add-in: {target}",
+             f"Python for Excel ({INTERPRETER_KEY} in the add-in's sheet lfi_xl.conf): "
+             f"{interpreter}"]
+    if _is_network_path(xlstart):
+        lines.append(
+            f"Warning: your start-up folder {xlstart} is on the network (AppData is "
+            "redirected). Excel does not trust network folders by default, so the add-in's "
+            "macros may be disabled: ask IT to add it as a trusted location (docs/addin.md, "
+            "For IT).")
+    lines.append('Start Excel (close it first if it is open): the ribbon shows the tab '
+                 '"Local First Inclusion" and =LFI_... functions work in any workbook.')
+    return "\n".join(lines)
 
 
 def remove(*, platform: str = sys.platform, xlstart: Path | None = None) -> str:
-    """Remove the add-in from Excel's start-up folder; returns what was done.
-
-    The settings file stays as it is: the interpreter setting is shared with xlwings'
-    own add-in and other tools, which may rely on it.
-    """
+    """Remove the add-in from Excel's start-up folder; returns what was done. Its settings
+    (the interpreter) went into the add-in file itself, so nothing else is left behind."""
     _require_windows(platform)
-    if xlstart is None:
-        xlstart = windows_folders()[0]
-    target = Path(xlstart) / ADDIN_NAME
+    target = (Path(xlstart) if xlstart is not None else xlstart_folder()) / ADDIN_NAME
     if not target.exists():
         return f"The add-in is not installed (no {target})."
     try:
@@ -111,57 +135,76 @@ def _require_windows(platform: str) -> None:
             "there.")
 
 
-def _check_xlwings_dll(addin: Path, interpreter: Path) -> None:
-    """The add-in's xlwings VBA loads the DLL of the xlwings it was built with, from the
-    interpreter's folder or the one above (a virtual environment's Scripts folder), as
-    xlwings' VBA (XLPyLoadDLL) looks for it."""
+def _is_network_path(path: Path) -> bool:
+    return str(path).startswith(("\\\\", "//"))
+
+
+def installed_office_bits() -> int:
+    """64 or 32: the bitness of the installed Office, from the registry (Click-to-Run's
+    ``Platform``, else Office 2016's ``Bitness``). Microsoft 365 installs 64-bit by
+    default, so 64 when Windows does not say."""
+    try:
+        import winreg
+    except ImportError:  # not Windows
+        return 64
+    places = ((r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "Platform"),
+              (r"SOFTWARE\Microsoft\Office\16.0\Outlook", "Bitness"))
+    for key, value in places:
+        try:
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as opened:
+                found = str(winreg.QueryValueEx(opened, value)[0]).lower()
+        except OSError:
+            continue
+        return 32 if found in ("x86", "32") else 64
+    return 64
+
+
+def require_matching_python(addin: Path, interpreter: Path, office_bits: int,
+                            user_base: Path | None = None) -> None:
+    """Refuse, with the fix, a Python that Excel could not start for this add-in.
+
+    The add-in's xlwings VBA declares the DLL of the xlwings it was built with and loads
+    it from the interpreter's folder or the one above (a virtual environment's Scripts
+    folder), as its ``XLPyLoadDLL`` does; Office of one bitness loads only the DLL of
+    that bitness; and the Python side must be the same xlwings as the VBA.
+    """
     import xlwings
 
     version = built_with_xlwings(addin)
     if version is None:
         raise InstallError(f"{addin} does not say which xlwings it was built with: "
                            "rebuild it (lfi-xl addin build)")
-    folders = (interpreter.parent, interpreter.parent.parent)
-    names = [f"xlwings{bits}-{version}.dll" for bits in (64, 32)]
-    if not any((folder / name).is_file() for folder in folders for name in names):
+    if "WindowsApps" in interpreter.parts or "PythonSoftwareFoundation" in sys.prefix:
         raise InstallError(
-            f"The add-in was built with xlwings {version}, whose DLL ({names[0]}) is not "
-            f"beside {interpreter} (looked in {folders[0]} and {folders[1]}), so Excel "
-            f"could not start this Python. This Python has xlwings {xlwings.__version__}: "
-            f'install xlwings {version} into it ("{interpreter}" -m pip install '
-            f"xlwings=={version}), or rebuild the add-in with it (lfi-xl addin build), "
-            "then run lfi-xl addin install again.")
-
-
-def set_setting(path: Path, key: str, value: str) -> None:
-    """Set ``key`` in a file of xlwings' settings format, keeping every other line.
-
-    Keys compare without regard to case, as xlwings' VBA reads them; the first line of
-    the key is replaced and any repeat of it dropped, so the file holds one value.
-    """
-    # VBA's Input # reads the file in the PC's ANSI code page; Python's locale is that.
-    encoding = locale.getpreferredencoding(False)
-    lines = path.read_text(encoding=encoding).splitlines() if path.exists() else []
-    line = _setting_line(key, value)
-    kept, placed = [], False
-    for existing in lines:
-        if _setting_key(existing) == key.lower():
-            if not placed:
-                kept.append(line)
-                placed = True
-            continue
-        kept.append(existing)
-    if not placed:
-        kept.append(line)
-    atomic_write(path, ("\r\n".join(kept) + "\r\n").encode(encoding))
-
-
-def _setting_key(line: str) -> str | None:
-    row = next(csv.reader([line]), [])
-    return row[0].strip().lower() if len(row) >= 2 else None
-
-
-def _setting_line(key: str, value: str) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="").writerow([key, value])
-    return buffer.getvalue()
+            f"{interpreter} is the Microsoft Store Python, which Excel cannot start from "
+            "the add-in (its python.exe is an app alias, and its packages live inside the "
+            "app's private folder). Install Python from python.org for your user, install "
+            "lfi-xl into it, and run lfi-xl addin install with that Python.")
+    reinstall = (f'"{interpreter}" -m pip install --force-reinstall --no-deps '
+                 f"xlwings=={version}")
+    if xlwings.__version__ != version:
+        raise InstallError(
+            f"The add-in was built for xlwings {version} and this Python has xlwings "
+            f"{xlwings.__version__}: every LFI_ function would fail. Install the pinned "
+            f"version ({reinstall}; constraints.txt pins it), or rebuild the add-in with "
+            "this xlwings (lfi-xl addin build), then run lfi-xl addin install again.")
+    name = f"xlwings{office_bits}-{version}.dll"
+    folders = (interpreter.parent, interpreter.parent.parent)
+    if any((folder / name).is_file() for folder in folders):
+        return
+    user_base = Path(user_base if user_base is not None else site.getuserbase())
+    if (user_base / name).is_file():
+        raise InstallError(
+            f"xlwings was installed with pip --user: its DLL ({name}) is in {user_base}, "
+            f"where Excel does not look (it looks beside {interpreter}). Install it into "
+            f"this Python itself, without --user ({reinstall}), then run lfi-xl addin "
+            "install again.")
+    other_bits = 32 if office_bits == 64 else 64
+    other = f"xlwings{other_bits}-{version}.dll"
+    found_other = any((folder / other).is_file() for folder in folders)
+    raise InstallError(
+        f"The add-in was built with xlwings {version}, whose {office_bits}-bit DLL ({name}) "
+        f"is not beside {interpreter} (looked in {folders[0]} and {folders[1]})"
+        + (f"; only the {other_bits}-bit one ({other}) is" if found_other else "")
+        + f", so {office_bits}-bit Excel could not start this Python. Reinstall xlwings "
+        f"into it ({reinstall}), then run lfi-xl addin install again.")

@@ -2,19 +2,24 @@
 modules generated from the worksheet functions' xlwings metadata.
 
 - ``addin/*.cls``, ``addin/*.bas``: ThisWorkbook (registers the function help when the
-  add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons) and
-  LfiErrors (Python failures as Excel errors, and ``LFI_WHY``).
+  add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons), LfiErrors
+  (Python failures as Excel errors, ``LFI_WHY``, and "Python could not be reached") and
+  LfiCheck (Restart Python, and the self-test ``lfi-xl addin check`` runs).
 - ``xlwings`` and ``Dictionary``: taken at build time from the installed xlwings, so the
   VBA always matches the Python side. The module is xlwings' own one for custom add-ins
   (``xlwings_custom_addin.bas``, what ``xlwings copy vba --addin`` gives): it passes the
   *active* workbook to Python, where the stock ``xlwings.bas`` would pass the add-in
-  itself. Its ``PROJECT_NAME`` is set to "xlwings", so it reads its settings where every
-  xlwings tool does: a sheet ``xlwings.conf`` (the user's workbook's, then the add-in's
-  own) or ``%USERPROFILE%\\.xlwings\\xlwings.conf``. Dictionary is xlwings' stand-in for
-  Scripting.Dictionary, which the module uses on a Mac.
+  itself. Its ``PROJECT_NAME`` is set to "lfi_xl", as xlwings' "renaming your add-in"
+  documentation describes, so it reads only its own settings: a sheet ``lfi_xl.conf``
+  (the user's workbook's, then the add-in's own), a file ``lfi_xl.conf`` beside the
+  workbook, or ``%USERPROFILE%\\.lfi_xl\\lfi_xl.conf``; never the ``xlwings.conf`` of
+  xlwings' own add-in or another tool, which could point it at a Python without
+  ``lfi_udfs``. Dictionary is xlwings' stand-in for Scripting.Dictionary, which the
+  module uses on a Mac.
 - ``xlwings_udfs``: one wrapper per ``LFI_`` function, written by xlwings'
   ``generate_vba_wrapper`` as its "Import Functions" would, except that a Python failure
-  becomes an Excel error value through ``LfiUdfError`` instead of text in the cell.
+  becomes an Excel error value through ``LfiUdfError`` instead of text in the cell, and
+  that once Python could not be reached the wrapper answers ``#VALUE!`` at once.
 - ``LfiFunctionHelp``: the function wizard's descriptions of each function and argument.
 """
 
@@ -34,8 +39,9 @@ SOURCES = Path(__file__).resolve().parents[3] / "addin"
 ADDIN_NAME = "lfi_xl.xlam"
 #: The Python module holding the worksheet functions (xlwings' "UDF Modules" setting).
 UDF_MODULE = "lfi_udfs"
-#: Where xlwings' add-in module reads settings: a sheet and a per-user file of this name.
-SETTINGS_NAME = "xlwings"
+#: The add-in's own settings namespace (xlwings' PROJECT_NAME): the sheet and file
+#: ``lfi_xl.conf``, the per-user folder ``%USERPROFILE%\\.lfi_xl``.
+SETTINGS_NAME = "lfi_xl"
 #: The document modules, in the order Excel lists them.
 DOCUMENT_MODULES = ("ThisWorkbook", "Sheet1")
 #: The base class every VBA class module names in its VB_Base attribute.
@@ -121,11 +127,25 @@ def udf_wrappers() -> str:
     udfs_module().generate_vba_wrapper(UDF_MODULE, stand_in, buffer,
                                        types.SimpleNamespace(Name=ADDIN_NAME))
     wrappers, replaced = re.subn(r"^(\s*)(\w+) = Err\.Description$",
-                                 r"\1\2 = LfiUdfError(Err.Description)",
+                                 r"\1\2 = LfiUdfError(Err.Description, Err.Number)",
                                  buffer.getvalue(), flags=re.MULTILINE)
-    if replaced != len(lfi_udfs.FUNCTIONS):
-        raise RuntimeError(f"xlwings' wrappers changed: {replaced} failure lines for "
-                           f"{len(lfi_udfs.FUNCTIONS)} functions; update udf_wrappers()")
+    # Once Python could not be reached, answer at once (LfiErrors.LfiPythonDown): without
+    # this every LFI_ cell waits up to 2 minutes for xlwings' server (its DLL polls 1,200
+    # times 100 ms), and the template has 144 such cells.
+    wrappers, guarded = re.subn(
+        r"^Function (\w+)\((.*\n)*?(\s*)(If TypeOf Application\.Caller Is Range Then On "
+        r"Error GoTo failed)$",
+        lambda found: found.group(0).replace(
+            found.group(3) + found.group(4),
+            f"{found.group(3)}If LfiPythonDown() Then\n"
+            f"{found.group(3)}    {found.group(1)} = LfiPythonDownError()\n"
+            f"{found.group(3)}    Exit Function\n"
+            f"{found.group(3)}End If\n{found.group(3)}{found.group(4)}"),
+        wrappers, flags=re.MULTILINE)
+    if replaced != len(lfi_udfs.FUNCTIONS) or guarded != len(lfi_udfs.FUNCTIONS):
+        raise RuntimeError(f"xlwings' wrappers changed: {replaced} failure lines and "
+                           f"{guarded} calls for {len(lfi_udfs.FUNCTIONS)} functions; update "
+                           "udf_wrappers()")
     # The header xlwings' own import_udfs writes.
     return ('Attribute VB_Name = "xlwings_udfs"\n'
             "'Generated from lfi_udfs by lfi_xl.build.addin (xlwings' generate_vba_wrapper; "
@@ -146,7 +166,12 @@ def function_help() -> str:
              "' Called by ThisWorkbook.Workbook_Open.",
              "Option Explicit",
              "",
-             "Public Sub DescribeLfiFunctions()"]
+             "Private described As Long, failures As Long, firstFailure As String",
+             "",
+             "Public Sub DescribeLfiFunctions()",
+             "    described = 0",
+             "    failures = 0",
+             "    firstFailure = \"\""]
     for name in sorted(lfi_udfs.FUNCTIONS):
         meta = lfi_udfs.FUNCTIONS[name].__xlfunc__
         description = _description(name, (meta["ret"].get("doc") or "").split("\n")[0])
@@ -158,13 +183,26 @@ def function_help() -> str:
                       vba_string(text) for text in arguments) + ")"]
     lines += ["End Sub",
               "",
+              "' Each registration on its own: one that fails is counted, the others go on.",
               "Private Sub Describe(functionName As String, category As String, _",
               "        description As String, arguments As Variant)",
+              "    On Error GoTo failed",
               "    Application.MacroOptions Macro:=\"'\" & ThisWorkbook.Name & \"'!\" & "
               "functionName, _",
               "        Description:=description, Category:=category, "
               "ArgumentDescriptions:=arguments",
+              "    described = described + 1",
+              "    Exit Sub",
+              "failed:",
+              "    failures = failures + 1",
+              "    If failures = 1 Then firstFailure = functionName & \": \" & Err.Description",
               "End Sub",
+              "",
+              "' \"<registered>|<failed>|<first failure>\", for Workbook_Open and lfi-xl addin "
+              "check.",
+              "Public Function LfiDescribeReport() As String",
+              "    LfiDescribeReport = described & \"|\" & failures & \"|\" & firstFailure",
+              "End Function",
               ""]
     code = "\n".join(lines)
     too_long = [line for line in code.split("\n") if len(line) > MAX_VBA_LINE]

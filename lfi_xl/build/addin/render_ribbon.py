@@ -157,9 +157,21 @@ def _insert(draw, x: int, y: int) -> None:  # SheetInsert: a sheet, a green plus
     draw.line((x + 18, y + 23, x + 28, y + 23), fill="white", width=3)
 
 
+def _review(draw, x: int, y: int) -> None:  # ReviewAcceptChange: a page with a tick
+    _sheet(draw, x, y)
+    draw.line((x + 14, y + 20, x + 20, y + 27, x + 31, y + 12), fill=EXCEL_GREEN, width=4,
+              joint="curve")
+
+
+def _refresh(draw, x: int, y: int) -> None:  # Refresh: a circular arrow
+    draw.arc((x + 4, y + 4, x + 28, y + 28), 40, 330, fill=(0, 100, 190), width=4)
+    draw.polygon(((x + 29, y + 4), (x + 29, y + 15), (x + 18, y + 11)), fill=(0, 100, 190))
+
+
 #: A drawing for each imageMso the ribbon uses; a new one needs a drawing here.
 _ICONS = {"AcceptInvitation": _accept, "Lock": _lock, "ExportExcel": _export,
-          "ImportExcel": _import, "SheetInsert": _insert}
+          "ImportExcel": _import, "SheetInsert": _insert, "ReviewAcceptChange": _review,
+          "Refresh": _refresh}
 
 
 if __name__ == "__main__":

@@ -24,8 +24,25 @@ The one place that knows the ``ms-ovba`` package (0.0.1, young: pinned, and kept
   alike), which ms-ovba-crypto draws from Python's global random generator: we seed it
   from the project id for the call, and put its state back afterwards.
 
-The project has no references to type libraries: its code needs only the VBA and Excel
-libraries, which every Excel project has, so no PC can find a reference "MISSING".
+What a working project has besides its modules, as every writer known to produce files
+that run writes it (Excel itself, LibreOffice's ``oox/source/ole/vbaexport.cxx``), and
+ms-ovba does not unless told (files from it alone open but may not run):
+
+- REFERENCE records to the two type libraries every Excel project refers to, ``stdole``
+  (OLE Automation) and ``Office`` (the Office object library), with the LibIds Microsoft
+  365 64-bit Excel writes in a new add-in (:data:`REFERENCES`; LibreOffice writes the same
+  GUIDs and versions with 32-bit paths). VBA finds a registered library by GUID and
+  version; the path is only a hint. Our code uses neither library (the ribbon's control
+  is ``As Object``), so no PC can make a reference "MISSING" matter;
+- ``VersionCompatible32="393222000"`` in the PROJECT stream, and a ``[Workspace]`` section
+  with one line per module (the values LibreOffice writes: ``0, 0, 0, 0, C`` for a
+  document or class module, ``25, 25, 1439, 639, `` for a standard module).
+
+pyOpenVBA (6.5.0, MIT, 2026) was compared: it adds modules to a project Excel wrote (its
+blank add-in template, the source of :data:`REFERENCES`) rather than writing one from
+nothing. It would replace this module and its two work-arounds, at the price of a large
+new dependency whose template is a binary we did not write; the records above are what
+its template holds, so ms-ovba stays, behind :func:`vba_project_bin`.
 """
 
 from __future__ import annotations
@@ -33,19 +50,36 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ms_ovba.Models.Entities.doc_module import DocModule
+from ms_ovba.Models.Entities.reference import Reference
+from ms_ovba.Models.Entities.reference_registered import ReferenceRegistered
 from ms_ovba.Models.Entities.std_module import StdModule
+from ms_ovba.Models.Fields.libid_reference import LibidReference
 from ms_ovba.vbaProject import VbaProject
 from ms_ovba.Views.project_ole_file import ProjectOleFile
 from ms_ovba_compression.ms_ovba import MsOvba
 
 #: The kinds of VBA module, as the PROJECT stream names them.
 STANDARD, CLASS, DOCUMENT = "Module", "Class", "Document"
+#: (name, GUID, version, path, description) of each type library the project refers to.
+REFERENCES = (
+    ("stdole", "00020430-0000-0000-C000-000000000046", "2.0",
+     r"C:\Windows\System32\stdole2.tlb", "OLE Automation"),
+    ("Office", "2DF8D04C-5BFA-101B-BDE5-00AA0044DE52", "2.0",
+     r"C:\Program Files\Common Files\Microsoft Shared\OFFICE16\MSO.DLL",
+     "Microsoft Office 16.0 Object Library"),
+)
+#: The PROJECT stream's VersionCompatible32, as Excel and LibreOffice write it.
+VERSION_COMPATIBLE32 = "393222000"
+#: [Workspace] window positions (LibreOffice's values), by kind of module.
+WORKSPACE = {STANDARD: (25, 25, 1439, 639, ""), CLASS: (0, 0, 0, 0, "C"),
+             DOCUMENT: (0, 0, 0, 0, "C")}
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,10 @@ def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
     project = VbaProject()
     project.project_id = project_id
     project.include_projectwm()  # module names in Unicode too, as Excel writes them
+    project.add_attribute("VersionCompatible32", VERSION_COMPATIBLE32)
+    for name, guid, version, path, description in REFERENCES:
+        libid = LibidReference(uuid.UUID(guid), version, "0", path, description)
+        project.add_reference(Reference(ReferenceRegistered(libid), name))
     here, chance = os.getcwd(), random.getstate()
     with tempfile.TemporaryDirectory(prefix="lfi-vba-") as folder:
         os.chdir(folder)
@@ -91,6 +129,7 @@ def vba_project_bin(modules: Sequence[VbaModule], project_id: str) -> bytes:
                     path = os.path.join("modules", module.name)
                     Path(path + ".new").write_bytes(module.stream_text())
                     entry.add_file(path)
+                    entry.add_workspace(*WORKSPACE[module.kind])
                     project.add_module(entry)
                 ProjectOleFile.write_file(project)
             return Path("vbaProject.bin").read_bytes()
