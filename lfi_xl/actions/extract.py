@@ -20,7 +20,13 @@ from lfi_xl.book import tables
 from lfi_xl.book.findings import ERROR
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import plan_data_rows, plan_kpis
-from lfi_xl.book.snapshots import canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.snapshots import (
+    canonical,
+    chain_head,
+    current_snapshots,
+    file_sha256,
+    verify,
+)
 from lfi_xl.core import measures
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import year_label
@@ -68,6 +74,7 @@ class ExtractData:
     forecast: dict[str, list[float]]
     footnotes: list[str] = field(default_factory=list)
     suppression_threshold: int = 5
+    chain_head: str = ""                       # the audit chain's head (verify --head)
 
 
 PLAN_SUMMARY_ROWS = (
@@ -175,7 +182,7 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     if problems:
         raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
                             "building the public extract")
-    period = settings.cadence.parse(period).label if period else settings.current_period.label
+    period = book.requested_period(period) if period else settings.current_period.label
     previous = settings.cadence.previous(settings.cadence.parse(period)).label
     _, snapshot_rows = book.snapshots
     current = current_snapshots(snapshot_rows)
@@ -183,14 +190,14 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     for row in snapshot_rows:
         if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
             frozen_rows.setdefault(str(row.get("Period")), []).append(row)
-    if frozen_rows:
-        # The snapshots and the audit log must be intact; a live cell typed over after
-        # freezing does not matter here: the paper shows what was frozen.
-        tampered = [f for f in verify(kpi_source) if f.rule in ("snapshot", "audit")]
-        if tampered:
-            raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
-                                f"{tampered[0].message} (run lfi-xl verify): a frozen report "
-                                "cannot be published from an edited snapshot")
+    # The snapshots and the audit log must be intact (and findable: a deleted defined
+    # name must not turn a frozen report into a "provisional" one); a live cell typed over
+    # after freezing does not matter here: the paper shows what was frozen.
+    tampered = [f for f in verify(kpi_source) if f.rule in ("snapshot", "audit")]
+    if tampered:
+        raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
+                            f"{tampered[0].message} (run lfi-xl verify): a frozen report "
+                            "cannot be published from an edited snapshot")
     figures = _Figures(book, frozen_rows)
     has_previous = previous in book.period_labels or previous in frozen_rows
     years, plan, forecast, plan_result = _plan_sections(plan_source,
@@ -250,7 +257,7 @@ def build_extract(kpi=None, plan=None, period: str | None = None) -> ExtractData
     ]
     return ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
         microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
-        plan, forecast, footnotes, settings.suppression_threshold)
+        plan, forecast, footnotes, settings.suppression_threshold, chain_head(book))
 
 
 def _small(value: float | None, threshold: int) -> float | str | None:

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter as col
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import ExtractData
 from lfi_xl.adapters.files.package import atomic_write
+from lfi_xl.core.text import storable_text
 
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -24,7 +25,10 @@ _RAG_FILL = {"G": "C6EFCE", "A": "FFEB9C", "R": "FFC7CE"}
 
 
 def _text(cell, value) -> None:
-    """Text as text: a leading = + - @ never turns it into a formula."""
+    """Text as text: a leading = + - @ never turns it into a formula; a control character
+    (from an authority's name, say) stored as every written text is."""
+    if isinstance(value, str):
+        value = storable_text(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -64,12 +68,15 @@ def _cover(wb: Workbook, data: ExtractData) -> None:
     rows += [(None, None), ("Frozen snapshots used", None)]
     rows += [(period, f"SHA-256 {sha}") for period, sha in data.snapshot_hashes] or [
         ("none: every figure is provisional", None)]
+    if data.chain_head:   # what `lfi-xl verify FILE --head HASH` checks the workbook against
+        rows += [("Audit chain head", data.chain_head)]
     for number, (label, value) in enumerate(rows, start=1):
         _text(ws.cell(number, 1), label)
         _text(ws.cell(number, 2), value)
     ws["A1"].font, ws["A2"].font = Font(bold=True, size=16), Font(bold=True, size=13)
     for number, (label, _) in enumerate(rows, start=1):
-        if label in ("Sources", "Frozen snapshots used", "Report period", "Status"):
+        if label in ("Sources", "Frozen snapshots used", "Report period", "Status",
+                     "Audit chain head"):
             ws.cell(number, 1).font = Font(bold=True)
     if not data.frozen:
         ws["B5"].font = Font(bold=True, color="C00000")

@@ -14,6 +14,7 @@ from lfi_xl.book.area import Area, ErrorValue
 from lfi_xl.book.kpi_values import KpiInputs
 from lfi_xl.book.settings import Settings, read_settings
 from lfi_xl.core.cells import serial
+from lfi_xl.core.periods import PeriodError
 from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
 
 
@@ -102,6 +103,16 @@ class KpiBook:
     def period_labels(self) -> list[str]:
         _, values = tables.read(self.source, c.KPI_PERIODS)
         return ["" if v is None else str(v).strip() for v in values[0]]
+
+    def requested_period(self, label: str) -> str:
+        """A period someone typed (a command's --period), as this workbook labels it; one
+        line naming what a period looks like and the workbook's periods otherwise."""
+        try:
+            return self.settings.cadence.parse(label).label
+        except PeriodError as error:
+            periods = ", ".join(p for p in self.period_labels if p) or "none"
+            raise tables.CellProblem(f"{self.label}: {error}; this workbook's report periods "
+                                     f"are {periods}") from None
 
     def column_of(self, period_label: str) -> int:
         try:

@@ -109,6 +109,15 @@ class WorkbookValues:
                 found[(int(row) - 1, column - 1)] = ErrorValue(value.group(1).decode())
         return found
 
+    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+        """(formula, number format) of cells of one sheet (see ``workbook_xml``)."""
+        part = next(info.part for info in self.sheets if info.name == sheet)
+        with self._zip() as archive:
+            data = archive.read(part)
+            styles = (archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist()
+                      else None)
+        return wx.cell_formats(data, styles, addresses)
+
     def values(self, area: Area) -> list[list]:
         """The cells of ``area`` as a rectangle (blanks ``None``)."""
         rows = self.sheet_values(area.sheet)

@@ -185,3 +185,55 @@ def strip_formulas(package: Package) -> None:
                 if element.get(attribute, "").endswith("calcChain.xml"):
                     root.remove(element)
             package.parts[part] = serialize(root)
+
+
+def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
+                 addresses: list[str]) -> dict[str, tuple[str, str]]:
+    """(formula, number format) of each of ``addresses`` in one worksheet part, as Excel
+    shows them: the formula without its ``=`` (a shared formula's dependent cell gets the
+    anchor's text moved to it, as Excel displays it), the format as its code."""
+    from openpyxl.formula.translate import Translator, TranslatorError
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    wanted = set(addresses)
+    codes: list[str] = []
+    if styles_xml:
+        styles = parse(styles_xml)
+        custom = {int(f.get("numFmtId")): f.get("formatCode") or ""
+                  for f in styles.iterfind("m:numFmts/m:numFmt", NS)}
+        for xf in styles.iterfind("m:cellXfs/m:xf", NS):
+            number = int(xf.get("numFmtId", "0"))
+            codes.append(custom.get(number, BUILTIN_FORMATS.get(number, "General")))
+    found: dict[str, tuple[str, str]] = {}
+    anchors: dict[str, tuple[str, str]] = {}   # shared formula index -> (cell, text)
+    pending: list[tuple[str, str, str]] = []
+    for cell in parse(sheet_xml).iterfind("m:sheetData/m:row/m:c", NS):
+        address = cell.get("r")
+        formula = cell.find("m:f", NS)
+        text = ""
+        if formula is not None:
+            text = formula.text or ""
+            if formula.get("t") == "shared":
+                if text:
+                    anchors[formula.get("si")] = (address, text)
+                elif address in wanted:
+                    pending.append((address, formula.get("si"), ""))
+                    text = None
+        if address not in wanted:
+            continue
+        style = int(cell.get("s", "0"))
+        code = codes[style] if 0 <= style < len(codes) else "General"
+        found[address] = (text, code)
+    for address, index, _ in pending:
+        anchor = anchors.get(index)
+        text = ""
+        if anchor is not None:
+            try:
+                text = Translator(f"={anchor[1]}", origin=anchor[0]).translate_formula(
+                    address).lstrip("=")
+            except TranslatorError:
+                text = f"shared {index}: {anchor[1]}"
+        found[address] = (text, found[address][1])
+    for address in wanted - found.keys():
+        found[address] = ("", codes[0] if codes else "General")
+    return found
