@@ -98,7 +98,10 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import recalc
     from lfi_xl.adapters.files.package import check_workbook_file, exclusive
 
+    from lfi_xl.adapters.files.reader import check_dense
+
     check_workbook_file(args.file)
+    check_dense(args.file)
     with exclusive(args.output or args.file):
         evaluation = recalc(args.file, args.output)
     for problem in evaluation.problems:
@@ -174,9 +177,9 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
     from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
     from lfi_xl.book import findings as f
     from lfi_xl.book.discover import Discovering
-    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
     from lfi_xl.book.snapshots import verify
 
     source = Discovering(WorkbookValues(args.file))
@@ -238,10 +241,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.adapters.files.package import exclusive
     from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.adapters.files.writer import FileWorkbook
     from lfi_xl.book.discover import Discovering
-    from lfi_xl.adapters.files.package import exclusive
     from lfi_xl.errors import Refused
     with exclusive(args.kpi) as path:
         book = FileWorkbook(path)

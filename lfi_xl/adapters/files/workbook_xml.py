@@ -14,17 +14,26 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.book.area import ErrorValue
+from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import stored_number
+from lfi_xl.errors import UnusableInput
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS = {"m": MAIN, "r": REL, "p": PKG_REL}
-_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+# huge_tree off: libxml2's limits stay on (nesting 256 deep, one text or attribute value
+# 10 MB): no workbook comes near them, a hostile part does.
+_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=False)
 
 
 def parse(data: bytes) -> etree._Element:
-    return etree.fromstring(data, _PARSER)
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise UnusableInput(f"a part of the workbook is not XML lfi-xl can read ({error}); "
+                            "the file is damaged or was not written by a spreadsheet "
+                            "program") from None
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -111,7 +120,7 @@ def _set_value(cell: etree._Element, value: object) -> None:
         v.text = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     else:
         cell.set("t", "str")
-        v.text = str(value)
+        v.text = storable_text(str(value))
 
 
 def cell_element(root: etree._Element, address: str) -> etree._Element:
