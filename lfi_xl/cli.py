@@ -97,7 +97,6 @@ def cmd_addin(args: argparse.Namespace) -> int:
 def cmd_recalc(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import recalc
     from lfi_xl.adapters.files.package import check_workbook_file, exclusive
-
     from lfi_xl.adapters.files.reader import check_dense
 
     check_workbook_file(args.file)
