@@ -1037,7 +1037,44 @@ def _frozen_variants() -> list[Variant]:
             _clear_cells("Snapshots", ["F10"])),
             where=(("Snapshots", "A5"), ("Snapshots", "F10"), ("KPIs", "I13")),
             must_fail=frozenset({"validate", "freeze", "verify"})),
+        # Issue 17: every row of the snapshot blanked, the audit log kept.
+        Variant("kpi-frozen-snapshot-all-rows-blanked", KPI, DAMAGED, _frozen_then(
+            _clear_cells("Snapshots", [f"{letter}{row}" for row in range(5, 78)
+                                       for letter in "ABCDEFGHIJKLM"])),
+            where=(("Audit", "A2"),),
+            must_fail=frozenset({"validate", "freeze", "verify", "extract"})),
+        # Issue 17: the Snapshots table's name deleted and a frozen value edited.
+        Variant("kpi-frozen-name-deleted-Snapshots_Table", KPI, DAMAGED, _frozen_then(
+            _set_name("Snapshots_Table", None), typed={"KPIs": {"I8": 9999}}),
+            where=(("Snapshots", "A4"), ("KPIs", "I8")),
+            must_fail=frozenset({"validate", "freeze", "verify", "extract"})),
+        # Issue 17: a frozen cell given a format that shows another figure.
+        Variant("kpi-frozen-number-format-999", KPI, DAMAGED, _frozen_then(
+            _number_format("KPIs", "I9", '"999"')), where=(("KPIs", "I9"),),
+            must_fail=frozenset({"validate", "freeze", "verify"})),
     ]
+
+
+def _number_format(sheet: str, address: str, code: str) -> Callable[[Parts], None]:
+    def change(parts: Parts) -> None:
+        styles = parts.xml("xl/styles.xml")
+        formats = styles.find("m:numFmts", NS)
+        if formats is None:
+            formats = etree.Element(f"{M}numFmts")
+            styles.insert(0, formats)
+        etree.SubElement(formats, f"{M}numFmt", numFmtId="200", formatCode=code)
+        formats.set("count", str(len(formats)))
+        part, root, cell = _cell_element(parts, sheet, address)
+        xfs = styles.find("m:cellXfs", NS)
+        clone = etree.fromstring(etree.tostring(xfs[int(cell.get("s") or 0)]))
+        clone.set("numFmtId", "200")
+        xfs.append(clone)
+        xfs.set("count", str(len(xfs)))
+        cell.set("s", str(len(xfs) - 1))
+        parts.put("xl/styles.xml", styles)
+        parts.put(part, root)
+
+    return change
 
 
 # ---------------------------------------------------------------------------------------
