@@ -63,8 +63,10 @@ def freeze_period_snapshot(book=None, period: str | None = None, by: str | None 
     except Refused as refusal:
         _tell(book, f"Not frozen: {refusal}")
         return None
+    # No receipt file from here: the freeze exists only once the user saves.
     _tell(book, f"{result['period']} frozen as snapshot {result['snapshot']}. "
-                + " ".join(adapter.notes) + " Save the workbook to keep it.")
+                + " ".join(adapter.notes) + " Save the workbook to keep it. Audit chain "
+                f"head: {result['head']} (keep a copy: lfi-xl verify FILE --head HASH).")
     return result
 
 

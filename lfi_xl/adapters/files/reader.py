@@ -247,8 +247,16 @@ def check_dense(path: Path) -> None:
                 "Excel finds it) and run recalc again")
 
 
+#: Above this size a sheet part is scanned cell by cell only when a cheap search finds a
+#: reference that could be far away (three-letter column, seven-digit row).
+_SCAN_BYTES = 16 << 20
+_FAR_REF = re.compile(rb"""\br\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
+
+
 def _extent(data: bytes) -> tuple[int, int, int]:
     """Last row, last column (1-based) and number of the cells of a worksheet part."""
+    if len(data) > _SCAN_BYTES and not _FAR_REF.search(data):
+        return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
     last_row = last_column = count = 0
     for match in _CELL_REF.finditer(data):
         letters, row = match.groups()
