@@ -175,6 +175,7 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
+    from lfi_xl.adapters.files.package import real_path
     from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
     from lfi_xl.book import findings as f
@@ -186,7 +187,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UnusableInput(f"{args.file}: is a DSG plan workbook; snapshots are kept in the "
                             "KPI workbook: verify that one")
     heads = [("the chain head given (--head)", check_head(head)) for head in args.head or ()]
-    receipts = args.receipts or receipts_path(args.file)
+    receipts = args.receipts or receipts_path(real_path(args.file))
     if args.receipts or receipts.exists():  # the receipts beside the file, when there
         heads += read_heads(receipts)
     found = verify(source, heads)

@@ -174,13 +174,20 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: How far down a sheet a table's header is looked for when its defined name is gone.
+HEADER_ROWS = 1000
+
+
 def _find_by_header(source, header: tuple[str, ...], usual_sheet: str) -> Area | None:
-    """The table whose header row reads ``header``, on any sheet (its usual one first),
-    down to its last non-empty row."""
-    names = source.sheet_names
+    """The table whose header row reads ``header``, on any sheet (its usual one first;
+    not the registers, which are long and hold no such table), down to its last row."""
+    registers = {area.sheet for area in (source.area(c.placement_name("AnnualCost")),
+                                         source.area(c.mitigation_name("Saving")))
+                 if area is not None}
+    names = [name for name in source.sheet_names if name not in registers]
     for sheet in sorted(names, key=lambda name: name != usual_sheet):
         rows = source.sheet_values(sheet)
-        for index, row in enumerate(rows):
+        for index, row in enumerate(rows[:HEADER_ROWS]):
             for column, value in enumerate(row):
                 if value != header[0]:
                     continue
