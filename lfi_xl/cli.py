@@ -102,7 +102,12 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     check_workbook_file(args.file)
     check_dense(args.file)
     with exclusive(args.output or args.file):
-        evaluation = recalc(args.file, args.output)
+        try:
+            evaluation = recalc(args.file, args.output)
+        except UnusableInput as error:  # a part that is not XML: say which file
+            if str(args.file) in str(error):
+                raise
+            raise UnusableInput(f"{args.file}: {error}") from None
     for problem in evaluation.problems:
         print(f"{problem.kind}: {problem}")
     if any(problem.kind == "syntax" for problem in evaluation.problems):

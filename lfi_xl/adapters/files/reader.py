@@ -81,7 +81,9 @@ class WorkbookValues:
         return area
 
     def _part(self, sheet: str) -> bytes:
-        part = next(info.part for info in self.sheets if info.name == sheet)
+        part = next((info.part for info in self.sheets if info.name == sheet), None)
+        if part is None:
+            raise UnusableInput(f"{self.path}: there is no sheet '{sheet}' in the workbook")
         try:
             with self._zip() as archive:
                 return archive.read(part)
@@ -184,9 +186,8 @@ class WorkbookValues:
 
     def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
         """(formula, number format) of cells of one sheet (see ``workbook_xml``)."""
-        part = next(info.part for info in self.sheets if info.name == sheet)
+        data = self._part(sheet)
         with self._zip() as archive:
-            data = archive.read(part)
             styles = (archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist()
                       else None)
         return wx.cell_formats(data, styles, addresses)
