@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lfi_xl import contract
+from lfi_xl.core.periods import PeriodError
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
 from lfi_xl.errors import UnusableInput
 
@@ -102,9 +103,11 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 def cmd_recalc(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import NO_DATA, recalc
-    from lfi_xl.adapters.files.package import check_workbook_file
+    from lfi_xl.adapters.files.package import check_workbook_file, exclusive
+    from lfi_xl.adapters.files.reader import check_dense
 
     check_workbook_file(args.file)
+    check_dense(args.file)
     if args.check:
         from lfi_xl.actions.recalc import differences
 
@@ -114,7 +117,13 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         print(f"{len(found)} cell(s) where lfi-xl's value differs from the saved one"
               if found else "lfi-xl's values equal the ones saved in the file")
         return FINDINGS if found else OK
-    evaluation = recalc(args.file, args.output)
+    with exclusive(args.output or args.file):
+        try:
+            evaluation = recalc(args.file, args.output)
+        except UnusableInput as error:  # a part that is not XML: say which file
+            if str(args.file) in str(error):
+                raise
+            raise UnusableInput(f"{args.file}: {error}") from None
     for problem in evaluation.problems:
         print(f"{problem.kind}: {problem}")
     if any(problem.kind == "syntax" for problem in evaluation.problems):
@@ -174,30 +183,40 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
+    from lfi_xl.adapters.files.package import exclusive
+    from lfi_xl.adapters.files.receipts import append_receipt
     from lfi_xl.adapters.files.writer import FileWorkbook
     from lfi_xl.book.discover import Discovering
     from lfi_xl.errors import Refused
     from lfi_xl.progress import shown
-    book = FileWorkbook(args.file)
-    try:
-        with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
-            result = freeze(Discovering(book), args.period, args.by, args.supersede, args.reason,
-                        source_bytes=args.file.read_bytes())
-    except Refused as refusal:
-        print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
-        return FINDINGS
-    book.save(backup=True)
+    with exclusive(args.file) as path:
+        book = FileWorkbook(path)
+        try:
+            with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
+                result = freeze(Discovering(book), args.period, args.by, args.supersede,
+                                args.reason, source_bytes=path.read_bytes())
+        except Refused as refusal:
+            print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
+            return FINDINGS
+        book.save(backup=True)
+        receipt = append_receipt(path, {"file": path.name, "period": result["period"],
+                                        "snapshot": result["snapshot"],
+                                        "when": result["frozen_at"], "head": result["head"]})
     print(f"Froze {result['period']} as snapshot {result['snapshot']} ({result['rows']} values, "
           f"SHA-256 {result['sha256']}) by {result['frozen_by']} at {result['frozen_at']}."
           + (f" Snapshot {result['superseded']} is kept, marked superseded."
              if result["superseded"] else "")
           + f" The period's cells are locked. Original kept as {args.file}.bak.")
+    print(f"Audit chain head: {result['head']} (added to {receipt}; keep a copy elsewhere: "
+          f"lfi-xl verify {args.file} --head HASH checks the file still holds it).")
     return OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
+    from lfi_xl.adapters.files.package import real_path
     from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
     from lfi_xl.book import findings as f
     from lfi_xl.book.discover import Discovering
     from lfi_xl.book.snapshots import verify
@@ -206,7 +225,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if kind_of(source) != "kpi":
         raise UnusableInput(f"{args.file}: is a DSG plan workbook; snapshots are kept in the "
                             "KPI workbook: verify that one")
-    found = verify(source)
+    heads = [("the chain head given (--head)", check_head(head)) for head in args.head or ()]
+    receipts = args.receipts or receipts_path(real_path(args.file))
+    if args.receipts or receipts.exists():  # the receipts beside the file, when there
+        heads += read_heads(receipts)
+    found = verify(source, heads)
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
     elif found:
@@ -222,39 +245,55 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from lfi_xl.adapters import libreoffice
 
     data = build_extract(args.kpi, args.plan, args.period, allow_edited=args.allow_edited)
-    target = write_extract(data, args.output / extract_name(data))
+    target = args.output / extract_name(data)
+    for role, source in (("--kpi", args.kpi), ("--plan", args.plan)):
+        if source is not None and target.exists() and os.path.samefile(source, target):
+            raise UnusableInput(f"{target}: the extract would replace its own input ({role}); "
+                                "write it to another folder (-o DIR)")
+    target = write_extract(data, target)
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
+    if data.chain_head:
+        print(f"Audit chain head on its cover: {data.chain_head}")
+    stale = target.with_suffix(".pdf")
+
+    def no_pdf(why: str, code: int = OK) -> int:
+        # A PDF of an earlier extract under the same name must not pass for this one.
+        if stale.exists():
+            stale.unlink()
+            why += f" (the older {stale.name} was removed)"
+        print(f"PDF: not written{why}")
+        return code
+
     if args.pdf is False:
-        print("PDF: not written (--no-pdf).")
-        return OK
+        return no_pdf(" (--no-pdf).")
     if args.pdf is None and not libreoffice.executable():
-        print("PDF: not written: LibreOffice is not installed. Install it (Debian/Ubuntu: "
-              "apt-get install libreoffice-calc-nogui) and run this again, or open the .xlsx "
-              "in Excel and save it as PDF.")
-        return OK
+        return no_pdf(": LibreOffice is not installed. Install it (Debian/Ubuntu: "
+                      "apt-get install libreoffice-calc-nogui) and run this again, or open the "
+                      ".xlsx in Excel and save it as PDF.")
     try:
         pdf = libreoffice.convert(target, "pdf", args.output)
     except RuntimeError as error:
-        print(f"PDF: not written: {error}")
-        return FINDINGS
+        return no_pdf(f": {error}", FINDINGS)
     print(f"PDF: {pdf}")
     return OK
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.adapters.files.package import exclusive
     from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.adapters.files.writer import FileWorkbook
     from lfi_xl.book.discover import Discovering
     from lfi_xl.errors import Refused
-    book = FileWorkbook(args.kpi)
-    try:
-        done = refresh_plan_data(Discovering(book), Discovering(WorkbookValues(args.plan)),
-                                 args.period, args.use)
-    except Refused as refusal:
-        print(f"lfi-xl: not refreshed: {refusal}", file=sys.stderr)
-        return FINDINGS
-    book.save(backup=True)
+    with exclusive(args.kpi) as path:
+        book = FileWorkbook(path)
+        try:
+            done = refresh_plan_data(Discovering(book), Discovering(WorkbookValues(args.plan)),
+                                     args.period, args.use)
+        except Refused as refusal:
+            print(f"lfi-xl: not refreshed: {refusal}", file=sys.stderr)
+            return FINDINGS
+        book.save(backup=True)
     print(f"Plan Data for {done['period']} now holds the {done['from']}'s {done['year']} "
           f"figures (in-year {done['figures']['in_year']:.3f}). The finance KPIs show the "
           f"new figures once recalculated: lfi-xl recalc {args.kpi} (or F9 in Excel). "
@@ -292,12 +331,14 @@ def cmd_start_period(args: argparse.Namespace) -> int:
 
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.actions.adopt import adopt
+    from lfi_xl.adapters.files.package import exclusive
     from lfi_xl.adapters.files.writer import FileWorkbook
 
-    book = FileWorkbook(args.file)
-    for line in adopt(book):
-        print(line)
-    book.save(backup=True)
+    with exclusive(args.file) as path:
+        book = FileWorkbook(path)
+        for line in adopt(book):
+            print(line)
+        book.save(backup=True)
     print(f"Adopted {args.file}: lfi-xl's names and Settings added, nothing you typed "
           f"changed. The original is kept as {args.file}.bak.")
     return OK
@@ -423,6 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
         "compare each frozen period with the workbook's cells. Exit 1 on any difference.")
     verify.add_argument("file", type=Path, metavar="FILE")
     verify.add_argument("--json", action="store_true", help="print the findings as JSON")
+    verify.add_argument("--receipts", type=Path, metavar="R",
+                        help="the receipt file freeze wrote (default: "
+                        "NAME.lfi-receipts.jsonl beside FILE, when there): every chain head "
+                        "in it must be in the file's audit log")
+    verify.add_argument("--head", action="append", metavar="HASH",
+                        help="a chain head kept elsewhere (printed by freeze, on the extract's "
+                        "cover): the file's audit log must contain it (may be repeated)")
     verify.set_defaults(run=cmd_verify)
 
     extract = commands.add_parser(
@@ -497,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
-    except (UnusableInput, PlanError) as error:
+    except (UnusableInput, PlanError, PeriodError) as error:
         print(f"lfi-xl: {error}", file=sys.stderr)
         return UNUSABLE
     except BrokenPipeError:  # output piped into `head` and the like: not a fault

@@ -363,15 +363,21 @@ NARRATIVE_QUESTIONS = (
 )
 
 # Snapshots: frozen values. Columns are found by these headers.
-SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Frozen by",
-                    "Frozen at", "Source SHA-256", "Snapshot SHA-256", "Status")
+# Formula and Number format: what the frozen cell held besides its value, so a formula
+# edited behind its cached value or a format that shows another figure is found too.
+SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Formula",
+                    "Number format", "Frozen by", "Frozen at", "Source SHA-256",
+                    "Snapshot SHA-256", "Status")
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
 SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS
 
-# Audit: every freeze and supersede, each entry chained to the one before by its hash.
-AUDIT_COLUMNS = ("Entry", "When", "Who", "Action", "Period", "Snapshot", "Reason",
-                 "Source SHA-256", "Previous entry SHA-256", "Entry SHA-256")
+# Audit: every freeze and supersede, each entry chained to the one before by its hash and
+# anchoring the hash of the snapshot it logs.
+AUDIT_COLUMNS = ("Entry", "When", "Who", "Action", "Period", "Snapshot", "Snapshot SHA-256",
+                 "Reason", "Source SHA-256", "Previous entry SHA-256", "Entry SHA-256")
+#: The receipt file freeze appends the audit chain's head to, beside the workbook.
+RECEIPTS_SUFFIX = ".lfi-receipts.jsonl"
 AUDIT_TABLE = "Audit_Table"
 
 # Validation (written into the workbook by the ribbon button).

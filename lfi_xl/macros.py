@@ -140,9 +140,11 @@ def freeze_period_snapshot(book=None, period: str | None = None, by: str | None 
     except Refused as refusal:
         _tell(book, f"Not frozen: {refusal}")
         return None
+    # No receipt file from here: the freeze exists only once the user saves.
     kept = f" AutoSave is on, so a copy from before was kept: {copy}." if copy else ""
     _tell(book, f"{result['period']} frozen as snapshot {result['snapshot']}. "
-                + " ".join(adapter.notes) + " Save the workbook to keep it." + kept)
+                + " ".join(adapter.notes) + " Save the workbook to keep it. Audit chain "
+                f"head: {result['head']} (keep a copy: lfi-xl verify FILE --head HASH)." + kept)
     return result
 
 

@@ -861,6 +861,158 @@ def _structure_damage() -> list[Variant]:
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# Hostile packages and the attacks of the security review (issue 17)
+# ---------------------------------------------------------------------------------------
+def _with_part(book: str, name: str, data: bytes, info_flags: int = 0,
+               stored: bool = False) -> Callable[[Path], None]:
+    """The shipped book with one more (or one replaced) part, written as given."""
+
+    def build(path: Path) -> None:
+        parts = Parts(SOURCES[book])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for part in parts.order:
+                if part != name:
+                    archive.writestr(zipfile.ZipInfo(part, (1980, 1, 1, 0, 0, 0)),
+                                     parts.data[part], zipfile.ZIP_DEFLATED)
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            archive.writestr(info, data, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+        written = bytearray(buffer.getvalue())
+        if info_flags:  # zipfile clears the flags it writes: set them in both headers
+            with zipfile.ZipFile(io.BytesIO(bytes(written))) as archive:
+                offset = archive.getinfo(name).header_offset
+            written[offset + 6] |= info_flags
+            central = written.rfind(b"PK\x01\x02")
+            while written[central + 46:central + 46 + len(name)] != name.encode():
+                central = written.rfind(b"PK\x01\x02", 0, central)
+            written[central + 8] |= info_flags
+        path.write_bytes(bytes(written))
+
+    return build
+
+
+def _deeply_nested(book: str) -> Callable[[Path], None]:
+    """A sheet whose extension list nests 100,000 elements deep (valid XML)."""
+
+    def build(path: Path) -> None:
+        parts = Parts(SOURCES[book])
+        part = parts.sheet_parts()["KPIs" if book == KPI else "Plan"]
+        depth = 100_000
+        parts.data[part] = parts.data[part].replace(
+            b"</worksheet>", b"<extLst>" + b"<a>" * depth + b"</a>" * depth + b"</extLst>"
+            b"</worksheet>")
+        parts.save(path)
+
+    return build
+
+
+def _huge_attribute(book: str) -> Callable[[Path], None]:
+    """One attribute of 10 MB: compresses to a few KB, costs a parser minutes."""
+
+    def build(path: Path) -> None:
+        parts = Parts(SOURCES[book])
+        part = parts.sheet_parts()["KPIs" if book == KPI else "Plan"]
+        parts.data[part] = parts.data[part].replace(
+            b"<sheetData", b'<sheetPr codeName="' + b"A" * (10 << 20) + b'"/><sheetData', 1)
+        parts.save(path)
+
+    return build
+
+
+def _error_spelled(sheet: str, address: str, style: str) -> Callable[[Parts], None]:
+    """A ``#N/A`` cell written as other valid XML spells it: single quotes, or the ``x:``
+    prefix of the Open XML SDK for the whole part."""
+
+    def change(parts: Parts) -> None:
+        part = parts.sheet_parts()[sheet]
+        root = parts.xml(part)
+        for cell in root.iterfind("m:sheetData/m:row/m:c", NS):
+            if cell.get("r") == address:
+                _clear(cell)
+                cell.set("t", "e")
+                etree.SubElement(cell, f"{M}v").text = "#N/A"
+        if style == "prefix":
+            # Re-serialise with the main namespace bound to x: (the SDK's spelling).
+            text = etree.tostring(root).decode()
+            text = re.sub(r'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                          'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                          text, count=1)
+            text = re.sub(r"<(/?)(?!x:)([A-Za-z][\w]*)([\s>/])",
+                          lambda m: f"<{m.group(1)}{m.group(2)}{m.group(3)}"
+                          if ":" in m.group(2) else f"<{m.group(1)}x:{m.group(2)}{m.group(3)}",
+                          text)
+            parts.data[part] = text.encode()
+        else:
+            text = etree.tostring(root).decode()
+            text = re.sub(rf'<c r="{address}"([^>]*) t="e"', rf"<c r='{address}'\1 t = 'e'", text)
+            parts.data[part] = text.encode()
+
+    return change
+
+
+def _control_text(sheet: str, address: str, text: str) -> Callable[[Parts], None]:
+    """Text with a control character, as Excel stores one (``_x0001_``)."""
+
+    def change(parts: Parts) -> None:
+        part, root, cell = _cell_element(parts, sheet, address)
+        _clear(cell)
+        cell.set("t", "inlineStr")
+        etree.SubElement(etree.SubElement(cell, f"{M}is"), f"{M}t").text = text
+        parts.put(part, root)
+
+    return change
+
+
+def _far_cell(sheet: str) -> Callable[[Parts], None]:
+    """One cell typed in Excel's last cell, XFD1048576."""
+
+    def change(parts: Parts) -> None:
+        part = parts.sheet_parts()[sheet]
+        root = parts.xml(part)
+        data = root.find("m:sheetData", NS)
+        row = etree.SubElement(data, f"{M}row", r="1048576")
+        cell = etree.SubElement(row, f"{M}c", r="XFD1048576", t="inlineStr")
+        etree.SubElement(etree.SubElement(cell, f"{M}is"), f"{M}t").text = "far away"
+        parts.put(part, root)
+
+    return change
+
+
+def _hostile_variants() -> list[Variant]:
+    out = []
+    for book in (PLAN, KPI):
+        sheet = "xl/worksheets/sheet2.xml"
+        recipes = {
+            "zip-bomb": _with_part(book, "xl/media/image9.bin", b"\0" * (200 << 20)),
+            "encrypted-entry": _with_part(book, "xl/media/image9.bin", b"secret", info_flags=1),
+            "case-duplicate-parts": _with_part(book, sheet.upper(), b"<worksheet/>"),
+            "huge-xml-attribute": _huge_attribute(book),
+        }
+        for label, build in recipes.items():
+            out.append(Variant(f"{book}-file-{label}", book, DAMAGED, build,
+                               must_fail=frozenset(COMMANDS[book]), file_level=True))
+        # Valid XML nested deeper than any parser should follow: each command either
+        # reads past it (calamine reads only the cells) or refuses it with exit 2; never 3.
+        out.append(Variant(f"{book}-file-deep-nesting", book, DAMAGED, _deeply_nested(book),
+                           note="exit 0 (the figures undamaged) or 2, never 3"))
+    out.append(Variant("kpi-far-cell-Settings-XFD1048576", KPI, BENIGN,
+                       _package(KPI, _far_cell("Settings"))))
+    out.append(Variant("plan-far-cell-Settings-XFD1048576", PLAN, BENIGN,
+                       _package(PLAN, _far_cell("Settings"))))
+    # The line break Word pastes (U+000B) in a narrative answer of the period frozen:
+    # freeze must store it as it hashes it, so the frozen copy verifies.
+    out.append(Variant("kpi-narrative-word-line-break", KPI, BENIGN,
+                       _package(KPI, _control_text("Narrative", "E5",
+                                                   "On track._x000B_Costs above plan."))))
+    for style in ("quotes", "prefix"):
+        out.append(Variant(f"kpi-error-spelled-{style}-KPIs-K52", KPI, DAMAGED,
+                           _package(KPI, _error_spelled("KPIs", "K52", style)),
+                           where=(("KPIs", "K52"),),
+                           must_fail=frozenset({"validate", "extract", "freeze"})))
+    return out
+
+
 def _frozen(path: Path, period: str = "2023-24 Q1") -> None:
     """Freeze a period of the shipped KPI workbook at ``path`` (through lfi-xl itself)."""
     from lfi_xl.cli import main
@@ -903,7 +1055,44 @@ def _frozen_variants() -> list[Variant]:
             _clear_cells("Snapshots", ["F10"])),
             where=(("Snapshots", "A5"), ("Snapshots", "F10"), ("KPIs", "I13")),
             must_fail=frozenset({"validate", "freeze", "verify"})),
+        # Issue 17: every row of the snapshot blanked, the audit log kept.
+        Variant("kpi-frozen-snapshot-all-rows-blanked", KPI, DAMAGED, _frozen_then(
+            _clear_cells("Snapshots", [f"{letter}{row}" for row in range(5, 78)
+                                       for letter in "ABCDEFGHIJKLM"])),
+            where=(("Audit", "A2"),),
+            must_fail=frozenset({"validate", "freeze", "verify", "extract"})),
+        # Issue 17: the Snapshots table's name deleted and a frozen value edited.
+        Variant("kpi-frozen-name-deleted-Snapshots_Table", KPI, DAMAGED, _frozen_then(
+            _set_name("Snapshots_Table", None), typed={"KPIs": {"I8": 9999}}),
+            where=(("Snapshots", "A4"), ("KPIs", "I8")),
+            must_fail=frozenset({"validate", "freeze", "verify", "extract"})),
+        # Issue 17: a frozen cell given a format that shows another figure.
+        Variant("kpi-frozen-number-format-999", KPI, DAMAGED, _frozen_then(
+            _number_format("KPIs", "I9", '"999"')), where=(("KPIs", "I9"),),
+            must_fail=frozenset({"validate", "freeze", "verify"})),
     ]
+
+
+def _number_format(sheet: str, address: str, code: str) -> Callable[[Parts], None]:
+    def change(parts: Parts) -> None:
+        styles = parts.xml("xl/styles.xml")
+        formats = styles.find("m:numFmts", NS)
+        if formats is None:
+            formats = etree.Element(f"{M}numFmts")
+            styles.insert(0, formats)
+        etree.SubElement(formats, f"{M}numFmt", numFmtId="200", formatCode=code)
+        formats.set("count", str(len(formats)))
+        part, root, cell = _cell_element(parts, sheet, address)
+        xfs = styles.find("m:cellXfs", NS)
+        clone = etree.fromstring(etree.tostring(xfs[int(cell.get("s") or 0)]))
+        clone.set("numFmtId", "200")
+        xfs.append(clone)
+        xfs.set("count", str(len(xfs)))
+        cell.set("s", str(len(xfs) - 1))
+        parts.put("xl/styles.xml", styles)
+        parts.put(part, root)
+
+    return change
 
 
 # ---------------------------------------------------------------------------------------
@@ -970,7 +1159,7 @@ def _benign() -> list[Variant]:
 def variants() -> list[Variant]:
     """Every variant, in a fixed order (names are unique)."""
     found = (_file_variants() + _plan_book_cells() + _kpi_book_cells() + _structure_damage()
-             + _frozen_variants() + _benign())
+             + _hostile_variants() + _frozen_variants() + _benign())
     names = [variant.name for variant in found]
     duplicates = {name for name in names if names.count(name) > 1}
     assert not duplicates, f"corpus: duplicate variant names {sorted(duplicates)}"

@@ -57,7 +57,7 @@ def test_freezing_twice_is_refused_unless_superseded_with_a_reason(kpi_book, cap
     book = WorkbookValues(kpi_book)
     audit = book.values(book.area(c.AUDIT_TABLE))
     assert [row[3] for row in audit[1:]] == ["freeze", "supersede", "freeze"]
-    assert audit[2][6] == "PEX corrected"
+    assert audit[2][c.AUDIT_COLUMNS.index("Reason")] == "PEX corrected"
     assert main(["verify", str(kpi_book)]) == 0
 
 
@@ -78,8 +78,9 @@ def _snapshot_cell(path, column, key=16):
 def test_verify_finds_every_kind_of_edit(kpi_book, capsys):
     assert freeze(kpi_book) == 0
     frozen = kpi_book.read_bytes()
-    for column, value in (("F", 26.0), ("G", "Someone else"), ("H", "2024-01-01T00:00:00"),
-                          ("I", "0" * 64), ("D", 17), ("E", "answer")):
+    for column, value in (("F", 26.0), ("G", "SUM(I8:I9)"), ("H", "0.0"), ("I", "Someone else"),
+                          ("J", "2024-01-01T00:00:00"), ("K", "0" * 64), ("D", 17),
+                          ("E", "answer")):
         kpi_book.write_bytes(frozen)
         edit(kpi_book, "Snapshots", {_snapshot_cell(kpi_book, column): value})
         found = verify(WorkbookValues(kpi_book))
@@ -92,7 +93,7 @@ def test_verify_finds_every_kind_of_edit(kpi_book, capsys):
     edit(kpi_book, "Audit", {"C2": "Someone else"})
     assert [f.rule for f in verify(WorkbookValues(kpi_book))] == ["audit"]
     kpi_book.write_bytes(frozen)
-    edit(kpi_book, "Snapshots", {_snapshot_cell(kpi_book, "K"): "superseded"})
+    edit(kpi_book, "Snapshots", {_snapshot_cell(kpi_book, "M"): "superseded"})
     assert any(f.rule == "snapshot" and "status" in f.message
                for f in verify(WorkbookValues(kpi_book)))
     assert main(["verify", str(kpi_book)]) == 1

@@ -38,8 +38,8 @@ def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
     rows = actions(book, "setValues")[0]["values"]
     assert len(rows) == 73 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
-    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$K$77"
-    assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$J$2"
+    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$M$77"
+    assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$K$2"
     message = actions(book, "alert")[0]["args"][0]
     # The JSON engine cannot protect sheets; the message says so rather than pretend.
     assert "frozen as snapshot 1" in message and "Cells not locked on KPIs" in message

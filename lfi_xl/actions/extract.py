@@ -24,7 +24,14 @@ from lfi_xl.book.formulas import COUNT_REFS
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import no_placements, placement_counts, plan_data_rows, plan_kpis
 from lfi_xl.book.settings import read_settings
-from lfi_xl.book.snapshots import audit_rows, canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.snapshots import (
+    audit_rows,
+    canonical,
+    chain_head,
+    current_snapshots,
+    file_sha256,
+    verify,
+)
 from lfi_xl.book.source_file import fingerprint, workbook_path
 from lfi_xl.core import measures
 from lfi_xl.core import plan as p
@@ -240,7 +247,7 @@ def build_extract(kpi, plan=None, period: str | None = None,
         raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
                             "building the public extract")
     plan_source = _source(plan if plan is not None else recorded_plan(book, kpi_source))
-    period = settings.cadence.parse(period).label if period else settings.current_period.label
+    period = book.requested_period(period) if period else settings.current_period.label
     previous = settings.cadence.previous(settings.cadence.parse(period)).label
     _, snapshot_rows = book.snapshots
     current = current_snapshots(snapshot_rows)
@@ -248,23 +255,22 @@ def build_extract(kpi, plan=None, period: str | None = None,
     for row in snapshot_rows:
         if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
             frozen_rows.setdefault(str(row.get("Period")), []).append(row)
-    edited = []
-    if frozen_rows:
-        # The snapshots and the audit log must be intact. A frozen figure typed over in its
-        # cell is a correction nobody has recorded: refused, unless the paper says so.
-        found = verify(kpi_source)
-        tampered = [f for f in found if f.rule != "frozen"]
-        if tampered:
-            raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
-                                f"{tampered[0].message} (run lfi-xl verify): a frozen report "
-                                "cannot be published from an edited snapshot")
-        edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == "frozen"]
-        if edited and not allow_edited:
-            raise UnusableInput(
-                f"{book.label}: figures were typed over after freezing ({', '.join(edited[:8])}"
-                f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze again with "
-                "--supersede --reason \"why\" to record the correction; --allow-edited "
-                "publishes the frozen figures with a banner saying cells were edited")
+    # The snapshots and the audit log must be intact (and findable: a deleted defined
+    # name must not turn a frozen report into a "provisional" one). A frozen figure typed
+    # over in its cell is a correction nobody has recorded: refused, unless the paper says so.
+    found = verify(kpi_source)
+    tampered = [f for f in found if f.rule in ("snapshot", "audit")]
+    if tampered:
+        raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
+                            f"{tampered[0].message} (run lfi-xl verify): a frozen report "
+                            "cannot be published from an edited snapshot")
+    edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == "frozen"]
+    if edited and not allow_edited:
+        raise UnusableInput(
+            f"{book.label}: figures were typed over after freezing ({', '.join(edited[:8])}"
+            f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze again with "
+            "--supersede --reason \"why\" to record the correction; --allow-edited "
+            "publishes the frozen figures with a banner saying cells were edited")
     figures = _Figures(book, frozen_rows)
     has_previous = previous in book.period_labels or previous in frozen_rows
     years, plan, forecast, plan_result = _plan_sections(plan_source,
@@ -335,7 +341,7 @@ def build_extract(kpi, plan=None, period: str | None = None,
         microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
         plan, forecast, footnotes, settings.suppression_threshold,
         illustrative=settings.illustrative or read_settings(plan_source).illustrative,
-        chain_head=str(audit[-1].get("Entry SHA-256") or "") if audit else "",
+        chain_head=chain_head(book),
         corrections=_corrections(audit, reported), edited=edited)
     _story(data, plan_source, plan_result, year, settings.funding_gap_method)
     return data

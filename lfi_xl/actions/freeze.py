@@ -21,11 +21,14 @@ from lfi_xl.book.snapshots import (
     canonical,
     current_snapshots,
     file_sha256,
+    items_formats,
     period_items,
     snapshot_hash,
     stored_value,
+    verify,
 )
 from lfi_xl.book.tables import free_sheet_name
+from lfi_xl.core.text import storable_text
 from lfi_xl.errors import Refused
 from lfi_xl.progress import step
 
@@ -38,7 +41,7 @@ def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
         raise Refused("who is freezing? --by is empty: give your name (or leave --by out "
                       "to record your login name)")
     settings = book.settings
-    target = settings.cadence.parse(period)
+    target = settings.cadence.parse(book.requested_period(period))
     if target > settings.current_period:
         raise Refused(f"{target.label} is after Settings' current period "
                       f"({settings.current_period.label}): it is not a report yet; start it "
@@ -67,7 +70,7 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
                           f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
     step("Copying the period's values")
     book = KpiBook(adapter)
-    period = book.settings.cadence.parse(period).label
+    period = book.requested_period(period)
     book.column_of(period)
     _, rows = book.snapshots
     current = current_snapshots(rows)
@@ -81,12 +84,19 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     ids = [canonical(row.get("Snapshot")) for row in rows]
     snapshot_id = max([i for i in ids if isinstance(i, int)], default=0) + 1
     when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    who = by or getpass.getuser()
+    # Stored as written and hashed as stored (a control character in a name or answer).
+    who = storable_text(by or getpass.getuser())
+    reason = storable_text(reason) if reason else reason
     source_sha = file_sha256(source_bytes) if source_bytes is not None else ""
     items = period_items(book, period)
+    formats = items_formats(adapter, items)
+    # A cell whose formula this adapter cannot read: both left blank (not recorded).
     new_rows = [{"Snapshot": snapshot_id, "Period": period, "Kind": item.kind, "Key": item.key,
-                 "Field": item.field, "Value": stored_value(item.value), "Frozen by": who,
-                 "Frozen at": when, "Source SHA-256": source_sha} for item in items]
+                 "Field": item.field, "Value": stored_value(item.value),
+                 "Formula": (formats[(item.sheet, item.cell)] or (None, None))[0] or None,
+                 "Number format": (formats[(item.sheet, item.cell)] or (None, None))[1],
+                 "Frozen by": who, "Frozen at": when, "Source SHA-256": source_sha}
+                for item in items]
     digest = snapshot_hash(new_rows)
     for row in new_rows:
         row["Snapshot SHA-256"], row["Status"] = digest, CURRENT
@@ -105,8 +115,10 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
     entries = []
     if supersede:
-        entries.append({"Action": SUPERSEDE, "Snapshot": current[period], "Reason": reason})
-    entries.append({"Action": FREEZE, "Snapshot": snapshot_id,
+        old_rows = [row for row in rows if canonical(row.get("Snapshot")) == current[period]]
+        entries.append({"Action": SUPERSEDE, "Snapshot": current[period],
+                        "Snapshot SHA-256": snapshot_hash(old_rows), "Reason": reason})
+    entries.append({"Action": FREEZE, "Snapshot": snapshot_id, "Snapshot SHA-256": digest,
                     "Reason": reason if supersede else ""})
     logged = []
     for number, entry in enumerate(entries, start=len(audit) + 1):
@@ -124,6 +136,13 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
         by_sheet.setdefault(item.sheet, []).append(item.cell)
     for sheet, cells in by_sheet.items():
         adapter.lock(sheet, cells)
+    # What was just written must verify, before anything is saved: a freeze that its
+    # own verify would call edited is our bug, never the user's stuck period.
+    problems = verify(adapter)
+    if problems:
+        raise RuntimeError(f"the freeze would not verify ({problems[0].sheet}!"
+                           f"{problems[0].cell} {problems[0].message}); nothing was saved")
     return {"period": period, "snapshot": snapshot_id, "sha256": digest, "rows": len(new_rows),
+            "head": previous,
             "frozen_by": who, "frozen_at": when, "source_sha256": source_sha,
             "superseded": current.get(period) if supersede else None}

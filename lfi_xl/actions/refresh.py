@@ -30,7 +30,7 @@ def refresh_plan_data(kpi_adapter, plan_source, period: str | None = None,
     one) or "plan"."""
     book = KpiBook(kpi_adapter)
     settings = book.settings
-    period = settings.cadence.parse(period).label if period else settings.current_period.label
+    period = book.requested_period(period) if period else settings.current_period.label
     if period in current_snapshots(book.snapshots[1]):
         raise Refused(f"{period} is frozen: its Plan Data stays as it was reported")
     use = use or ("forecast" if plan_source.area(c.FORECAST_TABLE) is not None else "plan")

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter as col
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import ExtractData
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
+from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import stored_number
 
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
@@ -37,7 +38,10 @@ FIRST_ROW = 4
 
 
 def _text(cell, value) -> None:
-    """Text as text: a leading = + - @ never turns it into a formula."""
+    """Text as text: a leading = + - @ never turns it into a formula; a control character
+    (from an authority's name, say) stored as every written text is."""
+    if isinstance(value, str):
+        value = storable_text(value)
     cell.value = stored_number(value) if isinstance(value, float) else value
     if isinstance(value, str):
         cell.data_type = "s"

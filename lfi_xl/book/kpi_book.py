@@ -3,7 +3,7 @@ plan data, placements, mitigations and snapshots, each cell with its address."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -14,6 +14,7 @@ from lfi_xl.book.area import Area, ErrorValue
 from lfi_xl.book.kpi_values import KpiInputs
 from lfi_xl.book.settings import Settings, read_settings
 from lfi_xl.core.cells import serial
+from lfi_xl.core.periods import PeriodError
 from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
 
 
@@ -24,6 +25,19 @@ class Row:
     key: object
     area: Area            # the row's report columns
     values: list          # one raw value per report column
+
+
+@dataclass(frozen=True)
+class PeriodCells(Area):
+    """A row's report columns when its sheet orders them otherwise than KPI_Periods:
+    column ``k`` (KPI_Periods' order) is at offset ``columns[k]`` of the area."""
+
+    columns: tuple[int, ...] = field(default=())
+
+    def cell(self, row_offset: int, col_offset: int) -> str:
+        if 0 <= col_offset < len(self.columns):
+            col_offset = self.columns[col_offset]
+        return super().cell(row_offset, col_offset)
 
 
 class KpiBook:
@@ -74,6 +88,7 @@ class KpiBook:
                                         f"the other columns cover rows {usual[0]}-{usual[1]}: "
                                         "every column must cover the same rows, one column "
                                         "each")
+        problems += self.period_header_problems()
         if self.computes_kpis:
             absent = [c.plan_data_name(key) for key, _ in c.PLAN_DATA_ROWS
                       if not self.has(c.plan_data_name(key))]
@@ -102,6 +117,66 @@ class KpiBook:
     def period_labels(self) -> list[str]:
         _, values = tables.read(self.source, c.KPI_PERIODS)
         return ["" if v is None else str(v).strip() for v in values[0]]
+
+    def _period_key(self, value) -> str:
+        text = "" if value is None else str(value).strip()
+        try:
+            return self.settings.cadence.parse(text).label
+        except Exception:  # not a period label: compared as typed
+            return text
+
+    def _header_labels(self, periods_name: str) -> tuple[Area, list[str]] | None:
+        area = self.source.area(periods_name)
+        if area is None:
+            return None
+        return area, [self._period_key(v) for v in self.source.values(area)[0]]
+
+    def period_order(self, periods_name: str) -> list[int | None] | None:
+        """Where each of KPI_Periods' reports is among another sheet's period headers
+        (``None``: not there); ``None`` when the sheet has no such header. Sheets are read
+        by their headers' labels, so reordered columns never give another period's values."""
+        found = self._header_labels(periods_name)
+        if found is None:
+            return None
+        labels = found[1]
+        return [labels.index(key) if key in labels else None
+                for key in (self._period_key(p) for p in self.period_labels)]
+
+    def period_header_problems(self) -> list[str]:
+        """Period headers of Conditions, Narrative and Plan Data that are duplicated or
+        lack a report of KPI_Periods."""
+        problems = []
+        wanted = [self._period_key(p) for p in self.period_labels if p]
+        for periods_name, what in ((c.CONDITIONS_PERIODS, c.CONDITIONS),
+                                   (c.NARRATIVE_PERIODS, c.NARRATIVE),
+                                   (c.PLAN_DATA_PERIODS, c.PLAN_DATA)):
+            found = self._header_labels(periods_name)
+            if found is None:
+                continue
+            area, labels = found
+            for label in dict.fromkeys(label for label in labels if label):
+                cells = [f"{area.sheet}!{area.cell(0, k)}" for k, other in enumerate(labels)
+                         if other == label]
+                if len(cells) > 1:
+                    problems.append(f"{what}: the report period {label} heads "
+                                    f"{len(cells)} columns ({', '.join(cells)}): each "
+                                    "period needs exactly one")
+            missing = [label for label in wanted if label not in labels]
+            if missing:
+                problems.append(f"{what}: no column headed {', '.join(missing)} in "
+                                f"{area.sheet}!{area.ref} (the KPI sheet has these reports): "
+                                "each report period needs its column, headed by its label")
+        return problems
+
+    def requested_period(self, label: str) -> str:
+        """A period someone typed (a command's --period), as this workbook labels it; one
+        line naming what a period looks like and the workbook's periods otherwise."""
+        try:
+            return self.settings.cadence.parse(label).label
+        except PeriodError as error:
+            periods = ", ".join(p for p in self.period_labels if p) or "none"
+            raise tables.CellProblem(f"{self.label}: {error}; this workbook's report periods "
+                                     f"are {periods}") from None
 
     def column_of(self, period_label: str) -> int:
         try:
@@ -133,14 +208,28 @@ class KpiBook:
         area, values = tables.read(self.source, table_name)
         periods_area = self.source.require(periods_name)
         first = periods_area.min_col - area.min_col
+        order = self.period_order(periods_name)
         rows = []
         for offset, row in enumerate(values[1:], start=1):
             if row[0] in (None, ""):
                 continue
             row_area = Area(area.sheet, area.min_row + offset, periods_area.min_col,
                             area.min_row + offset, periods_area.max_col)
-            rows.append(Row(row[0], row_area, row[first:first + row_area.shape[1]]))
+            rows.append(self._in_period_order(
+                Row(row[0], row_area, row[first:first + row_area.shape[1]]), order))
         return rows
+
+    @staticmethod
+    def _in_period_order(row: Row, order: list[int | None] | None) -> Row:
+        """``row`` with its values (and cells) in KPI_Periods' order."""
+        if order is None or order == list(range(len(row.values))):
+            return row
+        columns = tuple(k if at is None else at for k, at in enumerate(order))
+        values = [None if at is None or at >= len(row.values) else row.values[at]
+                  for at in order]
+        area = row.area
+        return Row(row.key, PeriodCells(area.sheet, area.min_row, area.min_col, area.max_row,
+                                        area.max_col, columns), values)
 
     @cached_property
     def conditions(self) -> list[Row]:
@@ -153,11 +242,12 @@ class KpiBook:
     @cached_property
     def plan_data(self) -> dict[str, Row]:
         rows = {}
+        order = self.period_order(c.PLAN_DATA_PERIODS)
         for key, _ in c.PLAN_DATA_ROWS:
             if not self.has(c.plan_data_name(key)):
                 continue
             area, values = tables.read(self.source, c.plan_data_name(key))
-            rows[key] = Row(key, area, values[0])
+            rows[key] = self._in_period_order(Row(key, area, values[0]), order)
         return rows
 
     @cached_property

@@ -2,16 +2,19 @@
 was reported, and its guard (``freeze`` writes them: :mod:`lfi_xl.actions.freeze`).
 
 Freezing copies a report period's values (not formulas) into the Snapshots table: every
-KPI, the condition RAGs, the narrative answers and the plan figures, each row with who
-froze it, when, the SHA-256 of the source file and the SHA-256 of the whole snapshot
-over a canonical form of its rows. The period's cells are then locked and the freeze is
-logged in the Audit table, each entry chained to the previous one by its hash.
+KPI, the condition RAGs, the narrative answers and the plan figures, each row with the
+cell's formula and number format, who froze it, when, the SHA-256 of the source file and
+the SHA-256 of the whole snapshot over a canonical form of its rows. The period's cells
+are then locked and the freeze is logged in the Audit table: each entry holds the
+snapshot's SHA-256 and the previous entry's, and its own SHA-256 covers all of them, so
+the last entry's hash (the chain *head*) fixes every snapshot frozen so far.
 
-Verification recomputes every snapshot's hash and the audit chain, and compares each
-current snapshot with the live cells, so an edit to a frozen value, a snapshot row or the
-audit log is found. The hashes are tamper *evidence* against edits and slips, not a
-secret: someone who rewrites both a value and its hash deliberately is not stopped, but
-the audit chain and the .bak files make that visible too.
+Verification recomputes every snapshot's hash and the audit chain, checks that every
+logged freeze still has its rows and every snapshot its entry, and compares each current
+snapshot with the live cells (value, formula and number format). The hashes carry no
+secret: someone who rewrites a value, its snapshot and the whole chain consistently is
+caught only by a copy of the head kept outside the file (the receipt file freeze writes,
+or the head printed on the published paper): ``verify(..., heads=...)``.
 """
 
 from __future__ import annotations
@@ -20,17 +23,24 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
+from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, Finding
 from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import EXCEL_ERRORS
 
 CURRENT, SUPERSEDED = "current", "superseded"
 FREEZE, SUPERSEDE = "freeze", "supersede"
-_HASHED = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Frozen by", "Frozen at",
-           "Source SHA-256")
+#: Every snapshot column but its own hash and its status (superseding changes the status).
+_HASHED = tuple(column for column in c.SNAPSHOT_COLUMNS
+                if column not in ("Snapshot SHA-256", "Status"))
+#: Every audit column but the entry's own hash; the previous entry's hash is hashed too.
+_AUDIT_HASHED = c.AUDIT_COLUMNS[:-1]
+_FUNCTION_PREFIX = re.compile(r"_xl(?:fn|udf|ws)\.", re.I)
 
 
 def canonical(value) -> object:
@@ -47,7 +57,8 @@ def canonical(value) -> object:
             f"{number:.15g}")
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    text = str(value).strip()
+    # The text a cell can store: hashed as it is written (lfi_xl.core.text).
+    text = storable_text(str(value)).strip()
     try:  # keys such as 16 read back as 16.0 from a number cell: same key
         number = float(text)
         if text and number.is_integer() and text.lstrip("-").replace(".", "", 1).isdigit():
@@ -57,6 +68,20 @@ def canonical(value) -> object:
     return text
 
 
+#: Columns that are text whatever they look like: number format 0.0 is not 0.000.
+_TEXT_COLUMNS = ("Formula", "Number format")
+
+
+def as_text(value) -> str | None:
+    """A text column's canonical form (no reading of numbers into it)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = storable_text(str(value)).strip()
+    return text or None
+
+
 def _sha(payload) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
                                      separators=(",", ":")).encode()).hexdigest()
@@ -64,14 +89,32 @@ def _sha(payload) -> str:
 
 def snapshot_hash(rows: list[dict]) -> str:
     """SHA-256 over the canonical form of a snapshot's rows (order does not matter)."""
-    canonical_rows = sorted(([canonical(row.get(column)) for column in _HASHED]
+    canonical_rows = sorted(([as_text(row.get(column)) if column in _TEXT_COLUMNS
+                              else canonical(row.get(column)) for column in _HASHED]
                              for row in rows), key=json.dumps)
     return _sha(canonical_rows)
 
 
 def audit_hash(entry: dict, previous: str) -> str:
-    fields = [canonical(entry.get(column)) for column in c.AUDIT_COLUMNS[:8]]
+    """SHA-256 of an audit entry: every column (the snapshot's hash included) and the
+    previous entry's hash."""
+    fields = [canonical(entry.get(column)) for column in _AUDIT_HASHED
+              if column != "Previous entry SHA-256"]
     return _sha([fields, previous])
+
+
+def formula_text(text) -> str:
+    """A formula as Excel shows it, whichever program wrote it: no ``=``, no ``_xlfn.``
+    or ``_xludf.`` prefixes (the file keeps them, Excel hides them)."""
+    return _FUNCTION_PREFIX.sub("", str(text or "").strip().lstrip("="))
+
+
+def cell_formats(adapter, sheet: str, cells: list[str]) -> dict[str, tuple[str, str] | None]:
+    """(formula, number format) of cells, through the adapter; ``None`` for a cell whose
+    formula the adapter cannot read (xlwings' remote engines read formulas only async)."""
+    found = adapter.cell_formats(sheet, cells)
+    return {cell: None if value is None else (formula_text(value[0]), str(value[1] or "General"))
+            for cell, value in found.items()}
 
 
 def file_sha256(data: bytes) -> str:
@@ -120,18 +163,104 @@ def current_snapshots(rows: list[dict]) -> dict[str, object]:
 
 
 def audit_rows(book: KpiBook) -> list[dict]:
-    area = book.source.area(c.AUDIT_TABLE)
-    if area is None:
-        return []
-    values = book.source.values(area)
-    header = [str(v).strip() if v is not None else "" for v in values[0]]
-    return [dict(zip(header, row, strict=False)) for row in values[1:]
-            if any(v not in (None, "") for v in row)]
+    return table(book, c.AUDIT_TABLE)[1]
 
 
-def frozen_changes(book: KpiBook) -> list[Finding]:
-    """Live cells of frozen periods that differ from their current snapshot."""
-    area, rows = book.snapshots
+_TABLES = {c.SNAPSHOTS_TABLE: (c.SNAPSHOTS, c.SNAPSHOT_COLUMNS, "snapshot"),
+           c.AUDIT_TABLE: (c.AUDIT, c.AUDIT_COLUMNS, "audit")}
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+#: How far down a sheet a table's header is looked for when its defined name is gone.
+HEADER_ROWS = 1000
+
+
+def _find_by_header(source, header: tuple[str, ...], usual_sheet: str) -> Area | None:
+    """The table whose header row reads ``header``, on any sheet (its usual one first;
+    not the registers, which are long and hold no such table), down to its last row."""
+    registers = {area.sheet for area in (source.area(c.placement_name("AnnualCost")),
+                                         source.area(c.mitigation_name("Saving")))
+                 if area is not None}
+    names = [name for name in source.sheet_names if name not in registers]
+    for sheet in sorted(names, key=lambda name: name != usual_sheet):
+        rows = source.sheet_values(sheet)
+        for index, row in enumerate(rows[:HEADER_ROWS]):
+            for column, value in enumerate(row):
+                if value != header[0]:
+                    continue
+                cells = [str(v).strip() if v is not None else "" for v in
+                         row[column:column + len(header)]]
+                if cells == list(header):
+                    area = Area(sheet, index + 1, column + 1, index + 1, column + len(header))
+                    return _extent(source, area)
+    return None
+
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _extent(source, area: Area) -> Area:
+    """``area`` carried down to the last row below it that holds a hash in the table's
+    own hash column (lfi-xl wrote it): rows under a table whose name was cut short still
+    belong to it, a note typed under the table does not."""
+    rows = source.sheet_values(area.sheet)
+    header = [str(v).strip() if v is not None else "" for v in
+              (rows[area.min_row - 1][area.min_col - 1:area.max_col]
+               if area.min_row - 1 < len(rows) else [])]
+    column = next((area.min_col - 1 + header.index(name) for name in
+                   ("Snapshot SHA-256", "Entry SHA-256") if name in header), None)
+    last = area.max_row
+    if column is not None:
+        for index in range(area.max_row, len(rows)):
+            row = rows[index]
+            if column < len(row) and _HEX.match(str(row[column] or "").strip()):
+                last = index + 1
+    return Area(area.sheet, area.min_row, area.min_col, last, area.max_col)
+
+
+def table(book: KpiBook, name: str) -> tuple[Area | None, list[dict], list[Finding]]:
+    """The Snapshots or Audit table: its area, its non-empty rows (each with ``_row``, its
+    offset below the header) and findings when its defined name is missing or was cut
+    short (the table is then found by its header, so nothing frozen hides behind a name)."""
+    usual_sheet, header, rule = _TABLES[name]
+    source = book.source
+    named = source.area(name)
+    findings = []
+    if named is None or named.sheet not in source.sheet_names:
+        area = _find_by_header(source, header, usual_sheet)
+        if area is None:
+            return None, [], []
+        state = "broken" if named is not None else "missing"
+        findings.append(Finding(
+            ERROR, area.sheet, area.cell(0, 0), rule,
+            f"the defined name {name} is {state}; "
+            f"the table was found by its header at {area.sheet}!{area.cell(0, 0)}: restore "
+            f"the name (Formulas > Name Manager, {name} = {area.sheet}!{area.ref}) or undo "
+            "the change"))
+    else:
+        area = _extent(source, named)
+        if area.max_row > named.max_row:
+            findings.append(Finding(
+                ERROR, area.sheet, area.cell(named.max_row - area.min_row + 1, 0), rule,
+                f"the defined name {name} ends at row {named.max_row} but the table goes on "
+                f"to row {area.max_row}: the name was cut short"))
+    values = source.values(area)
+    head = [str(v).strip() if v is not None else "" for v in values[0]]
+    rows = [dict(zip(head, row, strict=False)) | {"_row": offset}
+            for offset, row in enumerate(values[1:], start=1)
+            if any(not _blank(v) for v in row)]
+    return area, rows, findings
+
+
+def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
+                   area: Area | None = None) -> list[Finding]:
+    """Live cells of frozen periods that differ from their current snapshot: in value,
+    formula or number format."""
+    if rows is None:
+        area, rows, _ = table(book, c.SNAPSHOTS_TABLE)
     if area is None:
         return []
     findings = []
@@ -145,32 +274,75 @@ def frozen_changes(book: KpiBook) -> list[Finding]:
             findings.append(Finding(ERROR, area.sheet, "", "frozen",
                                     f"{period} is frozen but its cells cannot be read: {error}"))
             continue
+        formats = items_formats(book.source, items)
         for item in items:
             row = frozen.get((item.kind, canonical(item.key), item.field))
             if row is None:
                 continue
+            what = f"{period} is frozen (snapshot {snapshot_id}) but {item.kind} {item.key}"
             if canonical(row.get("Value")) != stored_value(item.value):
                 findings.append(Finding(
                     ERROR, item.sheet, item.cell, "frozen",
-                    f"{period} is frozen (snapshot {snapshot_id}) but {item.kind} {item.key} "
-                    f"now reads {stored_value(item.value)!r} instead of "
+                    f"{what} now reads {stored_value(item.value)!r} instead of "
                     f"{canonical(row.get('Value'))!r}"))
+                continue
+            live = formats.get((item.sheet, item.cell))
+            recorded = as_text(row.get("Number format"))
+            if live is None or recorded is None:
+                continue  # not readable here, or not recorded when it was frozen
+            formula, code = live
+            if as_text(formula) != as_text(row.get("Formula")):
+                findings.append(Finding(
+                    ERROR, item.sheet, item.cell, "frozen",
+                    f"{what}: its formula is now {formula or '(none)'!r} instead of "
+                    f"{as_text(row.get('Formula')) or '(none)'!r}"))
+            elif as_text(code) != recorded:
+                findings.append(Finding(
+                    ERROR, item.sheet, item.cell, "frozen",
+                    f"{what}: its number format is now {code!r} instead of "
+                    f"{recorded!r}, so it may show another figure"))
     return findings
 
 
-def verify(adapter) -> list[Finding]:
-    """Every sign that a snapshot, a frozen value or the audit log was edited."""
+def items_formats(adapter, items: list[FrozenItem]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(formula, number format) of each item's cell, one read per sheet."""
+    by_sheet: dict[str, list[str]] = {}
+    for item in items:
+        by_sheet.setdefault(item.sheet, []).append(item.cell)
+    found = {}
+    for sheet, cells in by_sheet.items():
+        for cell, value in cell_formats(adapter, sheet, cells).items():
+            found[(sheet, cell)] = value
+    return found
+
+
+def chain_head(book: KpiBook) -> str:
+    """The last audit entry's SHA-256: what a receipt or a published paper keeps."""
+    audit = audit_rows(book)
+    return str(audit[-1].get("Entry SHA-256") or "") if audit else ""
+
+
+def verify(adapter, heads: list[tuple[str, str]] = ()) -> list[Finding]:
+    """Every sign that a snapshot, a frozen value or the audit log was edited. ``heads``:
+    (where it was kept, chain head) pairs kept outside the file (receipts, a published
+    paper): each must be an entry of this file's chain."""
     book = KpiBook(adapter)
-    area, rows = book.snapshots
-    findings: list[Finding] = []
-    if area is None and adapter.area(c.AUDIT_TABLE) is None:
+    area, rows, findings = table(book, c.SNAPSHOTS_TABLE)
+    audit_area, audit, audit_findings = table(book, c.AUDIT_TABLE)
+    findings = findings + audit_findings
+    if area is None and audit_area is None:
+        findings += [Finding(ERROR, "", "", "audit",
+                             f"{where} names the audit chain head {head[:12]}... but this "
+                             "workbook has no audit log: it is not the frozen file")
+                     for where, head in heads]
         return findings  # nothing has been frozen
     by_id: dict[object, list[dict]] = {}
     for row in rows:
         by_id.setdefault(canonical(row.get("Snapshot")), []).append(row)
+    computed_hashes = {}
     for snapshot_id, members in by_id.items():
         stored = {str(row.get("Snapshot SHA-256") or "") for row in members}
-        computed = snapshot_hash(members)
+        computed = computed_hashes[snapshot_id] = snapshot_hash(members)
         first = area.cell(members[0]["_row"], 0)
         if stored != {computed}:
             findings.append(Finding(
@@ -185,21 +357,49 @@ def verify(adapter) -> list[Finding]:
         if len(ids) > 1:
             findings.append(Finding(ERROR, area.sheet, "", "snapshot",
                                     f"{period} has {len(ids)} current snapshots ({ids})"))
-    audit = audit_rows(book)
     previous = ""
-    logged = {FREEZE: set(), SUPERSEDE: set()}
-    audit_area = adapter.area(c.AUDIT_TABLE)
+    logged: dict[str, dict[object, list[dict]]] = {FREEZE: {}, SUPERSEDE: {}}
+    chain = []
     for offset, entry in enumerate(audit, start=1):
+        where = audit_area.cell(entry["_row"], 0)
+        if canonical(entry.get("Entry")) != offset:
+            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+                                    f"audit entry {offset} is numbered "
+                                    f"{entry.get('Entry')!r}: an entry was removed or moved"))
         expected = audit_hash(entry, previous)
         if str(entry.get("Previous entry SHA-256") or "") != previous or str(
                 entry.get("Entry SHA-256") or "") != expected:
-            findings.append(Finding(ERROR, audit_area.sheet, audit_area.cell(offset, 0),
+            findings.append(Finding(ERROR, audit_area.sheet, where,
                                     "audit", f"audit entry {entry.get('Entry')} has been edited "
                                              "or an entry before it removed"))
         previous = str(entry.get("Entry SHA-256") or "")
+        chain.append(previous)
         action = str(entry.get("Action") or "")
         if action in logged:
-            logged[action].add(canonical(entry.get("Snapshot")))
+            logged[action].setdefault(canonical(entry.get("Snapshot")), []).append(entry)
+    for snapshot_id, entries in logged[FREEZE].items():
+        entry = entries[0]
+        where = audit_area.cell(entry["_row"], 0)
+        if len(entries) > 1:
+            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+                                    f"snapshot {snapshot_id} is logged as frozen "
+                                    f"{len(entries)} times"))
+        if snapshot_id not in by_id:
+            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+                                    f"audit entry {entry.get('Entry')} logs the freeze of "
+                                    f"{entry.get('Period')} as snapshot {snapshot_id}, but "
+                                    "the Snapshots table has no rows of it: they were removed"))
+        elif str(entry.get("Snapshot SHA-256") or "") != computed_hashes[snapshot_id]:
+            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+                                    f"audit entry {entry.get('Entry')} logged snapshot "
+                                    f"{snapshot_id} with SHA-256 "
+                                    f"{str(entry.get('Snapshot SHA-256'))[:12]}... but its "
+                                    "rows now hash otherwise: the snapshot was rewritten"))
+        elif str(by_id[snapshot_id][0].get("Period")) != str(entry.get("Period")):
+            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+                                    f"snapshot {snapshot_id} is of "
+                                    f"{by_id[snapshot_id][0].get('Period')} but audit entry "
+                                    f"{entry.get('Entry')} logged it for {entry.get('Period')}"))
     for snapshot_id, members in by_id.items():
         statuses = {str(row.get("Status") or "").strip().lower() for row in members}
         status = statuses.pop() if len(statuses) == 1 else "mixed"
@@ -214,5 +414,11 @@ def verify(adapter) -> list[Finding]:
             findings.append(Finding(ERROR, area.sheet, area.cell(members[0]["_row"], 0),
                                     "audit", f"snapshot {snapshot_id} is marked {status!r} but "
                                              "the audit log says otherwise"))
-    findings.extend(frozen_changes(book))
+    for where, head in heads:
+        if head not in chain:
+            findings.append(Finding(
+                ERROR, audit_area.sheet if audit_area else "", "", "audit",
+                f"{where} names the audit chain head {head[:12]}..., which this workbook's "
+                "audit log does not contain: the log was rewritten or cut off since"))
+    findings.extend(frozen_changes(book, rows, area))
     return findings

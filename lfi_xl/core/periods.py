@@ -24,7 +24,11 @@ DEFAULT_DUE_DATES: dict[int, tuple[tuple[int, int], ...]] = {
 }
 
 _YEAR_LABEL = re.compile(r"^\s*(?:FY\s*)?(\d{2}|\d{4})\s*[-/]\s*(\d{2}|\d{4})\s*$", re.I)
-_PERIOD_LABEL = re.compile(r"^\s*(.+?)\s+Q(\d{1,2})\s*$", re.I)
+# "2023-24 Q1" (ours), "2023/24 Q1", "2023-24: Q1"; and the quarter first: "Q1 2023/24".
+_PERIOD_LABEL = re.compile(r"^\s*(.+?)[\s:,-]+Q(\d{1,2})\s*$", re.I)
+_QUARTER_FIRST = re.compile(r"^\s*Q(\d{1,2})[\s:,-]+(.+?)\s*$", re.I)
+#: What a report period looks like, for messages.
+PERIOD_EXAMPLE = "'2023-24 Q1' (or '2023/24 Q1', 'Q1 2023-24')"
 
 
 class PeriodError(ValueError):
@@ -163,11 +167,24 @@ class Cadence:
                 for report in range(1, self.reports_per_year + 1)]
 
     def parse(self, label: str) -> Period:
-        """``'2023-24 Q1'`` -> :class:`Period`, checked against this cadence."""
-        match = _PERIOD_LABEL.match(str(label))
-        if not match:
-            raise PeriodError(f"{label!r} is not a report period such as '2023-24 Q1'")
-        period = Period(parse_year(match.group(1)), int(match.group(2)))
+        """``'2023-24 Q1'`` -> :class:`Period`, checked against this cadence. The common
+        spellings are accepted too: ``2023/24 Q1``, ``Q1 2023/24``, ``Q1 2023-24``.
+
+        >>> Cadence(3).parse("Q2 2023/24").label
+        '2023-24 Q2'
+        """
+        text = str(label)
+        match = _PERIOD_LABEL.match(text)
+        year, report = (match.group(1), match.group(2)) if match else (None, None)
+        if not match and (match := _QUARTER_FIRST.match(text)):
+            year, report = match.group(2), match.group(1)
+        try:
+            if year is None:
+                raise PeriodError(text)
+            period = Period(parse_year(year), int(report))
+        except PeriodError:
+            raise PeriodError(f"{label!r} is not a report period: a period looks like "
+                              f"{PERIOD_EXAMPLE}") from None
         self._check(period)
         return period
 

@@ -70,6 +70,21 @@ class LiveWorkbook:
         values = self._range(area).options(ndim=2, err_to_str=True).value
         return [[None if v == "" else v for v in row] for row in values]
 
+    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+        """(formula without "=", number format) of cells; Excel's Range.Formula gives a
+        constant's text for a cell without a formula: that is no formula."""
+        found = {}
+        for address in addresses:
+            cell = self.book.sheets[sheet].range(address)
+            try:
+                formula, code = cell.formula, cell.number_format
+            except NotImplementedError:  # xlwings Server's engines: no sync formula read
+                found[address] = None
+                continue
+            found[address] = (formula[1:] if isinstance(formula, str)
+                              and formula.startswith("=") else "", code or "")
+        return found
+
     # -- writes --------------------------------------------------------------------------
     def _sheet(self, name: str, header: list | None = None):
         if name in self.sheet_names:

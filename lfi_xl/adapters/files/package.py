@@ -5,20 +5,31 @@ that re-creates it (openpyxl drops charts, images and pivot tables it cannot rea
 Instead a :class:`Package` keeps every part's bytes as found; a change replaces only
 the parts it concerns, and :meth:`Package.save` writes the whole package to a temporary
 file in the same folder, then moves it into place (keeping a ``.bak`` of the original
-when asked).
+when asked, in dated generations).
+
+Every command that changes a workbook holds :func:`exclusive` over its whole
+read-check-write: one writer at a time, never behind Excel's back (its ``~$`` owner
+file), through a symlink to the real file. Before anything reads a package, its zip
+entries are checked against size limits (a zip bomb is refused, not inflated).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from lfi_xl.errors import UnusableInput
 
@@ -37,6 +48,18 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _AFTER_CALC_PR = ("oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
                   "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
                   "extLst")
+#: Limits on a package before anything inflates it (zip-bomb defences): one part, all
+#: parts, the compression ratio of a large part, and one XML token (a text or attribute
+#: value). Excel's own files stay far below: a 1M-placement register is ~150 MB of XML
+#: compressed about 8:1, and no token of a workbook comes near a megabyte.
+MAX_PART_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 2 << 30
+MAX_RATIO, RATIO_FROM_BYTES = 100, 16 << 20
+MAX_TOKEN_BYTES = 8 << 20
+#: How many dated backups (NAME.xlsx.YYYYMMDD-HHMMSS.bak) are kept besides NAME.xlsx.bak.
+BACKUP_GENERATIONS = 10
+#: How long a command waits for another one writing the same workbook.
+LOCK_WAIT_SECONDS = 10.0
 
 
 def check_workbook_file(path: Path) -> None:
@@ -66,15 +89,73 @@ def check_workbook_file(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            broken = archive.testzip()
+            check_parts(path, archive)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UnusableInput(f"{path}: the workbook file is damaged ({error})") from None
-    if broken:
-        raise UnusableInput(f"{path}: the workbook file is damaged (part {broken} is corrupt)")
     for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
         if required not in names:
             raise UnusableInput(f"{path}: is a zip file but not a complete Excel workbook "
                                 f"(no {required})")
+
+
+def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
+    """Every entry readable, within the limits, and its CRC right: read in chunks, so a
+    zip bomb is stopped at the limit instead of inflated."""
+    infos = archive.infolist()
+    seen: dict[str, str] = {}
+    for info in infos:
+        folded = info.filename.casefold()
+        if folded in seen:
+            raise UnusableInput(f"{path}: the workbook has two parts named {seen[folded]} and "
+                                f"{info.filename} (differing only in case): it is damaged or "
+                                "was not written by a spreadsheet program")
+        seen[folded] = info.filename
+        if info.flag_bits & 0x1:
+            raise UnusableInput(f"{path}: the part {info.filename} is encrypted inside the zip; "
+                                "a workbook's parts never are: save it again from Excel "
+                                "without zip encryption")
+    total = sum(info.file_size for info in infos)
+    if total > MAX_TOTAL_BYTES:
+        raise UnusableInput(f"{path}: the workbook says it unpacks to {total >> 20} MB, more "
+                            f"than lfi-xl reads ({MAX_TOTAL_BYTES >> 20} MB): refused")
+    for info in infos:
+        _check_size(path, info, info.file_size)
+    for info in infos:
+        size, longest, since = 0, 0, 0
+        xml = info.filename.endswith((".xml", ".rels", ".vml"))
+        with archive.open(info) as part:   # checks the CRC at the end
+            while chunk := part.read(1 << 20):
+                size += len(chunk)
+                _check_size(path, info, size)
+                if xml:
+                    longest, since = _longest_token(chunk, longest, since)
+                    if longest > MAX_TOKEN_BYTES:
+                        raise UnusableInput(
+                            f"{path}: the part {info.filename} holds a single XML value of "
+                            f"over {MAX_TOKEN_BYTES >> 20} MB, which no workbook has: refused")
+
+
+def _check_size(path: Path, info: zipfile.ZipInfo, size: int) -> None:
+    ratio = size / max(info.compress_size, 1)
+    if size > MAX_PART_BYTES or (size > RATIO_FROM_BYTES and ratio > MAX_RATIO):
+        raise UnusableInput(
+            f"{path}: the part {info.filename} unpacks to {size >> 20} MB or more from "
+            f"{info.compress_size >> 10} KB (a zip bomb?): lfi-xl reads parts up to "
+            f"{MAX_PART_BYTES >> 20} MB, compressed at most {MAX_RATIO}:1: refused")
+
+
+def _longest_token(chunk: bytes, longest: int, since: int) -> tuple[int, int]:
+    """The longest run without "<" or ">" so far (a text or attribute value, at least),
+    carried over chunk boundaries in ``since``."""
+    codes = np.frombuffer(chunk, dtype=np.uint8)
+    marks = np.flatnonzero((codes == 60) | (codes == 62))
+    if not len(marks):
+        since += len(chunk)
+        return max(longest, since), since
+    gaps = np.diff(marks)
+    inside = int(gaps.max()) if len(gaps) else 0
+    longest = max(longest, since + int(marks[0]), inside, len(chunk) - int(marks[-1]) - 1)
+    return longest, len(chunk) - int(marks[-1]) - 1
 
 
 def _is_encrypted(path: Path) -> bool:
@@ -106,7 +187,7 @@ class Package:
 
     @classmethod
     def read(cls, path: Path) -> Package:
-        check_workbook_file(path)
+        check_workbook_file(path)   # sizes checked: the parts may be read whole
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist()}
             parts = {name: archive.read(name) for name in infos}
@@ -167,13 +248,19 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
 
     On any failure (or a kill) the original is untouched and the temporary file is
     removed (or, after a kill, left as an inert ``.~lfi-*.tmp`` file). With ``backup``,
-    the original is first copied to ``path.bak``.
+    the original is first copied to ``path.bak`` (the previous ``.bak`` kept, dated).
+    A symlink is followed: the real file is replaced, the link stays a link.
     """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-", suffix=".tmp",
-                                         dir=folder)
+    path = real_path(path)
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-", suffix=".tmp",
+                                             dir=folder)
+    except PermissionError:
+        raise UnusableInput(f"cannot write in {folder} (read-only?)") from None
+    except OSError as error:
+        raise UnusableInput(f"cannot write in {folder} ({error.strerror or error})") from None
     os.close(handle)
     temporary = Path(temporary)
     try:
@@ -190,9 +277,21 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
             temporary.unlink()
 
 
+def real_path(path: Path) -> Path:
+    """The file a path names, symlinks followed (a write replaces the real workbook)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def _backup(path: Path) -> None:
     """``path.bak``: a full copy or the previous one, never half a copy (copied to a
-    temporary file first, then moved into place)."""
+    temporary file first, then moved into place). An older ``.bak`` is kept as
+    ``NAME.YYYYMMDD-HHMMSS.bak`` (its own date); the last :data:`BACKUP_GENERATIONS`
+    of those are kept."""
+    bak = path.with_name(path.name + ".bak")
+    if bak.is_dir() or (bak.exists() and not bak.is_file()):
+        raise UnusableInput(f"{bak} is a folder, not a backup: move or rename it so lfi-xl "
+                            f"can keep the original of {path.name} there")
     handle, temporary = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-bak-", suffix=".tmp",
                                          dir=path.parent)
     os.close(handle)
@@ -200,10 +299,146 @@ def _backup(path: Path) -> None:
         shutil.copy2(path, temporary)
         with open(temporary, "rb+") as copy:
             os.fsync(copy.fileno())
-        os.replace(temporary, path.with_name(path.name + ".bak"))
+        if bak.exists():
+            _keep_dated(path, bak)
+        os.replace(temporary, bak)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def dated_backups(path: Path) -> list[Path]:
+    """The dated backups of ``path``, oldest first."""
+    return sorted(p for p in path.parent.glob(f"{path.name}.*.bak")
+                  if p.name[len(path.name) + 1:-4].replace("-", "").isdigit())
+
+
+def _keep_dated(path: Path, bak: Path) -> None:
+    stamp = dt.datetime.fromtimestamp(bak.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{stamp}.bak")
+    number = 1
+    while target.exists():   # two backups in one second: never one over the other
+        number += 1
+        target = path.with_name(f"{path.name}.{stamp}-{number}.bak")
+    os.replace(bak, target)
+    for old in dated_backups(path)[:-BACKUP_GENERATIONS]:
+        old.unlink()
+
+
+def owner_file(path: Path) -> Path | None:
+    """Excel's ``~$NAME`` owner file beside a workbook it has open (long names lose their
+    first two characters to it, as Word's do), or ``None``."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+        candidate = path.with_name(name)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _owner(owner: Path) -> str:
+    """The user name Excel writes at the start of its owner file (a length byte, then the
+    name), or "someone"."""
+    try:
+        data = owner.read_bytes()[:120]
+        name = data[1:1 + data[0]].decode("latin-1").strip() if data else ""
+    except (OSError, IndexError):
+        name = ""
+    return name if name.isprintable() and name else "someone"
+
+
+@contextmanager
+def exclusive(path: Path, wait: float | None = None) -> Iterator[Path]:
+    """Hold the right to change the workbook at ``path`` for the whole read-check-write:
+    yields the real file's path (symlinks followed).
+
+    Refused (exit 2) when Excel has it open (its ``~$`` owner file is there) or when
+    another lfi-xl command still holds it after ``wait`` seconds. The lock file,
+    ``.~lfi-NAME.lock``, is created with ``O_EXCL`` and held with an OS lock, so one left
+    by a killed command is free again (the OS lets go of a dead process's lock).
+    """
+    path = real_path(path)
+    owner = owner_file(path)
+    if owner is not None:
+        raise UnusableInput(f"{path}: open in Excel by {_owner(owner)}: close it first, or "
+                            "use the ribbon button inside Excel (lfi-xl will not change a "
+                            f"workbook Excel would overwrite on its next save; {owner.name})")
+    lock = path.with_name(f".~lfi-{path.name}.lock")
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+    while True:
+        handle = _take(lock, path)
+        if handle is not None:
+            break
+        if time.monotonic() >= deadline:
+            raise UnusableInput(f"{path}: another lfi-xl command is changing this workbook "
+                                f"({_holder(lock)}); wait for it to finish, then run this "
+                                "again")
+        time.sleep(0.1)
+    try:
+        yield path
+    finally:
+        try:
+            lock.unlink()      # while still held: a waiting command then retries afresh
+        except OSError:
+            pass
+        os.close(handle)
+
+
+def _take(lock: Path, path: Path) -> int | None:
+    """The lock's file handle, held, or ``None`` when another process holds it."""
+    try:
+        handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    except FileExistsError:
+        try:
+            handle = os.open(lock, os.O_RDWR)
+        except FileNotFoundError:
+            return None        # released meanwhile: try again
+        except OSError as error:
+            raise UnusableInput(f"cannot write in {lock.parent} ({error.strerror})") from None
+    except PermissionError:
+        raise UnusableInput(f"cannot write in {lock.parent} (read-only?)") from None
+    except OSError as error:
+        raise UnusableInput(f"cannot write in {lock.parent} ({error.strerror})") from None
+    if not _os_lock(handle):
+        os.close(handle)
+        return None
+    try:
+        same = os.fstat(handle).st_ino == os.stat(lock).st_ino
+    except FileNotFoundError:
+        same = False
+    if not same:               # removed by its holder between our open and our lock
+        os.close(handle)
+        return None
+    os.ftruncate(handle, 0)
+    os.write(handle, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "since": dt.datetime.now().isoformat(timespec="seconds"),
+                                 "file": path.name}).encode())
+    return handle
+
+
+def _os_lock(handle: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:        # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
+def _holder(lock: Path) -> str:
+    try:
+        holder = json.loads(lock.read_text() or "{}")
+        return f"process {holder['pid']} on {holder['host']} since {holder['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a command starting now"
 
 
 def _default_mode() -> int:

@@ -27,9 +27,15 @@ from lfi_xl.book.area import Area, ErrorValue, parse_area
 from lfi_xl.book.structured import ExcelTable
 from lfi_xl.errors import UnusableInput
 
-_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(.*?)</c>', re.S)
-_ADDRESS = re.compile(rb'\br="([A-Z]+)(\d+)"')
-_VALUE = re.compile(rb"<v>([^<]*)</v>")
+# Any valid spelling: a namespace prefix (x:c, as the Open XML SDK writes), single or
+# double quotes, spaces around "=".
+_HAS_ERROR = re.compile(rb"""\bt\s*=\s*["']e["']""")
+_CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*["']([A-Z]{1,3})(\d{1,7})""")
+#: A sheet is read by calamine only when its rectangle from A1 to its last cell is not
+#: far bigger than its cells: one typed at XFD1048576 would make calamine allocate
+#: 17 billion cells (and abort); such a sheet is read cell by cell instead.
+DENSE_CELLS, DENSE_SLACK = 2_000_000, 8
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 
 
 class WorkbookValues:
@@ -47,7 +53,7 @@ class WorkbookValues:
                     "xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
             self.sheets = wx.sheets(skeleton)
             self.names = wx.defined_names(skeleton)
-        except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile) as error:
+        except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, UnusableInput) as error:
             raise UnusableInput(f"{self.path}: the workbook's structure is damaged "
                                 f"({error})") from None
         try:
@@ -89,15 +95,34 @@ class WorkbookValues:
                                 f"'{area.sheet}' that does not exist")
         return area
 
+    def _part(self, sheet: str) -> bytes:
+        part = next((info.part for info in self.sheets if info.name == sheet), None)
+        if part is None:
+            raise UnusableInput(f"{self.path}: there is no sheet '{sheet}' in the workbook")
+        try:
+            with self._zip() as archive:
+                return archive.read(part)
+        except KeyError:
+            raise UnusableInput(f"{self.path}: the sheet '{sheet}' has no part {part}; the "
+                                "file is damaged") from None
+
     def sheet_values(self, sheet: str) -> list[list]:
         """Every cell of a sheet from A1, as calamine gives it, errors restored."""
         if sheet not in self._cache:
+            data = self._part(sheet)
+            last_row, last_column, cells = _extent(data)
+            if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
+                raise UnusableInput(f"{self.path}: the sheet '{sheet}' has a cell beyond "
+                                    "Excel's last row or column; the file is damaged")
+            if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
+                self._cache[sheet] = self._sparse_values(sheet, data)
+                return self._cache[sheet]
             try:
                 rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as error:  # calamine's own error types: a damaged sheet part
                 raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
                                     f"file is damaged ({type(error).__name__}: {error})") from None
-            for (row, column), error in self._error_cells(sheet).items():
+            for (row, column), error in self._error_cells(sheet, data).items():
                 while len(rows) <= row:
                     rows.append([])
                 while len(rows[row]) <= column:
@@ -106,23 +131,81 @@ class WorkbookValues:
             self._cache[sheet] = rows
         return self._cache[sheet]
 
-    def _error_cells(self, sheet: str) -> dict[tuple[int, int], ErrorValue]:
-        part = next(info.part for info in self.sheets if info.name == sheet)
-        with self._zip() as archive:
-            data = archive.read(part)
+    def _error_cells(self, sheet: str, data: bytes) -> dict[tuple[int, int], ErrorValue]:
+        """Error cells (``t="e"``) in any valid XML spelling, parsed as XML."""
         found = {}
-        if b't="e"' not in data:
+        if not _HAS_ERROR.search(data):
             return found
-        for match in _ERROR_CELL.finditer(data):
-            address = _ADDRESS.search(match.group(1))
-            value = _VALUE.search(match.group(2))
-            if address and value:
-                letters, row = address.groups()
-                column = 0
-                for letter in letters.decode():
-                    column = column * 26 + ord(letter) - 64
-                found[(int(row) - 1, column - 1)] = ErrorValue(value.group(1).decode())
+        for cell in _cells(self.path, sheet, data):
+            if cell.get("t") == "e":
+                value = cell.find(f"{{{wx.MAIN}}}v")
+                if value is not None and value.text and cell.get("r"):
+                    found[_position(cell.get("r"))] = ErrorValue(value.text.strip())
         return found
+
+    def _sparse_values(self, sheet: str, data: bytes) -> list[list]:
+        """A sheet read cell by cell (its rows as short as their last cell): for a sheet
+        whose few cells are spread to Excel's far corner."""
+        from openpyxl.styles.numbers import is_date_format
+        from openpyxl.utils.datetime import from_excel
+
+        with self._zip() as archive:
+            names = set(archive.namelist())
+            shared = ([_text_of(si) for si in wx.parse(archive.read("xl/sharedStrings.xml"))
+                       .iterfind("m:si", wx.NS)] if "xl/sharedStrings.xml" in names else [])
+            styles = archive.read("xl/styles.xml") if "xl/styles.xml" in names else None
+        dates = set()
+        if styles:
+            root = wx.parse(styles)
+            custom = {f.get("numFmtId"): f.get("formatCode") or ""
+                      for f in root.iterfind("m:numFmts/m:numFmt", wx.NS)}
+            for index, xf in enumerate(root.iterfind("m:cellXfs/m:xf", wx.NS)):
+                number = xf.get("numFmtId", "0")
+                if (14 <= int(number) <= 22) or is_date_format(custom.get(number, "")):
+                    dates.add(str(index))
+        rows: list[list] = []
+        for cell in _cells(self.path, sheet, data):
+            if not cell.get("r"):
+                continue
+            row, column = _position(cell.get("r"))
+            kind = cell.get("t", "n")
+            value_element = cell.find(f"{{{wx.MAIN}}}v")
+            raw = value_element.text if value_element is not None else None
+            if kind == "inlineStr":
+                inline = cell.find(f"{{{wx.MAIN}}}is")
+                value = _text_of(inline) if inline is not None else ""
+            elif raw is None:
+                continue
+            elif kind == "s":
+                value = shared[int(raw)] if raw.strip().isdigit() and int(raw) < len(shared) else ""
+            elif kind in ("str", "inlineStr"):
+                value = raw
+            elif kind == "b":
+                value = raw.strip() in ("1", "true")
+            elif kind == "e":
+                value = ErrorValue(raw.strip())
+            else:
+                try:
+                    value = float(raw)
+                except ValueError:
+                    value = raw
+                if cell.get("s") in dates and isinstance(value, float):
+                    value = from_excel(value)
+            while len(rows) <= row:
+                rows.append([])
+            line = rows[row]
+            while len(line) <= column:
+                line.append("")
+            line[column] = value
+        return rows
+
+    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+        """(formula, number format) of cells of one sheet (see ``workbook_xml``)."""
+        data = self._part(sheet)
+        with self._zip() as archive:
+            styles = (archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist()
+                      else None)
+        return wx.cell_formats(data, styles, addresses)
 
     def values(self, area: Area) -> list[list]:
         """The cells of ``area`` as a rectangle (blanks ``None``)."""
@@ -161,6 +244,73 @@ class WorkbookValues:
     def read(self, name: str) -> tuple[Area, list[list]]:
         area = self.require(name)
         return area, self.values(area)
+
+
+def check_dense(path: Path) -> None:
+    """Refuse (exit 2) a workbook with a sheet whose few cells reach far past the rest:
+    for what must evaluate every cell of a sheet's rectangle (recalc's engine), a cell
+    typed at XFD1048576 means 17 billion cells."""
+    from openpyxl.utils.cell import get_column_letter
+
+    book = WorkbookValues(path)
+    for info in book.sheets:
+        last_row, last_column, cells = _extent(book._part(info.name))
+        if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
+            raise UnusableInput(
+                f"{path}: the sheet '{info.name}' has {cells} cells spread to "
+                f"{get_column_letter(min(last_column, EXCEL_COLUMNS))}{last_row}: recalc "
+                "evaluates a sheet's whole rectangle, so clear that far cell (Ctrl+End in "
+                "Excel finds it) and run recalc again")
+
+
+#: Above this size a sheet part is scanned cell by cell only when a cheap search finds a
+#: reference that could be far away (three-letter column, seven-digit row).
+_SCAN_BYTES = 16 << 20
+_FAR_REF = re.compile(rb"""\br\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
+
+
+def _extent(data: bytes) -> tuple[int, int, int]:
+    """Last row, last column (1-based) and number of the cells of a worksheet part."""
+    if len(data) > _SCAN_BYTES and not _FAR_REF.search(data):
+        return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
+    last_row = last_column = count = 0
+    for match in _CELL_REF.finditer(data):
+        letters, row = match.groups()
+        count += 1
+        last_row = max(last_row, int(row))
+        column = 0
+        for letter in letters:
+            column = column * 26 + letter - 64
+        last_column = max(last_column, column)
+    return last_row, last_column, count
+
+
+def _position(address: str) -> tuple[int, int]:
+    """``B7`` -> (6, 1): 0-based row and column."""
+    letters = address.rstrip("0123456789")
+    column = 0
+    for letter in letters.upper():
+        column = column * 26 + ord(letter) - 64
+    return int(address[len(letters):]) - 1, column - 1
+
+
+def _cells(path: Path, sheet: str, data: bytes):
+    """The ``<c>`` elements of a worksheet part, parsed as XML (prefixes, quoting and
+    entities all as XML reads them)."""
+    try:
+        for _, cell in etree.iterparse(io.BytesIO(data), tag=f"{{{wx.MAIN}}}c",
+                                       resolve_entities=False, huge_tree=False):
+            yield cell
+            cell.clear(keep_tail=True)
+    except etree.XMLSyntaxError as error:
+        raise UnusableInput(f"{path}: the sheet '{sheet}' is not valid XML ({error}); the file "
+                            "is damaged") from None
+
+
+def _text_of(element) -> str:
+    """The text of a shared or inline string (its runs joined, phonetic runs left out)."""
+    return "".join(t.text or "" for t in element.iter(f"{{{wx.MAIN}}}t")
+                   if etree.QName(t.getparent()).localname != "rPh")
 
 
 def read_plan(path: Path, prefix: str = c.PLAN_PREFIX):

@@ -16,17 +16,26 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.book.area import ErrorValue
+from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import stored_number
+from lfi_xl.errors import UnusableInput
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS = {"m": MAIN, "r": REL, "p": PKG_REL}
-_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=True)
+# huge_tree off: libxml2's limits stay on (nesting 256 deep, one text or attribute value
+# 10 MB): no workbook comes near them, a hostile part does.
+_PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=False)
 
 
 def parse(data: bytes) -> etree._Element:
-    return etree.fromstring(data, _PARSER)
+    try:
+        return etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as error:
+        raise UnusableInput(f"a part of the workbook is not XML lfi-xl can read ({error}); "
+                            "the file is damaged or was not written by a spreadsheet "
+                            "program") from None
 
 
 def serialize(root: etree._Element) -> bytes:
@@ -243,7 +252,7 @@ def _set_value(cell: etree._Element, value: object) -> None:
         v.text = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     else:
         cell.set("t", "str")
-        v.text = str(value)
+        v.text = storable_text(str(value))
 
 
 def cell_element(root: etree._Element, address: str) -> etree._Element:
@@ -318,3 +327,55 @@ def strip_formulas(package: Package) -> None:
                 if element.get(attribute, "").endswith("calcChain.xml"):
                     root.remove(element)
             package.parts[part] = serialize(root)
+
+
+def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
+                 addresses: list[str]) -> dict[str, tuple[str, str]]:
+    """(formula, number format) of each of ``addresses`` in one worksheet part, as Excel
+    shows them: the formula without its ``=`` (a shared formula's dependent cell gets the
+    anchor's text moved to it, as Excel displays it), the format as its code."""
+    from openpyxl.formula.translate import Translator, TranslatorError
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+
+    wanted = set(addresses)
+    codes: list[str] = []
+    if styles_xml:
+        styles = parse(styles_xml)
+        custom = {int(f.get("numFmtId")): f.get("formatCode") or ""
+                  for f in styles.iterfind("m:numFmts/m:numFmt", NS)}
+        for xf in styles.iterfind("m:cellXfs/m:xf", NS):
+            number = int(xf.get("numFmtId", "0"))
+            codes.append(custom.get(number, BUILTIN_FORMATS.get(number, "General")))
+    found: dict[str, tuple[str, str]] = {}
+    anchors: dict[str, tuple[str, str]] = {}   # shared formula index -> (cell, text)
+    pending: list[tuple[str, str, str]] = []
+    for cell in parse(sheet_xml).iterfind("m:sheetData/m:row/m:c", NS):
+        address = cell.get("r")
+        formula = cell.find("m:f", NS)
+        text = ""
+        if formula is not None:
+            text = formula.text or ""
+            if formula.get("t") == "shared":
+                if text:
+                    anchors[formula.get("si")] = (address, text)
+                elif address in wanted:
+                    pending.append((address, formula.get("si"), ""))
+                    text = None
+        if address not in wanted:
+            continue
+        style = int(cell.get("s", "0"))
+        code = codes[style] if 0 <= style < len(codes) else "General"
+        found[address] = (text, code)
+    for address, index, _ in pending:
+        anchor = anchors.get(index)
+        text = ""
+        if anchor is not None:
+            try:
+                text = Translator(f"={anchor[1]}", origin=anchor[0]).translate_formula(
+                    address).lstrip("=")
+            except TranslatorError:
+                text = f"shared {index}: {anchor[1]}"
+        found[address] = (text, found[address][1])
+    for address in wanted - found.keys():
+        found[address] = ("", codes[0] if codes else "General")
+    return found

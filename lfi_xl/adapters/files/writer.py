@@ -22,6 +22,7 @@ from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.book.area import absolute, parse_area
+from lfi_xl.core.text import storable_text
 from lfi_xl.errors import UnusableInput, quote_sheet
 
 M = f"{{{wx.MAIN}}}"
@@ -49,17 +50,10 @@ def _cell(address: str, value) -> etree._Element:
         # Always text, never a formula: a value starting with = + - @ stays as typed.
         cell.set("t", "inlineStr")
         text = etree.SubElement(etree.SubElement(cell, f"{M}is"), f"{M}t")
-        text.text = _xml_safe(str(value))
+        text.text = storable_text(str(value))
         if text.text != text.text.strip():
             text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
     return cell
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _xml_safe(text: str) -> str:
-    return _CONTROL.sub("\ufffd", text)
 
 
 def _row(number: int, values, first_column: int = 1) -> etree._Element:
@@ -101,6 +95,10 @@ class FileWorkbook:
 
     def require(self, name: str):
         return self.reader.require(name)
+
+    def cell_formats(self, sheet: str, addresses: list[str]):
+        return wx.cell_formats(self.package.parts[self._sheet_part(sheet)],
+                               self.package.parts.get("xl/styles.xml"), addresses)
 
     def values(self, area):
         return self._current().values(area)
