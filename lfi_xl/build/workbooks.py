@@ -665,7 +665,10 @@ def build_kpi_workbook() -> Workbook:
         lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8)
     _by_period_sheet(
         wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions",
-        c.ILLUSTRATIVE_NOTE, c.NARRATIVE_QUESTIONS, c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
+        c.ILLUSTRATIVE_NOTE, [*c.NARRATIVE_QUESTIONS, *(
+            (c.progress_key(number), f"Condition {number}: progress update")
+            for number in range(1, len(c.AGREEMENT_CONDITIONS) + 1))],
+        c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
         periods, lambda key, index: illustrative.NARRATIVE.get(key, (None,) * 3)[index],
         width=30)
     snapshots = sheets[c.SNAPSHOTS]
