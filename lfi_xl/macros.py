@@ -89,6 +89,33 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     return target
 
 
+def build_dfe_return(book=None, plan=None, folder: Path | None = None) -> list[Path]:
+    """Write the DfE monitoring return for the current report period next to the workbook:
+    from its frozen snapshot, or, while the period is not frozen, a draft marked DRAFT.
+    The values-only copies are made from the saved files, so the workbook must be saved."""
+    from lfi_xl.actions.dfe_return import build_dfe_return as gather
+    from lfi_xl.actions.dfe_return import write_dfe_return
+    from lfi_xl.errors import Refused, UnusableInput
+
+    book = _book(book)
+    plan = plan or _open_plan_book(book)
+    files = [Path(getattr(getattr(source, "book", source), "fullname", source) or "")
+             for source in (book, plan)]
+    unsaved = [path.name or "the DSG plan workbook" for path in files if not path.is_file()]
+    if plan is None or unsaved:
+        raise UnusableInput(f"Save {' and '.join(unsaved) or 'the DSG plan workbook'} first "
+                            "(or open dsg_plan.xlsx): the DfE return copies the saved files")
+    try:
+        data = gather(LiveWorkbook(book), plan)
+    except Refused:   # not frozen yet: a draft, said so on every page and here
+        data = gather(LiveWorkbook(book), plan, draft=True)
+    written = write_dfe_return(data, *files, folder or files[0].parent)
+    _tell(book, ("DRAFT DfE return (the period is not frozen) written:\n" if data.draft
+                 else f"DfE return for {data.period} (snapshot {data.snapshot}) written:\n")
+          + "\n".join(str(path) for path in written))
+    return written
+
+
 def _open_plan_book(book):
     """The DSG plan workbook: open in the same Excel, or dsg_plan.xlsx beside this one."""
     try:
@@ -125,6 +152,7 @@ BUTTONS = {
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
     "lfi_adopt": adopt_workbook,
+    "lfi_dfe_return": build_dfe_return,
 }
 
 

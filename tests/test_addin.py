@@ -40,7 +40,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
-           "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook"}
+           "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook",
+           "lfi_dfe_return": "Build DfE return"}
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +287,8 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
     assert rr.ribbon(rr.CUSTOMUI.read_bytes())[1] == [
         ("Monitoring return", [("Validate entries", "AcceptInvitation"),
                                ("Freeze period snapshot", "Lock"),
-                               ("Build Schools Forum extract", "ExportExcel")]),
+                               ("Build Schools Forum extract", "ExportExcel"),
+                               ("Build DfE return", "ExportWord")]),
         ("Set-up", [("Adopt this workbook", "ImportExcel")])]
 
 

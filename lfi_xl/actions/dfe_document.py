@@ -100,7 +100,7 @@ def _evidence(cell, data) -> None:
     for title, rows in (((" ", "Plan", data.forecast_label, "Difference"), data.balances),
                         (("Safety Valve funding", "Agreed", "Received", "Difference"),
                          data.funding)):
-        table = _table(cell, 1, (4.3, 2.0, 2.7, 2.4))
+        table = _table(cell, 1, (4.1, 2.0, 2.7, 2.6))
         for column, heading in enumerate(title):
             _bold(table.rows[0].cells[column], heading)
         for row in rows:

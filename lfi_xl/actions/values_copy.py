@@ -66,7 +66,6 @@ def values_copy(source: Path, target: Path, draft: bool = False) -> Path:
         sheet.data_validations = DataValidationList()
         sheet.conditional_formatting = ConditionalFormattingList()
         sheet.protection.sheet = False
-        sheet.print_title_rows = None
         if draft:
             sheet.oddHeader.center.text = "DRAFT: not frozen, not for submission"
     for name in list(values.defined_names):

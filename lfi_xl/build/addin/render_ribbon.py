@@ -150,9 +150,18 @@ def _import(draw, x: int, y: int) -> None:  # ImportExcel: a sheet, an arrow in
     draw.polygon(((x + 18, y + 18), (x + 12, y + 12), (x + 12, y + 24)), fill=(0, 100, 190))
 
 
+def _export_word(draw, x: int, y: int) -> None:  # ExportWord: a page, Word's blue W
+    draw.rectangle((x + 6, y + 1, x + 28, y + 31), fill="white", outline=GREY)
+    for line in range(4):
+        draw.line((x + 16, y + 8 + 6 * line, x + 25, y + 8 + 6 * line), fill=GREY)
+    draw.rectangle((x + 1, y + 8, x + 15, y + 24), fill=(43, 87, 154))
+    draw.line((x + 3, y + 11, x + 5, y + 21, x + 8, y + 14, x + 11, y + 21, x + 13, y + 11),
+              fill="white", width=2)
+
+
 #: A drawing for each imageMso the ribbon uses; a new one needs a drawing here.
 _ICONS = {"AcceptInvitation": _accept, "Lock": _lock, "ExportExcel": _export,
-          "ImportExcel": _import}
+          "ImportExcel": _import, "ExportWord": _export_word}
 
 
 if __name__ == "__main__":
