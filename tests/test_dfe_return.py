@@ -371,3 +371,26 @@ def test_ribbon_button_builds_a_draft_next_to_the_workbook(kpi_book, plan_book,
     assert written[0].parent == Path(".")
     document = Document(written[0])
     assert "Condition 9: Implement Phase two" in text_of(document)
+
+
+@pytest.mark.parametrize("name", ["kpi-everything-at-once", "kpi-renamed-Narrative-to-Narrative_23",
+                                  "kpi-column-inserted-Conditions-A", "plan-everything-at-once"])
+def test_council_rearranged_workbooks_build_the_same_return(name, tmp_path):
+    """Sheets renamed, moved, hidden, rows and columns inserted, as councils do (corpus)."""
+    import corpus
+
+    variant = next(v for v in corpus.variants() if v.name == name)
+    path = variant.make(tmp_path)
+    kpi = path if name.startswith("kpi") else Path(shutil.copy(SHIPPED / c.KPI_WORKBOOK,
+                                                               tmp_path / c.KPI_WORKBOOK))
+    plan = path if name.startswith("plan") else Path(shutil.copy(SHIPPED / c.PLAN_WORKBOOK,
+                                                                 tmp_path / c.PLAN_WORKBOOK))
+    freeze(kpi)
+    assert build(kpi, plan, tmp_path / "out") == 0
+    document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3.docx")
+    conditions = [t for t in document.tables if t.rows[0].cells[0].text == "Agreement Condition"]
+    assert [t.rows[2].cells[3].text for t in conditions] == list("GGGGAAAAA")  # Q3
+    evidence = document.tables[0].rows[2].cells[1].tables[0]
+    assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "25.149"]
+    copy = openpyxl.load_workbook(tmp_path / "out" / "LFI_DfE_KPIs_2023-24_Q3.xlsx")
+    assert all(ws.sheet_state == "visible" for ws in copy.worksheets)
