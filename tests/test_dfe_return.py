@@ -38,6 +38,13 @@ def freeze(kpi, period=PERIOD):
     assert main(["freeze", str(kpi), "--period", period, "--by", "A. Finance"]) == 0
 
 
+def refresh_and_freeze(kpi, plan, period=PERIOD):
+    """The officer's cycle: the plan's latest forecast into Plan Data, recalculate, freeze."""
+    assert main(["refresh", "--kpi", str(kpi), "--plan", str(plan), "--period", period]) == 0
+    assert main(["recalc", str(kpi)]) == 0
+    freeze(kpi, period)
+
+
 def text_of(document) -> str:
     """Every paragraph of the body, its tables and their nested tables, in order."""
     def cells(table):
@@ -73,7 +80,7 @@ def frozen_return(tmp_path_factory):
     folder = tmp_path_factory.mktemp("norfolk")
     kpi = Path(shutil.copy(SHIPPED / c.KPI_WORKBOOK, folder / c.KPI_WORKBOOK))
     plan = Path(shutil.copy(SHIPPED / c.PLAN_WORKBOOK, folder / c.PLAN_WORKBOOK))
-    freeze(kpi)
+    refresh_and_freeze(kpi, plan)
     assert build(kpi, plan, folder / "out") == 0
     return kpi, plan, folder / "out"
 
@@ -130,15 +137,18 @@ def test_evidence_table_is_the_cores_figures(frozen_return):
     balances, funding = ([[cell.text for cell in row.cells] for row in table.rows]
                          for table in question[1].tables)
     plan = compute_plan(read_plan(plan_book))
+    latest = compute_plan(read_plan(plan_book, "Forecast"))
     year = plan.years.index("2023/24")
     frozen = {r["Key"]: r["Value"] for r in KpiBook(WorkbookValues(kpi)).snapshots[1]
               if r["Kind"] == c.SNAPSHOT_PLAN}
-    assert balances[0] == [" ", "Plan", "Forecast at 2023-24 Q3 (frozen)", "Difference"]
+    assert balances[0] == [" ", "Plan", "Latest forecast", "Difference"]
     for row, key in zip(balances[1:], ("in_year", "cumulative_before_sv",
                                        "cumulative_after_sv"), strict=True):
-        planned = float(getattr(plan, key)[year])
-        assert row[1:] == [money(planned), money(frozen[key]), money(frozen[key] - planned)]
-    assert balances[1][1] == "25.149"   # the published plan's 2023/24 in-year deficit
+        planned, forecast = float(getattr(plan, key)[year]), float(getattr(latest, key)[year])
+        assert row[1:] == [money(planned), money(forecast), money(forecast - planned)]
+        assert frozen[key] == pytest.approx(forecast, abs=5e-4)   # what the KPIs were sent
+    # The published plan's 2023/24 in-year deficit; the forecast's £9m independent pressure.
+    assert balances[1][1:] == ["25.149", "34.149", "9.000"]
     received = WorkbookValues(plan_book).read(c.plan_line_name("dfe_received", "Forecast"))[1][0]
     assert funding[1] == ["DfE contribution 2023/24", money(plan.dfe[year]),
                           money(received[year]), money(received[year] - plan.dfe[year])]
@@ -190,7 +200,7 @@ def test_workbook_copies_are_values_only(frozen_return):
               if r["Kind"] == c.SNAPSHOT_KPI}
     copied = WorkbookValues(copy)
     row = next(r for r in copied.sheet_values("KPIs") if r and r[0] == 16)
-    assert frozen[16] == 25.149 and 25.149 in row
+    assert frozen[16] == 34.149 and 34.149 in row
     plan_copy = openpyxl.load_workbook(out / "LFI_DfE_DSG_plan_2023-24_Q3.xlsx")
     assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring"]
     totals = [r for r in plan_copy["Plan"].iter_rows(values_only=True)
@@ -216,8 +226,10 @@ def test_libreoffice_renders_every_condition_question_and_figure(frozen_return):
         assert answer in text
     plan = compute_plan(read_plan(plan_book))
     year = plan.years.index("2023/24")
+    latest = compute_plan(read_plan(plan_book, "Forecast"))
     for figure in (plan.in_year[year], plan.cumulative_before_sv[year],
-                   plan.cumulative_after_sv[year], plan.dfe[year]):
+                   plan.cumulative_after_sv[year], plan.dfe[year], latest.in_year[year],
+                   latest.cumulative_after_sv[year]):
         assert money(figure) in text
     png = subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "2", str(pdf),
                           str(out / "page")], capture_output=True)
@@ -283,6 +295,20 @@ def test_edited_frozen_figure_is_refused_naming_the_cell(kpi_book, plan_book, tm
     assert not (tmp_path / "out").exists()
 
 
+def test_kpis_frozen_on_another_forecast_are_refused(kpi_book, plan_book, tmp_path, capsys):
+    """Frozen before the plan's latest forecast was brought in: the document and the KPI
+    workbook sent with it would give two in-year figures for the same year."""
+    freeze(kpi_book)
+    capsys.readouterr()
+    assert build(kpi_book, plan_book, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert ("'Plan Data'!E10: the KPIs of 2023-24 Q3 use in-year +deficit/-surplus 25.149 but "
+            "the DSG plan's latest forecast for 2023/24 is 34.149") in err
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 0
+    text = text_of(Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx"))
+    assert "DRAFT: 'Plan Data'!E10: the KPIs of 2023-24 Q3 use" in text
+
+
 def test_narrative_keeps_paragraphs_bullets_and_stays_inert(kpi_book, plan_book, tmp_path):
     answer = ("Deficit on track.\n\nRecovery actions:\n- close two contracts\n• open a hub\n"
               "=HYPERLINK(\"http://example.invalid\",\"click\")\n+cmd|' /C calc'!A0\n"
@@ -334,7 +360,7 @@ def second_la(tmp_path_factory):
         patch.setattr(c, "AGREEMENT_CONDITIONS", SECOND_CONDITIONS)
         workbooks.save_built(workbooks.build_kpi_workbook(), folder / "kpi.xlsx")
     plan = Path(shutil.copy(SHIPPED / c.PLAN_WORKBOOK, folder / "plan.xlsx"))
-    freeze(folder / "kpi.xlsx")
+    refresh_and_freeze(folder / "kpi.xlsx", plan)
     return folder / "kpi.xlsx", plan, folder
 
 
@@ -386,11 +412,11 @@ def test_council_rearranged_workbooks_build_the_same_return(name, tmp_path):
     plan = path if name.startswith("plan") else Path(shutil.copy(SHIPPED / c.PLAN_WORKBOOK,
                                                                  tmp_path / c.PLAN_WORKBOOK))
     freeze(kpi)
-    assert build(kpi, plan, tmp_path / "out") == 0
-    document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3.docx")
+    assert build(kpi, plan, tmp_path / "out", "--draft") == 0   # Plan Data not refreshed
+    document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx")
     conditions = [t for t in document.tables if t.rows[0].cells[0].text == "Agreement Condition"]
     assert [t.rows[2].cells[3].text for t in conditions] == list("GGGGAAAAA")  # Q3
     evidence = document.tables[0].rows[2].cells[1].tables[0]
-    assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "25.149"]
-    copy = openpyxl.load_workbook(tmp_path / "out" / "LFI_DfE_KPIs_2023-24_Q3.xlsx")
+    assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "34.149"]
+    copy = openpyxl.load_workbook(tmp_path / "out" / "LFI_DfE_KPIs_2023-24_Q3_DRAFT.xlsx")
     assert all(ws.sheet_state == "visible" for ws in copy.worksheets)

@@ -245,28 +245,37 @@ def build_dfe_return(kpi=None, plan=None, period: str | None = None,
     # Evidence for question 1: the plan against the forecast at this report, and the
     # Safety Valve money agreed against received.
     year = year_label(report.year, "/")
-    years, plan_summary, _, plan_result = _plan_sections(plan_source,
-                                                         settings.funding_gap_method)
+    years, _, latest, plan_result = _plan_sections(plan_source, settings.funding_gap_method)
     if year not in years:
         raise UnusableInput(f"{plan_source.label}: the DSG plan has no column for {year}")
     index = years.index(year)
-    forecast = {}
-    for key, row in book.plan_data.items():
-        forecast[key] = _number(value(c.SNAPSHOT_PLAN, row, label), where(row, label))
-    balances = []
+    reported = {key: (_number(value(c.SNAPSHOT_PLAN, row, label), where(row, label)),
+                      where(row, label)) for key, row in book.plan_data.items()}
+    forecast_label = "Latest forecast" if latest else f"Forecast at {label}"
+    balances, notes = [], []
     for name, key in (("In-year +deficit/-surplus", "in_year"),
                       ("Cumulative balance before Safety Valve funding",
                        "cumulative_before_sv"),
                       ("Cumulative balance after Safety Valve funding",
                        "cumulative_after_sv")):
         planned = float(getattr(plan_result, key)[index])
-        at_report = forecast.get(key)
+        at_report, cell = reported.get(key, (None, f"{c.PLAN_DATA} {key}"))
         if at_report is None:
-            raise UnusableInput(f"{book.label}: Plan Data {key} has no figure for {label}: "
-                                "run lfi-xl refresh before building the DfE return")
-        balances.append(EvidenceRow(name, planned, at_report, at_report - planned))
+            raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
+                                "lfi-xl refresh before building the DfE return")
+        forecast = latest[name][index] if latest else at_report
+        if abs(forecast - at_report) > 0.0005:
+            # The KPIs sent with the return were computed from at_report: the package
+            # must not say two things.
+            message = (f"{cell}: the KPIs of {label} use {name.lower()} {at_report:.3f} but "
+                       f"the DSG plan's latest forecast for {year} is {forecast:.3f}")
+            if not draft:
+                raise UnusableInput(
+                    f"{book.label}: {message}: bring the forecast in (lfi-xl refresh, then "
+                    "recalc) and freeze again (--supersede), or build a draft with --draft")
+            notes.append(f"DRAFT: {message}; refresh before freezing.")
+        balances.append(EvidenceRow(name, planned, forecast, forecast - planned))
     funding = _funding(plan_source, plan_result, years, index, year)
-    forecast_label = (f"Forecast at {label}" + (" (frozen)" if frozen else ""))
 
     return ReturnData(
         la_name=settings.la_name, programme=_setting(kpi_source, "ProgrammeName"),
@@ -288,10 +297,11 @@ def build_dfe_return(kpi=None, plan=None, period: str | None = None,
         forecast_label=forecast_label,
         sources=[("KPI workbook", *_fingerprint(kpi_source)),
                  ("DSG plan workbook", *_fingerprint(plan_source))],
-        notes=[f"£m; income and contributions negative and the in-year position "
+        notes=[*notes, f"£m; income and contributions negative and the in-year position "
                f"+deficit/-surplus, as in the DfE plan. Plan: the agreed DSG plan for "
-               f"{year}, computed from its lines. {forecast_label}: the KPI workbook's Plan "
-               "Data for the report. Received: the DSG plan workbook's Forecast sheet."])
+               f"{year}; {forecast_label.lower()}: the DSG plan workbook's Forecast, both "
+               "computed from their lines, and the KPIs' Plan Data for the report. "
+               "Received: the Forecast sheet's money received."])
 
 
 def _funding(plan_source, plan_result, years, index: int, year: str) -> list[EvidenceRow]:
