@@ -102,6 +102,11 @@ def build_dfe_return(book=None, plan=None, folder: Path | None = None) -> list[P
     files = [Path(getattr(getattr(source, "book", source), "fullname", source) or "")
              for source in (book, plan)]
     unsaved = [path.name or "the DSG plan workbook" for path in files if not path.is_file()]
+    try:  # desktop Excel: changes not saved yet would be missing from the copies
+        if book.api.Saved is False:
+            unsaved.append(book.name)
+    except Exception:  # hosts without the COM object model: the file as saved is used
+        pass
     if plan is None or unsaved:
         raise UnusableInput(f"Save {' and '.join(unsaved) or 'the DSG plan workbook'} first "
                             "(or open dsg_plan.xlsx): the DfE return copies the saved files")

@@ -86,6 +86,15 @@ def _table(container, rows: int, widths) -> object:
     return table
 
 
+def _keep_together(table) -> None:
+    """One condition's table on one page: no row split, each row kept with the next."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell in row.cells[:1]:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
 def _money(value) -> str:
     if value is None:
         return "not recorded"
@@ -210,6 +219,7 @@ def write_document(data, path: Path) -> Path:
         progress = table.rows[3].cells[0].merge(table.rows[3].cells[count])
         progress.paragraphs[0].add_run("Progress Update:").bold = True
         _paragraphs(progress, condition.progress)
+        _keep_together(table)
         document.add_paragraph()
 
     for key, title in (("emerging_risks", "Emerging risks:"),
