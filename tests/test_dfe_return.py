@@ -420,3 +420,12 @@ def test_council_rearranged_workbooks_build_the_same_return(name, tmp_path):
     assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "34.149"]
     copy = openpyxl.load_workbook(tmp_path / "out" / "LFI_DfE_KPIs_2023-24_Q3_DRAFT.xlsx")
     assert all(ws.sheet_state == "visible" for ws in copy.worksheets)
+
+
+def test_sign_off_dates_setting_that_cannot_be_read_is_named(kpi_book, plan_book, tmp_path,
+                                                             capsys):
+    row = 5 + [key for key, *_ in c.SETTING_ROWS].index("SignOffSteps")
+    edit(kpi_book, "Settings", {f"B{row}": "Executive Board: 12 Jun"})   # 1 date, 3 reports
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 2
+    assert (f"Settings!B{row}: 'Executive Board: 12 Jun' must read 'name: day month, ...' "
+            "with 3 dates") in capsys.readouterr().err

@@ -94,10 +94,12 @@ def _labels(source, table: str) -> dict[object, tuple[str, str]]:
             for offset, row in enumerate(values[1:], start=1) if row[0] not in (None, "")}
 
 
-def _steps(text: str, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
+def _steps(source, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
     """``name: 12 Jun, 12 Sep, 12 Dec; ...`` -> each step's date for this report."""
     steps = []
-    for part in str(text or "").split(";"):
+    area = source.area(c.setting_name("SignOffSteps"))
+    where = cell_ref(area.sheet, area.ref) if area else c.setting_name("SignOffSteps")
+    for part in _setting(source, "SignOffSteps").split(";"):
         if not part.strip():
             continue
         name, _, dates = part.rpartition(":")
@@ -105,7 +107,7 @@ def _steps(text: str, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
             own = Cadence(cadence.reports_per_year, parse_due_dates(dates))
         except (PeriodError, ValueError):
             raise UnusableInput(
-                f"Settings {c.setting_name('SignOffSteps')}: {part.strip()!r} must read "
+                f"{source.label}: {where}: {part.strip()!r} must read "
                 f"'name: day month, ...' with {cadence.reports_per_year} dates, one a "
                 "report") from None
         steps.append((name.strip() or "internal sign-off", own.due_date(period)))
@@ -161,9 +163,9 @@ def build_dfe_return(kpi=None, plan=None, period: str | None = None,
     tampered = [f for f in verify(kpi_source) if f.severity == ERROR]
     if tampered:
         first = tampered[0]
-        raise UnusableInput(f"{book.label}: {cell_ref(first.sheet, first.cell or 'A1')}: "
-                            f"{first.message} (run lfi-xl verify): a DfE return is never "
-                            "built from edited frozen figures")
+        place = cell_ref(first.sheet, first.cell) if first.cell else first.sheet
+        raise UnusableInput(f"{book.label}: {place}: {first.message} (run lfi-xl verify): "
+                            "a DfE return is never built from edited frozen figures")
     _, snapshot_rows = book.snapshots
     current = current_snapshots(snapshot_rows)
     frozen_rows: dict[str, dict] = {}
@@ -285,7 +287,7 @@ def build_dfe_return(kpi=None, plan=None, period: str | None = None,
             label, {}).values()), ""),
         chain_head=str((audit_rows(book) or [{}])[-1].get("Entry SHA-256") or ""),
         due=settings.cadence.due_date(report),
-        sign_off_steps=_steps(_setting(kpi_source, "SignOffSteps"), settings.cadence, report),
+        sign_off_steps=_steps(kpi_source, settings.cadence, report),
         signed_off_by=_signers(_setting(kpi_source, "SignedOffBy")),
         year_periods=year_periods,
         answers={key: answers.pop(key) for key in [*c.NARRATIVE_CONTENT,
