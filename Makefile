@@ -10,8 +10,9 @@ OUT    ?= out
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 # The system tools the tests use: LibreOffice to open, recalculate and render workbooks,
 # poppler-utils to read and rasterise PDFs, python3-uno to ask LibreOffice which VBA
-# modules it reads out of the built add-in.
-SYSTEM_PACKAGES := libreoffice-calc-nogui poppler-utils python3-uno
+# modules it reads out of the built add-in; LibreOffice Writer to render the DfE return
+# (.docx) to PDF.
+SYSTEM_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils python3-uno
 
 .PHONY: demo test bench lint lock system-deps clean
 
@@ -43,6 +44,7 @@ demo: $(VENV)/.installed
 # sudo; with neither it stops at once and names the packages.
 system-deps:
 	@if command -v soffice >/dev/null && command -v pdftoppm >/dev/null \
+	    && [ -e /usr/lib/libreoffice/program/libswlo.so ] \
 	    && /usr/bin/python3 -c "import uno" 2>/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; \
 	elif command -v sudo >/dev/null; then SUDO=sudo; \

@@ -278,6 +278,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_dfe_return(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.dfe_return import build_dfe_return, write_dfe_return
+    from lfi_xl.errors import Refused
+
+    try:
+        data = build_dfe_return(args.kpi, args.plan, args.period, args.draft)
+    except Refused as refusal:
+        print(f"lfi-xl: no DfE return: {refusal}", file=sys.stderr)
+        return FINDINGS
+    files = write_dfe_return(data, args.kpi, args.plan, args.output, args.by)
+    state = (f"DRAFT, {'frozen' if data.frozen else 'not frozen'}" if data.draft
+             else f"snapshot {data.snapshot}")
+    print(f"DfE monitoring return for {data.period} ({state}), due {data.due:%d %B %Y}:")
+    for path in files:
+        print(f"  {path}")
+    return OK
+
+
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lfi_xl.actions.refresh import refresh_plan_data
     from lfi_xl.adapters.files.package import exclusive
@@ -494,6 +512,28 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=None,
                          help="also write a PDF (default: when LibreOffice is installed)")
     extract.set_defaults(run=cmd_extract)
+
+    dfe = commands.add_parser(
+        "dfe-return", help="build the DfE monitoring return (Word document, values-only "
+        "workbooks, manifest) from a frozen period",
+        description="Build the Safety Valve monitoring return for the DfE from a frozen "
+        "report period: a Word document laid out as the DfE template (questions and "
+        "answers from the Narrative sheet, the conditions and their RAGs this year, the "
+        "plan against the forecast and the Safety Valve money agreed against received), "
+        "values-only copies of the KPI workbook and the DSG plan, and manifest.json with "
+        "every file's SHA-256. Refused, naming the cell, for an unrated condition, an empty "
+        "required answer or edited frozen figures. A period that is not frozen is built "
+        "only with --draft, marked DRAFT on every page.")
+    dfe.add_argument("--kpi", type=Path, required=True, metavar="FILE", help="the KPI workbook")
+    dfe.add_argument("--plan", type=Path, required=True, metavar="FILE",
+                     help="the DSG plan workbook")
+    dfe.add_argument("--period", help="report period (default: Settings' current one)")
+    dfe.add_argument("-o", "--output", type=Path, default=Path("out"), metavar="DIR",
+                     help="folder for the return (default: out)")
+    dfe.add_argument("--draft", action="store_true",
+                     help="build a draft: a period not frozen yet, or answers still missing")
+    dfe.add_argument("--by", help="who builds it, for the manifest (default: your login)")
+    dfe.set_defaults(run=cmd_dfe_return)
 
     refresh = commands.add_parser(
         "refresh", help="copy the plan's figures into the KPI workbook for a report",

@@ -167,6 +167,17 @@ SETTING_ROWS = (
      "Counts below this are shown as c in the public extract."),
     ("RAGTolerance", "RAG amber tolerance", 0.05,
      "How far short of target (share of target) is still amber."),
+    # The DfE monitoring return (lfi-xl dfe-return): what its cover page says.
+    ("ProgrammeName", "Programme's local name", "Local First Inclusion",
+     "What the council calls its Safety Valve programme; the DfE return's title uses it."),
+    ("SignedOffBy", "Signed off by", "S151 Officer; Director of Children's Services",
+     "Who signs the DfE return off, separated by ';'; add a name after a colon "
+     "(S151 Officer: A Person)."),
+    ("SignOffSteps", "Internal sign-off dates",
+     "final signed off by Executive Board: 12 Jun, 12 Sep, 12 Dec; "
+     "draft to Delivery Group: 26 May, 25 Aug, 24 Nov",
+     "Each step before the DfE due date: a name, a colon, then its day and month for each "
+     "report; steps separated by ';'."),
     ("Illustrative", "Illustrative data", "No",
      "Yes while the workbook holds made-up figures (the shipped templates): every page of "
      "the Schools Forum extract then says so. No for a council's own figures."),
@@ -335,32 +346,74 @@ def mitigation_name(key: str) -> str:
 # Conditions of the agreement: one row each, RAG per report period.
 CONDITIONS_TABLE = "Conditions_Table"
 CONDITIONS_PERIODS = "Conditions_Periods"
+#: The agreement's conditions, as the DfE template words them (Norfolk's nine; another
+#: authority types its own on the Conditions sheet, as many as its agreement has).
 AGREEMENT_CONDITIONS = (
-    "Develop further the culture and practice of mainstream school inclusion",
+    "Develop further the culture and practice of mainstream school inclusion by improving "
+    "the support offer to schools, enabling inclusion with enhanced inclusion support "
+    "funding, and agreeing an Inclusion Charter with schools",
     "Improve the systems and processes for annual reviews",
-    "Develop a more robust and inclusive communication strategy",
-    "Develop early help and inclusion: School & Community Teams and Zones",
-    "Implement a school-led Alternative Provision model",
-    "Meet needs earlier: 'stepping down' to SEN support and back from the independent sector",
-    "Revise the commissioning of independent sector placements and review contracts",
-    "Revise care packages in line with the 'Gloriously Ordinary Lives' approach",
-    "Implement phase two of the SEND Sufficiency Capital Programme",
+    "Develop a more robust and inclusive communication strategy, targeting school leaders, "
+    "key groups, and working closely with the children and young people Strategic Alliance, "
+    "Norfolk Learning Board and Schools Forum",
+    "Develop the early help and inclusion agenda by establishing School & Community Teams "
+    "and Zones to provide proactive early help to children and young people, families, and "
+    "professionals",
+    "Implement a school-led Alternative Provision (AP) model as a strategy to prevent "
+    "exclusions and the need for an education health and care plan (EHCP) or specialist "
+    "placement. This new provision should support reintegration to mainstream as quickly as "
+    "possible and be funded through reconfiguration of existing AP spend",
+    "Ensure that the needs of children and young people can be addressed earlier and more "
+    "effectively, thereby leading to the 'stepping down' to special educational needs (SEN) "
+    "support and 'stepping-back' from the over-reliance on the independent sector, by "
+    "enabling local mainstream schools to support a greater complexity of need and "
+    "increasing access to state-funded specialist provision",
+    "Revise the process for commissioning independent sector placements and review existing "
+    "contracts",
+    "Revise the design of care packages in line with the local authority's (LA's) "
+    "\"Gloriously Ordinary Lives\" approach, prioritising and investing in family, friends "
+    "and community when building support",
+    "Implement Phase two of the LA's special educational needs and disabilities (SEND) "
+    "Sufficiency Capital Programme, which centres around capacity in special schools and "
+    "specialist resource bases (SRB) and the construction of two new special schools",
 )
 RAG_VALUES = ("R", "A", "G")
 
-# Narrative: the DfE template's questions, one row each, an answer per report period.
+# Narrative: the DfE template's questions, one row each, an answer per report period. The
+# question's wording is read from the sheet (column Item), so a council can follow its own
+# template; the keys say where each answer goes in the DfE return.
 NARRATIVE_TABLE = "Narrative_Table"
 NARRATIVE_PERIODS = "Narrative_Periods"
 NARRATIVE_QUESTIONS = (
-    ("on_track", "Is the LA still on track to meet the deficit control and reduction targets?"),
-    ("conditions", "What progress has been made towards implementing the conditions?"),
+    ("on_track", "Is the LA still on track to meet the deficit control and reduction targets "
+                 "as set out in the agreement? Please demonstrate evidence of your answer."),
+    ("conditions", "What progress has been made towards implementing the conditions set in "
+                   "the agreement, and are the timelines set in your detailed proposals still "
+                   "on track?"),
     ("risks", "What are the current risks to implementation, and how are you mitigating these?"),
-    ("setbacks", "Have there been any unforeseen difficulties or setbacks?"),
-    ("staff_changes", "Substantial changes to the senior staff responsible"),
-    ("impact", "Positive impacts for children and young people (case study, narrative)"),
+    ("setbacks", "Have there been any unforeseen difficulties or setbacks in implementing the "
+                 "agreement? How have you mitigated these?"),
+    ("staff_changes", "Details of any substantial changes to the senior staff at the LA "
+                      "responsible for implementing your agreement."),
+    ("impact", "Positive impacts of the DSG management plan on the experiences of children "
+               "and young people (an example case study, narrative or a contribution from "
+               "the Parent Carer Forum)."),
     ("emerging_risks", "Emerging risks"),
     ("support", "Any support required"),
+    ("forum_papers", "Any relevant Schools Forum papers."),
+    ("appendices", "Summary of Appendices (one a line: Appendix 1 <tab> its title)"),
 )
+#: The DfE return's sections: Content (the four questions a return must answer), then
+#: Additional Information; emerging risks, support and appendices have their own headings.
+NARRATIVE_CONTENT = ("on_track", "conditions", "risks", "setbacks")
+NARRATIVE_ADDITIONAL = ("forum_papers", "staff_changes", "impact")
+#: Each condition's progress update: a Narrative row keyed progress_<condition number>.
+PROGRESS_PREFIX = "progress_"
+
+
+def progress_key(condition) -> str:
+    return f"{PROGRESS_PREFIX}{condition}"
+
 
 # Snapshots: frozen values. Columns are found by these headers.
 # Formula and Number format: what the frozen cell held besides its value, so a formula
@@ -394,9 +447,8 @@ UNIT_FORMATS = {"£m": FORMAT_MILLIONS, "£": FORMAT_POUNDS, "%": FORMAT_PERCENT
                 "count": FORMAT_COUNT, "ratio": FORMAT_RATIO}
 INPUT_FILL = "FFF2CC"      # inputs: pale yellow, the usual finance convention
 HEADER_FILL = "1F4E78"     # header rows: dark blue with white text
-ILLUSTRATIVE_NOTE = ("ILLUSTRATIVE DATA: values on this sheet that are not in the published "
-                     "plan are made up for the template; replace them with your own and set "
-                     "Settings' Illustrative data to No.")
+#: (short enough to print within the narrowest sheet's page; Settings says what to do)
+ILLUSTRATIVE_NOTE = "ILLUSTRATIVE DATA: made-up figures, not in the published plan."
 
 
 # ---------------------------------------------------------------------------------------

@@ -192,6 +192,39 @@ def _recorded_plan(book):
         return None, reason
 
 
+def build_dfe_return(book=None, plan=None, folder: Path | None = None) -> list[Path]:
+    """Write the DfE monitoring return for the current report period next to the workbook:
+    from its frozen snapshot, or, while the period is not frozen, a draft marked DRAFT.
+    The values-only copies are made from the saved files, so the workbook must be saved."""
+    from lfi_xl.actions.dfe_return import build_dfe_return as gather
+    from lfi_xl.actions.dfe_return import write_dfe_return
+    from lfi_xl.errors import Refused, UnusableInput
+
+    book = _book(book)
+    plan = plan or _recorded_plan(book)[0] or _open_plan_book(book)
+    files = [Path(getattr(getattr(source, "book", source), "fullname", source) or "")
+             for source in (book, plan)]
+    unsaved = [path.name or "the DSG plan workbook" for path in files if not path.is_file()]
+    try:  # desktop Excel: changes not saved yet would be missing from the copies
+        if book.api.Saved is False:
+            unsaved.append(book.name)
+    except Exception:  # hosts without the COM object model: the file as saved is used
+        pass
+    if plan is None or unsaved:
+        raise UnusableInput(f"Save {' and '.join(unsaved) or 'the DSG plan workbook'} first "
+                            "(or open the DSG plan workbook, or refresh from it): the DfE "
+                            "return copies the saved files")
+    try:
+        data = gather(LiveWorkbook(book), plan)
+    except Refused:   # not frozen yet: a draft, said so on every page and here
+        data = gather(LiveWorkbook(book), plan, draft=True)
+    written = write_dfe_return(data, *files, folder or files[0].parent)
+    _tell(book, ("DRAFT DfE return (the period is not frozen) written:\n" if data.draft
+                 else f"DfE return for {data.period} (snapshot {data.snapshot}) written:\n")
+          + "\n".join(str(path) for path in written))
+    return written
+
+
 def _open_plan_book(book):
     """A DSG plan workbook the user has open in the same Excel, if any."""
     try:
@@ -298,6 +331,7 @@ BUTTONS = {
     "lfi_adopt": adopt_workbook,
     "lfi_start": start_next_period,
     "lfi_check": check_lfi_xl,
+    "lfi_dfe_return": build_dfe_return,
 }
 
 

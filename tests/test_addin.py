@@ -42,7 +42,8 @@ XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
            "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook",
-           "lfi_start": "Start next period", "lfi_check": "Check lfi-xl"}
+           "lfi_start": "Start next period", "lfi_check": "Check lfi-xl",
+           "lfi_dfe_return": "Build DfE return"}
 #: Buttons that run VBA only (Python may be what is broken).
 VBA_BUTTONS = {"lfi_restart": "Restart Python"}
 
@@ -385,7 +386,8 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
         ("Monitoring return", [("Start next period", "SheetInsert"),
                                ("Validate entries", "AcceptInvitation"),
                                ("Freeze period snapshot", "Lock"),
-                               ("Build Schools Forum extract", "ExportExcel")]),
+                               ("Build Schools Forum extract", "ExportExcel"),
+                               ("Build DfE return", "ExportWord")]),
         ("Set-up", [("Adopt this workbook", "ImportExcel")]),
         ("Support", [("Check lfi-xl", "ReviewAcceptChange"), ("Restart Python", "Refresh")])]
 

@@ -46,6 +46,11 @@ def pdf_text(pdf, first=None, last=None) -> str:
                           text=True, check=True).stdout
 
 
+def setting_cell(book, key: str) -> str:
+    """Where the workbook keeps a setting (its defined name's cell)."""
+    return WorkbookValues(book).area(c.setting_name(key)).ref
+
+
 def page_count(pdf) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
                           check=True).stdout
@@ -84,6 +89,7 @@ def test_the_plan_recorded_by_refresh_is_used_and_checked(kpi_book, plan_book, t
 def test_a_workbook_adopted_before_the_setting_existed_gets_it_on_refresh(
         kpi_book, plan_book, tmp_path):
     """An older workbook without the PlanWorkbook rows: refresh adds them below Settings."""
+    cells = [setting_cell(kpi_book, key) for key in ("PlanWorkbook", "PlanWorkbookSHA256")]
     package = Package.read(kpi_book)
     workbook = wx.parse(package.parts["xl/workbook.xml"])
     for name in list(workbook.iterfind("m:definedNames/m:definedName", wx.NS)):
@@ -92,11 +98,12 @@ def test_a_workbook_adopted_before_the_setting_existed_gets_it_on_refresh(
             name.getparent().remove(name)
     package.parts["xl/workbook.xml"] = wx.serialize(workbook)
     kpi_book.write_bytes(package.to_bytes())
-    edit(kpi_book, "Settings", {"A17": None, "B17": None, "A18": None, "B18": None})
+    edit(kpi_book, "Settings", {ref: None for cell in cells
+                                for ref in (cell, "A" + cell[1:])})
     refreshed(kpi_book, plan_book)
     book = WorkbookValues(kpi_book)
     area = book.area(c.setting_name("PlanWorkbook"))
-    assert (area.sheet, area.ref) == ("Settings", "B17")
+    assert (area.sheet, area.ref) == ("Settings", cells[0])  # the first free row again
     assert book.values(area)[0][0] == "dsg_plan.xlsx"
     assert extract(kpi_book, tmp_path, "--no-pdf") == 0
 
@@ -175,7 +182,7 @@ def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_boo
         assert "ILLUSTRATIVE DATA" in pdf_text(pdf, number, number), number
     # a council's own figures: the flag cleared, no mark (and none in the workbook itself)
     for book in (kpi_book, plan_book):
-        edit(book, "Settings", {"B16": "No"})
+        edit(book, "Settings", {setting_cell(book, "Illustrative"): "No"})
     refreshed(kpi_book, plan_book)
     assert extract(kpi_book, tmp_path / "own", "--no-pdf") == 0
     own = openpyxl.load_workbook(tmp_path / "own" / f"{PAPER}.xlsx")
@@ -185,7 +192,7 @@ def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_boo
 def test_the_workbooks_say_illustrative_while_their_settings_do(kpi_book, tmp_path):
     book = WorkbookValues(kpi_book)
     assert book.values(parse_area("KPIs!A2"))[0][0] == c.ILLUSTRATIVE_NOTE
-    edit(kpi_book, "Settings", {"B16": "No"})
+    edit(kpi_book, "Settings", {setting_cell(kpi_book, "Illustrative"): "No"})
     recalc(kpi_book, kpi_book)
     assert WorkbookValues(kpi_book).values(parse_area("KPIs!A2"))[0][0] in (None, "")
 
@@ -214,7 +221,7 @@ def test_a_superseded_snapshot_is_listed_with_who_when_and_why(kpi_book, plan_bo
 
 
 # ------------------------------------------------------------------------------- printing
-@pytest.mark.parametrize("name, pages", [(c.PLAN_WORKBOOK, 5), (c.KPI_WORKBOOK, 23)])
+@pytest.mark.parametrize("name, pages", [(c.PLAN_WORKBOOK, 5), (c.KPI_WORKBOOK, 24)])
 def test_the_shipped_workbooks_print(name, pages, tmp_path, kpi_book, plan_book):
     book = plan_book if name == c.PLAN_WORKBOOK else kpi_book
     assert main(["print", str(book), "-o", str(tmp_path / "print")]) == 0

@@ -541,11 +541,12 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
 
 def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_name: str,
                  column_name, formats: dict, note: str = c.ILLUSTRATIVE_NOTE,
-                 excel_table: str = "", calculated: dict | None = None) -> int:
+                 excel_table: str = "", calculated: dict | None = None,
+                 note2: str | None = None) -> int:
     """A register: header in row 4, one row each below, as the Excel table ``excel_table``
     whose columns the defined names refer to (so they grow with it); ``calculated``:
     column key -> the formula Excel gives a new row of the table."""
-    _title(ws, title, note)
+    _title(ws, title, note, note2)
     _header(ws, 4, [header for _, header in columns])
     keys = [key for key, _ in columns]
     for offset, values in enumerate(rows, start=5):
@@ -584,8 +585,8 @@ def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
                "PreviousCost": c.FORMAT_POUNDS}
     last = _table_sheet(wb, ws, "Placements: one row per placement", c.PLACEMENT_COLUMNS, rows,
                         c.PLACEMENTS_TABLE, c.placement_name, formats,
-                        c.ILLUSTRATIVE_NOTE + " Placement IDs only: never children's names.",
-                        c.PLACEMENTS_EXCEL_TABLE)
+                        c.ILLUSTRATIVE_NOTE, c.PLACEMENTS_EXCEL_TABLE,
+                        note2="Placement IDs only: never children's names.")
     _validation(ws, f"B5:B{last}", type="list", formula1=refs["Categories"])
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["Locations"])
@@ -674,7 +675,10 @@ def build_kpi_workbook() -> Workbook:
         lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8)
     _by_period_sheet(
         wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions",
-        c.ILLUSTRATIVE_NOTE, c.NARRATIVE_QUESTIONS, c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
+        c.ILLUSTRATIVE_NOTE, [*c.NARRATIVE_QUESTIONS, *(
+            (c.progress_key(number), f"Condition {number}: progress update")
+            for number in range(1, len(c.AGREEMENT_CONDITIONS) + 1))],
+        c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
         periods, lambda key, index: illustrative.NARRATIVE.get(key, (None,) * 3)[index],
         width=30)
     snapshots = sheets[c.SNAPSHOTS]

@@ -127,6 +127,34 @@ NARRATIVE = {
     "risks": ("EHCP demand.", "Independent sector prices.", "Capital build timelines."),
     "setbacks": ("None beyond the risks above.", "Recruitment to two zone teams delayed.",
                  "DfE payment for 2023-24 withheld pending the revised plan."),
+    "staff_changes": ("None.", "None.", "Interim Director of SEND appointed from November."),
+    "impact": ("Parent Carer Forum co-produced the Inclusion Charter.",
+               "Case study: a Year 6 pupil supported to stay in a local mainstream school.",
+               "Zone teams report earlier help for families.\n\n- 120 schools signed up to the "
+               "Charter\n- 40 families helped through the zone teams"),
+    "emerging_risks": ("Post-16 demand.", "Inflation in transport costs.",
+                       "Special school capital costs above estimates."),
+    "support": ("None.", "None.", "Advice on the revised profile of the DfE payments."),
+    "forum_papers": ("Schools Forum, 17 May 2023: LFI programme update.",
+                     "Schools Forum, 20 September 2023: KPI extract.",
+                     "Schools Forum, 17 January 2024: KPI extract and DSG plan."),
+    "appendices": ("Appendix 1\tSpecialist Resource Base and Special School Growth Plan\n"
+                   "Appendix 2\tSchools Forum PDF presentation March 2023",
+                   "Appendix 1\tSchools Forum KPI extract, 2023-24 Q2",
+                   "Appendix 1\tSchools Forum KPI extract, 2023-24 Q3\n"
+                   "Appendix 2\tRevised DSG management plan"),
+    **{f"progress_{number}": tuple(f"Condition {number}: {text}" for text in texts)
+       for number, texts in enumerate((
+           ("Inclusion support offer agreed.", "Charter consulted on.", "Charter adopted."),
+           ("Review backlog mapped.", "New review process piloted.", "Process live."),
+           ("Strategy drafted.", "Launched with school leaders.", "Alliance briefings held."),
+           ("Zones defined.", "Teams recruited.", "Two teams short of staff."),
+           ("AP model designed.", "Commissioning under way.", "First hubs open."),
+           ("Step-down criteria agreed.", "Pilot in two zones.", "Rolled out county-wide."),
+           ("Contracts listed.", "Framework tendered.", "Renegotiations started."),
+           ("Approach agreed.", "Training delivered.", "Packages under review."),
+           ("Sites chosen.", "Planning permission sought.", "Build behind by a term."),
+       ), start=1)},
 }
 
 

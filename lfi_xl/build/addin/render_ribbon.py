@@ -168,10 +168,19 @@ def _refresh(draw, x: int, y: int) -> None:  # Refresh: a circular arrow
     draw.polygon(((x + 29, y + 4), (x + 29, y + 15), (x + 18, y + 11)), fill=(0, 100, 190))
 
 
+def _export_word(draw, x: int, y: int) -> None:  # ExportWord: a page, Word's blue W
+    draw.rectangle((x + 6, y + 1, x + 28, y + 31), fill="white", outline=GREY)
+    for line in range(4):
+        draw.line((x + 16, y + 8 + 6 * line, x + 25, y + 8 + 6 * line), fill=GREY)
+    draw.rectangle((x + 1, y + 8, x + 15, y + 24), fill=(43, 87, 154))
+    draw.line((x + 3, y + 11, x + 5, y + 21, x + 8, y + 14, x + 11, y + 21, x + 13, y + 11),
+              fill="white", width=2)
+
+
 #: A drawing for each imageMso the ribbon uses; a new one needs a drawing here.
 _ICONS = {"AcceptInvitation": _accept, "Lock": _lock, "ExportExcel": _export,
           "ImportExcel": _import, "SheetInsert": _insert, "ReviewAcceptChange": _review,
-          "Refresh": _refresh}
+          "Refresh": _refresh, "ExportWord": _export_word}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,368 @@
+"""Build DfE return: the Safety Valve monitoring report itself, from a frozen period.
+
+``lfi-xl dfe-return`` and the **Build DfE return** button are :func:`build_dfe_return`
+(gather and check every figure and answer) and :func:`write_dfe_return` (the Word
+document laid out as the DfE template, values-only copies of the two workbooks and a
+manifest of SHA-256s). The authority's name, the programme's local name, the conditions,
+the questions and who signs off come from the workbook's Settings, Conditions and
+Narrative sheets, never from code. A period that is not frozen is built only as a draft,
+marked DRAFT on every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lfi_xl import contract as c
+from lfi_xl.actions.dfe_document import write_document
+from lfi_xl.actions.extract import _plan_sections, _source
+from lfi_xl.actions.values_copy import values_copy
+from lfi_xl.adapters.files.package import atomic_write
+from lfi_xl.book import tables
+from lfi_xl.book.findings import ERROR
+from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.snapshots import audit_rows, canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.source_file import fingerprint
+from lfi_xl.core.periods import Cadence, PeriodError, parse_due_dates, year_label
+from lfi_xl.core.values import BadValue, to_number
+from lfi_xl.errors import Refused, UnusableInput, cell_ref
+
+
+@dataclass
+class Answer:
+    key: str
+    question: str
+    text: str            # the council's answer, "" when there is none
+    where: str           # the cell it came from
+
+
+@dataclass
+class Condition:
+    number: object
+    text: str
+    rags: dict[str, str]         # period label -> R/A/G ("" for reports still to come)
+    progress: str
+
+
+@dataclass
+class EvidenceRow:
+    label: str
+    first: float | None          # plan / agreed
+    second: float | None         # forecast / received
+    difference: float | None
+
+
+@dataclass
+class ReturnData:
+    la_name: str
+    programme: str
+    period: str
+    year: str                    # plan style, 2023/24
+    reports_per_year: int
+    draft: bool
+    frozen: bool
+    snapshot: object             # id of the period's current snapshot (None: not frozen)
+    snapshot_sha256: str
+    chain_head: str              # the last audit entry's SHA-256
+    due: dt.date
+    sign_off_steps: list[tuple[str, dt.date]]
+    signed_off_by: list[tuple[str, str]]     # (role, name; "" when not given)
+    year_periods: list[str]
+    answers: dict[str, Answer]
+    extra_answers: list[Answer]              # Narrative rows the template does not name
+    conditions: list[Condition]
+    balances: list[EvidenceRow]              # plan vs forecast at this report
+    funding: list[EvidenceRow]               # Safety Valve money agreed vs received
+    forecast_label: str
+    sources: list[tuple[str, str, str]]      # (role, file name, SHA-256)
+    notes: list[str] = field(default_factory=list)
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _labels(source, table: str) -> dict[object, tuple[str, str]]:
+    """Row key -> (its Item text, the cell holding it), from a by-period sheet."""
+    area, values = tables.read(source, table)
+    return {canonical(row[0]): (_text(row[1]) if len(row) > 1 else "",
+                                cell_ref(area.sheet, area.cell(offset, 1)))
+            for offset, row in enumerate(values[1:], start=1) if row[0] not in (None, "")}
+
+
+def _steps(source, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
+    """``name: 12 Jun, 12 Sep, 12 Dec; ...`` -> each step's date for this report."""
+    steps = []
+    area = source.area(c.setting_name("SignOffSteps"))
+    where = cell_ref(area.sheet, area.ref) if area else c.setting_name("SignOffSteps")
+    for part in _setting(source, "SignOffSteps").split(";"):
+        if not part.strip():
+            continue
+        name, _, dates = part.rpartition(":")
+        try:
+            own = Cadence(cadence.reports_per_year, parse_due_dates(dates))
+        except (PeriodError, ValueError):
+            raise UnusableInput(
+                f"{source.label}: {where}: {part.strip()!r} must read "
+                f"'name: day month, ...' with {cadence.reports_per_year} dates, one a "
+                "report") from None
+        steps.append((name.strip() or "internal sign-off", own.due_date(period)))
+    return steps
+
+
+def _signers(text: str) -> list[tuple[str, str]]:
+    signers = []
+    for part in str(text or "").split(";"):
+        role, _, name = part.partition(":")
+        if role.strip():
+            signers.append((role.strip(), name.strip()))
+    return signers
+
+
+def _setting(source, key: str) -> str:
+    area = source.area(c.setting_name(key))
+    value = source.values(area)[0][0] if area is not None else None
+    return _text(value) or str(c.SETTING_DEFAULTS[key])
+
+
+def _number(value, where: str) -> float | None:
+    try:
+        number = to_number(value)
+    except BadValue:
+        raise UnusableInput(f"{where} holds {value!r}, not a figure in £m: fix it "
+                            "(Validate entries) before building the DfE return") from None
+    return None if math.isnan(number) else number
+
+
+def build_dfe_return(kpi, plan, period: str | None = None,
+                     draft: bool = False) -> ReturnData:
+    """Gather and check everything the DfE return shows.
+
+    Refuses (naming the cell) an unrated condition, an empty required answer (unless
+    ``draft``), and any edited snapshot, audit entry or frozen figure.
+    """
+    kpi_source, plan_source = _source(kpi), _source(plan)
+    book = KpiBook(kpi_source)
+    settings = book.settings
+    problems = [f.message for f in settings.findings if f.severity == ERROR]
+    problems += book.structure_problems()
+    if problems:
+        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
+                            "building the DfE return")
+    try:
+        report = settings.cadence.parse(period) if period else settings.current_period
+    except PeriodError as error:
+        raise UnusableInput(f"--period: {error}") from None
+    label = report.label
+
+    tampered = [f for f in verify(kpi_source) if f.severity == ERROR]
+    if tampered:
+        first = tampered[0]
+        place = cell_ref(first.sheet, first.cell) if first.cell else first.sheet
+        raise UnusableInput(f"{book.label}: {place}: {first.message} (run lfi-xl verify): "
+                            "a DfE return is never built from edited frozen figures")
+    _, snapshot_rows = book.snapshots
+    current = current_snapshots(snapshot_rows)
+    frozen_rows: dict[str, dict] = {}
+    for row in snapshot_rows:
+        name = str(row.get("Period"))
+        if current.get(name) == canonical(row.get("Snapshot")):
+            frozen_rows.setdefault(name, {})[
+                (row.get("Kind"), canonical(row.get("Key")))] = row
+    frozen = label in frozen_rows
+    if not frozen and not draft:
+        raise Refused(f"{label} is not frozen in {book.label}: freeze it first (lfi-xl "
+                      f"freeze --period \"{label}\"), or build a draft with --draft")
+
+    def value(kind: str, row, period_label: str):
+        """A frozen period's value from its snapshot, another's from its cell."""
+        snap = frozen_rows.get(period_label, {}).get((kind, canonical(row.key)))
+        if snap is not None:
+            return snap.get("Value")
+        column = book.column_of(period_label)
+        return row.values[column] if column < len(row.values) else None
+
+    def where(row, period_label: str) -> str:
+        return cell_ref(row.area.sheet, row.area.cell(0, book.column_of(period_label)))
+
+    # Narrative: every answer with its question as the sheet words it.
+    questions = _labels(kpi_source, c.NARRATIVE_TABLE)
+    narrative = {canonical(row.key): row for row in book.narrative}
+    answers: dict[str, Answer] = {}
+    for key, row in narrative.items():
+        answers[str(key)] = Answer(str(key), questions.get(key, ("", ""))[0] or str(key),
+                                   _text(value(c.SNAPSHOT_NARRATIVE, row, label)),
+                                   where(row, label))
+    missing = []
+    for key in c.NARRATIVE_CONTENT:
+        if key not in answers:
+            raise UnusableInput(f"{book.label}: the {c.NARRATIVE} sheet has no row {key!r} "
+                                f"for the DfE question '{dict(c.NARRATIVE_QUESTIONS)[key]}': "
+                                "add it")
+        if not answers[key].text:
+            missing.append(f"{answers[key].where}: no answer for {label} to "
+                           f"'{answers[key].question}'")
+
+    # Conditions: the RAG of every report of the year so far, and the progress update.
+    year_periods = [p.label for p in settings.cadence.periods(report.year, report.year)]
+    texts = _labels(kpi_source, c.CONDITIONS_TABLE)
+    conditions = []
+    for row in book.conditions:
+        key = canonical(row.key)
+        rags = {}
+        for period_label in year_periods:
+            if period_label > label:
+                rags[period_label] = ""
+                continue
+            rag = _text(value(c.SNAPSHOT_CONDITION, row, period_label))
+            if rag.upper() not in c.RAG_VALUES:
+                found = "is not rated" if not rag else f"holds {rag!r}, not R, A or G"
+                raise UnusableInput(f"{book.label}: {where(row, period_label)}: Condition "
+                                    f"{key} {found} for {period_label}: rate it before "
+                                    "building the DfE return")
+            rags[period_label] = rag.upper()
+        progress = answers.pop(c.progress_key(key), None)
+        if progress is None:
+            narrative_sheet = book.narrative[0].area.sheet if book.narrative else c.NARRATIVE
+            missing.append(f"{narrative_sheet}: no row {c.progress_key(key)!r} for "
+                           f"Condition {key}'s progress update (add one)")
+        elif not progress.text:
+            missing.append(f"{progress.where}: no progress update for Condition {key} "
+                           f"for {label}")
+        conditions.append(Condition(key, texts.get(key, ("", ""))[0] or f"Condition {key}",
+                                    rags, progress.text if progress else ""))
+    if not conditions:
+        raise UnusableInput(f"{book.label}: the {c.CONDITIONS} sheet lists no agreement "
+                            "conditions")
+    if missing and not draft:
+        raise UnusableInput(f"{book.label}: {missing[0]}"
+                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                            + ": answer it, or build a draft with --draft")
+
+    # Evidence for question 1: the plan against the forecast at this report, and the
+    # Safety Valve money agreed against received.
+    year = year_label(report.year, "/")
+    years, _, latest, plan_result = _plan_sections(plan_source, settings.funding_gap_method)
+    if year not in years:
+        raise UnusableInput(f"{plan_source.label}: the DSG plan has no column for {year}")
+    index = years.index(year)
+    reported = {key: (_number(value(c.SNAPSHOT_PLAN, row, label), where(row, label)),
+                      where(row, label)) for key, row in book.plan_data.items()}
+    forecast_label = "Latest forecast" if latest else f"Forecast at {label}"
+    balances, notes = [], []
+    for name, key in (("In-year +deficit/-surplus", "in_year"),
+                      ("Cumulative balance before Safety Valve funding",
+                       "cumulative_before_sv"),
+                      ("Cumulative balance after Safety Valve funding",
+                       "cumulative_after_sv")):
+        planned = float(getattr(plan_result, key)[index])
+        at_report, cell = reported.get(key, (None, f"{c.PLAN_DATA} {key}"))
+        if at_report is None:
+            raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
+                                "lfi-xl refresh before building the DfE return")
+        forecast = latest[name][index] if latest else at_report
+        if abs(forecast - at_report) > 0.0005:
+            # The KPIs sent with the return were computed from at_report: the package
+            # must not say two things.
+            message = (f"{cell}: the KPIs of {label} use {name.lower()} {at_report:.3f} but "
+                       f"the DSG plan's latest forecast for {year} is {forecast:.3f}")
+            if not draft:
+                raise UnusableInput(
+                    f"{book.label}: {message}: bring the forecast in (lfi-xl refresh, then "
+                    "recalc) and freeze again (--supersede), or build a draft with --draft")
+            notes.append(f"DRAFT: {message}; refresh before freezing.")
+        balances.append(EvidenceRow(name, planned, forecast, forecast - planned))
+    funding = _funding(plan_source, plan_result, years, index, year)
+
+    return ReturnData(
+        la_name=settings.la_name, programme=_setting(kpi_source, "ProgrammeName"),
+        period=label, year=year, reports_per_year=settings.cadence.reports_per_year,
+        draft=draft or not frozen, frozen=frozen, snapshot=current.get(label),
+        snapshot_sha256=next((str(r.get("Snapshot SHA-256")) for r in frozen_rows.get(
+            label, {}).values()), ""),
+        chain_head=str((audit_rows(book) or [{}])[-1].get("Entry SHA-256") or ""),
+        due=settings.cadence.due_date(report),
+        sign_off_steps=_steps(kpi_source, settings.cadence, report),
+        signed_off_by=_signers(_setting(kpi_source, "SignedOffBy")),
+        year_periods=year_periods,
+        answers={key: answers.pop(key) for key in [*c.NARRATIVE_CONTENT,
+                                                   *c.NARRATIVE_ADDITIONAL, "emerging_risks",
+                                                   "support", "appendices"]
+                 if key in answers},
+        extra_answers=list(answers.values()),
+        conditions=conditions, balances=balances, funding=funding,
+        forecast_label=forecast_label,
+        sources=[("KPI workbook", *fingerprint(kpi_source)),
+                 ("DSG plan workbook", *fingerprint(plan_source))],
+        notes=[*notes, f"£m; income and contributions negative and the in-year position "
+               f"+deficit/-surplus, as in the DfE plan. Plan: the agreed DSG plan for "
+               f"{year}; {forecast_label.lower()}: the DSG plan workbook's Forecast, both "
+               "computed from their lines, and the KPIs' Plan Data for the report. "
+               "Received: the Forecast sheet's money received."])
+
+
+def _funding(plan_source, plan_result, years, index: int, year: str) -> list[EvidenceRow]:
+    """Safety Valve money agreed (the plan's profile) against received (the Forecast)."""
+    received = {}
+    if plan_source.area(c.FORECAST_TABLE) is not None:
+        table = tables.plan_table(plan_source, c.FORECAST_PREFIX)
+        by_year = {line: dict(zip(table.years, values, strict=True))
+                   for line, values in tables.received(plan_source, table).items()}
+        received = {line: [by_year.get(line, {}).get(y, math.nan) for y in years]
+                    for line in ("dfe_received", "la_received")}
+    rows = []
+    for name, agreed_key, received_key in (("DfE", "dfe", "dfe_received"),
+                                           ("Council", "la", "la_received")):
+        agreed = [float(v) for v in getattr(plan_result, agreed_key)]
+        got = received.get(received_key)
+        for title, span in ((f"{name} contribution {year}", [index]),
+                            (f"{name} contribution to date ({years[0]} to {year})",
+                             range(index + 1))):
+            total_agreed = math.fsum(agreed[k] for k in span)
+            total_got = None if got is None or all(math.isnan(got[k]) for k in span) else (
+                math.fsum(0.0 if math.isnan(got[k]) else got[k] for k in span))
+            rows.append(EvidenceRow(title, total_agreed, total_got,
+                                    None if total_got is None else total_got - total_agreed))
+    return rows
+
+
+def return_name(data: ReturnData, kind: str, suffix: str) -> str:
+    draft = "_DRAFT" if data.draft else ""
+    return f"LFI_DfE_{kind}_{data.period.replace(' ', '_')}{draft}{suffix}"
+
+
+def write_dfe_return(data: ReturnData, kpi_file: Path, plan_file: Path, folder: Path,
+                     by: str | None = None) -> list[Path]:
+    """Write the document, the values-only copies and the manifest into ``folder``."""
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    document = write_document(data, folder / return_name(data, "return", ".docx"))
+    copies = [values_copy(Path(kpi_file), folder / return_name(data, "KPIs", ".xlsx"),
+                          data.draft),
+              values_copy(Path(plan_file), folder / return_name(data, "DSG_plan", ".xlsx"),
+                          data.draft)]
+    files = [document, *copies]
+    manifest = {
+        "return": f"{data.programme} (DfE Safety Valve) monitoring return",
+        "local_authority": data.la_name,
+        "period": data.period,
+        "draft": data.draft,
+        "snapshot": data.snapshot,
+        "snapshot_sha256": data.snapshot_sha256 or None,
+        "audit_chain_head": data.chain_head or None,
+        "built_by": by or getpass.getuser(),
+        "built_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "sources": [{"role": role, "file": name, "sha256": sha}
+                    for role, name, sha in data.sources],
+        "files": [{"file": path.name, "sha256": file_sha256(path.read_bytes()),
+                   "bytes": path.stat().st_size} for path in files],
+    }
+    target = folder / "manifest.json"
+    atomic_write(target, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    return [*files, target]
