@@ -15,6 +15,7 @@ from lfi_xl import contract as c
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import parse_area
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
 from lfi_xl.cli import main
@@ -169,12 +170,34 @@ def test_start_period_keeps_every_other_part_byte_for_byte(kpi_book):
     after = Package.read(kpi_book).parts
     changed = {name for name in before if before[name] != after.get(name)}
     sheets = {info.name: info.part for info in wx.sheets(Package.read(kpi_book))}
-    # The KPI column, its inputs' styles, Settings, Conditions, Narrative, Plan Data.
+    # The KPI column, its inputs' styles, Settings, Conditions, Narrative, Plan Data, and
+    # their print areas (in the workbook part).
     assert changed <= {sheets[name] for name in (c.KPI_SHEET, c.SETTINGS, c.CONDITIONS,
                                                  c.NARRATIVE, c.PLAN_DATA)} | {
-        "xl/styles.xml"}
+        "xl/styles.xml", "xl/workbook.xml"}
     assert sheets[c.PLACEMENTS] not in changed and "xl/tables/table1.xml" not in changed
     assert kpi_book.with_suffix(".xlsx.bak").read_bytes() != kpi_book.read_bytes()
+
+
+def test_a_started_period_prints_with_the_earlier_ones(kpi_book):
+    """The shipped sheets print the periods reported so far; starting one widens each
+    period sheet's print area to take it in, and leaves the other sheets' alone."""
+    def print_areas(path):
+        names = wx.parse(Package.read(path).parts["xl/workbook.xml"])
+        order = [info.name for info in wx.sheets(Package.read(path))]
+        return {order[int(name.get("localSheetId"))]: name.text
+                for name in names.iterfind("m:definedNames/m:definedName", wx.NS)
+                if name.get("name") == "_xlnm.Print_Area"}
+    before = print_areas(kpi_book)
+    assert main(["start-period", str(kpi_book)]) == 0
+    after = print_areas(kpi_book)
+    column = WorkbookValues(kpi_book).area(c.KPI_PERIODS).min_col + 3  # 2024-25 Q1, 4th
+    assert parse_area(after[c.KPI_SHEET]).max_col == column
+    assert parse_area(before[c.KPI_SHEET]).max_col == column - 1
+    for sheet in (c.CONDITIONS, c.NARRATIVE, c.PLAN_DATA):
+        assert parse_area(after[sheet]).max_col == parse_area(before[sheet]).max_col + 1
+    assert after[c.SETTINGS] == before[c.SETTINGS]
+    assert after[c.PLACEMENTS] == before[c.PLACEMENTS]
 
 
 def test_freeze_refuses_what_cannot_be_a_report(kpi_book, capsys):

@@ -180,6 +180,13 @@ def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_boo
     assert pages == 6
     for number in range(1, pages + 1):
         assert "ILLUSTRATIVE DATA" in pdf_text(pdf, number, number), number
+    first = " ".join(pdf_text(pdf, 1, 1).split())  # the headlines as printed, unclipped
+    assert "Not on track: the latest forecast misses the agreed plan for the end of the " \
+        "programme by £111.000m." in first
+    assert "£6.000m not received (suspended or still due: 2023/24)." in first
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) == pages
     # a council's own figures: the flag cleared, no mark (and none in the workbook itself)
     for book in (kpi_book, plan_book):
         edit(book, "Settings", {setting_cell(book, "Illustrative"): "No"})

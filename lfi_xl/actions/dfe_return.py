@@ -20,12 +20,11 @@ from pathlib import Path
 
 from lfi_xl import contract as c
 from lfi_xl.actions.dfe_document import write_document
-from lfi_xl.actions.extract import _plan_sections, _source
+from lfi_xl.actions.extract import _plan_sections, _source, usable_kpi_book
 from lfi_xl.actions.values_copy import values_copy
 from lfi_xl.adapters.files.package import atomic_write
 from lfi_xl.book import tables
 from lfi_xl.book.findings import ERROR
-from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.snapshots import audit_rows, canonical, current_snapshots, file_sha256, verify
 from lfi_xl.book.source_file import fingerprint
 from lfi_xl.core.periods import Cadence, PeriodError, parse_due_dates, year_label
@@ -147,13 +146,8 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     ``draft``), and any edited snapshot, audit entry or frozen figure.
     """
     kpi_source, plan_source = _source(kpi), _source(plan)
-    book = KpiBook(kpi_source)
+    book = usable_kpi_book(kpi_source, "the DfE return")
     settings = book.settings
-    problems = [f.message for f in settings.findings if f.severity == ERROR]
-    problems += book.structure_problems()
-    if problems:
-        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
-                            "building the DfE return")
     try:
         report = settings.cadence.parse(period) if period else settings.current_period
     except PeriodError as error:

@@ -205,6 +205,18 @@ def _source(given):
     return given if isinstance(given, Discovering) else Discovering(given)
 
 
+def usable_kpi_book(kpi_source, what: str) -> KpiBook:
+    """The KPI workbook, refused (naming the first problem) when its Settings or its
+    tables are not fit to publish from."""
+    book = KpiBook(kpi_source)
+    problems = [f.message for f in book.settings.findings if f.severity == ERROR]
+    problems += book.structure_problems()
+    if problems:
+        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
+                            f"building {what}")
+    return book
+
+
 def recorded_plan(book: KpiBook, kpi_source) -> Path:
     """The DSG plan workbook the last refresh filled Plan Data from, as recorded in
     Settings, checked to be the same file: the paper never guesses its plan."""
@@ -239,13 +251,8 @@ def build_extract(kpi, plan=None, period: str | None = None,
     (otherwise refused, naming the cells).
     """
     kpi_source = _source(kpi)
-    book = KpiBook(kpi_source)
+    book = usable_kpi_book(kpi_source, "the public extract")
     settings = book.settings
-    problems = [f.message for f in settings.findings if f.severity == ERROR]
-    problems += book.structure_problems()
-    if problems:
-        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
-                            "building the public extract")
     plan_source = _source(plan if plan is not None else recorded_plan(book, kpi_source))
     period = book.requested_period(period) if period else settings.current_period.label
     previous = settings.cadence.previous(settings.cadence.parse(period)).label

@@ -9,6 +9,8 @@ Plan Data is filled from the plan as ``refresh`` does. Earlier periods are not t
 
 from __future__ import annotations
 
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
 from lfi_xl import contract as c
 from lfi_xl.actions.refresh import refresh_plan_data
 from lfi_xl.book import formulas
@@ -97,6 +99,9 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
         kpi_adapter.set_formulas(kpi_sheet, written)
     for sheet, cells in inputs.items():
         kpi_adapter.make_inputs(sheet, cells, c.INPUT_FILL)
+    for sheet, cells in _by_sheet(written, kpi_sheet, inputs).items():
+        kpi_adapter.print_through(sheet, max(column_index_from_string(
+            coordinate_from_string(cell)[0]) for cell in cells))
     _set_current(kpi_adapter, target)
     result = {"period": label, "previous": settings.current_period.label,
               "formulas": len(written), "inputs": sum(map(len, inputs.values())),
@@ -107,6 +112,14 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
         if book.plan_data:
             result["plan_data"] = refresh_plan_data(kpi_adapter, plan_adapter, label, use)
     return result
+
+
+def _by_sheet(written: dict[str, str], kpi_sheet: str,
+              inputs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every cell the period's start wrote or readied, by sheet."""
+    cells = {sheet: list(refs) for sheet, refs in inputs.items()}
+    cells.setdefault(kpi_sheet, []).extend(written)
+    return {sheet: refs for sheet, refs in cells.items() if refs}
 
 
 def _monitoring_note(plan_adapter, previous: Period, target: Period) -> str:

@@ -19,6 +19,7 @@ class LiveWorkbook:
         self.book = book
         self.unlocked: list[str] = []  # sheets the host would not let us protect
         self.not_unlocked: list[str] = []  # sheets whose input cells it would not unlock
+        self.not_widened: list[str] = []  # sheets whose print area it would not widen
 
     @property
     def label(self) -> str:
@@ -148,6 +149,18 @@ class LiveWorkbook:
             for address, text in formulas.items():
                 target.range(address).formula = text
 
+    def print_through(self, sheet: str, column: int) -> None:
+        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based)."""
+        try:
+            setup = self.book.sheets[sheet].page_setup
+            area = parse_area(f"{quote_sheet(sheet, always=True)}!{setup.print_area or ''}")
+            if area is not None and area.max_col < column:
+                setup.print_area = Area(sheet, area.min_row, area.min_col, area.max_row,
+                                        column).ref
+        except (AttributeError, NotImplementedError, TypeError):  # no page set-up here
+            if sheet not in self.not_widened:
+                self.not_widened.append(sheet)
+
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """The input fill, and unlocked where the host lets Python do it (desktop Excel)."""
         with self._unprotected(sheet) as target:
@@ -188,6 +201,10 @@ class LiveWorkbook:
             notes.append(f"Input cells not unlocked on {', '.join(self.not_unlocked)}: this "
                          "Excel host does not let Python change cell protection; if the sheet "
                          "is protected, unprotect it (Review > Unprotect Sheet) to type.")
+        if self.not_widened:
+            notes.append(f"Print areas not widened on {', '.join(self.not_widened)}: this "
+                         "Excel host has no page set-up; set them in Page Layout > Print Area "
+                         "to print the new period.")
         return notes
 
     def save(self, backup: bool = True) -> None:

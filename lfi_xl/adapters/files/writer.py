@@ -21,7 +21,7 @@ from openpyxl.utils.cell import get_column_letter as column_letter
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
-from lfi_xl.book.area import absolute, parse_area
+from lfi_xl.book.area import Area, absolute, parse_area
 from lfi_xl.core.text import storable_text
 from lfi_xl.errors import UnusableInput, quote_sheet
 
@@ -61,6 +61,10 @@ def _row(number: int, values, first_column: int = 1) -> etree._Element:
     for offset, value in enumerate(values):
         row.append(_cell(f"{column_letter(first_column + offset)}{number}", value))
     return row
+
+
+#: The defined name Excel keeps a sheet's print area in (sheet-scoped).
+PRINT_AREA = "_xlnm.Print_Area"
 
 
 class FileWorkbook:
@@ -275,6 +279,21 @@ class FileWorkbook:
             cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
         self._stale = True
+
+    def print_through(self, sheet: str, column: int) -> None:
+        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based):
+        a period started prints with the earlier ones."""
+        workbook = self._workbook()
+        index = str([info.name for info in wx.sheets(self.package)].index(sheet))
+        for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
+            if name.get("name") != PRINT_AREA or name.get("localSheetId") != index:
+                continue
+            area = parse_area(name.text or "")  # None: several areas, left as they are
+            if area is not None and area.max_col < column:
+                wider = Area(sheet, area.min_row, area.min_col, area.max_row, column)
+                name.text = f"{quote_sheet(sheet, always=True)}!{absolute(wider.ref)}"
+                self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+            return
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """Style cells as inputs: the input fill, and unlocked, so they can be typed in
