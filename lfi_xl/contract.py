@@ -137,6 +137,7 @@ MITIGATIONS = "Mitigations"
 CONDITIONS = "Conditions"
 NARRATIVE = "Narrative"
 SNAPSHOTS = "Snapshots"
+COST_WORKINGS = "Cost workings"
 AUDIT = "Audit"
 VALIDATION = "Validation"
 
@@ -494,6 +495,48 @@ SAVINGS_KPIS = {
     25: (),
     26: (("Provision", "Alternative provision"),),
 }
+# Cost workings sheet: every average cost and n of every period from ONE LFI_COSTS call
+# (an array formula), so Excel hands the register to Python once per recalculation, not
+# once per cell; the KPI sheet's average-cost and n cells show its cells.
+#: Header + one row per result: Ref, Result, Cost, then criteria columns headed like the
+#: Placements columns they test.
+COST_MEASURES = "CostWorkings_Measures"
+#: LFI_COSTS's answer: one row per measure row, one column per KPI-sheet period.
+COST_RESULTS = "CostWorkings_Results"
+COST_MEASURE_COLUMNS = ("Ref", "Result", "Cost")
+COST_AVERAGE, COST_COUNT = "Average", "n"
+#: A date criterion meaning "within the report period" (>= its first day, <= its last).
+IN_PERIOD = "in period"
+#: The placement columns the measures' criteria test, in the order the sheet shows them.
+COST_CRITERIA_KEYS = ("Category", "AgeBand", "Location", "Start", "End", "PreviousCost")
+
+
+def _criteria_cells(criteria) -> dict[str, str]:
+    """Contract criteria as the Cost workings cells: {start}/{end} pairs as IN_PERIOD."""
+    cells: dict[str, str] = {}
+    for key, criterion in criteria:
+        if criterion in (">={start}", "<={end}"):
+            cells[key] = IN_PERIOD
+        else:
+            cells[key] = criterion
+    return cells
+
+
+def cost_measures() -> list[tuple[int, str, str, dict[str, str]]]:
+    """The Cost workings rows: (KPI ref, result, cost column key or "", criteria cells).
+    Each average-cost KPI has its average then its n; KPI 39 (previous cost - cost) has
+    both averages."""
+    rows = []
+    for ref, criteria in AVERAGE_COST_KPIS.items():
+        cells = _criteria_cells(criteria)
+        rows += [(ref, COST_AVERAGE, "AnnualCost", cells), (ref, COST_COUNT, "", cells)]
+    ref, criteria = RENEGOTIATION_KPI
+    cells = _criteria_cells(criteria)
+    rows += [(ref, COST_AVERAGE, "PreviousCost", cells), (ref, COST_AVERAGE, "AnnualCost", cells),
+             (ref, COST_COUNT, "", cells)]
+    return rows
+
+
 #: KPI 2, % change in EHCPs: KPI 1 against its baseline.
 PERCENT_CHANGE_KPIS = {2: 1}
 CALCULATED_KPIS = frozenset(

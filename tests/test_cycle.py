@@ -95,8 +95,9 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     formulas = formulas_of(kpi_book, c.KPI_SHEET)
     # L = 2024-25 Q1 now holds the builder's formulas for the column, shifted from K's.
     assert formulas["L18"] == "-'Plan Data'!F10"     # KPI 11, the in-year as a surplus
-    assert formulas["L44"].startswith("LFI_AVGCOST(Placements_AnnualCost,LFI_FTE(")
-    assert "L$6,L$7" in formulas["L44"] and "K$6" not in formulas["L44"]
+    # an average cost shows its Cost workings cell for the column (M: 2024-25 Q1 there)
+    assert formulas["L44"] == "IF('Cost workings'!M27=\"\",NA(),'Cost workings'!M27)"
+    assert formulas["L67"] == "'Cost workings'!M28"
     assert "M18" not in formulas
     enter_period(kpi_book, "2024-25 Q1", 1000)
 

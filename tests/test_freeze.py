@@ -121,10 +121,10 @@ def test_freeze_changes_only_the_parts_it_must(kpi_book):
     # workbook (names, the new Audit sheet), its relationships and content types, the
     # styles (a locked copy of the input style), the snapshot table and the four sheets
     # whose frozen cells are locked.
-    sheets = {f"xl/worksheets/sheet{n}.xml" for n in (2, 3, 6, 7, 8)}
+    sheets = {f"xl/worksheets/sheet{n}.xml" for n in (2, 3, 7, 8, 9)}
     assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml",
                        "xl/styles.xml"} | sheets
-    assert set(new) - set(old) == {"xl/worksheets/sheet10.xml"}
+    assert set(new) - set(old) == {"xl/worksheets/sheet11.xml"}
 
 
 def test_freeze_will_not_overwrite_what_stands_below_the_snapshots(kpi_book, capsys):

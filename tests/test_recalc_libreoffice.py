@@ -76,7 +76,8 @@ VETTED_FORMULAS = [
     "MATCH(3,D1:D6,-1)", 'SUMIF(B1:B6,"a*",A1:A6)', 'SUMIFS(A1:A6,B1:B6,"<>apple")',
     'AVERAGEIF(A1:A6,">2")', 'AVERAGEIFS(A1:A6,B1:B6,"?????")', 'COUNTIF(B1:B6,"*an*")',
     'COUNTIFS(A1:A6,">=2",B1:B6,"<>")', 'INDEX(B1:B6,MATCH(5,A1:A6,0))', "A1=A2", "B1<B2",
-    '"a"="A"', "B2>=\"APPLE\"", "A7+1", "SUM(A1:A6)/A7",
+    '"a"="A"', "B2>=\"APPLE\"", "A7+1", "SUM(A1:A6)/A7", "NA()", 'IF(B4="",NA(),A1)',
+    'IF(B1="",NA(),A1)', 'IF(OR(B4="",B1=""),NA(),A1-A2)', 'IF(1/0="",NA(),1)',
 ]
 
 

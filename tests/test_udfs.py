@@ -126,7 +126,7 @@ def test_snapshot_lookup():
 def test_every_function_registers_with_xlwings_metadata_and_descriptions():
     assert set(f.FUNCTIONS) == {
         "LFI_CUMBAL", "LFI_FTE", "LFI_AVGCOST", "LFI_PLACEMENTS", "LFI_SAVING", "LFI_FUNDGAP",
-        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT"}
+        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT", "LFI_COSTS"}
     for name, function in f.FUNCTIONS.items():
         meta = function.__xlfunc__
         assert meta["name"] == name and meta["category"] == "Local First Inclusion"
@@ -189,6 +189,10 @@ CALLS = {
     "LFI_DUEDATE": ("2023-24 Q2", 3.0, "16 Jun, 15 Sep, 15 Dec"),
     "LFI_RAG": (26.0, 25.149, 0.05, "lower"),
     "LFI_SNAPSHOT": (SNAPSHOTS, "2023-24 Q1", 16.0),
+    "LFI_COSTS": ([["Start date", "End date", "Annual cost (£)", "Category"],
+                   [45017.0, None, 50000.0, "a"]],
+                  [["Ref", "Result", "Cost", "Category"], [1.0, "Average", "Annual cost (£)", "a"]],
+                  [[45017.0]], [[45107.0]]),
 }
 
 

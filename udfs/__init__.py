@@ -162,6 +162,110 @@ def LFI_PLACEMENTS(fte, *criteria):
                                   date1904=DATE_1904.get())
 
 
+def _register_columns(placements) -> dict[str, tuple[str, list]]:
+    """The placements range (with its header row): by header (case ignored), the header
+    as typed and the column's cells as Excel passes a column."""
+    table = grid(placements)
+    columns = {}
+    for j, header in enumerate(table[0]):
+        name = str(header).strip() if header is not None else ""
+        if name:
+            columns[name.casefold()] = (name, table[1:, j][:, None].tolist())
+    return columns
+
+
+def _measure_rows(measures) -> list[tuple[str | None, list]]:
+    """The measures range (with its header row) as (cost header or None, criteria)."""
+    table = grid(measures)
+    column_values(table.tolist(), "measures")  # an error cell is that error
+    headers = [str(h).strip() if h is not None else "" for h in table[0]]
+    fixed = [name.casefold() for name in contract.COST_MEASURE_COLUMNS]
+    lowered = [header.casefold() for header in headers]
+    for name in contract.COST_MEASURE_COLUMNS[1:]:
+        if name.casefold() not in lowered:
+            raise ExcelError(VALUE, f"LFI_COSTS: the measures range has no '{name}' column "
+                                    "in its first row")
+    result, cost = lowered.index("result"), lowered.index("cost")
+    rows = []
+    for position, row in enumerate(table[1:], start=1):
+        kind = text(row[result], f"measure {position}'s Result", default="").casefold()
+        if kind not in (contract.COST_AVERAGE.casefold(), contract.COST_COUNT.casefold()):
+            raise ExcelError(VALUE, f"LFI_COSTS: measure {position}'s Result must be "
+                                    f"'{contract.COST_AVERAGE}' or '{contract.COST_COUNT}'")
+        criteria = []
+        for j, header in enumerate(headers):
+            cell = row[j]
+            if header.casefold() in fixed or cell is None or str(cell).strip() == "":
+                continue
+            if isinstance(cell, str) and cell.strip().casefold() == contract.IN_PERIOD:
+                cell = costs.IN_PERIOD
+            criteria.append((header.casefold(), cell))
+        cost_header = None
+        if kind == contract.COST_AVERAGE.casefold():
+            cost_header = text(row[cost], f"measure {position}'s Cost").strip().casefold()
+        rows.append((cost_header, criteria))
+    return rows
+
+
+@func(category=CATEGORY)
+@arg("placements", doc="The Placements table with its header row (Placements[#All]).",
+     **RANGE)
+@arg("measures", doc="The measures with their header row: Ref, Result (Average or n), Cost, "
+     "then criteria columns headed like the Placements columns they test.", **RANGE)
+@arg("period_start", doc="First day of each period: one row (KPI_PeriodStart).", **RANGE)
+@arg("period_end", doc="Last day of each period, the same length (KPI_PeriodEnd).", **RANGE)
+@_worksheet_function
+def LFI_COSTS(placements, measures, period_start, period_end):
+    """Each measure's FTE-weighted average cost (blank if n = 0) or n, per period, reading the register once: a row per measure, a column per period. Example: =LFI_COSTS(Placements_Table, CostWorkings_Measures, KPI_PeriodStart, KPI_PeriodEnd).
+
+    Each cell equals LFI_AVGCOST or LFI_PLACEMENTS with that period's LFI_FTE; enter it
+    as an array formula over the measures' rows and the periods' columns.
+    """  # noqa: E501
+    register = _register_columns(placements)
+    rows = _measure_rows(measures)
+    criteria_headers = {key for _, criteria in rows for key, _ in criteria}
+    cost_headers = {cost for cost, _ in rows if cost}
+    for header in sorted(criteria_headers | cost_headers) + [_START, _END]:
+        if header not in register:
+            raise ExcelError(VALUE, "LFI_COSTS: the placements range has no column headed "
+                                    f"'{header}' in its first row")
+    # Criteria ranges and cost ranges read as LFI_AVGCOST reads them (a cost column can be
+    # both: "Annual cost before renegotiation" > 0), so kept apart by key.
+    def read(header, convert, **options):
+        name, cells = register[header]
+        return convert(cells, f"LFI_COSTS: {name}", **options)
+
+    columns = {header: read(header, column_values) for header in criteria_headers}
+    for header in cost_headers:
+        columns[_COST + header] = read(header, numbers_of, blank=float("nan"))[0]
+    rows = [(_COST + cost if cost else None, criteria) for cost, criteria in rows]
+    start = read(_START, numbers_of, blank=float("nan"))[0]
+    end = read(_END, numbers_of, blank=float("nan"))[0]
+    firsts, lasts = grid(period_start).ravel(), grid(period_end).ravel()
+    if firsts.size != lasts.size:
+        raise ExcelError(VALUE, f"LFI_COSTS: period_start has {firsts.size} cells but "
+                                f"period_end has {lasts.size}")
+    periods = []
+    for k, (first, last) in enumerate(zip(firsts, lasts, strict=True), start=1):
+        if first in (None, "") and last in (None, ""):
+            periods.append(None)
+            continue
+        periods.append((serial(to_date(first, f"period_start {k}")),
+                        serial(to_date(last, f"period_end {k}"))))
+    try:
+        return costs.costs_by_period(rows, columns, start, end, periods,
+                                     date1904=DATE_1904.get())
+    except BadValue as error:
+        if error.position is None:
+            raise
+        raise ExcelError(VALUE, f"LFI_COSTS: placement {error.position + 1}: {error}") from None
+
+
+#: The placement columns LFI_COSTS weighs by (their headers, as matched).
+_COST = "cost: "
+_START, _END = (dict(contract.PLACEMENT_COLUMNS)[key].casefold() for key in ("Start", "End"))
+
+
 @func(category=CATEGORY)
 @arg("base_volume", doc="Baseline (do nothing) number of placements.", **RANGE)
 @arg("base_unit_cost", doc="Baseline unit cost, £ a year.", **RANGE)

@@ -39,9 +39,10 @@ from lfi_xl.adapters.files import workbook_xml as wx  # noqa: E402
 from lfi_xl.adapters.files.package import Package  # noqa: E402
 from lfi_xl.adapters.files.tables_xml import with_plain_references  # noqa: E402
 from lfi_xl.book.area import Area, ErrorValue, parse_area  # noqa: E402
+from lfi_xl.contract import COST_WORKINGS  # noqa: E402
 from lfi_xl.core import ifs  # noqa: E402
 from lfi_xl.core.cells import DATE_1904, ExcelError  # noqa: E402
-from lfi_xl.errors import UnusableInput, cell_ref  # noqa: E402
+from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet  # noqa: E402
 
 _CURRENT_CELL: contextvars.ContextVar[str | None] = contextvars.ContextVar("cell",
                                                                            default=None)
@@ -134,7 +135,7 @@ def _engine_function(name: str, function):
 #: Native functions recalc computes, each checked against LibreOffice or a documented
 #: Excel example (tests/test_recalc_rule.py). Others keep the value Excel saved.
 VETTED = frozenset({
-    "SUM", "IF", "IFERROR", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AND",
+    "SUM", "IF", "IFERROR", "NA", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AND",
     "OR", "NOT", "INDEX", "MATCH", "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "AVERAGEIF",
     "AVERAGEIFS"})
 _CRITERIA_FUNCTIONS = {"COUNTIF": ifs.countif, "COUNTIFS": ifs.countifs,
@@ -430,7 +431,24 @@ def evaluate(path: Path) -> Evaluation:
     _collect(evaluation, solution, model, sheet_names,
              {(c.sheet, c.cell) for c in cells if (c.sheet, c.cell) not in kept
               and (c.sheet, c.cell) not in blocked})
+    _blank_averages(evaluation, {(c.sheet, c.cell): c.text for c in cells})
     return evaluation
+
+
+#: A KPI cell showing a Cost workings average: IF(<cell>="",NA(),...).
+_SHOWN_AVERAGE = re.compile(r"^\s*IF\(\s*(?:OR\()?\s*" + re.escape(quote_sheet(COST_WORKINGS))
+                            + r"!", re.IGNORECASE)
+
+
+def _blank_averages(evaluation: Evaluation, texts: dict[tuple[str, str], str]) -> None:
+    """A #N/A shown for a blank Cost workings average is n = 0 (no placements), as
+    LFI_AVGCOST's own #N/A is: reported as such, not as a failure."""
+    for index, problem in enumerate(evaluation.problems):
+        if problem.kind == "error" and problem.message == "the formula gives #N/A" and \
+                _SHOWN_AVERAGE.match(texts.get((problem.sheet, problem.cell), "")):
+            evaluation.problems[index] = Problem(
+                problem.sheet, problem.cell, NO_DATA, "no placements match the average's "
+                f"criteria in {quote_sheet(COST_WORKINGS)} (n = 0)")
 
 
 def _calculate(path: Path, view: Package, cells: list[wx.Formula],

@@ -102,6 +102,9 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
     for sheet, cells in _by_sheet(written, kpi_sheet, inputs).items():
         kpi_adapter.print_through(sheet, max(column_index_from_string(
             coordinate_from_string(cell)[0]) for cell in cells))
+    workings = kpi_adapter.area(c.COST_RESULTS) if place is not None and place.costs else None
+    if workings is not None:  # the Cost workings column the new KPI cells show
+        kpi_adapter.print_through(workings.sheet, workings.min_col + column)
     _set_current(kpi_adapter, target)
     result = {"period": label, "previous": settings.current_period.label,
               "formulas": len(written), "inputs": sum(map(len, inputs.values())),

@@ -20,9 +20,10 @@ from lfi_xl.adapters.files import workbook_xml
 from lfi_xl.adapters.files.package import Package, atomic_write, check_workbook_file
 from lfi_xl.errors import UnusableInput, cell_ref
 
-#: Sheets a DfE copy leaves out: lfi-xl's own records, and the register of individual
-#: children's placements (the DfE asks for the KPIs and the plan, not pupil-level data).
-LEFT_OUT = (c.SNAPSHOTS, c.AUDIT, c.VALIDATION, c.LISTS, c.PLACEMENTS)
+#: Sheets a DfE copy leaves out: lfi-xl's own records and workings (every Cost workings
+#: figure is on the KPI sheet), and the register of individual children's placements (the
+#: DfE asks for the KPIs and the plan, not pupil-level data).
+LEFT_OUT = (c.SNAPSHOTS, c.AUDIT, c.VALIDATION, c.LISTS, c.PLACEMENTS, c.COST_WORKINGS)
 
 
 def _uncalculated(package: Package) -> tuple[str, str] | None:

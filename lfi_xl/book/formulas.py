@@ -7,7 +7,7 @@ that column's cells are (:class:`Column`), so the two cannot differ.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area
@@ -24,6 +24,10 @@ class Column:
     plan_data: dict[str, str]  # Plan Data key -> its cell for the period: 'Plan Data'!E5
     kpi1: str = ""             # KPI 1 in this column (for KPI 2): J8
     kpi1_baseline: str = ""    # KPI 1's baseline: $H$8
+    #: The Cost workings cell of each (ref, result, cost key) for the period: 'Cost
+    #: workings'!J5. Empty in a workbook made before that sheet: the average-cost cells
+    #: then get their own LFI_AVGCOST / LFI_PLACEMENTS formulas, as that workbook had.
+    costs: dict[tuple[int, str, str], str] = field(default_factory=dict)
 
 
 def _fte(column: Column) -> str:
@@ -43,6 +47,17 @@ def _criteria_text(criteria, column: Column) -> str:
     return "".join("," + part for part in parts)
 
 
+def _from_workings(ref: int, cells: dict[tuple[int, str, str], str]) -> str:
+    """An average-cost KPI shown from the Cost workings: #N/A where the average is blank
+    (no placements, n = 0), as LFI_AVGCOST gives; an error there passes through."""
+    if ref == c.RENEGOTIATION_KPI[0]:
+        before = cells[ref, c.COST_AVERAGE, "PreviousCost"]
+        after = cells[ref, c.COST_AVERAGE, "AnnualCost"]
+        return f'=IF(OR({before}="",{after}=""),NA(),{before}-{after})'
+    average = cells[ref, c.COST_AVERAGE, "AnnualCost"]
+    return f'=IF({average}="",NA(),{average})'
+
+
 def kpi_formula(ref: int, column: Column) -> str | None:
     """The formula of calculated KPI ``ref`` in a report column (None: an input KPI)."""
     plan = column.plan_data
@@ -54,6 +69,8 @@ def kpi_formula(ref: int, column: Column) -> str | None:
         method = c.setting_name("FundingGapMethod")
         return (f"=LFI_FUNDGAP({plan['in_year']},{plan['allocation']},{method},"
                 f'IF({method}="C",{plan["total_expenditure"]},{plan["block_transfers"]}))')
+    if column.costs and ref in (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0]):
+        return _from_workings(ref, column.costs)
     if ref in c.AVERAGE_COST_KPIS:
         criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], column)
         return f"=LFI_AVGCOST({c.placement_name('AnnualCost')},{fte}{criteria})"
@@ -77,6 +94,8 @@ COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
 
 def count_formula(ref: int, column: Column) -> str:
     """n: the placements behind average-cost KPI ``ref`` in a report column."""
+    if column.costs:
+        return f"={column.costs[ref, c.COST_COUNT, '']}"
     criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
                 else c.AVERAGE_COST_KPIS[ref])
     return f"=LFI_PLACEMENTS({_fte(column)}{_criteria_text(criteria, column)})"
@@ -108,4 +127,34 @@ def column_from_names(source, column: int) -> Column | None:
         cell_ref(starts, 0, column, sheet, fixed_row=True),
         cell_ref(ends, 0, column, sheet, fixed_row=True),
         {key: cell_ref(area, 0, column, sheet) for key, area in plan.items()},
-        cell_ref(kpi1, 0, column, sheet), cell_ref(baseline, 0, 0, sheet, fixed=True))
+        cell_ref(kpi1, 0, column, sheet), cell_ref(baseline, 0, 0, sheet, fixed=True),
+        _workings_cells(source, column, sheet))
+
+
+def _workings_cells(source, column: int, on_sheet: str) -> dict[tuple[int, str, str], str]:
+    """The Cost workings cell of each measure for report column ``column``, found by the
+    names CostWorkings_Measures and CostWorkings_Results ({} when the workbook has no
+    such sheet, or its measures lack one the KPI formulas need)."""
+    measures, results = source.area(c.COST_MEASURES), source.area(c.COST_RESULTS)
+    if measures is None or results is None or column >= results.shape[1]:
+        return {}
+    rows = source.values(measures)
+    header = [str(h or "").strip().casefold() for h in rows[0]]
+    try:
+        at = [header.index(name.casefold()) for name in c.COST_MEASURE_COLUMNS]
+    except ValueError:
+        return {}
+    keys = {label.casefold(): key for key, label in c.PLACEMENT_COLUMNS}
+    cells = {}
+    for offset, row in enumerate(rows[1:]):
+        ref, result, cost = (row[j] for j in at)
+        try:
+            ref = int(ref)
+        except (TypeError, ValueError):
+            continue
+        key = (ref, str(result or "").strip(), keys.get(str(cost or "").strip().casefold(), ""))
+        cells.setdefault(key, cell_ref(results, offset, column, on_sheet))
+    needed = [(ref, c.COST_COUNT, "") for ref in COUNT_REFS] + [
+        (ref, c.COST_AVERAGE, "AnnualCost") for ref in COUNT_REFS] + [
+        (c.RENEGOTIATION_KPI[0], c.COST_AVERAGE, "PreviousCost")]
+    return cells if all(key in cells for key in needed) else {}

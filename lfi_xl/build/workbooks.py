@@ -352,6 +352,8 @@ def _reported(periods) -> list:
 
 
 KPI_HEADER_ROW, KPI_FIRST_ROW = 4, 8
+COST_FIRST_ROW = 5
+COST_FIRST_PERIOD_COLUMN = len(c.COST_MEASURE_COLUMNS) + len(c.COST_CRITERIA_KEYS) + 1
 KPI_FIRST_PERIOD_COLUMN = len(c.KPI_FIXED_COLUMNS) + 1
 PLAN_DATA_FIRST_ROW, PLAN_DATA_FIRST_COLUMN = 5, 3
 
@@ -369,10 +371,14 @@ def _column(period_column: int) -> formulas.Column:
     """Where the template's report column ``period_column`` (0-based) has its cells."""
     letter = col(KPI_FIRST_PERIOD_COLUMN + period_column)
     base = _kpi_row(next(iter(c.PERCENT_CHANGE_KPIS.values())))
+    workings = col(COST_FIRST_PERIOD_COLUMN + period_column)
     return formulas.Column(f"{letter}${KPI_HEADER_ROW}", f"{letter}$6", f"{letter}$7",
                            {key: _plan_data_cell(key, period_column)
                             for key, _ in c.PLAN_DATA_ROWS},
-                           f"{letter}{base}", f"$H${base}")
+                           f"{letter}{base}", f"$H${base}",
+                           {(ref, result, cost): f"{quote_sheet(c.COST_WORKINGS)}!{workings}"
+                                                 f"{COST_FIRST_ROW + index}"
+                            for index, (ref, result, cost, _) in enumerate(c.cost_measures())})
 
 
 def kpi_formula(ref: int, period_column: int) -> str | None:
@@ -462,6 +468,46 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
     # printed: the periods reported so far (starting a period extends it), one page wide
     _print_setup(ws, f"A1:{col(first + len(reported) - 1)}{counts_end}",
                  f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
+
+
+def _cost_workings(wb: Workbook, ws: Worksheet, periods: list) -> None:
+    """Every average cost and n of every period from one LFI_COSTS array formula: Excel
+    hands Python the register once per recalculation (docs/performance.md)."""
+    _title(ws, "Cost workings: average costs and n, every period, in one calculation",
+           "Calculated: do not type here. One LFI_COSTS formula fills the period columns "
+           "from the Placements table; the KPI sheet's average costs and n show these cells.",
+           "Each row: the placements matching its criteria (as in AVERAGEIFS; "
+           f'"{c.IN_PERIOD}": within the report period), weighted by FTE in the period. A '
+           "blank average has no placements behind it (n = 0): the KPI shows #N/A.")
+    headers = dict(c.PLACEMENT_COLUMNS)
+    first = COST_FIRST_PERIOD_COLUMN
+    _header(ws, 4, (*c.COST_MEASURE_COLUMNS, *(headers[key] for key in c.COST_CRITERIA_KEYS),
+                    *(period.label for period in periods)))
+    measures = c.cost_measures()
+    for offset, (ref, result, cost, criteria) in enumerate(measures):
+        row = COST_FIRST_ROW + offset
+        for column, value in enumerate((ref, result, headers.get(cost),
+                                        *(criteria.get(key) for key in c.COST_CRITERIA_KEYS)),
+                                       start=1):
+            ws.cell(row, column, value)
+        for index in range(len(periods)):
+            ws.cell(row, first + index).number_format = (
+                c.FORMAT_POUNDS if result == c.COST_AVERAGE else c.FORMAT_COUNT)
+    last_row = COST_FIRST_ROW + len(measures) - 1
+    last = col(first + len(periods) - 1)
+    results = f"{col(first)}{COST_FIRST_ROW}:{last}{last_row}"
+    ws[f"{col(first)}{COST_FIRST_ROW}"] = ArrayFormula(results, (
+        f"=LFI_COSTS({c.PLACEMENTS_TABLE},{c.COST_MEASURES},{c.KPI_PERIOD_START},"
+        f"{c.KPI_PERIOD_END})"))
+    _name(wb, c.COST_MEASURES, ws.title, f"A4:{col(first - 1)}{last_row}")
+    _name(wb, c.COST_RESULTS, ws.title, results)
+    for letter, width in {"A": 5, "B": 8, "C": 30, "D": 30, "E": 13, "F": 13}.items():
+        ws.column_dimensions[letter].width = width
+    for index in range(len(c.COST_CRITERIA_KEYS) + len(periods) - 3):
+        ws.column_dimensions[col(7 + index)].width = 12
+    ws.freeze_panes = f"{col(first)}{COST_FIRST_ROW}"
+    # printed: the periods reported so far (starting a period extends it), as the KPIs
+    _print_setup(ws, f"A1:{col(first + len(_reported(periods)) - 1)}{last_row}", "4:4")
 
 
 def _validation_number(ws: Worksheet, ref: str) -> None:
@@ -656,8 +702,8 @@ def build_kpi_workbook() -> Workbook:
     settings = wb.active
     settings.title = c.SETTINGS
     sheets = {name: wb.create_sheet(name) for name in (
-        c.KPI_SHEET, c.PLAN_DATA, c.PLACEMENTS, c.MITIGATIONS, c.CONDITIONS, c.NARRATIVE,
-        c.SNAPSHOTS, c.LISTS)}
+        c.KPI_SHEET, c.PLAN_DATA, c.PLACEMENTS, c.MITIGATIONS, c.COST_WORKINGS,
+        c.CONDITIONS, c.NARRATIVE, c.SNAPSHOTS, c.LISTS)}
     refs = _lists(wb, sheets[c.LISTS], {
         "periods": tuple(period.label for period in periods), "RAG": c.RAG_VALUES,
         "Categories": c.CATEGORIES, "AgeBands": c.AGE_BANDS, "Locations": c.LOCATIONS,
@@ -668,6 +714,7 @@ def build_kpi_workbook() -> Workbook:
     _plan_data(wb, sheets[c.PLAN_DATA], periods)
     _placements(wb, sheets[c.PLACEMENTS], refs)
     _mitigations(wb, sheets[c.MITIGATIONS], periods, refs)
+    _cost_workings(wb, sheets[c.COST_WORKINGS], periods)
     _by_period_sheet(
         wb, sheets[c.CONDITIONS], "Agreement conditions: assurance by report (RAG)",
         c.ILLUSTRATIVE_NOTE, list(enumerate(c.AGREEMENT_CONDITIONS, start=1)),

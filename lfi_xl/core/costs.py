@@ -444,3 +444,93 @@ def count_placements(weights, *criteria, date1904: bool = False) -> int:
     n, what = (np.size(weights), "weights") if weights is not None else (
         np.size(criteria[0]), "criteria range 1")
     return int(_rows(n, what, weights, criteria, date1904)[0].size)
+
+
+#: A date criterion meaning "within the report period": >= its first day, <= its last.
+IN_PERIOD = object()
+
+
+def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, periods,
+                    *, date1904: bool = False) -> list[list]:
+    """Many averages and counts over one register, for many periods, reading it once.
+
+    Parameters
+    ----------
+    measures : sequence of (cost, criteria)
+        ``cost``: the key in ``columns`` of the cost to average, or None for n (the
+        :func:`count_placements`); ``criteria``: (key, criterion) pairs as in AVERAGEIFS,
+        a criterion :data:`IN_PERIOD` meaning within the period.
+    columns : dict
+        The register's columns (equal length), by key.
+    start, end : array_like
+        Placement start and end dates (Excel serials; a blank end is open).
+    periods : sequence of (first, last) or None
+        Each period's first and last day (serials); None gives a column of ``""``.
+
+    Returns
+    -------
+    list of lists
+        One row per measure, one column per period: what :func:`average_cost` (``""``
+        where it raises :class:`NoMatch`) or :func:`count_placements` gives with the
+        period's :func:`fte` as weights. Each cell is exactly those functions' answer: the
+        criteria that do not depend on the period select the rows once, and selecting
+        first changes neither the rows counted nor the order they are added in.
+
+    Notes
+    -----
+    A row with no start date or an end before its start raises
+    :class:`~lfi_xl.core.values.BadValue` (``position`` = row), as :func:`fte` marks it.
+
+    Examples
+    --------
+    >>> costs_by_period([("cost", [("kind", "a")]), (None, [("kind", "a")])],
+    ...                 {"cost": np.array([100.0, 400.0, 50.0]),
+    ...                  "kind": np.array(["a", "a", "b"], dtype=object)},
+    ...                 [1.0, 1.0, 1.0], [np.nan, 5.0, np.nan], [(1.0, 10.0), None])
+    [[200.0, ''], [2, '']]
+    """
+    start = np.asarray(start, dtype=float).ravel()
+    end = np.asarray(end, dtype=float).ravel()
+    n = start.size
+    masks: dict[tuple[str, object], np.ndarray] = {}  # a criterion tested once per call
+    selected = []
+    for _, criteria in measures:
+        rows = np.ones(n, dtype=bool)
+        for key, criterion in criteria:
+            if criterion is IN_PERIOD:
+                continue
+            if (key, criterion) not in masks:
+                masks[key, criterion] = matches(columns[key], criterion, date1904=date1904)
+            rows &= masks[key, criterion]
+        selected.append(np.flatnonzero(rows))
+    out: list[list] = [[] for _ in measures]
+    for period in periods:
+        if period is None:
+            for row in out:
+                row.append("")
+            continue
+        first, last = period
+        weights = fte(start, end, first, last)
+        invalid = np.flatnonzero(np.isnan(weights))
+        if invalid.size:
+            at = int(invalid[0])
+            raise _bad(start[at], "a start date on or before the end date", at)
+        for row, (cost, criteria), rows in zip(out, measures, selected, strict=True):
+            dated = []
+            for key, criterion in criteria:
+                if criterion is IN_PERIOD:
+                    column = np.asarray(columns[key])[rows]
+                    dated += [column, f">={first:g}", column, f"<={last:g}"]
+            try:
+                if cost is None:
+                    row.append(count_placements(weights[rows], *dated, date1904=date1904))
+                else:
+                    row.append(average_cost(np.asarray(columns[cost])[rows], weights[rows],
+                                            *dated, date1904=date1904))
+            except NoMatch:
+                row.append("")
+            except BadValue as error:
+                if error.position is not None:
+                    error.position = int(rows[error.position])
+                raise
+    return out
