@@ -118,7 +118,11 @@ def _transfer(transfer: dict, chart: str) -> list[str]:
         "result handed back to Excel and handed again into the outer call (its size taken "
         "as its largest argument's, as `LFI_FTE` returns one value a row); an argument "
         "Excel computes first (`\">=\"&I$6`) the size of its value. Ranges read only by "
-        "native functions (SUMIFS, IF) cost nothing.",
+        "native functions (SUMIFS, IF) cost nothing. So each `LFI_AVGCOST(cost, "
+        "LFI_FTE(start, end, ...))` of the per-cell formulas hands over the register's start, "
+        "end and cost columns and the criteria columns, plus the FTE column twice (out of "
+        "`LFI_FTE`, into `LFI_AVGCOST`): issue 20's \"about 4.2 million cells at 10,000 "
+        "placements\" counted the register's columns only.",
         "",
         f"Estimated seconds = cells x {per_cell:g} µs + calls x {per_call:g} ms:",
         "",
