@@ -10,6 +10,8 @@ after recalculating in Excel. A second, native workbook holds the same placement
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
+import re
 import sys
 from pathlib import Path
 
@@ -77,25 +79,58 @@ def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int 
     return "".join(parts).encode()
 
 
-def kpi_workbook(n: int, path: Path) -> Path:
-    """The shipped KPI template with ``n`` placements, cached values recomputed."""
+def _placements_sheet(template: bytes, data: dict[str, np.ndarray], last: int) -> bytes:
+    """The template's Placements sheet with its rows below the header replaced by ``data``
+    (its title rows, header, columns, validations and table part kept)."""
+    text = template.decode()
+    start, end = text.index("<sheetData>"), text.index("</sheetData>")
+    head = re.search(r"^.*?<row r=\"4\"[^>]*>.*?</row>", text[start + 11:end], re.S).group(0)
+    rows = sheet_xml(data, [], first_row=5).decode()
+    rows = rows[rows.index("<sheetData>") + 11:rows.index("</sheetData>")]
+    text = text[:start] + "<sheetData>" + head + rows + text[end:]
+    text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:H{last}"/>', text)
+    return re.sub(r'sqref="([A-H])5:([A-H])\d+"', rf'sqref="\g<1>5:\g<2>{last}"', text).encode()
+
+
+def with_placements(package: Package, n: int) -> None:
+    """``package`` (a KPI workbook) with ``n`` generated placements: the Placements sheet's
+    rows, its table's range (a register whose names are table columns, as the template's
+    are) or else its plain-range defined names, moved over the ``n`` rows."""
+    from lfi_xl.adapters.files.tables_xml import _TABLE_TYPE
+
+    data = placements(n)
+    last = 4 + n
+    info = next(info for info in wx.sheets(package) if info.name == c.PLACEMENTS)
+    package.parts[info.part] = _placements_sheet(package.parts[info.part], data, last)
+    folder, name = info.part.rsplit("/", 1)
+    rels = package.parts.get(f"{folder}/_rels/{name}.rels")
+    for rel in wx.parse(rels).iter(f"{{{wx.PKG_REL}}}Relationship") if rels else ():
+        if rel.get("Type", "").endswith(_TABLE_TYPE):
+            target = rel.get("Target")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            table = wx.parse(package.parts[part])
+            if table.get("name") == c.PLACEMENTS or table.get("displayName") == c.PLACEMENTS:
+                table.set("ref", re.sub(r"\d+$", str(last), table.get("ref")))
+                package.parts[part] = wx.serialize(table)
+    workbook = wx.parse(package.parts["xl/workbook.xml"])
+    for defined in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
+        area = parse_area(defined.text or "")
+        if defined.get("name").startswith("Placements_") and area is not None:
+            whole = Area(area.sheet, area.min_row, area.min_col, last, area.max_col)
+            defined.text = f"{c.PLACEMENTS}!{absolute(whole.ref)}"
+    package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+
+
+def kpi_workbook(n: int, path: Path, template: Path | None = None) -> Path:
+    """The shipped KPI template (or ``template``) with ``n`` placements, cached values
+    recomputed."""
     from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.book.kpi_book import KpiBook
     from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
 
-    template = ROOT / "workbooks" / c.KPI_WORKBOOK
-    package = Package.read(template)
-    data = placements(n)
-    part = next(info.part for info in wx.sheets(package) if info.name == c.PLACEMENTS)
-    header = [title for _, title in c.PLACEMENT_COLUMNS]
-    package.parts[part] = sheet_xml(data, header, first_row=5, header_row=4)
-    workbook = wx.parse(package.parts["xl/workbook.xml"])
-    for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
-        if name.get("name").startswith("Placements_"):
-            area = parse_area(name.text)
-            whole = Area(area.sheet, area.min_row, area.min_col, 4 + n, area.max_col)
-            name.text = f"{c.PLACEMENTS}!{absolute(whole.ref)}"
-    package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+    package = Package.read(template or ROOT / "workbooks" / c.KPI_WORKBOOK)
+    with_placements(package, n)
     draft = path.with_suffix(".draft.xlsx")
     package.save(draft)
     book = KpiBook(WorkbookValues(draft))

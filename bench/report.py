@@ -31,7 +31,8 @@ def _ratio(a: dict, b: dict) -> str:
     return f"{a['seconds'] / b['seconds']:.2f}"
 
 
-def write_report(results: dict, path: Path, chart: Path) -> None:
+def write_report(results: dict, path: Path, chart: Path,
+                 transfer_chart: Path | None = None) -> None:
     sizes = list(results["sizes"])
     m = results["machine"]
     lines = [
@@ -87,9 +88,119 @@ def write_report(results: dict, path: Path, chart: Path) -> None:
                       f"{entry['call_ms']:.1f}" if "call_ms" in entry else "-"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "![Seconds against placements, log-log](performance.png)", ""]
+    if results.get("transfer", {}).get("sizes") and transfer_chart is not None:
+        lines += _transfer(results["transfer"], transfer_chart.name)
     lines += _findings(results)
     path.write_text("\n".join(lines) + "\n")
     _chart(results, chart)
+    if results.get("transfer", {}).get("sizes") and transfer_chart is not None:
+        _transfer_chart(results["transfer"], transfer_chart)
+
+
+#: The redesign's target: cells handed to Python per full recalculation at 10,000 rows.
+TARGET_CELLS, TARGET_AT = 500_000, 10_000
+
+
+def _transfer(transfer: dict, chart: str) -> list[str]:
+    """The cells handed to Python per full recalculation: how counted, a table, a chart."""
+    per_cell = transfer["seconds_per_cell"] * 1e6
+    per_call = transfer["seconds_per_call"] * 1e3
+    lines = [
+        "## Cells handed to Python per full recalculation", "",
+        "Every `LFI_` function is an xlwings UDF: in a recalculation Excel copies each "
+        "argument's cells through xlwings' COM bridge to Python and the result back, call "
+        "by call. `bench/transfer.py` counts this from each workbook's own formulas (no "
+        "list of formulas is written by hand, and no function is named beyond the `LFI_` "
+        "prefix): every formula cell once, an array formula as one call whose result fills "
+        "its range; each argument the cells it covers (ranges, defined names, table "
+        "references such as `Placements[#All]`, resolved against the table's range in the "
+        "file), a literal or single value 1; a nested `LFI_` call its own inputs, its "
+        "result handed back to Excel and handed again into the outer call (its size taken "
+        "as its largest argument's, as `LFI_FTE` returns one value a row); an argument "
+        "Excel computes first (`\">=\"&I$6`) the size of its value. Ranges read only by "
+        "native functions (SUMIFS, IF) cost nothing. So each `LFI_AVGCOST(cost, "
+        "LFI_FTE(start, end, ...))` of the per-cell formulas hands over the register's start, "
+        "end and cost columns and the criteria columns, plus the FTE column twice (out of "
+        "`LFI_FTE`, into `LFI_AVGCOST`): issue 20's \"about 4.2 million cells at 10,000 "
+        "placements\" counted the register's columns only.",
+        "",
+        f"Estimated seconds = cells x {per_cell:g} µs + calls x {per_call:g} ms:",
+        "",
+        f"- {per_cell:g} µs a cell: [xlwings issue 397](https://github.com/xlwings/xlwings/"
+        "issues/397) measured a UDF handed a 1,000,000-cell argument and returning it: "
+        "2.7 s as a row, 5.5 s as a column (2.7-5.5 µs a cell, in and out).",
+        f"- {per_call:g} ms a call: [xlwings issue 2315](https://github.com/xlwings/xlwings/"
+        "issues/2315) timed one call of a trivial UDF through `Py.CallUDF` at about 2/100 s "
+        "with the function imported through the xlwings ribbon (and about 1/3 s from a "
+        "standalone add-in, which xlwings' maintainer could not explain). xlwings' "
+        "documentation gives no figure, only that one big array formula is much more "
+        "efficient than many single-cell formulas (docs/udfs.md, \"Array formulas: Get "
+        "efficient\"). VBA's `Timer` counts in steps of about 1/64 s, so this is rough; the "
+        "calls column lets the estimate be redone with another figure.",
+        "",
+        "The books: the KPI workbook of the tables above (the template with N placements, "
+        "its started report periods only); the same book with every later report period "
+        "started by the project's own `start-period` (no freezing needed; it stops at the "
+        "first period beyond the programme); and both again with Settings' reports a year "
+        "at 4, the template built by the project's builder with 4 reports a year and a "
+        "fourth due date.",
+        "",
+        "| Placements | Book | LFI_ calls | cells in | cells out | estimated seconds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for n, row in transfer["sizes"].items():
+        for key, entry in row.items():
+            lines.append(f"| {int(n):,} | {transfer['books'][key]} | {entry['calls']:,} | "
+                         f"{entry['cells_in']:,} | {entry['cells_out']:,} | "
+                         f"{entry['seconds']:.1f} |")
+    at = transfer["sizes"].get(str(TARGET_AT))
+    if at:
+        first = next(iter(at))
+        lines += ["", f"By function at {TARGET_AT:,} placements, {transfer['books'][first]} "
+                  "(cells: in and out):", "", "| Function | calls | cells |", "|---|---|---|"]
+        for name, entry in at[first]["functions"].items():
+            lines.append(f"| {name} | {entry['calls']:,} | {entry['cells']:,} |")
+    unresolved = sorted({text for row in transfer["sizes"].values() for entry in row.values()
+                         for text in entry["unresolved"]})
+    if unresolved:
+        lines += ["", "References the counter could not resolve (counted as 1 cell each): "
+                  + ", ".join(f"`{text}`" for text in unresolved) + "."]
+    lines += ["", f"![Cells handed to Python per full recalculation, log-log]({chart})", ""]
+    return lines
+
+
+def _transfer_chart(transfer: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [int(n) for n in transfer["sizes"]]
+    figure, axis = plt.subplots(figsize=(8, 4.5), dpi=100)
+    styles = ({"marker": "o"}, {"marker": "s"}, {"marker": "x", "linestyle": "--"},
+              {"marker": "^", "linestyle": "--"})
+    for (key, label), style in zip(transfer["books"].items(), styles * 4, strict=False):
+        points = [(n, transfer["sizes"][str(n)][key]["cells_in"]
+                   + transfer["sizes"][str(n)][key]["cells_out"]) for n in sizes
+                  if key in transfer["sizes"][str(n)]]
+        if points:
+            axis.plot(*zip(*points, strict=True), label=label, **style)
+    axis.axhline(TARGET_CELLS, color="black", linestyle="--", linewidth=1,
+                 label=f"target: {TARGET_CELLS / 1e6:g} million cells at {TARGET_AT:,} "
+                 "placements")
+    axis.axvline(TARGET_AT, color="grey", linestyle=":", linewidth=1)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("placement rows")
+    axis.set_ylabel("cells handed between Excel and Python (log)")
+    per_cell = transfer["seconds_per_cell"] * 1e6
+    axis.set_title(f"Cells per full recalculation (1 million cells = {per_cell:g} s at "
+                   f"{per_cell:g} µs a cell)")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
 
 
 def _findings(results: dict) -> list[str]:
@@ -108,6 +219,16 @@ def _findings(results: dict) -> list[str]:
                    f"{slowest[0]:.2f} ms (target: at most 5 ms). The whole worksheet call, "
                    "converting Excel's cells in and out, costs more (the table above); in "
                    "Excel, xlwings' own transfer of 100,000 cells costs more again.")
+    transfer = results.get("transfer", {}).get("sizes", {}).get(str(TARGET_AT))
+    if transfer:
+        books = results["transfer"]["books"]
+        out.append(f"- Cells handed to Python per full recalculation at {TARGET_AT:,} "
+                   f"placements (target: at most {TARGET_CELLS:,} whatever the number of "
+                   "report periods): " + "; ".join(
+                       f"{books[key]}: {entry['cells_in'] + entry['cells_out']:,} "
+                       f"({(entry['cells_in'] + entry['cells_out']) / TARGET_CELLS:.1f}x), "
+                       f"{entry['calls']:,} calls, about {entry['seconds']:.0f} s"
+                       for key, entry in transfer.items()) + ".")
     big = results["sizes"].get("1000000")
     if big:
         peaks = {key: big[key].get("peak_mb") for key in ("extract", "validate", "freeze")}
@@ -155,4 +276,4 @@ def _chart(results: dict, path: Path) -> None:
 if __name__ == "__main__":
     root = Path(__file__).resolve().parents[1]
     write_report(json.loads(Path(sys.argv[1]).read_text()), root / "docs" / "performance.md",
-                 root / "docs" / "performance.png")
+                 root / "docs" / "performance.png", root / "docs" / "transfer.png")

@@ -9,9 +9,15 @@ times, each in a fresh process so peak memory is that run's own:
 - ``lfi-xl extract``, ``validate`` and ``freeze`` end to end;
 - LibreOffice headless opening, recalculating and saving the native workbook;
 - the ``formulas`` engine evaluating the native workbook;
-- each LFI_ function's body (the core) and its whole worksheet-function call.
+- each LFI_ function's body (the core) and its whole worksheet-function call;
 
-Results go to bench/results.json and docs/performance.md (with docs/performance.png).
+and, up to 100,000 placements, counts the LFI_ calls and the cells one full recalculation
+hands between Excel and Python (bench/transfer.py), on the book as generated and with
+every report period started, at 3 and 4 reports a year.
+
+Results go to bench/results.json and docs/performance.md (with docs/performance.png and
+docs/transfer.png). ``--transfer-only`` counts the transfer alone and keeps the timings
+already in bench/results.json.
 Nothing here is part of ``make test``: a test never asserts a time.
 """
 
@@ -34,12 +40,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
+import transfer  # noqa: E402
 
 PYTHON = sys.executable
 LFI = str(Path(sys.executable).with_name("lfi-xl"))
 PLAN = str(ROOT / "workbooks" / "dsg_plan.xlsx")
 #: One run of something slower than this is not repeated, nor tried at larger sizes.
 SLOW = 300.0
+#: The largest size at which the transfer is counted (it grows linearly beyond).
+TRANSFER_MAX = 100_000
 
 _MEASURE = """
 import json, resource, subprocess, sys, time
@@ -148,7 +157,8 @@ def function_bodies(n: int, repeats: int) -> dict[str, dict]:
 
 
 def run(sizes: list[int], folder: Path) -> dict:
-    results = {"machine": machine(), "sizes": {}}
+    results = {"machine": machine(), "sizes": {},
+               "transfer": transfer.run([], folder) | {"sizes": {}}}
     slow: set[str] = set()
     for n in sizes:
         repeats = 3 if n <= 100_000 else 1
@@ -181,8 +191,18 @@ def run(sizes: list[int], folder: Path) -> dict:
                 slow.add(name)
         row["functions"] = function_bodies(n, 7 if n <= 100_000 else 3)
         print(f"   functions {row['functions']}", flush=True)
+        if n <= TRANSFER_MAX:
+            results["transfer"]["sizes"][str(n)] = _transfer(n, folder / "transfer", kpi)
         results["sizes"][str(n)] = row
     return results
+
+
+def _transfer(n: int, folder: Path, kpi: Path | None = None) -> dict:
+    row = transfer.measure(n, folder, kpi)
+    for key, entry in row.items():
+        print(f"   transfer {key:14} {entry['calls']:5} calls, {entry['cells_in']:,} cells "
+              f"in, {entry['cells_out']:,} out, {entry['seconds']:.1f} s", flush=True)
+    return row
 
 
 def machine() -> dict:
@@ -218,14 +238,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--transfer-only", action="store_true",
+                        help="count only the cells handed to Python; keep the timings "
+                        "already in --out")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="lfi-bench-") as folder:
-        results = run(sizes, Path(folder))
+        if args.transfer_only:
+            results = json.loads(args.out.read_text())
+            results["transfer"] = transfer.run([], Path(folder)) | {"sizes": {}}
+            for n in sizes:
+                if n <= TRANSFER_MAX:
+                    print(f"== {n:,} placements", flush=True)
+                    results["transfer"]["sizes"][str(n)] = _transfer(n, Path(folder))
+        else:
+            results = run(sizes, Path(folder))
     args.out.write_text(json.dumps(results, indent=1))
     from report import write_report
 
-    write_report(results, ROOT / "docs" / "performance.md", ROOT / "docs" / "performance.png")
+    write_report(results, ROOT / "docs" / "performance.md", ROOT / "docs" / "performance.png",
+                 ROOT / "docs" / "transfer.png")
     print(f"results: {args.out}; report: docs/performance.md")
 
 
