@@ -228,7 +228,11 @@ def _findings(results: dict) -> list[str]:
                        f"{books[key]}: {entry['cells_in'] + entry['cells_out']:,} "
                        f"({(entry['cells_in'] + entry['cells_out']) / TARGET_CELLS:.1f}x), "
                        f"{entry['calls']:,} calls, about {entry['seconds']:.0f} s"
-                       for key, entry in transfer.items()) + ".")
+                       for key, entry in transfer.items() if not key.startswith("before"))
+                   + "; before, one LFI_AVGCOST per cell: " + "; ".join(
+                       f"{books[key]}: {entry['cells_in'] + entry['cells_out']:,}, "
+                       f"{entry['calls']:,} calls, about {entry['seconds']:.0f} s"
+                       for key, entry in transfer.items() if key.startswith("before")) + ".")
     big = results["sizes"].get("1000000")
     if big:
         peaks = {key: big[key].get("peak_mb") for key in ("extract", "validate", "freeze")}

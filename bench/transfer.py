@@ -293,11 +293,17 @@ def count(path: Path) -> Transfer:
 
 # ------------------------------------------------------------------ the books counted
 #: The books counted at each size: key -> (label, reports a year, every period started).
+#: The template as it was before the Cost workings (tests/fixtures), for comparison.
+BEFORE = "before"
+BEFORE_TEMPLATE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / \
+    "template_kpi_2026_11.xlsx"
 BOOKS = {
     "as_generated": ("as generated (3 reports a year, 3 periods started)", 3, False),
     "all_periods": ("every period started (3 a year: 18)", 3, True),
     "quarterly": ("4 reports a year, 3 periods started", 4, False),
     "quarterly_all": ("4 reports a year, every period started (24)", 4, True),
+    "before": ("before issue 20: one LFI_AVGCOST per cell, 3 periods started", BEFORE, False),
+    "before_all": ("before issue 20, every period started (18)", BEFORE, True),
 }
 _QUARTERLY = """
 import sys
@@ -354,7 +360,9 @@ def measure(n: int, folder: Path, kpi: Path | None = None) -> dict:
     if not quarterly.exists():
         quarterly_template(quarterly)
     generated = {3: kpi or generate.kpi_workbook(n, folder / f"kpi_{n}.xlsx"),
-                 4: generate.kpi_workbook(n, folder / f"kpi4_{n}.xlsx", quarterly)}
+                 4: generate.kpi_workbook(n, folder / f"kpi4_{n}.xlsx", quarterly),
+                 BEFORE: generate.kpi_workbook(n, folder / f"kpi_before_{n}.xlsx",
+                                               BEFORE_TEMPLATE)}
     row = {}
     for key, (_, per_year, every) in BOOKS.items():
         path = generated[per_year]
