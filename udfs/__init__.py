@@ -261,8 +261,9 @@ def LFI_COSTS(placements, measures, period_start, period_end):
         raise ExcelError(VALUE, f"LFI_COSTS: placement {error.position + 1}: {error}") from None
 
 
-#: The placement columns LFI_COSTS weighs by (their headers, as matched).
+#: LFI_COSTS's key of a column read as costs (a criteria column keeps its header).
 _COST = "cost: "
+#: The placement columns LFI_COSTS weighs by (their headers, as matched).
 _START, _END = (dict(contract.PLACEMENT_COLUMNS)[key].casefold() for key in ("Start", "End"))
 
 
