@@ -293,7 +293,12 @@ class KpiBook:
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
             kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
-            funding_gap_method=settings.funding_gap_method)
+            funding_gap_method=settings.funding_gap_method, masks=self._criteria_masks)
+
+    @cached_property
+    def _criteria_masks(self) -> dict:
+        """Criteria tested on the register's text columns, shared by every period."""
+        return {}
 
 
 def _number_or_nan(value) -> float:
