@@ -440,7 +440,8 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     n = len(read["ID"][1])
-    blank = {key: np.array([v is None for v in values]) for key, (_, values) in read.items()}
+    blank = {key: np.equal(np.array(values, dtype=object), None)
+             for key, (_, values) in read.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
                                    dates=key in tables.PLACEMENT_DATES)
@@ -465,7 +466,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
         area, values = read[key]
         column = np.array(values, dtype=object)
         known = np.zeros(n, dtype=bool)
-        distinct: dict = {}
+        distinct = book.criteria_masks.setdefault((key, None), {})  # as the KPIs see it
         for option in allowed:
             known |= text_matches(column, option.replace("*", "~*").replace("?", "~?"),
                                   distinct)
@@ -540,7 +541,12 @@ def _outside_tables(source, findings: Findings) -> None:
                   Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
                        area.max_col + 1))
         for strip in strips:
-            for r, row in enumerate(source.values(strip)):
+            if strip.shape[1] == 1 and hasattr(source, "column"):  # a tall strip: the
+                cells = source.column(strip)                        # cells typed in it
+                rows = ((r, [cells[r]]) for r in range(len(cells)) if cells[r] is not None)
+            else:
+                rows = enumerate(source.values(strip))
+            for r, row in rows:
                 for k, value in enumerate(row):
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue

@@ -293,11 +293,13 @@ class KpiBook:
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
             kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
-            funding_gap_method=settings.funding_gap_method, masks=self._criteria_masks)
+            funding_gap_method=settings.funding_gap_method, masks=self.criteria_masks)
 
     @cached_property
-    def _criteria_masks(self) -> dict:
-        """Criteria tested on the register's text columns, shared by every period."""
+    def criteria_masks(self) -> dict:
+        """Criteria tested on the register's text columns (and each column's distinct
+        values, under (key, None)), shared by every period: :func:`~lfi_xl.book.kpi_values.
+        criteria_for`."""
         return {}
 
 

@@ -67,6 +67,9 @@ def criteria_for(inputs: KpiInputs, criteria) -> list:
     return pairs
 
 
+_PLAIN_TEXT = {str, type(None)}
+
+
 def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) -> np.ndarray:
     """``costs.matches(column, criterion)``, each distinct cell value tested once: a
     register's text columns hold a handful of values in many rows. ``distinct`` keeps the
@@ -81,14 +84,20 @@ def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) ->
     """
     distinct = {} if distinct is None else distinct
     if "codes" not in distinct:
-        seen: dict = {}
-        try:
-            codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen)) for v in column),
-                                np.intp, len(column))
-        except TypeError:  # a value that cannot be hashed: test every cell
-            return costs.matches(column, criterion)
-        uniques = np.empty(len(seen), dtype=object)
-        uniques[:] = [value for _, value in seen]
+        if set(map(type, column)) <= _PLAIN_TEXT:  # no two such values are equal: by value
+            index = {value: k for k, value in enumerate(dict.fromkeys(column))}
+            codes = np.fromiter(map(index.__getitem__, column), np.intp, len(column))
+            values = list(index)
+        else:
+            seen: dict = {}
+            try:
+                codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen))
+                                     for v in column), np.intp, len(column))
+            except TypeError:  # a value that cannot be hashed: test every cell
+                return costs.matches(column, criterion)
+            values = [value for _, value in seen]
+        uniques = np.empty(len(values), dtype=object)
+        uniques[:] = values
         distinct["codes"], distinct["uniques"] = codes, uniques
     return np.take(costs.matches(distinct["uniques"], criterion), distinct["codes"])
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,11 +62,14 @@ BACKUP_GENERATIONS = 10
 LOCK_WAIT_SECONDS = 10.0
 
 
-def check_workbook_file(path: Path) -> None:
+def check_workbook_file(path: Path,
+                        watch: Callable[[zipfile.ZipInfo, bytes], None] | None = None) -> None:
     """Raise :class:`UnusableInput` with one clear line unless ``path`` is an .xlsx/.xlsm.
 
     Tells apart: a missing file, a folder, a password-protected workbook, an old .xls,
     a CSV or other text renamed, a damaged zip and a zip that is not a workbook.
+    ``watch(info, chunk)`` sees each part's bytes as they are checked, in order (a
+    reader notes what it needs without inflating the part again).
     """
     if not path.exists():
         raise UnusableInput(f"{path}: no such file")
@@ -89,7 +92,7 @@ def check_workbook_file(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            check_parts(path, archive)
+            check_parts(path, archive, watch)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UnusableInput(f"{path}: the workbook file is damaged ({error})") from None
     for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
@@ -98,9 +101,11 @@ def check_workbook_file(path: Path) -> None:
                                 f"(no {required})")
 
 
-def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
+def check_parts(path: Path, archive: zipfile.ZipFile,
+                watch: Callable[[zipfile.ZipInfo, bytes], None] | None = None) -> None:
     """Every entry readable, within the limits, and its CRC right: read in chunks, so a
-    zip bomb is stopped at the limit instead of inflated."""
+    zip bomb is stopped at the limit instead of inflated (``watch``: as
+    :func:`check_workbook_file`)."""
     infos = archive.infolist()
     seen: dict[str, str] = {}
     for info in infos:
@@ -133,6 +138,8 @@ def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
                         raise UnusableInput(
                             f"{path}: the part {info.filename} holds a single XML value of "
                             f"over {MAX_TOKEN_BYTES >> 20} MB, which no workbook has: refused")
+                if watch is not None:
+                    watch(info, chunk)
 
 
 def _check_size(path: Path, info: zipfile.ZipInfo, size: int) -> None:
