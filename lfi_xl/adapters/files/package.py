@@ -25,7 +25,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -185,20 +185,99 @@ def _is_text(path: Path) -> bool:
     return b"\x00" not in sample
 
 
+class FileParts(MutableMapping):
+    """The parts of a package file by name, in its order, each inflated when it is first
+    asked for. A part never replaced is still the file's own, and goes into a package
+    written from this one as it is, compressed (:meth:`Package.to_bytes`): a change to a
+    few small parts does not inflate and deflate a 100 MB register again."""
+
+    def __init__(self, path: Path, infos: dict[str, zipfile.ZipInfo]):
+        self._path = Path(path)
+        self._infos = infos
+        self._data: dict[str, bytes | None] = dict.fromkeys(infos)  # None: not read yet
+        self._original = set(infos)   # parts that still hold the file's bytes
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self._data[name]
+        if data is None:
+            with zipfile.ZipFile(self._path) as archive:
+                data = self._data[name] = archive.read(self._infos[name])
+        return data
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._data[name] = data
+        self._original.discard(name)
+
+    def __delitem__(self, name: str) -> None:
+        del self._data[name]
+        self._original.discard(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def original(self, name: str) -> zipfile.ZipInfo | None:
+        """The file's entry for a part that still holds the file's bytes, else None."""
+        return self._infos[name] if name in self._original else None
+
+    def compressed(self, name: str) -> bytes:
+        """The part's bytes as stored in the file (compressed), read from its entry."""
+        info = self._infos[name]
+        with open(self._path, "rb") as handle:
+            handle.seek(info.header_offset)
+            header = handle.read(30)
+            if header[:4] != b"PK\x03\x04":
+                raise UnusableInput(f"{self._path}: the part {name} has no local header; "
+                                    "the file is damaged")
+            name_length, extra_length = int.from_bytes(header[26:28], "little"), int.from_bytes(
+                header[28:30], "little")
+            handle.seek(name_length + extra_length, os.SEEK_CUR)
+            data = handle.read(info.compress_size)
+        if len(data) != info.compress_size:
+            raise UnusableInput(f"{self._path}: the part {name} is cut short; the file is "
+                                "damaged")
+        return data
+
+
+def _write_stored_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
+    """Add an entry whose compressed bytes, CRC and sizes are already known (a part copied
+    from another zip as it is), as ``ZipFile.writestr`` adds one."""
+    with archive._lock:
+        if archive._writing:
+            raise ValueError("the zip is being written")
+        archive.fp.seek(archive.start_dir)
+        info.header_offset = archive.fp.tell()
+        archive._writecheck(info)
+        archive._didModify = True
+        archive.fp.write(info.FileHeader(False))
+        archive.fp.write(raw)
+        archive.filelist.append(info)
+        archive.NameToInfo[info.filename] = info
+        archive.start_dir = archive.fp.tell()
+
+
 class Package:
     """The parts of an .xlsx, in their original order, as bytes."""
 
-    def __init__(self, parts: dict[str, bytes], infos: dict[str, zipfile.ZipInfo] | None = None):
+    def __init__(self, parts: MutableMapping[str, bytes],
+                 infos: dict[str, zipfile.ZipInfo] | None = None):
         self.parts = parts
         self._infos = infos or {}
 
     @classmethod
-    def read(cls, path: Path) -> Package:
-        check_workbook_file(path)   # sizes checked: the parts may be read whole
+    def read(cls, path: Path, *, checked: bool = False) -> Package:
+        """The package of a file, each part inflated when first used. ``checked``: the
+        caller has just checked the file (:func:`check_workbook_file`) and holds it."""
+        if not checked:
+            check_workbook_file(path)   # sizes checked: the parts may be read whole
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist()}
-            parts = {name: archive.read(name) for name in infos}
-        return cls(parts, infos)
+        return cls(FileParts(path, infos), infos)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Package:
@@ -211,13 +290,22 @@ class Package:
         must be byte-identical; otherwise each part keeps its original entry time."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in self.parts.items():
+            for name in self.parts:
                 original = self._infos.get(name)
                 stamp = FIXED_ZIP_TIME if fixed_time or original is None else original.date_time
                 info = zipfile.ZipInfo(name, date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o600 << 16
-                archive.writestr(info, data)
+                unchanged = (self.parts.original(name) if isinstance(self.parts, FileParts)
+                             else None)
+                if unchanged is not None and unchanged.compress_type in (
+                        zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+                    info.compress_type = unchanged.compress_type
+                    info.CRC, info.file_size = unchanged.CRC, unchanged.file_size
+                    info.compress_size = unchanged.compress_size
+                    _write_stored_entry(archive, info, self.parts.compressed(name))
+                else:
+                    archive.writestr(info, self.parts[name])
         return buffer.getvalue()
 
     def save(self, path: Path, *, backup: bool = False, fixed_time: bool = False) -> None:

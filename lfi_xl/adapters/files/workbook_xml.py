@@ -6,6 +6,7 @@ what Excel wrote, apart from the elements we change.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass
@@ -24,6 +25,23 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS = {"m": MAIN, "r": REL, "p": PKG_REL}
+
+#: The namespace prefixes openpyxl registers with lxml when it is imported (openpyxl/xml/
+#: functions.py): an element added where its namespace has no prefix in scope (a new
+#: ``<sheet r:id>``) is written with these, as it was while every command imported it.
+_OPENPYXL_PREFIXES = (
+    ("dcterms", "http://purl.org/dc/terms/"), ("dcmitype", "http://purl.org/dc/dcmitype/"),
+    ("cp", "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"),
+    ("c", "http://schemas.openxmlformats.org/drawingml/2006/chart"),
+    ("a", "http://schemas.openxmlformats.org/drawingml/2006/main"), ("s", MAIN), ("r", REL),
+    ("vt", "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"),
+    ("xdr", "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"),
+    ("cdr", "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing"),
+    ("xml", "http://www.w3.org/XML/1998/namespace"),
+    ("cust", "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"))
+if os.environ.get("OPENPYXL_LXML", "True") == "True":  # openpyxl's own condition
+    for _prefix, _uri in _OPENPYXL_PREFIXES:
+        etree.register_namespace(_prefix, _uri)
 # huge_tree off: libxml2's limits stay on (nesting 256 deep, one text or attribute value
 # 10 MB): no workbook comes near them, a hostile part does.
 _PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=False)

@@ -72,9 +72,9 @@ class FileWorkbook:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.reader = WorkbookValues(self.path)
+        self.reader = WorkbookValues(self.path)  # checks the file
         self._stale = False  # cell values changed since the reader was made
-        self.package = Package.read(self.path)
+        self.package = Package.read(self.path, checked=True)
 
     # -- reading (the adapter interface) ---------------------------------------------
     @property
