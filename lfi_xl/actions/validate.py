@@ -440,8 +440,8 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     n = len(read["ID"][1])
-    blank = {key: np.equal(np.array(values, dtype=object), None)
-             for key, (_, values) in read.items()}
+    cells = {key: np.array(values, dtype=object) for key, (_, values) in read.items()}
+    blank = {key: np.equal(column, None) for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
                                    dates=key in tables.PLACEMENT_DATES)
@@ -464,7 +464,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
                          ("Location", c.LOCATIONS)):
         area, values = read[key]
-        column = np.array(values, dtype=object)
+        column = cells[key]
         known = np.zeros(n, dtype=bool)
         distinct = book.criteria_masks.setdefault((key, None), {})  # as the KPIs see it
         for option in allowed:
@@ -477,7 +477,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     ids_area, ids = read["ID"]
     findings.add_rows(ERROR, ids_area, np.flatnonzero(blank["ID"] & ~blank_rows), 0,
                       "placement", "No placement ID")
-    id_column = np.array(ids, dtype=object)
+    id_column = cells["ID"]
     present = ~blank["ID"]
     codes, first = _first_seen(id_column[present])
     positions = np.flatnonzero(present)
