@@ -196,7 +196,7 @@ def test_a_junk_column_gives_the_messages_of_to_number():
 def test_a_package_keeps_unchanged_parts_as_they_are(kpi_book):
     """Only the changed parts are inflated and deflated; the others are copied from the
     file as they are: the same compressed bytes, CRC and contents."""
-    package = pk.Package.read(kpi_book)
+    package = pk.Package.read(kpi_book, lazy=True)
     assert all(data is None for data in package.parts._data.values())  # nothing read yet
     workbook = package.parts["xl/workbook.xml"]
     package.parts["xl/workbook.xml"] = workbook.replace(b"<workbookPr/>", b"<workbookPr />")
@@ -241,3 +241,24 @@ def test_columns_and_strips_read_as_before(kpi_book):
         assert reader.column(area) == expected, col
         assert reader.values(area) == [[value] for value in expected], col
     assert reader.column(Area("Placements", 7, 10, 7, 10)) == ["a note"]
+
+
+def test_a_lazy_package_saved_twice_stays_whole(kpi_book):
+    """After a save the parts are the written file's: a second change and save keep
+    every part (a later change to the file by anything else is refused, not copied)."""
+    book = FileWorkbook(kpi_book)
+    book.set_cells("Settings", {"B5": "First"})
+    book.save()
+    book.set_cells("Settings", {"B16": "Second"})
+    book.save()
+    assert zipfile.ZipFile(kpi_book).testzip() is None
+    values = WorkbookValues(kpi_book)
+    assert values.sheet_values("Settings")[4][1] == "First"
+    assert values.sheet_values("Settings")[15][1] == "Second"
+    assert [f for f in validate(values) if f.rule == "file"] == []
+    other = FileWorkbook(kpi_book)
+    kpi_book.write_bytes(kpi_book.read_bytes() + b"")  # rewritten behind its back
+    import os
+    os.utime(kpi_book, ns=(1, 1))
+    with pytest.raises(pk.UnusableInput, match="changed by something else"):
+        other.package.parts["xl/worksheets/sheet4.xml"]

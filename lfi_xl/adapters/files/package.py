@@ -192,15 +192,31 @@ class FileParts(MutableMapping):
     few small parts does not inflate and deflate a 100 MB register again."""
 
     def __init__(self, path: Path, infos: dict[str, zipfile.ZipInfo]):
+        self._data: dict[str, bytes | None] = dict.fromkeys(infos)  # None: not read yet
+        self._use(path, infos)
+
+    def _use(self, path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
         self._path = Path(path)
         self._infos = infos
-        self._data: dict[str, bytes | None] = dict.fromkeys(infos)  # None: not read yet
-        self._original = set(infos)   # parts that still hold the file's bytes
+        self._original = {name for name in self._data if name in infos}
+        self._stamp = _stamp(self._path)
+
+    def rebase(self, path: Path) -> None:
+        """The package was just written to ``path``: its parts are that file's now."""
+        with zipfile.ZipFile(path) as archive:
+            self._use(path, {info.filename: info for info in archive.infolist()})
+
+    def _source(self) -> Path:
+        if _stamp(self._path) != self._stamp:
+            raise UnusableInput(f"{self._path}: the file was changed by something else while "
+                                "lfi-xl was working on it; nothing was written: run the "
+                                "command again")
+        return self._path
 
     def __getitem__(self, name: str) -> bytes:
         data = self._data[name]
         if data is None:
-            with zipfile.ZipFile(self._path) as archive:
+            with zipfile.ZipFile(self._source()) as archive:
                 data = self._data[name] = archive.read(self._infos[name])
         return data
 
@@ -228,7 +244,7 @@ class FileParts(MutableMapping):
     def compressed(self, name: str) -> bytes:
         """The part's bytes as stored in the file (compressed), read from its entry."""
         info = self._infos[name]
-        with open(self._path, "rb") as handle:
+        with open(self._source(), "rb") as handle:
             handle.seek(info.header_offset)
             header = handle.read(30)
             if header[:4] != b"PK\x03\x04":
@@ -242,6 +258,11 @@ class FileParts(MutableMapping):
             raise UnusableInput(f"{self._path}: the part {name} is cut short; the file is "
                                 "damaged")
         return data
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _write_stored_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
@@ -270,14 +291,20 @@ class Package:
         self._infos = infos or {}
 
     @classmethod
-    def read(cls, path: Path, *, checked: bool = False) -> Package:
-        """The package of a file, each part inflated when first used. ``checked``: the
-        caller has just checked the file (:func:`check_workbook_file`) and holds it."""
+    def read(cls, path: Path, *, checked: bool = False, lazy: bool = False) -> Package:
+        """The package of a file. ``lazy``: each part inflated when first used, and the
+        parts never changed copied as they are when it is written (:class:`FileParts`;
+        the file must stay in place, unchanged, until then: a command holding
+        :func:`exclusive` over it). ``checked``: the caller has just checked the file
+        (:func:`check_workbook_file`)."""
         if not checked:
             check_workbook_file(path)   # sizes checked: the parts may be read whole
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist()}
-        return cls(FileParts(path, infos), infos)
+            if lazy:
+                return cls(FileParts(path, infos), infos)
+            parts = {name: archive.read(name) for name in infos}
+        return cls(parts, infos)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Package:
@@ -314,6 +341,8 @@ class Package:
         if "xl/workbook.xml" in self.parts:
             self.parts["xl/workbook.xml"] = with_current_calc_id(self.parts["xl/workbook.xml"])
         atomic_write(path, self.to_bytes(fixed_time), backup=backup)
+        if isinstance(self.parts, FileParts):
+            self.parts.rebase(real_path(path))
 
 
 def with_current_calc_id(workbook: bytes) -> bytes:

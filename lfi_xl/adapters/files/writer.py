@@ -74,7 +74,7 @@ class FileWorkbook:
         self.path = Path(path)
         self.reader = WorkbookValues(self.path)  # checks the file
         self._stale = False  # cell values changed since the reader was made
-        self.package = Package.read(self.path, checked=True)
+        self.package = Package.read(self.path, checked=True, lazy=True)
 
     # -- reading (the adapter interface) ---------------------------------------------
     @property
