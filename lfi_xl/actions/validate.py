@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 
@@ -17,15 +18,19 @@ from lfi_xl.book import tables
 from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
 from lfi_xl.book.kpi_book import KpiBook, is_error
-from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
+from lfi_xl.book.kpi_values import (
+    calculated_kpis,
+    no_placements,
+    placement_counts,
+    text_matches,
+)
 from lfi_xl.book.settings import read_settings
-from lfi_xl.core import costs
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
-from lfi_xl.core.values import BadValue, describe, fast_numbers, to_number
+from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, fast_numbers, to_number
 from lfi_xl.errors import UnusableInput
 from lfi_xl.progress import step
 
@@ -53,6 +58,22 @@ class Findings(list):
         """A finding at ``area``'s cell (row, column offsets), or on a whole sheet."""
         self.add_cell(severity, area.sheet if area is not None else sheet,
                       area.cell(row, column) if area is not None else "", rule, message)
+
+    def add_rows(self, severity: str, area: Area, rows, column: int, rule: str,
+                 message: str | Callable[[int], str]) -> None:
+        """A finding at each of ``rows`` (offsets, in order) in one column of ``area``:
+        the same as :meth:`add` for each, but the text of a finding past the cap is never
+        made (``message(row)`` gives it, or one text for all)."""
+        rows = [int(row) for row in rows]
+        if not rows:
+            return
+        cell = area.cell(rows[0], column)
+        key = (rule, area.sheet, "".join(ch for ch in cell if ch.isalpha()))
+        room = max(0, MAX_PER_COLUMN - self._counts[key])
+        self._counts[key] += len(rows)
+        for row in rows[:room]:
+            self.append(Finding(severity, area.sheet, area.cell(row, column), rule,
+                                message(row) if callable(message) else message))
 
     def close(self) -> list[Finding]:
         """The findings, plus one line per column whose list was cut short."""
@@ -375,18 +396,42 @@ def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area,
 
 def _numbers_found(findings: Findings, area: Area, values: list, expected: str,
                    dates: bool = False) -> np.ndarray:
-    """A column as floats (vectorised when clean); each bad cell a finding and ``nan``."""
+    """A column as floats (vectorised when clean); each bad cell a finding and ``nan``.
+
+    Each cell is what :func:`to_number` makes of it (a date, in a date column, its serial);
+    the cells it plainly accepts or refuses (numbers, blanks, text) are told without it,
+    and a refused cell's message is only made for the findings listed."""
     fast = fast_numbers(values, dates=dates)
     if fast is not None:
         return fast
     out = np.full(len(values), np.nan)
+    bad = []
     for i, value in enumerate(values):
+        kind = type(value)
+        if value is None:
+            continue
+        if (kind is float or kind is int) and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+            out[i] = value
+            continue
         if dates and hasattr(value, "year"):
             out[i] = serial(value)
             continue
-        number = _number(findings, area, i, 0, value, expected)
-        if number is not None:
-            out[i] = number
+        if kind is str and value.strip():
+            bad.append(i)  # text is never a number
+            continue
+        try:
+            out[i] = to_number(value, expected)
+        except BadValue:
+            bad.append(i)
+
+    def message(i: int) -> str:
+        try:
+            to_number(values[i], expected)
+        except BadValue as error:
+            return _sentence(str(error))
+        raise AssertionError(f"{values[i]!r} was refused as a number")  # pragma: no cover
+
+    findings.add_rows(ERROR, area, bad, 0, "number", message)
     return out
 
 
@@ -395,48 +440,51 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     n = len(read["ID"][1])
-    blank = {key: np.array([v is None for v in values]) for key, (_, values) in read.items()}
+    cells = {key: np.array(values, dtype=object) for key, (_, values) in read.items()}
+    blank = {key: np.equal(column, None) for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
                                    dates=key in tables.PLACEMENT_DATES)
                for key, expected in (("Start", "a date"), ("End", "a date"),
                                      ("AnnualCost", "a cost in £"),
                                      ("PreviousCost", "a cost in £"))}
-    for i in np.flatnonzero(blank["Start"] & ~blank_rows):
-        findings.add(ERROR, read["Start"][0], int(i), 0, "placement", "No start date")
+    findings.add_rows(ERROR, read["Start"][0], np.flatnonzero(blank["Start"] & ~blank_rows),
+                      0, "placement", "No start date")
     with np.errstate(invalid="ignore"):
-        for i in np.flatnonzero(numbers["End"] < numbers["Start"]):
-            findings.add(ERROR, read["End"][0], int(i), 0, "placement",
-                         "The end date is before the start date")
-        for i in np.flatnonzero((numbers["AnnualCost"] <= 0)
-                                | (blank["AnnualCost"] & ~blank_rows)):
-            findings.add(ERROR, read["AnnualCost"][0], int(i), 0, "placement",
-                         "The annual cost must be above £0")
-        for i in np.flatnonzero(numbers["PreviousCost"] <= 0):
-            findings.add(ERROR, read["PreviousCost"][0], int(i), 0, "placement",
-                         "A cost before renegotiation must be above £0 (or blank)")
+        findings.add_rows(ERROR, read["End"][0],
+                          np.flatnonzero(numbers["End"] < numbers["Start"]), 0, "placement",
+                          "The end date is before the start date")
+        findings.add_rows(ERROR, read["AnnualCost"][0],
+                          np.flatnonzero((numbers["AnnualCost"] <= 0)
+                                         | (blank["AnnualCost"] & ~blank_rows)), 0,
+                          "placement", "The annual cost must be above £0")
+        findings.add_rows(ERROR, read["PreviousCost"][0],
+                          np.flatnonzero(numbers["PreviousCost"] <= 0), 0, "placement",
+                          "A cost before renegotiation must be above £0 (or blank)")
     for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
                          ("Location", c.LOCATIONS)):
         area, values = read[key]
-        column = np.array(values, dtype=object)
+        column = cells[key]
         known = np.zeros(n, dtype=bool)
+        distinct = book.criteria_masks.setdefault((key, None), {})  # as the KPIs see it
         for option in allowed:
-            known |= costs.matches(column, option.replace("*", "~*").replace("?", "~?"))
-        for i in np.flatnonzero(~known & ~blank_rows):
-            findings.add(ERROR, area, int(i), 0, "placement",
-                         f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
-                         f"{', '.join(allowed)}; found {describe(values[i])}")
+            known |= text_matches(column, option.replace("*", "~*").replace("?", "~?"),
+                                  distinct)
+        findings.add_rows(ERROR, area, np.flatnonzero(~known & ~blank_rows), 0, "placement",
+                          lambda i, key=key, allowed=allowed, values=values: (
+                              f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
+                              f"{', '.join(allowed)}; found {describe(values[i])}"))
     ids_area, ids = read["ID"]
-    for i in np.flatnonzero(blank["ID"] & ~blank_rows):
-        findings.add(ERROR, ids_area, int(i), 0, "placement", "No placement ID")
-    id_column = np.array(ids, dtype=object)
+    findings.add_rows(ERROR, ids_area, np.flatnonzero(blank["ID"] & ~blank_rows), 0,
+                      "placement", "No placement ID")
+    id_column = cells["ID"]
     present = ~blank["ID"]
     codes, first = _first_seen(id_column[present])
     positions = np.flatnonzero(present)
-    for k in np.flatnonzero(first != np.arange(len(codes))):
-        i, j = positions[k], positions[first[k]]
-        findings.add(ERROR, ids_area, int(i), 0, "duplicate",
-                     f"Placement ID {ids[i]} is also in {ids_area.cell(int(j), 0)}")
+    again = np.flatnonzero(first != np.arange(len(codes)))
+    also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(), strict=True))
+    findings.add_rows(ERROR, ids_area, positions[again], 0, "duplicate",
+                      lambda i: f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}")
 
 
 def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -493,7 +541,12 @@ def _outside_tables(source, findings: Findings) -> None:
                   Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
                        area.max_col + 1))
         for strip in strips:
-            for r, row in enumerate(source.values(strip)):
+            if strip.shape[1] == 1 and hasattr(source, "column"):  # a tall strip: the
+                cells = source.column(strip)                        # cells typed in it
+                rows = ((r, [cells[r]]) for r in range(len(cells)) if cells[r] is not None)
+            else:
+                rows = enumerate(source.values(strip))
+            for r, row in rows:
                 for k, value in enumerate(row):
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue

@@ -9,8 +9,71 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from openpyxl.utils.cell import column_index_from_string
-from openpyxl.utils.cell import get_column_letter as column_letter
+#: Excel's last column, XFD, is 16,384; a column name has at most three letters (ZZZ).
+_MAX_COLUMN = 18278
+_LETTERS: dict[int, str] = {}
+
+
+class CellCoordinatesException(Exception):
+    """An address that is not a cell (openpyxl's exception of that name, same message)."""
+
+
+def column_letter(index: int) -> str:
+    """``1`` -> ``A``, ``28`` -> ``AB``, as openpyxl's ``get_column_letter`` (whose import
+    costs a command a tenth of a second), with its ``ValueError`` beyond ZZZ.
+
+    >>> column_letter(1), column_letter(26), column_letter(27), column_letter(16384)
+    ('A', 'Z', 'AA', 'XFD')
+    """
+    letters = _LETTERS.get(index)
+    if letters is None:
+        if index not in range(1, _MAX_COLUMN + 1):
+            raise ValueError(f"Invalid column index {index}")
+        number, out = int(index), []
+        while number > 0:
+            number, remainder = divmod(number, 26)
+            if remainder == 0:
+                remainder, number = 26, number - 1
+            out.append(chr(remainder + 64))
+        letters = _LETTERS[index] = "".join(reversed(out))
+    return letters
+
+
+def column_index(letters: str) -> int:
+    """``AB`` -> ``28``, as openpyxl's ``column_index_from_string`` (same ``ValueError``).
+
+    >>> column_index("A"), column_index("xfd")
+    (1, 16384)
+    """
+    message = f"'{letters}' is not a valid column name. Column names are from A to ZZZ"
+    if len(letters) > 3:
+        raise ValueError(message)
+    index = 0
+    for letter in letters.upper():
+        if not ("A" <= letter <= "Z"):
+            raise ValueError(message)
+        index = index * 26 + ord(letter) - 64
+    if not 0 < index <= _MAX_COLUMN:
+        raise ValueError(message)
+    return index
+
+
+_COORDINATE = re.compile(r"^[$]?([A-Za-z]{1,3})[$]?(\d+)$")
+
+
+def split_cell(address: str) -> tuple[str, int]:
+    """``B12`` -> ``('B', 12)``, as openpyxl's ``coordinate_from_string``.
+
+    >>> split_cell("$B$12")
+    ('B', 12)
+    """
+    match = _COORDINATE.match(address)
+    if not match:
+        raise CellCoordinatesException(f"Invalid cell coordinates ({address})")
+    column, row = match.groups()
+    if not int(row):
+        raise CellCoordinatesException(f"There is no row 0 ({address})")
+    return column, int(row)
 
 
 class ErrorValue(str):
@@ -54,8 +117,7 @@ def parse_area(text: str) -> Area | None:
     quoted, bare, c1, r1, c2, r2 = match.groups()
     sheet = quoted.replace("''", "'") if quoted else bare
     c2, r2 = c2 or c1, r2 or r1
-    return Area(sheet, int(r1), column_index_from_string(c1), int(r2),
-                column_index_from_string(c2))
+    return Area(sheet, int(r1), column_index(c1), int(r2), column_index(c2))
 
 
 def absolute(ref: str) -> str:

@@ -21,10 +21,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from openpyxl.utils.cell import get_column_letter as column_letter
-
 from lfi_xl import contract as c
-from lfi_xl.book.area import Area
+from lfi_xl.book.area import Area, column_letter
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import PeriodError, parse_year, year_label
 from lfi_xl.data import published

@@ -293,7 +293,14 @@ class KpiBook:
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
             kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
-            funding_gap_method=settings.funding_gap_method)
+            funding_gap_method=settings.funding_gap_method, masks=self.criteria_masks)
+
+    @cached_property
+    def criteria_masks(self) -> dict:
+        """Criteria tested on the register's text columns (and each column's distinct
+        values, under (key, None)), shared by every period: :func:`~lfi_xl.book.kpi_values.
+        criteria_for`."""
+        return {}
 
 
 def _number_or_nan(value) -> float:

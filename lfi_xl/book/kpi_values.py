@@ -32,6 +32,9 @@ class KpiInputs:
     kpi1_baseline: float = float("nan")
     funding_gap_method: str = "A"
     _fte: np.ndarray | None = field(default=None, repr=False)
+    #: Which cells of a text column meet a criterion, by (column key, criterion): found
+    #: once for every KPI (and, shared by the book, every period) that asks.
+    masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
 
     def fte(self) -> np.ndarray:
         if self._fte is None:
@@ -41,13 +44,62 @@ class KpiInputs:
 
 
 def criteria_for(inputs: KpiInputs, criteria) -> list:
-    """Contract criteria as core arguments, the period's dates filled in."""
+    """Contract criteria as core arguments, the period's dates filled in.
+
+    A criterion on a text column (category, age band, location) is tested once on the
+    whole column and handed on as that test's answer, 1 for each cell that meets it (a
+    criterion tests each cell on its own, so the rows selected are the same); the text
+    column would otherwise be matched again for every KPI, n and period."""
     pairs = []
     for key, criterion in criteria:
         criterion = criterion.replace("{start}", f"{inputs.start:g}").replace(
             "{end}", f"{inputs.end:g}")
-        pairs += [inputs.placements[key], criterion]
+        column = inputs.placements[key]
+        if isinstance(column, np.ndarray) and column.dtype == object:
+            mask = inputs.masks.get((key, criterion))
+            if mask is None:
+                mask = inputs.masks[(key, criterion)] = text_matches(
+                    column, criterion, inputs.masks.setdefault((key, None), {})
+                ).astype(float)
+            pairs += [mask, 1.0]
+        else:
+            pairs += [column, criterion]
     return pairs
+
+
+_PLAIN_TEXT = {str, type(None)}
+
+
+def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) -> np.ndarray:
+    """``costs.matches(column, criterion)``, each distinct cell value tested once: a
+    register's text columns hold a handful of values in many rows. ``distinct`` keeps the
+    column's distinct values between calls (pass the same dict for the same column).
+
+    Values are told apart by type as well as value (``1``, ``1.0`` and ``TRUE`` are
+    equal in Python, not in a criterion), so each is tested as itself.
+
+    >>> text_matches(np.array(["Under 16", None, "under 16", 1, True], dtype=object),
+    ...              "UNDER 16").tolist()
+    [True, False, True, False, False]
+    """
+    distinct = {} if distinct is None else distinct
+    if "codes" not in distinct:
+        if set(map(type, column)) <= _PLAIN_TEXT:  # no two such values are equal: by value
+            index = {value: k for k, value in enumerate(dict.fromkeys(column))}
+            codes = np.fromiter(map(index.__getitem__, column), np.intp, len(column))
+            values = list(index)
+        else:
+            seen: dict = {}
+            try:
+                codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen))
+                                     for v in column), np.intp, len(column))
+            except TypeError:  # a value that cannot be hashed: test every cell
+                return costs.matches(column, criterion)
+            values = [value for _, value in seen]
+        uniques = np.empty(len(values), dtype=object)
+        uniques[:] = values
+        distinct["codes"], distinct["uniques"] = codes, uniques
+    return np.take(costs.matches(distinct["uniques"], criterion), distinct["codes"])
 
 
 def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:

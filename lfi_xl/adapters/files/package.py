@@ -25,7 +25,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,11 +62,14 @@ BACKUP_GENERATIONS = 10
 LOCK_WAIT_SECONDS = 10.0
 
 
-def check_workbook_file(path: Path) -> None:
+def check_workbook_file(path: Path,
+                        watch: Callable[[zipfile.ZipInfo, bytes], None] | None = None) -> None:
     """Raise :class:`UnusableInput` with one clear line unless ``path`` is an .xlsx/.xlsm.
 
     Tells apart: a missing file, a folder, a password-protected workbook, an old .xls,
     a CSV or other text renamed, a damaged zip and a zip that is not a workbook.
+    ``watch(info, chunk)`` sees each part's bytes as they are checked, in order (a
+    reader notes what it needs without inflating the part again).
     """
     if not path.exists():
         raise UnusableInput(f"{path}: no such file")
@@ -89,7 +92,7 @@ def check_workbook_file(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            check_parts(path, archive)
+            check_parts(path, archive, watch)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as error:
         raise UnusableInput(f"{path}: the workbook file is damaged ({error})") from None
     for required in ("[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
@@ -98,9 +101,11 @@ def check_workbook_file(path: Path) -> None:
                                 f"(no {required})")
 
 
-def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
+def check_parts(path: Path, archive: zipfile.ZipFile,
+                watch: Callable[[zipfile.ZipInfo, bytes], None] | None = None) -> None:
     """Every entry readable, within the limits, and its CRC right: read in chunks, so a
-    zip bomb is stopped at the limit instead of inflated."""
+    zip bomb is stopped at the limit instead of inflated (``watch``: as
+    :func:`check_workbook_file`)."""
     infos = archive.infolist()
     seen: dict[str, str] = {}
     for info in infos:
@@ -133,6 +138,8 @@ def check_parts(path: Path, archive: zipfile.ZipFile) -> None:
                         raise UnusableInput(
                             f"{path}: the part {info.filename} holds a single XML value of "
                             f"over {MAX_TOKEN_BYTES >> 20} MB, which no workbook has: refused")
+                if watch is not None:
+                    watch(info, chunk)
 
 
 def _check_size(path: Path, info: zipfile.ZipInfo, size: int) -> None:
@@ -178,18 +185,124 @@ def _is_text(path: Path) -> bool:
     return b"\x00" not in sample
 
 
+class FileParts(MutableMapping):
+    """The parts of a package file by name, in its order, each inflated when it is first
+    asked for. A part never replaced is still the file's own, and goes into a package
+    written from this one as it is, compressed (:meth:`Package.to_bytes`): a change to a
+    few small parts does not inflate and deflate a 100 MB register again."""
+
+    def __init__(self, path: Path, infos: dict[str, zipfile.ZipInfo]):
+        self._data: dict[str, bytes | None] = dict.fromkeys(infos)  # None: not read yet
+        self._use(path, infos)
+
+    def _use(self, path: Path, infos: dict[str, zipfile.ZipInfo]) -> None:
+        self._path = Path(path)
+        self._infos = infos
+        self._original = {name for name in self._data if name in infos}
+        self._stamp = _stamp(self._path)
+
+    def rebase(self, path: Path) -> None:
+        """The package was just written to ``path``: its parts are that file's now."""
+        with zipfile.ZipFile(path) as archive:
+            self._use(path, {info.filename: info for info in archive.infolist()})
+
+    def _source(self) -> Path:
+        if _stamp(self._path) != self._stamp:
+            raise UnusableInput(f"{self._path}: the file was changed by something else while "
+                                "lfi-xl was working on it; nothing was written: run the "
+                                "command again")
+        return self._path
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self._data[name]
+        if data is None:
+            with zipfile.ZipFile(self._source()) as archive:
+                data = self._data[name] = archive.read(self._infos[name])
+        return data
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._data[name] = data
+        self._original.discard(name)
+
+    def __delitem__(self, name: str) -> None:
+        del self._data[name]
+        self._original.discard(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._data
+
+    def original(self, name: str) -> zipfile.ZipInfo | None:
+        """The file's entry for a part that still holds the file's bytes, else None."""
+        return self._infos[name] if name in self._original else None
+
+    def compressed(self, name: str) -> bytes:
+        """The part's bytes as stored in the file (compressed), read from its entry."""
+        info = self._infos[name]
+        with open(self._source(), "rb") as handle:
+            handle.seek(info.header_offset)
+            header = handle.read(30)
+            if header[:4] != b"PK\x03\x04":
+                raise UnusableInput(f"{self._path}: the part {name} has no local header; "
+                                    "the file is damaged")
+            name_length, extra_length = int.from_bytes(header[26:28], "little"), int.from_bytes(
+                header[28:30], "little")
+            handle.seek(name_length + extra_length, os.SEEK_CUR)
+            data = handle.read(info.compress_size)
+        if len(data) != info.compress_size:
+            raise UnusableInput(f"{self._path}: the part {name} is cut short; the file is "
+                                "damaged")
+        return data
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def _write_stored_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
+    """Add an entry whose compressed bytes, CRC and sizes are already known (a part copied
+    from another zip as it is), as ``ZipFile.writestr`` adds one."""
+    with archive._lock:
+        if archive._writing:
+            raise ValueError("the zip is being written")
+        archive.fp.seek(archive.start_dir)
+        info.header_offset = archive.fp.tell()
+        archive._writecheck(info)
+        archive._didModify = True
+        archive.fp.write(info.FileHeader(False))
+        archive.fp.write(raw)
+        archive.filelist.append(info)
+        archive.NameToInfo[info.filename] = info
+        archive.start_dir = archive.fp.tell()
+
+
 class Package:
     """The parts of an .xlsx, in their original order, as bytes."""
 
-    def __init__(self, parts: dict[str, bytes], infos: dict[str, zipfile.ZipInfo] | None = None):
+    def __init__(self, parts: MutableMapping[str, bytes],
+                 infos: dict[str, zipfile.ZipInfo] | None = None):
         self.parts = parts
         self._infos = infos or {}
 
     @classmethod
-    def read(cls, path: Path) -> Package:
-        check_workbook_file(path)   # sizes checked: the parts may be read whole
+    def read(cls, path: Path, *, checked: bool = False, lazy: bool = False) -> Package:
+        """The package of a file. ``lazy``: each part inflated when first used, and the
+        parts never changed copied as they are when it is written (:class:`FileParts`;
+        the file must stay in place, unchanged, until then: a command holding
+        :func:`exclusive` over it). ``checked``: the caller has just checked the file
+        (:func:`check_workbook_file`)."""
+        if not checked:
+            check_workbook_file(path)   # sizes checked: the parts may be read whole
         with zipfile.ZipFile(path) as archive:
             infos = {info.filename: info for info in archive.infolist()}
+            if lazy:
+                return cls(FileParts(path, infos), infos)
             parts = {name: archive.read(name) for name in infos}
         return cls(parts, infos)
 
@@ -204,13 +317,22 @@ class Package:
         must be byte-identical; otherwise each part keeps its original entry time."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in self.parts.items():
+            for name in self.parts:
                 original = self._infos.get(name)
                 stamp = FIXED_ZIP_TIME if fixed_time or original is None else original.date_time
                 info = zipfile.ZipInfo(name, date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o600 << 16
-                archive.writestr(info, data)
+                unchanged = (self.parts.original(name) if isinstance(self.parts, FileParts)
+                             else None)
+                if unchanged is not None and unchanged.compress_type in (
+                        zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+                    info.compress_type = unchanged.compress_type
+                    info.CRC, info.file_size = unchanged.CRC, unchanged.file_size
+                    info.compress_size = unchanged.compress_size
+                    _write_stored_entry(archive, info, self.parts.compressed(name))
+                else:
+                    archive.writestr(info, self.parts[name])
         return buffer.getvalue()
 
     def save(self, path: Path, *, backup: bool = False, fixed_time: bool = False) -> None:
@@ -219,6 +341,8 @@ class Package:
         if "xl/workbook.xml" in self.parts:
             self.parts["xl/workbook.xml"] = with_current_calc_id(self.parts["xl/workbook.xml"])
         atomic_write(path, self.to_bytes(fixed_time), backup=backup)
+        if isinstance(self.parts, FileParts):
+            self.parts.rebase(real_path(path))
 
 
 def with_current_calc_id(workbook: bytes) -> bytes:

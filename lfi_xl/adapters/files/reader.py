@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from functools import cached_property
+from operator import itemgetter
 from pathlib import Path
 
 import python_calamine
@@ -23,7 +24,7 @@ from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package, check_workbook_file
 from lfi_xl.adapters.files.tables_xml import excel_tables
 from lfi_xl.book import structured
-from lfi_xl.book.area import Area, ErrorValue, parse_area
+from lfi_xl.book.area import Area, ErrorValue, column_letter, parse_area
 from lfi_xl.book.structured import ExcelTable
 from lfi_xl.errors import UnusableInput
 
@@ -31,6 +32,8 @@ from lfi_xl.errors import UnusableInput
 # double quotes, spaces around "=".
 _HAS_ERROR = re.compile(rb"""\bt\s*=\s*["']e["']""")
 _CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*["']([A-Z]{1,3})(\d{1,7})""")
+#: ``get(value, value)``: ``None`` for calamine's blank, every other value itself.
+_BLANK_AS_NONE = {"": None}
 #: A sheet is read by calamine only when its rectangle from A1 to its last cell is not
 #: far bigger than its cells: one typed at XFD1048576 would make calamine allocate
 #: 17 billion cells (and abort); such a sheet is read cell by cell instead.
@@ -44,8 +47,9 @@ class WorkbookValues:
     def __init__(self, path: Path, data: bytes | None = None):
         """``data``: the file's bytes when they are not (yet) on disk at ``path``."""
         self.path = Path(path)
+        self._large = _LargeParts()
         if data is None:
-            check_workbook_file(self.path)
+            check_workbook_file(self.path, self._large.watch)
         self._data = data
         try:
             with self._zip() as archive:
@@ -64,6 +68,7 @@ class WorkbookValues:
             raise UnusableInput(f"{self.path}: cannot read the workbook ({error})") from None
         self._cache: dict[str, list[list]] = {}
         self._columns: dict[tuple, list] = {}  # long columns are read more than once
+        self._row_widths: dict[str, tuple[int, int]] = {}
 
     def _zip(self) -> zipfile.ZipFile:
         return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
@@ -95,10 +100,14 @@ class WorkbookValues:
                                 f"'{area.sheet}' that does not exist")
         return area
 
-    def _part(self, sheet: str) -> bytes:
+    def _part_name(self, sheet: str) -> str:
         part = next((info.part for info in self.sheets if info.name == sheet), None)
         if part is None:
             raise UnusableInput(f"{self.path}: there is no sheet '{sheet}' in the workbook")
+        return part
+
+    def _part(self, sheet: str) -> bytes:
+        part = self._part_name(sheet)
         try:
             with self._zip() as archive:
                 return archive.read(part)
@@ -109,20 +118,25 @@ class WorkbookValues:
     def sheet_values(self, sheet: str) -> list[list]:
         """Every cell of a sheet from A1, as calamine gives it, errors restored."""
         if sheet not in self._cache:
-            data = self._part(sheet)
-            last_row, last_column, cells = _extent(data)
-            if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
-                raise UnusableInput(f"{self.path}: the sheet '{sheet}' has a cell beyond "
-                                    "Excel's last row or column; the file is damaged")
-            if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
-                self._cache[sheet] = self._sparse_values(sheet, data)
-                return self._cache[sheet]
+            if self._large.plain(self._part_name(sheet)):
+                errors = {}  # seen when the file was checked: no far cell, no error cell
+            else:
+                data = self._part(sheet)
+                last_row, last_column, cells = _extent(data)
+                if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
+                    raise UnusableInput(f"{self.path}: the sheet '{sheet}' has a cell beyond "
+                                        "Excel's last row or column; the file is damaged")
+                if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
+                    self._cache[sheet] = self._sparse_values(sheet, data)
+                    return self._cache[sheet]
+                errors = self._error_cells(sheet, data)
+                del data  # the part's XML is not held while calamine reads the sheet
             try:
                 rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as error:  # calamine's own error types: a damaged sheet part
                 raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
                                     f"file is damaged ({type(error).__name__}: {error})") from None
-            for (row, column), error in self._error_cells(sheet, data).items():
+            for (row, column), error in errors.items():
                 while len(rows) <= row:
                     rows.append([])
                 while len(rows[row]) <= column:
@@ -134,7 +148,7 @@ class WorkbookValues:
     def _error_cells(self, sheet: str, data: bytes) -> dict[tuple[int, int], ErrorValue]:
         """Error cells (``t="e"``) in any valid XML spelling, parsed as XML."""
         found = {}
-        if not _HAS_ERROR.search(data):
+        if not _may_have_errors(data):
             return found
         for cell in _cells(self.path, sheet, data):
             if cell.get("t") == "e":
@@ -213,11 +227,15 @@ class WorkbookValues:
         first, last = area.min_col - 1, area.max_col
         width = last - first
         out = []
-        for row in range(area.min_row - 1, area.max_row):
-            cells = rows[row][first:last] if row < len(rows) else []
+        for line in rows[area.min_row - 1:area.max_row]:
+            cells = line[first:last]
+            if not cells:  # the row ends before the area (a strip beside a register)
+                out.append([None] * width)
+                continue
             # an error cell is an ErrorValue, never "": only true blanks become None
             cells = [None if value == "" else value for value in cells]
             out.append(cells + [None] * (width - len(cells)))
+        out += [[None] * width for _ in range(area.max_row - area.min_row + 1 - len(out))]
         return out
 
     def column(self, area: Area) -> list:
@@ -225,13 +243,28 @@ class WorkbookValues:
         path for long registers such as Placements."""
         key = (area.sheet, area.min_col, area.min_row, area.max_row)
         if key not in self._columns:
-            rows = self.sheet_values(area.sheet)
+            rows = self.sheet_values(area.sheet)[area.min_row - 1:area.max_row]
             col = area.min_col - 1
-            cells = [row[col] if col < len(row) else None
-                     for row in rows[area.min_row - 1:area.max_row]]
+            narrowest, widest = self._widths(area.sheet)
+            if not rows or widest <= col:  # beside the sheet's cells
+                cells = []
+            elif narrowest > col:  # calamine's rectangle: every row is as wide
+                cells = list(map(itemgetter(col), rows))
+                cells = list(map(_BLANK_AS_NONE.get, cells, cells))
+            else:
+                cells = [(None if (value := row[col]) == "" else value) if col < len(row)
+                         else None for row in rows]
             cells += [None] * (area.max_row - area.min_row + 1 - len(cells))
-            self._columns[key] = [None if value == "" else value for value in cells]
+            self._columns[key] = cells
         return list(self._columns[key])
+
+    def _widths(self, sheet: str) -> tuple[int, int]:
+        """The shortest and the longest row of a sheet (as read)."""
+        if sheet not in self._row_widths:
+            rows = self.sheet_values(sheet)
+            self._row_widths[sheet] = ((min(map(len, rows)), max(map(len, rows))) if rows
+                                       else (0, 0))
+        return self._row_widths[sheet]
 
     @property
     def label(self) -> str:
@@ -250,15 +283,13 @@ def check_dense(path: Path) -> None:
     """Refuse (exit 2) a workbook with a sheet whose few cells reach far past the rest:
     for what must evaluate every cell of a sheet's rectangle (recalc's engine), a cell
     typed at XFD1048576 means 17 billion cells."""
-    from openpyxl.utils.cell import get_column_letter
-
     book = WorkbookValues(path)
     for info in book.sheets:
         last_row, last_column, cells = _extent(book._part(info.name))
         if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
             raise UnusableInput(
                 f"{path}: the sheet '{info.name}' has {cells} cells spread to "
-                f"{get_column_letter(min(last_column, EXCEL_COLUMNS))}{last_row}: recalc "
+                f"{column_letter(min(last_column, EXCEL_COLUMNS))}{last_row}: recalc "
                 "evaluates a sheet's whole rectangle, so clear that far cell (Ctrl+End in "
                 "Excel finds it) and run recalc again")
 
@@ -266,12 +297,61 @@ def check_dense(path: Path) -> None:
 #: Above this size a sheet part is scanned cell by cell only when a cheap search finds a
 #: reference that could be far away (three-letter column, seven-digit row).
 _SCAN_BYTES = 16 << 20
+#: ``_FAR_REF`` without its leading ``\b``: a regular expression starting with a literal
+#: is searched for several times faster; the word boundary is checked on each candidate.
+_FAR_CANDIDATE = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
 _FAR_REF = re.compile(rb"""\br\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
+
+
+def _has_far_ref(data: bytes) -> bool:
+    """Whether ``_FAR_REF`` matches ``data`` (same answer, found faster)."""
+    for match in _FAR_CANDIDATE.finditer(data):
+        at = match.start()
+        if at == 0 or not _WORD[data[at - 1]]:
+            return True
+    return False
+
+
+_WORD = [chr(byte).isascii() and (chr(byte).isalnum() or chr(byte) == "_")
+         for byte in range(256)]
+
+
+class _LargeParts:
+    """What each part over ``_SCAN_BYTES`` holds, noted while the file is checked (which
+    inflates every part once): whether :func:`_extent` and :func:`_may_have_errors` would
+    find a far reference or an error cell in it. A match lies inside one tag (its bytes
+    are never ``<``), so each chunk is searched together with the previous chunk's tail
+    from its last ``<``: the same answers as on the whole part."""
+
+    def __init__(self):
+        self._flags: dict[str, list[bool]] = {}   # part -> [far reference, error cell]
+        self._tails: dict[str, bytes] = {}
+
+    def watch(self, info: zipfile.ZipInfo, chunk: bytes) -> None:
+        if info.file_size <= _SCAN_BYTES:
+            return
+        data = self._tails.get(info.filename, b"") + chunk
+        flags = self._flags.setdefault(info.filename, [False, False])
+        flags[0] = flags[0] or _has_far_ref(data)
+        flags[1] = flags[1] or _may_have_errors(data)
+        cut = data.rfind(b"<")
+        self._tails[info.filename] = data[cut:] if cut >= 0 else data
+
+    def plain(self, part: str) -> bool:
+        """Seen whole, and neither a far reference nor an error cell in it."""
+        flags = self._flags.get(part)
+        return flags is not None and not any(flags)
+
+
+def _may_have_errors(data: bytes) -> bool:
+    """Whether ``_HAS_ERROR`` matches ``data``: a plain search for the quoted ``e`` every
+    match holds rules most parts out at once (XML quotes an attribute with " or ')."""
+    return (b'"e"' in data or b"'e'" in data) and _HAS_ERROR.search(data) is not None
 
 
 def _extent(data: bytes) -> tuple[int, int, int]:
     """Last row, last column (1-based) and number of the cells of a worksheet part."""
-    if len(data) > _SCAN_BYTES and not _FAR_REF.search(data):
+    if len(data) > _SCAN_BYTES and not _has_far_ref(data):
         return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
     last_row = last_column = count = 0
     for match in _CELL_REF.finditer(data):

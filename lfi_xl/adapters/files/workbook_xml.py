@@ -6,16 +6,17 @@ what Excel wrote, apart from the elements we change.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass
 
 from lxml import etree
-from openpyxl.formula.translate import Translator
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.book.area import ErrorValue
+from lfi_xl.book.area import column_index as column_index_from_string
+from lfi_xl.book.area import split_cell as coordinate_from_string
 from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import stored_number
 from lfi_xl.errors import UnusableInput
@@ -24,6 +25,23 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 NS = {"m": MAIN, "r": REL, "p": PKG_REL}
+
+#: The namespace prefixes openpyxl registers with lxml when it is imported (openpyxl/xml/
+#: functions.py): an element added where its namespace has no prefix in scope (a new
+#: ``<sheet r:id>``) is written with these, as it was while every command imported it.
+_OPENPYXL_PREFIXES = (
+    ("dcterms", "http://purl.org/dc/terms/"), ("dcmitype", "http://purl.org/dc/dcmitype/"),
+    ("cp", "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"),
+    ("c", "http://schemas.openxmlformats.org/drawingml/2006/chart"),
+    ("a", "http://schemas.openxmlformats.org/drawingml/2006/main"), ("s", MAIN), ("r", REL),
+    ("vt", "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"),
+    ("xdr", "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"),
+    ("cdr", "http://schemas.openxmlformats.org/drawingml/2006/chartDrawing"),
+    ("xml", "http://www.w3.org/XML/1998/namespace"),
+    ("cust", "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"))
+if os.environ.get("OPENPYXL_LXML", "True") == "True":  # openpyxl's own condition
+    for _prefix, _uri in _OPENPYXL_PREFIXES:
+        etree.register_namespace(_prefix, _uri)
 # huge_tree off: libxml2's limits stay on (nesting 256 deep, one text or attribute value
 # 10 MB): no workbook comes near them, a hostile part does.
 _PARSER = etree.XMLParser(remove_blank_text=False, resolve_entities=False, huge_tree=False)
@@ -181,6 +199,8 @@ _ADDIN_CALL = re.compile(r"(?:'?\[(\d+)\]'?!|(?i:_xludf\.))(LFI_[A-Za-z0-9_]*\s*
 def formulas(package: Package) -> list[Formula]:
     """Every formula cell of every sheet, as the text to evaluate: a shared formula (a
     formula filled down or across, stored once) is translated to each of its cells."""
+    from openpyxl.formula.translate import Translator
+
     package = transitional(package)
     addin = addin_links(package)
     found = []
@@ -329,14 +349,53 @@ def strip_formulas(package: Package) -> None:
             package.parts[part] = serialize(root)
 
 
+#: The number formats Excel has built in, by id (ECMA-376 Part 1, 18.8.30), as openpyxl's
+#: ``BUILTIN_FORMATS`` holds them (importing openpyxl costs a command a tenth of a second).
+BUILTIN_FORMATS = {
+    0: 'General',
+    1: '0',
+    2: '0.00',
+    3: '#,##0',
+    4: '#,##0.00',
+    5: '"$"#,##0_);("$"#,##0)',
+    6: '"$"#,##0_);[Red]("$"#,##0)',
+    7: '"$"#,##0.00_);("$"#,##0.00)',
+    8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
+    9: '0%',
+    10: '0.00%',
+    11: '0.00E+00',
+    12: '# ?/?',
+    13: '# ??/??',
+    14: 'mm-dd-yy',
+    15: 'd-mmm-yy',
+    16: 'd-mmm',
+    17: 'mmm-yy',
+    18: 'h:mm AM/PM',
+    19: 'h:mm:ss AM/PM',
+    20: 'h:mm',
+    21: 'h:mm:ss',
+    22: 'm/d/yy h:mm',
+    37: '#,##0_);(#,##0)',
+    38: '#,##0_);[Red](#,##0)',
+    39: '#,##0.00_);(#,##0.00)',
+    40: '#,##0.00_);[Red](#,##0.00)',
+    41: '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)',
+    42: '_("$"* #,##0_);_("$"* \\(#,##0\\);_("$"* "-"_);_(@_)',
+    43: '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)',
+    44: '_("$"* #,##0.00_)_("$"* \\(#,##0.00\\)_("$"* "-"??_)_(@_)',
+    45: 'mm:ss',
+    46: '[h]:mm:ss',
+    47: 'mmss.0',
+    48: '##0.0E+0',
+    49: '@',
+}
+
+
 def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
                  addresses: list[str]) -> dict[str, tuple[str, str]]:
     """(formula, number format) of each of ``addresses`` in one worksheet part, as Excel
     shows them: the formula without its ``=`` (a shared formula's dependent cell gets the
     anchor's text moved to it, as Excel displays it), the format as its code."""
-    from openpyxl.formula.translate import Translator, TranslatorError
-    from openpyxl.styles.numbers import BUILTIN_FORMATS
-
     wanted = set(addresses)
     codes: list[str] = []
     if styles_xml:
@@ -366,6 +425,8 @@ def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
         style = int(cell.get("s", "0"))
         code = codes[style] if 0 <= style < len(codes) else "General"
         found[address] = (text, code)
+    if pending:
+        from openpyxl.formula.translate import Translator, TranslatorError
     for address, index, _ in pending:
         anchor = anchors.get(index)
         text = ""

@@ -15,13 +15,13 @@ import re
 from pathlib import Path
 
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from openpyxl.utils.cell import get_column_letter as column_letter
 
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
-from lfi_xl.book.area import Area, absolute, parse_area
+from lfi_xl.book.area import Area, absolute, column_letter, parse_area
+from lfi_xl.book.area import column_index as column_index_from_string
+from lfi_xl.book.area import split_cell as coordinate_from_string
 from lfi_xl.core.text import storable_text
 from lfi_xl.errors import UnusableInput, quote_sheet
 
@@ -72,9 +72,9 @@ class FileWorkbook:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.reader = WorkbookValues(self.path)
+        self.reader = WorkbookValues(self.path)  # checks the file
         self._stale = False  # cell values changed since the reader was made
-        self.package = Package.read(self.path)
+        self.package = Package.read(self.path, checked=True, lazy=True)
 
     # -- reading (the adapter interface) ---------------------------------------------
     @property
