@@ -92,13 +92,28 @@ def _placements_sheet(template: bytes, data: dict[str, np.ndarray], last: int) -
     return re.sub(r'sqref="([A-H])5:([A-H])\d+"', rf'sqref="\g<1>5:\g<2>{last}"', text).encode()
 
 
-def with_placements(package: Package, n: int) -> None:
-    """``package`` (a KPI workbook) with ``n`` generated placements: the Placements sheet's
-    rows, its table's range (a register whose names are table columns, as the template's
-    are) or else its plain-range defined names, moved over the ``n`` rows."""
+def junk_placements(n: int) -> dict[str, np.ndarray]:
+    """``n`` rows a freeze must refuse: an ID, and "TBC" in every other register cell."""
+    tbc = np.full(n, "TBC", dtype=object)
+    return {"ID": np.array([f"junk {i}" for i in range(1, n + 1)], dtype=object),
+            **{key: tbc for key, _ in c.PLACEMENT_COLUMNS[1:]}}
+
+
+def junk_workbook(n: int, path: Path) -> Path:
+    """The shipped KPI template with ``n`` junk placement rows (cached values as shipped)."""
+    package = Package.read(ROOT / "workbooks" / c.KPI_WORKBOOK)
+    with_placements(package, n, junk_placements(n))
+    package.save(path)
+    return path
+
+
+def with_placements(package: Package, n: int, data: dict | None = None) -> None:
+    """``package`` (a KPI workbook) with ``n`` generated placements (or ``data``): the
+    Placements sheet's rows, its table's range (a register whose names are table columns,
+    as the template's are) or else its plain-range defined names, moved over the rows."""
     from lfi_xl.adapters.files.tables_xml import _TABLE_TYPE
 
-    data = placements(n)
+    data = placements(n) if data is None else data
     last = 4 + n
     info = next(info for info in wx.sheets(package) if info.name == c.PLACEMENTS)
     package.parts[info.part] = _placements_sheet(package.parts[info.part], data, last)

@@ -62,8 +62,10 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak, "exit": done.returncode,
 """
 
 
-def measure(command: list[str], repeats: int, timeout: float = 1800) -> dict:
-    """Median seconds and peak memory (MB) of ``command``, each run in a fresh process."""
+def measure(command: list[str], repeats: int, timeout: float = 1800,
+            exits: tuple[int, ...] = (0, 1)) -> dict:
+    """Median seconds and peak memory (MB) of ``command``, each run in a fresh process;
+    ``exits``: the exit codes of a run that did its job."""
     runs = []
     for _ in range(repeats):
         try:
@@ -72,7 +74,7 @@ def measure(command: list[str], repeats: int, timeout: float = 1800) -> dict:
             runs.append(json.loads(out.stdout))
         except (subprocess.TimeoutExpired, json.JSONDecodeError):
             return {"seconds": None, "peak_mb": None, "note": f"over {timeout:.0f} s"}
-        if runs[-1]["exit"] not in (0, 1):
+        if runs[-1]["exit"] not in exits:
             return {"seconds": None, "peak_mb": None,
                     "note": f"exit {runs[-1]['exit']}: {runs[-1]['stderr'].strip()[:120]}"}
         if runs[-1]["seconds"] > SLOW:
@@ -168,6 +170,8 @@ def run(sizes: list[int], folder: Path) -> dict:
         row = {"kpi_file_mb": kpi.stat().st_size / 1e6,
                "native_file_mb": native.stat().st_size / 1e6}
         copy = folder / f"freeze_{n}.xlsx"
+        junk = generate.junk_workbook(n, folder / f"junk_{n}.xlsx")
+        junk_copy = folder / f"junk_freeze_{n}.xlsx"
         jobs = {
             "calamine_read": calamine_read(kpi),
             "extract": [LFI, "extract", "--kpi", str(kpi), "--plan", PLAN, "-o",
@@ -176,6 +180,11 @@ def run(sizes: list[int], folder: Path) -> dict:
             "freeze": [PYTHON, "-c", "import shutil, sys\nshutil.copy(sys.argv[1], sys.argv[2])"
                        "\nfrom lfi_xl.cli import main\nsys.exit(main(['freeze', sys.argv[2], "
                        "'--period', '2023-24 Q1', '--by', 'bench']))", str(kpi), str(copy)],
+            # every row "TBC": freeze validates first and refuses (exit 1), writing nothing
+            "freeze_refused": [PYTHON, "-c", "import shutil, sys\nshutil.copy(sys.argv[1], "
+                               "sys.argv[2])\nfrom lfi_xl.cli import main\nsys.exit(main(["
+                               "'freeze', sys.argv[2], '--period', '2023-24 Q1', '--by', "
+                               "'bench']))", str(junk), str(junk_copy)],
             "libreoffice_recalc": libreoffice(native, folder / "lo"),
             "formulas_engine": formulas_engine(native),
             "calamine_read_native": calamine_read(native),
@@ -185,7 +194,8 @@ def run(sizes: list[int], folder: Path) -> dict:
                 row[name] = {"seconds": None, "peak_mb": None, "note": "slower than "
                              f"{SLOW:.0f} s at a smaller size: not run"}
                 continue
-            row[name] = measure(command, repeats)
+            row[name] = measure(command, repeats,
+                                exits=(1,) if name == "freeze_refused" else (0, 1))
             print(f"   {name:22} {row[name]}", flush=True)
             if row[name]["seconds"] is None or row[name]["seconds"] > SLOW:
                 slow.add(name)
