@@ -18,8 +18,8 @@ from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.adapters.files.writer import FileWorkbook
 from lfi_xl.book.area import Area, CellCoordinatesException, column_index, column_letter, split_cell
 from lfi_xl.book.findings import ERROR
-from lfi_xl.book.kpi_values import text_matches
 from lfi_xl.core import costs
+from lfi_xl.core.costs import text_matches
 from lfi_xl.core.values import BadValue, to_number
 
 

@@ -185,7 +185,7 @@ def _measure_rows(measures) -> list[tuple[str | None, list]]:
         if name.casefold() not in lowered:
             raise ExcelError(VALUE, f"LFI_COSTS: the measures range has no '{name}' column "
                                     "in its first row")
-    result, cost = lowered.index("result"), lowered.index("cost")
+    result, cost = (lowered.index(name.casefold()) for name in contract.COST_MEASURE_COLUMNS[1:])
     rows = []
     for position, row in enumerate(table[1:], start=1):
         kind = text(row[result], f"measure {position}'s Result", default="").casefold()

@@ -18,15 +18,11 @@ from lfi_xl.book import tables
 from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
 from lfi_xl.book.kpi_book import KpiBook, is_error
-from lfi_xl.book.kpi_values import (
-    calculated_kpis,
-    no_placements,
-    placement_counts,
-    text_matches,
-)
+from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
+from lfi_xl.core.costs import text_matches
 from lfi_xl.core.periods import PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile

@@ -58,48 +58,13 @@ def criteria_for(inputs: KpiInputs, criteria) -> list:
         if isinstance(column, np.ndarray) and column.dtype == object:
             mask = inputs.masks.get((key, criterion))
             if mask is None:
-                mask = inputs.masks[(key, criterion)] = text_matches(
+                mask = inputs.masks[(key, criterion)] = costs.text_matches(
                     column, criterion, inputs.masks.setdefault((key, None), {})
                 ).astype(float)
             pairs += [mask, 1.0]
         else:
             pairs += [column, criterion]
     return pairs
-
-
-_PLAIN_TEXT = {str, type(None)}
-
-
-def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) -> np.ndarray:
-    """``costs.matches(column, criterion)``, each distinct cell value tested once: a
-    register's text columns hold a handful of values in many rows. ``distinct`` keeps the
-    column's distinct values between calls (pass the same dict for the same column).
-
-    Values are told apart by type as well as value (``1``, ``1.0`` and ``TRUE`` are
-    equal in Python, not in a criterion), so each is tested as itself.
-
-    >>> text_matches(np.array(["Under 16", None, "under 16", 1, True], dtype=object),
-    ...              "UNDER 16").tolist()
-    [True, False, True, False, False]
-    """
-    distinct = {} if distinct is None else distinct
-    if "codes" not in distinct:
-        if set(map(type, column)) <= _PLAIN_TEXT:  # no two such values are equal: by value
-            index = {value: k for k, value in enumerate(dict.fromkeys(column))}
-            codes = np.fromiter(map(index.__getitem__, column), np.intp, len(column))
-            values = list(index)
-        else:
-            seen: dict = {}
-            try:
-                codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen))
-                                     for v in column), np.intp, len(column))
-            except TypeError:  # a value that cannot be hashed: test every cell
-                return costs.matches(column, criterion)
-            values = [value for _, value in seen]
-        uniques = np.empty(len(values), dtype=object)
-        uniques[:] = values
-        distinct["codes"], distinct["uniques"] = codes, uniques
-    return np.take(costs.matches(distinct["uniques"], criterion), distinct["codes"])
 
 
 def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:

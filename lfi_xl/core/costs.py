@@ -330,6 +330,41 @@ def matches(values, criterion: object, *, date1904: bool = False) -> np.ndarray:
     return np.take(_test(op, operand, *_typed(uniques)), codes)
 
 
+_PLAIN_TEXT = {str, type(None)}
+
+
+def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) -> np.ndarray:
+    """``costs.matches(column, criterion)``, each distinct cell value tested once: a
+    register's text columns hold a handful of values in many rows. ``distinct`` keeps the
+    column's distinct values between calls (pass the same dict for the same column).
+
+    Values are told apart by type as well as value (``1``, ``1.0`` and ``TRUE`` are
+    equal in Python, not in a criterion), so each is tested as itself.
+
+    >>> text_matches(np.array(["Under 16", None, "under 16", 1, True], dtype=object),
+    ...              "UNDER 16").tolist()
+    [True, False, True, False, False]
+    """
+    distinct = {} if distinct is None else distinct
+    if "codes" not in distinct:
+        if set(map(type, column)) <= _PLAIN_TEXT:  # no two such values are equal: by value
+            index = {value: k for k, value in enumerate(dict.fromkeys(column))}
+            codes = np.fromiter(map(index.__getitem__, column), np.intp, len(column))
+            values = list(index)
+        else:
+            seen: dict = {}
+            try:
+                codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen))
+                                     for v in column), np.intp, len(column))
+            except TypeError:  # a value that cannot be hashed: test every cell
+                return matches(column, criterion)
+            values = [value for _, value in seen]
+        uniques = np.empty(len(values), dtype=object)
+        uniques[:] = values
+        distinct["codes"], distinct["uniques"] = codes, uniques
+    return np.take(matches(distinct["uniques"], criterion), distinct["codes"])
+
+
 def _rows(n: int, what: str, weights, criteria: Sequence[object],
           date1904: bool = False):
     """Rows meeting every criterion with weight > 0, and their weights (or None)."""
@@ -493,6 +528,7 @@ def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, period
     end = np.asarray(end, dtype=float).ravel()
     n = start.size
     masks: dict[tuple[str, object], np.ndarray] = {}  # a criterion tested once per call
+    distinct: dict[str, dict] = {}  # each column's distinct values, for text_matches
     selected = []
     for _, criteria in measures:
         rows = np.ones(n, dtype=bool)
@@ -500,7 +536,11 @@ def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, period
             if criterion is IN_PERIOD:
                 continue
             if (key, criterion) not in masks:
-                masks[key, criterion] = matches(columns[key], criterion, date1904=date1904)
+                column = columns[key]
+                masks[key, criterion] = (
+                    text_matches(column, criterion, distinct.setdefault(key, {}))
+                    if isinstance(column, np.ndarray) and column.dtype == object and
+                    not date1904 else matches(column, criterion, date1904=date1904))
             rows &= masks[key, criterion]
         selected.append(np.flatnonzero(rows))
     out: list[list] = [[] for _ in measures]
