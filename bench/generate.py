@@ -53,9 +53,11 @@ def _esc(text: str) -> str:
 
 
 def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int = 1,
-              header_row: int | None = None) -> bytes:
-    """A worksheet of inline strings and numbers, built as text (fast at a million rows)."""
+              header_row: int | None = None, styles: dict[str, str] | None = None) -> bytes:
+    """A worksheet of inline strings and numbers, built as text (fast at a million rows);
+    ``styles``: a column letter's cell style (``s``), as the template formats it."""
     letters = [chr(65 + k) for k in range(len(columns))]
+    style = {letter: f' s="{s}"' for letter, s in (styles or {}).items()}
     parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="',
              wx.MAIN, '"><sheetData>']
     if header_row is not None:
@@ -70,10 +72,11 @@ def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int 
         for k, array in enumerate(arrays):
             value = array[i]
             if isinstance(value, str):
-                cells.append(f'<c r="{letters[k]}{r}" t="inlineStr"><is><t>{_esc(value)}</t>'
-                             "</is></c>")
+                cells.append(f'<c r="{letters[k]}{r}"{style.get(letters[k], "")} t="inlineStr">'
+                             f"<is><t>{_esc(value)}</t></is></c>")
             elif value == value:  # not nan
-                cells.append(f'<c r="{letters[k]}{r}"><v>{value:g}</v></c>')
+                cells.append(f'<c r="{letters[k]}{r}"{style.get(letters[k], "")}><v>{value:g}'
+                             "</v></c>")
         parts.append(f'<row r="{r}">{"".join(cells)}</row>')
     parts.append("</sheetData></worksheet>")
     return "".join(parts).encode()
@@ -81,11 +84,14 @@ def sheet_xml(columns: dict[str, np.ndarray], header: list[str], first_row: int 
 
 def _placements_sheet(template: bytes, data: dict[str, np.ndarray], last: int) -> bytes:
     """The template's Placements sheet with its rows below the header replaced by ``data``
-    (its title rows, header, columns, validations and table part kept)."""
+    (its title rows, header, columns, validations and table part kept), each cell styled as
+    the template's first placement (dates as dates: a reader gets date cells, as from a
+    register typed in Excel)."""
     text = template.decode()
     start, end = text.index("<sheetData>"), text.index("</sheetData>")
     head = re.search(r"^.*?<row r=\"4\"[^>]*>.*?</row>", text[start + 11:end], re.S).group(0)
-    rows = sheet_xml(data, [], first_row=5).decode()
+    styles = dict(re.findall(r'<c r="([A-H])5" s="(\d+)"', text[start:end]))
+    rows = sheet_xml(data, [], first_row=5, styles=styles).decode()
     rows = rows[rows.index("<sheetData>") + 11:rows.index("</sheetData>")]
     text = text[:start] + "<sheetData>" + head + rows + text[end:]
     text = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:H{last}"/>', text)

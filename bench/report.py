@@ -27,9 +27,11 @@ def _mb(entry: dict) -> str:
 
 
 def _ratio(a: dict, b: dict) -> str:
-    if a.get("seconds") is None or not b.get("seconds"):
+    """``a`` / ``b`` (the floor: ``a``'s own floor runs, made beside its runs, if any)."""
+    floor = a.get("beside_seconds") or b.get("seconds")
+    if a.get("seconds") is None or not floor:
         return "-"
-    return f"{a['seconds'] / b['seconds']:.2f}"
+    return f"{a['seconds'] / floor:.2f}"
 
 
 def write_report(results: dict, path: Path, chart: Path,
@@ -40,15 +42,20 @@ def write_report(results: dict, path: Path, chart: Path,
         "# Performance",
         "",
         "Measured by `make bench` (bench/run.py) in one run on one machine; every figure is",
-        "a median of 3 runs (1 run at 1M rows), each in a fresh process, with that process's",
+        "a median of 5 runs (1 run at 1M rows), each in a fresh process, with that process's",
         "peak memory (for LibreOffice: its own processes). Regenerate with `make bench`.",
+        "A ratio to the calamine floor compares each lfi-xl run with a calamine read run just",
+        "before it (the medians of those pairs), so a machine whose speed drifts during the",
+        "bench does not skew it; lfi-xl's modules are byte-compiled first, as an install",
+        "leaves them.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} memory; {m['os']}; Python "
         f"{m['python']}; {m['libreoffice']}; formulas {m['formulas']}; numpy {m['numpy']}; "
         f"measured {m['date']}.",
         "",
-        "The KPI workbook is the shipped template with N placement rows (8 columns) and its",
-        "KPI cells recalculated; the native workbook holds the same placements and 28",
+        "The KPI workbook is the shipped template with N placement rows (8 columns, dates",
+        "as date cells, styled as the template's first row) and its KPI cells recalculated;",
+        "the native workbook holds the same placements and 28",
         "AVERAGEIFS / SUMIFS / COUNTIFS cells: what Excel alone would compute.",
         "",
         "## End to end",
@@ -212,7 +219,7 @@ def _findings(results: dict) -> list[str]:
     out = ["## Against the targets", ""]
     at = results["sizes"].get("100000")
     if at:
-        ratio = at["extract"]["seconds"] / at["calamine_read"]["seconds"]
+        ratio = float(_ratio(at["extract"], at["calamine_read"]))
         lo = at["libreoffice_recalc"]["seconds"] / at["extract"]["seconds"]
         out.append(f"- `lfi-xl extract` on 100,000 placements: {at['extract']['seconds']:.2f} s, "
                    f"{ratio:.2f}x the calamine read of the whole file (target: at most 1.5x); "

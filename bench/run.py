@@ -49,6 +49,8 @@ PLAN = str(ROOT / "workbooks" / "dsg_plan.xlsx")
 SLOW = 300.0
 #: The largest size at which the transfer is counted (it grows linearly beyond).
 TRANSFER_MAX = 100_000
+#: The jobs compared with the calamine floor: each run beside a floor run of its own.
+FLOOR_RATIOS = ("extract", "validate", "freeze", "freeze_refused")
 
 _MEASURE = """
 import json, resource, subprocess, sys, time
@@ -62,25 +64,39 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak, "exit": done.returncode,
 """
 
 
+def _run(command: list[str], timeout: float) -> dict | None:
+    try:
+        out = subprocess.run([PYTHON, "-c", _MEASURE.format(timeout=timeout), *command],
+                             capture_output=True, text=True, timeout=timeout + 60)
+        return json.loads(out.stdout)
+    except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        return None
+
+
 def measure(command: list[str], repeats: int, timeout: float = 1800,
-            exits: tuple[int, ...] = (0, 1)) -> dict:
+            exits: tuple[int, ...] = (0, 1), beside: list[str] | None = None) -> dict:
     """Median seconds and peak memory (MB) of ``command``, each run in a fresh process;
-    ``exits``: the exit codes of a run that did its job."""
-    runs = []
+    ``exits``: the exit codes of a run that did its job. ``beside``: a command run just
+    before each run (the floor), its median kept as ``beside_seconds``: a ratio of runs
+    made at the same time, which a machine whose speed drifts does not skew."""
+    runs, besides = [], []
     for _ in range(repeats):
-        try:
-            out = subprocess.run([PYTHON, "-c", _MEASURE.format(timeout=timeout), *command],
-                                 capture_output=True, text=True, timeout=timeout + 60)
-            runs.append(json.loads(out.stdout))
-        except (subprocess.TimeoutExpired, json.JSONDecodeError):
+        if beside is not None and (floor := _run(beside, timeout)) is not None:
+            besides.append(floor["seconds"])
+        run = _run(command, timeout)
+        if run is None:
             return {"seconds": None, "peak_mb": None, "note": f"over {timeout:.0f} s"}
-        if runs[-1]["exit"] not in exits:
+        if run["exit"] not in exits:
             return {"seconds": None, "peak_mb": None,
-                    "note": f"exit {runs[-1]['exit']}: {runs[-1]['stderr'].strip()[:120]}"}
-        if runs[-1]["seconds"] > SLOW:
+                    "note": f"exit {run['exit']}: {run['stderr'].strip()[:120]}"}
+        runs.append(run)
+        if run["seconds"] > SLOW:
             break
-    return {"seconds": statistics.median(r["seconds"] for r in runs),
-            "peak_mb": max(r["peak_mb"] for r in runs), "runs": len(runs)}
+    out = {"seconds": statistics.median(r["seconds"] for r in runs),
+           "peak_mb": max(r["peak_mb"] for r in runs), "runs": len(runs)}
+    if besides:
+        out["beside_seconds"] = statistics.median(besides)
+    return out
 
 
 def calamine_read(path: Path) -> list[str]:
@@ -159,11 +175,15 @@ def function_bodies(n: int, repeats: int) -> dict[str, dict]:
 
 
 def run(sizes: list[int], folder: Path) -> dict:
+    # byte-compiled first, as pip install leaves an installed package (an editable
+    # install, or PYTHONDONTWRITEBYTECODE, would otherwise compile it on every run)
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "lfi_xl"),
+                    str(ROOT / "udfs")], check=True)
     results = {"machine": machine(), "sizes": {},
                "transfer": transfer.run([], folder) | {"sizes": {}}}
     slow: set[str] = set()
     for n in sizes:
-        repeats = 3 if n <= 100_000 else 1
+        repeats = 5 if n <= 100_000 else 1
         print(f"== {n:,} placements", flush=True)
         kpi = generate.kpi_workbook(n, folder / f"kpi_{n}.xlsx")
         native = generate.native_workbook(n, folder / f"native_{n}.xlsx")
@@ -195,7 +215,8 @@ def run(sizes: list[int], folder: Path) -> dict:
                              f"{SLOW:.0f} s at a smaller size: not run"}
                 continue
             row[name] = measure(command, repeats,
-                                exits=(1,) if name == "freeze_refused" else (0, 1))
+                                exits=(1,) if name == "freeze_refused" else (0, 1),
+                                beside=jobs["calamine_read"] if name in FLOOR_RATIOS else None)
             print(f"   {name:22} {row[name]}", flush=True)
             if row[name]["seconds"] is None or row[name]["seconds"] > SLOW:
                 slow.add(name)
