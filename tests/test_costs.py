@@ -9,7 +9,6 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from lfi_xl.core import costs
 from lfi_xl.core.costs import (
     NoMatch,
     average_cost,
@@ -233,12 +232,14 @@ def test_inputs_lists_strings_and_cells_of_numbers():
     assert matches(cells(), "<b").tolist() == matches(np.array([]), "x").tolist() == []
 
 
-def test_pandas_factorize_fallback_agrees(monkeypatch):
-    values = cells("Independent special", None, "AP", "", 5, "ap", NAN)
-    criteria = ["ap", "<>ap", "", "<>", "ind*", 5, ">1"]
-    fast = [matches(values, c).tolist() for c in criteria]
-    monkeypatch.setattr(costs, "_HashTable", None)
-    assert [matches(values, c).tolist() for c in criteria] == fast
+def test_a_factorised_column_matches_as_its_cells_do_one_by_one():
+    # TRUE equals 1 in Python and 5.0 equals 5: factorising must not merge what a
+    # criterion tells apart, nor tell apart what it does not
+    values = cells("Independent special", None, "AP", "", 5, 5.0, "5", "ap", NAN, True, 1,
+                   False, 0, np.float64(5), dt.date(2023, 4, 1))
+    for criterion in ["ap", "<>ap", "", "<>", "ind*", 5, ">1", True, "FALSE", "=0", 1]:
+        assert matches(values, criterion).tolist() == [
+            matches(cells(v), criterion)[0] for v in values], criterion
 
 
 # Average cost and n

@@ -9,6 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 from helpers import edit
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lfi_xl.actions.validate import MAX_PER_COLUMN, Findings, _numbers_found, validate
 from lfi_xl.adapters.files import package as pk
@@ -85,6 +87,15 @@ SAMPLES = [
 def test_quick_searches_answer_as_the_regular_expressions(data):
     assert rd._has_far_ref(data) == bool(rd._FAR_REF.search(data))
     assert rd._may_have_errors(data) == bool(rd._HAS_ERROR.search(data))
+
+
+@given(st.lists(st.sampled_from([b"r", b"t", b"x", b"=", b" ", b"\n", b'"', b"'", b"e",
+                                 b"A", b"XFD", b"1", b"1234567", b"<c ", b"/>", b"_", b"\xe9"]),
+                max_size=40))
+def test_one_pass_finds_what_each_regular_expression_finds(pieces):
+    data = b"".join(pieces)
+    assert rd._flags(data) == (bool(rd._FAR_REF.search(data)),
+                               bool(rd._HAS_ERROR.search(data)))
 
 
 def test_a_large_part_is_searched_in_chunks_as_a_whole(monkeypatch):
@@ -232,15 +243,23 @@ def test_columns_and_strips_read_as_before(kpi_book):
     edit(kpi_book, "Placements", {"J7": "a note", "A9": "", "C10": "#N/A"})
     reader = WorkbookValues(kpi_book)
     rows = reader.sheet_values("Placements")
+
+    def read_as_before():
+        for col in range(1, 13):
+            area = Area("Placements", 3, col, len(rows) + 3, col)
+            expected = [None if (row[col - 1] if col - 1 < len(row) else "") == "" else
+                        row[col - 1] for row in rows[2:]] + [None] * 3
+            assert reader.column(area) == expected, col
+            assert reader.values(area) == [[value] for value in expected], col
+        assert reader.column(Area("Placements", 7, 10, 7, 10)) == ["a note"]
+
+    assert len(set(map(len, rows))) == 1  # calamine's rectangle: read as one block
+    read_as_before()
+    assert reader._blocks[("Placements", 3, len(rows) + 3)] is not None
     rows[7].extend(["", rd.ErrorValue("#DIV/0!")])  # as _error_cells would leave it
-    reader._row_widths.clear()
-    for col in range(1, 13):
-        area = Area("Placements", 3, col, len(rows) + 3, col)
-        expected = [None if (row[col - 1] if col - 1 < len(row) else "") == "" else
-                    row[col - 1] for row in rows[2:]] + [None] * 3
-        assert reader.column(area) == expected, col
-        assert reader.values(area) == [[value] for value in expected], col
-    assert reader.column(Area("Placements", 7, 10, 7, 10)) == ["a note"]
+    reader._blocks.clear()
+    read_as_before()
+    assert reader._blocks[("Placements", 3, len(rows) + 3)] is None  # row by row
 
 
 def test_a_lazy_package_saved_twice_stays_whole(kpi_book):

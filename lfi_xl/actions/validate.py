@@ -22,7 +22,7 @@ from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_cou
 from lfi_xl.book.settings import read_settings
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
-from lfi_xl.core.costs import text_matches
+from lfi_xl.core.costs import distinct, text_matches
 from lfi_xl.core.periods import PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
@@ -436,7 +436,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     n = len(read["ID"][1])
-    cells = {key: np.array(values, dtype=object) for key, (_, values) in read.items()}
+    cells = {key: np.fromiter(values, object, len(values)) for key, (_, values) in read.items()}
     blank = {key: np.equal(column, None) for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
@@ -473,23 +473,26 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     ids_area, ids = read["ID"]
     findings.add_rows(ERROR, ids_area, np.flatnonzero(blank["ID"] & ~blank_rows), 0,
                       "placement", "No placement ID")
-    id_column = cells["ID"]
     present = ~blank["ID"]
-    codes, first = _first_seen(id_column[present])
-    positions = np.flatnonzero(present)
-    again = np.flatnonzero(first != np.arange(len(codes)))
-    also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(), strict=True))
-    findings.add_rows(ERROR, ids_area, positions[again], 0, "duplicate",
-                      lambda i: f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}")
+    typed = cells["ID"][present]
+    if len(set(typed.tolist())) < typed.size:  # some ID twice (or TRUE beside 1): which
+        first = _first_seen(typed)
+        positions = np.flatnonzero(present)
+        again = np.flatnonzero(first != np.arange(len(first)))
+        also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(),
+                        strict=True))
+        findings.add_rows(ERROR, ids_area, positions[again], 0, "duplicate", lambda i: (
+            f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}"))
+    # The register as the KPIs read it (tables.read_placements): the calculated KPIs are
+    # recomputed from these, not from a second read (only when no cell was refused above).
+    book.placements = cells | numbers
 
 
-def _first_seen(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each value, the index of its first occurrence (hash-based, vectorised)."""
-    import pandas as pd
-
-    codes, _ = pd.factorize(values)
-    first_index = pd.Series(np.arange(len(codes))).groupby(codes).transform("min").to_numpy()
-    return codes, first_index
+def _first_seen(values: np.ndarray) -> np.ndarray:
+    """For each value, the index of its first occurrence (as a criterion tells values
+    apart: the ID TRUE is not the ID 1)."""
+    codes, _ = distinct(values)
+    return np.unique(codes, return_index=True)[1][codes]
 
 
 def _mitigations(book: KpiBook, findings: Findings) -> None:

@@ -228,7 +228,7 @@ def columns(source, names: dict[str, str], numbers: frozenset[str] = frozenset()
                                 dtype=float)
             out[key] = fast
         else:
-            out[key] = np.array(flat, dtype=object)
+            out[key] = np.fromiter(flat, object, len(flat))
     return out
 
 

@@ -18,14 +18,8 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, is_blank, to_numbers
-
-try:  # pandas' own hash table: factorize without the per-row NA pass (about twice as fast)
-    from pandas._libs.hashtable import PyObjectHashTable as _HashTable
-except ImportError:  # pragma: no cover - a pandas without it takes pd.factorize
-    _HashTable = None
 
 _EPOCH = dt.date(1899, 12, 30)  # day 0 from 1 March 1900, past Excel's fictitious 29 Feb 1900
 _MAX_SERIAL = 2958465  # 9999-12-31
@@ -33,7 +27,6 @@ _OPERATORS = ("<=", ">=", "<>", "<", ">", "=")  # two-character operators tested
 _COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _BLANK, _NUMBER, _TEXT, _OTHER, _LOGICAL = 0, 1, 2, 3, 4
-_NUMERIC = ("integer", "floating", "mixed-integer-float")  # pandas' infer_dtype names
 
 
 class NoMatch(ValueError):
@@ -212,12 +205,41 @@ class _Logical:
 
 
 _LOGICAL_CELLS = {True: _Logical(True), False: _Logical(False)}
+_LOGICAL_TYPES = (bool, np.bool_)
+
+
+def _numeric_types(types: set[type]) -> bool:
+    """Whether cells of these types are all numbers or blanks (``None``), at least one a
+    number: such a column converts to floats as it is (TRUE and FALSE are not numbers)."""
+    types = types - {type(None)}
+    return bool(types) and all(
+        kind is int or kind is float or (issubclass(kind, np.integer | np.floating)
+                                         and kind is not np.bool_) for kind in types)
+
+
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column factorised: each cell's index into its distinct values (object array, in
+    the order first seen). TRUE and FALSE stay apart from 1 and 0 (equal in Python): they
+    are kept as :class:`_Logical` cells, which :func:`matches` reads as logical values.
+
+    >>> codes, uniques = distinct(np.array(["AP", None, "AP", 1, True], dtype=object))
+    >>> codes.tolist(), [type(u).__name__ for u in uniques]
+    ([0, 1, 0, 2, 3], ['str', 'NoneType', 'int', '_Logical'])
+    """
+    cells = values.ravel().tolist()  # a list: hashed and looked up in C, in milliseconds
+    keys = dict.fromkeys(cells)
+    if True in keys or False in keys:  # a logical, or a 1 or 0 that may hide one
+        cells = [_LOGICAL_CELLS[bool(v)] if type(v) in _LOGICAL_TYPES else v for v in cells]
+        keys = dict.fromkeys(cells)
+    index = dict(zip(keys, range(len(keys)), strict=True))
+    return (np.fromiter(map(index.__getitem__, cells), np.intp, len(cells)),
+            np.fromiter(keys, object, len(keys)))
 
 
 def _typed(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kind, number and collated text of each distinct cell value."""
     text = np.full(uniques.size, "", dtype=object)
-    if pd.api.types.infer_dtype(uniques, skipna=True) in _NUMERIC:  # no loop for numbers
+    if _numeric_types(set(map(type, uniques))):  # no loop for numbers
         num = uniques.astype(float)
         return np.where(np.isnan(num), _BLANK, _NUMBER), num, text
     kind = np.full(uniques.size, _OTHER, dtype=np.int8)
@@ -314,55 +336,26 @@ def matches(values, criterion: object, *, date1904: bool = False) -> np.ndarray:
         return _test(op, operand, kind, num, None)
     values = values.astype(object, copy=False)
     if values.size and isinstance(values[0], numbers.Real) and not isinstance(
-            values[0], bool | np.bool_) and (
-            pd.api.types.infer_dtype(values, skipna=True) in _NUMERIC):  # cells of numbers
-        return matches(values.astype(float), criterion, date1904=date1904)
-    logical = np.fromiter((type(v) is bool or type(v) is np.bool_ for v in values), bool,
-                          values.size)
-    if logical.any():  # hashed apart from 1 and 0, which equal True and False in Python
-        values = values.copy()
-        values[logical] = [_LOGICAL_CELLS[bool(v)] for v in values[logical]]
-    if _HashTable is not None:  # sized for a few categories; it grows as needed
-        uniques, codes = _HashTable(256).unique(values, return_inverse=True)
-    else:  # pragma: no cover
-        codes, uniques = pd.factorize(values)
-        uniques = np.append(uniques.astype(object), None)  # code -1 (blank) takes the last
+            values[0], _LOGICAL_TYPES) and _numeric_types(set(map(type, values))):
+        return matches(values.astype(float), criterion, date1904=date1904)  # numbers
+    codes, uniques = distinct(values)
     return np.take(_test(op, operand, *_typed(uniques)), codes)
 
 
-_PLAIN_TEXT = {str, type(None)}
-
-
-def text_matches(column: np.ndarray, criterion, distinct: dict | None = None) -> np.ndarray:
+def text_matches(column: np.ndarray, criterion, seen: dict | None = None) -> np.ndarray:
     """``costs.matches(column, criterion)``, each distinct cell value tested once: a
-    register's text columns hold a handful of values in many rows. ``distinct`` keeps the
-    column's distinct values between calls (pass the same dict for the same column).
-
-    Values are told apart by type as well as value (``1``, ``1.0`` and ``TRUE`` are
-    equal in Python, not in a criterion), so each is tested as itself.
+    register's text columns hold a handful of values in many rows. ``seen`` keeps the
+    column's :func:`distinct` values between calls (pass the same dict for the same
+    column).
 
     >>> text_matches(np.array(["Under 16", None, "under 16", 1, True], dtype=object),
     ...              "UNDER 16").tolist()
     [True, False, True, False, False]
     """
-    distinct = {} if distinct is None else distinct
-    if "codes" not in distinct:
-        if set(map(type, column)) <= _PLAIN_TEXT:  # no two such values are equal: by value
-            index = {value: k for k, value in enumerate(dict.fromkeys(column))}
-            codes = np.fromiter(map(index.__getitem__, column), np.intp, len(column))
-            values = list(index)
-        else:
-            seen: dict = {}
-            try:
-                codes = np.fromiter((seen.setdefault((v.__class__, v), len(seen))
-                                     for v in column), np.intp, len(column))
-            except TypeError:  # a value that cannot be hashed: test every cell
-                return matches(column, criterion)
-            values = [value for _, value in seen]
-        uniques = np.empty(len(values), dtype=object)
-        uniques[:] = values
-        distinct["codes"], distinct["uniques"] = codes, uniques
-    return np.take(matches(distinct["uniques"], criterion), distinct["codes"])
+    seen = {} if seen is None else seen
+    if "codes" not in seen:
+        seen["codes"], seen["uniques"] = distinct(np.asarray(column, dtype=object))
+    return np.take(matches(seen["uniques"], criterion), seen["codes"])
 
 
 def _rows(n: int, what: str, weights, criteria: Sequence[object],
@@ -408,7 +401,7 @@ def _bad(found: object, expected: str, position: int) -> BadValue:
 def _costs(cost: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Costs of the selected rows as floats; BadValue (with position) for the first bad."""
     picked = cost[rows]
-    if picked.dtype.kind in "iuf" or pd.api.types.infer_dtype(picked, skipna=True) in _NUMERIC:
+    if picked.dtype.kind in "iuf" or _numeric_types(set(map(type, picked))):
         values = picked.astype(float)
     else:  # text, logical or blank strings: find the first offender
         try:
@@ -464,8 +457,8 @@ def average_cost(cost, weights=None, *criteria, date1904: bool = False) -> float
     values = _costs(cost, rows)
     # fsum: exact, so the figure does not depend on the order BLAS or SIMD add in
     if w is None:
-        return math.fsum(values) / values.size
-    return math.fsum(values * w) / math.fsum(w)
+        return math.fsum(values.tolist()) / values.size  # from a list: no numpy scalars
+    return math.fsum((values * w).tolist()) / math.fsum(w.tolist())
 
 
 def count_placements(weights, *criteria, date1904: bool = False) -> int:
@@ -486,7 +479,7 @@ IN_PERIOD = object()
 
 
 def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, periods,
-                    *, date1904: bool = False) -> list[list]:
+                    *, date1904: bool = False, masks: dict | None = None) -> list[list]:
     """Many averages and counts over one register, for many periods, reading it once.
 
     Parameters
@@ -501,6 +494,10 @@ def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, period
         Placement start and end dates (Excel serials; a blank end is open).
     periods : sequence of (first, last) or None
         Each period's first and last day (serials); None gives a column of ``""``.
+    masks : dict, optional
+        Criteria tested on these columns before, kept between calls (pass the same dict
+        for the same register): by (key, criterion) the rows that meet it, by (key, None)
+        the column's distinct values (:func:`text_matches`).
 
     Returns
     -------
@@ -527,8 +524,7 @@ def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, period
     start = np.asarray(start, dtype=float).ravel()
     end = np.asarray(end, dtype=float).ravel()
     n = start.size
-    masks: dict[tuple[str, object], np.ndarray] = {}  # a criterion tested once per call
-    distinct: dict[str, dict] = {}  # each column's distinct values, for text_matches
+    masks = {} if masks is None else masks  # a criterion tested once per register
     selected = []
     for _, criteria in measures:
         rows = np.ones(n, dtype=bool)
@@ -538,7 +534,7 @@ def costs_by_period(measures, columns: dict[str, np.ndarray], start, end, period
             if (key, criterion) not in masks:
                 column = columns[key]
                 masks[key, criterion] = (
-                    text_matches(column, criterion, distinct.setdefault(key, {}))
+                    text_matches(column, criterion, masks.setdefault((key, None), {}))
                     if isinstance(column, np.ndarray) and column.dtype == object and
                     not date1904 else matches(column, criterion, date1904=date1904))
             rows &= masks[key, criterion]

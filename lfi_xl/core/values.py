@@ -162,11 +162,16 @@ def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
             return out
         return None
     if dates and kinds <= _DATE_TYPES:
-        days = np.array([None if v is None else np.datetime64(v, "s") for v in values],
+        # each distinct date converted once: a register holds a few thousand dates in many
+        # rows, and numpy converts a date object in about a microsecond
+        index = dict.fromkeys(values)
+        days = np.array([None if v is None else np.datetime64(v, "s") for v in index],
                         dtype="datetime64[s]")
         serials = (days - _EPOCH).astype("timedelta64[s]").astype(float) / 86400
         serials[np.isnat(days)] = np.nan
-        return serials
+        for k, value in enumerate(index):
+            index[value] = k
+        return serials[np.fromiter(map(index.__getitem__, values), np.intp, len(values))]
     return None
 
 

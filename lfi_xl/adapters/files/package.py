@@ -29,8 +29,6 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from lfi_xl.errors import UnusableInput
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -153,16 +151,16 @@ def _check_size(path: Path, info: zipfile.ZipInfo, size: int) -> None:
 
 def _longest_token(chunk: bytes, longest: int, since: int) -> tuple[int, int]:
     """The longest run without "<" or ">" so far (a text or attribute value, at least),
-    carried over chunk boundaries in ``since``."""
-    codes = np.frombuffer(chunk, dtype=np.uint8)
-    marks = np.flatnonzero((codes == 60) | (codes == 62))
-    if not len(marks):
+    carried over chunk boundaries in ``since``, as far as it can reach the limit: a run
+    inside one chunk is shorter than the chunk (1 MB, under ``MAX_TOKEN_BYTES``), so
+    only runs that start or end at a chunk's edge are followed, found by plain searches
+    that stop at the first "<" or ">" from each end."""
+    first = min((at for at in (chunk.find(b"<"), chunk.find(b">")) if at >= 0), default=-1)
+    if first < 0:
         since += len(chunk)
         return max(longest, since), since
-    gaps = np.diff(marks)
-    inside = int(gaps.max()) if len(gaps) else 0
-    longest = max(longest, since + int(marks[0]), inside, len(chunk) - int(marks[-1]) - 1)
-    return longest, len(chunk) - int(marks[-1]) - 1
+    tail = len(chunk) - 1 - max(chunk.rfind(b"<"), chunk.rfind(b">"))
+    return max(longest, since + first, tail), tail
 
 
 def _is_encrypted(path: Path) -> bool:

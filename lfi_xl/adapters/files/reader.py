@@ -13,9 +13,10 @@ import io
 import re
 import zipfile
 from functools import cached_property
-from operator import itemgetter
+from itertools import chain
 from pathlib import Path
 
+import numpy as np
 import python_calamine
 from lxml import etree
 
@@ -32,8 +33,6 @@ from lfi_xl.errors import UnusableInput
 # double quotes, spaces around "=".
 _HAS_ERROR = re.compile(rb"""\bt\s*=\s*["']e["']""")
 _CELL_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*["']([A-Z]{1,3})(\d{1,7})""")
-#: ``get(value, value)``: ``None`` for calamine's blank, every other value itself.
-_BLANK_AS_NONE = {"": None}
 #: A sheet is read by calamine only when its rectangle from A1 to its last cell is not
 #: far bigger than its cells: one typed at XFD1048576 would make calamine allocate
 #: 17 billion cells (and abort); such a sheet is read cell by cell instead.
@@ -67,8 +66,7 @@ class WorkbookValues:
         except Exception as error:  # calamine raises its own error types
             raise UnusableInput(f"{self.path}: cannot read the workbook ({error})") from None
         self._cache: dict[str, list[list]] = {}
-        self._columns: dict[tuple, list] = {}  # long columns are read more than once
-        self._row_widths: dict[str, tuple[int, int]] = {}
+        self._blocks: dict[tuple, np.ndarray | None] = {}  # a register's rows, cut once
 
     def _zip(self) -> zipfile.ZipFile:
         return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
@@ -241,30 +239,32 @@ class WorkbookValues:
     def column(self, area: Area) -> list:
         """The cells of a one-column ``area`` as a flat list (blanks ``None``): the fast
         path for long registers such as Placements."""
-        key = (area.sheet, area.min_col, area.min_row, area.max_row)
-        if key not in self._columns:
+        col = area.min_col - 1
+        rows = self._block(area.sheet, area.min_row, area.max_row)
+        if rows is not None:  # the register's rows, cut once for all its columns
+            cells = rows[:, col].tolist() if col < rows.shape[1] else []
+        else:
             rows = self.sheet_values(area.sheet)[area.min_row - 1:area.max_row]
-            col = area.min_col - 1
-            narrowest, widest = self._widths(area.sheet)
-            if not rows or widest <= col:  # beside the sheet's cells
-                cells = []
-            elif narrowest > col:  # calamine's rectangle: every row is as wide
-                cells = list(map(itemgetter(col), rows))
-                cells = list(map(_BLANK_AS_NONE.get, cells, cells))
-            else:
-                cells = [(None if (value := row[col]) == "" else value) if col < len(row)
-                         else None for row in rows]
-            cells += [None] * (area.max_row - area.min_row + 1 - len(cells))
-            self._columns[key] = cells
-        return list(self._columns[key])
+            cells = [(None if (value := row[col]) == "" else value) if col < len(row)
+                     else None for row in rows]
+        return cells + [None] * (area.max_row - area.min_row + 1 - len(cells))
 
-    def _widths(self, sheet: str) -> tuple[int, int]:
-        """The shortest and the longest row of a sheet (as read)."""
-        if sheet not in self._row_widths:
-            rows = self.sheet_values(sheet)
-            self._row_widths[sheet] = ((min(map(len, rows)), max(map(len, rows))) if rows
-                                       else (0, 0))
-        return self._row_widths[sheet]
+    def _block(self, sheet: str, first: int, last: int) -> np.ndarray | None:
+        """Rows ``first``-``last`` of a sheet as a 2-D object array (blanks ``None``), when
+        calamine read it as a rectangle (every row as wide); else ``None``."""
+        key = (sheet, first, last)
+        if key not in self._blocks:
+            rows = self.sheet_values(sheet)[first - 1:last]
+            widths = set(map(len, rows))
+            block = None
+            if len(widths) == 1:
+                block = np.fromiter(chain.from_iterable(rows), object,
+                                    len(rows) * len(rows[0])).reshape(len(rows), -1)
+                block[block == ""] = None  # an error cell is an ErrorValue, never ""
+            elif not rows:
+                block = np.empty((0, 0), dtype=object)
+            self._blocks[key] = block
+        return self._blocks[key]
 
     @property
     def label(self) -> str:
@@ -297,19 +297,36 @@ def check_dense(path: Path) -> None:
 #: Above this size a sheet part is scanned cell by cell only when a cheap search finds a
 #: reference that could be far away (three-letter column, seven-digit row).
 _SCAN_BYTES = 16 << 20
-#: ``_FAR_REF`` without its leading ``\b``: a regular expression starting with a literal
-#: is searched for several times faster; the word boundary is checked on each candidate.
-_FAR_CANDIDATE = re.compile(rb"""r\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
 _FAR_REF = re.compile(rb"""\br\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
+#: What follows the "=" of a far reference (``_FAR_REF``) or of an error cell's type
+#: (``_HAS_ERROR``): one search for both, starting at a literal (found fast); the
+#: attribute's name before the "=" is checked on each candidate.
+_AFTER_EQUALS = re.compile(rb"""=\s*["'](?:([A-Z]{3}\d|[A-Z]{1,2}\d{7})|e["'])""")
+_SPACE = frozenset(b" \t\n\r\f\v")  # what \s matches in a bytes pattern
+
+
+def _flags(data: bytes) -> tuple[bool, bool]:
+    """Whether ``_FAR_REF`` and ``_HAS_ERROR`` match ``data`` (the same answers, found
+    in one pass over it)."""
+    far = error = False
+    for match in _AFTER_EQUALS.finditer(data):
+        at = match.start() - 1
+        while at >= 0 and data[at] in _SPACE:
+            at -= 1
+        if at < 0 or (at > 0 and _WORD[data[at - 1]]):
+            continue  # no name, or a longer one (xr=, at=): not r= or t=
+        if match.group(1) is not None:
+            far = far or data[at] == ord("r")
+        else:
+            error = error or data[at] == ord("t")
+        if far and error:
+            break
+    return far, error
 
 
 def _has_far_ref(data: bytes) -> bool:
-    """Whether ``_FAR_REF`` matches ``data`` (same answer, found faster)."""
-    for match in _FAR_CANDIDATE.finditer(data):
-        at = match.start()
-        if at == 0 or not _WORD[data[at - 1]]:
-            return True
-    return False
+    """Whether ``_FAR_REF`` matches ``data``."""
+    return _flags(data)[0]
 
 
 _WORD = [chr(byte).isascii() and (chr(byte).isalnum() or chr(byte) == "_")
@@ -332,8 +349,7 @@ class _LargeParts:
             return
         data = self._tails.get(info.filename, b"") + chunk
         flags = self._flags.setdefault(info.filename, [False, False])
-        flags[0] = flags[0] or _has_far_ref(data)
-        flags[1] = flags[1] or _may_have_errors(data)
+        flags[:] = [old or new for old, new in zip(flags, _flags(data), strict=True)]
         cut = data.rfind(b"<")
         self._tails[info.filename] = data[cut:] if cut >= 0 else data
 
@@ -344,9 +360,8 @@ class _LargeParts:
 
 
 def _may_have_errors(data: bytes) -> bool:
-    """Whether ``_HAS_ERROR`` matches ``data``: a plain search for the quoted ``e`` every
-    match holds rules most parts out at once (XML quotes an attribute with " or ')."""
-    return (b'"e"' in data or b"'e'" in data) and _HAS_ERROR.search(data) is not None
+    """Whether ``_HAS_ERROR`` matches ``data``."""
+    return _flags(data)[1]
 
 
 def _extent(data: bytes) -> tuple[int, int, int]:
