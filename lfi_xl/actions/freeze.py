@@ -103,6 +103,8 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     snapshots_area, _ = book.snapshots
     snapshots_sheet = (snapshots_area.sheet if snapshots_area
                        else free_sheet_name(adapter, c.SNAPSHOTS))
+    audit = audit_rows(book)  # read before writing: a file's reader is then not made again
+    previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
     if supersede:
         old = current[period]
         status_column = c.SNAPSHOT_COLUMNS.index("Status")
@@ -111,8 +113,6 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
             for row in rows if canonical(row.get("Snapshot")) == old})
     adapter.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
                         [[row[column] for column in c.SNAPSHOT_COLUMNS] for row in new_rows])
-    audit = audit_rows(book)
-    previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
     entries = []
     if supersede:
         old_rows = [row for row in rows if canonical(row.get("Snapshot")) == current[period]]

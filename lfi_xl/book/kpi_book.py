@@ -297,9 +297,9 @@ class KpiBook:
 
     @cached_property
     def criteria_masks(self) -> dict:
-        """Criteria tested on the register's text columns (and each column's distinct
-        values, under (key, None)), shared by every period: :func:`~lfi_xl.book.kpi_values.
-        criteria_for`."""
+        """Criteria tested on the register (and each text column's distinct values, under
+        (key, None)), shared by every period: ``masks`` of
+        :func:`~lfi_xl.core.costs.costs_by_period`."""
         return {}
 
 

@@ -31,45 +31,41 @@ class KpiInputs:
     kpi1: float = float("nan")        # KPI 1 this period, for KPI 2
     kpi1_baseline: float = float("nan")
     funding_gap_method: str = "A"
-    _fte: np.ndarray | None = field(default=None, repr=False)
-    #: Which cells of a text column meet a criterion, by (column key, criterion): found
-    #: once for every KPI (and, shared by the book, every period) that asks.
-    masks: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, repr=False)
-
-    def fte(self) -> np.ndarray:
-        if self._fte is None:
-            self._fte = costs.fte(self.placements["Start"], self.placements["End"],
-                                  self.start, self.end)
-        return self._fte
+    #: Which cells meet a criterion on the register, by (column key, criterion), and each
+    #: text column's distinct values, by (column key, None): found once for every KPI
+    #: (and, shared by the book, every period) that asks.
+    masks: dict[tuple[str, object], object] = field(default_factory=dict, repr=False)
+    _costs: dict | None = field(default=None, repr=False)
 
 
-def criteria_for(inputs: KpiInputs, criteria) -> list:
-    """Contract criteria as core arguments, the period's dates filled in.
-
-    A criterion on a text column (category, age band, location) is tested once on the
-    whole column and handed on as that test's answer, 1 for each cell that meets it (a
-    criterion tests each cell on its own, so the rows selected are the same); the text
-    column would otherwise be matched again for every KPI, n and period."""
-    pairs = []
-    for key, criterion in criteria:
-        criterion = criterion.replace("{start}", f"{inputs.start:g}").replace(
-            "{end}", f"{inputs.end:g}")
-        column = inputs.placements[key]
-        if isinstance(column, np.ndarray) and column.dtype == object:
-            mask = inputs.masks.get((key, criterion))
-            if mask is None:
-                mask = inputs.masks[(key, criterion)] = costs.text_matches(
-                    column, criterion, inputs.masks.setdefault((key, None), {})
-                ).astype(float)
-            pairs += [mask, 1.0]
-        else:
-            pairs += [column, criterion]
-    return pairs
+def cost_figures(inputs: KpiInputs) -> dict[tuple[int, str, str], float | int | str]:
+    """The period's Cost workings figures, as ``LFI_COSTS`` computes them from the
+    register: (KPI ref, result, cost key) -> an FTE-weighted average (``""`` where no
+    placement counts) or n (:func:`lfi_xl.contract.cost_measures`)."""
+    if inputs._costs is None:
+        rows = c.cost_measures()
+        measures = [(cost or None, [(key, costs.IN_PERIOD if cell == c.IN_PERIOD else cell)
+                                    for key, cell in cells.items()])
+                    for _, _, cost, cells in rows]
+        figures = costs.costs_by_period(measures, inputs.placements, inputs.placements["Start"],
+                                        inputs.placements["End"], [(inputs.start, inputs.end)],
+                                        masks=inputs.masks)
+        inputs._costs = {(ref, result, cost): found[0]
+                         for (ref, result, cost, _), found in zip(rows, figures, strict=True)}
+    return inputs._costs
 
 
-def _average(inputs: KpiInputs, cost_key: str, criteria) -> float:
-    return costs.average_cost(inputs.placements[cost_key], inputs.fte(),
-                              *criteria_for(inputs, criteria))
+def average_cost_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
+    """The average-cost KPIs of one period, and KPI 39 (the average cost before
+    renegotiation less after): a number, or #N/A where no placement counts."""
+    figures = cost_figures(inputs)
+    averages = {ref: figures[(ref, c.COST_AVERAGE, "AnnualCost")] for ref in c.AVERAGE_COST_KPIS}
+    ref = c.RENEGOTIATION_KPI[0]
+    before, after = (figures[(ref, c.COST_AVERAGE, cost)] for cost in ("PreviousCost",
+                                                                      "AnnualCost"))
+    averages[ref] = "" if "" in (before, after) else before - after
+    return {ref: ExcelError(NA, f"no placements match KPI {ref}'s criteria in {inputs.period}")
+            if value == "" else value for ref, value in averages.items()}
 
 
 def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | ExcelError]:
@@ -86,18 +82,7 @@ def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | Ex
 
 def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
     """Every calculated KPI for one period: a number, or the Excel error it shows."""
-    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method)
-    for ref, criteria in c.AVERAGE_COST_KPIS.items():
-        try:
-            out[ref] = _average(inputs, "AnnualCost", criteria)
-        except costs.NoMatch as error:
-            out[ref] = ExcelError(NA, str(error))
-    ref, criteria = c.RENEGOTIATION_KPI
-    try:
-        out[ref] = (_average(inputs, "PreviousCost", criteria)
-                    - _average(inputs, "AnnualCost", criteria))
-    except costs.NoMatch as error:
-        out[ref] = ExcelError(NA, str(error))
+    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method) | average_cost_kpis(inputs)
     log = inputs.mitigations
     savings = measures.saving(log["BaseVolume"], log["BaseUnitCost"], log["Volume"],
                               log["UnitCost"])
@@ -126,11 +111,9 @@ def no_placements(shown, count: int | None) -> bool:
 
 def placement_counts(inputs: KpiInputs) -> dict[int, int]:
     """n, the placements behind each average-cost KPI, for one period."""
-    counts = {ref: costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
-              for ref, criteria in c.AVERAGE_COST_KPIS.items()}
-    ref, criteria = c.RENEGOTIATION_KPI
-    counts[ref] = costs.count_placements(inputs.fte(), *criteria_for(inputs, criteria))
-    return counts
+    figures = cost_figures(inputs)
+    return {ref: figures[(ref, c.COST_COUNT, "")]
+            for ref in (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])}
 
 
 def plan_data_rows(result: p.PlanResult) -> dict[str, np.ndarray]:

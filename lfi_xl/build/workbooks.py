@@ -29,8 +29,7 @@ from lfi_xl.actions.recalc import recalc
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
 from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
-from lfi_xl.book.kpi_values import KpiInputs, criteria_for, plan_data_rows
-from lfi_xl.core import costs
+from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import Cadence, parse_year, year_label
@@ -540,14 +539,7 @@ def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
               for key, values in columns.items()}
     inputs = KpiInputs(first_period.label, serial(cadence.start(first_period)),
                        serial(cadence.end(first_period)), {}, arrays, {})
-    for ref, criteria in c.AVERAGE_COST_KPIS.items():
-        out[ref] = round(costs.average_cost(arrays["AnnualCost"], inputs.fte(),
-                                            *criteria_for(inputs, criteria)), -1)
-    ref, criteria = c.RENEGOTIATION_KPI
-    out[ref] = round(costs.average_cost(arrays["PreviousCost"], inputs.fte(),
-                                        *criteria_for(inputs, criteria))
-                     - costs.average_cost(arrays["AnnualCost"], inputs.fte(),
-                                          *criteria_for(inputs, criteria)), -1)
+    out.update({ref: round(value, -1) for ref, value in average_cost_kpis(inputs).items()})
     out.update({ref: series[0] for ref, series in illustrative.KPI_SERIES.items()})
     return out
 
