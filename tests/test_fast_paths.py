@@ -255,11 +255,11 @@ def test_columns_and_strips_read_as_before(kpi_book):
 
     assert len(set(map(len, rows))) == 1  # calamine's rectangle: read as one block
     read_as_before()
-    assert reader._blocks[("Placements", 3, len(rows) + 3)] is not None
+    assert reader._blocks["Placements"] is not None
     rows[7].extend(["", rd.ErrorValue("#DIV/0!")])  # as _error_cells would leave it
     reader._blocks.clear()
     read_as_before()
-    assert reader._blocks[("Placements", 3, len(rows) + 3)] is None  # row by row
+    assert reader._blocks["Placements"] is None  # row by row
 
 
 def test_a_lazy_package_saved_twice_stays_whole(kpi_book):
@@ -281,3 +281,16 @@ def test_a_lazy_package_saved_twice_stays_whole(kpi_book):
     os.utime(kpi_book, ns=(1, 1))
     with pytest.raises(pk.UnusableInput, match="changed by something else"):
         other.package.parts["xl/worksheets/sheet4.xml"]
+
+
+def test_a_write_reads_again_only_the_sheets_it_changed(kpi_book):
+    """After cells are written, the written sheet reads as written and every other sheet
+    keeps what was read (the register is not read, or freed, again)."""
+    book = FileWorkbook(kpi_book)
+    register = book.sheet_values("Placements")
+    before = book.sheet_values("Settings")[4][1]
+    book.set_cells("Settings", {"B5": "Written"})
+    assert book.sheet_values("Settings")[4][1] == "Written" != before
+    assert book.sheet_values("Placements") is register
+    book.set_cells("Placements", {"A5": "P99999"})
+    assert book.sheet_values("Placements")[4][0] == "P99999"

@@ -22,7 +22,7 @@ from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_cou
 from lfi_xl.book.settings import read_settings
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
-from lfi_xl.core.costs import distinct, text_matches
+from lfi_xl.core.costs import distinct, matches_any
 from lfi_xl.core.periods import PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
@@ -205,7 +205,7 @@ def validate_plan_book(source) -> list[Finding]:
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
         _contributions(source, findings, plan, forecast, settings.current_year)
-    _outside_tables(source, findings)
+    _outside_tables(source, findings, _PLAN_TABLES)
     area = source.area(c.MONITORING_TABLE)
     if area is not None:
         values = source.values(area)
@@ -435,7 +435,6 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     """Placements: numbers, dates, known lists, positive costs, end >= start, unique ids."""
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
-    n = len(read["ID"][1])
     cells = {key: np.fromiter(values, object, len(values)) for key, (_, values) in read.items()}
     blank = {key: np.equal(column, None) for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
@@ -460,12 +459,9 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
                          ("Location", c.LOCATIONS)):
         area, values = read[key]
-        column = cells[key]
-        known = np.zeros(n, dtype=bool)
-        distinct = book.criteria_masks.setdefault((key, None), {})  # as the KPIs see it
-        for option in allowed:
-            known |= text_matches(column, option.replace("*", "~*").replace("?", "~?"),
-                                  distinct)
+        known = matches_any(cells[key], [option.replace("*", "~*").replace("?", "~?")
+                                         for option in allowed],
+                            book.criteria_masks.setdefault((key, None), {}))  # as KPIs see it
         findings.add_rows(ERROR, area, np.flatnonzero(~known & ~blank_rows), 0, "placement",
                           lambda i, key=key, allowed=allowed, values=values: (
                               f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
@@ -526,12 +522,19 @@ _OUTSIDE = {
 }
 
 
-def _outside_tables(source, findings: Findings) -> None:
+#: The tables of each kind of workbook (a KPI workbook is not searched for a plan table by
+#: its labels, nor a plan workbook for a KPI table).
+_KPI_TABLES = (c.PLACEMENTS_TABLE, c.MITIGATIONS_TABLE, c.KPI_TABLE)
+_PLAN_TABLES = (c.PLAN_TABLE, c.FORECAST_TABLE)
+
+
+def _outside_tables(source, findings: Findings, tables: tuple[str, ...]) -> None:
     """A cell typed directly below or beside a table is not in it: Excel extends a table
     (a ListObject) to take it in, other programs and a table made of names do not. Said,
     never silently left out: an error for registers and for figures, a warning for text
     beside the KPI and plan tables (a note, probably)."""
-    for name, (what, notes_allowed) in _OUTSIDE.items():
+    for name in tables:
+        what, notes_allowed = _OUTSIDE[name]
         area = source.area(name)
         if area is None or area.sheet not in source.sheet_names:
             continue
@@ -567,7 +570,7 @@ def validate_kpi_book(source) -> list[Finding]:
         findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
     if any(f.rule == "names" for f in findings):
         return findings.close()  # the tables cannot be read as they are: say that first
-    _outside_tables(source, findings)
+    _outside_tables(source, findings, _KPI_TABLES)
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)

@@ -352,10 +352,24 @@ def text_matches(column: np.ndarray, criterion, seen: dict | None = None) -> np.
     ...              "UNDER 16").tolist()
     [True, False, True, False, False]
     """
+    return matches_any(column, (criterion,), seen)
+
+
+def matches_any(column: np.ndarray, criteria, seen: dict | None = None) -> np.ndarray:
+    """Which cells meet at least one of ``criteria``, as :func:`text_matches` tests them
+    (each distinct value once against each criterion).
+
+    >>> matches_any(np.array(["In county", "Out", None], dtype=object),
+    ...             ["in county", "out"]).tolist()
+    [True, True, False]
+    """
     seen = {} if seen is None else seen
     if "codes" not in seen:
         seen["codes"], seen["uniques"] = distinct(np.asarray(column, dtype=object))
-    return np.take(matches(seen["uniques"], criterion), seen["codes"])
+    hit = np.zeros(seen["uniques"].size, dtype=bool)
+    for criterion in criteria:
+        hit |= matches(seen["uniques"], criterion)
+    return hit[seen["codes"]]
 
 
 def _rows(n: int, what: str, weights, criteria: Sequence[object],

@@ -9,9 +9,11 @@ from the workbook part.
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 import zipfile
+from contextlib import contextmanager
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
@@ -66,7 +68,15 @@ class WorkbookValues:
         except Exception as error:  # calamine raises its own error types
             raise UnusableInput(f"{self.path}: cannot read the workbook ({error})") from None
         self._cache: dict[str, list[list]] = {}
-        self._blocks: dict[tuple, np.ndarray | None] = {}  # a register's rows, cut once
+        self._blocks: dict[str, np.ndarray | None] = {}  # a sheet's cells, cut once
+
+    def keep_read(self, other: WorkbookValues, changed: set[str]) -> None:
+        """Take the sheets ``other`` (a reader of this workbook before ``changed`` sheets
+        were written) has read, but for those."""
+        for cache in ("_cache", "_blocks"):
+            kept = {sheet: value for sheet, value in getattr(other, cache).items()
+                    if sheet not in changed}
+            getattr(self, cache).update(kept)
 
     def _zip(self) -> zipfile.ZipFile:
         return zipfile.ZipFile(self.path if self._data is None else io.BytesIO(self._data))
@@ -130,7 +140,8 @@ class WorkbookValues:
                 errors = self._error_cells(sheet, data)
                 del data  # the part's XML is not held while calamine reads the sheet
             try:
-                rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                with _no_collection():
+                    rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as error:  # calamine's own error types: a damaged sheet part
                 raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
                                     f"file is damaged ({type(error).__name__}: {error})") from None
@@ -240,31 +251,30 @@ class WorkbookValues:
         """The cells of a one-column ``area`` as a flat list (blanks ``None``): the fast
         path for long registers such as Placements."""
         col = area.min_col - 1
-        rows = self._block(area.sheet, area.min_row, area.max_row)
-        if rows is not None:  # the register's rows, cut once for all its columns
-            cells = rows[:, col].tolist() if col < rows.shape[1] else []
+        block = self._block(area.sheet)
+        if block is not None:  # the sheet's rows, cut once for all its columns
+            cells = (block[area.min_row - 1:area.max_row, col].tolist()
+                     if col < block.shape[1] else [])
         else:
             rows = self.sheet_values(area.sheet)[area.min_row - 1:area.max_row]
             cells = [(None if (value := row[col]) == "" else value) if col < len(row)
                      else None for row in rows]
         return cells + [None] * (area.max_row - area.min_row + 1 - len(cells))
 
-    def _block(self, sheet: str, first: int, last: int) -> np.ndarray | None:
-        """Rows ``first``-``last`` of a sheet as a 2-D object array (blanks ``None``), when
-        calamine read it as a rectangle (every row as wide); else ``None``."""
-        key = (sheet, first, last)
-        if key not in self._blocks:
-            rows = self.sheet_values(sheet)[first - 1:last]
-            widths = set(map(len, rows))
+    def _block(self, sheet: str) -> np.ndarray | None:
+        """A sheet's cells as a 2-D object array (blanks ``None``), when calamine read it
+        as a rectangle (every row as wide); else ``None``."""
+        if sheet not in self._blocks:
+            rows = self.sheet_values(sheet)
             block = None
-            if len(widths) == 1:
+            if len(set(map(len, rows))) == 1:
                 block = np.fromiter(chain.from_iterable(rows), object,
                                     len(rows) * len(rows[0])).reshape(len(rows), -1)
                 block[block == ""] = None  # an error cell is an ErrorValue, never ""
             elif not rows:
                 block = np.empty((0, 0), dtype=object)
-            self._blocks[key] = block
-        return self._blocks[key]
+            self._blocks[sheet] = block
+        return self._blocks[sheet]
 
     @property
     def label(self) -> str:
@@ -277,6 +287,21 @@ class WorkbookValues:
     def read(self, name: str) -> tuple[Area, list[list]]:
         area = self.require(name)
         return area, self.values(area)
+
+
+@contextmanager
+def _no_collection():
+    """The cyclic garbage collector paused: calamine makes a list per row, thousands of
+    small containers in no cycle, which it would walk again and again as they are made
+    (a tenth to a quarter of validate's time at 100,000 placements). Reference counting
+    still frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_dense(path: Path) -> None:
@@ -300,8 +325,9 @@ _SCAN_BYTES = 16 << 20
 _FAR_REF = re.compile(rb"""\br\s*=\s*["'](?:[A-Z]{3}\d|[A-Z]{1,2}\d{7})""")
 #: What follows the "=" of a far reference (``_FAR_REF``) or of an error cell's type
 #: (``_HAS_ERROR``): one search for both, starting at a literal (found fast); the
-#: attribute's name before the "=" is checked on each candidate.
-_AFTER_EQUALS = re.compile(rb"""=\s*["'](?:([A-Z]{3}\d|[A-Z]{1,2}\d{7})|e["'])""")
+#: attribute's name before the "=" is checked on each candidate. Possessive and atomic
+#: (nothing is given back: a quote is not a space, a digit not a letter): a quarter faster.
+_AFTER_EQUALS = re.compile(rb"""=\s*+["'](?>([A-Z]{3}\d|[A-Z]{1,2}+\d{7})|e["'])""")
 _SPACE = frozenset(b" \t\n\r\f\v")  # what \s matches in a bytes pattern
 
 

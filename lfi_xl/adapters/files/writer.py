@@ -73,7 +73,7 @@ class FileWorkbook:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.reader = WorkbookValues(self.path)  # checks the file
-        self._stale = False  # cell values changed since the reader was made
+        self._changed: set[str] = set()  # sheets whose cells changed since the reader was made
         self.package = Package.read(self.path, checked=True, lazy=True)
 
     # -- reading (the adapter interface) ---------------------------------------------
@@ -85,13 +85,15 @@ class FileWorkbook:
         return self.reader.area(name)
 
     def _current(self) -> WorkbookValues:
-        """The reader, re-made from the package if cells were written since (names are
-        kept up to date as they are written, so reading them needs no re-making)."""
-        if self._stale:
-            names = self.reader.names
+        """The reader, re-made from the package if cells were written since; a sheet not
+        written keeps the values already read (a register is not read again), and names
+        are kept up to date as they are written, so reading them needs no re-making."""
+        if self._changed:
+            old = self.reader
             self.reader = WorkbookValues(self.path, data=self.package.to_bytes())
-            self.reader.names = names
-            self._stale = False
+            self.reader.names = old.names
+            self.reader.keep_read(old, self._changed)
+            self._changed = set()
         return self.reader
 
     def column(self, area):
@@ -246,7 +248,7 @@ class FileWorkbook:
         self.set_name(table_name, sheet, f"{column_letter(first_column)}{top}:"
                                          f"{column_letter(first_column + len(header) - 1)}"
                                          f"{end_row}")
-        self._stale = True
+        self._changed.add(sheet)
 
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         """Type values into cells (text, numbers or blank), keeping their formats; a
@@ -261,7 +263,7 @@ class FileWorkbook:
             cell.addprevious(replacement)
             cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
-        self._stale = True
+        self._changed.add(sheet)
 
     def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
         """Write formulas (``=...``) into cells, keeping their formats. They have no cached
@@ -278,7 +280,7 @@ class FileWorkbook:
             cell.addprevious(replacement)
             cell.getparent().remove(cell)
         self.package.parts[part] = wx.serialize(root)
-        self._stale = True
+        self._changed.add(sheet)
 
     def print_through(self, sheet: str, column: int) -> None:
         """Widen the sheet's print area, when it has one, to reach ``column`` (1-based):
