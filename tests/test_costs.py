@@ -13,6 +13,7 @@ from lfi_xl.core.costs import (
     NoMatch,
     average_cost,
     count_placements,
+    exact_sum,
     from_serial,
     fte,
     matches,
@@ -457,3 +458,14 @@ def test_text_order_and_wildcards_follow_excel():
     assert matches(cells("a?", "ab"), "a~?").tolist() == [True, False]
     assert matches(cells(None, "", "x", 0.0), "=").tolist() == [True, True, False, False]
     assert matches(cells("Apple", "apple pie", "b"), "A*").tolist() == [True, True, False]
+
+
+@given(st.lists(st.one_of(st.integers(-10**7, 10**7).map(float),
+                          st.integers(-2**60, 2**60).map(float),
+                          st.floats(-1e9, 1e9, allow_nan=False),
+                          st.sampled_from([0.0, -0.0, 0.5, 1.0, 1e15, -1e15, 2.0**53])),
+                max_size=60))
+def test_exact_sum_is_fsum_bit_for_bit(values):
+    # whole numbers summed by numpy first must not change a single bit of fsum's answer
+    got, want = exact_sum(np.array(values, dtype=float)), math.fsum(values)
+    assert got.hex() == want.hex()

@@ -250,6 +250,7 @@ def test_columns_and_strips_read_as_before(kpi_book):
             expected = [None if (row[col - 1] if col - 1 < len(row) else "") == "" else
                         row[col - 1] for row in rows[2:]] + [None] * 3
             assert reader.column(area) == expected, col
+            assert reader.column_cells(area).tolist() == expected, col
             assert reader.values(area) == [[value] for value in expected], col
         assert reader.column(Area("Placements", 7, 10, 7, 10)) == ["a note"]
 

@@ -386,11 +386,11 @@ def _plan_data(book: KpiBook, findings: Findings, reported: dict[str, int]) -> N
                              f"Plan Data {key}: no figure for {label}")
 
 
-def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area, list]:
+def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area, np.ndarray]:
     return tables.read_column(book.source, name_of(key))
 
 
-def _numbers_found(findings: Findings, area: Area, values: list, expected: str,
+def _numbers_found(findings: Findings, area: Area, values, expected: str,
                    dates: bool = False) -> np.ndarray:
     """A column as floats (vectorised when clean); each bad cell a finding and ``nan``.
 
@@ -435,7 +435,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
     """Placements: numbers, dates, known lists, positive costs, end >= start, unique ids."""
     read = {key: _column(book, findings, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
-    cells = {key: np.fromiter(values, object, len(values)) for key, (_, values) in read.items()}
+    cells = {key: values for key, (_, values) in read.items()}
     blank = {key: np.equal(column, None) for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,

@@ -38,12 +38,14 @@ def read(source, name: str) -> tuple[Area, list[list]]:
     return area, source.values(area)
 
 
-def read_column(source, name: str) -> tuple[Area, list]:
-    """A one-column table column by name, as a flat list."""
+def read_column(source, name: str) -> tuple[Area, np.ndarray]:
+    """A one-column table column by name, as a flat object array (blanks ``None``)."""
     area = source.require(name)
-    if hasattr(source, "column"):
-        return area, source.column(area)
-    return area, [row[0] for row in source.values(area)]
+    if hasattr(source, "column_cells"):  # a file: straight from the sheet's cells
+        return area, source.column_cells(area)
+    cells = (source.column(area) if hasattr(source, "column")
+             else [row[0] for row in source.values(area)])
+    return area, np.fromiter(cells, object, len(cells))
 
 
 def number_at(source, area: Area, row: int, column: int, value: object,
@@ -228,7 +230,7 @@ def columns(source, names: dict[str, str], numbers: frozenset[str] = frozenset()
                                 dtype=float)
             out[key] = fast
         else:
-            out[key] = np.fromiter(flat, object, len(flat))
+            out[key] = flat
     return out
 
 

@@ -471,8 +471,25 @@ def average_cost(cost, weights=None, *criteria, date1904: bool = False) -> float
     values = _costs(cost, rows)
     # fsum: exact, so the figure does not depend on the order BLAS or SIMD add in
     if w is None:
-        return math.fsum(values.tolist()) / values.size  # from a list: no numpy scalars
-    return math.fsum((values * w).tolist()) / math.fsum(w.tolist())
+        return exact_sum(values) / values.size
+    return exact_sum(values * w) / exact_sum(w)
+
+
+def exact_sum(values: np.ndarray) -> float:
+    """``math.fsum(values)``: the sum correctly rounded, so it does not depend on the
+    order BLAS or SIMD add in. Whole numbers (a full-period placement's cost, an FTE of
+    1) are added by numpy first, exactly while their magnitudes sum below 2**53, and
+    handed to fsum as one term: fsum then adds only the fractions.
+
+    >>> exact_sum(np.array([0.1, 0.2, 0.3, 1e16, 1.0, -1e16]))
+    1.6
+    """
+    whole = values == np.trunc(values)
+    if whole.any():
+        integers = values[whole]
+        if np.abs(integers).sum() < 2.0 ** 53:  # every partial sum exact
+            return math.fsum([float(integers.sum()), *values[~whole].tolist()])
+    return math.fsum(values.tolist())  # from a list: no numpy scalars
 
 
 def count_placements(weights, *criteria, date1904: bool = False) -> int:

@@ -70,6 +70,11 @@ class WorkbookValues:
         self._cache: dict[str, list[list]] = {}
         self._blocks: dict[str, np.ndarray | None] = {}  # a sheet's cells, cut once
 
+    def __del__(self):
+        # what _no_collection froze is collected again once a reader is done with it (a
+        # long-lived process, such as the test suite's, does not keep frozen garbage)
+        gc.unfreeze()
+
     def keep_read(self, other: WorkbookValues, changed: set[str]) -> None:
         """Take the sheets ``other`` (a reader of this workbook before ``changed`` sheets
         were written) has read, but for those."""
@@ -261,6 +266,16 @@ class WorkbookValues:
                      else None for row in rows]
         return cells + [None] * (area.max_row - area.min_row + 1 - len(cells))
 
+    def column_cells(self, area: Area) -> np.ndarray:
+        """:meth:`column` as an object array (a copy of the sheet's block's column, when
+        it has one: no list is made)."""
+        block = self._block(area.sheet)
+        col = area.min_col - 1
+        if block is not None and col < block.shape[1] and area.max_row <= block.shape[0]:
+            return block[area.min_row - 1:area.max_row, col].copy()
+        cells = self.column(area)
+        return np.fromiter(cells, object, len(cells))
+
     def _block(self, sheet: str) -> np.ndarray | None:
         """A sheet's cells as a 2-D object array (blanks ``None``), when calamine read it
         as a rectangle (every row as wide); else ``None``."""
@@ -291,15 +306,18 @@ class WorkbookValues:
 
 @contextmanager
 def _no_collection():
-    """The cyclic garbage collector paused: calamine makes a list per row, thousands of
-    small containers in no cycle, which it would walk again and again as they are made
-    (a tenth to a quarter of validate's time at 100,000 placements). Reference counting
-    still frees everything as usual."""
+    """The cyclic garbage collector kept off calamine's rows: a list per row, thousands
+    of small containers in no cycle, which it would walk again and again as they are made
+    and as they age (a tenth to a quarter of validate's time at 100,000 placements).
+    Paused while they are made, then frozen with everything else alive (never walked
+    again, until a reader is dropped: :meth:`WorkbookValues.__del__`). Reference counting
+    frees everything as usual."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 

@@ -99,6 +99,9 @@ class FileWorkbook:
     def column(self, area):
         return self._current().column(area)
 
+    def column_cells(self, area):
+        return self._current().column_cells(area)
+
     def require(self, name: str):
         return self.reader.require(name)
 
