@@ -295,3 +295,44 @@ def test_a_write_reads_again_only_the_sheets_it_changed(kpi_book):
     assert book.sheet_values("Placements") is register
     book.set_cells("Placements", {"A5": "P99999"})
     assert book.sheet_values("Placements")[4][0] == "P99999"
+
+
+def _sheet(refs: list[str], extra: bytes = b"") -> bytes:
+    cells = b"".join(b'<c r="%s"><v>1</v></c>' % ref.encode() for ref in refs)
+    return b"<worksheet><sheetData><row>" + cells + b"</row></sheetData>" + extra + \
+        b"</worksheet>"
+
+
+def _exact_extent(data: bytes) -> tuple[int, int, int]:
+    rows = [int(m.group(2)) for m in rd._CELL_REF.finditer(data)]
+    columns = [column_index(m.group(1).decode()) for m in rd._CELL_REF.finditer(data)]
+    return max(rows), max(columns), len(rows)
+
+
+@pytest.mark.parametrize("refs, extra, bounded", [
+    # a register of a million rows in columns A-H: bounded, not read reference by reference
+    ([f"{col}{row}" for row in (5, 999_999, 1_000_000, 1_000_004) for col in "ABCDEFGH"]
+     * 10_000, b"", True),
+    # a column past Z somewhere: every reference is read
+    (["A1000004", "AA5"] * 20_000, b"", False),
+    # a comment could hold "<c " that is no cell: every reference is read
+    (["A1000004", "B5"] * 20_000, b"<!-- <c r='A5'> -->", False),
+])
+def test_a_large_part_with_far_rows_is_bounded_when_that_shows_it_dense(monkeypatch, refs,
+                                                                        extra, bounded):
+    # (a slack of 100, not 8: a million rows' worth of cells would make a slow test)
+    monkeypatch.setattr(rd, "_SCAN_BYTES", 0)
+    monkeypatch.setattr(rd, "DENSE_SLACK", 100)
+    data = _sheet(refs, extra)
+    exact = _exact_extent(data)
+    found = rd._extent(data)
+    assert rd._dense(*found) == rd._dense(*exact)
+    assert found[0] == exact[0]  # the last row exactly: one past Excel's is refused
+    assert (found == (exact[0], 26, exact[2])) if bounded else found == exact
+
+
+def test_a_far_cell_beside_few_is_still_found_sparse(monkeypatch):
+    monkeypatch.setattr(rd, "_SCAN_BYTES", 0)
+    data = _sheet([f"A{row}" for row in range(1, 11)] + ["Z1048576"])
+    assert rd._extent(data) == (1_048_576, 26, 11)
+    assert not rd._dense(*rd._extent(data))

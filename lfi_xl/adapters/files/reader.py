@@ -139,7 +139,7 @@ class WorkbookValues:
                 if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
                     raise UnusableInput(f"{self.path}: the sheet '{sheet}' has a cell beyond "
                                         "Excel's last row or column; the file is damaged")
-                if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
+                if not _dense(last_row, last_column, cells):
                     self._cache[sheet] = self._sparse_values(sheet, data)
                     return self._cache[sheet]
                 errors = self._error_cells(sheet, data)
@@ -329,7 +329,7 @@ def check_dense(path: Path) -> None:
     book = WorkbookValues(path)
     for info in book.sheets:
         last_row, last_column, cells = _extent(book._part(info.name))
-        if last_row * last_column > max(DENSE_CELLS, DENSE_SLACK * cells):
+        if not _dense(last_row, last_column, cells):
             raise UnusableInput(
                 f"{path}: the sheet '{info.name}' has {cells} cells spread to "
                 f"{column_letter(min(last_column, EXCEL_COLUMNS))}{last_row}: recalc "
@@ -408,10 +408,39 @@ def _may_have_errors(data: bytes) -> bool:
     return _flags(data)[1]
 
 
+def _dense(last_row: int, last_column: int, cells: int) -> bool:
+    """Whether a sheet's rectangle from A1 is not far bigger than its cells."""
+    return last_row * last_column <= max(DENSE_CELLS, DENSE_SLACK * cells)
+
+
+#: A cell reference with a column of two letters or more; a far one's row (7+ digits):
+#: without the leading \b (a literal first is searched faster), checked on each match.
+_WIDE_REF = re.compile(rb"""r\s*=\s*["'][A-Z]{2}""")
+_FAR_ROW = re.compile(rb"""r\s*=\s*["'][A-Z](\d{7,})""")
+
+
+def _at_word_start(pattern: re.Pattern, data: bytes):
+    """The matches of ``pattern`` that start a word (as ``\b`` then ``pattern``)."""
+    return (match for match in pattern.finditer(data)
+            if match.start() == 0 or not _WORD[data[match.start() - 1]])
+
+
 def _extent(data: bytes) -> tuple[int, int, int]:
-    """Last row, last column (1-based) and number of the cells of a worksheet part."""
-    if len(data) > _SCAN_BYTES and not _has_far_ref(data):
-        return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
+    """Last row, last column (1-based) and number of the cells of a worksheet part.
+
+    A part over ``_SCAN_BYTES`` with no far reference gives (0, 0, 0): calamine's
+    rectangle is its own. One whose far references are only rows past 999,999 in columns
+    A-Z (a register of a million rows) gives its last row, 26 and a count of its cells
+    no larger than the true one (``<c `` tags; none in a comment), when those show it
+    dense: every reference need not be read."""
+    if len(data) > _SCAN_BYTES:
+        if not _has_far_ref(data):
+            return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
+        if next(_at_word_start(_WIDE_REF, data), None) is None and b"<!--" not in data:
+            rows = [int(match.group(1)) for match in _at_word_start(_FAR_ROW, data)]
+            bound = (max(rows, default=0), 26, data.count(b"<c "))
+            if rows and _dense(*bound):
+                return bound
     last_row = last_column = count = 0
     for match in _CELL_REF.finditer(data):
         letters, row = match.groups()
