@@ -27,11 +27,13 @@ def _mb(entry: dict) -> str:
 
 
 def _ratio(a: dict, b: dict) -> str:
-    """``a`` / ``b`` (the floor: ``a``'s own floor runs, made beside its runs, if any)."""
-    floor = a.get("beside_seconds") or b.get("seconds")
-    if a.get("seconds") is None or not floor:
+    """``a`` / ``b``; against the floor, the median ratio of ``a``'s runs to the floor runs
+    made beside them, when it has them."""
+    if a.get("beside_ratio") is not None:
+        return f"{a['beside_ratio']:.2f}"
+    if a.get("seconds") is None or not b.get("seconds"):
         return "-"
-    return f"{a['seconds'] / floor:.2f}"
+    return f"{a['seconds'] / b['seconds']:.2f}"
 
 
 def write_report(results: dict, path: Path, chart: Path,
@@ -42,12 +44,13 @@ def write_report(results: dict, path: Path, chart: Path,
         "# Performance",
         "",
         "Measured by `make bench` (bench/run.py) in one run on one machine; every figure is",
-        "a median of 5 runs (1 run at 1M rows), each in a fresh process, with that process's",
-        "peak memory (for LibreOffice: its own processes). Regenerate with `make bench`.",
-        "A ratio to the calamine floor compares each lfi-xl run with a calamine read run just",
-        "before it (the medians of those pairs), so a machine whose speed drifts during the",
-        "bench does not skew it; lfi-xl's modules are byte-compiled first, as an install",
-        "leaves them.",
+        "a median of 5 runs (1 run at 1M rows, or of over 30 s), each in a fresh process,",
+        "with that process's peak memory (for LibreOffice: its own processes). Regenerate",
+        "with `make bench`.",
+        "A ratio to the calamine floor is the median, over an lfi-xl job's runs, of each run's",
+        "time over a calamine read run just before it, so a machine whose speed drifts during",
+        "the bench does not skew it; lfi-xl's modules are byte-compiled first, as an install",
+        "leaves them. A run over 30 s is not repeated.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} memory; {m['os']}; Python "
         f"{m['python']}; {m['libreoffice']}; formulas {m['formulas']}; numpy {m['numpy']}; "

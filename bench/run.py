@@ -45,8 +45,10 @@ import transfer  # noqa: E402
 PYTHON = sys.executable
 LFI = str(Path(sys.executable).with_name("lfi-xl"))
 PLAN = str(ROOT / "workbooks" / "dsg_plan.xlsx")
-#: One run of something slower than this is not repeated, nor tried at larger sizes.
+#: One run of something slower than this is not tried at larger sizes.
 SLOW = 300.0
+#: One run slower than this is not repeated (its noise is small beside its length).
+LONG = 30.0
 #: The largest size at which the transfer is counted (it grows linearly beyond).
 TRANSFER_MAX = 100_000
 #: The jobs compared with the calamine floor: each run beside a floor run of its own.
@@ -77,12 +79,12 @@ def measure(command: list[str], repeats: int, timeout: float = 1800,
             exits: tuple[int, ...] = (0, 1), beside: list[str] | None = None) -> dict:
     """Median seconds and peak memory (MB) of ``command``, each run in a fresh process;
     ``exits``: the exit codes of a run that did its job. ``beside``: a command run just
-    before each run (the floor), its median kept as ``beside_seconds``: a ratio of runs
-    made at the same time, which a machine whose speed drifts does not skew."""
+    before each run (the floor): ``beside_ratio`` is the median of each run's time over
+    its floor run's, a ratio of runs made at the same time, which a machine whose speed
+    drifts does not skew (``beside_seconds``: the floor runs' median)."""
     runs, besides = [], []
     for _ in range(repeats):
-        if beside is not None and (floor := _run(beside, timeout)) is not None:
-            besides.append(floor["seconds"])
+        floor = _run(beside, timeout) if beside is not None else None
         run = _run(command, timeout)
         if run is None:
             return {"seconds": None, "peak_mb": None, "note": f"over {timeout:.0f} s"}
@@ -90,12 +92,15 @@ def measure(command: list[str], repeats: int, timeout: float = 1800,
             return {"seconds": None, "peak_mb": None,
                     "note": f"exit {run['exit']}: {run['stderr'].strip()[:120]}"}
         runs.append(run)
-        if run["seconds"] > SLOW:
+        if floor is not None:
+            besides.append((floor["seconds"], run["seconds"]))
+        if run["seconds"] > LONG:
             break
     out = {"seconds": statistics.median(r["seconds"] for r in runs),
            "peak_mb": max(r["peak_mb"] for r in runs), "runs": len(runs)}
     if besides:
-        out["beside_seconds"] = statistics.median(besides)
+        out["beside_seconds"] = statistics.median(floor for floor, _ in besides)
+        out["beside_ratio"] = statistics.median(run / floor for floor, run in besides)
     return out
 
 
