@@ -58,7 +58,8 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
            reason: str | None = None, source_bytes: bytes | None = None) -> dict:
     """Freeze ``period`` through ``adapter`` (a file or a live book). Raises
     :class:`Refused` when validation has errors or the period is already frozen."""
-    _cannot_be_a_report(KpiBook(adapter), period, by)
+    book = KpiBook(adapter)  # read before anything is written: it serves the whole freeze
+    _cannot_be_a_report(book, period, by)
     findings = validate(adapter)
     # Superseding exists to record corrected values of a frozen period: those are expected.
     corrected = f"{period} is frozen" if supersede else None
@@ -69,7 +70,6 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
                       f"(run Validate entries): " + "; ".join(
                           f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
     step("Copying the period's values")
-    book = KpiBook(adapter)
     period = book.requested_period(period)
     book.column_of(period)
     _, rows = book.snapshots
