@@ -528,12 +528,12 @@ _KPI_TABLES = (c.PLACEMENTS_TABLE, c.MITIGATIONS_TABLE, c.KPI_TABLE)
 _PLAN_TABLES = (c.PLAN_TABLE, c.FORECAST_TABLE)
 
 
-def _outside_tables(source, findings: Findings, tables: tuple[str, ...]) -> None:
+def _outside_tables(source, findings: Findings, names: tuple[str, ...]) -> None:
     """A cell typed directly below or beside a table is not in it: Excel extends a table
     (a ListObject) to take it in, other programs and a table made of names do not. Said,
     never silently left out: an error for registers and for figures, a warning for text
     beside the KPI and plan tables (a note, probably)."""
-    for name in tables:
+    for name in names:
         what, notes_allowed = _OUTSIDE[name]
         area = source.area(name)
         if area is None or area.sheet not in source.sheet_names:
