@@ -522,23 +522,34 @@ def _criteria_cells(criteria) -> dict[str, str]:
     return cells
 
 
+#: The KPIs with an average cost and an n: every AVERAGE_COST_KPIS one, and KPI 39.
+AVERAGE_COST_REFS = (*AVERAGE_COST_KPIS, RENEGOTIATION_KPI[0])
+
+
+def cost_averages(ref: int) -> tuple[tuple[int, str, str], ...]:
+    """The Cost workings averages a KPI shows, as (ref, result, cost column key): its
+    annual cost's, or for KPI 39 the cost before renegotiation's and after's (shown as
+    the first less the second)."""
+    if ref == RENEGOTIATION_KPI[0]:
+        return (ref, COST_AVERAGE, "PreviousCost"), (ref, COST_AVERAGE, "AnnualCost")
+    return ((ref, COST_AVERAGE, "AnnualCost"),)
+
+
+def cost_count(ref: int) -> tuple[int, str, str]:
+    """The Cost workings n of a KPI, as (ref, result, "")."""
+    return ref, COST_COUNT, ""
+
+
 def cost_measures() -> list[tuple[int, str, str, dict[str, str]]]:
     """The Cost workings rows: (KPI ref, result, cost column key or "", criteria cells).
-    Each average-cost KPI has its average then its n; KPI 39 (previous cost - cost) has
-    both averages."""
-    rows = []
-    for ref, criteria in AVERAGE_COST_KPIS.items():
-        cells = _criteria_cells(criteria)
-        rows += [(ref, COST_AVERAGE, "AnnualCost", cells), (ref, COST_COUNT, "", cells)]
-    ref, criteria = RENEGOTIATION_KPI
-    cells = _criteria_cells(criteria)
-    rows += [(ref, COST_AVERAGE, "PreviousCost", cells), (ref, COST_AVERAGE, "AnnualCost", cells),
-             (ref, COST_COUNT, "", cells)]
-    return rows
+    Each average-cost KPI has its averages (:func:`cost_averages`) then its n."""
+    return [(*figure, _criteria_cells(criteria))
+            for ref, criteria in (*AVERAGE_COST_KPIS.items(), RENEGOTIATION_KPI)
+            for figure in (*cost_averages(ref), cost_count(ref))]
 
 
 #: KPI 2, % change in EHCPs: KPI 1 against its baseline.
 PERCENT_CHANGE_KPIS = {2: 1}
 CALCULATED_KPIS = frozenset(
-    {*PLAN_KPIS, FUNDING_GAP_KPI, *AVERAGE_COST_KPIS, RENEGOTIATION_KPI[0], *SAVINGS_KPIS,
+    {*PLAN_KPIS, FUNDING_GAP_KPI, *AVERAGE_COST_REFS, *SAVINGS_KPIS,
      *PERCENT_CHANGE_KPIS})

@@ -386,7 +386,7 @@ def _plan_data(book: KpiBook, findings: Findings, reported: dict[str, int]) -> N
                              f"Plan Data {key}: no figure for {label}")
 
 
-def _column(book: KpiBook, findings: Findings, key: str, name_of) -> tuple[Area, np.ndarray]:
+def _column(book: KpiBook, key: str, name_of) -> tuple[Area, np.ndarray]:
     return tables.read_column(book.source, name_of(key))
 
 
@@ -433,7 +433,7 @@ def _numbers_found(findings: Findings, area: Area, values, expected: str,
 
 def _placements(book: KpiBook, findings: Findings) -> None:
     """Placements: numbers, dates, known lists, positive costs, end >= start, unique ids."""
-    read = {key: _column(book, findings, key, c.placement_name)
+    read = {key: _column(book, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     cells = {key: values for key, (_, values) in read.items()}
     blank = {key: np.equal(column, None) for key, column in cells.items()}
@@ -493,7 +493,7 @@ def _first_seen(values: np.ndarray) -> np.ndarray:
 
 def _mitigations(book: KpiBook, findings: Findings) -> None:
     labels = set(book.period_labels)
-    read = {key: _column(book, findings, key, c.mitigation_name)
+    read = {key: _column(book, key, c.mitigation_name)
             for key, _ in c.MITIGATION_COLUMNS}
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
         area, values = read[key]

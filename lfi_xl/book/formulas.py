@@ -50,12 +50,11 @@ def _criteria_text(criteria, column: Column) -> str:
 def _from_workings(ref: int, cells: dict[tuple[int, str, str], str]) -> str:
     """An average-cost KPI shown from the Cost workings: #N/A where the average is blank
     (no placements, n = 0), as LFI_AVGCOST gives; an error there passes through."""
-    if ref == c.RENEGOTIATION_KPI[0]:
-        before = cells[ref, c.COST_AVERAGE, "PreviousCost"]
-        after = cells[ref, c.COST_AVERAGE, "AnnualCost"]
+    averages = [cells[key] for key in c.cost_averages(ref)]
+    if len(averages) == 2:  # KPI 39: before renegotiation less after
+        before, after = averages
         return f'=IF(OR({before}="",{after}=""),NA(),{before}-{after})'
-    average = cells[ref, c.COST_AVERAGE, "AnnualCost"]
-    return f'=IF({average}="",NA(),{average})'
+    return f'=IF({averages[0]}="",NA(),{averages[0]})'
 
 
 def kpi_formula(ref: int, column: Column) -> str | None:
@@ -69,7 +68,7 @@ def kpi_formula(ref: int, column: Column) -> str | None:
         method = c.setting_name("FundingGapMethod")
         return (f"=LFI_FUNDGAP({plan['in_year']},{plan['allocation']},{method},"
                 f'IF({method}="C",{plan["total_expenditure"]},{plan["block_transfers"]}))')
-    if column.costs and ref in (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0]):
+    if column.costs and ref in c.AVERAGE_COST_REFS:
         return _from_workings(ref, column.costs)
     if ref in c.AVERAGE_COST_KPIS:
         criteria = _criteria_text(c.AVERAGE_COST_KPIS[ref], column)
@@ -89,13 +88,13 @@ def kpi_formula(ref: int, column: Column) -> str | None:
 
 
 #: The KPIs with an n (placements behind the average) in the KPI sheet's counts table.
-COUNT_REFS = (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])
+COUNT_REFS = c.AVERAGE_COST_REFS
 
 
 def count_formula(ref: int, column: Column) -> str:
     """n: the placements behind average-cost KPI ``ref`` in a report column."""
     if column.costs:
-        return f"={column.costs[ref, c.COST_COUNT, '']}"
+        return f"={column.costs[c.cost_count(ref)]}"
     criteria = (c.RENEGOTIATION_KPI[1] if ref == c.RENEGOTIATION_KPI[0]
                 else c.AVERAGE_COST_KPIS[ref])
     return f"=LFI_PLACEMENTS({_fte(column)}{_criteria_text(criteria, column)})"
@@ -145,6 +144,7 @@ def _workings_cells(source, column: int, on_sheet: str) -> dict[tuple[int, str, 
     except ValueError:
         return {}
     keys = {label.casefold(): key for key, label in c.PLACEMENT_COLUMNS}
+    results_named = {name.casefold(): name for name in (c.COST_AVERAGE, c.COST_COUNT)}
     cells = {}
     for offset, row in enumerate(rows[1:]):
         ref, result, cost = (row[j] for j in at)
@@ -152,9 +152,8 @@ def _workings_cells(source, column: int, on_sheet: str) -> dict[tuple[int, str, 
             ref = int(ref)
         except (TypeError, ValueError):
             continue
-        key = (ref, str(result or "").strip(), keys.get(str(cost or "").strip().casefold(), ""))
+        result = results_named.get(str(result or "").strip().casefold())  # as LFI_COSTS reads it
+        key = (ref, result, keys.get(str(cost or "").strip().casefold(), ""))
         cells.setdefault(key, cell_ref(results, offset, column, on_sheet))
-    needed = [(ref, c.COST_COUNT, "") for ref in COUNT_REFS] + [
-        (ref, c.COST_AVERAGE, "AnnualCost") for ref in COUNT_REFS] + [
-        (c.RENEGOTIATION_KPI[0], c.COST_AVERAGE, "PreviousCost")]
+    needed = [key for ref in COUNT_REFS for key in (*c.cost_averages(ref), c.cost_count(ref))]
     return cells if all(key in cells for key in needed) else {}

@@ -59,13 +59,13 @@ def average_cost_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
     """The average-cost KPIs of one period, and KPI 39 (the average cost before
     renegotiation less after): a number, or #N/A where no placement counts."""
     figures = cost_figures(inputs)
-    averages = {ref: figures[(ref, c.COST_AVERAGE, "AnnualCost")] for ref in c.AVERAGE_COST_KPIS}
-    ref = c.RENEGOTIATION_KPI[0]
-    before, after = (figures[(ref, c.COST_AVERAGE, cost)] for cost in ("PreviousCost",
-                                                                      "AnnualCost"))
-    averages[ref] = "" if "" in (before, after) else before - after
-    return {ref: ExcelError(NA, f"no placements match KPI {ref}'s criteria in {inputs.period}")
-            if value == "" else value for ref, value in averages.items()}
+    out = {}
+    for ref in c.AVERAGE_COST_REFS:
+        averages = [figures[key] for key in c.cost_averages(ref)]
+        out[ref] = (ExcelError(NA, f"no placements match KPI {ref}'s criteria in "
+                                   f"{inputs.period}") if "" in averages else
+                    averages[0] - averages[1] if len(averages) == 2 else averages[0])
+    return out
 
 
 def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | ExcelError]:
@@ -112,8 +112,8 @@ def no_placements(shown, count: int | None) -> bool:
 def placement_counts(inputs: KpiInputs) -> dict[int, int]:
     """n, the placements behind each average-cost KPI, for one period."""
     figures = cost_figures(inputs)
-    return {ref: figures[(ref, c.COST_COUNT, "")]
-            for ref in (*c.AVERAGE_COST_KPIS, c.RENEGOTIATION_KPI[0])}
+    return {ref: figures[c.cost_count(ref)]
+            for ref in c.AVERAGE_COST_REFS}
 
 
 def plan_data_rows(result: p.PlanResult) -> dict[str, np.ndarray]:

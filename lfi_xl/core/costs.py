@@ -19,7 +19,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, is_blank, to_numbers
+from lfi_xl.core.values import (
+    MAX_MAGNITUDE,
+    BadValue,
+    describe,
+    factorised,
+    is_blank,
+    to_numbers,
+)
 
 _EPOCH = dt.date(1899, 12, 30)  # day 0 from 1 March 1900, past Excel's fictitious 29 Feb 1900
 _MAX_SERIAL = 2958465  # 9999-12-31
@@ -226,14 +233,12 @@ def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> codes.tolist(), [type(u).__name__ for u in uniques]
     ([0, 1, 0, 2, 3], ['str', 'NoneType', 'int', '_Logical'])
     """
-    cells = values.ravel().tolist()  # a list: hashed and looked up in C, in milliseconds
-    keys = dict.fromkeys(cells)
-    if True in keys or False in keys:  # a logical, or a 1 or 0 that may hide one
-        cells = [_LOGICAL_CELLS[bool(v)] if type(v) in _LOGICAL_TYPES else v for v in cells]
-        keys = dict.fromkeys(cells)
-    index = dict(zip(keys, range(len(keys)), strict=True))
-    return (np.fromiter(map(index.__getitem__, cells), np.intp, len(cells)),
-            np.fromiter(keys, object, len(keys)))
+    cells = values.ravel().tolist()  # a list: iterated faster than an array
+    codes, index = factorised(cells)
+    if True in index or False in index:  # a logical, or a 1 or 0 that may hide one
+        codes, index = factorised([_LOGICAL_CELLS[bool(v)] if type(v) in _LOGICAL_TYPES
+                                   else v for v in cells])
+    return codes, np.fromiter(index, object, len(index))
 
 
 def _typed(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -469,7 +474,6 @@ def average_cost(cost, weights=None, *criteria, date1904: bool = False) -> float
         weighted = "" if weights is None else " with a weight above 0"
         raise NoMatch(f"no placements match {said}{weighted}")
     values = _costs(cost, rows)
-    # fsum: exact, so the figure does not depend on the order BLAS or SIMD add in
     if w is None:
         return exact_sum(values) / values.size
     return exact_sum(values * w) / exact_sum(w)

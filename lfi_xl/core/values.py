@@ -164,15 +164,27 @@ def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
     if dates and kinds <= _DATE_TYPES:
         # each distinct date converted once: a register holds a few thousand dates in many
         # rows, and numpy converts a date object in about a microsecond
-        index = dict.fromkeys(values)
+        codes, index = factorised(values)
         days = np.array([None if v is None else np.datetime64(v, "s") for v in index],
                         dtype="datetime64[s]")
         serials = (days - _EPOCH).astype("timedelta64[s]").astype(float) / 86400
         serials[np.isnat(days)] = np.nan
-        for k, value in enumerate(index):
-            index[value] = k
-        return serials[np.fromiter(map(index.__getitem__, values), np.intp, len(values))]
+        return serials[codes]
     return None
+
+
+def factorised(cells) -> tuple[np.ndarray, dict]:
+    """Each cell's index into the distinct cells, and those cells (first seen first) with
+    their index: hashed and looked up in C, a register's column in milliseconds. Cells
+    equal in Python are one (TRUE and 1: see :func:`lfi_xl.core.costs.distinct`).
+
+    >>> codes, index = factorised(["b", "a", "b"])
+    >>> codes.tolist(), index
+    ([0, 1, 0], {'b': 0, 'a': 1})
+    """
+    keys = dict.fromkeys(cells)
+    index = dict(zip(keys, range(len(keys)), strict=True))
+    return np.fromiter(map(index.__getitem__, cells), np.intp, len(cells)), index
 
 
 def blanks_as_zero(values: np.ndarray) -> np.ndarray:

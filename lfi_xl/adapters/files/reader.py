@@ -135,14 +135,16 @@ class WorkbookValues:
                 errors = {}  # seen when the file was checked: no far cell, no error cell
             else:
                 data = self._part(sheet)
-                last_row, last_column, cells = _extent(data)
+                seen = self._large.seen(self._part_name(sheet))  # or searched here, once
+                far, error = seen if seen is not None else _flags(data)
+                last_row, last_column, cells = _extent(data, far)
                 if last_row > EXCEL_ROWS or last_column > EXCEL_COLUMNS:
                     raise UnusableInput(f"{self.path}: the sheet '{sheet}' has a cell beyond "
                                         "Excel's last row or column; the file is damaged")
                 if not _dense(last_row, last_column, cells):
                     self._cache[sheet] = self._sparse_values(sheet, data)
                     return self._cache[sheet]
-                errors = self._error_cells(sheet, data)
+                errors = self._error_cells(sheet, data) if error else {}
                 del data  # the part's XML is not held while calamine reads the sheet
             try:
                 with _no_collection():
@@ -397,10 +399,14 @@ class _LargeParts:
         cut = data.rfind(b"<")
         self._tails[info.filename] = data[cut:] if cut >= 0 else data
 
+    def seen(self, part: str) -> tuple[bool, bool] | None:
+        """(a far reference, an error cell) in a part seen whole, else ``None``."""
+        flags = self._flags.get(part)
+        return None if flags is None else (flags[0], flags[1])
+
     def plain(self, part: str) -> bool:
         """Seen whole, and neither a far reference nor an error cell in it."""
-        flags = self._flags.get(part)
-        return flags is not None and not any(flags)
+        return self.seen(part) == (False, False)
 
 
 def _may_have_errors(data: bytes) -> bool:
@@ -425,8 +431,9 @@ def _at_word_start(pattern: re.Pattern, data: bytes):
             if match.start() == 0 or not _WORD[data[match.start() - 1]])
 
 
-def _extent(data: bytes) -> tuple[int, int, int]:
-    """Last row, last column (1-based) and number of the cells of a worksheet part.
+def _extent(data: bytes, far: bool | None = None) -> tuple[int, int, int]:
+    """Last row, last column (1-based) and number of the cells of a worksheet part
+    (``far``: whether it holds a far reference, when that is known already).
 
     A part over ``_SCAN_BYTES`` with no far reference gives (0, 0, 0): calamine's
     rectangle is its own. One whose far references are only rows past 999,999 in columns
@@ -434,7 +441,7 @@ def _extent(data: bytes) -> tuple[int, int, int]:
     no larger than the true one (``<c `` tags; none in a comment), when those show it
     dense: every reference need not be read."""
     if len(data) > _SCAN_BYTES:
-        if not _has_far_ref(data):
+        if not (_has_far_ref(data) if far is None else far):
             return 0, 0, 0   # nothing beyond ZZ999999: calamine's rectangle is its own
         if next(_at_word_start(_WIDE_REF, data), None) is None and b"<!--" not in data:
             rows = [int(match.group(1)) for match in _at_word_start(_FAR_ROW, data)]
