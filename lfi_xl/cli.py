@@ -184,11 +184,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
     from lfi_xl.adapters.files.package import exclusive
-    from lfi_xl.adapters.files.receipts import append_receipt
+    from lfi_xl.adapters.files.receipts import open_receipts, receipts_path, write_receipt
     from lfi_xl.adapters.files.writer import FileWorkbook
     from lfi_xl.book.discover import Discovering
     from lfi_xl.errors import Refused
     from lfi_xl.progress import shown
+    if args.reason is not None and not args.supersede:
+        raise UnusableInput("--reason is recorded only when a snapshot is superseded: add "
+                            "--supersede, or leave --reason out (nothing was changed)")
     with exclusive(args.file) as path:
         book = FileWorkbook(path)
         try:
@@ -198,10 +201,28 @@ def cmd_freeze(args: argparse.Namespace) -> int:
         except Refused as refusal:
             print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
             return FINDINGS
-        book.save(backup=True)
-        receipt = append_receipt(path, {"file": path.name, "period": result["period"],
-                                        "snapshot": result["snapshot"],
-                                        "when": result["frozen_at"], "head": result["head"]})
+        had_receipts = receipts_path(path).exists()
+        receipts = open_receipts(path)  # before the save: a receipt that cannot be kept
+        try:                            # refuses the freeze while nothing is changed
+            try:
+                book.save(backup=True)
+            except BaseException:
+                if not had_receipts and os.fstat(receipts).st_size == 0:
+                    receipts_path(path).unlink()   # made just now: not left behind
+                raise
+            try:
+                write_receipt(receipts, {"file": path.name, "period": result["period"],
+                                         "snapshot": result["snapshot"],
+                                         "when": result["frozen_at"], "head": result["head"]})
+            except OSError as error:
+                raise UnusableInput(
+                    f"{args.file} IS FROZEN: {result['period']} was saved as snapshot "
+                    f"{result['snapshot']} (the original is kept as {args.file}.bak), but its "
+                    f"receipt could not be added to {receipts_path(path)} ({error.strerror}): "
+                    f"keep this audit chain head elsewhere yourself: {result['head']}") from None
+        finally:
+            os.close(receipts)
+    receipt = receipts_path(path)
     print(f"Froze {result['period']} as snapshot {result['snapshot']} ({result['rows']} values, "
           f"SHA-256 {result['sha256']}) by {result['frozen_by']} at {result['frozen_at']}."
           + (f" Snapshot {result['superseded']} is kept, marked superseded."
@@ -216,7 +237,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
     from lfi_xl.adapters.files.package import real_path
     from lfi_xl.adapters.files.reader import WorkbookValues
-    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
+    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_for
     from lfi_xl.book import findings as f
     from lfi_xl.book.discover import Discovering
     from lfi_xl.book.snapshots import verify
@@ -226,9 +247,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UnusableInput(f"{args.file}: is a DSG plan workbook; snapshots are kept in the "
                             "KPI workbook: verify that one")
     heads = [("the chain head given (--head)", check_head(head)) for head in args.head or ()]
-    receipts = args.receipts or receipts_path(real_path(args.file))
-    if args.receipts or receipts.exists():  # the receipts beside the file, when there
-        heads += read_heads(receipts)
+    if args.receipts:
+        heads += read_heads(args.receipts)
+    elif (beside := receipts_for(real_path(args.file))) is not None:
+        heads += beside[1]  # the receipts beside the file, when there
     found = verify(source, heads)
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
@@ -320,21 +342,38 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_start_period(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from lfi_xl.actions.start_period import start_period
+    from lfi_xl.adapters.files.package import exclusive, real_path, save_together
     from lfi_xl.adapters.files.writer import FileWorkbook
     from lfi_xl.book.discover import Discovering
     from lfi_xl.errors import Refused
-    book = FileWorkbook(args.file)
-    plan = FileWorkbook(args.plan) if args.plan else None
-    try:
-        done = start_period(Discovering(book), args.period,
-                            Discovering(plan) if plan else None, args.allow_gap, args.use)
-    except Refused as refusal:
-        print(f"lfi-xl: not started: {refusal}", file=sys.stderr)
-        return FINDINGS
-    book.save(backup=True)
-    if plan is not None:
-        plan.save(backup=True)
+    if args.plan is not None and args.plan.exists() and args.file.exists() and \
+            os.path.samefile(args.plan, args.file):
+        raise UnusableInput(f"{args.plan}: --plan names the KPI workbook itself")
+    # Both workbooks held (KPI first, in every command, so two never wait on each other)
+    # over the whole read-check-write, and saved both or neither.
+    with exclusive(args.file) as path, (exclusive(args.plan) if args.plan
+                                        else nullcontext()) as plan_path:
+        book = FileWorkbook(path)
+        plan = FileWorkbook(plan_path) if plan_path else None
+        try:
+            done = start_period(Discovering(book), args.period,
+                                Discovering(plan) if plan else None, args.allow_gap,
+                                args.use)
+        except Refused as refusal:
+            print(f"lfi-xl: not started: {refusal}", file=sys.stderr)
+            return FINDINGS
+        saves = [(plan.package, real_path(plan_path))] if plan else []
+        save_together(saves if done.get("finished") else [(book.package, path), *saves])
+    if done.get("finished"):
+        print(f"Finished starting {done['period']}: {args.plan} was still at "
+              f"{done['previous']} (a start interrupted after the KPI workbook was saved, or "
+              f"one without --plan); its current "
+              f"period is now {done['period']}, as the KPI workbook's. Nothing else was "
+              f"changed. Original kept as {args.plan}.bak.")
+        return OK
     filled = done["plan_data"]
     print(f"Started {done['period']} (after {done['previous']}): {done['formulas']} formula "
           f"cell(s) written, {done['inputs']} input cell(s) ready, Settings' current period "
@@ -484,7 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the findings as JSON")
     verify.add_argument("--receipts", type=Path, metavar="R",
                         help="the receipt file freeze wrote (default: "
-                        "NAME.lfi-receipts.jsonl beside FILE, when there): every chain head "
+                        "FILE.lfi-receipts.jsonl beside FILE, when there): every chain head "
                         "in it must be in the file's audit log")
     verify.add_argument("--head", action="append", metavar="HASH",
                         help="a chain head kept elsewhere (printed by freeze, on the extract's "

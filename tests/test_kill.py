@@ -224,7 +224,7 @@ def test_freeze_killed_at_random_points(tmp_path, rng):
         outcomes[outcome] += 1
         if backup.exists() and sha(backup) != digest:
             problems.append(f"{where}: the .bak is not the original")
-        extra = leftovers(folder, {book.name, backup.name, "kpi.lfi-receipts.jsonl"})
+        extra = leftovers(folder, {book.name, backup.name, "kpi.xlsx.lfi-receipts.jsonl"})
         if extra:
             problems.append(f"{where}: unexpected files {extra}")
         outcomes["temporary files left"] += temporaries(folder)

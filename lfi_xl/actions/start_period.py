@@ -21,7 +21,11 @@ from lfi_xl.errors import Refused, UnusableInput
 
 def next_period(settings) -> Period:
     """The report after Settings' current one."""
-    current = settings.current_period
+    return next_period_of(settings, settings.current_period)
+
+
+def next_period_of(settings, current: Period) -> Period:
+    """The report after ``current``."""
     if current.report < settings.cadence.reports_per_year:
         return Period(current.year, current.report + 1)
     return Period(current.year + 1, 1)
@@ -71,6 +75,12 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
     Raises :class:`Refused` for a period already started, skipped to or past the end."""
     book = KpiBook(kpi_adapter)
     settings = book.settings
+    if plan_adapter is not None and (behind := _plan_behind(plan_adapter, settings)):
+        # A start killed between its two saves: the KPI workbook started the period, the
+        # plan did not. Finish that one; starting another would part them further.
+        _set_current(plan_adapter, settings.current_period)
+        return {"period": settings.current_period.label, "previous": behind,
+                "finished": True, "formulas": 0, "inputs": 0, "plan_data": None}
     target = _target(settings, period, allow_gap)
     label = target.label
     if label not in book.period_labels:
@@ -115,6 +125,29 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
         if book.plan_data:
             result["plan_data"] = refresh_plan_data(kpi_adapter, plan_adapter, label, use)
     return result
+
+
+def _plan_behind(plan_adapter, settings) -> str | None:
+    """The plan workbook's current period when it is the report just before the KPI
+    workbook's (a start-period interrupted between its saves); refused when the two
+    disagree otherwise; ``None`` when they agree."""
+    area = plan_adapter.area(c.setting_name("CurrentPeriod"))
+    if area is None:
+        return None
+    value = plan_adapter.values(area)[0][0]
+    try:
+        current = settings.cadence.parse(str(value or "").strip())
+    except PeriodError:
+        return None  # validate names a bad setting; the start sets it anew
+    if current == settings.current_period:
+        return None
+    previous = next_period_of(settings, current)
+    if current < settings.current_period and previous == settings.current_period:
+        return current.label
+    raise UnusableInput(f"{plan_adapter.label}: Settings' current period is {current.label} "
+                        f"but the KPI workbook's is {settings.current_period.label}: set the "
+                        "one that is wrong (Settings, Current report period), then start the "
+                        "next period (nothing was changed)")
 
 
 def _by_sheet(written: dict[str, str], kpi_sheet: str,
