@@ -143,7 +143,10 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 def cmd_print(args: argparse.Namespace) -> int:
     from lfi_xl.actions.printing import print_to_pdf
+    from lfi_xl.adapters.files.package import check_output_folder
 
+    check_output_folder(args.output, {str(path): path for path in args.files},
+                        [Path(path).with_suffix(".pdf").name for path in args.files])
     for path in args.files:
         try:
             print(f"{path}: {print_to_pdf(path, args.output)}")
@@ -266,12 +269,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from lfi_xl.actions.report import extract_name, write_extract
     from lfi_xl.adapters import libreoffice
 
+    from lfi_xl.adapters.files.package import check_output_folder
+
+    check_output_folder(args.output, {}, [])
     data = build_extract(args.kpi, args.plan, args.period, allow_edited=args.allow_edited)
     target = args.output / extract_name(data)
-    for role, source in (("--kpi", args.kpi), ("--plan", args.plan)):
-        if source is not None and target.exists() and os.path.samefile(source, target):
-            raise UnusableInput(f"{target}: the extract would replace its own input ({role}); "
-                                "write it to another folder (-o DIR)")
+    check_output_folder(args.output, {"--kpi": args.kpi, "--plan": args.plan},
+                        [target.name, target.with_suffix(".pdf").name])
     target = write_extract(data, target)
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
     if data.chain_head:

@@ -115,6 +115,10 @@ def check_parts(path: Path, archive: zipfile.ZipFile,
                                 f"{info.filename} (differing only in case): it is damaged or "
                                 "was not written by a spreadsheet program")
         seen[folded] = info.filename
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnusableInput(f"{path}: the part {info.filename} is compressed with method "
+                                f"{info.compress_type}, which Excel does not write (only "
+                                "stored or deflated): save the workbook again from Excel")
         if info.flag_bits & 0x1:
             raise UnusableInput(f"{path}: the part {info.filename} is encrypted inside the zip; "
                                 "a workbook's parts never are: save it again from Excel "
@@ -396,6 +400,50 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+@contextmanager
+def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for a set of files written together (a return's document,
+    copies and manifest): one temporary path each; only when all are written do they
+    replace their targets, one after the other. On any failure none is replaced and
+    every temporary file is removed: no partial set is left, and no earlier set is
+    broken up."""
+    paths = [real_path(path) for path in paths]
+    temporaries: list[Path] = []
+    try:
+        try:
+            for path in paths:
+                temporaries.append(_temporary(path))
+            yield temporaries
+            for temporary, path in zip(temporaries, paths, strict=True):
+                _ready(temporary, path)
+            for temporary, path in zip(temporaries, paths, strict=True):
+                os.replace(temporary, path)
+        except OSError as error:
+            failed = paths[len(temporaries) - 1] if temporaries else paths[0]
+            raise UnusableInput(f"cannot write {failed} ({_why(error)}); nothing of this "
+                                "set was written") from None
+    finally:
+        for temporary in temporaries:
+            if temporary.exists():
+                temporary.unlink()
+
+
+def check_output_folder(folder: Path, inputs: dict[str, Path], names: list[str]) -> None:
+    """Refuse (exit 2) an output folder that is a file, or in which one of ``names``
+    would replace one of the ``inputs`` (role -> path)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UnusableInput(f"{folder}: -o names a file, not a folder: give a folder for "
+                            "the output (nothing was written)")
+    for name in names:
+        target = folder / name
+        for role, source in inputs.items():
+            if source is not None and target.exists() and Path(source).exists() \
+                    and os.path.samefile(source, target):
+                raise UnusableInput(f"{target}: the output would replace its own input "
+                                    f"({role}); write it to another folder (-o DIR)")
 
 
 def _temporary(path: Path) -> Path:

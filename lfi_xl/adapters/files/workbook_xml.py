@@ -119,6 +119,14 @@ def is_strict(package: Package) -> bool:
     return _STRICT[0][0] in package.parts.get("xl/workbook.xml", b"")
 
 
+def transitional_part(data: bytes) -> bytes:
+    """One part's bytes with strict OOXML namespaces read as the transitional ones."""
+    if b"http://purl.oclc.org/ooxml/" in data:
+        for strict, plain in _STRICT:
+            data = data.replace(strict, plain)
+    return data
+
+
 def transitional(package: Package) -> Package:
     """The package with strict OOXML namespaces read as the transitional ones (the same
     package when it is not strict)."""
