@@ -31,7 +31,7 @@ def ready(kpi: Path, plan: Path) -> None:
     """The officer's cycle up to a frozen period the DfE return can be built from."""
     assert main(["refresh", "--kpi", str(kpi), "--plan", str(plan), "--period", PERIOD]) == 0
     assert main(["recalc", str(kpi)]) == 0
-    assert main(["freeze", str(kpi), "--period", PERIOD, "--by", "A. Finance"]) == 0
+    assert main(["freeze", "--kpi", str(kpi), "--period", PERIOD, "--by", "A. Finance"]) == 0
 
 
 def dfe_return(kpi: Path, plan: Path, out: Path) -> int:
@@ -71,7 +71,7 @@ def test_dfe_return_never_writes_over_its_inputs(frozen, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "would replace its own input" in error and error.count("\n") == 1
     assert {path.name: sha(path) for path in inputs.iterdir()} == before
-    assert main(["verify", str(kpi)]) == 0
+    assert main(["verify", "--kpi", str(kpi)]) == 0
 
 
 @pytest.mark.parametrize("command", ["dfe-return", "extract", "print"])
@@ -164,7 +164,7 @@ def test_an_unsupported_compression_method_is_one_line(kpi_book, capsys):
     data[central + 10:central + 12] = (14).to_bytes(2, "little")
     data[info.header_offset + 8:info.header_offset + 10] = (14).to_bytes(2, "little")
     kpi_book.write_bytes(bytes(data))
-    for command in (["validate", kpi_book], ["freeze", kpi_book, "--period", PERIOD]):
+    for command in (["validate", kpi_book], ["freeze", "--kpi", kpi_book, "--period", PERIOD]):
         assert main(list(map(str, command))) == 2
         said = capsys.readouterr()
         assert "compressed with method 14" in said.out + said.err
@@ -224,7 +224,7 @@ def test_strict_open_xml_is_read_and_not_changed(kpi_book, plan_book, tmp_path, 
                  "-o", str(tmp_path / "out")]) == 0
     capsys.readouterr()
     before = sha(book)
-    assert main(["freeze", str(book), "--period", PERIOD, "--by", "A"]) == 2
+    assert main(["freeze", "--kpi", str(book), "--period", PERIOD, "--by", "A"]) == 2
     error = capsys.readouterr().err
     assert "Strict Open XML" in error and error.count("\n") == 1
     assert sha(book) == before

@@ -38,11 +38,11 @@ def current_period(path: Path) -> str:
 
 #: Every command that changes a workbook, as run on the KPI workbook ``k`` and plan ``p``.
 WRITERS = {
-    "freeze": lambda k, p: ["freeze", k, "--period", PERIOD, "--by", "A. Finance"],
+    "freeze": lambda k, p: ["freeze", "--kpi", k, "--period", PERIOD, "--by", "A. Finance"],
     "refresh": lambda k, p: ["refresh", "--kpi", k, "--plan", p, "--period", PERIOD],
     "recalc": lambda k, p: ["recalc", k],
     "adopt": lambda k, p: ["adopt", k],
-    "start-period": lambda k, p: ["start-period", k, "--plan", p],
+    "start-period": lambda k, p: ["start-period", "--kpi", k, "--plan", p],
 }
 
 
@@ -68,7 +68,7 @@ def test_a_planted_link_is_refused_and_nothing_changes(command, planted, kpi_boo
 def test_a_planted_link_on_the_plans_lock_refuses_start_period(kpi_book, plan_book, capsys):
     (plan_book.parent / f".~lfi-{plan_book.name}.lock").symlink_to(plan_book.name)
     before = digest(kpi_book.parent)
-    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 2
+    assert main(["start-period", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 2
     assert "link" in capsys.readouterr().err
     assert digest(kpi_book.parent) == before
 
@@ -76,7 +76,7 @@ def test_a_planted_link_on_the_plans_lock_refuses_start_period(kpi_book, plan_bo
 def test_a_file_lfi_xl_did_not_write_under_the_locks_name_is_not_overwritten(kpi_book, capsys):
     lock = kpi_book.parent / f".~lfi-{kpi_book.name}.lock"
     lock.write_text("a note someone kept here\n")
-    assert main(["freeze", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
     assert "did not write" in capsys.readouterr().err
     assert lock.read_text() == "a note someone kept here\n"
 
@@ -84,7 +84,7 @@ def test_a_file_lfi_xl_did_not_write_under_the_locks_name_is_not_overwritten(kpi
 def test_a_lock_left_by_a_killed_command_is_taken_again(kpi_book, capsys):
     lock = kpi_book.parent / f".~lfi-{kpi_book.name}.lock"
     lock.write_text('{"pid": 1, "host": "h", "since": "2026-01-01T00:00:00", "file": "x"}')
-    assert main(["freeze", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 0
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 0
     capsys.readouterr()
 
 
@@ -94,7 +94,7 @@ def test_start_period_refuses_while_excel_has_either_workbook_open(kpi_book, pla
         owner = book.with_name("~$" + book.name)
         owner.write_bytes(b"\x07A. User" + b" " * 40)
         before = digest(kpi_book.parent)
-        assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 2
+        assert main(["start-period", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 2
         assert "open in Excel by A. User" in capsys.readouterr().err
         assert digest(kpi_book.parent) == before
         owner.unlink()
@@ -104,12 +104,12 @@ def test_a_start_interrupted_between_its_saves_is_finished_not_repeated(kpi_book
                                                                         tmp_path, capsys):
     original_plan = tmp_path / "plan_before.xlsx"
     shutil.copy(plan_book, original_plan)
-    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 0
+    assert main(["start-period", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
     started = current_period(kpi_book)
     shutil.copy(original_plan, plan_book)  # as if killed after the KPI workbook's save
     assert current_period(plan_book) == PERIOD != started
     capsys.readouterr()
-    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 0
+    assert main(["start-period", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
     assert "Finished starting" in capsys.readouterr().out
     assert current_period(kpi_book) == current_period(plan_book) == started
 
@@ -119,14 +119,14 @@ def test_start_period_refuses_two_workbooks_on_unrelated_periods(kpi_book, plan_
 
     edit(plan_book, "Settings", {"B7": "2023-24 Q1"})
     before = digest(kpi_book.parent)
-    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 2
+    assert main(["start-period", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 2
     assert "2023-24 Q1" in capsys.readouterr().err
     assert digest(kpi_book.parent) == before
 
 
 def test_reason_without_supersede_is_refused(kpi_book, capsys):
     before = digest(kpi_book.parent)
-    assert main(["freeze", str(kpi_book), "--period", PERIOD, "--by", "A",
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A",
                  "--reason", "typo"]) == 2
     assert "--supersede" in capsys.readouterr().err
     assert digest(kpi_book.parent) == before
@@ -147,34 +147,34 @@ def test_same_stem_workbooks_keep_separate_receipts(kpi_book, capsys):
     other = kpi_book.with_suffix(".xlsm")
     shutil.copy(kpi_book, other)
     for book in (kpi_book, other):
-        assert main(["freeze", str(book), "--period", PERIOD, "--by", "A"]) == 0
+        assert main(["freeze", "--kpi", str(book), "--period", PERIOD, "--by", "A"]) == 0
     for book in (kpi_book, other):
         assert book.with_name(book.name + ".lfi-receipts.jsonl").is_file()
         capsys.readouterr()
-        assert main(["verify", str(book)]) == 0, capsys.readouterr().out
+        assert main(["verify", "--kpi", str(book)]) == 0, capsys.readouterr().out
 
 
 def test_a_receipt_that_cannot_be_written_refuses_before_anything_changes(kpi_book, capsys):
     receipts = kpi_book.with_name(kpi_book.name + ".lfi-receipts.jsonl")
     receipts.mkdir()   # a folder where the receipt file goes
     before = digest(kpi_book.parent)
-    assert main(["freeze", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
     assert "nothing was changed" in capsys.readouterr().err
     assert digest(kpi_book.parent) == before
 
 
 def test_a_receipt_cut_short_after_the_save_says_the_workbook_is_frozen(kpi_book, capsys,
                                                                       monkeypatch):
-    import lfi_xl.adapters.files.receipts as receipts
+    import lfi_xl.adapters.opening as opening
 
     def full(handle, record):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(receipts, "write_receipt", full)
-    assert main(["freeze", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
+    monkeypatch.setattr(opening, "write_receipt", full)
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 2
     error = capsys.readouterr().err
     assert "IS FROZEN" in error and "chain head" in error and error.count("\n") == 1
-    assert main(["verify", str(kpi_book)]) == 0
+    assert main(["verify", "--kpi", str(kpi_book)]) == 0
 
 
 @pytest.fixture
