@@ -436,6 +436,10 @@ def progress_key(condition) -> str:
 SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Formula",
                     "Number format", "Frozen by", "Frozen at", "Source SHA-256",
                     "Snapshot SHA-256", "Status")
+#: The cell each value was frozen from (``KPIs!K9``), recorded as the column after
+#: ``SNAPSHOT_COLUMNS`` (added to the header of a Snapshots table frozen before it was).
+SNAPSHOT_CELL = "Cell"
+SNAPSHOT_RECORDED = (*SNAPSHOT_COLUMNS, SNAPSHOT_CELL)
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
 SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfi_xl import contract as c
-from lfi_xl.actions.dfe_document import write_document
+from lfi_xl.actions.dfe_document import inert, write_document
 from lfi_xl.actions.extract import _plan_sections, usable_kpi_book
 from lfi_xl.actions.values_copy import values_copy
 from lfi_xl.adapters.files.package import atomic_outputs, check_output_folder
@@ -330,14 +330,14 @@ def write_dfe_return(data: ReturnData, kpi_file: Path, plan_file: Path, folder: 
     names = [return_name(data, "return", ".docx"), return_name(data, "KPIs", ".xlsx"),
              return_name(data, "DSG_plan", ".xlsx"), "manifest.json"]
     check_output_folder(folder, {"--kpi": kpi_file, "--plan": plan_file}, names)
-    data = storable_all(data)   # a control character in a name or an answer: shown
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UnusableInput(f"cannot make the folder {folder} ({error.strerror})") from None
     targets = [folder / name for name in names]
     with atomic_outputs(targets) as temporaries:
-        write_document(data, temporaries[0])
+        # a control character in a name or a file name: dropped, as in the answers
+        write_document(storable_all(data, inert), temporaries[0])
         values_copy(Path(kpi_file), temporaries[1], data.draft)
         values_copy(Path(plan_file), temporaries[2], data.draft)
         manifest = {

@@ -26,23 +26,25 @@ def storable_text(text: str) -> str:
     return _NOT_STORABLE.sub("\ufffd", _LINE_BREAKS.sub("\n", text))
 
 
-def storable_all(value):
-    """``value`` with every string in it made :func:`storable_text`: through dataclasses,
-    lists, tuples, sets and dicts (keys too). What a paper or a return writes from a
-    workbook (an authority's name, an answer, a file name) may hold a control character
-    that Word's and Excel's XML cannot carry."""
+def storable_all(value, change=storable_text):
+    """``value`` with every string in it passed through ``change`` (by default made
+    :func:`storable_text`): through dataclasses, lists, tuples, sets and dicts (keys
+    too). What a paper or a return writes from a workbook (an authority's name, an
+    answer, a file name) may hold a control character Word's and Excel's XML cannot
+    carry."""
     import dataclasses
 
     if isinstance(value, str):
-        return storable_text(value)
+        return change(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.replace(value, **{
-            field.name: storable_all(getattr(value, field.name))
+            field.name: storable_all(getattr(value, field.name), change)
             for field in dataclasses.fields(value) if field.init})
     if isinstance(value, dict):
-        return type(value)((storable_all(k), storable_all(v)) for k, v in value.items())
-    if isinstance(value, list | tuple | set | frozenset) and not hasattr(value, "_fields"):
-        return type(value)(storable_all(item) for item in value)
-    if isinstance(value, tuple):   # a named tuple
-        return type(value)(*(storable_all(item) for item in value))
+        return type(value)((storable_all(k, change), storable_all(v, change))
+                           for k, v in value.items())
+    if isinstance(value, tuple) and hasattr(value, "_fields"):   # a named tuple
+        return type(value)(*(storable_all(item, change) for item in value))
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(storable_all(item, change) for item in value)
     return value
