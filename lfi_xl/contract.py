@@ -196,6 +196,12 @@ OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA2
 RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
 
 
+#: The lowest small-number suppression threshold a council can set: counts of 1 to 4 (and
+#: averages over so few placements) are the ones that identify a child (the Government
+#: Statistical Service's usual rule; a council may set a higher one).
+MIN_SUPPRESSION = 5
+
+
 def setting_name(key: str) -> str:
     return f"Settings_{key}"
 

@@ -24,6 +24,7 @@ from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.worksheet.datavalidation import DataValidationList
 
 from lfi_xl import contract as c
+from lfi_xl.actions.extract import SUPPRESSED
 from lfi_xl.adapters.files import workbook_xml
 from lfi_xl.adapters.files.package import Package, atomic_write, check_workbook_file
 from lfi_xl.core.text import storable_text
@@ -77,6 +78,7 @@ def values_copy(source: Path, target: Path, draft: bool = False) -> Path:
     workbook_xml.strip_formulas(package)
     values = openpyxl.load_workbook(io.BytesIO(package.to_bytes()), keep_links=False)
     keep = _sheets_to_copy(values, source)
+    _suppress_small_averages(values)
     for sheet in list(values.worksheets):
         if sheet.title not in keep:
             values.remove(sheet)
@@ -146,3 +148,59 @@ def _holds_register(sheet) -> bool:
         if row <= _HEADER_ROWS and isinstance(cell.value, str):
             rows.setdefault(row, set()).add(cell.value.strip())
     return any(len(found & _REGISTER_HEADER) >= 3 for found in rows.values())
+
+
+def _destination(values, name: str):
+    """(worksheet, min_col, min_row, max_col, max_row) a workbook-scoped name refers to."""
+    from openpyxl.utils.cell import range_boundaries
+
+    definition = values.defined_names.get(name)
+    if definition is None:
+        return None
+    try:
+        title, ref = next(iter(definition.destinations))
+        return (values[title], *range_boundaries(ref.replace("$", "")))
+    except (StopIteration, KeyError, ValueError, TypeError):
+        return None
+
+
+def _suppress_small_averages(values) -> None:
+    """Every average cost over fewer placements than the Settings' threshold (at least
+    :data:`~lfi_xl.contract.MIN_SUPPRESSION`), and its n, shown as ``c`` in the copy, in
+    every report column (the KPI sheet's n row, KPI_Counts, says how many): an average
+    over one placement is that child's placement cost. An average whose n cannot be read
+    is suppressed too."""
+    counts = _destination(values, c.KPI_COUNTS)
+    periods = _destination(values, c.KPI_PERIODS)
+    if periods is None:
+        return
+    threshold = c.MIN_SUPPRESSION
+    setting = _destination(values, c.setting_name("SuppressionThreshold"))
+    if setting is not None:
+        found = setting[0].cell(setting[2], setting[1]).value
+        if isinstance(found, int | float) and found >= c.MIN_SUPPRESSION:
+            threshold = int(found)
+    n_rows: dict[int, int] = {}
+    if counts is not None:
+        sheet, first_col, first_row, _, last_row = counts
+        for row in range(first_row + 1, last_row + 1):
+            ref = sheet.cell(row, first_col).value
+            if isinstance(ref, int | float):
+                n_rows[int(ref)] = row
+    _, first_period, _, last_period, _ = periods
+    for ref in c.AVERAGE_COST_REFS:
+        place = _destination(values, c.kpi_name(ref))
+        if place is None:
+            continue
+        sheet, _, row, _, _ = place
+        for column in range(first_period, last_period + 1):
+            average = sheet.cell(row, column)
+            n_cell = (counts[0].cell(n_rows[ref], column) if counts is not None
+                      and ref in n_rows else None)
+            n = n_cell.value if n_cell is not None else None
+            small_n = isinstance(n, int | float) and 0 < n < threshold
+            if isinstance(average.value, int | float) and not (
+                    isinstance(n, int | float) and n >= threshold):
+                average.value = SUPPRESSED
+            if small_n:
+                n_cell.value = SUPPRESSED

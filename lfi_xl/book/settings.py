@@ -142,8 +142,15 @@ def read_settings(workbook: Workbook) -> Settings:
             raise ValueError
         return int(number)
 
-    threshold = parsed("SuppressionThreshold", whole, "Small-number suppression must be a "
-                                                      "whole number from 0 to 1,000")
+    def threshold_of(v) -> int:
+        number = whole(v)
+        if number < c.MIN_SUPPRESSION:
+            raise ValueError
+        return number
+
+    threshold = parsed("SuppressionThreshold", threshold_of, "Small-number suppression must "
+                       f"be a whole number from {c.MIN_SUPPRESSION} to 1,000: below "
+                       f"{c.MIN_SUPPRESSION}, a count or an average could identify a child")
 
     def share(v) -> float:
         number = float(v)
