@@ -209,3 +209,19 @@ def test_a_full_disk_is_one_line_and_no_file_changes(command, small_disk, capsys
     assert code == 2, error
     assert "disk is full" in error and error.count("\n") == 1
     assert digest(small_disk) == before
+
+
+@pytest.mark.parametrize("command", ["extract", "dfe-return"])
+def test_a_full_disk_under_an_output_is_one_line_and_no_partial_set(command, small_disk,
+                                                                    kpi_book, plan_book,
+                                                                    capsys):
+    out = small_disk / "out"
+    out.mkdir()
+    fill(small_disk, 20_000)
+    args = {"extract": ["extract", "--kpi", kpi_book, "--plan", plan_book, "--no-pdf"],
+            "dfe-return": ["dfe-return", "--kpi", kpi_book, "--plan", plan_book, "--draft"]}
+    code = main(list(map(str, [*args[command], "-o", out])))
+    error = capsys.readouterr().err
+    assert code == 2, error
+    assert "disk is full" in error and error.count("\n") == 1
+    assert list(out.iterdir()) == []
