@@ -23,8 +23,7 @@ from openpyxl.utils import get_column_letter as col
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import ExtractData
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
-from lfi_xl.core.text import storable_all
-from lfi_xl.core.text import storable_text
+from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
 
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from lfi_xl.adapters.excel.live import LiveWorkbook
-from lfi_xl.adapters.files.package import exclusive, save_together
-from lfi_xl.adapters.files.receipts import open_receipts, receipts_path, write_receipt
+from lfi_xl.adapters.files.package import exclusive, refuse_link, save_together
 from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.adapters.files.receipts import open_receipts, receipts_path, write_receipt
 from lfi_xl.adapters.files.writer import FileWorkbook
 from lfi_xl.book.discover import Discovering, DiscoveringEditable, discovering
 from lfi_xl.book.workbook import Workbook
@@ -49,6 +49,7 @@ def held(path: Path | str) -> Iterator[Path]:
     for an action that writes the file itself (recalc): the same lock and refusal while
     Excel has it open as :func:`changing`."""
     with exclusive(Path(path)) as real:
+        refuse_link(receipts_path(real), "the receipt file")
         yield real
 
 
@@ -81,6 +82,8 @@ def changing_both(*paths: Path | str, receipt: dict | None = None
     saying the workbook IS changed, with the chain head to keep."""
     with ExitStack() as stack:
         real = [stack.enter_context(exclusive(Path(path))) for path in paths]
+        for held_path in real:   # never a receipt written through a link, by any command
+            refuse_link(receipts_path(held_path), "the receipt file")
         if len(set(real)) != len(real):
             raise UnusableInput(f"{real[0]}: the same workbook was given twice")
         files = [FileWorkbook(path) for path in real]

@@ -365,9 +365,9 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
             if key not in frozen:
                 findings.append(Finding(
                     ERROR, item.sheet, item.cell, Rule.FROZEN,
-                    f"{what} {item.kind} {canonical(item.key)} is not in its snapshot (added after the "
-                    "freeze?): a frozen period's figures, conditions and answers are only "
-                    "those frozen", report))
+                    f"{what} {item.kind} {canonical(item.key)} is not in its snapshot (added "
+                    "after the freeze?): a frozen period's figures, conditions and answers "
+                    "are only those frozen", report))
         by_sheet: dict[str, list[str]] = {}
         for _, sheet, cell, _ in checks:
             by_sheet.setdefault(sheet, []).append(cell)

@@ -468,8 +468,12 @@ def _ready(temporary: Path, path: Path) -> None:
     os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
 
 
+#: The errors of a full disk or an exhausted quota (EDQUOT: not on Windows).
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
 def _why(error: OSError) -> str:
-    return ("the disk is full" if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    return ("the disk is full" if error.errno in _FULL
             else "read-only" if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
             else error.strerror or str(error))
 
@@ -605,9 +609,6 @@ def exclusive(path: Path, wait: float | None = None) -> Iterator[Path]:
                             "if it should change, clear its read-only setting (Properties), "
                             "then run this again (nothing was changed)")
     lock = path.with_name(f".~lfi-{path.name}.lock")
-    from lfi_xl.adapters.files.receipts import receipts_path
-
-    refuse_link(receipts_path(path), "the receipt file")
     deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
     while True:
         handle = _take(lock, path)
