@@ -225,3 +225,17 @@ def test_a_full_disk_under_an_output_is_one_line_and_no_partial_set(command, sma
     assert code == 2, error
     assert "disk is full" in error and error.count("\n") == 1
     assert list(out.iterdir()) == []
+
+
+def test_a_workbook_changed_behind_the_helper_is_not_overwritten(kpi_book, plan_book):
+    """The stamp check: a file written by something else (not an lfi-xl command: those
+    wait for the lock) while an action worked on it is not replaced."""
+    from lfi_xl.adapters.opening import changing
+    from lfi_xl.errors import UnusableInput
+
+    with pytest.raises(UnusableInput, match="changed by something else"):
+        with changing(kpi_book) as workbook:
+            workbook.set_cells("Settings", {"B3": "Somewhere"})
+            shutil.copy(plan_book, kpi_book)   # someone saves over it meanwhile
+    assert kpi_book.read_bytes() == plan_book.read_bytes()
+    assert not list(kpi_book.parent.glob("*.tmp")) and not list(kpi_book.parent.glob(".~*tmp"))

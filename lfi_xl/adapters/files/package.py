@@ -210,6 +210,10 @@ class FileParts(MutableMapping):
         with zipfile.ZipFile(path) as archive:
             self._use(path, {info.filename: info for info in archive.infolist()})
 
+    def check_unchanged(self) -> None:
+        """Refuse (exit 2) when the file was changed since it was read."""
+        self._source()
+
     def _source(self) -> Path:
         if _stamp(self._path) != self._stamp:
             raise UnusableInput(f"{self._path}: the file was changed by something else while "
@@ -498,6 +502,9 @@ def save_together(saves: list[tuple[Package, Path]], *, backup: bool = True) -> 
                 prepared.append((temporary, path))
                 temporary.write_bytes(package.stamped_bytes())
                 _ready(temporary, path)
+            for package, _ in saves:   # the stamp check: nobody wrote them meanwhile
+                if isinstance(package.parts, FileParts):
+                    package.parts.check_unchanged()
             if backup:
                 for _, path in prepared:
                     if path.exists():
