@@ -239,3 +239,20 @@ def test_a_workbook_changed_behind_the_helper_is_not_overwritten(kpi_book, plan_
             shutil.copy(plan_book, kpi_book)   # someone saves over it meanwhile
     assert kpi_book.read_bytes() == plan_book.read_bytes()
     assert not list(kpi_book.parent.glob("*.tmp")) and not list(kpi_book.parent.glob(".~*tmp"))
+
+
+def test_receipts_of_the_older_stem_named_file_still_count(kpi_book, capsys):
+    """A workbook frozen before receipts were named by the whole file name: its older
+    receipts (the lines naming it) are still checked beside the new file's."""
+    import json
+
+    assert main(["freeze", "--kpi", str(kpi_book), "--period", PERIOD, "--by", "A"]) == 0
+    own = kpi_book.with_name(kpi_book.name + ".lfi-receipts.jsonl")
+    legacy = kpi_book.with_name(kpi_book.stem + ".lfi-receipts.jsonl")
+    record = json.loads(own.read_text())
+    other = dict(record, file="template_kpi.xlsm", head="0" * 64)   # another workbook's
+    legacy.write_text(json.dumps(dict(record, head="f" * 64)) + "\n" + json.dumps(other) + "\n")
+    capsys.readouterr()
+    assert main(["verify", "--kpi", str(kpi_book)]) == 1
+    out = capsys.readouterr().out
+    assert "ffffffffffff" in out and "000000000000" not in out

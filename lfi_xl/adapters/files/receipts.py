@@ -75,15 +75,16 @@ def append_receipt(workbook: Path, record: dict) -> Path:
 
 
 def receipts_for(workbook: Path) -> tuple[Path, list[tuple[str, str]]] | None:
-    """The receipts kept beside a workbook (its own file, else the lines of the older,
-    stem-named file that name it), or ``None`` when there are none."""
-    own = receipts_path(workbook)
+    """The receipts kept beside a workbook: its own file's, and the lines of the older,
+    stem-named file that name it (a workbook frozen before and after the change has
+    both); ``None`` when there are none."""
+    own, legacy = receipts_path(workbook), legacy_receipts_path(workbook)
+    heads = read_heads(legacy, only_file=Path(workbook).name) if legacy.exists() else []
     if own.exists():
-        return own, read_heads(own)
-    legacy = legacy_receipts_path(workbook)
-    if legacy.exists():
-        return legacy, read_heads(legacy, only_file=Path(workbook).name)
-    return None
+        heads += read_heads(own)
+    if not own.exists() and not legacy.exists():
+        return None
+    return (own if own.exists() else legacy), heads
 
 
 def read_heads(path: Path, only_file: str | None = None) -> list[tuple[str, str]]:
