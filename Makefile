@@ -61,12 +61,17 @@ test: system-deps $(VENV)/.installed
 
 # constraints.txt: every package of the tested environment at its exact version (xlwings
 # among them: the add-in is built for that version's DLL). Run after changing pyproject.
+# What only Windows installs cannot come from a Linux freeze: it is pinned here (make
+# bundle downloads exactly that for the council's PCs).
+WINDOWS_PINS := pywin32==312; sys_platform == "win32"
 lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test,bench]'
 	(echo "# The tested environment, written by make lock: pip install -c constraints.txt ..."; \
-	 .venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl) > constraints.txt
+	 (.venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl; \
+	  echo '$(WINDOWS_PINS)') | $(PYTHON) -c "import sys; print(''.join(sorted(sys.stdin, key=str.lower)), end='')") \
+	 > constraints.txt
 	rm -rf .venv-lock build
 
 # Benchmarks (never part of make test): 1k to 1M placements, against LibreOffice and the

@@ -23,11 +23,11 @@ from lxml import etree
 from openxml_audit import OpenXmlValidator
 
 from lfi_xl.adapters.files.package import Package
-from lfi_xl.build.addin import InstallError, build_addin, install, remove
+from lfi_xl.addin.install import INTERPRETER_KEY, InstallError, install, remove, xlstart_folder
+from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
 from lfi_xl.build.addin import render_ribbon as rr
 from lfi_xl.build.addin.build import RIBBON_PART, VBA_PART, addin_settings
-from lfi_xl.build.addin.install import INTERPRETER_KEY, xlstart_folder
 from lfi_xl.build.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
 
 with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
@@ -35,7 +35,7 @@ with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old nam
     from oletools.olevba import VBA_Parser
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "addin"
+SOURCES = ROOT / "lfi_xl" / "addin" / "sources"
 LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 SYSTEM_PYTHON = "/usr/bin/python3"
 XLWINGS = Path(xlwings.__file__).parent
@@ -515,7 +515,7 @@ def test_install_explains_the_microsoft_store_python(addin, tmp_path):
 def test_install_warns_when_the_start_up_folder_is_on_the_network(addin, tmp_path,
                                                                   python_with_xlwings,
                                                                   monkeypatch):
-    module = importlib.import_module("lfi_xl.build.addin.install")
+    module = importlib.import_module("lfi_xl.addin.install")
 
     written = {}
     monkeypatch.setattr(module, "atomic_write", lambda path, data: written.update({path: data}))
@@ -527,7 +527,7 @@ def test_install_warns_when_the_start_up_folder_is_on_the_network(addin, tmp_pat
 
 def test_install_from_any_folder_uses_the_project_add_in(addin, tmp_path, python_with_xlwings,
                                                          monkeypatch):
-    module = importlib.import_module("lfi_xl.build.addin.install")
+    module = importlib.import_module("lfi_xl.addin.install")
 
     project_addin = tmp_path / "project" / "dist" / "lfi_xl.xlam"
     monkeypatch.setattr(module, "PROJECT_ADDIN", project_addin)

@@ -14,11 +14,11 @@ import pytest
 import xlwings
 
 from lfi_xl.adapters.files.package import Package
-from lfi_xl.build.addin import build_addin, install
-from lfi_xl.build.addin import check as ch
+from lfi_xl.addin import check as ch
+from lfi_xl.addin.install import InstallError, install
+from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
 from lfi_xl.build.addin.build import VBA_PART
-from lfi_xl.build.addin.install import InstallError
 from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
 from lfi_xl.cli import main
 

@@ -1,7 +1,7 @@
 """The add-in's VBA modules, from text: the repo's sources, xlwings' runtime and two
 modules generated from the worksheet functions' xlwings metadata.
 
-- ``addin/*.cls``, ``addin/*.bas``: ThisWorkbook (registers the function help when the
+- ``lfi_xl/addin/sources/*.cls``, ``*.bas``: ThisWorkbook (registers the function help when the
   add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons), LfiErrors
   (Python failures as Excel errors, ``LFI_WHY``, and "Python could not be reached") and
   LfiCheck (Restart Python, and the self-test ``lfi-xl addin check`` runs).
@@ -34,8 +34,9 @@ from pathlib import Path
 
 from lfi_xl.build.addin.vba_project import CLASS, DOCUMENT, STANDARD, VbaModule
 
-#: The add-in's text sources.
-SOURCES = Path(__file__).resolve().parents[3] / "addin"
+#: The add-in's text sources: package data of :mod:`lfi_xl.addin` (read as files, not
+#: imported), so that an installed lfi-xl builds the add-in from any folder.
+SOURCES = Path(__file__).resolve().parents[2] / "addin" / "sources"
 ADDIN_NAME = "lfi_xl.xlam"
 #: The Python module holding the worksheet functions (xlwings' "UDF Modules" setting).
 UDF_MODULE = "lfi_udfs"

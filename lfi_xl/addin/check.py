@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lfi_xl.build.addin.build import addin_settings
-from lfi_xl.build.addin.install import (
+from lfi_xl.addin.install import (
     INTERPRETER_KEY,
     InstallError,
     require_matching_python,
     xlstart_folder,
 )
+from lfi_xl.build.addin.build import addin_settings
 from lfi_xl.build.addin.modules import ADDIN_NAME
 
 #: What the check writes into a scratch workbook, and the arguments Python gets for it.
