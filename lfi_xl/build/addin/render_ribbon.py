@@ -1,4 +1,5 @@
-"""Draw the add-in's ribbon tab from ``lfi_xl/addin/sources/customUI14.xml`` into ``docs/ribbon.png``.
+"""Draw the add-in's ribbon tab (``lfi_xl/addin/sources/customUI14.xml``) into
+``docs/ribbon.png``.
 
 No Excel runs here, so the user guide's picture of the tab is a drawing made from the
 ribbon's own XML: the tab strip with the add-in's tab selected, each group with its
@@ -92,9 +93,9 @@ def render_ribbon(customui: Path = CUSTOMUI, output: Path = PICTURE) -> Path:
         draw.line((x + 2, top + 8, x + 2, top + BODY - 6), fill=LINE)
         x += 8
 
-    draw.text((14, top + BODY + 14), "A rendering of lfi_xl/addin/sources/customUI14.xml (the "
-              "add-in's ribbon tab) by lfi_xl/build/addin/render_ribbon.py, not an Excel screenshot. "
-              "Icons stand in for Office's own.", font=small, fill=GREY)
+    draw.text((14, top + BODY + 14), "A rendering of the add-in's ribbon tab (customUI14.xml) "
+              "by lfi_xl/build/addin/render_ribbon.py, not an Excel screenshot. Icons stand in "
+              "for Office's own.", font=small, fill=GREY)
     metadata = PngInfo()
     metadata.add_text(HASH_KEY, source_hash(xml))
     output = Path(output)
