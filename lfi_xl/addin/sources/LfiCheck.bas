@@ -124,15 +124,15 @@ End Sub
 ' module that does not compile stops this check with Excel's "Compile error" and the line.
 ' (xlwings_udfs, the function wrappers, compiles with the first LFI_ cell below.)
 Private Sub CheckModules()
-    Dim dictionary As New Dictionary, called As String
+    Dim probe As New Dictionary, called As String
     On Error GoTo failed
     called = IIf(IsPythonUnreachable(1000), "LfiErrors", "")
     called = called & ", " & IIf(Len(LfiServerCommandFor("python.exe")) > 0, "LfiServer", "")
     called = called & ", " & IIf(Len(LfiButtonFailure(0, "")) > 0, "LfiRibbon", "")
     called = called & ", " & IIf(Len(LfiDescribeReport()) > 0, "LfiFunctionHelp", "")
     called = called & ", " & IIf(Len(XLWINGS_VERSION) > 0, "xlwings " & XLWINGS_VERSION, "")
-    dictionary.Add "compiled", True
-    called = called & ", " & IIf(dictionary.Exists("compiled"), "Dictionary", "")
+    probe.Add "compiled", True
+    called = called & ", " & IIf(probe.Exists("compiled"), "Dictionary", "")
     Say "Every module compiles", True, "ThisWorkbook (at start), LfiCheck, " & called
     Exit Sub
 failed:

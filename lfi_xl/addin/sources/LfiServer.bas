@@ -86,7 +86,7 @@ Public Function LfiPythonSaid(Optional ByVal path As String = "") As String
     If Len(Dir(path)) = 0 Then Exit Function
     If DateDiff("s", FileDateTime(path), Now) > 120 Then Exit Function
     handle = FreeFile
-    Open path For Input As #handle
+    Open path For Input Access Read Shared As #handle ' the server may still hold it open
     Do While Not EOF(handle)
         Line Input #handle, line
         If Len(Trim$(line)) > 0 Then last = Trim$(line)
@@ -95,6 +95,10 @@ Public Function LfiPythonSaid(Optional ByVal path As String = "") As String
     LfiPythonSaid = last
     Exit Function
 unreadable:
+    Resume giveUp
+giveUp:
+    On Error Resume Next ' a log that vanished or is locked: nothing to add to the reason
+    If handle <> 0 Then Close #handle
     LfiPythonSaid = ""
 End Function
 
