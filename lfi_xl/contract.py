@@ -88,8 +88,9 @@ _NO_DIRECTION = {9, 10, 20, 21, 22}
 def _catalogue() -> tuple[Kpi, ...]:
     rows = []
     for line in _KPI_TABLE.strip().splitlines():
-        ref, measure, streams, source, regularity, unit, sign, forum_line, forum = line.split("|")
-        ref = int(ref)
+        number, measure, streams, source, regularity, unit, sign, forum_line, forum = (
+            line.split("|"))
+        ref = int(number)
         rows.append(Kpi(
             ref=ref,
             group=next(name for last, name in KPI_GROUPS if ref <= last),

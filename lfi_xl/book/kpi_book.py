@@ -80,9 +80,10 @@ class KpiBook:
                     problems.append(f"{kind}: the defined name(s) {', '.join(absent)} are "
                                     "missing or point to #REF!")
                     continue
-                spans = [(a.min_row, a.max_row, a.shape[1]) for a in areas.values()]
+                found = {key: area for key, area in areas.items() if area is not None}
+                spans = [(a.min_row, a.max_row, a.shape[1]) for a in found.values()]
                 usual = max(set(spans), key=spans.count)
-                for key, area in areas.items():
+                for key, area in found.items():
                     if (area.min_row, area.max_row, area.shape[1]) != usual:
                         problems.append(f"{kind}: {name_of(key)} covers {area.sheet}!"
                                         f"{area.ref} (from {area.sheet}!{area.cell(0, 0)}) but "

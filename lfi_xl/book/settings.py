@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lfi_xl import contract as c
+from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, WARNING, Finding, Rule
-from lfi_xl.book.workbook import Workbook
+from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
 from lfi_xl.errors import UnusableInput
 
@@ -59,15 +60,15 @@ def _raw(workbook: Workbook, key: str):
 
 def read_settings(workbook: Workbook) -> Settings:
     findings: list[Finding] = []
-    raw = {}
+    raw: dict[str, tuple[Area | None, object]] = {}
     for key, label, default, _ in c.SETTING_ROWS:
-        area, value = _raw(workbook, key)
+        area, found = _raw(workbook, key)
         if area is None and key not in c.OPTIONAL_SETTINGS:
             findings.append(Finding(WARNING, c.SETTINGS, "", Rule.SETTING,
                                     f"{label}: no cell named {c.setting_name(key)}; "
                                     f"using the default {default!r}"))
-            value = None
-        raw[key] = (area, value)
+            found = None
+        raw[key] = (area, found)
 
     def bad(key: str, message: str) -> None:
         area, value = raw[key]
@@ -124,7 +125,7 @@ def read_settings(workbook: Workbook) -> Settings:
     method = str(value("FundingGapMethod")).strip().upper()
     if method not in ("A", "B", "C"):
         bad("FundingGapMethod", "Funding gap method must be A, B or C")
-        method = c.SETTING_DEFAULTS["FundingGapMethod"]
+        method = str(c.SETTING_DEFAULTS["FundingGapMethod"])
 
     def refs(v) -> tuple[int, ...]:
         numbers = tuple(int(float(part)) for part in str(v).replace(";", ",").split(",")
@@ -157,7 +158,7 @@ def read_settings(workbook: Workbook) -> Settings:
         current_year = f"{parse_year(current_year)}/{(parse_year(current_year) + 1) % 100:02d}"
     except PeriodError:
         bad("CurrentYear", "Current financial year must read like 2023/24")
-        current_year = c.SETTING_DEFAULTS["CurrentYear"]
+        current_year = str(c.SETTING_DEFAULTS["CurrentYear"])
     def yes_no(v) -> bool:
         answer = str(v).strip().lower()
         if answer not in ("yes", "no", "true", "false", "y", "n"):
@@ -167,12 +168,12 @@ def read_settings(workbook: Workbook) -> Settings:
     illustrative = parsed("Illustrative", yes_no, "Illustrative data must be Yes or No")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
-                    value("PlanWorkbook"), value("PlanWorkbookSHA256"),
+                    str(value("PlanWorkbook")), str(value("PlanWorkbookSHA256")),
                     text("ProgrammeName"), text("SignedOffBy"), text("SignOffSteps"))
 
 
-def record_setting(workbook: Workbook, key: str, value) -> None:
-    """Write a setting through ``adapter``. A workbook that lacks it (made or adopted before
+def record_setting(workbook: EditableWorkbook, key: str, value: object) -> None:
+    """Write a setting into ``workbook``. A workbook that lacks it (made or adopted before
     the setting existed) gets a new row below its last setting, label and name."""
     area = workbook.area(c.setting_name(key))
     if area is None:
@@ -185,5 +186,5 @@ def record_setting(workbook: Workbook, key: str, value) -> None:
         value_cell = first.cell(below + 1 - first.min_row, 0)
         workbook.set_cells(first.sheet, {first.cell(below + 1 - first.min_row, -1): label})
         workbook.set_name(c.setting_name(key), first.sheet, value_cell)
-        area = workbook.area(c.setting_name(key))
+        area = workbook.require(c.setting_name(key))
     workbook.set_cells(area.sheet, {area.ref: value})
