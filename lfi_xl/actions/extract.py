@@ -37,7 +37,7 @@ from lfi_xl.book.source_file import fingerprint, workbook_path
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import measures
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import NA
+from lfi_xl.core.cells import NA, ExcelError
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import Period, year_label
 from lfi_xl.core.plan import PlanResult, compute_plan
@@ -523,9 +523,10 @@ def _check_current(book: KpiBook, period: Period, figures: _Figures,
         value, want = figures.get(period, ref), expected[ref]
         row = book.kpis[ref]
         where = f"{row.area.sheet}!{row.area.cell(0, column)}"
-        if hasattr(want, "code") or value is None or abs(value - want) > 1e-6 * max(
+        if isinstance(want, ExcelError) or value is None or abs(value - want) > 1e-6 * max(
                 1.0, abs(want)):
             raise UnusableInput(
                 f"{book.label}: {where} (KPI {ref}) shows {value!r} but the Plan Data for "
-                f"{period} gives {getattr(want, 'code', want)!r}: recalculate (lfi-xl "
+                f"{period} gives {want.code if isinstance(want, ExcelError) else want!r}: "
+                "recalculate (lfi-xl "
                 "recalc, or F9 in Excel) and validate before building the public extract")

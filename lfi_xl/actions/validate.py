@@ -17,6 +17,7 @@ import numpy as np
 from lfi_xl import contract as c
 from lfi_xl.book import tables
 from lfi_xl.book.area import Area
+from lfi_xl.book.discover import Discovering
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
@@ -606,8 +607,7 @@ def kind_of(workbook: Workbook) -> str:
         return "kpi"
     if workbook.area(c.PLAN_TABLE) is not None:
         return "plan"
-    plan = getattr(workbook, "plan", None)
-    if plan is not None:
+    if isinstance(workbook, Discovering) and workbook.plan is not None:  # found by labels
         return "plan"
     raise UnusableInput(f"{workbook.label}: neither a KPI workbook nor a DSG plan workbook: "
                         f"no {c.KPI_TABLE} or {c.PLAN_TABLE} names, and no plan table (a row "
@@ -617,7 +617,6 @@ def kind_of(workbook: Workbook) -> str:
 
 def validate(workbook: Workbook) -> list[Finding]:
     """Every finding for one workbook, sorted: errors first."""
-    from lfi_xl.book.discover import Discovering
     from lfi_xl.book.findings import sort
 
     workbook = workbook if isinstance(workbook, Discovering) else Discovering(workbook)

@@ -42,11 +42,7 @@ def read(workbook: Workbook, name: str) -> tuple[Area, list[list]]:
 def read_column(workbook: Workbook, name: str) -> tuple[Area, np.ndarray]:
     """A one-column table column by name, as a flat object array (blanks ``None``)."""
     area = workbook.require(name)
-    if hasattr(workbook, "column_cells"):  # a file: straight from the sheet's cells
-        return area, workbook.column_cells(area)
-    cells = (workbook.column(area) if hasattr(workbook, "column")
-             else [row[0] for row in workbook.values(area)])
-    return area, np.fromiter(cells, object, len(cells))
+    return area, workbook.column_cells(area)
 
 
 def number_at(workbook: Workbook, area: Area, row: int, column: int, value: object,
