@@ -309,7 +309,7 @@ def cmd_start_period(args: argparse.Namespace) -> int:
         with changing_both(kpi, args.plan) as (workbook, plan):
             started = start_period(workbook, args.period, plan, args.allow_gap, args.use)
     print(f"{started}" + ("" if started.plan_data else
-                          " (lfi-xl refresh --kpi FILE --plan FILE)")
+                          f" To fill Plan Data: lfi-xl refresh --kpi {kpi} --plan FILE.")
           + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
           f"validate {kpi}. Original kept as {kpi}.bak"
           + (f" and {args.plan}.bak." if args.plan else "."))
