@@ -45,7 +45,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_kpis(args: argparse.Namespace) -> int:
     kpis = contract.KPIS
     if args.forum:
-        kpis = [contract.KPI_BY_REF[ref] for ref in contract.FORUM_DEFAULT_REFS]
+        kpis = tuple(contract.KPI_BY_REF[ref] for ref in contract.FORUM_DEFAULT_REFS)
     if args.json:
         _print_json([{
             "ref": k.ref, "group": k.group, "measure": k.measure, "programme": k.programme,
@@ -312,7 +312,7 @@ def cmd_start_period(args: argparse.Namespace) -> int:
         with changing_both(kpi, args.plan) as (workbook, plan):
             started = start_period(workbook, args.period, plan, args.allow_gap, args.use)
     print(f"{started}" + ("" if started.plan_data else
-                          " (lfi-xl refresh --kpi FILE --plan FILE)")
+                          f" To fill Plan Data: lfi-xl refresh --kpi {kpi} --plan FILE.")
           + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
           f"validate {kpi}. Original kept as {kpi}.bak"
           + (f" and {args.plan}.bak." if args.plan else "."))
@@ -361,7 +361,7 @@ REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "
 #: The command-line option that carries out a refused request all the same, by the
 #: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
 OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
-             "draft": "--draft"}
+             "draft": "--draft", "allow_edited": "--allow-edited"}
 
 
 def build_parser() -> argparse.ArgumentParser:
