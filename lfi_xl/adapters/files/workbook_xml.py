@@ -199,8 +199,6 @@ _ADDIN_CALL = re.compile(r"(?:'?\[(\d+)\]'?!|(?i:_xludf\.))(LFI_[A-Za-z0-9_]*\s*
 def formulas(package: Package) -> list[Formula]:
     """Every formula cell of every sheet, as the text to evaluate: a shared formula (a
     formula filled down or across, stored once) is translated to each of its cells."""
-    from openpyxl.formula.translate import Translator
-
     package = transitional(package)
     addin = addin_links(package)
     found = []
@@ -218,6 +216,9 @@ def formulas(package: Package) -> list[Formula]:
                 if text:
                     shared[formula.get("si")] = (cell.get("r"), text)
                 elif formula.get("si") in shared:
+                    # imported here: openpyxl takes a quarter of a second to import
+                    from openpyxl.formula.translate import Translator
+
                     anchor, anchor_text = shared[formula.get("si")]
                     text = Translator("=" + anchor_text, origin=anchor).translate_formula(
                         cell.get("r"))[1:]
