@@ -110,9 +110,9 @@ def test_lines_must_cover_every_year():
 
 
 def test_the_plan_table_names_what_each_funding_gap_method_divides(capsys):
-    from lfi_xl.cli import main
-
     from pathlib import Path
+
+    from lfi_xl.cli import main
 
     shipped = str(Path(__file__).parent.parent / "workbooks" / "dsg_plan.xlsx")
     for method, label in (("A", "Funding gap as % of HNB allocation   "),

@@ -15,7 +15,6 @@ from __future__ import annotations
 from functools import wraps
 
 import numpy as np
-
 from lfi_udfs.classic import decorators
 
 from lfi_xl import contract
