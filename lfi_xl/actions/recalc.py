@@ -37,7 +37,7 @@ from lfi_xl.book.area import Area, ErrorValue, parse_area
 from lfi_xl.contract import COST_WORKINGS
 from lfi_xl.core import formula
 from lfi_xl.core.cells import DATE_1904
-from lfi_xl.core.values import ErrorCode
+from lfi_xl.core.values import ErrorCode, stored_number
 from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet
 
 _FUNCTION_CALL = re.compile(r"(?<![A-Za-z0-9_.\"'])([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
@@ -79,11 +79,6 @@ VETTED = frozenset({
     "SUM", "IF", "IFERROR", "NA", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AND",
     "OR", "NOT", "INDEX", "MATCH", "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "AVERAGEIF",
     "AVERAGEIFS", "AVERAGE", "COUNT"})
-
-
-def register_functions() -> frozenset[str]:
-    """The names of the ``LFI_`` functions recalc evaluates."""
-    return frozenset(_lfi_functions())
 
 
 def _lfi_functions() -> dict:
@@ -303,14 +298,17 @@ def _has_value(view: Package, sheets, cells: list[wx.Formula]) -> set[Key]:
         if info.name not in wanted:
             continue
         root = wx.parse(view.parts[info.part])
-        for element in root.iterfind("m:sheetData/m:row/m:c", wx.NS):
-            if element.get("r") not in wanted[info.name] or element.find("m:f", wx.NS) is None:
+        for element in root.xpath("m:sheetData/m:row/m:c[m:f]", namespaces=wx.NS):
+            if element.get("r") not in wanted[info.name]:
                 continue
             value = element.find("m:v", wx.NS)
             if (value is not None and (value.text or element.get("t") == "str")) \
                     or element.find("m:is", wx.NS) is not None:
                 found.add((info.name, element.get("r")))
     return found
+
+
+_NONE = object()
 
 
 class _Cells:
@@ -324,6 +322,8 @@ class _Cells:
         self.book.sheets = sheets  # as the transitional view reads them (strict files too)
         self.sheet_names = sheet_names
         self.computed: dict[str, dict[tuple[int, int], object]] = {}
+        self.has_value: set[Key] = set()  # formula cells with a value saved in the file
+        self.unchanged: set[Key] = set()  # cells computed as the file holds them
 
     def sheet(self, name: str) -> str:
         sheet = self.sheet_names.get(name.upper())
@@ -343,9 +343,19 @@ class _Cells:
         rows = self.book.values(Area(sheet, ref.r1, ref.c1, ref.r2, ref.c2))
         rows = [[ErrorCode(v) if isinstance(v, ErrorValue) else v for v in row]
                 for row in rows]
-        for (r, c), value in self.computed.get(sheet, {}).items():
-            if ref.r1 <= r <= ref.r2 and ref.c1 <= c <= ref.c2:
-                rows[r - ref.r1][c - ref.c1] = value
+        computed = self.computed.get(sheet)
+        if not computed:
+            return rows
+        if (ref.r2 - ref.r1 + 1) * (ref.c2 - ref.c1 + 1) <= len(computed):
+            for i, row in enumerate(rows):
+                for j in range(len(row)):
+                    value = computed.get((ref.r1 + i, ref.c1 + j), _NONE)
+                    if value is not _NONE:
+                        row[j] = value
+        else:
+            for (r, c), value in computed.items():
+                if ref.r1 <= r <= ref.r2 and ref.c1 <= c <= ref.c2:
+                    rows[r - ref.r1][c - ref.c1] = value
         return rows
 
     def saved(self, sheet: str, row: int, col: int):
@@ -359,13 +369,15 @@ def evaluate(path: Path) -> Evaluation:
     return _evaluate(path)[0]
 
 
-def _evaluate(path: Path) -> tuple[Evaluation, Package]:
+def _evaluate(path: Path) -> tuple[Evaluation, Package, set[Key]]:
+    """The evaluation, the file's package, and the computed cells whose value the file
+    already holds."""
     functions = _lfi_functions()
     lfi = frozenset(functions)
     package, view, sheets, cells = _read(path)
     evaluation = Evaluation(formula_count=len(cells))
     if not cells:
-        return evaluation, package
+        return evaluation, package, set()
     sheet_names = {info.name.upper(): info.name for info in sheets}
     names = _names(view)
     saved = _has_value(view, sheets, cells)
@@ -391,7 +403,7 @@ def _evaluate(path: Path) -> tuple[Evaluation, Package]:
         elif reason is not None:
             kept[key] = reason
     if any(p.kind == "syntax" for p in evaluation.problems):
-        return evaluation, package
+        return evaluation, package, set()
 
     edges = _graph(cells, reads)
     readers = _readers(edges)
@@ -401,6 +413,7 @@ def _evaluate(path: Path) -> tuple[Evaluation, Package]:
     on_lfi = _reached(uses_lfi, readers) | (anywhere if uses_lfi else set())
     by_key = {(c.sheet, c.cell): c for c in cells}
     values = _Cells(path, sheets, sheet_names)
+    values.has_value = saved
     evaluator = formula.Evaluator(values, names.usable, set(names.unread), functions,
                                   date1904=wx.date1904(view))
     evaluator.extent = values.extent
@@ -444,7 +457,7 @@ def _evaluate(path: Path) -> tuple[Evaluation, Package]:
                 *key, "not calculated", f"depends on {cell_ref(*blocked[key])}, which "
                 "lfi-xl does not calculate: open in Excel and press F9"))
     _blank_averages(evaluation, {(c.sheet, c.cell): c.text for c in cells})
-    return evaluation, package
+    return evaluation, package, values.unchanged
 
 
 def _order(cells: list[wx.Formula]):
@@ -483,6 +496,10 @@ def _compute(cell: wx.Formula, tree, evaluator: formula.Evaluator, values: _Cell
             address = Area(sheet, r1, c1, 0, 0).cell(i, j)
             evaluation.values[(sheet, address)] = (ErrorValue(value) if isinstance(
                 value, ErrorCode) else value)
+            have = values.saved(sheet, r1 + i, c1 + j)
+            if (have is not None or (i, j) == (0, 0) and key in values.has_value) and \
+                    _same(value, have):
+                values.unchanged.add((sheet, address))
     evaluation.computed += 1
     first = grid[0][0]
     if isinstance(first, ErrorCode):
@@ -490,6 +507,19 @@ def _compute(cell: wx.Formula, tree, evaluator: formula.Evaluator, values: _Cell
         kind = NO_DATA if first == "#N/A" and "no placements match" in reason else "error"
         evaluation.problems.append(Problem(sheet, cell.cell, kind, reason
                                            or f"the formula gives {first}"))
+
+
+def _same(value, have) -> bool:
+    """Whether a computed value is the one the file holds (then its bytes are kept)."""
+    if isinstance(value, ErrorCode) or isinstance(have, ErrorCode):
+        return isinstance(value, ErrorCode) and isinstance(have, ErrorCode) and value == have
+    if isinstance(value, bool) or isinstance(have, bool):
+        return type(value) is type(have) and value == have
+    if isinstance(value, str):
+        return value == (have if isinstance(have, str) else "" if have is None else None)
+    if isinstance(have, int | float):
+        return value == have or stored_number(value) == stored_number(have)
+    return False
 
 
 def _shown(value) -> str:
@@ -558,10 +588,13 @@ def recalc(source: Path, target: Path | None = None) -> Evaluation:
     calculate cached, to ``target`` (default: ``source`` itself, keeping ``source.bak``).
     Every other cell, and every part but the sheets holding written values, is kept byte
     for byte as Excel saved it."""
-    evaluation, package = _evaluate(source)
+    evaluation, package, unchanged = _evaluate(source)
     if any(p.kind == "syntax" for p in evaluation.problems) or not evaluation.formula_count:
         return evaluation  # nothing to write
-    wx.set_cached_values(package, evaluation.values)
+    # a sheet whose every value is as saved is not rewritten (a register of 10,000 rows
+    # with one banner formula is left as it is)
+    wx.set_cached_values(package, {key: value for key, value in evaluation.values.items()
+                                   if key not in unchanged})
     in_place = target is None or Path(target).resolve() == Path(source).resolve()
     package.save(Path(source) if in_place else Path(target), backup=in_place)
     return evaluation

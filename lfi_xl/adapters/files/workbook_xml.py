@@ -207,10 +207,9 @@ def formulas(package: Package) -> list[Formula]:
         if data is None:
             continue
         shared: dict[str, tuple[str, str]] = {}  # si -> (anchor cell, its text)
-        for cell in parse(data).iterfind("m:sheetData/m:row/m:c", NS):
+        # only the cells holding a formula (found by lxml, not one by one in Python)
+        for cell in parse(data).xpath("m:sheetData/m:row/m:c[m:f]", namespaces=NS):
             formula = cell.find("m:f", NS)
-            if formula is None:
-                continue
             text = formula.text or ""
             if formula.get("t") == "shared":
                 if text:
@@ -320,8 +319,12 @@ def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -
     parts = {info.name: info.part for info in sheets(view)}
     for sheet, cells in by_sheet.items():
         root = parse(view.parts[parts[sheet]])
+        # the cells that exist, found once (cell_element walks the rows for each)
+        existing = {cell.get("r"): cell for cell in root.iterfind(
+            "m:sheetData/m:row/m:c", NS) if cell.get("r") in cells}
         for address, value in cells.items():
-            _set_value(cell_element(root, address), value)
+            _set_value(existing.get(address) if address in existing
+                       else cell_element(root, address), value)
         package.parts[parts[sheet]] = as_written(package, parts[sheet], serialize(root))
     return len(values)
 
