@@ -24,7 +24,10 @@ failing ``LFI_`` calls are reported with sheet and cell.
 
 from __future__ import annotations
 
+import gc
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,9 +84,25 @@ VETTED = frozenset({
     "AVERAGEIFS", "AVERAGE", "COUNT"})
 
 
-def _lfi_functions() -> dict:
-    import lfi_udfs
+#: Libraries xlwings imports when they are installed, for pictures, charts and
+#: DataFrames: recalc uses none of them, and matplotlib alone costs a second to import.
+_XLWINGS_EXTRAS = ("matplotlib", "pandas", "plotly")
 
+
+def _lfi_functions() -> dict:
+    """The ``LFI_`` functions (lfi_udfs, which imports xlwings for its decorators),
+    without the libraries xlwings would import for features recalc does not use, when
+    this process has not imported xlwings yet."""
+    blocked = [] if "xlwings" in sys.modules else [
+        name for name in _XLWINGS_EXTRAS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # import fails: xlwings goes on without it
+    try:
+        import lfi_udfs
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
     return lfi_udfs.FUNCTIONS
 
 
@@ -288,26 +307,6 @@ def _reached(seeds, readers: dict[Key, list[Key]]) -> set[Key]:
     return found
 
 
-def _has_value(view: Package, sheets, cells: list[wx.Formula]) -> set[Key]:
-    """The formula cells with a value saved in the file."""
-    wanted: dict[str, set[str]] = {}
-    for c in cells:
-        wanted.setdefault(c.sheet, set()).add(c.cell)
-    found = set()
-    for info in sheets:
-        if info.name not in wanted:
-            continue
-        root = wx.parse(view.parts[info.part])
-        for element in root.xpath("m:sheetData/m:row/m:c[m:f]", namespaces=wx.NS):
-            if element.get("r") not in wanted[info.name]:
-                continue
-            value = element.find("m:v", wx.NS)
-            if (value is not None and (value.text or element.get("t") == "str")) \
-                    or element.find("m:is", wx.NS) is not None:
-                found.add((info.name, element.get("r")))
-    return found
-
-
 _NONE = object()
 
 
@@ -366,7 +365,22 @@ class _Cells:
 def evaluate(path: Path) -> Evaluation:
     """Evaluate the formulas of the workbook at ``path`` that recalc may calculate
     (nothing is written); see the module's rule."""
-    return _evaluate(path)[0]
+    with _no_collection():
+        return _evaluate(path)[0]
+
+
+@contextmanager
+def _no_collection():
+    """The garbage collector kept off while a workbook's trees and cells are in memory:
+    its passes over them cost a second on a 10,000-row register, and recalc makes no
+    garbage cycles worth collecting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _evaluate(path: Path) -> tuple[Evaluation, Package, set[Key]]:
@@ -380,7 +394,7 @@ def _evaluate(path: Path) -> tuple[Evaluation, Package, set[Key]]:
         return evaluation, package, set()
     sheet_names = {info.name.upper(): info.name for info in sheets}
     names = _names(view)
-    saved = _has_value(view, sheets, cells)
+    saved = {(c.sheet, c.cell) for c in cells if c.cached}
     kept: dict[Key, str] = {}
     reads: dict[Key, list[Box]] = {}
     trees: dict[Key, tuple] = {}
@@ -588,13 +602,15 @@ def recalc(source: Path, target: Path | None = None) -> Evaluation:
     calculate cached, to ``target`` (default: ``source`` itself, keeping ``source.bak``).
     Every other cell, and every part but the sheets holding written values, is kept byte
     for byte as Excel saved it."""
-    evaluation, package, unchanged = _evaluate(source)
-    if any(p.kind == "syntax" for p in evaluation.problems) or not evaluation.formula_count:
-        return evaluation  # nothing to write
-    # a sheet whose every value is as saved is not rewritten (a register of 10,000 rows
-    # with one banner formula is left as it is)
-    wx.set_cached_values(package, {key: value for key, value in evaluation.values.items()
-                                   if key not in unchanged})
+    with _no_collection():
+        evaluation, package, unchanged = _evaluate(source)
+        if any(p.kind == "syntax" for p in evaluation.problems) or \
+                not evaluation.formula_count:
+            return evaluation  # nothing to write
+        # a sheet whose every value is as saved is not rewritten (a register of 10,000
+        # rows with one banner formula is left as it is)
+        wx.set_cached_values(package, {key: value for key, value in
+                                       evaluation.values.items() if key not in unchanged})
     in_place = target is None or Path(target).resolve() == Path(source).resolve()
     package.save(Path(source) if in_place else Path(target), backup=in_place)
     return evaluation

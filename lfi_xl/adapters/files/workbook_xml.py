@@ -99,6 +99,7 @@ class Formula:
     cell: str
     text: str               # what to evaluate, without the leading "=" (formula_text)
     array_ref: str | None   # the range of an array formula (classic or dynamic)
+    cached: bool = False    # a value is saved for it (Excel calculated it)
 
 
 #: Strict OOXML (ISO 29500 strict, "Strict Open XML Spreadsheet" in Excel's Save As) names
@@ -222,8 +223,11 @@ def formulas(package: Package) -> list[Formula]:
                     text = Translator("=" + anchor_text, origin=anchor).translate_formula(
                         cell.get("r"))[1:]
             array_ref = formula.get("ref") if formula.get("t") == "array" else None
+            value = cell.find("m:v", NS)
+            cached = (value is not None and bool(value.text or cell.get("t") == "str")) or (
+                cell.find("m:is", NS) is not None)
             found.append(Formula(info.name, cell.get("r"), formula_text(text, addin),
-                                 array_ref))
+                                 array_ref, cached))
     return found
 
 
