@@ -464,7 +464,8 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
             ws.cell(row, first + index).number_format = c.FORMAT_COUNT
     counts_end = counts_header + len(COUNT_REFS)
     _name(wb, c.KPI_COUNTS, ws.title, f"A{counts_header}:{last}{counts_end}")
-    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 12}
+    # H: wide enough for "Baseline (June 2023)" on one line
+    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 20}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"{col(first)}{KPI_FIRST_ROW}"
