@@ -128,10 +128,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     if any(problem.kind == "syntax" for problem in evaluation.problems):
         print("lfi-xl: nothing written: fix the formulas above first.", file=sys.stderr)
         return UNUSABLE
+    if not evaluation.formula_count:
+        print(f"{args.file} has no formulas: nothing to recalculate (no file written)")
+        return OK
     target = args.output or args.file
+    in_place = Path(target).resolve() == Path(args.file).resolve()
     print(f"{evaluation.computed} of {evaluation.formula_count} formula cell(s) "
           f"recalculated; values cached in {target}"
-          + ("" if args.output else f" (original kept as {args.file}.bak)"))
+          + (f" (original kept as {args.file}.bak)" if in_place else ""))
     if evaluation.kept:
         reasons = Counter(problem.message for problem in evaluation.kept)
         print(f"{len(evaluation.kept)} kept the value Excel saved (lfi-xl does not "

@@ -23,6 +23,13 @@ EXCEL_ERRORS = frozenset(
      "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
 )
 
+
+
+class ErrorCode(str):
+    """An Excel error as a value (``#N/A``), distinct from the text "#N/A" a cell may
+    hold: what the formula evaluator computes and reads."""
+
+
 #: Largest magnitude we accept as a real amount. Excel's own limit is 9.99e307; anything
 #: near it is a typing or paste accident, not money.
 MAX_MAGNITUDE = 1e15
