@@ -96,7 +96,7 @@ def _lfi_functions() -> dict:
     blocked = [] if "xlwings" in sys.modules else [
         name for name in _XLWINGS_EXTRAS if name not in sys.modules]
     for name in blocked:
-        sys.modules[name] = None  # import fails: xlwings goes on without it
+        sys.modules[name] = None  # type: ignore[assignment]  # import fails: xlwings goes on without it
     try:
         import lfi_udfs
     finally:
@@ -207,6 +207,7 @@ def _reads(tree, sheet: str, names: _Names, sheet_names: dict[str, str],
 def _output(cell: wx.Formula) -> Box:
     area = parse_area(f"'{cell.sheet.replace(chr(39), chr(39) * 2)}'!"
                       f"{cell.array_ref or cell.cell}")
+    assert area is not None, cell  # the package's own cell address
     return (cell.sheet, area.min_row, area.min_col, area.max_row, area.max_col)
 
 
@@ -612,5 +613,6 @@ def recalc(source: Path, target: Path | None = None) -> Evaluation:
         wx.set_cached_values(package, {key: value for key, value in
                                        evaluation.values.items() if key not in unchanged})
     in_place = target is None or Path(target).resolve() == Path(source).resolve()
-    package.save(Path(source) if in_place else Path(target), backup=in_place)
+    package.save(Path(source) if in_place or target is None else Path(target),
+                 backup=in_place)
     return evaluation

@@ -241,9 +241,10 @@ def to_date(value: object, what: str) -> dt.date:
         return cell.date()
     if isinstance(cell, dt.date):
         return cell
-    if isinstance(cell, numbers.Real) and not isinstance(cell, bool) and 1 <= cell < 2958466:
+    if isinstance(cell, numbers.Real) and not isinstance(cell, bool) \
+            and 1 <= float(cell) < 2958466:
         shift = _DAYS_1904 if DATE_1904.get() else 0
-        return (EXCEL_EPOCH + dt.timedelta(days=int(cell) + shift)).date()
+        return (EXCEL_EPOCH + dt.timedelta(days=int(float(cell)) + shift)).date()
     if isinstance(cell, str):
         try:
             return dt.date.fromisoformat(cell.strip())

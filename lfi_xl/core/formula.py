@@ -105,7 +105,10 @@ def _area(text: str) -> tuple[int, int, int, int, bool]:
                                        re.search(r"\d", part) else 1) for part in parts)
     corners = []
     for part in parts:
-        letters, digits = _CELL.fullmatch(part).groups()
+        cell = _CELL.fullmatch(part)
+        if cell is None:
+            raise FormulaSyntax(f"cannot read the reference {text!r}")
+        letters, digits = cell.groups()
         corners.append((int(digits) if digits else None, _column(letters) if letters else None))
     (ra, ca), (rb, cb) = corners[0], corners[-1]
     r1, r2 = (ra or 1, rb or _MAX_ROW) if ra is None or rb is None else (min(ra, rb), max(ra, rb))
@@ -118,9 +121,9 @@ def _area(text: str) -> tuple[int, int, int, int, bool]:
 
 
 def _tokens(text: str) -> list[tuple[str, str, object]]:
-    out = []
+    out: list[tuple[str, str, object]] = []
     for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
+        kind = match.lastgroup or "bad"
         if kind == "ws":
             out.append(("ws", " ", None))
             continue
@@ -197,7 +200,7 @@ class _Parser:
         if kind == "ref":
             if self.peek(skip_space=False)[1] == ":":
                 raise Unsupported("uses a range built with ':' from a function")
-            sheet, (r1, c1, r2, c2, absolute) = extra
+            sheet, (r1, c1, r2, c2, absolute) = extra  # type: ignore[misc]
             return ("ref", sheet, r1, c1, r2, c2, absolute, ":" in value.rsplit("!", 1)[-1])
         if kind == "name":
             upper = value.upper()
@@ -206,7 +209,7 @@ class _Parser:
             return ("name", upper, value)
         if kind == "func":
             self.expect("(")
-            args = []
+            args: list[object] = []
             if self.peek()[1] == ")":
                 self.take()
                 return ("fn", _function_name(value), args)
@@ -234,7 +237,8 @@ class _Parser:
         raise FormulaSyntax(f"cannot read {value!r}" if value else "the formula ends early")
 
     def array(self):
-        rows, row = [], []
+        rows: list[list[object]] = []
+        row: list[object] = []
         while True:
             sign = 1.0
             kind, value, _ = self.take()
