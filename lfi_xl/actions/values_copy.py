@@ -89,10 +89,16 @@ def values_copy(source: Path, target: Path, draft: bool = False) -> Path:
     if not values.worksheets:
         raise UnusableInput(f"{source.name}: no visible sheet to copy for the DfE")
     for sheet in values.worksheets:
-        for cell in sheet._cells.values():   # the cells there are, not the whole rectangle
+        savings_rows = ({row for (row, column), cell in sheet._cells.items()
+                         if column == 1 and cell.value in c.SAVINGS_KPIS}
+                        if sheet.title == c.KPI_SHEET else set())
+        for (row, column), cell in list(sheet._cells.items()):   # the cells there are
             if isinstance(cell.value, str):
                 cell._value = storable_text(cell.value)   # no control character XML refuses
                 cell.data_type = "s"   # text that starts with = stays text
+            elif row in savings_rows and column > 1 and isinstance(cell.value, int | float) \
+                    and not isinstance(cell.value, bool):
+                cell.value = round(cell.value, 3)  # £m to 3 dp, as in the return
         sheet.data_validations = DataValidationList()
         sheet.conditional_formatting = ConditionalFormattingList()
         sheet.protection.sheet = False

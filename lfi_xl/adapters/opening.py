@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lfi_xl.adapters.excel.live import LiveWorkbook
-from lfi_xl.adapters.files.package import exclusive, refuse_link, save_together
+from lfi_xl.adapters.files.package import exclusive, real_path, refuse_link, save_together
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.adapters.files.receipts import open_receipts, receipts_path, write_receipt
 from lfi_xl.adapters.files.writer import FileWorkbook
@@ -80,12 +80,13 @@ def changing_both(*paths: Path | str, receipt: dict | None = None
     while nothing changed; the receipt is written after the save and before the block's
     caller reports anything, and a receipt lost after the save is refused in one line
     saying the workbook IS changed, with the chain head to keep."""
+    if len({real_path(Path(path)).resolve() for path in paths}) < len(paths):
+        raise UnusableInput(f"{' and '.join(map(str, paths))} are the same file: name each "
+                            "workbook once")
     with ExitStack() as stack:
         real = [stack.enter_context(exclusive(Path(path))) for path in paths]
         for held_path in real:   # never a receipt written through a link, by any command
             refuse_link(receipts_path(held_path), "the receipt file")
-        if len(set(real)) != len(real):
-            raise UnusableInput(f"{real[0]}: the same workbook was given twice")
         files = [FileWorkbook(path) for path in real]
         yield tuple(DiscoveringEditable(file) for file in files)
         saves = [(file.package, path) for file, path in zip(files, real, strict=True)]
