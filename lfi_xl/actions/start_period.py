@@ -58,7 +58,7 @@ def next_period(settings: Settings) -> Period:
     return next_period_of(settings, settings.current_period)
 
 
-def next_period_of(settings, current: Period) -> Period:
+def next_period_of(settings: Settings, current: Period) -> Period:
     """The report after ``current``."""
     if current.report < settings.cadence.reports_per_year:
         return Period(current.year, current.report + 1)
@@ -158,7 +158,7 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
                    tuple(kpi.notes))
 
 
-def _plan_behind(plan_adapter, settings) -> Period | None:
+def _plan_behind(plan_adapter: Workbook, settings: Settings) -> Period | None:
     """The plan workbook's current period when it is the report just before the KPI
     workbook's (a start-period interrupted between its saves); refused when the two
     disagree otherwise; ``None`` when they agree."""

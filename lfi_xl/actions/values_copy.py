@@ -208,5 +208,5 @@ def _suppress_small_averages(values) -> None:
             if isinstance(average.value, int | float) and not (
                     isinstance(n, int | float) and n >= threshold):
                 average.value = SUPPRESSED
-            if small_n:
+            if small_n and n_cell is not None:
                 n_cell.value = SUPPRESSED

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from lfi_xl.adapters.excel.live import LiveWorkbook
-from lfi_xl.adapters.files.package import exclusive, real_path, refuse_link, save_together
+from lfi_xl.adapters.files.package import (
+    Package,
+    exclusive,
+    real_path,
+    refuse_link,
+    save_together,
+)
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.adapters.files.receipts import open_receipts, receipts_path, write_receipt
 from lfi_xl.adapters.files.writer import FileWorkbook
@@ -96,7 +102,8 @@ def changing_both(*paths: Path | str, receipt: dict | None = None
         _save_with_receipt(saves, real[0], receipt)
 
 
-def _save_with_receipt(saves, workbook: Path, receipt: dict) -> None:
+def _save_with_receipt(saves: list[tuple[Package, Path]], workbook: Path,
+                       receipt: dict) -> None:
     had_receipts = receipts_path(workbook).exists()
     handle = open_receipts(workbook)
     try:

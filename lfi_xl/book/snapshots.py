@@ -338,7 +338,8 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
                                     f"{period} is frozen but its cells cannot be read: {error}",
                                     report))
             continue
-        live = {(item.kind, canonical(item.key), item.field): item for item in items}
+        live: dict[tuple, FrozenItem] = {(item.kind, canonical(item.key), item.field): item
+                                         for item in items}
         what = f"{period} is frozen (snapshot {snapshot_id}) but"
         checks: list[tuple[dict, str, str, object]] = []   # row, sheet, cell, live value
         for key, row in frozen.items():

@@ -345,7 +345,7 @@ def check_dense(path: Path) -> None:
                 "Excel finds it) and run recalc again")
         counted[info.name] = len(_CELL_TAG.findall(data))
     if sum(counted.values()) > MAX_RECALC_CELLS:
-        largest = max(counted, key=counted.get)
+        largest = max(counted, key=lambda sheet: counted[sheet])
         raise UnusableInput(
             f"{path}: {sum(counted.values()):,} cells ({counted[largest]:,} on the sheet "
             f"'{largest}'): recalc's formula engine keeps every cell in memory and takes at "

@@ -520,14 +520,14 @@ def conditional_number_formats(root: etree._Element, styles_xml: bytes | None
         for dxf in parse(styles_xml).iterfind("m:dxfs/m:dxf", NS):
             fmt = dxf.find("m:numFmt", NS)
             dxf_codes.append(None if fmt is None else fmt.get("formatCode") or "")
-    found = []
+    found: list[tuple[list[tuple[int, int, int, int]], str]] = []
     for block in root.iterfind("m:conditionalFormatting", NS):
         boxes = _boxes(block.get("sqref", ""))
         for rule in block.iterfind("m:cfRule", NS):
             index = rule.get("dxfId")
             if index is not None and index.isdigit() and int(index) < len(dxf_codes) \
-                    and dxf_codes[int(index)] is not None:
-                found.append((boxes, dxf_codes[int(index)]))
+                    and (code := dxf_codes[int(index)]) is not None:
+                found.append((boxes, code))
     # Excel 2010's conditional formats (x14, in the sheet's extension list) carry their
     # differential format inline.
     for block in root.iter("{*}conditionalFormatting"):
