@@ -70,10 +70,11 @@ class WorkbookValues:
         self._cache: dict[str, list[list]] = {}
         self._blocks: dict[str, np.ndarray | None] = {}  # a sheet's cells, cut once
 
-    def __del__(self):
+    def __del__(self, unfreeze=gc.unfreeze):
         # what _no_collection froze is collected again once a reader is done with it (a
-        # long-lived process, such as the test suite's, does not keep frozen garbage)
-        gc.unfreeze()
+        # long-lived process, such as the test suite's, does not keep frozen garbage);
+        # unfreeze is bound here because at interpreter exit the module's gc may be gone
+        unfreeze()
 
     def keep_read(self, other: WorkbookValues, changed: set[str]) -> None:
         """Take the sheets ``other`` (a reader of this workbook before ``changed`` sheets
