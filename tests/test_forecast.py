@@ -1,0 +1,127 @@
+"""The EHCP forecast: the bundled DfE data, the calibration, the backtest the issue asks
+for, and lfi-xl forecast as a user runs it."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lfi_xl.actions import forecast as action
+from lfi_xl.cli import main
+from lfi_xl.core import forecast as fc
+from lfi_xl.data import ehcps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bundled_series_is_every_la_with_a_complete_series():
+    areas, years, counts = ehcps.panel()
+    assert years == tuple(range(2015, 2026))
+    assert len(areas) == 147 and np.all(counts > 0)
+    norfolk = dict(zip(years, ehcps.series("Norfolk")[1], strict=True))
+    assert (norfolk[2015], norfolk[2023], norfolk[2025]) == (4378, 8735, 12147)
+    # England's largest LAs are there; the ones split or merged since 2015 are not.
+    assert {"Kent", "Essex", "Birmingham", "Isles of Scilly"} <= set(areas)
+    assert not {"Cumbria", "Northamptonshire", "Dorset"} & set(areas)
+    readme = (ROOT / "lfi_xl/data/ehcp/README.md").read_text()
+    assert "Open Government Licence v3.0" in readme
+
+
+def test_shipped_calibration_is_the_bundled_datas():
+    _, years, counts = ehcps.panel()
+    fresh = fc.calibrate(counts, years, 2025)
+    assert fresh.origins == fc.SHIPPED.origins
+    assert fresh.prior == pytest.approx(fc.SHIPPED.prior, abs=1e-6)
+    assert np.allclose(fresh.offsets, fc.SHIPPED.offsets, atol=1e-6)
+
+
+def test_quantiles_are_ordered_and_widen_with_the_horizon():
+    norfolk = ehcps.series("Norfolk")[1]
+    table = fc.forecast(norfolk, 6, [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95])
+    assert np.all(np.diff(table, axis=1) > 0)
+    width = table[:, -2] / table[:, 1]
+    assert np.all(np.diff(width) > 0)
+    # p50 is the median path: last count x exp(h x drift).
+    growth = fc.drift(norfolk, fc.SHIPPED.prior)
+    assert table[:, 3] == pytest.approx(12147 * np.exp(growth * np.arange(1, 7)))
+
+
+@pytest.mark.parametrize("counts, horizon, quantiles, message", [
+    ([8671, 8735, 10736], 1, [0.5], "at least 4 years"),
+    ([8671, 0, 8735, 10736], 1, [0.5], "above 0"),
+    ([6689, 8671, 8735, 10736], 7, [0.5], "from 1 to 6"),
+    ([6689, 8671, 8735, 10736], 1, [0.01], "between 0.05 and 0.95"),
+])
+def test_refusals(counts, horizon, quantiles, message):
+    with pytest.raises(fc.ForecastError, match=message):
+        fc.forecast(counts, horizon, quantiles)
+
+
+def test_backtest_origins_2019_to_2022_split_conformal_across_las():
+    """The issue's check: every LA, origins 2019-2022, 80% bands calibrated
+    split-conformally across LAs cover 75-88% at horizons 1-3; MdAPE h1 <= 3.5%."""
+    scores = action.score(action.backtest(range(2019, 2023), method="split"))
+    assert list(scores["forecasts"]) == [147 * 4] * 3
+    for h in (1, 2, 3):
+        assert 0.75 <= scores.loc[h, "coverage"] <= 0.88, scores
+    assert scores.loc[1, "mdape"] <= 0.035
+    # The measured figures docs/forecast.md gives.
+    assert scores["coverage"].round(3).tolist() == [0.842, 0.876, 0.862]
+    assert round(scores.loc[1, "mdape"], 4) == 0.0281
+
+
+def test_forecast_from_january_2023_scored_on_2024_and_2025(tmp_path, capsys):
+    """The issue's check, as a user runs it: lfi-xl forecast on the bundled series cut at
+    January 2023, scored on the real January 2024 and 2025 counts."""
+    areas, years, counts = ehcps.panel()
+    cut = years.index(2023)
+    history = tmp_path / "to_2023.csv"
+    history.write_text("area,year,ehcps\n" + "".join(
+        f'"{area}",{year},{int(counts[i, j])}\n'
+        for i, area in enumerate(areas) for j, year in enumerate(years[: cut + 1])))
+    assert main(["forecast", "--history", str(history), "--horizon", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["forecasts"]
+    assert len(rows) == 2 * len(areas) and set(rows[0]) == {"area", "year", "p10", "p50",
+                                                             "p90"}
+    actual = {(a, y): counts[i, years.index(y)] for i, a in enumerate(areas)
+              for y in (2024, 2025)}
+    for year in (2024, 2025):
+        these = [r for r in rows if r["year"] == year]
+        inside = np.mean([r["p10"] <= actual[r["area"], year] <= r["p90"] for r in these])
+        assert 0.75 <= inside <= 0.88, (year, inside)
+    h1 = [abs(r["p50"] / actual[r["area"], 2024] - 1) for r in rows if r["year"] == 2024]
+    assert np.median(h1) <= 0.035
+    assert round(float(np.median(h1)), 4) == 0.0327
+
+
+def test_cli_table_and_errors(tmp_path, capsys):
+    assert main(["forecast", "--area", "Norfolk County Council", "--horizon", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Norfolk     2026    12,536    13,493    14,683" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("area,year,ehcps\nNorfolk,2022,8671\nNorfolk,2023,lots\n")
+    assert main(["forecast", "--history", str(bad)]) == 2
+    assert "row 3: ehcps 'lots' is not a count above 0" in capsys.readouterr().err
+    bad.write_text("area,year,ehcps\nX,2020,1\nX,2021,2\nX,2023,3\nX,2024,4\n")
+    assert main(["forecast", "--history", str(bad)]) == 2
+    assert "X has no count for 2022" in capsys.readouterr().err
+    bad.write_text("area,count\nX,1\n")
+    assert main(["forecast", "--history", str(bad)]) == 2
+    assert "row 1 must name the columns area,year,ehcps" in capsys.readouterr().err
+    bad.write_text("area,year,ehcps\nX,2022,1\nX,2023,2\n")
+    assert main(["forecast", "--history", str(bad)]) == 2
+    assert "X: the forecast needs at least 4 years of counts" in capsys.readouterr().err
+    assert main(["forecast", "--area", "Atlantis"]) == 2
+    assert "no bundled EHCP series for 'Atlantis'" in capsys.readouterr().err
+
+
+def test_validate_and_freeze_do_not_import_pandas():
+    code = ("import sys\nimport lfi_xl.cli, lfi_xl.actions.validate, lfi_xl.actions.freeze\n"
+            "from lfi_xl.cli import main\nmain(['validate', sys.argv[1]])\n"
+            "assert 'pandas' not in sys.modules, 'pandas was imported'")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "workbooks/dsg_plan.xlsx")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
