@@ -125,3 +125,25 @@ def test_validate_and_freeze_do_not_import_pandas():
     done = subprocess.run([sys.executable, "-c", code, str(ROOT / "workbooks/dsg_plan.xlsx")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_worksheet_function_spills_what_the_command_prints(capsys):
+    import lfi_udfs
+
+    years, counts = ehcps.series("Norfolk")
+    spilled = lfi_udfs.LFI_FORECAST([[y] for y in years], [[c] for c in counts], [[3]])
+    table = action.forecast_table(areas=["Norfolk"], horizon=3)
+    assert [row[0] for row in spilled] == [2026, 2027, 2028]
+    assert np.allclose([row[1:] for row in spilled], table[["p10", "p50", "p90"]].to_numpy())
+    assert [round(v) for v in spilled[0][1:]] == [12536, 13493, 14683]
+    two = lfi_udfs.LFI_FORECAST([list(years)], [list(counts)], 1, [[0.25, 0.75]])
+    assert len(two[0]) == 3 and spilled[0][1] < two[0][1] < spilled[0][2] < two[0][2]
+    for args, error in [(([[2015], [2017], [2018], [2019]], [[1], [2], [3], [4]], 1), "#VALUE!"),
+                        (([list(years)], [list(counts)], 7), "#NUM!"),
+                        (([list(years)], [list(counts)], 1, [[0.99]]), "#NUM!"),
+                        (([list(years)], [list(counts[:-1])], 1), "#VALUE!"),
+                        (([list(years)[:3]], [list(counts)[:3]], 1), "#VALUE!"),
+                        (([list(years)], [list(counts)], "#N/A"), "#N/A")]:
+        with pytest.raises(lfi_udfs.ExcelError) as raised:
+            lfi_udfs.LFI_FORECAST(*args)
+        assert raised.value.code == error, args
