@@ -25,8 +25,8 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
     path = tmp_path / "out" / "LFI_Schools_Forum_2023-24_Q3.xlsx"
     assert str(path) in capsys.readouterr().out
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "KPIs", "Variance", "DSG plan", "EHCP referrals",
-                             "About this paper"]
+    assert wb.sheetnames == ["Summary", "KPIs", "Variance", "DSG plan", "Demand",
+                             "EHCP referrals", "About this paper"]
     about = {row[0]: row[1] for row in wb["About this paper"].iter_rows(values_only=True)}
     assert about["Status"] == "provisional - not frozen"
     assert about["Report period"] == "2023-24 Q3"

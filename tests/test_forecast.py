@@ -147,3 +147,56 @@ def test_worksheet_function_spills_what_the_command_prints(capsys):
         with pytest.raises(lfi_udfs.ExcelError) as raised:
             lfi_udfs.LFI_FORECAST(*args)
         assert raised.value.code == error, args
+
+
+# ------------------------------------------------------------------ the plan under demand
+def test_demand_as_planned_gives_back_the_plans_own_lines_and_balances():
+    from lfi_xl.core.plan import compute_plan
+    from lfi_xl.core.scenario import demand_fan, scenario_plan
+    from lfi_xl.data.published import published_plan
+
+    plan = published_plan()
+    planned = np.array([9609.0, 10649, 11801, 13078, 14493, 16062, 17799])
+    savings = np.array([0.0, 2.5, 3.1, 4.0, 4.0, 4.0, 4.0])
+    same = scenario_plan(plan, planned, planned, savings)
+    for ours, theirs in zip(same.lines, plan.lines, strict=True):
+        assert np.array_equal(ours.values, theirs.values, equal_nan=True), ours.id
+    fan = demand_fan(plan, planned, np.vstack([planned] * 3), (0.1, 0.5, 0.9), savings)
+    agreed = compute_plan(plan)
+    assert np.array_equal(fan.in_year[1], agreed.in_year)
+    assert np.array_equal(fan.cumulative[1], agreed.cumulative_after_sv)
+    # 10% more children than planned: the demand lines cost 10% more, savings included.
+    more = compute_plan(scenario_plan(plan, planned, planned * 1.1, savings))
+    direct = sum(plan.line(i).values for i in ("special_schools", "resource_bases",
+                 "independent_special", "alternative_provision", "short_stay_schools",
+                 "post16_fe", "other_provisions", "inclusion_fund"))
+    assert more.in_year - agreed.in_year == pytest.approx(0.1 * (direct + savings))
+
+
+def test_norfolk_outlook_and_the_forum_papers_demand_page(tmp_path):
+    import openpyxl
+
+    from lfi_xl.actions.demand import demand_outlook
+    from lfi_xl.data.published import published_plan
+
+    outlook = demand_outlook(published_plan(), "Norfolk County Council")
+    fan = outlook.fan
+    assert fan.ehcps[:, 2].tolist() == [12147] * 3  # January 2025 is counted
+    assert fan.ehcps[:, 3].round().tolist() == [12536, 13493, 14683]
+    low, high = fan.cumulative[0, -1], fan.cumulative[2, -1]
+    assert low < 0 < high and outlook.chance[1] == "about 48%"
+    text = " ".join(outlook.sentences())
+    assert (f"between £{-low:,.1f}m surplus and £{high:,.1f}m deficit (10th-90th percentile"
+            in text)
+    assert "The chance that the plan clears the deficit by 2028/29 is about 48%" in text
+    # In the paper built from the shipped workbooks.
+    for name in ("dsg_plan.xlsx", "template_kpi.xlsx"):
+        (tmp_path / name).write_bytes((ROOT / "workbooks" / name).read_bytes())
+    assert main(["extract", "--kpi", str(tmp_path / "template_kpi.xlsx"), "--plan",
+                 str(tmp_path / "dsg_plan.xlsx"), "-o", str(tmp_path / "out"),
+                 "--no-pdf"]) == 0
+    page = openpyxl.load_workbook(next((tmp_path / "out").glob("*.xlsx")))["Demand"]
+    cells = [row[0] for row in page.iter_rows(values_only=True) if row[0]]
+    assert any("10th-90th percentile" in str(v) and "2028/29" in str(v) for v in cells)
+    assert any(str(v).startswith("The chance that the plan clears") for v in cells)
+    assert len(page._charts) == 2

@@ -177,7 +177,7 @@ def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_boo
         assert sheet.oddHeader.center.text.startswith("ILLUSTRATIVE DATA"), sheet.title
     pdf = paper.with_suffix(".pdf")
     pages = page_count(pdf)
-    assert pages == 6
+    assert pages == 7
     for number in range(1, pages + 1):
         assert "ILLUSTRATIVE DATA" in pdf_text(pdf, number, number), number
     first = " ".join(pdf_text(pdf, 1, 1).split())  # the headlines as printed, unclipped

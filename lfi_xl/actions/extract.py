@@ -96,6 +96,7 @@ class ExtractData:
     chain_head: str = ""
     corrections: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)   # frozen cells typed over since
+    demand: object | None = None   # lfi_xl.actions.demand.DemandOutlook: the EHCP page
 
 
 class PlanNotKnown(UnusableInput):
@@ -351,6 +352,10 @@ def build_extract(kpi, plan=None, period: str | None = None,
         chain_head=chain_head(book),
         corrections=_corrections(audit, reported), edited=edited)
     _story(data, plan_source, plan_result, year, settings.funding_gap_method)
+    from lfi_xl.actions.demand import outlook_for_paper  # pandas only for the paper
+
+    data.demand = outlook_for_paper(tables.read_plan_from(plan_source, c.PLAN_PREFIX),
+                                    settings, book.mitigations, data.footnotes)
     return data
 
 
