@@ -10,6 +10,7 @@ The Python API mirrors the command line, one function per command:
 ``lfi-xl extract``         :func:`build_extract` + :func:`write_extract`
 ``lfi-xl adopt``           ``lfi_xl.actions.adopt.adopt(FileWorkbook(path))``, then ``.save()``
 ``lfi-xl recalc``          ``lfi_xl.actions.recalc.recalc(path, out)``
+``lfi-xl forecast``        :func:`forecast_table` (a pandas DataFrame; :func:`read_history`)
 =========================  ==========================================================
 """
 
@@ -23,6 +24,7 @@ _API = {
     "FileWorkbook": "lfi_xl.adapters.files.writer", "plan_summary": "lfi_xl.actions.plan",
     "write_extract": "lfi_xl.actions.report", "freeze": "lfi_xl.actions.freeze",
     "verify": "lfi_xl.book.snapshots", "load_plan": "lfi_xl.actions.plan",
+    "forecast_table": "lfi_xl.actions.forecast", "read_history": "lfi_xl.actions.forecast",
 }
 __all__ = sorted(_API)
 __version__ = "0.1.0"
