@@ -124,9 +124,9 @@ def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) == 6
-    # The variance, plan and referral pages carry charts: far more ink than text alone.
-    assert all(page.stat().st_size > 15_000 for page in pages[2:5])
+    assert len(pages) == 7
+    # The variance, plan, demand and referral pages carry charts: far more ink than text.
+    assert all(page.stat().st_size > 15_000 for page in pages[2:6])
 
 
 def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_book,
