@@ -126,7 +126,8 @@ def test_snapshot_lookup():
 def test_every_function_registers_with_xlwings_metadata_and_descriptions():
     assert set(f.FUNCTIONS) == {
         "LFI_CUMBAL", "LFI_FTE", "LFI_AVGCOST", "LFI_PLACEMENTS", "LFI_SAVING", "LFI_FUNDGAP",
-        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT", "LFI_COSTS"}
+        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT", "LFI_COSTS",
+        "LFI_FORECAST"}
     for name, function in f.FUNCTIONS.items():
         meta = function.__xlfunc__
         assert meta["name"] == name and meta["category"] == "Local First Inclusion"
