@@ -200,7 +200,7 @@ def test_workbook_copies_are_values_only(frozen_return):
     row = next(r for r in copied.sheet_values("KPIs") if r and r[0] == 16)
     assert frozen[16] == 34.149 and 34.149 in row
     plan_copy = openpyxl.load_workbook(out / "LFI_DfE_DSG_plan_2023-24_Q3.xlsx")
-    assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring"]
+    assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring", "Demand"]
     totals = [r for r in plan_copy["Plan"].iter_rows(values_only=True)
               if r[0] and str(r[0]).startswith("In-year")]
     assert totals and totals[0][1:8] == pytest.approx(list(compute_plan(read_plan(plan))

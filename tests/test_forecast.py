@@ -200,3 +200,37 @@ def test_norfolk_outlook_and_the_forum_papers_demand_page(tmp_path):
     assert any("10th-90th percentile" in str(v) and "2028/29" in str(v) for v in cells)
     assert any(str(v).startswith("The chance that the plan clears") for v in cells)
     assert len(page._charts) == 2
+
+
+def test_the_plan_workbooks_demand_sheet_feeds_the_outlook(tmp_path):
+    import openpyxl
+    from helpers import edit
+
+    from lfi_xl.actions.demand import demand_outlook
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book.demand import read_demand
+    from lfi_xl.book.tables import CellProblem, read_plan_from
+
+    plan = tmp_path / "dsg_plan.xlsx"
+    plan.write_bytes((ROOT / "workbooks" / "dsg_plan.xlsx").read_bytes())
+    history, planned = read_demand(WorkbookValues(plan))
+    assert history[0] == tuple(range(2015, 2026)) and history[1][-1] == 12147
+    assert planned is None
+    # The sheet's LFI_FORECAST spill, as recalculated by the build, is the command's table.
+    sheet = openpyxl.load_workbook(plan, data_only=True)["Demand"]
+    spilled = [[cell.value for cell in row] for row in sheet["D5:G8"]]
+    table = action.forecast_table(areas=["Norfolk"], horizon=4)
+    assert [row[0] for row in spilled] == [2026, 2027, 2028, 2029]
+    assert np.allclose([row[1:] for row in spilled], table[["p10", "p50", "p90"]].to_numpy())
+    # Planned EHC plans typed on the sheet replace the trend; the blank ones keep it.
+    edit(plan, "Demand", {"B19": 9000, "C19": 10000})
+    history, planned = read_demand(WorkbookValues(plan))
+    assert planned[:2].tolist() == [9000, 10000] and np.isnan(planned[2:]).all()
+    outlook = demand_outlook(read_plan_from(WorkbookValues(plan)), "Norfolk County Council",
+                             history, planned=planned)
+    assert outlook.fan.planned[:2].tolist() == [9000, 10000]
+    assert outlook.fan.planned[2] == pytest.approx(11801, abs=1)  # the trend
+    assert "where the Demand sheet leaves them blank" in outlook.notes[0]
+    edit(plan, "Demand", {"B10": "n/a"})
+    with pytest.raises(CellProblem, match=r"Demand!B10: "):
+        read_demand(WorkbookValues(plan))

@@ -228,7 +228,7 @@ def test_a_superseded_snapshot_is_listed_with_who_when_and_why(kpi_book, plan_bo
 
 
 # ------------------------------------------------------------------------------- printing
-@pytest.mark.parametrize("name, pages", [(c.PLAN_WORKBOOK, 5), (c.KPI_WORKBOOK, 25)])
+@pytest.mark.parametrize("name, pages", [(c.PLAN_WORKBOOK, 6), (c.KPI_WORKBOOK, 25)])
 def test_the_shipped_workbooks_print(name, pages, tmp_path, kpi_book, plan_book):
     book = plan_book if name == c.PLAN_WORKBOOK else kpi_book
     assert main(["print", str(book), "-o", str(tmp_path / "print")]) == 0

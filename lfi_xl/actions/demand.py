@@ -19,6 +19,7 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.styles import Alignment, Font
 
 from lfi_xl.actions.forecast import Series, calibration_for
+from lfi_xl.book.demand import read_demand
 from lfi_xl.core import forecast as fc
 from lfi_xl.core.plan import Plan, PlanError
 from lfi_xl.core.scenario import DemandFan, demand_fan, january_of
@@ -80,8 +81,10 @@ def yearly_savings(plan: Plan, mitigations: Mapping[str, np.ndarray] | None) -> 
 def demand_outlook(plan: Plan, la_name: str, history: Series | None = None,
                    mitigations: Mapping[str, np.ndarray] | None = None,
                    planned: Sequence[float] | None = None,
-                   funding_gap_method: str = "A") -> DemandOutlook:
-    """The EHCP fan and the plan's balance fan for an authority."""
+                   funding_gap_method: str = "A",
+                   history_source: str = "the council's own counts") -> DemandOutlook:
+    """The EHCP fan and the plan's balance fan for an authority. ``planned``: one figure a
+    plan year, ``nan`` (or all of it None) where the plan's trend stands in."""
     if history is None:
         area = ehcps.find_area(la_name)
         if area is None:
@@ -89,7 +92,7 @@ def demand_outlook(plan: Plan, la_name: str, history: Series | None = None,
                             "authority of that name (give its history CSV)")
         history, source = ehcps.series(area), "DfE, Education, health and care plans"
     else:
-        area, source = la_name, "the council's own counts"
+        area, source = la_name, history_source
     years, counts = tuple(int(y) for y in history[0]), np.asarray(history[1], dtype=float)
     januaries = [january_of(y) for y in plan.years]
     last = years[-1]
@@ -109,17 +112,28 @@ def demand_outlook(plan: Plan, la_name: str, history: Series | None = None,
         else:
             paths[:, j] = table[january - last - 1]
     notes = []
-    if planned is None:
+    given = (np.full(len(januaries), np.nan) if planned is None
+             else np.asarray(planned, dtype=float))
+    if given.shape != (len(januaries),):
+        raise PlanError(f"the planned EHC plans need one figure for each of the plan's "
+                        f"{len(januaries)} years")
+    planned = given
+    if np.any(np.isnan(given)):
         made = years.index(januaries[0] - 1) if januaries[0] - 1 in years else None
         if made is None or made < fc.WINDOW:
-            raise PlanError("no planned EHCPs given, and the history does not reach back "
-                            f"to January {januaries[0] - 1} (with {fc.WINDOW} years before "
-                            "it) to take the trend then")
+            raise PlanError("no planned EHC plans given, and the history does not reach "
+                            f"back to January {januaries[0] - 1} (with {fc.WINDOW} years "
+                            "before it) to take the trend then")
         at_plan = calibration_for(years[made])
         growth = fc.drift(counts[: made + 1], at_plan.prior)
-        planned = counts[made] * np.exp(growth * (np.array(januaries) - years[made]))
-        notes.append(f"Planned EHCPs: the trend when the plan was made (from January "
-                     f"{years[made]}, {growth:.1%} a year in logs), as the plan states none.")
+        trend = counts[made] * np.exp(growth * (np.array(januaries) - years[made]))
+        planned = np.where(np.isnan(given), trend, given)
+        notes.append(f"Planned EHC plans: the trend when the plan was made (from January "
+                     f"{years[made]}, {growth:.1%} a year in logs)"
+                     + (", as the plan states none." if np.all(np.isnan(given)) else
+                        " where the Demand sheet leaves them blank."))
+    else:
+        notes.append("Planned EHC plans: as the plan workbook's Demand sheet gives them.")
     savings = yearly_savings(plan, mitigations)
     fan = demand_fan(plan, planned, paths, grid, savings, funding_gap_method)
     chance = fan.chance_to_clear()
@@ -178,12 +192,16 @@ def write_demand_page(ws, outlook: DemandOutlook, first_row: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def outlook_for_paper(plan: Plan, settings, mitigations, footnotes: list[str]):
-    """The outlook the Schools Forum paper shows for Settings' authority, or None (with a
-    footnote saying why) when there is no EHCP series for it."""
+def outlook_for_paper(plan: Plan, settings, mitigations, footnotes: list[str],
+                      plan_source=None):
+    """The outlook the Schools Forum paper shows: from the plan workbook's Demand sheet
+    when it has one, otherwise the DfE series bundled for Settings' authority; None (with
+    a footnote saying why) when there is neither."""
+    history, planned = read_demand(plan_source) if plan_source is not None else (None, None)
     try:
-        return demand_outlook(plan, settings.la_name, mitigations=mitigations,
-                              funding_gap_method=settings.funding_gap_method)
+        return demand_outlook(plan, settings.la_name, history=history, mitigations=mitigations,
+                              planned=planned, funding_gap_method=settings.funding_gap_method,
+                              history_source="the plan workbook's Demand sheet")
     except (PlanError, fc.ForecastError) as error:
         footnotes.append(f"No EHCP demand forecast: {error}.")
         return None
