@@ -23,7 +23,9 @@ from lfi_xl.book.demand import read_demand
 from lfi_xl.core import forecast as fc
 from lfi_xl.core.plan import Plan, PlanError
 from lfi_xl.core.scenario import DemandFan, demand_fan, january_of
+from lfi_xl.core.text import storable_text
 from lfi_xl.data import ehcps
+from lfi_xl.errors import UnusableInput
 
 QUANTILES = (0.1, 0.5, 0.9)
 #: The quantiles the chance of clearing is read from.
@@ -154,7 +156,8 @@ def write_demand_page(ws, outlook: DemandOutlook, first_row: int) -> None:
             "2023). The demand lines (direct spend) are re-costed at the plan's unit cost per "
             "EHC plan, less the Mitigations log's savings."]:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
-        cell = ws.cell(row, 1, sentence)
+        cell = ws.cell(row, 1, storable_text(sentence))  # an authority's name as typed
+        cell.data_type = "s"
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 15 * (1 + len(sentence) // 110)
         row += 1
@@ -162,7 +165,8 @@ def write_demand_page(ws, outlook: DemandOutlook, first_row: int) -> None:
     fan = outlook.fan
     header = ["", *fan.years]
     for j, value in enumerate(header, start=1):
-        ws.cell(row, j, value).font = Font(bold=True)
+        cell = ws.cell(row, j, storable_text(str(value)))
+        cell.data_type, cell.font = "s", Font(bold=True)  # a year as typed: text, never a formula
     top = row
     rows = [("EHC plans planned (January)", fan.planned, "#,##0")]
     rows += [(f"EHC plans p{q * 100:.0f}", fan.ehcps[k], "#,##0")
@@ -192,12 +196,16 @@ def write_demand_page(ws, outlook: DemandOutlook, first_row: int) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def outlook_for_paper(plan: Plan, settings, mitigations, footnotes: list[str],
-                      plan_source=None):
+def outlook_for_paper(plan: Plan, settings, book, footnotes: list[str], plan_source=None):
     """The outlook the Schools Forum paper shows: from the plan workbook's Demand sheet
     when it has one, otherwise the DfE series bundled for Settings' authority; None (with
-    a footnote saying why) when there is neither."""
+    a footnote saying why) when there is neither. ``book``: the KPI workbook, whose
+    Mitigations log gives the savings (none without a log)."""
     history, planned = read_demand(plan_source) if plan_source is not None else (None, None)
+    try:
+        mitigations = book.mitigations
+    except UnusableInput:  # a council's KPI workbook without a Mitigations log
+        mitigations = None
     try:
         return demand_outlook(plan, settings.la_name, history=history, mitigations=mitigations,
                               planned=planned, funding_gap_method=settings.funding_gap_method,

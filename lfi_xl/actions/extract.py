@@ -355,7 +355,7 @@ def build_extract(kpi, plan=None, period: str | None = None,
     from lfi_xl.actions.demand import outlook_for_paper  # pandas only for the paper
 
     data.demand = outlook_for_paper(tables.read_plan_from(plan_source, c.PLAN_PREFIX),
-                                    settings, book.mitigations, data.footnotes, plan_source)
+                                    settings, book, data.footnotes, plan_source)
     return data
 
 
