@@ -250,6 +250,21 @@ def plan_line_name(line_id: str, sheet_prefix: str = "Plan") -> str:
 MONITORING_COLUMNS = ("Plan", "Q1 forecast", "Q2 forecast", "Q3 forecast", "Outturn")
 MONITORING_TABLE = "Monitoring_Table"
 
+
+def monitoring_report_header(report: int) -> str:
+    """The Monitoring column of a year's report ``report`` (1, 2, ...): its forecast
+    column, or the Outturn column for a report past the last of them."""
+    header = f"Q{report} forecast"
+    return header if header in MONITORING_COLUMNS else MONITORING_COLUMNS[-1]
+
+
+def monitoring_forecast_formula(line_id: str) -> str:
+    """The current report's Monitoring cell of a plan line: the Forecast sheet's figure
+    for Settings' current year. The forecast is typed once, in the Forecast sheet; the
+    Monitoring sheet shows it, and keeps earlier reports' columns as values."""
+    return (f"=INDEX({plan_line_name(line_id, FORECAST_PREFIX)},"
+            f"MATCH({setting_name('CurrentYear')},{FORECAST_YEARS},0))")
+
 # KPI sheet
 KPI_FIXED_COLUMNS = ("Ref", "Group", "Measure", "Workstreams", "Data source", "Regularity",
                      "Unit", "Baseline (June 2023)")
