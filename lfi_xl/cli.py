@@ -167,6 +167,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except UnusableInput as error:
             unusable = True
             results[str(path)] = [f.Finding(f.ERROR, "", "", "file", str(error))]
+    if not unusable:
+        unusable = _validate_together(args.files, results)
     if args.json:
         _print_json({"findings": [finding.as_dict() | ({"file": name} if len(results) > 1
                                                         else {})
@@ -179,6 +181,40 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if unusable:
         return UNUSABLE
     return FINDINGS if any(f.has_errors(found) for found in results.values()) else OK
+
+
+def _validate_together(files: list[Path], results: dict) -> bool:
+    """The two workbooks checked against each other (the plan workbook the KPI workbook's
+    Settings record when only the KPI workbook is named): what a later step would refuse
+    or publish. Returns whether a file could not be used."""
+    from lfi_xl.actions import consistency
+    from lfi_xl.actions.validate import kind_of, validate
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book import findings as f
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.kpi_book import KpiBook
+
+    try:
+        sources = {path: Discovering(WorkbookValues(path)) for path in files}
+        kinds = {path: kind_of(source) for path, source in sources.items()}
+        kpi = next((path for path, kind in kinds.items() if kind == "kpi"), None)
+        if kpi is None:
+            return False
+        book = KpiBook(sources[kpi])
+        plan = next((path for path, kind in kinds.items() if kind == "plan"), None)
+        if plan is None:
+            plan = consistency.recorded_plan_path(book, sources[kpi])
+            if plan is None:
+                return False
+            results[f"{plan} (the plan workbook Settings record)"] = validate(
+                WorkbookValues(plan))
+            sources[plan] = Discovering(WorkbookValues(plan))
+        results[str(kpi)] = f.sort(results[str(kpi)] + consistency.plan_data_agreement(
+            book, sources[plan]))
+    except UnusableInput as error:
+        results[str(files[0])].append(f.Finding(f.ERROR, "", "", "file", str(error)))
+        return True
+    return False
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:

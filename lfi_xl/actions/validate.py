@@ -170,7 +170,7 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
 
 
 def _contributions(source, findings: Findings, plan: tables.PlanTable,
-                   forecast: tables.PlanTable, current_year: str) -> None:
+                   forecast: tables.PlanTable, current_year: str, report=None) -> None:
     """Money received against the agreed profile, for the years up to the current one."""
     try:
         received = tables.received(source, forecast)
@@ -187,13 +187,30 @@ def _contributions(source, findings: Findings, plan: tables.PlanTable,
             if year > current_year or year not in agreed.years:
                 continue
             got = received[line_id][k]
-            expected = profile[agreed.years.index(year)]
+            agreed_value = profile[agreed.years.index(year)]
+            expected, share = due_by_report(agreed_value, year, current_year, *report)
             got_value = 0.0 if math.isnan(got) else got
-            if abs(got_value - expected) > 0.0005:
+            # the year's money arrives in instalments: only what is due by now is owed
+            short = (got_value - expected > 0.0005) if year == current_year else (
+                abs(got_value - expected) > 0.0005)
+            if short:
                 findings.add_cell(WARNING, forecast.sheet, rows[line_id].cells[k],
                                   "contribution",
-                                  f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
+                                  f"{who} {year}: agreed {-agreed_value + 0.0:.3f}, due by "
+                                  f"{report[0].label} {-expected + 0.0:.3f} ({share}), received "
                                   f"{-got_value + 0.0:.3f} (£m)")
+
+
+def due_by_report(agreed: float, year: str, current_year: str, report,
+                  reports_per_year: int) -> tuple[float, str]:
+    """What of a year's agreed contribution is due by ``report``: the DfE pays in equal
+    instalments, one after each report of the year, so at the year's r-th report (r - 1)
+    of them have been paid; an earlier year's is due in full."""
+    if year != current_year:
+        return agreed, "the whole year's"
+    paid = report.report - 1
+    return agreed * paid / reports_per_year, (
+        f"{paid} of {reports_per_year} instalments, one paid after each report")
 
 
 def validate_plan_book(source) -> list[Finding]:
@@ -204,7 +221,8 @@ def validate_plan_book(source) -> list[Finding]:
     forecast = _plan_checks(source, findings, c.FORECAST_PREFIX) if source.area(
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
-        _contributions(source, findings, plan, forecast, settings.current_year)
+        _contributions(source, findings, plan, forecast, settings.current_year,
+                       (settings.current_period, settings.cadence.reports_per_year))
     _outside_tables(source, findings, _PLAN_TABLES)
     area = source.area(c.MONITORING_TABLE)
     if area is not None:
@@ -214,7 +232,21 @@ def validate_plan_book(source) -> list[Finding]:
                 _number(findings, area, r, k, value, "a number in £m")
         if plan is not None:
             _monitoring_missing(findings, area, values, plan, settings)
+    _current_and_stale(source, findings)
     return findings.close()
+
+
+def _current_and_stale(source, findings: Findings) -> None:
+    """The cached values the core recomputes (a stale cell replaces the printed-total
+    finding at the same cell: it is the same disagreement, and recalculating fixes it),
+    and the Monitoring columns of the year (see :mod:`consistency`)."""
+    from lfi_xl.actions import consistency
+
+    stale = consistency.plan_staleness(source)
+    cells = {(f.sheet, f.cell) for f in stale}
+    findings[:] = [f for f in findings if not (f.rule in ("total", "rounding")
+                                               and (f.sheet, f.cell) in cells)]
+    findings.extend(stale + consistency.monitoring_year(source))
 
 
 def _monitoring_missing(findings: Findings, area: Area, values: list[list],
@@ -345,6 +377,17 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
                              + ("; a period never started has no formula there: start it "
                                 "(lfi-xl start-period, or Start next period)"
                                 if shown in (None, "") else ""))
+
+
+def stale_kpis(book: KpiBook, periods: list[str]) -> list[Finding]:
+    """The calculated KPIs of ``periods`` whose cached values are not what their inputs
+    give (or show an error): what validate reports, for the steps that publish them."""
+    findings = Findings()
+    reported = {label: book.column_of(label) for label in periods
+                if label in book.period_labels}
+    if book.computes_kpis and reported:
+        _calculated(book, findings, reported)
+    return [f for f in findings.close() if f.severity == ERROR]
 
 
 def _by_period_rows(findings: Findings, rows, reported: dict[str, int], check) -> None:
@@ -574,6 +617,8 @@ def validate_kpi_book(source) -> list[Finding]:
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)
+    from lfi_xl.actions.consistency import kpi_signs
+    findings.extend(kpi_signs(book, reported))
     if book.computes_kpis:
         step("Checking placements and mitigations")
         for check in (_placements, _mitigations):
