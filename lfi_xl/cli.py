@@ -18,7 +18,7 @@ from pathlib import Path
 from lfi_xl import contract
 from lfi_xl.core.periods import PeriodError
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
-from lfi_xl.errors import UnusableInput
+from lfi_xl.errors import Refused, UnusableInput
 
 OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
 #: Steps validation reports to the progress bar.
@@ -102,6 +102,20 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
+    """Each workbook named (both of a report: the KPI and the plan workbook), in turn."""
+    if args.output and len(args.files) > 1:
+        raise UnusableInput("-o names one output: recalculate one workbook with it, or "
+                            "several in place")
+    codes = []
+    for file in args.files:
+        if len(args.files) > 1:
+            print(f"== {file}")
+        args.file = file
+        codes.append(_recalc_one(args))
+    return max(codes)
+
+
+def _recalc_one(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import NO_DATA, recalc
     from lfi_xl.adapters.files.package import check_workbook_file, exclusive
     from lfi_xl.adapters.files.reader import check_dense
@@ -228,9 +242,13 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     with exclusive(args.file) as path:
         book = FileWorkbook(path)
         try:
+            plan = _freeze_plan(args, Discovering(book))
+            if args.supersede and plan is not None:
+                book = _superseding(args, path, book, plan)
             with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
                 result = freeze(Discovering(book), args.period, args.by, args.supersede,
-                                args.reason, source_bytes=path.read_bytes())
+                                args.reason, source_bytes=path.read_bytes(),
+                                plan_source=plan)
         except Refused as refusal:
             print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
             return FINDINGS
@@ -246,6 +264,51 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     print(f"Audit chain head: {result['head']} (added to {receipt}; keep a copy elsewhere: "
           f"lfi-xl verify {args.file} --head HASH checks the file still holds it).")
     return OK
+
+
+def _freeze_plan(args: argparse.Namespace, source):
+    """The DSG plan workbook freeze checks against: --plan, else the one Settings record;
+    None for a KPI workbook without Plan Data."""
+    from lfi_xl.actions.consistency import recorded_plan_path
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.kpi_book import KpiBook
+
+    book = KpiBook(source)
+    if not book.plan_data and args.plan is None:
+        return None
+    path = args.plan or recorded_plan_path(book, source)
+    if path is None:
+        recorded = book.settings.plan_workbook
+        raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
+                      "freezing: name it (--plan FILE)" + (
+                          f"; Settings record {recorded!r}, which is not there"
+                          if recorded else ""))
+    return Discovering(WorkbookValues(path))
+
+
+def _superseding(args: argparse.Namespace, path: Path, book, plan):
+    """freeze --supersede corrects a frozen period in one step: Plan Data brought in from
+    the plan's latest forecast, the workbook recalculated (this period's frozen cells
+    released), then frozen again (the caller). Returns the workbook to freeze."""
+    from lfi_xl.actions.recalc import recalc
+    from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.kpi_book import KpiBook
+
+    if not (args.reason or "").strip():
+        raise Refused("a superseding snapshot needs a reason (--reason)")
+    period = KpiBook(Discovering(book)).requested_period(args.period)
+    refresh_plan_data(Discovering(book), plan, period, superseding=True)
+    book.save(backup=True)
+    evaluation = recalc(path, release=(period,))
+    faults = [p for p in evaluation.problems if p.kind == "syntax"]
+    if faults:
+        raise Refused(f"the workbook cannot be recalculated: {faults[0]}")
+    print(f"Plan Data for {period} brought in from the plan's latest forecast and the "
+          f"workbook recalculated ({evaluation.computed} formula cell(s)).")
+    return FileWorkbook(path)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -467,7 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
         "figures show in any program. Every other formula keeps the value Excel saved; "
         "those that depend on LFI_ results, circular references and errors are listed with "
         "sheet and cell.")
-    recalc.add_argument("file", type=Path, metavar="IN.xlsx")
+    recalc.add_argument("files", type=Path, nargs="+", metavar="IN.xlsx",
+                        help="the workbook(s): in a report, both (the KPI and the DSG plan "
+                             "workbook)")
     recalc.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
                         help="write here instead of changing IN.xlsx in place")
     recalc.add_argument("--check", action="store_true",
@@ -510,6 +575,10 @@ def build_parser() -> argparse.ArgumentParser:
     freeze.add_argument("--supersede", action="store_true",
                         help="replace the period's snapshot (the old one is kept, marked)")
     freeze.add_argument("--reason", help="why the snapshot is superseded")
+    freeze.add_argument("--plan", type=Path, metavar="FILE",
+                        help="the DSG plan workbook (default: the one Settings record, from "
+                             "the last refresh); with --supersede, Plan Data is brought in "
+                             "from its latest forecast and the workbook recalculated first")
     freeze.set_defaults(run=cmd_freeze)
 
     verify = commands.add_parser(
@@ -624,6 +693,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UnusableInput, PlanError, PeriodError) as error:
         print(f"lfi-xl: {error}", file=sys.stderr)
         return UNUSABLE
+    except Refused as refusal:  # a step that would publish figures that disagree, say
+        print(f"lfi-xl: refused: {refusal}", file=sys.stderr)
+        return FINDINGS
     except BrokenPipeError:  # output piped into `head` and the like: not a fault
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK

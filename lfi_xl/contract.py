@@ -440,6 +440,8 @@ SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Form
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
 SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS
+#: The n behind a frozen average cost (its own kind: LFI_SNAPSHOT reads KPI rows only).
+SNAPSHOT_COUNT = "KPI n"
 
 # Audit: every freeze and supersede, each entry chained to the one before by its hash and
 # anchoring the hash of the snapshot it logs.

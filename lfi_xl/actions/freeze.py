@@ -55,12 +55,25 @@ def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
 
 
 def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
-           reason: str | None = None, source_bytes: bytes | None = None) -> dict:
+           reason: str | None = None, source_bytes: bytes | None = None,
+           plan_source=None) -> dict:
     """Freeze ``period`` through ``adapter`` (a file or a live book). Raises
-    :class:`Refused` when validation has errors or the period is already frozen."""
+    :class:`Refused` when validation has errors or the period is already frozen.
+    ``plan_source``: the DSG plan workbook; its own errors, its stale cached values and
+    Plan Data that is not its latest forecast are refused here, as validate reports them,
+    so extract and dfe-return never refuse a frozen period for them."""
     book = KpiBook(adapter)  # read before anything is written: it serves the whole freeze
     _cannot_be_a_report(book, period, by)
+    if plan_source is None and book.plan_data:
+        raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
+                      "freezing: name it (--plan FILE), or run lfi-xl refresh, which "
+                      "records it in Settings")
     findings = validate(adapter)
+    if plan_source is not None:
+        from lfi_xl.actions.consistency import plan_data_agreement
+        plan_findings = validate(plan_source)
+        findings += [f for f in plan_findings if f.severity == ERROR]
+        findings += plan_data_agreement(book, plan_source, book.requested_period(period))
     # Superseding exists to record corrected values of a frozen period: those are expected.
     corrected = f"{period} is frozen" if supersede else None
     errors = [f for f in findings if f.severity == ERROR

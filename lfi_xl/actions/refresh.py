@@ -24,15 +24,20 @@ from lfi_xl.errors import Refused, UnusableInput
 
 
 def refresh_plan_data(kpi_adapter, plan_source, period: str | None = None,
-                      use: str | None = None) -> dict:
+                      use: str | None = None, superseding: bool = False) -> dict:
     """Write the plan's figures for ``period``'s year into Plan Data (through the KPI
     workbook's adapter). ``use``: "forecast" (the default when the plan workbook keeps
-    one) or "plan"."""
+    one) or "plan". A frozen period is refreshed only as the first step of superseding
+    its snapshot (``superseding``: freeze --supersede does it)."""
     book = KpiBook(kpi_adapter)
     settings = book.settings
     period = book.requested_period(period) if period else settings.current_period.label
-    if period in current_snapshots(book.snapshots[1]):
-        raise Refused(f"{period} is frozen: its Plan Data stays as it was reported")
+    if period in current_snapshots(book.snapshots[1]) and not superseding:
+        raise Refused(f"{period} is frozen: its Plan Data stays as it was reported. To "
+                      f"correct it, freeze it again: lfi-xl freeze {book.label} --period "
+                      f"\"{period}\" --supersede --reason \"why\" (it brings the plan's "
+                      "latest forecast in, recalculates and freezes; in Excel: Freeze "
+                      "period snapshot, Supersede)")
     use = use or ("forecast" if plan_source.area(c.FORECAST_TABLE) is not None else "plan")
     prefix = c.FORECAST_PREFIX if use == "forecast" else c.PLAN_PREFIX
     result = compute_plan(tables.read_plan_from(plan_source, prefix),

@@ -109,8 +109,10 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
     _header(ws, 4, ("Setting", "Value", "What it means"))
     for row, (key, label, default, meaning) in enumerate(c.SETTING_ROWS, start=5):
         ws.cell(row, 1, label)
-        _input(ws.cell(row, 2), SHIPPED_SETTINGS.get(key, default),
-               "0%" if key == "RAGTolerance" else None)
+        value = SHIPPED_SETTINGS.get(key, default)
+        if key == "PlanWorkbook" and "periods" in lists:  # the KPI workbook: its plan's
+            value = c.PLAN_WORKBOOK                       # beside it, as shipped
+        _input(ws.cell(row, 2), value, "0%" if key == "RAGTolerance" else None)
         ws.cell(row, 3, meaning)
         _name(wb, c.setting_name(key), ws.title, f"B{row}")
         if key == "ReportsPerYear":
