@@ -22,10 +22,13 @@ def freeze(path, *extra):
 def test_freeze_copies_values_locks_and_logs(kpi_book, capsys):
     original = kpi_book.read_bytes()
     assert freeze(kpi_book) == 0
-    assert "Froze 2023-24 Q1 as snapshot 1 (84 values" in capsys.readouterr().out
+    assert "Froze 2023-24 Q1 as snapshot 1 (98 values" in capsys.readouterr().out
     assert (kpi_book.with_name(kpi_book.name + ".bak")).read_bytes() == original
     rows = snapshots(kpi_book)
-    assert len(rows) == 46 + 9 + 19 + 10  # KPIs, conditions, narrative rows, Plan Data
+    # KPIs, conditions, narrative rows, Plan Data, and the n of each average cost
+    assert len(rows) == 46 + 9 + 19 + 10 + 14
+    counts = {r["Key"]: r["Value"] for r in rows if r["Kind"] == c.SNAPSHOT_COUNT}
+    assert sorted(counts) == sorted(c.AVERAGE_COST_REFS) and counts[15] > 0
     kpi16 = next(r for r in rows if r["Kind"] == "KPI" and r["Key"] == 16)
     assert kpi16["Value"] == 25.149 and kpi16["Frozen by"] == "A. Finance"
     assert {r["Status"] for r in rows} == {"current"}

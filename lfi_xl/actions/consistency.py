@@ -287,14 +287,18 @@ def forecast_figures(plan_source, year: str, method: str) -> dict[str, float] | 
     return {key: float(values[index]) for key, values in plan_data_rows(result).items()}
 
 
-def plan_data_agreement(book, plan_source, period: str | None = None) -> list[Finding]:
+def plan_data_agreement(book, plan_source, period: str | None = None,
+                        any_period: bool = False) -> list[Finding]:
     """The KPI workbook's Plan Data for ``period`` (default: the current report) against
-    the plan workbook's latest forecast for its year: what refresh would bring in."""
+    the plan workbook's latest forecast for its year: what refresh would bring in. An
+    earlier report's Plan Data holds the forecast as it stood then, so it is compared only
+    when ``any_period`` (a paper that would print today's forecast beside it)."""
     if not book.plan_data:
         return []
     settings = book.settings
     period = period or settings.current_period.label
-    if period not in book.period_labels:
+    if period not in book.period_labels or (
+            period != settings.current_period.label and not any_period):
         return []
     year = year_label(settings.cadence.parse(period).year, "/")
     expected = forecast_figures(plan_source, year, settings.funding_gap_method)
@@ -326,10 +330,12 @@ def _name(source) -> str:
     return path.name if path else source.label
 
 
-def pair_findings(book, plan_source, period: str | None = None) -> list[Finding]:
+def pair_findings(book, plan_source, period: str | None = None,
+                  any_period: bool = False) -> list[Finding]:
     """What a later step would refuse about the two workbooks together: the plan
     workbook's stale cached values and Plan Data against the forecast."""
-    return plan_staleness(plan_source) + plan_data_agreement(book, plan_source, period)
+    return plan_staleness(plan_source) + plan_data_agreement(book, plan_source, period,
+                                                             any_period)
 
 
 def first_error(findings: list[Finding]) -> Finding | None:

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from lfi_xl import contract as c
 from lfi_xl.actions.dfe_document import write_document
-from lfi_xl.actions.extract import _plan_sections, _source, usable_kpi_book
+from lfi_xl.actions.extract import (
+    PLAN_SUMMARY_ROWS,
+    _plan_sections,
+    _source,
+    agreed_plan,
+    usable_kpi_book,
+)
 from lfi_xl.actions.values_copy import values_copy
 from lfi_xl.adapters.files.package import atomic_write
 from lfi_xl.book import tables
@@ -30,6 +36,9 @@ from lfi_xl.book.source_file import fingerprint
 from lfi_xl.core.periods import Cadence, PeriodError, parse_due_dates, year_label
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import Refused, UnusableInput, cell_ref
+
+#: The extract's plan rows by their key: the forecast's figures are read by these.
+_SUMMARY_LABEL = {key: label for label, key in PLAN_SUMMARY_ROWS}
 
 
 @dataclass
@@ -172,6 +181,13 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     if not frozen and not draft:
         raise Refused(f"{label} is not frozen in {book.label}: freeze it first (lfi-xl "
                       f"freeze --period \"{label}\"), or build a draft with --draft")
+    # The checks validate and freeze ran: the plan workbook's cached values (its values-
+    # only copy is sent) and Plan Data against the latest forecast. A frozen period meets
+    # them unless the plan changed since; the refusal names the step that resolves it.
+    from lfi_xl.actions.consistency import pair_findings, refusal
+    disagreement = refusal(pair_findings(book, plan_source, label), "the DfE return")
+    if disagreement and not draft:
+        raise Refused(disagreement)
 
     def value(kind: str, row, period_label: str):
         """A frozen period's value from its snapshot, another's from its cell."""
@@ -245,8 +261,12 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     if year not in years:
         raise UnusableInput(f"{plan_source.label}: the DSG plan has no column for {year}")
     index = years.index(year)
+    agreed = agreed_plan(plan_source, plan_result)  # the plan as agreed, not recomputed
     reported = {key: (_number(value(c.SNAPSHOT_PLAN, row, label), where(row, label)),
                       where(row, label)) for key, row in book.plan_data.items()}
+    # The current report's evidence is the latest forecast (validate and freeze checked
+    # that Plan Data holds it); an earlier report's, the forecast it was frozen with.
+    latest = latest if label == settings.current_period.label else {}
     forecast_label = "Latest forecast" if latest else f"Forecast at {label}"
     balances, notes = [], []
     for name, key in (("In-year +deficit/-surplus", "in_year"),
@@ -254,21 +274,17 @@ def build_dfe_return(kpi, plan, period: str | None = None,
                        "cumulative_before_sv"),
                       ("Cumulative balance after Safety Valve funding",
                        "cumulative_after_sv")):
-        planned = float(getattr(plan_result, key)[index])
+        planned = float(agreed.get(key, getattr(plan_result, key))[index])
         at_report, cell = reported.get(key, (None, f"{c.PLAN_DATA} {key}"))
         if at_report is None:
             raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
                                 "lfi-xl refresh before building the DfE return")
-        forecast = latest[name][index] if latest else at_report
+        forecast = latest[_SUMMARY_LABEL[key]][index] if latest else at_report
         if abs(forecast - at_report) > 0.0005:
             # The KPIs sent with the return were computed from at_report: the package
             # must not say two things.
             message = (f"{cell}: the KPIs of {label} use {name.lower()} {at_report:.3f} but "
                        f"the DSG plan's latest forecast for {year} is {forecast:.3f}")
-            if not draft:
-                raise UnusableInput(
-                    f"{book.label}: {message}: bring the forecast in (lfi-xl refresh, then "
-                    "recalc) and freeze again (--supersede), or build a draft with --draft")
             notes.append(f"DRAFT: {message}; refresh before freezing.")
         balances.append(EvidenceRow(name, planned, forecast, forecast - planned))
     funding = _funding(plan_source, plan_result, years, index, year)
@@ -294,10 +310,11 @@ def build_dfe_return(kpi, plan, period: str | None = None,
         sources=[("KPI workbook", *fingerprint(kpi_source)),
                  ("DSG plan workbook", *fingerprint(plan_source))],
         notes=[*notes, f"£m; income and contributions negative and the in-year position "
-               f"+deficit/-surplus, as in the DfE plan. Plan: the agreed DSG plan for "
-               f"{year}; {forecast_label.lower()}: the DSG plan workbook's Forecast, both "
-               "computed from their lines, and the KPIs' Plan Data for the report. "
-               "Received: the Forecast sheet's money received."])
+               f"+deficit/-surplus, as in the DfE plan (in the KPI workbook sent, KPI 16 is "
+               f"the in-year position and KPI 11, the DfE's HNB surplus/deficit, is -KPI 16). "
+               f"Plan: the agreed DSG plan for {year}, as agreed; {forecast_label.lower()}: "
+               "the DSG plan workbook's Forecast, as the KPIs' Plan Data for the report "
+               "holds it. Received: the Forecast sheet's money received."])
 
 
 def _funding(plan_source, plan_result, years, index: int, year: str) -> list[EvidenceRow]:

@@ -377,8 +377,8 @@ def _agreeing(book: KpiBook, plan_source, period: str, live: list[str]) -> None:
     from lfi_xl.actions.consistency import pair_findings, refusal
     from lfi_xl.actions.validate import stale_kpis
 
-    reason = refusal(pair_findings(book, plan_source, period) + stale_kpis(book, live),
-                     "the Schools Forum paper")
+    reason = refusal(pair_findings(book, plan_source, period, any_period=True)
+                     + stale_kpis(book, live), "the Schools Forum paper")
     if reason:
         raise Refused(reason)
 
