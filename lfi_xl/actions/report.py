@@ -219,7 +219,7 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
         _text(ws.cell(row - 1, 1), note)
         ws.cell(row - 1, 1).font = Font(italic=True, size=9)
         row += 1
-    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["A"].width = 58  # the longest row label, unclipped
     for k in range(len(data.years)):
         ws.column_dimensions[col(2 + k)].width = 11
     _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)  # the tables and their chart on one page
