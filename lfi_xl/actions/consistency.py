@@ -26,13 +26,13 @@ import numpy as np
 
 from lfi_xl import contract as c
 from lfi_xl.book import tables
-from lfi_xl.book.findings import ERROR, WARNING, Finding
+from lfi_xl.book.findings import ERROR, WARNING, Finding, Rule
 from lfi_xl.book.kpi_values import plan_data_rows
 from lfi_xl.book.settings import read_settings
 from lfi_xl.book.snapshots import cell_formats, current_snapshots
 from lfi_xl.book.source_file import workbook_path
 from lfi_xl.core import plan as p
-from lfi_xl.core.periods import year_label
+from lfi_xl.core.periods import Period, year_label
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import UnusableInput, quote_sheet
 
@@ -109,7 +109,7 @@ def plan_staleness(source) -> list[Finding]:
                 k = stale[0]
                 more = f" (and {len(stale) - 1} later year(s))" if len(stale) > 1 else ""
                 findings.append(Finding(
-                    ERROR, row.sheet, row.cells[k], "stale",
+                    ERROR, row.sheet, row.cells[k], Rule.STALE,
                     f"{row.label} {table.years[k]} shows {_shown(row.values[k])} but its "
                     f"lines give {float(expected[row.line_id][k]):.3f}{more}: {_RECALC_PLAN}"))
     findings += _monitoring_staleness(source, computed)
@@ -166,7 +166,7 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
                 source_of = ("the Plan sheet's" if k == 1 else "the Forecast sheet's"
                              if line.role in (p.INCOME, p.EXPENDITURE) else "its lines'")
                 findings.append(Finding(
-                    ERROR, area.sheet, cell, "stale",
+                    ERROR, area.sheet, cell, Rule.STALE,
                     f"Monitoring {header[k]}, {line.label}: shows {_shown(shown)} but "
                     f"{source_of} {year} figure is {want[r]:.3f}: {_RECALC_PLAN}"))
             variance = k + width - 1
@@ -178,7 +178,7 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
             cell = area.cell(r, variance)
             if cell in formulas and _differs(values[r][variance], expected):
                 findings.append(Finding(
-                    ERROR, area.sheet, cell, "stale",
+                    ERROR, area.sheet, cell, Rule.STALE,
                     f"Monitoring {header[variance]}, {line.label}: shows "
                     f"{_shown(values[r][variance])} but {header[k]} less plan is "
                     f"{expected:.3f}: {_RECALC_PLAN}"))
@@ -206,7 +206,7 @@ def monitoring_year(source) -> list[Finding]:
         typed = [r for r in typed if area.cell(r, k) in inputs]
         if typed:
             findings.append(Finding(
-                WARNING, area.sheet, area.cell(typed[0], k), "new year",
+                WARNING, area.sheet, area.cell(typed[0], k), Rule.NEW_YEAR,
                 f"Monitoring {header[k]} holds {len(typed)} figure(s) though the current "
                 f"report is {period.label} ({settings.current_year}): last year's? Clear "
                 f"them (lfi-xl start-period clears them when a year's first report starts)"))
@@ -215,7 +215,7 @@ def monitoring_year(source) -> list[Finding]:
         typed = _inputs(source, area, values, k, lines_only=True)
         if typed:
             findings.append(Finding(
-                WARNING, area.sheet, typed[0], "typed once",
+                WARNING, area.sheet, typed[0], Rule.TYPED_ONCE,
                 f"Monitoring {current} ({period.label}, the current report) is typed in "
                 f"{len(typed)} cell(s): type the forecast in the {c.FORECAST} sheet's "
                 f"{settings.current_year} column; this column shows it "
@@ -239,7 +239,7 @@ def _inputs(source, area, values, k: int, lines_only: bool = False) -> list[str]
     return typed
 
 
-def kpi_signs(book, reported: dict[str, int]) -> list[Finding]:
+def kpi_signs(book, reported: dict[Period, int]) -> list[Finding]:
     """KPI 11 (HNB surplus/deficit, the DfE's: surplus positive) is -KPI 16 (in-year,
     +deficit). Typing the same figure in both says two things."""
     if 11 not in book.kpis or 16 not in book.kpis:
@@ -253,7 +253,7 @@ def kpi_signs(book, reported: dict[str, int]) -> list[Finding]:
             continue
         if abs(a + b) > TOLERANCE:
             findings.append(Finding(
-                ERROR, eleven.area.sheet, eleven.area.cell(0, column), "sign",
+                ERROR, eleven.area.sheet, eleven.area.cell(0, column), Rule.SIGN,
                 f"KPI 11 {label} is {a:.3f} and KPI 16 is {b:.3f}: KPI 11 (HNB surplus/"
                 f"deficit) counts a surplus positive, KPI 16 (in-year) a deficit positive, "
                 f"so KPI 11 must be -KPI 16 ({-b + 0.0:.3f})"))
@@ -287,7 +287,7 @@ def forecast_figures(plan_source, year: str, method: str) -> dict[str, float] | 
     return {key: float(values[index]) for key, values in plan_data_rows(result).items()}
 
 
-def plan_data_agreement(book, plan_source, period: str | None = None,
+def plan_data_agreement(book, plan_source, period: Period | None = None,
                         any_period: bool = False) -> list[Finding]:
     """The KPI workbook's Plan Data for ``period`` (default: the current report) against
     the plan workbook's latest forecast for its year: what refresh would bring in. An
@@ -296,41 +296,35 @@ def plan_data_agreement(book, plan_source, period: str | None = None,
     if not book.plan_data:
         return []
     settings = book.settings
-    period = period or settings.current_period.label
-    if period not in book.period_labels or (
-            period != settings.current_period.label and not any_period):
+    period = period or settings.current_period
+    if period.label not in book.period_labels or (
+            period != settings.current_period and not any_period):
         return []
-    year = year_label(settings.cadence.parse(period).year, "/")
+    year = year_label(period.year, "/")
     expected = forecast_figures(plan_source, year, settings.funding_gap_method)
     if expected is None:
         return []
-    frozen = period in current_snapshots(book.snapshots[1])
+    frozen = period.label in current_snapshots(book.snapshots[1])
     column = book.column_of(period)
-    kpi_file, plan_file = _name(book.source), _name(plan_source)
     findings = []
     for key, row in book.plan_data.items():
         shown = row.values[column] if column < len(row.values) else None
         want = expected.get(key)
         if want is None or not _differs(shown, want):
             continue
-        fix = (f"{period} is frozen: correct it with lfi-xl freeze {kpi_file} --period "
-               f"\"{period}\" --supersede --reason \"why\" (it brings the forecast in and "
-               "recalculates first), or the Freeze button's Supersede" if frozen else
-               f"bring it in: lfi-xl refresh --kpi {kpi_file} --plan {plan_file}, then "
-               f"lfi-xl recalc {kpi_file} (Start next period and Refresh in Excel)")
+        fix = (f"{period} is frozen: correct it by freezing it again, superseding its "
+               "snapshot with a reason (lfi-xl freeze, or Freeze period snapshot in Excel: "
+               "it brings the forecast in and recalculates first)" if frozen else
+               "bring it in: refresh Plan Data from the plan workbook (lfi-xl refresh, or "
+               "Refresh in Excel), then recalculate (lfi-xl recalc, or F9)")
         findings.append(Finding(
-            ERROR, row.area.sheet, row.area.cell(0, column), "plan data",
+            ERROR, row.area.sheet, row.area.cell(0, column), Rule.PLAN_DATA,
             f"Plan Data {key} for {period} is {_shown(shown)} but the plan workbook's "
             f"latest forecast for {year} gives {want:.3f}: {fix}"))
     return findings
 
 
-def _name(source) -> str:
-    path = workbook_path(source)
-    return path.name if path else source.label
-
-
-def pair_findings(book, plan_source, period: str | None = None,
+def pair_findings(book, plan_source, period: Period | None = None,
                   any_period: bool = False) -> list[Finding]:
     """What a later step would refuse about the two workbooks together: the plan
     workbook's stale cached values and Plan Data against the forecast."""

@@ -28,7 +28,7 @@ def frozen_cells(book: KpiBook, release: tuple[str, ...] = ()) -> dict[tuple[str
             continue
         frozen = {(row.get("Kind"), canonical(row.get("Key")), row.get("Field")): row
                   for row in rows if canonical(row.get("Snapshot")) == snapshot}
-        for item in period_items(book, period):
+        for item in period_items(book, book.settings.cadence.parse(period)):
             row = frozen.get((item.kind, canonical(item.key), item.field))
             if row is not None:
                 found[(item.sheet, item.cell)] = FrozenCell(period, snapshot, row.get("Value"))
