@@ -160,15 +160,15 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
                 sums[total_role] = math.fsum(terms) if complete else math.nan
             sums[p.IN_YEAR] = sums[p.TOTAL_INCOME] + sums[p.TOTAL_EXPENDITURE]
             want |= {r: sums[line.role] for r, line in lines.items() if line.role in sums}
+        stale, variances = [], []
         for r, line in lines.items():
             cell, shown = area.cell(r, k), values[r][k]
             if want.get(r) is not None and cell in formulas and _differs(shown, want[r]):
                 source_of = ("the Plan sheet's" if k == 1 else "the Forecast sheet's"
                              if line.role in (p.INCOME, p.EXPENDITURE) else "its lines'")
-                findings.append(Finding(
-                    ERROR, area.sheet, cell, Rule.STALE,
-                    f"Monitoring {header[k]}, {line.label}: shows {_shown(shown)} but "
-                    f"{source_of} {year} figure is {want[r]:.3f}: {_RECALC_PLAN}"))
+                stale.append((cell, f"Monitoring {header[k]}, {line.label}: shows "
+                                    f"{_shown(shown)} but {source_of} {year} figure is "
+                                    f"{_shown(want[r])}"))
             variance = k + width - 1
             if k == 1 or variance >= len(values[r]):
                 continue
@@ -177,11 +177,14 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
                         else value - plan_value)
             cell = area.cell(r, variance)
             if cell in formulas and _differs(values[r][variance], expected):
-                findings.append(Finding(
-                    ERROR, area.sheet, cell, Rule.STALE,
-                    f"Monitoring {header[variance]}, {line.label}: shows "
-                    f"{_shown(values[r][variance])} but {header[k]} less plan is "
-                    f"{expected:.3f}: {_RECALC_PLAN}"))
+                variances.append((cell, f"Monitoring {header[variance]}, {line.label}: shows "
+                                        f"{_shown(values[r][variance])} but {header[k]} less "
+                                        f"plan is {_shown(expected)}"))
+        for found in (stale, variances):  # one finding a column: the first, and how many
+            if found:
+                more = f" (and {len(found) - 1} more in the column)" if len(found) > 1 else ""
+                findings.append(Finding(ERROR, area.sheet, found[0][0], Rule.STALE,
+                                        f"{found[0][1]}{more}: {_RECALC_PLAN}"))
     return findings
 
 
