@@ -206,14 +206,17 @@ def _roll_monitoring(plan: EditableWorkbook, previous: Period, target: Period) -
     if new in header:
         k = header.index(new)
         shown = {area.cell(r, k): c.monitoring_forecast_formula(line.line_id)
-                 for r, line in rows.items()
-                 if values[r][k] in (None, "") or area.cell(r, k) in formulas
-                 or target.year != previous.year}
+                 for r, line in rows.items()}
+        replaced = sum(1 for r in rows if values[r][k] not in (None, "")
+                       and area.cell(r, k) not in formulas and target.year == previous.year)
         if shown:
             plan.set_formulas(area.sheet, shown)
             said.append(f"Its {new} column shows the {c.FORECAST} sheet's "
-                        f"{year_label(target.year, '/')} figures: type {target}'s forecast "
-                        f"there, in the {c.FORECAST} sheet, then recalculate both workbooks.")
+                        f"{year_label(target.year, '/')} figures"
+                        + (f" (in place of {replaced} figure(s) typed there)" if replaced
+                           else "")
+                        + f": type {target}'s forecast there, in the {c.FORECAST} sheet, "
+                        "then recalculate both workbooks.")
     return " ".join(said)
 
 

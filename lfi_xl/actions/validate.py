@@ -629,7 +629,12 @@ def validate_kpi_book(workbook: Workbook) -> list[Finding]:
         step("Recomputing the calculated KPIs")
         if not any(f.severity == ERROR and f.rule in (Rule.NUMBER, Rule.PLACEMENT, Rule.MITIGATION)
                    for f in findings):
-            _calculated(book, findings, reported)
+            # a frozen period keeps the values it was frozen with (recalc leaves them, and
+            # says so): verify guards them, not a recomputation from today's inputs
+            from lfi_xl.book.snapshots import current_snapshots
+            frozen = current_snapshots(book.snapshots[1])
+            _calculated(book, findings, {period: column for period, column in reported.items()
+                                         if period.label not in frozen})
     else:
         findings.append(Finding(INFO, c.KPI_SHEET, "", Rule.TYPED,
                                 "No placements, mitigation log or plan data in this workbook: "
