@@ -43,7 +43,8 @@ CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
            "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook",
            "lfi_start": "Start next period", "lfi_check": "Check lfi-xl",
-           "lfi_dfe_return": "Build DfE return"}
+           "lfi_dfe_return": "Build DfE return", "lfi_refresh": "Refresh plan figures",
+           "lfi_supersede": "Supersede frozen period"}
 #: Buttons that run VBA only (Python may be what is broken).
 VBA_BUTTONS = {"lfi_restart": "Restart Python"}
 
@@ -386,6 +387,8 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
         ("Monitoring return", [("Start next period", "SheetInsert"),
                                ("Validate entries", "AcceptInvitation"),
                                ("Freeze period snapshot", "Lock"),
+                               ("Refresh plan figures", "Refresh"),
+                               ("Supersede frozen period", "Lock"),
                                ("Build Schools Forum extract", "ExportExcel"),
                                ("Build DfE return", "ExportWord")]),
         ("Set-up", [("Adopt this workbook", "ImportExcel")]),

@@ -31,14 +31,15 @@ def test_validate_button_writes_a_validation_sheet_with_links(kpi_book):
     assert links[0]["args"][0] == "#'KPIs'!I8"
 
 
-def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
+def test_freeze_button_appends_snapshot_rows_and_names(kpi_book, monkeypatch):
+    monkeypatch.chdir(kpi_book.parent)  # the plan workbook Settings record, found beside
     book = json_book(kpi_book)
     result = macros.freeze_period_snapshot(book, by="tester")
-    assert result.period.label == "2023-24 Q3" and result.rows == 84
+    assert result.period.label == "2023-24 Q3" and result.rows == 98  # with each n
     rows = actions(book, "setValues")[0]["values"]
-    assert len(rows) == 84 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
+    assert len(rows) == 98 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
-    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$M$88"
+    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$M$102"
     assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$K$2"
     message = actions(book, "alert")[0]["args"][0]
     # The JSON engine cannot protect sheets; the message says so rather than pretend.
