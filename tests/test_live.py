@@ -91,3 +91,17 @@ def test_a_button_on_a_workbook_lfi_xl_cannot_use_says_so(tmp_path):
     book.set_mock_caller()
     macros.button("lfi_validate")
     assert "neither a KPI workbook nor a DSG plan workbook" in actions(book, "alert")[0]["args"][0]
+
+
+def test_supersede_button_needs_a_reason_and_says_what_stops_it(kpi_book, monkeypatch):
+    """Supersede frozen period: no reason, nothing done; a period not frozen, told so in
+    a message box (the JSON engine keeps no rows written, so the freeze itself is the
+    freeze button's test)."""
+    monkeypatch.chdir(kpi_book.parent)
+    book = json_book(kpi_book)
+    assert macros.supersede_frozen_period(book, reason="") is None
+    assert "needs a reason" in actions(book, "alert")[-1]["args"][0]
+    monkeypatch.setattr(macros, "_book", lambda _book: book)
+    monkeypatch.setattr(macros, "_ask", lambda _book, _prompt: "corrected")
+    macros.button("lfi_supersede")
+    assert "has no snapshot to supersede" in actions(book, "alert")[-1]["args"][0]
