@@ -297,14 +297,20 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan):
         try:
             shutil.copyfile(real, draft)
             file = FileWorkbook(draft)
-            period = KpiBook(DiscoveringEditable(file)).requested_period(args.period)
-            refresh_plan_data(DiscoveringEditable(file), plan, period, superseding=True)
-            file.save(backup=False)
+            book = KpiBook(DiscoveringEditable(file))
+            period = book.requested_period(args.period)
+            # the current report's Plan Data is the latest forecast; an earlier report's
+            # keeps the forecast as it stood then
+            current = period == book.settings.current_period
+            if current:
+                refresh_plan_data(DiscoveringEditable(file), plan, period, superseding=True)
+                file.save(backup=False)
             evaluation = recalc(draft, draft, release=(period.label,))
             if any(problem.kind == "syntax" for problem in evaluation.problems):
                 raise Refused(f"the workbook cannot be recalculated: {evaluation.problems[0]}")
-            print(f"Plan Data for {period} brought in from the plan's latest forecast and the "
-                  f"workbook recalculated ({evaluation.computed} formula cell(s)).")
+            print(("Plan Data for {period} brought in from the plan's latest forecast and the "
+                   if current else "The ").format(period=period)
+                  + f"workbook recalculated ({evaluation.computed} formula cell(s)).")
             file = FileWorkbook(draft)
             with shown(f"Freezing {period}", VALIDATE_STEPS + 2):
                 frozen = freeze(DiscoveringEditable(file), period, args.by, True, args.reason,
@@ -625,7 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
         "is unchanged.")
     _kpi_option(extract)
     extract.add_argument("--plan", type=Path, metavar="FILE",
-                         help="the DSG plan workbook (default: the one the last refresh used)")
+                         help="the DSG plan workbook (default: the one the last refresh used); "
+                              "it must give the figures Plan Data holds, or the paper is "
+                              "refused with the reason")
     extract.add_argument("--allow-edited", action="store_true",
                          help="publish a frozen period whose cells were typed over since, "
                          "with a banner on every page saying so")

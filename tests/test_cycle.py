@@ -67,7 +67,7 @@ def cycle(kpi, plan, label, capsys, value_base, tmp_path):
     assert f"Started {label}" in capsys.readouterr().out
     enter_period(kpi, label, value_base)
     assert main(["refresh", "--kpi", str(kpi), "--plan", str(plan)]) == 0
-    assert main(["recalc", str(kpi)]) == 0
+    assert main(["recalc", str(kpi), str(plan)]) == 0   # both workbooks (README step 4)
     capsys.readouterr()
     assert main(["validate", str(kpi)]) == 0, capsys.readouterr().out
     assert main(["freeze", str(kpi), "--period", label, "--by", "Finance officer"]) == 0
@@ -119,7 +119,7 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     assert WorkbookValues(kpi_book).area(c.placement_name("ID")).max_row == 614
 
     assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
-    assert main(["recalc", str(kpi_book)]) == 0
+    assert main(["recalc", str(kpi_book), str(plan_book)]) == 0   # both (README step 4)
     assert "no placements: KPIs!L44" in capsys.readouterr().out  # KPI 37: n = 0, #N/A
     assert main(["validate", str(kpi_book)]) == 0, capsys.readouterr().out
     book = KpiBook(WorkbookValues(kpi_book))

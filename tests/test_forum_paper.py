@@ -91,7 +91,7 @@ def test_the_plan_recorded_by_refresh_is_used_and_checked(kpi_book, plan_book, t
     assert extract(kpi_book, tmp_path / "third", "--no-pdf") == 1
     message = capsys.readouterr().err
     assert "Plan Data total_expenditure for 2023-24 Q3 is 178.376" in message
-    assert "lfi-xl refresh --kpi template_kpi.xlsx --plan dsg_plan.xlsx" in message
+    assert "refresh Plan Data from the plan workbook (lfi-xl refresh" in message
     assert not list((tmp_path / "third").glob("LFI_*"))
     plan_book.unlink()
     assert extract(kpi_book, tmp_path / "gone", "--no-pdf") == 2

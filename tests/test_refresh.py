@@ -11,6 +11,7 @@ from lfi_xl.core.plan import compute_plan
 
 
 def test_refresh_copies_the_forecast_and_the_kpis_follow_after_recalc(kpi_book, plan_book):
+    edit(plan_book, "Forecast", {"C10": 60.0})   # a new forecast for 2023/24, typed
     assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
     forecast = plan_data_rows(compute_plan(read_plan(plan_book, "Forecast")))
     book = WorkbookValues(kpi_book)

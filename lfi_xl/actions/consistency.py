@@ -100,8 +100,9 @@ def plan_staleness(source) -> list[Finding]:
                   for key in ("dfe_received", "la_received")))
             rows.append(extra["cumulative_after_received"])
         for row in rows:
-            # a cumulative row is one array formula (LFI_CUMBAL) written in its first cell
-            formulas = set(row.cells) if _formulas(source, row.sheet, row.cells) else set()
+            formulas = _formulas(source, row.sheet, row.cells)
+            if formulas and row.role not in (p.TOTAL_INCOME, p.TOTAL_EXPENDITURE, p.IN_YEAR):
+                formulas = set(row.cells)  # a cumulative row: one array formula (LFI_CUMBAL)
             stale = [k for k, (cell, value) in enumerate(zip(row.cells, row.values,
                                                              strict=True))
                      if cell in formulas and _differs(value, float(expected[row.line_id][k]))]
@@ -315,7 +316,11 @@ def plan_data_agreement(book, plan_source, period: Period | None = None,
         want = expected.get(key)
         if want is None or not _differs(shown, want):
             continue
-        fix = (f"{period} is frozen: correct it by freezing it again, superseding its "
+        fix = (f"the forecast has moved on since {period} was reported, and its paper would "
+               "print today's forecast beside that report's figures: build it from the plan "
+               "workbook as it was then (the DSG plan copy sent with that report's DfE "
+               "return)" if period != settings.current_period else
+               f"{period} is frozen: correct it by freezing it again, superseding its "
                "snapshot with a reason (lfi-xl freeze, or Freeze period snapshot in Excel: "
                "it brings the forecast in and recalculates first)" if frozen else
                "bring it in: refresh Plan Data from the plan workbook (lfi-xl refresh, or "
