@@ -58,7 +58,8 @@ PLAN = SHIPPED / "dsg_plan.xlsx"
 
 
 def lfi_xl(*args: object) -> list[str]:
-    return [sys.executable, "-m", "lfi_xl.cli", *map(str, args)]
+    plan = ("--plan", PLAN) if args[:1] == ("freeze",) else ()
+    return [sys.executable, "-m", "lfi_xl.cli", *map(str, (*args, *plan))]
 
 
 def sha(path: Path) -> str:
@@ -190,9 +191,9 @@ def test_freeze_killed_at_random_points(tmp_path, rng):
     trial = tmp_path / "measure"
     trial.mkdir()
     shutil.copyfile(original, trial / "kpi.xlsx")
-    duration = measure(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill", "--plan", PLAN), trial)
+    duration = measure(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"), trial)
     shutil.copyfile(original, trial / "kpi.xlsx")
-    window = write_window(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill", "--plan", PLAN),
+    window = write_window(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"),
                           trial, trial, trial / "kpi.xlsx")
     outcomes: Counter = Counter()
     problems = []
@@ -202,7 +203,7 @@ def test_freeze_killed_at_random_points(tmp_path, rng):
         book = folder / "kpi.xlsx"
         shutil.copyfile(original, book)
         finished = start_and_kill(how, delay, lfi_xl("freeze", book.name, "--period", PERIOD,
-                                                     "--by", "Kill", "--plan", PLAN), folder, folder)
+                                                     "--by", "Kill"), folder, folder)
         backup = folder / "kpi.xlsx.bak"
         where = f"kill {number} ({how}) at {delay:.4f} s of {duration:.3f} s"
         if not book.exists():
@@ -302,7 +303,7 @@ def test_freeze_of_a_big_workbook_killed_while_it_keeps_the_backup(tmp_path, rng
         shutil.copyfile(original, book)
         delay = rng.uniform(0, 0.002)
         finished = start_and_kill("on-backup", delay, lfi_xl(
-            "freeze", book.name, "--period", PERIOD, "--by", "Kill", "--plan", PLAN), folder, folder)
+            "freeze", book.name, "--period", PERIOD, "--by", "Kill"), folder, folder)
         backup = folder / "kpi.xlsx.bak"
         where = f"kill {number} (on-backup) at {delay:.4f} s"
         unchanged = sha(book) == digest

@@ -1,6 +1,7 @@
 """lfi-xl refresh: the plan's figures copied into the KPI workbook's Plan Data."""
 
 import pytest
+from helpers import edit
 
 from lfi_xl import contract as c
 from lfi_xl.actions.validate import validate

@@ -31,7 +31,7 @@ from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import serial
+from lfi_xl.core.cells import ExcelError, serial
 from lfi_xl.core.periods import Cadence, parse_year, year_label
 from lfi_xl.data import illustrative, published
 from lfi_xl.errors import quote_sheet
@@ -320,9 +320,10 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
                 value = None
                 if offset < current_offset:  # earlier reports, as they were: the plan,
                     planned = plan_values[line_id][year_index]  # then the pressure showing
-                    value = planned if offset == 0 else _forecast_values(
+                    figure = planned if offset == 0 else _forecast_values(
                         line_id, plan_values[line_id])[year_index] * 0.97
-                    value = round(value, 3)
+                    assert figure is not None  # only totals are left blank in the table
+                    value = round(figure, 3)
                 _input(cell, value)
             ws.cell(row, 3 + len(columns) - 1 + offset,
                     f'=IF({letter}{row}="","",{letter}{row}-$B{row})')
@@ -360,8 +361,8 @@ def build_plan_workbook() -> Workbook:
 # ---------------------------------------------------------------------------- KPI book
 def _periods() -> tuple[Cadence, list]:
     cadence = Cadence(int(c.SETTING_DEFAULTS["ReportsPerYear"]))
-    periods = cadence.periods(parse_year(c.SETTING_DEFAULTS["FirstYear"]),
-                              parse_year(c.SETTING_DEFAULTS["LastYear"]))
+    periods = cadence.periods(parse_year(str(c.SETTING_DEFAULTS["FirstYear"])),
+                              parse_year(str(c.SETTING_DEFAULTS["LastYear"])))
     return cadence, periods
 
 
@@ -560,7 +561,9 @@ def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
               for key, values in columns.items()}
     inputs = KpiInputs(first_period.label, serial(cadence.start(first_period)),
                        serial(cadence.end(first_period)), {}, arrays, {})
-    out.update({ref: round(value, -1) for ref, value in average_cost_kpis(inputs).items()})
+    for ref, value in average_cost_kpis(inputs).items():
+        assert not isinstance(value, ExcelError), value  # the illustrative data has them all
+        out[ref] = round(value, -1)
     out.update({ref: series[0] for ref, series in illustrative.KPI_SERIES.items()})
     return out
 
@@ -801,7 +804,7 @@ def _printable(ws: Worksheet) -> None:
                        and not str(cell.value).startswith("=")), default=0)
         if width(letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
             ws.column_dimensions[letter].width = longest + 1
-    lines = 1
+    lines: float = 1
     for cell in ws[header_row]:
         if isinstance(cell.value, str):
             letter = cell.column_letter

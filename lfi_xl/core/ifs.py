@@ -49,6 +49,7 @@ def _selected(name: str, criteria: tuple, shape: tuple | None, date1904: bool) -
         hit = costs.matches(cells.ravel(), _criterion(criteria[k + 1], name),
                             date1904=date1904)
         selected = hit if selected is None else selected & hit
+    assert selected is not None  # criteria come in pairs: one at least
     return selected
 
 
@@ -118,7 +119,7 @@ def _scalar(value: object, what: str) -> float:
         if number is None:
             raise ExcelError(VALUE, f"{what}: {value!r} is not a number")
         return number
-    return float(value)
+    return float(value)  # type: ignore[arg-type]  # a number, or a bool as Excel counts it
 
 
 def excel_round(name: str, number, digits) -> float:

@@ -13,6 +13,7 @@ import datetime as _dt
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ _DATE_TYPES = {_dt.date, _dt.datetime, type(None)}
 _EPOCH = np.datetime64("1899-12-30", "D")
 
 
-def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
+def fast_numbers(values: list[Any] | np.ndarray, dates: bool = False) -> np.ndarray | None:
     """A column of numbers (or dates) and blanks as floats, vectorised; ``None`` when any
     cell is something else, so the caller can name it cell by cell."""
     kinds = set(map(type, values))

@@ -419,7 +419,7 @@ def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
                     anchors[formula.get("si")] = (address, text)
                 elif address in wanted:
                     pending.append((address, formula.get("si"), ""))
-                    text = None
+                    text = ""  # translated from its anchor below
         if address not in wanted:
             continue
         style = int(cell.get("s", "0"))
