@@ -14,11 +14,16 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lfi_xl import contract
 from lfi_xl.core.periods import Period, PeriodError, parse_period
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
 from lfi_xl.errors import Refused, UnusableInput
+
+if TYPE_CHECKING:
+    from lfi_xl.actions.freeze import Frozen
+    from lfi_xl.book.workbook import Workbook
 
 OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
 #: Steps validation reports to the progress bar.
@@ -256,7 +261,7 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     return OK
 
 
-def _freeze_plan(args: argparse.Namespace, kpi):
+def _freeze_plan(args: argparse.Namespace, kpi: Workbook) -> Workbook | None:
     """The DSG plan workbook freeze checks against: --plan, else the one Settings record;
     None for a KPI workbook without Plan Data."""
     from lfi_xl.actions.consistency import recorded_plan_path
@@ -276,7 +281,7 @@ def _freeze_plan(args: argparse.Namespace, kpi):
     return open_workbook(path)
 
 
-def _superseding(args: argparse.Namespace, kpi: Path, plan):
+def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook) -> tuple[Frozen, Path]:
     """freeze --supersede corrects a frozen period in one step: Plan Data brought in from
     the plan's latest forecast, the workbook recalculated (this period's frozen cells
     released), then frozen again; all on a copy, which replaces the file (NAME.bak kept)

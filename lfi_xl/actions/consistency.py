@@ -90,7 +90,7 @@ def plan_staleness(source) -> list[Finding]:
             continue  # validate names the cells that keep it from being computed
         computed[prefix] = (table, result)
         rows = [row for row in table.rows if row.role in _COMPUTED]
-        expected = {row.line_id: getattr(result, _COMPUTED[row.role]) for row in rows}
+        expected = {row.line_id: getattr(result, _COMPUTED[str(row.role)]) for row in rows}
         extra = {row.line_id: row for row in table.extra_rows}
         if "cumulative_after_received" in extra:
             received = tables.received(source, table)
@@ -144,7 +144,7 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
     lines = {r: by_label[str(values[r][0] or "").strip()] for r in range(1, len(values))
              if str(values[r][0] or "").strip() in by_label}
     for k in range(1, width + 1):
-        want: dict[int, float] = {}
+        want: dict[int, float | None] = {}
         for r, line in lines.items():
             if k == 1:
                 want[r] = year_value(line, plan_table)  # every row: INDEX of the Plan sheet
@@ -155,21 +155,22 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
             sums = {}
             for role, total_role in ((p.INCOME, p.TOTAL_INCOME),
                                      (p.EXPENDITURE, p.TOTAL_EXPENDITURE)):
-                terms = [want[r] for r, line in lines.items() if line.role == role]
-                complete = bool(terms) and all(t is not None and not math.isnan(t)
-                                               for t in terms)
+                given = [want[r] for r, line in lines.items() if line.role == role]
+                terms = [t for t in given if t is not None and not math.isnan(t)]
+                complete = bool(given) and len(terms) == len(given)
                 sums[total_role] = math.fsum(terms) if complete else math.nan
             sums[p.IN_YEAR] = sums[p.TOTAL_INCOME] + sums[p.TOTAL_EXPENDITURE]
             want |= {r: sums[line.role] for r, line in lines.items() if line.role in sums}
         stale, variances = [], []
         for r, line in lines.items():
             cell, shown = area.cell(r, k), values[r][k]
-            if want.get(r) is not None and cell in formulas and _differs(shown, want[r]):
+            expected = want.get(r)
+            if expected is not None and cell in formulas and _differs(shown, expected):
                 source_of = ("the Plan sheet's" if k == 1 else "the Forecast sheet's"
                              if line.role in (p.INCOME, p.EXPENDITURE) else "its lines'")
                 stale.append((cell, f"Monitoring {header[k]}, {line.label}: shows "
                                     f"{_shown(shown)} but {source_of} {year} figure is "
-                                    f"{_shown(want[r])}"))
+                                    f"{_shown(expected)}"))
             variance = k + width - 1
             if k == 1 or variance >= len(values[r]):
                 continue
@@ -216,12 +217,12 @@ def monitoring_year(source) -> list[Finding]:
                 f"them (lfi-xl start-period clears them when a year's first report starts)"))
     if current in header:
         k = header.index(current)
-        typed = _inputs(source, area, values, k, lines_only=True)
-        if typed:
+        cells = _inputs(source, area, values, k, lines_only=True)
+        if cells:
             findings.append(Finding(
-                WARNING, area.sheet, typed[0], Rule.TYPED_ONCE,
+                WARNING, area.sheet, cells[0], Rule.TYPED_ONCE,
                 f"Monitoring {current} ({period.label}, the current report) is typed in "
-                f"{len(typed)} cell(s): type the forecast in the {c.FORECAST} sheet's "
+                f"{len(cells)} cell(s): type the forecast in the {c.FORECAST} sheet's "
                 f"{settings.current_year} column; this column shows it "
                 f"(restore {c.monitoring_forecast_formula('<line>')})"))
     return findings

@@ -129,7 +129,8 @@ class _Figures:
             numbers = {canonical(row.get("Key")): _count(row.get("Value"))
                        for row in self.reported.rows(period)
                        if row.get("Kind") == c.SNAPSHOT_COUNT}
-            self._counts[period] = {ref: n for ref, n in numbers.items() if n is not None}
+            self._counts[period] = {ref: n for ref, n in numbers.items()
+                                    if isinstance(ref, int) and n is not None}
         if period not in self._counts:
             self._counts[period] = {}
             if self.book.computes_kpis:

@@ -179,7 +179,7 @@ def _roll_monitoring(plan: EditableWorkbook, previous: Period, target: Period) -
                 if value is not None and value[0]}
     said = []
     if target.year != previous.year:
-        cleared = {area.cell(r, k): None for r in rows for k in reports
+        cleared: dict[str, object] = {area.cell(r, k): None for r in rows for k in reports
                    if values[r][k] not in (None, "") or area.cell(r, k) in formulas}
         if cleared:
             plan.set_cells(area.sheet, cleared)

@@ -296,7 +296,7 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     plan_values = {line_id: values for line_id, _, _, _, values in published.LINES}
     year_index = published.YEARS.index(c.SETTING_DEFAULTS["CurrentYear"])
     current_offset = columns.index(c.monitoring_report_header(
-        int(c.SETTING_DEFAULTS["CurrentPeriod"].rsplit("Q", 1)[1]))) - 1
+        int(str(c.SETTING_DEFAULTS["CurrentPeriod"]).rsplit("Q", 1)[1]))) - 1
     for line_id, label, role, _, _ in lines:
         row = rows[line_id]
         ws.cell(row, 1, label)
