@@ -21,6 +21,7 @@ from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.snapshots import audit_rows, file_sha256
 from lfi_xl.cli import main
+from lfi_xl.core.periods import parse_period
 from lfi_xl.core.plan import compute_plan
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
@@ -314,7 +315,7 @@ def test_a_forecast_changed_after_freezing_is_refused_and_one_step_corrects_it(
     freeze(kpi_book, PERIOD, "--supersede", "--reason", "forecast revised")
     assert build(kpi_book, plan_book, tmp_path / "out") == 0
     book = KpiBook(WorkbookValues(kpi_book))
-    assert book.kpis[16].values[book.column_of(PERIOD)] == pytest.approx(40.565)
+    assert book.kpis[16].values[book.column_of(parse_period(PERIOD))] == pytest.approx(40.565)
     document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3.docx")
     evidence = document.tables[0].rows[2].cells[1].tables[0]
     assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "40.565"]

@@ -122,8 +122,9 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
     year), the current report's column (the Forecast sheet's), totals, in-year and
     variances (from the column's own lines)."""
     area = source.area(c.MONITORING_TABLE)
-    if area is None or c.PLAN_PREFIX not in computed:
-        return []
+    if area is None or c.PLAN_PREFIX not in computed or (
+            source.area(c.FORECAST_TABLE) is not None and c.FORECAST_PREFIX not in computed):
+        return []  # a plan or forecast that cannot be computed: validate names its cells
     year = read_settings(source).current_year
     values = source.values(area)
     header = [str(v or "").strip() for v in values[0]]
