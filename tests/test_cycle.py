@@ -232,8 +232,9 @@ def council_kpis_quarterly(path):
         ws.cell(3, 5 + k, period)
     for row in ws.iter_rows(min_row=4):
         if isinstance(row[0].value, int):
-            for k in range(4):  # 2023-24 reported
-                ws.cell(row[0].row, 5 + k, 10 * row[0].value + k)
+            for k in range(4):  # 2023-24 reported; KPI 11 (surplus positive) is -KPI 16
+                ref = row[0].value
+                ws.cell(row[0].row, 5 + k, -(160 + k) if ref == 11 else 10 * ref + k)
     wb.save(path)
     return path
 
