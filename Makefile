@@ -31,7 +31,7 @@ demo: $(VENV)/.installed
 	cp workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx $(OUT)/
 	$(BIN)/lfi-xl plan $(OUT)/dsg_plan.xlsx > $(OUT)/plan.txt
 	$(BIN)/lfi-xl refresh --kpi $(OUT)/template_kpi.xlsx --plan $(OUT)/dsg_plan.xlsx > /dev/null
-	$(BIN)/lfi-xl recalc $(OUT)/template_kpi.xlsx > /dev/null
+	$(BIN)/lfi-xl recalc $(OUT)/template_kpi.xlsx $(OUT)/dsg_plan.xlsx > /dev/null
 	$(BIN)/lfi-xl validate $(OUT)/dsg_plan.xlsx $(OUT)/template_kpi.xlsx > $(OUT)/validation.txt || true
 	$(BIN)/lfi-xl extract --kpi $(OUT)/template_kpi.xlsx -o $(OUT) > $(OUT)/extract.txt || true
 	-$(BIN)/lfi-xl print $(OUT)/dsg_plan.xlsx $(OUT)/template_kpi.xlsx -o $(OUT)/print > /dev/null

@@ -14,11 +14,16 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lfi_xl import contract
 from lfi_xl.core.periods import Period, PeriodError, parse_period
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
 from lfi_xl.errors import Refused, UnusableInput
+
+if TYPE_CHECKING:
+    from lfi_xl.actions.freeze import Frozen
+    from lfi_xl.book.workbook import Workbook
 
 OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
 #: Steps validation reports to the progress bar.
@@ -100,6 +105,20 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 
 def cmd_recalc(args: argparse.Namespace) -> int:
+    """Each workbook named (both of a report: the KPI and the plan workbook), in turn."""
+    if args.output and len(args.files) > 1:
+        raise UnusableInput("-o names one output: recalculate one workbook with it, or "
+                            "several in place")
+    codes = []
+    for file in args.files:
+        if len(args.files) > 1:
+            print(f"== {file}")
+        args.file = file
+        codes.append(_recalc_one(args))
+    return max(codes)
+
+
+def _recalc_one(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import NO_DATA, recalc
     from lfi_xl.adapters.files.package import check_workbook_file
     from lfi_xl.adapters.files.reader import check_dense
@@ -174,6 +193,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except UnusableInput as error:
             unusable = True
             results[str(path)] = [f.Finding(f.ERROR, "", "", f.Rule.FILE, str(error))]
+    if not unusable:
+        unusable = _validate_together(args.files, results)
     if args.json:
         _print_json({"findings": [finding.as_dict() | ({"file": name} if len(results) > 1
                                                         else {})
@@ -188,30 +209,143 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return FINDINGS if any(f.has_errors(found) for found in results.values()) else OK
 
 
+def _validate_together(files: list[Path], results: dict) -> bool:
+    """The two workbooks checked against each other (the plan workbook the KPI workbook's
+    Settings record when only the KPI workbook is named): what a later step would refuse
+    or publish. Returns whether a file could not be used."""
+    from lfi_xl.actions import consistency
+    from lfi_xl.actions.validate import kind_of, validate
+    from lfi_xl.adapters.opening import open_workbook
+    from lfi_xl.book import findings as f
+    from lfi_xl.book.kpi_book import KpiBook
+
+    try:
+        workbooks = {path: open_workbook(path) for path in files}
+        kinds = {path: kind_of(workbook) for path, workbook in workbooks.items()}
+        kpi = next((path for path, kind in kinds.items() if kind == "kpi"), None)
+        if kpi is None:
+            return False
+        book = KpiBook(workbooks[kpi])
+        plan = next((path for path, kind in kinds.items() if kind == "plan"), None)
+        if plan is None:
+            plan = consistency.recorded_plan_path(book, workbooks[kpi])
+            if plan is None:
+                return False
+            workbooks[plan] = open_workbook(plan)
+            results[f"{plan} (the plan workbook Settings record)"] = validate(workbooks[plan])
+        results[str(kpi)] = f.sort(results[str(kpi)] + consistency.plan_data_agreement(
+            book, workbooks[plan]))
+    except UnusableInput as error:
+        results[str(files[0])].append(f.Finding(f.ERROR, "", "", f.Rule.FILE, str(error)))
+        return True
+    return False
+
+
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
-    from lfi_xl.adapters.opening import changing
+    from lfi_xl.adapters.files.receipts import append_receipt
+    from lfi_xl.adapters.opening import changing, open_workbook
     from lfi_xl.progress import shown
 
     if args.reason is not None and not args.supersede:
         raise UnusableInput("--reason is recorded only when a snapshot is superseded: add "
                             "--supersede, or leave --reason out (nothing was changed)")
     kpi = _kpi(args)
-    receipt: dict = {}
-    with changing(kpi, receipt=receipt) as workbook:
-        assert workbook.path is not None  # a file
-        source = workbook.path.read_bytes()
-        with shown(f"Freezing {args.period or 'the current period'}", VALIDATE_STEPS + 2):
-            frozen = freeze(workbook, args.period, args.by, args.supersede, args.reason,
-                            source_bytes=source)
-        receipt.update({"file": workbook.path.name, "period": frozen.period.label,
-                        "snapshot": frozen.snapshot, "when": frozen.frozen_at,
-                        "head": frozen.head})
+    plan = _freeze_plan(args, open_workbook(kpi))
+    if args.supersede and plan is not None:
+        frozen, path = _superseding(args, kpi, plan)
+        receipts = append_receipt(path, {
+            "file": path.name, "period": frozen.period.label,
+            "snapshot": frozen.snapshot, "when": frozen.frozen_at, "head": frozen.head})
+    else:
+        receipt: dict = {}
+        with changing(kpi, receipt=receipt) as workbook:
+            assert workbook.path is not None  # a file
+            source = workbook.path.read_bytes()
+            with shown(f"Freezing {args.period or 'the current period'}", VALIDATE_STEPS + 2):
+                frozen = freeze(workbook, args.period, args.by, args.supersede, args.reason,
+                                source_bytes=source, plan=plan)
+            receipt.update({"file": workbook.path.name, "period": frozen.period.label,
+                            "snapshot": frozen.snapshot, "when": frozen.frozen_at,
+                            "head": frozen.head})
+        receipts = receipt["receipts"]
     print(frozen)
-    print(f"Original kept as {kpi}.bak. The chain head is added to {receipt['receipts']}; "
+    print(f"Original kept as {kpi}.bak. The chain head is added to {receipts}; "
           f"keep a copy elsewhere: lfi-xl verify --kpi {kpi} --head HASH checks the file "
           "still holds it.")
     return OK
+
+
+def _freeze_plan(args: argparse.Namespace, kpi: Workbook) -> Workbook | None:
+    """The DSG plan workbook freeze checks against: --plan, else the one Settings record;
+    None for a KPI workbook without Plan Data."""
+    from lfi_xl.actions.consistency import recorded_plan_path
+    from lfi_xl.adapters.opening import open_workbook
+    from lfi_xl.book.kpi_book import KpiBook
+
+    book = KpiBook(kpi)
+    if not book.plan_data and args.plan is None:
+        return None
+    path = args.plan or recorded_plan_path(book, kpi)
+    if path is None:
+        recorded = book.settings.plan_workbook
+        raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
+                      "freezing: name it (--plan FILE)" + (
+                          f"; Settings record {recorded!r}, which is not there"
+                          if recorded else ""))
+    return open_workbook(path)
+
+
+def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook) -> tuple[Frozen, Path]:
+    """freeze --supersede corrects a frozen period in one step: Plan Data brought in from
+    the plan's latest forecast, the workbook recalculated (this period's frozen cells
+    released), then frozen again; all on a copy, which replaces the file (NAME.bak kept)
+    only when the freeze succeeded: a refusal leaves the file as it was."""
+    import shutil
+
+    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.actions.recalc import recalc
+    from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.adapters.files.package import atomic_write
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.adapters.opening import held
+    from lfi_xl.book.discover import DiscoveringEditable
+    from lfi_xl.book.kpi_book import KpiBook
+    from lfi_xl.progress import shown
+
+    if not (args.reason or "").strip():
+        raise Refused("a superseding snapshot needs a reason (--reason)")
+    with held(kpi) as real:
+        draft = real.with_name(f"~lfi-superseding-{real.name}")
+        try:
+            shutil.copyfile(real, draft)
+            file = FileWorkbook(draft)
+            book = KpiBook(DiscoveringEditable(file))
+            period = book.requested_period(args.period)
+            # the current report's Plan Data is the latest forecast; an earlier report's
+            # keeps the forecast as it stood then
+            current = period == book.settings.current_period
+            if current:
+                refresh_plan_data(DiscoveringEditable(file), plan, period, superseding=True)
+                file.save(backup=False)
+            evaluation = recalc(draft, draft, release=(period.label,))
+            if any(problem.kind == "syntax" for problem in evaluation.problems):
+                raise Refused(f"the workbook cannot be recalculated: {evaluation.problems[0]}")
+            print(("Plan Data for {period} brought in from the plan's latest forecast and the "
+                   if current else "The ").format(period=period)
+                  + f"workbook recalculated ({evaluation.computed} formula cell(s)).")
+            file = FileWorkbook(draft)
+            with shown(f"Freezing {period}", VALIDATE_STEPS + 2):
+                frozen = freeze(DiscoveringEditable(file), period, args.by, True, args.reason,
+                                source_bytes=real.read_bytes(), plan=plan)
+            file.save(backup=False)
+            atomic_write(real, draft.read_bytes(), backup=True)
+        finally:
+            for leftover in (draft, draft.with_name(draft.name + ".bak")):
+                leftover.unlink(missing_ok=True)
+    return frozen, real
+
+
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -488,7 +622,9 @@ def build_parser() -> argparse.ArgumentParser:
         "figures show in any program. Every other formula keeps the value Excel saved; "
         "those that depend on LFI_ results, circular references and errors are listed with "
         "sheet and cell.")
-    recalc.add_argument("file", type=Path, metavar="IN.xlsx")
+    recalc.add_argument("files", type=Path, nargs="+", metavar="IN.xlsx",
+                        help="the workbook(s): in a report, both (the KPI and the DSG plan "
+                             "workbook)")
     recalc.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx",
                         help="write here instead of changing IN.xlsx in place")
     recalc.add_argument("--check", action="store_true",
@@ -531,6 +667,10 @@ def build_parser() -> argparse.ArgumentParser:
     freeze.add_argument("--supersede", action="store_true",
                         help="replace the period's snapshot (the old one is kept, marked)")
     freeze.add_argument("--reason", help="why the snapshot is superseded")
+    freeze.add_argument("--plan", type=Path, metavar="FILE",
+                        help="the DSG plan workbook (default: the one Settings record, from "
+                             "the last refresh); with --supersede, Plan Data is brought in "
+                             "from its latest forecast and the workbook recalculated first")
     freeze.set_defaults(run=cmd_freeze)
 
     verify = commands.add_parser(
@@ -558,7 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
         "is unchanged.")
     _kpi_option(extract)
     extract.add_argument("--plan", type=Path, metavar="FILE",
-                         help="the DSG plan workbook (default: the one the last refresh used)")
+                         help="the DSG plan workbook (default: the one the last refresh used); "
+                              "it must give the figures Plan Data holds, or the paper is "
+                              "refused with the reason")
     extract.add_argument("--allow-edited", action="store_true",
                          help="publish a frozen period whose cells were typed over since, "
                          "with a banner on every page saying so")

@@ -341,6 +341,21 @@ DEMAND_HORIZON = 4
 MONITORING_COLUMNS = ("Plan", "Q1 forecast", "Q2 forecast", "Q3 forecast", "Outturn")
 MONITORING_TABLE = "Monitoring_Table"
 
+
+def monitoring_report_header(report: int) -> str:
+    """The Monitoring column of a year's report ``report`` (1, 2, ...): its forecast
+    column, or the Outturn column for a report past the last of them."""
+    header = f"Q{report} forecast"
+    return header if header in MONITORING_COLUMNS else MONITORING_COLUMNS[-1]
+
+
+def monitoring_forecast_formula(line_id: str) -> str:
+    """The current report's Monitoring cell of a plan line: the Forecast sheet's figure
+    for Settings' current year. The forecast is typed once, in the Forecast sheet; the
+    Monitoring sheet shows it, and keeps earlier reports' columns as values."""
+    return (f"=INDEX({plan_line_name(line_id, FORECAST_PREFIX)},"
+            f"MATCH({setting_name('CurrentYear')},{FORECAST_YEARS},0))")
+
 # KPI sheet
 KPI_FIXED_COLUMNS = ("Ref", "Group", "Measure", "Workstreams", "Data source", "Regularity",
                      "Unit", "Baseline (June 2023)")
@@ -534,6 +549,8 @@ SNAPSHOT_RECORDED = (*SNAPSHOT_COLUMNS, SNAPSHOT_CELL)
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
 SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS
+#: The n behind a frozen average cost (its own kind: LFI_SNAPSHOT reads KPI rows only).
+SNAPSHOT_COUNT = "KPI n"
 
 # Audit: every freeze and supersede, each entry chained to the one before by its hash and
 # anchoring the hash of the snapshot it logs.

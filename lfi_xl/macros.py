@@ -241,12 +241,81 @@ def freeze_period_snapshot(book: Any = None, period: str | None = None, by: str 
     saved = copy or (Path(fullname) if fullname and "://" not in fullname else None)
     source = saved.read_bytes() if saved and saved.is_file() else None
     frozen = freeze(workbook, parse_period(period) if period else None,
-                    by or _office_user(book), supersede, reason, source)
+                    by or _office_user(book), supersede, reason, source,
+                    plan=_plan_for_checks(book))
     # No receipt file from here: the freeze exists only once the user saves.
     kept = f" AutoSave is on, so a copy from before was kept: {copy}." if copy else ""
     _tell(book, f"{frozen}. Save the workbook to keep it; keep a copy of the chain head "
                 f"(lfi-xl verify checks the file still holds it).{kept}")
     return frozen
+
+
+def _plan_for_checks(book: Any) -> Workbook | None:
+    """The DSG plan workbook freeze checks Plan Data against: the one Settings record, or
+    one open in the same Excel (None: freeze says which is needed)."""
+    recorded = _recorded_plan(book)[0]
+    if recorded is not None:
+        return open_workbook(recorded)
+    return _open_plan_book(book)
+
+
+def refresh_plan_figures(book: Any = None) -> object:
+    """Refresh: Plan Data of the current report from the DSG plan workbook's latest
+    forecast (the one Settings record, or one open in the same Excel), then Excel
+    recalculates. A frozen period is corrected with Supersede frozen period instead."""
+    from lfi_xl.actions.refresh import refresh_plan_data
+
+    plan = _plan_for_checks(book)
+    if plan is None:
+        raise UnusableInput("Open the DSG plan workbook (or refresh once with lfi-xl refresh, "
+                            "which records it), then press Refresh again")
+    refreshed = refresh_plan_data(open_live(book), plan)
+    _calculate(book)
+    _tell(book, f"{refreshed} Excel has recalculated: Validate entries next. Save the "
+                "workbook to keep it.")
+    return refreshed
+
+
+def supersede_frozen_period(book: Any = None, reason: str | None = None,
+                            by: str | None = None) -> Frozen | None:
+    """Supersede frozen period: the one step that corrects a frozen report. Asks why,
+    brings the plan's latest forecast into Plan Data, lets Excel recalculate, and freezes
+    the period again (the old snapshot kept, marked superseded, with the reason)."""
+    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.actions.refresh import refresh_plan_data
+
+    reason = reason if reason is not None else _ask(
+        book, "Why is the frozen period corrected? (kept in the Audit log and printed on "
+              "the Schools Forum paper)")
+    if not (reason or "").strip():
+        _tell(book, "Not superseded: a superseding snapshot needs a reason.")
+        return None
+    plan = _plan_for_checks(book)
+    workbook = open_live(book)
+    if plan is not None:
+        refresh_plan_data(workbook, plan, superseding=True)
+        _calculate(book)
+    frozen = freeze(workbook, None, by or _office_user(book), True, reason, None, plan=plan)
+    _tell(book, f"{frozen}. Save the workbook to keep it; keep a copy of the chain head "
+                "(lfi-xl verify checks the file still holds it).")
+    return frozen
+
+
+def _calculate(book: Any) -> None:
+    """Excel recalculates the workbook (F9), where the host can."""
+    try:
+        book.app.calculate()
+    except Exception:  # hosts that do not calculate (xlwings' file engines): recalc does
+        pass
+
+
+def _ask(book: Any, prompt: str) -> str:
+    """A line of text from the person who pressed the button ("" when they cancel)."""
+    try:
+        answer = book.app.api.InputBox(prompt, "Local First Inclusion")
+    except Exception:  # hosts without an input box
+        return ""
+    return "" if answer is False else str(answer)
 
 
 def build_forum_extract(book: Any = None, plan: Path | Workbook | None = None,
@@ -518,6 +587,8 @@ BUTTONS: dict[str, Callable[..., object]] = {
     "lfi_adopt": adopt_workbook,
     "lfi_start": start_next_period,
     "lfi_dfe_return": build_dfe_return,
+    "lfi_refresh": refresh_plan_figures,
+    "lfi_supersede": supersede_frozen_period,
 }
 
 
@@ -529,5 +600,5 @@ def button(control_id: str) -> None:
     book = _book(None)
     try:
         BUTTONS[control_id](book)
-    except UnusableInput as error:
+    except (UnusableInput, Refused) as error:
         _tell(book, str(error))

@@ -15,6 +15,9 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 @pytest.fixture
 def kpi_book(tmp_path) -> Path:
+    """The shipped KPI workbook, with the plan workbook its Settings record beside it."""
+    if not (tmp_path / "dsg_plan.xlsx").exists():
+        shutil.copy(SHIPPED / "dsg_plan.xlsx", tmp_path / "dsg_plan.xlsx")
     return Path(shutil.copy(SHIPPED / "template_kpi.xlsx", tmp_path / "template_kpi.xlsx"))
 
 

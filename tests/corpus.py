@@ -1018,7 +1018,8 @@ def _frozen(path: Path, period: str = "2023-24 Q1") -> None:
     from lfi_xl.cli import main
 
     _copy(KPI, path)
-    code = main(["freeze", str(path), "--period", period, "--by", "Corpus"])
+    code = main(["freeze", "--kpi", str(path), "--period", period, "--by", "Corpus",
+                 "--plan", str(SOURCES[PLAN])])
     assert code == 0, f"corpus: freezing {period} failed ({code})"
     bak = path.with_name(path.name + ".bak")
     if bak.exists():

@@ -42,7 +42,8 @@ XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
            "lfi_extract": "Build Schools Forum extract", "lfi_adopt": "Adopt this workbook",
-           "lfi_start": "Start next period", "lfi_dfe_return": "Build DfE return"}
+           "lfi_start": "Start next period", "lfi_dfe_return": "Build DfE return",
+           "lfi_refresh": "Refresh plan figures", "lfi_supersede": "Supersede frozen period"}
 #: Buttons that run VBA (Python may be what is broken; Check lfi-xl checks the user's own
 #: Excel from VBA, and reaches Python through a button's path itself).
 VBA_BUTTONS = {"lfi_restart": "Restart Python", "lfi_check": "Check lfi-xl"}
@@ -389,6 +390,8 @@ def test_ribbon_picture_is_drawn_from_the_current_ribbon(tmp_path):
         ("Monitoring return", [("Start next period", "SheetInsert"),
                                ("Validate entries", "AcceptInvitation"),
                                ("Freeze period snapshot", "Lock"),
+                               ("Refresh plan figures", "Refresh"),
+                               ("Supersede frozen period", "Lock"),
                                ("Build Schools Forum extract", "ExportExcel"),
                                ("Build DfE return", "ExportWord")]),
         ("Set-up", [("Adopt this workbook", "ImportExcel")]),

@@ -27,7 +27,7 @@ def test_commands_work_on_council_workbooks_as_found(tmp_path, capsys):
     extract = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")
     rows = list(extract["KPIs"].iter_rows(min_row=5, max_row=19, values_only=True))
     assert [row[1] for row in rows] == list(c.FORUM_DEFAULT_REFS)
-    assert rows[4][4] == pytest.approx(25.149)  # KPI 16, in-year 2023-24
+    assert rows[4][4] == pytest.approx(34.149)  # KPI 16, in-year 2023-24 (the forecast)
 
 
 def test_adopt_writes_names_and_settings_and_keeps_everything_else(tmp_path, capsys):

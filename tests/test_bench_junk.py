@@ -25,7 +25,9 @@ def test_a_junk_register_is_refused_and_left_as_it_was(tmp_path, capsys):
     assert len(register) == 51 and register[50][0] == "junk 50"
     assert {cell for row in register[1:] for cell in row[1:]} == {"TBC"}
     before = path.read_bytes()
-    assert main(["freeze", str(path), "--period", "2023-24 Q1", "--by", "bench"]) == 1
+    plan = Path(__file__).resolve().parents[1] / "workbooks" / "dsg_plan.xlsx"
+    assert main(["freeze", str(path), "--period", "2023-24 Q1", "--by", "bench",
+                 "--plan", str(plan)]) == 1
     out = "".join(capsys.readouterr())
     assert "Placements!C5 Age band (at 31 August) must be one of" in out
     assert path.read_bytes() == before and not path.with_suffix(".xlsx.bak").exists()

@@ -334,7 +334,8 @@ def test_every_command_on_the_variant(index, corpus_files, baseline, tmp_path):
             folder.mkdir()
             copy = folder / variant.filename
             shutil.copyfile(path, copy)
-            result = run("freeze", copy, "--period", PERIOD, "--by", "Corpus")
+            result = run("freeze", "--kpi", copy, "--period", PERIOD, "--by", "Corpus",
+                         "--plan", corpus.SOURCES[corpus.PLAN])
             if result.code != 0:
                 if sha(copy) != before or sorted(p.name for p in folder.iterdir()) != [
                         copy.name]:

@@ -21,6 +21,7 @@ from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.snapshots import audit_rows, file_sha256
 from lfi_xl.cli import main
+from lfi_xl.core.periods import parse_period
 from lfi_xl.core.plan import compute_plan
 
 SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
@@ -32,8 +33,8 @@ def build(kpi, plan, out, *extra, period=PERIOD):
                  "-o", str(out), "--by", "A. Finance", *extra])
 
 
-def freeze(kpi, period=PERIOD):
-    assert main(["freeze", str(kpi), "--period", period, "--by", "A. Finance"]) == 0
+def freeze(kpi, period=PERIOD, *extra):
+    assert main(["freeze", str(kpi), "--period", period, "--by", "A. Finance", *extra]) == 0
 
 
 def refresh_and_freeze(kpi, plan, period=PERIOD):
@@ -296,18 +297,33 @@ def test_edited_frozen_figure_is_refused_naming_the_cell(kpi_book, plan_book, tm
     assert not (tmp_path / "out").exists()
 
 
-def test_kpis_frozen_on_another_forecast_are_refused(kpi_book, plan_book, tmp_path, capsys):
-    """Frozen before the plan's latest forecast was brought in: the document and the KPI
-    workbook sent with it would give two in-year figures for the same year."""
+def test_a_forecast_changed_after_freezing_is_refused_and_one_step_corrects_it(
+        kpi_book, plan_book, tmp_path, capsys):
+    """Frozen, then the forecast moves: the document and the KPI workbook sent with it would
+    give two in-year figures for the same year. The refusal is validate's, and names the
+    one step that corrects the frozen period: freeze --supersede (refresh, recalc, freeze)."""
     freeze(kpi_book)
+    edit(plan_book, "Forecast", {"C10": 60.0})   # a line of 2023/24's forecast: +6.416
+    assert main(["recalc", str(plan_book)]) == 0
     capsys.readouterr()
-    assert build(kpi_book, plan_book, tmp_path / "out") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out") == 1
     err = capsys.readouterr().err
-    assert ("'Plan Data'!E10: the KPIs of 2023-24 Q3 use in-year +deficit/-surplus 25.149 but "
-            "the DSG plan's latest forecast for 2023/24 is 34.149") in err
-    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 0
-    text = text_of(Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx"))
+    assert ("'Plan Data'!E7: Plan Data total_expenditure for 2023-24 Q3 is 178.376 but the "
+            "plan workbook's latest forecast for 2023/24 gives 184.792") in err
+    assert "2023-24 Q3 is frozen: correct it by freezing it again, superseding its " \
+        "snapshot with a reason" in err
+    assert main(["validate", str(kpi_book)]) == 1   # validate says the same, first
+    assert "Plan Data in_year for 2023-24 Q3 is 34.149" in capsys.readouterr().out
+    assert build(kpi_book, plan_book, tmp_path / "draft", "--draft") == 0
+    text = text_of(Document(tmp_path / "draft" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx"))
     assert "DRAFT: 'Plan Data'!E10: the KPIs of 2023-24 Q3 use" in text
+    freeze(kpi_book, PERIOD, "--supersede", "--reason", "forecast revised")
+    assert build(kpi_book, plan_book, tmp_path / "out") == 0
+    book = KpiBook(WorkbookValues(kpi_book))
+    assert book.kpis[16].values[book.column_of(parse_period(PERIOD))] == pytest.approx(40.565)
+    document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3.docx")
+    evidence = document.tables[0].rows[2].cells[1].tables[0]
+    assert [cell.text for cell in evidence.rows[1].cells][1:3] == ["25.149", "40.565"]
 
 
 def test_narrative_keeps_paragraphs_bullets_and_stays_inert(kpi_book, plan_book, tmp_path):
@@ -412,8 +428,8 @@ def test_council_rearranged_workbooks_build_the_same_return(name, tmp_path):
                                                                tmp_path / c.KPI_WORKBOOK))
     plan = path if name.startswith("plan") else Path(shutil.copy(SHIPPED / c.PLAN_WORKBOOK,
                                                                  tmp_path / c.PLAN_WORKBOOK))
-    freeze(kpi)
-    assert build(kpi, plan, tmp_path / "out", "--draft") == 0   # Plan Data not refreshed
+    freeze(kpi, PERIOD, "--plan", str(plan))
+    assert build(kpi, plan, tmp_path / "out", "--draft") == 0
     document = Document(tmp_path / "out" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx")
     conditions = [t for t in document.tables if t.rows[0].cells[0].text == "Agreement Condition"]
     assert [t.rows[2].cells[3].text for t in conditions] == list("GGGGAAAAA")  # Q3

@@ -13,6 +13,7 @@ from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.cli import main
 from lfi_xl.core.plan import compute_plan
+from lfi_xl.data import published
 
 
 def run(kpi_book, plan_book, out, *extra):
@@ -35,16 +36,15 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
     assert [row[0] for row in kpis] == [*range(8, 18), *range(33, 38)]
     source = WorkbookValues(kpi_book)
     column = 2  # 2023-24 Q3 is the third report column
-    for row in kpis:  # shown on the plan's sign convention: income negative, +deficit
+    for row in kpis:  # each with the sign it has in the workbook (and the DfE copy)
         live = source.read(c.kpi_name(row[1]))[1][0]
-        sign = c.PLAN_KPIS[row[1]][1] if row[1] in c.PLAN_KPIS else 1
-        assert row[4] == pytest.approx(sign * live[column]), row
-        assert row[5] == pytest.approx(sign * live[column - 1]), row
+        assert row[4] == pytest.approx(live[column]), row
+        assert row[5] == pytest.approx(live[column - 1]), row
     ehcp_schools = next(row for row in kpis if row[1] == 6)
     assert ehcp_schools[6] == 330 - 265 and ehcp_schools[8] == "previous report"
     assert ehcp_schools[7] == "R"  # referrals up 24.5% on the previous report
     in_year = next(row for row in kpis if row[1] == 16)
-    assert in_year[8] == "plan 2023/24" and in_year[7] == "G"
+    assert in_year[8] == "plan 2023/24" and in_year[7] == "R"   # 34.149 against 25.149
     plan = compute_plan(read_plan(plan_book))
     forecast = compute_plan(read_plan(plan_book, "Forecast"))
     rows = {row[0]: row[1:] for row in wb["DSG plan"].iter_rows(values_only=True) if row[0]}
@@ -52,10 +52,12 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
                    if row[0] in ("Plan (as agreed)", "Latest forecast")]
     assert header_rows[0][1:] == plan.years
     values = [row for row in wb["DSG plan"].iter_rows(values_only=True)
-              if row[0] == "Cumulative balance after Safety Valve funding"]
-    assert values[0][1:] == pytest.approx(list(plan.cumulative_after_sv))
+              if row[0] == "Cumulative balance after Safety Valve funding as agreed"]
+    published_rows = {line_id: values for line_id, *_, values in published.LINES}
+    assert values[0][1:] == tuple(published_rows["cumulative_after_sv"])  # as agreed
+    assert values[0][1:] == pytest.approx(list(plan.cumulative_after_sv), abs=0.0035)
     assert values[1][1:] == pytest.approx(list(forecast.cumulative_after_sv))
-    assert rows["Total income"] == pytest.approx(list(plan.total_income))
+    assert rows["Total income"] == pytest.approx(list(forecast.total_income))  # the last
 
 
 def test_frozen_extract_uses_the_snapshot(kpi_book, plan_book, tmp_path, capsys):
@@ -111,8 +113,8 @@ def test_a_public_paper_has_no_formulas_links_macros_or_hidden_sheets(kpi_book, 
 
 def test_extract_refuses_a_kpi_that_is_not_a_figure(kpi_book, plan_book, tmp_path, capsys):
     edit(kpi_book, "KPIs", {"K23": "#REF!"})
-    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
-    assert "KPI 16" in capsys.readouterr().err
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1   # validate's words
+    assert "KPIs!K23: KPI 16 2023-24 Q3 shows #REF!" in capsys.readouterr().err
 
 
 def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
@@ -121,7 +123,8 @@ def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Schools Forum KPIs: 2023-24 Q3" in text and "PEX numbers" in text
-    assert re.search(r"Cumulative balance after Safety Valve funding\s+45\.613", text)
+    assert re.search(r"Cumulative balance after Safety Valve funding as\s+agreed\s+45\.613",
+                     text)
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
     pages = sorted(tmp_path.glob("page*.png"))
@@ -148,7 +151,9 @@ def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_
 
 def test_a_stale_finance_kpi_never_reaches_the_paper(kpi_book, plan_book, tmp_path, capsys):
     edit(kpi_book, "Plan Data", {"E10": 30.0})  # the in-year for Q3, not recalculated
-    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1
     message = capsys.readouterr().err
-    assert "KPIs!K18" in message and "recalculate" in message
+    assert ("'Plan Data'!E10: Plan Data in_year for 2023-24 Q3 is 30.000 but the plan "
+            "workbook's latest forecast for 2023/24 gives 34.149") in message
+    assert "(and 3 more: run lfi-xl validate)" in message   # KPIs 11, 16 and 19, stale
     assert not list(tmp_path.glob("LFI_*"))

@@ -59,6 +59,7 @@ def page_count(pdf) -> int:
 
 # ------------------------------------------------------------------ where figures come from
 def test_without_a_plan_the_paper_never_guesses_one(kpi_book, tmp_path, capsys):
+    edit(kpi_book, "Settings", {setting_cell(kpi_book, "PlanWorkbook"): None})
     assert extract(kpi_book, tmp_path, "--no-pdf") == 2
     message = capsys.readouterr().err
     assert "no DSG plan workbook named" in message and "refresh" in message
@@ -76,11 +77,22 @@ def test_the_plan_recorded_by_refresh_is_used_and_checked(kpi_book, plan_book, t
     sources = {row[0]: row[1] for row in about.iter_rows(values_only=True) if row[0]}
     assert sources["DSG plan workbook: dsg_plan.xlsx"] == (
         "SHA-256 " + hashlib.sha256(plan_book.read_bytes()).hexdigest())
-    edit(plan_book, "Forecast", {"D12": 50.0})  # the plan changed since the refresh
+    edit(plan_book, "Forecast", {"D12": 50.0})  # 2024/25's forecast typed, not recalculated
     capsys.readouterr()
-    assert extract(kpi_book, tmp_path / "again", "--no-pdf") == 2
+    assert extract(kpi_book, tmp_path / "again", "--no-pdf") == 1
     message = capsys.readouterr().err
-    assert "has changed since the last refresh" in message
+    assert "Forecast!D22: Total Expenditure 2024/25 shows 193.113 but its lines give" in message
+    assert "recalculate the plan workbook (lfi-xl recalc dsg_plan.xlsx" in message
+    assert main(["recalc", str(plan_book)]) == 0   # a later year: this report's figures stand
+    assert extract(kpi_book, tmp_path / "again", "--no-pdf") == 0
+    edit(plan_book, "Forecast", {"C12": 50.0})  # this year's: Plan Data is not the forecast
+    assert main(["recalc", str(plan_book)]) == 0
+    capsys.readouterr()
+    assert extract(kpi_book, tmp_path / "third", "--no-pdf") == 1
+    message = capsys.readouterr().err
+    assert "Plan Data total_expenditure for 2023-24 Q3 is 178.376" in message
+    assert "refresh Plan Data from the plan workbook (lfi-xl refresh" in message
+    assert not list((tmp_path / "third").glob("LFI_*"))
     plan_book.unlink()
     assert extract(kpi_book, tmp_path / "gone", "--no-pdf") == 2
     assert "is not there" in capsys.readouterr().err
@@ -127,13 +139,22 @@ def test_the_first_page_answers_the_dfe_first_question(paper):
         "2023-24 Q3"
     assert ("In-year position 2023/24: £34.149m deficit forecast against £25.149m deficit in "
             "the agreed plan (£9.000m worse than planned).") in text
-    assert ("Cumulative balance after Safety Valve funding at the end of the programme "
-            "(2028/29): £111.003m deficit forecast against £0.003m deficit planned (£111.000m "
-            "worse than planned).") in text
+    # the agreed plan as agreed: balanced (0.000) in 2028/29, not the £0.003m its rounded
+    # lines add up to; the balance on agreed money, and on the money received, both said
+    assert ("Cumulative balance after Safety Valve funding as agreed at the end of the "
+            "programme (2028/29): £111.003m deficit forecast against £0.000m (balanced) "
+            "planned (£111.003m worse than planned).") in text
+    assert ("Cumulative balance after Safety Valve funding as agreed at the end of 2023/24: "
+            "£68.262m deficit forecast against £59.262m deficit planned (£9.000m worse than "
+            "planned).") in text
+    assert ("Counting the Safety Valve money actually received rather than agreed, the "
+            "cumulative balance at the end of 2023/24 is £74.262m deficit (£6.000m more).") \
+        in text
     assert ("Not on track: the latest forecast misses the agreed plan for the end of the "
-            "programme by £111.000m.") in text
-    assert ("DfE Safety Valve funding to 2023/24: £34.000m agreed, £28.000m received; £6.000m "
-            "not received (suspended or still due: 2023/24).") in text
+            "programme by £111.003m.") in text
+    assert ("DfE Safety Valve funding to 2023/24: £34.000m agreed, £32.000m of it due by "
+            "2023-24 Q3 (each year's paid in 3 instalments, one after each report), £28.000m "
+            "received; £4.000m due and not received (2023/24).") in text
     assert "11 of the 15 Schools Forum KPIs are rated Red (listed below)." in text
     assert "    KPI 16 In Year DSG surplus/deficit: £34.149m (against the plan 2023/24)" in text
     assert text[-1].startswith("Status: provisional - not frozen")
@@ -149,8 +170,13 @@ def test_what_drives_the_gap(paper):
 def test_one_sign_convention_and_readable_legends(paper):
     rows = {row[1]: row for row in openpyxl.load_workbook(paper)["KPIs"].iter_rows(
         min_row=5, max_row=19, values_only=True)}
-    assert rows[11][4] == rows[16][4] == pytest.approx(34.149)  # both +deficit
-    assert rows[20][4] == pytest.approx(-135.212) and rows[21][4] == pytest.approx(-9.015)
+    # each KPI with its sign in the workbook and the DfE copy: KPI 11 is -KPI 16, stated
+    assert rows[11][4] == pytest.approx(-34.149) and rows[16][4] == pytest.approx(34.149)
+    assert rows[20][4] == pytest.approx(135.212) and rows[21][4] == pytest.approx(9.015)
+    notes = [row[0] for row in openpyxl.load_workbook(paper)["KPIs"].iter_rows(
+        min_row=20, values_only=True) if row[0]]
+    assert any("KPI 11 (HNB surplus/deficit, the DfE's measure) +surplus / -deficit, so it "
+               "is always -KPI 16" in note for note in notes)
     referrals = openpyxl.load_workbook(paper)["EHCP referrals"]
     assert [cell.value for cell in referrals[4]][:4] == [
         "Report", "Schools", "Parents", "Other professionals"]
@@ -161,13 +187,16 @@ def test_one_sign_convention_and_readable_legends(paper):
 
 def test_rounding_is_explained_on_the_plan_page(paper):
     notes = [row[0] for row in openpyxl.load_workbook(paper)["DSG plan"].iter_rows(
-        values_only=True) if row[0] and str(row[0]).startswith("The plan's figures")]
-    assert notes == ["The plan's figures are computed from its lines, typed to £1k as "
-                     "published: 18 of the 35 printed totals and balances differ from them, "
-                     "by at most £3k (Cumulative Balance without contribution, 2026/27: "
-                     "130.421 here, 130.418 printed). The printed lines are rounded to £1k; "
-                     "the printed totals and cumulative rows were computed from unrounded "
-                     "figures."]
+        values_only=True) if row[0] and str(row[0]).startswith("Reconciliation")]
+    assert notes == ["Reconciliation: the plan is shown as agreed. Its totals and balances "
+                     "recomputed from its lines, typed to £1k as published, differ from the "
+                     "agreed figures in 18 of 35 places, by at most £3k (Cumulative Balance "
+                     "without contribution, 2026/27: 130.421 from the lines, 130.418 agreed): "
+                     "the printed lines are rounded to £1k, the agreed totals were computed "
+                     "from unrounded figures."]
+    agreed = next(row[1:] for row in openpyxl.load_workbook(paper)["DSG plan"].iter_rows(
+        values_only=True) if row[0] == "Cumulative balance after Safety Valve funding as agreed")
+    assert agreed[-1] == 0.0 and agreed[1] == 59.262   # as published, not recomputed
 
 
 def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_book, tmp_path):
@@ -182,8 +211,8 @@ def test_illustrative_figures_are_marked_on_every_page(paper, kpi_book, plan_boo
         assert "ILLUSTRATIVE DATA" in pdf_text(pdf, number, number), number
     first = " ".join(pdf_text(pdf, 1, 1).split())  # the headlines as printed, unclipped
     assert "Not on track: the latest forecast misses the agreed plan for the end of the " \
-        "programme by £111.000m." in first
-    assert "£6.000m not received (suspended or still due: 2023/24)." in first
+        "programme by £111.003m." in first
+    assert "£4.000m due and not received (2023/24)." in first
     subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
     assert len(list(tmp_path.glob("page-*.png"))) == pages

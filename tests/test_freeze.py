@@ -22,10 +22,13 @@ def freeze(path, *extra):
 def test_freeze_copies_values_locks_and_logs(kpi_book, capsys):
     original = kpi_book.read_bytes()
     assert freeze(kpi_book) == 0
-    assert "Froze 2023-24 Q1 as snapshot 1 (84 values" in capsys.readouterr().out
+    assert "Froze 2023-24 Q1 as snapshot 1 (98 values" in capsys.readouterr().out
     assert (kpi_book.with_name(kpi_book.name + ".bak")).read_bytes() == original
     rows = snapshots(kpi_book)
-    assert len(rows) == 46 + 9 + 19 + 10  # KPIs, conditions, narrative rows, Plan Data
+    # KPIs, conditions, narrative rows, Plan Data, and the n of each average cost
+    assert len(rows) == 46 + 9 + 19 + 10 + 14
+    counts = {r["Key"]: r["Value"] for r in rows if r["Kind"] == c.SNAPSHOT_COUNT}
+    assert sorted(counts) == sorted(c.AVERAGE_COST_REFS) and counts[15] > 0
     kpi16 = next(r for r in rows if r["Kind"] == "KPI" and r["Key"] == 16)
     assert kpi16["Value"] == 25.149 and kpi16["Frozen by"] == "A. Finance"
     assert {r["Status"] for r in rows} == {"current"}
@@ -106,9 +109,9 @@ def test_validation_reports_frozen_values_changed(kpi_book):
     assert freeze(kpi_book) == 0
     edit(kpi_book, "KPIs", {"I8": 9400})
     found = validate(WorkbookValues(kpi_book))
-    # KPI 2 (% change) is computed from KPI 1, so it is now stale too.
-    assert [(f.cell, f.rule) for f in found if f.severity == "error"] == [("I8", "frozen"),
-                                                                         ("I9", "stale")]
+    # KPI 2 (% change) is computed from KPI 1, but a frozen period keeps the values it was
+    # frozen with (recalc leaves them): the edit is the finding, not a recomputation.
+    assert [(f.cell, f.rule) for f in found if f.severity == "error"] == [("I8", "frozen")]
 
 
 def test_freeze_changes_only_the_parts_it_must(kpi_book):

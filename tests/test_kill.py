@@ -52,8 +52,14 @@ SEED = 20230517
 PERIOD = "2023-24 Q3"
 
 
+#: The plan workbook freeze checks Plan Data against (Settings record one beside the KPI
+#: workbook; here the KPI workbook is alone in its folder).
+PLAN = SHIPPED / "dsg_plan.xlsx"
+
+
 def lfi_xl(*args: object) -> list[str]:
-    return [sys.executable, "-m", "lfi_xl.cli", *map(str, args)]
+    plan = ("--plan", PLAN) if args[:1] == ("freeze",) else ()
+    return [sys.executable, "-m", "lfi_xl.cli", *map(str, (*args, *plan))]
 
 
 def sha(path: Path) -> str:

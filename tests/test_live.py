@@ -31,16 +31,17 @@ def test_validate_button_writes_a_validation_sheet_with_links(kpi_book):
     assert links[0]["args"][0] == "#'KPIs'!I8"
 
 
-def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
+def test_freeze_button_appends_snapshot_rows_and_names(kpi_book, monkeypatch):
+    monkeypatch.chdir(kpi_book.parent)  # the plan workbook Settings record, found beside
     book = json_book(kpi_book)
     result = macros.freeze_period_snapshot(book, by="tester")
-    assert result.period.label == "2023-24 Q3" and result.rows == 84
+    assert result.period.label == "2023-24 Q3" and result.rows == 98  # with each n
     header, rows = (action["values"] for action in actions(book, "setValues")[:2])
     assert header == [[c.SNAPSHOT_CELL]]  # the column recording each value's cell
-    assert len(rows) == 84 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
+    assert len(rows) == 98 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
     assert rows[0][-1] == "KPIs!K8"   # KPI 1, column 2023-24 Q3
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
-    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$N$88"
+    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$N$102"
     assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$K$2"
     message = actions(book, "alert")[0]["args"][0]
     # The JSON engine cannot protect sheets; the message says so rather than pretend.
@@ -92,3 +93,17 @@ def test_a_button_on_a_workbook_lfi_xl_cannot_use_says_so(tmp_path):
     book.set_mock_caller()
     macros.button("lfi_validate")
     assert "neither a KPI workbook nor a DSG plan workbook" in actions(book, "alert")[0]["args"][0]
+
+
+def test_supersede_button_needs_a_reason_and_says_what_stops_it(kpi_book, monkeypatch):
+    """Supersede frozen period: no reason, nothing done; a period not frozen, told so in
+    a message box (the JSON engine keeps no rows written, so the freeze itself is the
+    freeze button's test)."""
+    monkeypatch.chdir(kpi_book.parent)
+    book = json_book(kpi_book)
+    assert macros.supersede_frozen_period(book, reason="") is None
+    assert "needs a reason" in actions(book, "alert")[-1]["args"][0]
+    monkeypatch.setattr(macros, "_book", lambda _book: book)
+    monkeypatch.setattr(macros, "_ask", lambda _book, _prompt: "corrected")
+    macros.button("lfi_supersede")
+    assert "has no snapshot to supersede" in actions(book, "alert")[-1]["args"][0]

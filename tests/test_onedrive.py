@@ -62,6 +62,7 @@ def test_output_folder_is_the_workbooks_a_local_one_for_a_url_and_none_unsaved(t
 
 def test_freeze_on_onedrive_with_autosave_keeps_a_copy_and_hashes_it(kpi_book, tmp_path,
                                                                      monkeypatch):
+    monkeypatch.chdir(kpi_book.parent)  # the plan workbook Settings record, found beside
     monkeypatch.setattr(macros.Path, "home", classmethod(lambda cls: tmp_path))
     book = ExcelBook(json_book(kpi_book), f"{URL}/template_kpi.xlsx", URL, autosave=True,
                      saved_copy=kpi_book)

@@ -1,6 +1,7 @@
 """lfi-xl refresh: the plan's figures copied into the KPI workbook's Plan Data."""
 
 import pytest
+from helpers import edit
 
 from lfi_xl import contract as c
 from lfi_xl.actions.validate import validate
@@ -11,6 +12,7 @@ from lfi_xl.core.plan import compute_plan
 
 
 def test_refresh_copies_the_forecast_and_the_kpis_follow_after_recalc(kpi_book, plan_book):
+    edit(plan_book, "Forecast", {"C10": 60.0})   # a new forecast for 2023/24, typed
     assert main(["refresh", "--kpi", str(kpi_book), "--plan", str(plan_book)]) == 0
     forecast = plan_data_rows(compute_plan(read_plan(plan_book, "Forecast")))
     book = WorkbookValues(kpi_book)

@@ -20,7 +20,12 @@ from pathlib import Path
 
 from lfi_xl import contract as c
 from lfi_xl.actions.dfe_document import inert, write_document
-from lfi_xl.actions.extract import _plan_sections, usable_kpi_book
+from lfi_xl.actions.extract import (
+    PLAN_SUMMARY_ROWS,
+    _plan_sections,
+    agreed_plan,
+    usable_kpi_book,
+)
 from lfi_xl.actions.values_copy import values_copy
 from lfi_xl.adapters.files.package import atomic_outputs, check_output_folder
 from lfi_xl.book import tables
@@ -36,6 +41,9 @@ from lfi_xl.core.plan import PlanResult
 from lfi_xl.core.text import storable_all
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import Refused, UnusableInput, cell_ref
+
+#: The paper's plan rows by their key: the forecast's figures are read by these.
+_SUMMARY_LABEL = {key: label for label, key in PLAN_SUMMARY_ROWS}
 
 
 @dataclass
@@ -163,6 +171,13 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     if not frozen and not draft:
         raise Refused(f"{label} is not frozen in {book.label}: freeze it first, or build "
                       "a draft", unless="draft")
+    # The checks validate and freeze ran: the plan workbook's cached values (its values-
+    # only copy is sent) and Plan Data against the latest forecast. A frozen period meets
+    # them unless the plan changed since; the refusal names the step that resolves it.
+    from lfi_xl.actions.consistency import pair_findings, refusal
+    disagreement = refusal(pair_findings(book, plan, report), "the DfE return")
+    if disagreement and not draft:
+        raise Refused(disagreement, unless="draft")
 
     def value(kind: str, row: Row, period: Period) -> object:
         return reported.value(period, kind, row.key, row)
@@ -231,28 +246,27 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     if year not in years:
         raise UnusableInput(f"{plan.label}: the DSG plan has no column for {year}")
     index = years.index(year)
+    agreed = agreed_plan(plan, plan_result)  # the plan as agreed, not recomputed
+    # The current report's evidence is the latest forecast (validate and freeze checked
+    # that Plan Data holds it); an earlier report's, the forecast it was frozen with.
+    latest = latest if report == settings.current_period else {}
     at_reports = {key: (_number(value(c.SNAPSHOT_PLAN, row, report), where(row, report)),
                         where(row, report)) for key, row in book.plan_data.items()}
     forecast_label = "Latest forecast" if latest else f"Forecast at {label}"
     balances, notes = [], []
     for key in ("in_year", "cumulative_before_sv", "cumulative_after_sv"):
         name = c.PLAN_SUMMARY[key]
-        planned = float(getattr(plan_result, key)[index])
+        planned = float(agreed.get(key, getattr(plan_result, key))[index])
         at_report, cell = at_reports.get(key, (None, f"{c.PLAN_DATA} {key}"))
         if at_report is None:
             raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
                                 "lfi-xl refresh before building the DfE return")
-        forecast = latest[name][index] if latest else at_report
+        forecast = latest[_SUMMARY_LABEL[key]][index] if latest else at_report
         if abs(forecast - at_report) > 0.0005:
             # The KPIs sent with the return were computed from at_report: the package
             # must not say two things.
             message = (f"{cell}: the KPIs of {label} use {name.lower()} {at_report:.3f} but "
                        f"the DSG plan's latest forecast for {year} is {forecast:.3f}")
-            if not draft:
-                raise UnusableInput(
-                    f"{book.label}: {message}: bring the forecast in (refresh Plan Data, "
-                    "recalculate) and freeze the period again, superseding its snapshot; or "
-                    "build a draft", unless="draft")
             notes.append(f"DRAFT: {message}; refresh before freezing.")
         balances.append(EvidenceRow(name, planned, forecast, forecast - planned))
     funding = _funding(plan, plan_result, years, index, year)
@@ -278,10 +292,11 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
         sources=[("KPI workbook", *fingerprint(kpi)),
                  ("DSG plan workbook", *fingerprint(plan))],
         notes=[*notes, f"£m; income and contributions negative and the in-year position "
-               f"+deficit/-surplus, as in the DfE plan. Plan: the agreed DSG plan for "
-               f"{year}; {forecast_label.lower()}: the DSG plan workbook's Forecast, both "
-               "computed from their lines, and the KPIs' Plan Data for the report. "
-               "Received: the Forecast sheet's money received."])
+               f"+deficit/-surplus, as in the DfE plan (in the KPI workbook sent, KPI 16 is "
+               f"the in-year position and KPI 11, the DfE's HNB surplus/deficit, is -KPI 16). "
+               f"Plan: the agreed DSG plan for {year}, as agreed; {forecast_label.lower()}: "
+               "the DSG plan workbook's Forecast, as the KPIs' Plan Data for the report "
+               "holds it. Received: the Forecast sheet's money received."])
 
 
 def _setting_cell(workbook: Workbook, key: str) -> str:

@@ -31,7 +31,6 @@ from lfi_xl.book.snapshots import (
     audit_rows,
     canonical,
     chain_head,
-    file_sha256,
     verify,
 )
 from lfi_xl.book.source_file import fingerprint, workbook_path
@@ -45,7 +44,7 @@ from lfi_xl.core.plan import PlanResult, compute_plan
 from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.data import published
-from lfi_xl.errors import UnusableInput
+from lfi_xl.errors import Refused, UnusableInput
 
 if TYPE_CHECKING:  # the demand page needs pandas: imported when the paper is built
     from lfi_xl.actions.demand import DemandOutlook
@@ -104,6 +103,7 @@ class ExtractData:
     corrections: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)   # frozen cells typed over since
     demand: DemandOutlook | None = None   # the EHCP page
+    previous_frozen: bool = True   # the previous report's figures are from its snapshot
 
 
 class PlanNotKnown(UnusableInput):
@@ -112,8 +112,11 @@ class PlanNotKnown(UnusableInput):
 
 #: The plan lines the paper shows, in its order.
 PLAN_SUMMARY_ROWS = tuple((c.PLAN_SUMMARY[key], key) for key in (
-    "total_income", "total_expenditure", "in_year", "cumulative_before_sv", "dfe", "la",
-    "cumulative_after_sv"))
+    "total_income", "total_expenditure", "in_year", "cumulative_before_sv", "dfe", "la")) + (
+    (f"{c.PLAN_SUMMARY['cumulative_after_sv']} as agreed", "cumulative_after_sv"),)
+#: The plan page's row the chart draws: the balance on the money agreed (the headlines say
+#: the balance on the money received too, where it differs).
+CUMULATIVE_AFTER_LABEL = PLAN_SUMMARY_ROWS[-1][0]
 
 
 class _Figures:
@@ -126,7 +129,14 @@ class _Figures:
         self._counts: dict[Period, dict[int, int]] = {}
 
     def counts(self, period: Period) -> dict[int, int]:
-        """n behind each average cost in ``period``, from the placements register."""
+        """n behind each average cost in ``period``: a frozen period's from its snapshot
+        (none, for a snapshot taken before n was frozen), another's from the register."""
+        if period not in self._counts and self.reported.frozen(period):
+            numbers = {canonical(row.get("Key")): _count(row.get("Value"))
+                       for row in self.reported.rows(period)
+                       if row.get("Kind") == c.SNAPSHOT_COUNT}
+            self._counts[period] = {ref: n for ref, n in numbers.items()
+                                    if isinstance(ref, int) and n is not None}
         if period not in self._counts:
             self._counts[period] = {}
             if self.book.computes_kpis:
@@ -190,6 +200,14 @@ class _Figures:
         return value
 
 
+def _count(value) -> int | None:
+    try:
+        number = to_number(value)
+    except BadValue:
+        return None
+    return None if math.isnan(number) else int(number)
+
+
 def _plan_sections(workbook: Workbook,
                    method: str) -> tuple[tuple[str, ...], dict, dict, PlanResult]:
     """The plan and (when the workbook keeps one) the latest forecast, line by line.
@@ -241,12 +259,9 @@ def recorded_plan(book: KpiBook, kpi: Workbook) -> Path:
     if not path.is_file():
         raise PlanNotKnown(f"{book.label}: the DSG plan workbook recorded by the last "
                            f"refresh, {path}, is not there: name it (--plan FILE)")
-    sha = file_sha256(path.read_bytes())
-    if settings.plan_sha256 and sha != settings.plan_sha256:
-        raise PlanNotKnown(f"{path} has changed since the last refresh of {book.label} "
-                           f"(SHA-256 now {sha[:12]}..., then {settings.plan_sha256[:12]}...)"
-                           ": refresh again so Plan Data matches it, or name the plan "
-                           "workbook (--plan FILE)")
+    # A plan saved since the last refresh is not refused for that: its figures are
+    # compared with Plan Data's (consistency.plan_data_agreement) and a disagreement is
+    # refused with the one step that resolves it; no other plan workbook is offered.
     return path
 
 
@@ -283,9 +298,14 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
             "again superseding its snapshot to record the correction, or publish the "
             "frozen figures with a banner saying cells were edited",
             unless="allow_edited")
+    _agreeing(book, plan, report, [p for p in (report, before)
+                                   if not reported.frozen(p) and p.label in book.period_labels])
     figures = _Figures(book, reported)
     has_previous = reported.in_book(before)
     years, planned, forecast, plan_result = _plan_sections(plan, settings.funding_gap_method)
+    agreed = agreed_plan(plan, plan_result)
+    planned = {label: [float(v) for v in agreed.get(key, getattr(plan_result, key))]
+               for label, key in PLAN_SUMMARY_ROWS}
     year = year_label(report.year, "/")
 
     lines = []
@@ -300,16 +320,15 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
                 target = float(plan_result.funding_gap[index])
             else:
                 key, sign = c.PLAN_KPIS[ref]
-                target = sign * float(plan_data_rows(plan_result)[key][index])
+                target = sign * float(agreed.get(key, plan_data_rows(plan_result)[key])[
+                    index])
             basis = f"plan {year}"
         rag = ""
         if measure.better and value is not None and target is not None:
             rag = str(measures.rag(value, target, settings.rag_tolerance, measure.better))
         change = None if value is None or last is None else value - last
-        # one sign convention on the page, the DfE plan's: income negative, +deficit
-        sign = c.PLAN_KPIS[ref][1] if ref in c.PLAN_KPIS else 1
-        value, last, change = (None if v is None else sign * v + 0.0
-                               for v in (value, last, change))
+        # each KPI with the sign it has in the workbook and the DfE's KPI copy (KPI 11,
+        # the DfE's HNB surplus/deficit, counts a surplus positive: -KPI 16); stated below
         line = KpiLine(measure.forum_line, ref, measure.forum_measure or measure.measure,
                        measure.unit, value, last, change, rag, basis,
                        figures.counts(report).get(ref) if ref in COUNT_REFS else None)
@@ -360,8 +379,12 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
         planned, forecast, footnotes, settings.suppression_threshold,
         illustrative=settings.illustrative or read_settings(plan).illustrative,
         chain_head=chain_head(audit),
-        corrections=_corrections(audit, labels), edited=edited)
-    _story(data, plan, plan_result, year, settings.funding_gap_method)
+        corrections=_corrections(audit, labels), edited=edited,
+        previous_frozen=reported.frozen(before))
+    if has_previous and not data.previous_frozen:
+        footnotes.append(f"Previous ({before}): not frozen, so provisional: its figures may "
+                         "still change.")
+    _story(data, plan, plan_result, year, settings.funding_gap_method, agreed)
     from lfi_xl.actions.demand import outlook_for_paper  # pandas only for the paper
 
     data.demand = outlook_for_paper(tables.read_plan_from(plan, c.PLAN_PREFIX),
@@ -369,11 +392,57 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
     return data
 
 
+def _agreeing(book: KpiBook, plan: Workbook, report: Period, live: list[Period]) -> None:
+    """Refuse, with validate's own words, a paper whose figures could not agree: the plan
+    workbook's stale cached values, Plan Data that is not the plan's latest forecast for
+    the report, calculated KPIs of an unfrozen period that are stale. Freeze refuses the
+    same, so a frozen period is refused here only when the plan changed since."""
+    from lfi_xl.actions.consistency import pair_findings, refusal
+    from lfi_xl.actions.validate import stale_kpis
+
+    reason = refusal(pair_findings(book, plan, report, any_period=True)
+                     + stale_kpis(book, live), "the Schools Forum paper")
+    if reason:
+        raise Refused(reason)
+
+
+def agreed_plan(plan: Workbook, computed) -> dict[str, np.ndarray]:
+    """The agreed plan's totals and balances as agreed: the published table when the plan
+    sheet's lines are the published ones, else the plan sheet's own printed figures (a
+    blank one: computed from its lines). The recomputation from £1k lines is a
+    reconciliation note (:func:`_rounding`), never the figure printed as agreed."""
+    printed = _printed_table(tables.read_plan_from(plan, c.PLAN_PREFIX))
+    out = {}
+    for role in (*p.PRINTED_ROLES, p.DFE, p.LA):
+        line = printed.printed(role) if role in p.PRINTED_ROLES else None
+        ours = np.array(getattr(computed, role), dtype=float)
+        if line is not None and len(line.values) == len(ours):
+            shown = np.array(line.values, dtype=float)
+            ours = np.where(np.isnan(shown), ours, shown)
+        out[role] = ours
+    return out
+
+
+def _printed_table(typed: p.Plan) -> p.Plan:
+    """Norfolk's plan as published when the sheet's lines are its lines, else the sheet."""
+    lines = {line.id: line.values for line in typed.lines if line.role in p.INPUT_ROLES}
+    shipped = {line_id: values for line_id, *_rest, values in published.LINES}
+    if typed.years == published.YEARS and all(
+            line_id in shipped and all(abs((0.0 if v is None else v) - (0.0 if math.isnan(w)
+                                                                        else w)) < 1e-9
+                                       for v, w in zip(shipped[line_id], values, strict=True))
+            for line_id, values in lines.items()):
+        return published.published_plan()
+    return typed
+
+
 #: Stated once on the paper: every figure follows it.
-SIGN_CONVENTION = ("Money in £m, on the DfE plan's convention throughout: income and "
-                   "contributions negative, expenditure positive, in-year and cumulative "
-                   "positions +deficit / -surplus (so KPI 11, HNB surplus/deficit, reads as "
-                   "KPI 16 does; the DfE return shows KPI 11 with a surplus positive).")
+SIGN_CONVENTION = ("Money in £m. Each KPI has the sign it has in the KPI workbook and the "
+                   "DfE return: KPI 16 (in-year), 17 and 18 (cumulative) +deficit / -surplus; "
+                   "KPI 11 (HNB surplus/deficit, the DfE's measure) +surplus / -deficit, so "
+                   "it is always -KPI 16; KPIs 20 (HNB allocation), 21 (block transfers) and "
+                   "22 (council contribution) are amounts received, positive. The plan pages "
+                   "follow the DfE plan: income and contributions negative, +deficit.")
 
 
 def _money(value: float) -> str:
@@ -393,10 +462,11 @@ def _than(forecast: float, plan: float) -> str:
     return f"{_money(gap)} {'worse' if gap > 0 else 'better'} than planned"
 
 
-def _story(data: ExtractData, plan, planned, year: str, method: str) -> None:
+def _story(data: ExtractData, plan, planned, year: str, method: str, agreed: dict) -> None:
     """The headline answers of the DfE's first question, each sentence from the figures;
     what drives the gap; and how the plan's figures relate to its printed table."""
     data.rounding = _rounding(tables.read_plan_from(plan, c.PLAN_PREFIX), planned)
+    planned = _Agreed(planned, agreed)
     if year not in planned.years:
         data.headlines.append(f"The plan has no year {year}: no comparison with it.")
     elif not data.forecast:
@@ -415,17 +485,20 @@ def _story(data: ExtractData, plan, planned, year: str, method: str) -> None:
             f"({_than(latest.in_year[k], planned.in_year[k])}).")
         for when, index in ((f"at the end of {year}", k),
                             (f"at the end of the programme ({planned.years[end]})", end)):
-            ours, agreed = latest.cumulative_after_sv[index], planned.cumulative_after_sv[index]
+            ours, target = latest.cumulative_after_sv[index], planned.cumulative_after_sv[index]
             data.headlines.append(
-                f"Cumulative balance after Safety Valve funding {when}: {_position(ours)} "
-                f"forecast against {_position(agreed)} planned ({_than(ours, agreed)}).")
+                f"Cumulative balance after Safety Valve funding as agreed {when}: "
+                f"{_position(ours)} forecast against {_position(target)} planned "
+                f"({_than(ours, target)}).")
+            if index == k:
+                data.headlines += _after_received(plan, latest, year, ours)
         gap = latest.cumulative_after_sv[end] - planned.cumulative_after_sv[end]
         data.headlines.append(
             "On track: the latest forecast meets the agreed plan by the end of the programme."
             if gap <= p.ZERO_TOLERANCE else
             f"Not on track: the latest forecast misses the agreed plan for the end of the "
             f"programme by {_money(gap)}.")
-        data.headlines += _money_received(plan, planned, year)
+        data.headlines += _money_received(plan, planned, year, data.period)
         data.variance_year, data.variance = year, _variance(plan, year)
     red = [line for line in data.kpis if line.rag == "R"]
     data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
@@ -438,8 +511,48 @@ def _story(data: ExtractData, plan, planned, year: str, method: str) -> None:
                               "before the period is frozen.")
 
 
-def _money_received(plan, plan_result, year: str) -> list[str]:
-    """Safety Valve money agreed against received, for the years up to the report's."""
+class _Agreed:
+    """The computed plan, with its totals and balances as agreed (the printed table)."""
+
+    def __init__(self, computed, agreed: dict):
+        self._computed, self._agreed = computed, agreed
+
+    def __getattr__(self, name: str):
+        return self._agreed[name] if name in self._agreed else getattr(self._computed, name)
+
+
+def received_balance(plan: Workbook, latest, year: str) -> float | None:
+    """The cumulative balance at the end of ``year`` counting the Safety Valve money
+    actually received (the Forecast sheet's received lines), not the agreed profile."""
+    table = tables.plan_table(plan, c.FORECAST_PREFIX)
+    received = tables.received(plan, table)
+    if year not in latest.years or not {"dfe_received", "la_received"} & set(received):
+        return None
+    zero = np.zeros(len(table.years))
+    balance = p.cumulative_balance(
+        latest.opening_balance, latest.in_year,
+        *(np.nan_to_num(received.get(key, zero)) for key in ("dfe_received", "la_received")))
+    return float(balance[latest.years.index(year)])
+
+
+def _after_received(plan: Workbook, latest, year: str, agreed_basis: float) -> list[str]:
+    """Where the money received differs from the agreed profile, the balance on the money
+    received too: the paper says both, each named."""
+    got = received_balance(plan, latest, year)
+    if got is None or abs(got - agreed_basis) < 0.0005:
+        return []
+    return [f"Counting the Safety Valve money actually received rather than agreed, the "
+            f"cumulative balance at the end of {year} is {_position(got)} "
+            f"({_money(got - agreed_basis)} {'more' if got > agreed_basis else 'less'})."]
+
+
+def _money_received(plan: Workbook, plan_result, year: str, period: str) -> list[str]:
+    """Safety Valve money agreed against received, for the years up to the report's: the
+    report's own year counted as due by this report (an instalment after each report)."""
+    from lfi_xl.actions.validate import due_by_report
+
+    settings = read_settings(plan)
+    report = settings.cadence.parse(period)
     table = tables.plan_table(plan, c.FORECAST_PREFIX)
     received = tables.received(plan, table)
     years = [y for y in plan_result.years if y <= year and y in table.years]
@@ -453,13 +566,17 @@ def _money_received(plan, plan_result, year: str) -> list[str]:
                   for y in years}
         got = {y: -float(np.nan_to_num(received[line_id][table.years.index(y)]))
                for y in years}
-        missing = [y for y in years if agreed[y] - got[y] > 0.0005]
-        short = math.fsum(agreed.values()) - math.fsum(got.values())
+        due = {y: due_by_report(agreed[y], y, year, report,
+                                settings.cadence.reports_per_year)[0] for y in years}
+        missing = [y for y in years if due[y] - got[y] > 0.0005]
+        short = math.fsum(due.values()) - math.fsum(got.values())
         sentence = (f"{who} to {year}: {_money(math.fsum(agreed.values()))} agreed, "
-                    f"{_money(math.fsum(got.values()))} received")
-        sentences.append(sentence + (f"; {_money(short)} not received (suspended or still "
-                                     f"due: {', '.join(missing)})." if missing else
-                                     ", as agreed."))
+                    f"{_money(math.fsum(due.values()))} of it due by {period} (each year's "
+                    f"paid in {settings.cadence.reports_per_year} instalments, one after each "
+                    f"report), {_money(math.fsum(got.values()))} received")
+        sentences.append(sentence + (f"; {_money(short)} due and not received "
+                                     f"({', '.join(missing)})." if missing and short > 0.0005
+                                     else ", as due."))
     return sentences
 
 
@@ -489,15 +606,7 @@ def _variance(plan, year: str) -> list[tuple[str, float, float]]:
 def _rounding(typed: p.Plan, computed) -> str:
     """Where the plan's figures are computed from lines typed to £1k, the largest
     difference from the printed table, and why there is one."""
-    printed = typed
-    lines = {line.id: line.values for line in typed.lines if line.role in p.INPUT_ROLES}
-    shipped = {line_id: values for line_id, *_rest, values in published.LINES}
-    if typed.years == published.YEARS and all(
-            line_id in shipped and all(abs((0.0 if v is None else v) - (0.0 if math.isnan(w)
-                                                                        else w)) < 1e-9
-                                       for v, w in zip(shipped[line_id], values, strict=True))
-            for line_id, values in lines.items()):
-        printed = published.published_plan()   # Norfolk's plan as published: its table
+    printed = _printed_table(typed)
     worst, differ, compared = (0.0, "", "", 0.0, 0.0), 0, 0
     for role in p.PRINTED_ROLES:
         line = printed.printed(role)
@@ -512,12 +621,13 @@ def _rounding(typed: p.Plan, computed) -> str:
             if abs(ours - shown) > worst[0] + 1e-9:
                 worst = (abs(ours - shown), line.label, year, ours, shown)
     if not differ:
-        return "The plan's figures are computed from its lines and equal its printed table."
-    return (f"The plan's figures are computed from its lines, typed to £1k as published: "
-            f"{differ} of the {compared} printed totals and balances differ from them, by at "
-            f"most £{worst[0] * 1000:,.0f}k ({worst[1]}, {worst[2]}: {worst[3]:.3f} here, "
-            f"{worst[4]:.3f} printed). The printed lines are rounded to £1k; the printed "
-            "totals and cumulative rows were computed from unrounded figures.")
+        return "The plan's totals and balances as agreed equal the sum of its lines."
+    return (f"Reconciliation: the plan is shown as agreed. Its totals and balances "
+            f"recomputed from its lines, typed to £1k as published, differ from the agreed "
+            f"figures in {differ} of {compared} places, by at most "
+            f"£{worst[0] * 1000:,.0f}k ({worst[1]}, {worst[2]}: {worst[3]:.3f} from the "
+            f"lines, {worst[4]:.3f} agreed): the printed lines are rounded to £1k, the "
+            "agreed totals were computed from unrounded figures.")
 
 
 def _corrections(audit: list[dict], reported: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter as col
 
 from lfi_xl import contract as c
-from lfi_xl.actions.extract import ExtractData
+from lfi_xl.actions.extract import CUMULATIVE_AFTER_LABEL, ExtractData
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
 from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
@@ -139,7 +139,9 @@ def _number_format(unit: str) -> str:
 def _kpis(wb: Workbook, data: ExtractData) -> None:
     ws = _page(wb, data, f"Schools Forum KPIs: {data.period} ({data.status})", "KPIs")
     header = ("SF line", "Master ref", "Measure", "Unit", data.period,
-              f"Previous ({data.previous_period})", "Change", "RAG", "RAG against")
+              f"Previous ({data.previous_period}"
+              + ("" if data.previous_frozen else ", provisional - not frozen") + ")",
+              "Change", "RAG", "RAG against")
     _header(ws, FIRST_ROW, header)
     for number, line in enumerate(data.kpis, start=FIRST_ROW + 1):
         measure = line.measure if line.n is None else f"{line.measure} (n = {line.n})"
@@ -217,7 +219,7 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
         _text(ws.cell(row - 1, 1), note)
         ws.cell(row - 1, 1).font = Font(italic=True, size=9)
         row += 1
-    ws.column_dimensions["A"].width = 48
+    ws.column_dimensions["A"].width = 58  # the longest row label, unclipped
     for k in range(len(data.years)):
         ws.column_dimensions[col(2 + k)].width = 11
     _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)  # the tables and their chart on one page
@@ -227,7 +229,7 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
     chart.y_axis.title, chart.x_axis.title = "£m (+deficit)", "Financial year"
     chart.y_axis.number_format = "0"
     chart.height, chart.width = 8, 18
-    offset = list(data.plan).index("Cumulative balance after Safety Valve funding") + 1
+    offset = list(data.plan).index(CUMULATIVE_AFTER_LABEL) + 1
     for title, anchor in anchors.items():
         values = Reference(ws, min_col=2, max_col=1 + len(data.years), min_row=anchor + offset)
         chart.series.append(Series(values, title=title))

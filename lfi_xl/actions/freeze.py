@@ -32,7 +32,7 @@ from lfi_xl.book.snapshots import (
     verify,
 )
 from lfi_xl.book.tables import free_sheet_name
-from lfi_xl.book.workbook import EditableWorkbook
+from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core.periods import Period
 from lfi_xl.core.text import storable_text
 from lfi_xl.errors import Refused
@@ -91,14 +91,25 @@ def _cannot_be_a_report(book: KpiBook, target: Period, by: str | None) -> None:
 
 def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | None = None,
            supersede: bool = False, reason: str | None = None,
-           source_bytes: bytes | None = None) -> Frozen:
+           source_bytes: bytes | None = None, plan: Workbook | None = None) -> Frozen:
     """Freeze ``period`` (default: Settings' current one) of ``workbook``. Raises
-    :class:`Refused` when validation has errors or the period is already frozen."""
+    :class:`Refused` when validation has errors or the period is already frozen.
+    ``plan``: the DSG plan workbook; its errors (stale cached values among them) and Plan
+    Data that is not its latest forecast are refused here, as validate reports them, so
+    the extract and the DfE return never refuse a frozen period for them."""
     workbook = discovering_editable(workbook)
     book = KpiBook(workbook)  # read before anything is written: it serves the whole freeze
     period = book.requested_period(period)
     _cannot_be_a_report(book, period, by)
+    if plan is None and book.plan_data:
+        raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
+                      "freezing: name the plan workbook, or refresh Plan Data from it (which "
+                      "records it in Settings)")
     findings = validate(workbook)
+    if plan is not None:
+        from lfi_xl.actions.consistency import plan_data_agreement
+        findings += [f for f in validate(plan) if f.severity == ERROR]
+        findings += plan_data_agreement(book, plan, period)
     # Superseding exists to record corrected values of a frozen period: those are expected.
     expected = corrections(findings, period) if supersede else []
     errors = [f for f in findings if f.severity == ERROR and f not in expected]

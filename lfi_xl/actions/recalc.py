@@ -37,7 +37,7 @@ from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.tables_xml import with_plain_references
 from lfi_xl.book.area import Area, ErrorValue, parse_area
-from lfi_xl.contract import COST_WORKINGS
+from lfi_xl.contract import COST_WORKINGS, KPI_TABLE
 from lfi_xl.core import formula
 from lfi_xl.core.cells import DATE_1904
 from lfi_xl.core.values import ErrorCode, stored_number
@@ -598,16 +598,19 @@ def differences(path: Path) -> list[str]:
     return found
 
 
-def recalc(source: Path, target: Path | None = None) -> Evaluation:
+def recalc(source: Path, target: Path | None = None,
+           release: tuple[str, ...] = ()) -> Evaluation:
     """Evaluate ``source`` and write it, with the value of every formula recalc may
     calculate cached, to ``target`` (default: ``source`` itself, keeping ``source.bak``).
     Every other cell, and every part but the sheets holding written values, is kept byte
-    for byte as Excel saved it."""
+    for byte as Excel saved it. A frozen cell is never rewritten (but in the periods of
+    ``release``, being superseded): see :func:`_keep_frozen`."""
     with _no_collection():
         evaluation, package, unchanged = _evaluate(source)
         if any(p.kind == "syntax" for p in evaluation.problems) or \
                 not evaluation.formula_count:
             return evaluation  # nothing to write
+        _keep_frozen(source, evaluation, release)
         # a sheet whose every value is as saved is not rewritten (a register of 10,000
         # rows with one banner formula is left as it is)
         wx.set_cached_values(package, {key: value for key, value in
@@ -616,3 +619,42 @@ def recalc(source: Path, target: Path | None = None) -> Evaluation:
     package.save(Path(source) if in_place or target is None else Path(target),
                  backup=in_place)
     return evaluation
+
+
+def _keep_frozen(source: Path, evaluation: Evaluation, release: tuple[str, ...]) -> None:
+    """A frozen period's cell keeps its frozen value when its formula now gives another
+    (an input it reads, a baseline say, changed since): freezing protects it, and a
+    frozen value is corrected only by superseding. Each is listed, with both figures."""
+    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.frozen_cells import frozen_cells
+    from lfi_xl.book.kpi_book import KpiBook
+
+    reader = Discovering(WorkbookValues(Path(source)))
+    if reader.area(KPI_TABLE) is None:
+        return
+    try:
+        frozen = frozen_cells(KpiBook(reader), release)
+    except (UnusableInput, ValueError):
+        return  # validate and verify say what is wrong with the snapshots
+    for key, cell in frozen.items():
+        if key not in evaluation.values or _as_frozen(evaluation.values[key], cell.value):
+            continue
+        new = evaluation.values.pop(key)
+        evaluation.problems.append(Problem(
+            *key, "frozen",
+            f"frozen in {cell.period} (snapshot {cell.snapshot}) as {_shown(cell.value)}, but its "
+            f"formula now gives {_shown(new)}: an input it reads (a baseline, Plan "
+            "Data, a register row) changed since; the frozen value stays. Put the input "
+            f"back, or correct {cell.period}: lfi-xl freeze FILE --period \"{cell.period}\" "
+            "--supersede --reason \"why\""))
+
+
+def _as_frozen(new: object, frozen: object) -> bool:
+    """Whether a recalculated value is the frozen one (numbers to 15 digits)."""
+    if isinstance(new, int | float) and not isinstance(new, bool) and isinstance(
+            frozen, int | float) and not isinstance(frozen, bool):
+        return abs(new - frozen) <= 1e-9 * max(1.0, abs(frozen))
+    if new in (None, "") and frozen in (None, ""):
+        return True
+    return str(new).strip().upper() == str(frozen).strip().upper()

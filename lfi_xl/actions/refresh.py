@@ -44,15 +44,20 @@ class Refreshed:
 
 
 def refresh_plan_data(kpi: EditableWorkbook, plan: Workbook, period: Period | None = None,
-                      use: str | None = None) -> Refreshed:
+                      use: str | None = None, superseding: bool = False) -> Refreshed:
     """Write the plan's figures for ``period``'s year (default: Settings' current period)
     into the KPI workbook's Plan Data. ``use``: "forecast" (the default when the plan
-    workbook keeps one) or "plan"."""
+    workbook keeps one) or "plan". A frozen period is refreshed only as the first step
+    of superseding its snapshot (``superseding``: the superseding freeze does it)."""
     book = KpiBook(kpi)
     settings = book.settings
     period = book.requested_period(period)
-    if period.label in current_snapshots(book.snapshots[1]):
-        raise Refused(f"{period} is frozen: its Plan Data stays as it was reported")
+    if period.label in current_snapshots(book.snapshots[1]) and not superseding:
+        raise Refused(f"{period} is frozen: its Plan Data stays as it was reported. To "
+                      "correct it, freeze it again superseding its snapshot, with a reason "
+                      "(lfi-xl freeze --supersede --reason, or Freeze period snapshot in "
+                      "Excel, then Supersede): that brings the plan's latest forecast in, "
+                      "recalculates and freezes")
     use = use or ("forecast" if plan.area(c.FORECAST_TABLE) is not None else "plan")
     prefix = c.FORECAST_PREFIX if use == "forecast" else c.PLAN_PREFIX
     result = compute_plan(tables.read_plan_from(plan, prefix),

@@ -15,10 +15,11 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl import contract as c
 from lfi_xl.actions.refresh import Refreshed, refresh_plan_data
-from lfi_xl.book import formulas
+from lfi_xl.book import formulas, tables
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.settings import Settings
 from lfi_xl.book.workbook import EditableWorkbook, Workbook
+from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.errors import Refused, UnusableInput
 
@@ -149,7 +150,7 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
     _set_current(kpi, target)
     monitoring, filled = "", None
     if plan is not None:
-        monitoring = _monitoring_note(plan, settings.current_period, target)
+        monitoring = _roll_monitoring(plan, settings.current_period, target)
         _set_current(plan, target)
         if book.plan_data:
             filled = refresh_plan_data(kpi, plan, target, use)
@@ -189,19 +190,72 @@ def _by_sheet(written: dict[str, str], kpi_sheet: str,
     return {sheet: refs for sheet, refs in cells.items() if refs}
 
 
-def _monitoring_note(plan: Workbook, previous: Period, target: Period) -> str:
-    """At a new financial year, the Monitoring sheet still holds the last year's forecasts
-    (lfi-xl does not delete what was typed): say so, since they now face the new plan."""
+def _roll_monitoring(plan: EditableWorkbook, previous: Period, target: Period) -> str:
+    """The Monitoring sheet moved on with the report. The forecast is typed once, in the
+    Forecast sheet; the current report's Monitoring column shows it (a formula). So the
+    previous report's column keeps its figures as values (what it showed), and the new
+    report's column gets the formulas; at a year's first report, last year's report
+    columns are cleared first (the year's last forecast stays in the Forecast sheet's
+    column for it, and in the copy kept as .bak). Returns what it did, in a sentence."""
+    from lfi_xl.book.snapshots import cell_formats
+
     area = plan.area(c.MONITORING_TABLE)
-    if area is None or target.year == previous.year:
+    if area is None or plan.area(c.FORECAST_TABLE) is None:
         return ""
-    typed = [value for row in plan.values(area)[1:]
-             for value in row[2:1 + len(c.MONITORING_COLUMNS)] if value not in (None, "")]
-    if not typed:
-        return ""
-    return (f"The Monitoring sheet still holds {year_label(previous.year, '/')}'s forecasts "
-            f"({len(typed)} cells), now set against the {year_label(target.year, '/')} plan: "
-            "keep a copy of the plan workbook, then clear them for the new year.")
+    values = plan.values(area)
+    header = [str(v or "").strip() for v in values[0]]
+    forecast = tables.plan_table(plan, c.FORECAST_PREFIX)
+    lines = {row.label: row for row in tables.plan_table(plan, c.PLAN_PREFIX).rows
+             if row.role in (p.INCOME, p.EXPENDITURE)}
+    rows = {r: lines[str(values[r][0] or "").strip()] for r in range(1, len(values))
+            if str(values[r][0] or "").strip() in lines}
+    by_id = {row.line_id: row for row in forecast.rows}
+    old, new = (c.monitoring_report_header(period.report) for period in (previous, target))
+    reports = [k for k, name in enumerate(header) if name in c.MONITORING_COLUMNS[1:]]
+    cells = [area.cell(r, k) for r in rows for k in reports]
+    formulas = {cell for cell, value in cell_formats(plan, area.sheet, cells).items()
+                if value is not None and value[0]}
+    said = []
+    if target.year != previous.year:
+        cleared: dict[str, object] = {area.cell(r, k): None for r in rows for k in reports
+                   if values[r][k] not in (None, "") or area.cell(r, k) in formulas}
+        if cleared:
+            plan.set_cells(area.sheet, cleared)
+            said.append(f"New year: the Monitoring sheet's report columns of "
+                        f"{year_label(previous.year, '/')} are cleared ({len(cleared)} "
+                        f"cells; that year's last forecast stays in the {c.FORECAST} sheet's "
+                        f"{year_label(previous.year, '/')} column, and in the copy kept as "
+                        ".bak).")
+        formulas = set()
+    elif old in header and old != new:
+        year = year_label(previous.year, "/")
+        k = header.index(old)
+        kept = {}
+        for r, line in rows.items():
+            cell = area.cell(r, k)
+            source = by_id.get(line.line_id)
+            if cell in formulas and source is not None and year in forecast.years:
+                kept[cell] = tables.cell_number(plan, source.sheet, source.cells[
+                    forecast.years.index(year)], source.values[forecast.years.index(year)])
+        if kept:
+            plan.set_cells(area.sheet, {cell: None if v != v else v for cell, v in kept.items()})
+            said.append(f"The Monitoring sheet's {old} column keeps {previous}'s forecast as "
+                        "figures.")
+    if new in header:
+        k = header.index(new)
+        shown = {area.cell(r, k): c.monitoring_forecast_formula(line.line_id)
+                 for r, line in rows.items()}
+        replaced = sum(1 for r in rows if values[r][k] not in (None, "")
+                       and area.cell(r, k) not in formulas and target.year == previous.year)
+        if shown:
+            plan.set_formulas(area.sheet, shown)
+            said.append(f"Its {new} column shows the {c.FORECAST} sheet's "
+                        f"{year_label(target.year, '/')} figures"
+                        + (f" (in place of {replaced} figure(s) typed there)" if replaced
+                           else "")
+                        + f": type {target}'s forecast there, in the {c.FORECAST} sheet, "
+                        "then recalculate both workbooks.")
+    return " ".join(said)
 
 
 def _set_current(workbook: EditableWorkbook, period: Period) -> None:

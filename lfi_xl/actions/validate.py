@@ -173,7 +173,8 @@ def _plan_checks(workbook: Workbook, findings: Findings, prefix: str) -> tables.
 
 
 def _contributions(workbook: Workbook, findings: Findings, plan: tables.PlanTable,
-                   forecast: tables.PlanTable, current_year: str) -> None:
+                   forecast: tables.PlanTable, current_year: str, report: Period,
+                   reports_per_year: int) -> None:
     """Money received against the agreed profile, for the years up to the current one."""
     try:
         received = tables.received(workbook, forecast)
@@ -190,13 +191,31 @@ def _contributions(workbook: Workbook, findings: Findings, plan: tables.PlanTabl
             if year > current_year or year not in agreed.years:
                 continue
             got = received[line_id][k]
-            expected = profile[agreed.years.index(year)]
+            agreed_value = profile[agreed.years.index(year)]
+            expected, share = due_by_report(agreed_value, year, current_year, report,
+                                            reports_per_year)
             got_value = 0.0 if math.isnan(got) else got
-            if abs(got_value - expected) > 0.0005:
+            # the year's money arrives in instalments: only what is due by now is owed
+            short = (got_value - expected > 0.0005) if year == current_year else (
+                abs(got_value - expected) > 0.0005)
+            if short:
                 findings.add_cell(WARNING, forecast.sheet, rows[line_id].cells[k],
                                   Rule.CONTRIBUTION,
-                                  f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
+                                  f"{who} {year}: agreed {-agreed_value + 0.0:.3f}, due by "
+                                  f"{report} {-expected + 0.0:.3f} ({share}), received "
                                   f"{-got_value + 0.0:.3f} (£m)")
+
+
+def due_by_report(agreed: float, year: str, current_year: str, report: Period,
+                  reports_per_year: int) -> tuple[float, str]:
+    """What of a year's agreed contribution is due by ``report``: the DfE pays in equal
+    instalments, one after each report of the year, so at the year's r-th report (r - 1)
+    of them have been paid; an earlier year's is due in full."""
+    if year != current_year:
+        return agreed, "the whole year's"
+    paid = report.report - 1
+    return agreed * paid / reports_per_year, (
+        f"{paid} of {reports_per_year} instalments, one paid after each report")
 
 
 def validate_plan_book(workbook: Workbook) -> list[Finding]:
@@ -207,7 +226,8 @@ def validate_plan_book(workbook: Workbook) -> list[Finding]:
     forecast = _plan_checks(workbook, findings, c.FORECAST_PREFIX) if workbook.area(
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
-        _contributions(workbook, findings, plan, forecast, settings.current_year)
+        _contributions(workbook, findings, plan, forecast, settings.current_year,
+                       settings.current_period, settings.cadence.reports_per_year)
     _outside_tables(workbook, findings, _PLAN_TABLES)
     area = workbook.area(c.MONITORING_TABLE)
     if area is not None:
@@ -217,7 +237,21 @@ def validate_plan_book(workbook: Workbook) -> list[Finding]:
                 _number(findings, area, r, k, value, "a number in £m")
         if plan is not None:
             _monitoring_missing(findings, area, values, plan, settings)
+    _current_and_stale(workbook, findings)
     return findings.close()
+
+
+def _current_and_stale(workbook: Workbook, findings: Findings) -> None:
+    """The cached values the core recomputes (a stale cell replaces the printed-total
+    finding at the same cell: it is the same disagreement, and recalculating fixes it),
+    and the Monitoring columns of the year (see :mod:`consistency`)."""
+    from lfi_xl.actions import consistency
+
+    stale = consistency.plan_staleness(workbook)
+    cells = {(f.sheet, f.cell) for f in stale}
+    findings[:] = [f for f in findings if not (f.rule in (Rule.TOTAL, Rule.ROUNDING)
+                                               and (f.sheet, f.cell) in cells)]
+    findings.extend(stale + consistency.monitoring_year(workbook))
 
 
 def _monitoring_missing(findings: Findings, area: Area, values: list[list],
@@ -348,6 +382,17 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                              + ("; a period never started has no formula there: start it "
                                 "(lfi-xl start-period, or Start next period)"
                                 if shown in (None, "") else ""))
+
+
+def stale_kpis(book: KpiBook, periods: list[Period]) -> list[Finding]:
+    """The calculated KPIs of ``periods`` whose cached values are not what their inputs
+    give (or show an error): what validate reports, for the steps that publish them."""
+    findings = Findings()
+    reported = {period: book.column_of(period) for period in periods
+                if period.label in book.period_labels}
+    if book.computes_kpis and reported:
+        _calculated(book, findings, reported)
+    return [f for f in findings.close() if f.severity == ERROR]
 
 
 def _by_period_rows(findings: Findings, rows, reported: dict[Period, int], check) -> None:
@@ -584,6 +629,8 @@ def validate_kpi_book(workbook: Workbook) -> list[Finding]:
     step("Checking KPIs, conditions, narrative and plan data")
     for by_period in (_kpi_inputs, _conditions, _narrative, _plan_data):
         by_period(book, findings, reported)
+    from lfi_xl.actions.consistency import kpi_signs
+    findings.extend(kpi_signs(book, reported))
     if book.computes_kpis:
         step("Checking placements and mitigations")
         for register in (_placements, _mitigations):
@@ -591,7 +638,12 @@ def validate_kpi_book(workbook: Workbook) -> list[Finding]:
         step("Recomputing the calculated KPIs")
         if not any(f.severity == ERROR and f.rule in (Rule.NUMBER, Rule.PLACEMENT, Rule.MITIGATION)
                    for f in findings):
-            _calculated(book, findings, reported)
+            # a frozen period keeps the values it was frozen with (recalc leaves them, and
+            # says so): verify guards them, not a recomputation from today's inputs
+            from lfi_xl.book.snapshots import current_snapshots
+            frozen = current_snapshots(book.snapshots[1])
+            _calculated(book, findings, {period: column for period, column in reported.items()
+                                         if period.label not in frozen})
     else:
         findings.append(Finding(INFO, c.KPI_SHEET, "", Rule.TYPED,
                                 "No placements, mitigation log or plan data in this workbook: "

@@ -30,11 +30,13 @@ class Rule(StrEnum):
     NAMES = "names"               # defined names missing or broken
     NARRATIVE = "narrative"       # a narrative answer
     NO_PLACEMENTS = "n=0"         # an average cost shown with no placements behind it
+    NEW_YEAR = "new year"         # a report column still holding last year's figures
     NUMBER = "number"             # text where a number belongs
     OPENING = "opening"           # the opening balance
     OUTSIDE = "outside"           # entries outside the tables lfi-xl reads
     PERIODS = "periods"           # report period headers
     PLACEMENT = "placement"       # the placements register
+    PLAN_DATA = "plan data"       # Plan Data that is not the plan workbook's latest forecast
     RAG = "rag"                   # a condition's RAG rating
     ROUNDING = "rounding"         # a total off its lines by rounding only
     SETTING = "setting"           # a Settings cell
@@ -44,6 +46,7 @@ class Rule(StrEnum):
     TABLE = "table"               # a table that cannot be read
     TOTAL = "total"               # a total that differs from its lines
     TYPED = "typed"               # a KPI list with typed figures only (a note)
+    TYPED_ONCE = "typed once"     # a copy of the forecast typed over (type it in Forecast)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ from lfi_xl.errors import cell_ref
 
 CURRENT, SUPERSEDED = "current", "superseded"
 FREEZE, SUPERSEDE = "freeze", "supersede"
+#: The Field of a KPI's frozen n (placements behind an average cost).
+COUNT_FIELD = "n"
 #: Every snapshot column but its own hash and its status (superseding changes the status).
 _HASHED = tuple(column for column in c.SNAPSHOT_COLUMNS
                 if column not in ("Snapshot SHA-256", "Status"))
@@ -195,6 +197,22 @@ def period_items(book: KpiBook, period: Period) -> list[FrozenItem]:
     for key, row in book.plan_data.items():
         items.append(FrozenItem(c.SNAPSHOT_PLAN, key, "£m", row.values[column], row.area.sheet,
                                 row.area.cell(0, column)))
+    return items + _count_items(book, column)
+
+
+def _count_items(book: KpiBook, column: int) -> list[FrozenItem]:
+    """The n behind each average cost (the KPI_Counts row), frozen with the average: a
+    frozen figure is published with the n it had, never the register's n of today."""
+    counts, periods = book.workbook.area(c.KPI_COUNTS), book.workbook.area(c.KPI_PERIODS)
+    if counts is None or periods is None:
+        return []
+    offset = periods.min_col - counts.min_col + column
+    items = []
+    for r, row in enumerate(book.workbook.values(counts)[1:], start=1):
+        ref = canonical(row[0]) if row else None
+        if isinstance(ref, int) and 0 < offset < len(row):
+            items.append(FrozenItem(c.SNAPSHOT_COUNT, ref, COUNT_FIELD, row[offset],
+                                    counts.sheet, counts.cell(r, offset)))
     return items
 
 

@@ -113,8 +113,10 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
     _header(ws, 4, ("Setting", "Value", "What it means"))
     for row, (key, label, default, meaning) in enumerate(c.SETTING_ROWS, start=5):
         ws.cell(row, 1, label)
-        _input(ws.cell(row, 2), SHIPPED_SETTINGS.get(key, default),
-               "0%" if key == "RAGTolerance" else None)
+        value = SHIPPED_SETTINGS.get(key, default)
+        if key == "PlanWorkbook" and "periods" in lists:  # the KPI workbook: its plan's
+            value = c.PLAN_WORKBOOK                       # beside it, as shipped
+        _input(ws.cell(row, 2), value, "0%" if key == "RAGTolerance" else None)
         ws.cell(row, 3, meaning)
         _name(wb, c.setting_name(key), ws.title, f"B{row}")
         if key == "ReportsPerYear":
@@ -149,6 +151,10 @@ def _lists(wb: Workbook, ws: Worksheet, columns: dict[str, tuple]) -> dict[str, 
 
 
 # ---------------------------------------------------------------------------- Plan
+#: The cumulative deficit before the plan's first year (£m), as published.
+OPENING_BALANCE = 53.976
+
+
 def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
                 extra_rows: bool = False) -> None:
     years = published.YEARS
@@ -159,7 +165,7 @@ def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
            "use LFI_CUMBAL. Signs: income and contributions negative, in-year +deficit.")
     ws["A4"] = "Opening cumulative balance before the first year (£m, +deficit)"
     ws["A4"].font = Font(bold=True)
-    _input(ws["B4"], 53.976, c.FORMAT_MILLIONS)
+    _input(ws["B4"], OPENING_BALANCE, c.FORMAT_MILLIONS)
     _name(wb, f"{prefix}_OpeningBalance", ws.title, "B4")
     header_row = 6
     _header(ws, header_row, (c.PLAN_LINE_HEADER, *years, c.PLAN_ID_HEADER, c.PLAN_KIND_HEADER))
@@ -260,6 +266,16 @@ def _forecast_values(line_id, values):
                                                                           strict=True))
 
 
+def _forecast_plan() -> p.Plan:
+    """The Forecast sheet's figures as the core reads them (what refresh brings in)."""
+    plan = published.published_plan()
+    return p.Plan(plan.years, tuple(
+        p.PlanLine(line.id, line.label, line.role, np.array(
+            [np.nan if v is None else v for v in _forecast_values(line.id, tuple(
+                None if np.isnan(x) else float(x) for x in line.values))], dtype=float),
+            line.kind) for line in plan.lines if line.role in p.INPUT_ROLES), OPENING_BALANCE)
+
+
 def _complete_sum(span: str) -> str:
     """SUM of a column of inputs, blank ("") while any of them is blank (COUNTIF, whose
     criteria recalc computes as Excel does)."""
@@ -268,8 +284,9 @@ def _complete_sum(span: str) -> str:
 
 def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     _title(ws, "Monitoring: the current year by report (£m)", c.ILLUSTRATIVE_NOTE,
-           "Plan figures come from the Plan sheet for the year in Settings; forecasts are "
-           "typed in at each report. Variance = forecast - plan (+ = more spend/deficit).")
+           "Plan figures come from the Plan sheet for the year in Settings. The current "
+           "report's column shows the Forecast sheet's figures for that year (type the "
+           "forecast there); earlier reports keep theirs. Variance = forecast - plan.")
     columns = c.MONITORING_COLUMNS
     variances = [f"Variance {name.split()[0]}" for name in columns[1:]]
     _header(ws, 4, ("£m", *columns, *variances))
@@ -282,6 +299,8 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     spends = [rows[line[0]] for line in lines if line[2] == p.EXPENDITURE]
     plan_values = {line_id: values for line_id, _, _, _, values in published.LINES}
     year_index = published.YEARS.index(c.SETTING_DEFAULTS["CurrentYear"])
+    current_offset = columns.index(c.monitoring_report_header(
+        int(str(c.SETTING_DEFAULTS["CurrentPeriod"]).rsplit("Q", 1)[1]))) - 1
     for line_id, label, role, _, _ in lines:
         row = rows[line_id]
         ws.cell(row, 1, label)
@@ -299,12 +318,14 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
                 spend, income = (f"{letter}{rows['total_expenditure']}",
                                  f"{letter}{rows['total_income']}")
                 cell.value = f'=IF(OR({spend}="",{income}=""),"",{spend}+{income})'
+            elif offset == current_offset:  # the current report: the Forecast sheet's
+                cell.value = c.monitoring_forecast_formula(line_id)
             else:
                 value = None
-                if offset < 3:  # Q1-Q3 illustrative: the plan, then the forecast's pressure
-                    planned = plan_values[line_id][year_index]
+                if offset < current_offset:  # earlier reports, as they were: the plan,
+                    planned = plan_values[line_id][year_index]  # then the pressure showing
                     figure = planned if offset == 0 else _forecast_values(
-                        line_id, plan_values[line_id])[year_index] * (0.97 if offset == 1 else 1)
+                        line_id, plan_values[line_id])[year_index] * 0.97
                     assert figure is not None  # only totals are left blank in the table
                     value = round(figure, 3)
                 _input(cell, value)
@@ -603,9 +624,11 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
     _title(ws, "Plan Data: DSG plan figures by report (£m)",
            "Values copied from the DSG plan workbook: for each report, the year's plan or "
            "latest forecast as it stood then. The KPI sheet's finance KPIs read them.",
-           "Here: the published plan, for the reports made so far.")
+           "Here: the published plan for the earlier reports, the latest forecast (the "
+           "plan workbook's Forecast sheet) for the current one.")
     _header(ws, 4, ("Key", "Measure", *(period.label for period in periods)))
-    figures = plan_data_rows(p.compute_plan(published.published_plan()))
+    planned = plan_data_rows(p.compute_plan(published.published_plan()))
+    forecast = plan_data_rows(p.compute_plan(_forecast_plan()))
     reported = _reported(periods)
     for offset, (key, label) in enumerate(c.PLAN_DATA_ROWS):
         row = PLAN_DATA_FIRST_ROW + offset
@@ -616,6 +639,7 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
             cell.number_format = c.FORMAT_MILLIONS
             if period in reported:
                 year = published.YEARS.index(year_label(period.year, "/"))
+                figures = forecast if period == reported[-1] else planned
                 _input(cell, round(float(figures[key][year]), 6))
             else:
                 _input(cell)
