@@ -38,7 +38,8 @@ def current_period(path: Path) -> str:
 
 #: Every command that changes a workbook, as run on the KPI workbook ``k`` and plan ``p``.
 WRITERS = {
-    "freeze": lambda k, p: ["freeze", "--kpi", k, "--period", PERIOD, "--by", "A. Finance"],
+    "freeze": lambda k, p: ["freeze", "--kpi", k, "--plan", p, "--period", PERIOD, "--by",
+                           "A. Finance"],
     "refresh": lambda k, p: ["refresh", "--kpi", k, "--plan", p, "--period", PERIOD],
     "recalc": lambda k, p: ["recalc", k],
     "adopt": lambda k, p: ["adopt", k],
