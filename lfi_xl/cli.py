@@ -79,6 +79,31 @@ def cmd_build(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from lfi_xl.build.council import blank_council
+    from lfi_xl.build.workbooks import build_workbooks
+
+    council = blank_council(args.authority, args.reports, args.first_year, args.last_year,
+                            args.programme, args.opening_balance, not args.no_safety_valve)
+    names = (contract.PLAN_WORKBOOK, contract.KPI_WORKBOOK.replace("template_", ""))
+    taken = [args.folder / name for name in names if (args.folder / name).exists()]
+    if taken:
+        print(f"lfi-xl: not made: {', '.join(map(str, taken))} already exist(s); lfi-xl new "
+              "never overwrites a workbook: choose another folder", file=sys.stderr)
+        return FINDINGS
+    args.folder.mkdir(parents=True, exist_ok=True)
+    plan, kpi = build_workbooks(args.folder, council, names)
+    periods = council.periods()
+    print(f"Made {council.name}'s workbooks ({council.programme}; {council.reports} reports "
+          f"a year, {periods[0].label} to {periods[-1].label}"
+          + ("" if council.safety_valve else "; no Safety Valve agreement") + "):")
+    print(f"  {plan}  (DSG plan: type the plan's figures on the Plan sheet)")
+    print(f"  {kpi}  (KPIs: the current report is {periods[0].label})")
+    print(f"Next: type the plan and this report's figures, then lfi-xl refresh --kpi {kpi} "
+          f"--plan {plan}, lfi-xl recalc {kpi}, lfi-xl validate {plan} {kpi}.")
+    return OK
+
+
 def cmd_addin(args: argparse.Namespace) -> int:
     from lfi_xl.build import addin
     from lfi_xl.build.addin.build import DEFAULT_OUTPUT
@@ -408,6 +433,33 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("what", choices=["workbooks", "addin"], help="what to build")
     build.add_argument("-o", "--output", type=Path, help="where to write")
     build.set_defaults(run=cmd_build)
+
+    new = commands.add_parser(
+        "new", help="make a council's own blank plan and KPI workbooks",
+        description="Write a blank DSG plan workbook (dsg_plan.xlsx) and KPI workbook "
+        "(kpi.xlsx) for your council into FOLDER: your authority's name and programme "
+        "everywhere, a column for every report of every year, no figures but the ones you "
+        "type. Every command and button works on them from the first report. Existing "
+        "files are never overwritten.")
+    new.add_argument("folder", type=Path, metavar="FOLDER")
+    new.add_argument("--authority", required=True, metavar="NAME",
+                     help="the council's name, e.g. 'Borsetshire County Council'")
+    new.add_argument("--reports", type=int, choices=[3, 4], required=True,
+                     help="reports a year: 3 (the DfE's tri-annual) or 4 (quarterly)")
+    new.add_argument("--first-year", required=True, metavar="YYYY-YY",
+                     help="first financial year with reports, e.g. 2024-25")
+    new.add_argument("--last-year", required=True, metavar="YYYY-YY",
+                     help="last financial year of the plan, e.g. 2028-29")
+    new.add_argument("--programme", metavar="NAME",
+                     help="what the council calls its programme (default: 'Safety Valve "
+                     "programme', or 'DSG management plan' with --no-safety-valve)")
+    new.add_argument("--opening-balance", type=float, metavar="£m",
+                     help="cumulative DSG balance before the plan's first year (£m, "
+                     "+deficit); can be typed on the Plan sheet instead")
+    new.add_argument("--no-safety-valve", action="store_true",
+                     help="the council has no Safety Valve agreement: no DfE contributions, "
+                     "no agreement wording")
+    new.set_defaults(run=cmd_new)
 
     addin = commands.add_parser(
         "addin", help="build, install, check or remove the Excel add-in (the LFI ribbon "

@@ -188,11 +188,16 @@ SETTING_ROWS = (
     ("PlanWorkbookSHA256", "Plan workbook SHA-256 (last refresh)", "",
      "Written by lfi-xl refresh: the plan file's SHA-256 then; the extract refuses a plan "
      "workbook that changed since (refresh again)."),
+    ("SafetyValve", "Safety Valve agreement", "Yes",
+     "Yes when the council has a Safety Valve agreement with the DfE (DfE contributions, "
+     "agreement conditions, the DfE's monitoring return); No for a DSG management plan "
+     "without one: nothing then assumes an agreement."),
 )
 SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
 #: Settings a workbook may lack (older and adopted workbooks) without a warning; the
 #: ones lfi-xl records may be blank.
-OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256"})
+OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256",
+                               "SafetyValve"})
 RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
 
 

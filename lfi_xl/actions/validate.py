@@ -491,13 +491,23 @@ def _first_seen(values: np.ndarray) -> np.ndarray:
     return np.unique(codes, return_index=True)[1][codes]
 
 
+#: The Mitigations columns Excel calculates (the table's calculated columns).
+_MITIGATION_CALCULATED = frozenset({"Saving", "VolumeEffect", "PriceEffect"})
+
+
 def _mitigations(book: KpiBook, findings: Findings) -> None:
     labels = set(book.period_labels)
     read = {key: _column(book, key, c.mitigation_name)
             for key, _ in c.MITIGATION_COLUMNS}
+    typed = [key for key, _ in c.MITIGATION_COLUMNS if key not in _MITIGATION_CALCULATED]
+    # a row with nothing typed in it (a new register's empty row) is no mitigation
+    blank_rows = {i for i in range(len(read[typed[0]][1]))
+                  if all(read[key][1][i] in (None, "") for key in typed)}
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
         area, values = read[key]
         for i, value in enumerate(values):
+            if i in blank_rows:
+                continue
             number = _number(findings, area, i, 0, value, "a number")
             if number is not None and (math.isnan(number) or number < 0):
                 findings.add(ERROR, area, i, 0, "mitigation",
@@ -506,7 +516,7 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                          ("Provision", set(c.PROVISIONS))):
         area, values = read[key]
         for i, value in enumerate(values):
-            if value not in allowed:
+            if value not in allowed and i not in blank_rows:
                 findings.add(ERROR, area, i, 0, "mitigation",
                              f"{dict(c.MITIGATION_COLUMNS)[key]}: {describe(value)} is not "
                              "one of the allowed values")

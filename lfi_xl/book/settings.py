@@ -30,6 +30,7 @@ class Settings:
     illustrative: bool = False     # the workbook holds made-up figures
     plan_workbook: str = ""        # recorded by refresh: where Plan Data came from
     plan_sha256: str = ""
+    safety_valve: bool = True      # No: a DSG management plan without an agreement
 
     def periods(self) -> list[Period]:
         return self.cadence.periods(self.first_year, self.last_year)
@@ -155,9 +156,10 @@ def read_settings(source) -> Settings:
         return answer in ("yes", "true", "y")
 
     illustrative = parsed("Illustrative", yes_no, "Illustrative data must be Yes or No")
+    safety_valve = parsed("SafetyValve", yes_no, "Safety Valve agreement must be Yes or No")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
-                    value("PlanWorkbook"), value("PlanWorkbookSHA256"))
+                    value("PlanWorkbook"), value("PlanWorkbookSHA256"), safety_valve)
 
 
 def record_setting(adapter, key: str, value) -> None:
