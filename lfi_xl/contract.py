@@ -553,6 +553,12 @@ def cost_measures() -> list[tuple[int, str, str, dict[str, str]]]:
             for figure in (*cost_averages(ref), cost_count(ref))]
 
 
+#: How papers word the Safety Valve KPIs for a council without an agreement.
+NO_AGREEMENT_MEASURES = {
+    17: "Cumulative DSG surplus/deficit - before council contributions",
+    18: "Cumulative DSG surplus/deficit - after council contributions",
+}
+
 #: KPI 2, % change in EHCPs: KPI 1 against its baseline.
 PERCENT_CHANGE_KPIS = {2: 1}
 CALCULATED_KPIS = frozenset(

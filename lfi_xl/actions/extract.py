@@ -93,6 +93,8 @@ class ExtractData:
     variance: list[tuple[str, float, float]] = field(default_factory=list)
     variance_year: str = ""
     rounding: str = ""
+    programme: str = ""                        # Settings' programme name, for titles
+    safety_valve: bool = True                  # False: no agreement, no DfE money
     chain_head: str = ""
     corrections: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)   # frozen cells typed over since
@@ -111,6 +113,23 @@ PLAN_SUMMARY_ROWS = (
     ("Council contribution", "la"),
     ("Cumulative balance after Safety Valve funding", "cumulative_after_sv"),
 )
+#: The same rows for a council without a Safety Valve agreement: no DfE money.
+NO_AGREEMENT_ROWS = {
+    "Cumulative balance before Safety Valve funding":
+        "Cumulative balance before council contributions",
+    "DfE contribution": None,
+    "Cumulative balance after Safety Valve funding":
+        "Cumulative balance after council contributions",
+}
+#: The balance the paper charts, by whether there is an agreement.
+CHARTED_BALANCE = {True: PLAN_SUMMARY_ROWS[-1][0],
+                   False: NO_AGREEMENT_ROWS[PLAN_SUMMARY_ROWS[-1][0]]}
+
+
+def _without_agreement(rows: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Plan summary rows worded for a council without an agreement (no DfE row)."""
+    return {NO_AGREEMENT_ROWS.get(label, label): values for label, values in rows.items()
+            if NO_AGREEMENT_ROWS.get(label, label) is not None}
 
 
 class _Figures:
@@ -306,7 +325,10 @@ def build_extract(kpi, plan=None, period: str | None = None,
         sign = c.PLAN_KPIS[ref][1] if ref in c.PLAN_KPIS else 1
         value, last, change = (None if v is None else sign * v + 0.0
                                for v in (value, last, change))
-        line = KpiLine(kpi.forum_line, ref, kpi.forum_measure or kpi.measure, kpi.unit,
+        measure = kpi.forum_measure or kpi.measure
+        if not settings.safety_valve:
+            measure = c.NO_AGREEMENT_MEASURES.get(ref, measure)
+        line = KpiLine(kpi.forum_line, ref, measure, kpi.unit,
                        value, last, change, rag, basis, figures.counts(period).get(ref)
                        if ref in COUNT_REFS else None)
         if line.n == 0 and value is None:
@@ -349,7 +371,10 @@ def build_extract(kpi, plan=None, period: str | None = None,
         plan, forecast, footnotes, settings.suppression_threshold,
         illustrative=settings.illustrative or read_settings(plan_source).illustrative,
         chain_head=chain_head(book),
-        corrections=_corrections(audit, reported), edited=edited)
+        corrections=_corrections(audit, reported), edited=edited,
+        programme=settings.programme, safety_valve=settings.safety_valve)
+    if not settings.safety_valve:
+        data.plan, data.forecast = map(_without_agreement, (data.plan, data.forecast))
     _story(data, plan_source, plan_result, year, settings.funding_gap_method)
     return data
 
@@ -389,7 +414,7 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
         data.headlines += [
             f"In-year position {year} in the agreed plan: {_position(planned.in_year[k])} "
             "(the plan workbook keeps no separate forecast).",
-            f"Cumulative balance after Safety Valve funding at the end of {year}: "
+            f"{CHARTED_BALANCE[data.safety_valve]} at the end of {year}: "
             f"{_position(planned.cumulative_after_sv[k])} planned."]
     else:
         latest = compute_plan(tables.read_plan_from(plan_source, c.FORECAST_PREFIX), method)
@@ -402,7 +427,7 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
                             (f"at the end of the programme ({planned.years[end]})", end)):
             ours, agreed = latest.cumulative_after_sv[index], planned.cumulative_after_sv[index]
             data.headlines.append(
-                f"Cumulative balance after Safety Valve funding {when}: {_position(ours)} "
+                f"{CHARTED_BALANCE[data.safety_valve]} {when}: {_position(ours)} "
                 f"forecast against {_position(agreed)} planned ({_than(ours, agreed)}).")
         gap = latest.cumulative_after_sv[end] - planned.cumulative_after_sv[end]
         data.headlines.append(
@@ -410,7 +435,7 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
             if gap <= p.ZERO_TOLERANCE else
             f"Not on track: the latest forecast misses the agreed plan for the end of the "
             f"programme by {_money(gap)}.")
-        data.headlines += _money_received(plan_source, planned, year)
+        data.headlines += _money_received(plan_source, planned, year, data.safety_valve)
         data.variance_year, data.variance = year, _variance(plan_source, year)
     red = [line for line in data.kpis if line.rag == "R"]
     data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
@@ -423,7 +448,8 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
                               "before the period is frozen.")
 
 
-def _money_received(plan_source, plan_result, year: str) -> list[str]:
+def _money_received(plan_source, plan_result, year: str,
+                    safety_valve: bool = True) -> list[str]:
     """Safety Valve money agreed against received, for the years up to the report's."""
     table = tables.plan_table(plan_source, c.FORECAST_PREFIX)
     received = tables.received(plan_source, table)
@@ -431,7 +457,7 @@ def _money_received(plan_source, plan_result, year: str) -> list[str]:
     sentences = []
     for line_id, role, who in (("dfe_received", p.DFE, "DfE Safety Valve funding"),
                                ("la_received", p.LA, "Council contribution")):
-        if line_id not in received:
+        if line_id not in received or (role == p.DFE and not safety_valve):
             continue
         # contributions are negative in the plan; money is counted positive here
         agreed = {y: -float(getattr(plan_result, role)[plan_result.years.index(y)])

@@ -31,6 +31,7 @@ class Settings:
     plan_workbook: str = ""        # recorded by refresh: where Plan Data came from
     plan_sha256: str = ""
     safety_valve: bool = True      # No: a DSG management plan without an agreement
+    programme: str = ""            # what the council calls its programme (titles)
 
     def periods(self) -> list[Period]:
         return self.cadence.periods(self.first_year, self.last_year)
@@ -159,7 +160,8 @@ def read_settings(source) -> Settings:
     safety_valve = parsed("SafetyValve", yes_no, "Safety Valve agreement must be Yes or No")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
-                    value("PlanWorkbook"), value("PlanWorkbookSHA256"), safety_valve)
+                    value("PlanWorkbook"), value("PlanWorkbookSHA256"), safety_valve,
+                    str(value("ProgrammeName")).strip())
 
 
 def record_setting(adapter, key: str, value) -> None:
