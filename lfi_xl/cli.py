@@ -372,6 +372,27 @@ def cmd_start_period(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_take_rows(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.take_rows import take_rows
+    from lfi_xl.adapters.files.package import exclusive
+    from lfi_xl.adapters.files.writer import FileWorkbook
+
+    with exclusive(args.file) as path:
+        book = FileWorkbook(path)
+        done = take_rows(book)
+        changed = any(taken.rows or taken.formulas for taken in done)
+        if changed:
+            book.save(backup=True)
+    for taken in done:
+        print(taken)
+    if changed:
+        print(f"Next: lfi-xl recalc {args.file} (the KPIs count the new rows once "
+              f"recalculated), then lfi-xl validate. Original kept as {args.file}.bak.")
+    else:
+        print("Nothing typed just below the registers: nothing changed.")
+    return OK
+
+
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.actions.adopt import adopt
     from lfi_xl.adapters.files.package import exclusive
@@ -619,6 +640,18 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--allow-gap", action="store_true",
                        help="start a period later than the next one (skipping reports)")
     start.set_defaults(run=cmd_start_period)
+
+    take = commands.add_parser(
+        "take-rows", help="take rows typed just below the Placements and Mitigations "
+        "registers into them (what Excel does as you type)",
+        description="In Excel a row typed just below a register joins it and its calculated "
+        "columns (the Mitigations savings) fill in. Without Excel, run this: every row typed "
+        "just below the Placements and Mitigations registers is taken into its table (the "
+        "table and its column names grow over it, formats and drop-downs too) and the "
+        "calculated columns get their formula in every row that lacks it. The workbook is "
+        "changed in place, safely; the original is kept as FILE.bak.")
+    take.add_argument("file", type=Path, metavar="KPI_FILE")
+    take.set_defaults(run=cmd_take_rows)
 
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",

@@ -503,6 +503,17 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
     # a row with nothing typed in it (a new register's empty row) is no mitigation
     blank_rows = {i for i in range(len(read[typed[0]][1]))
                   if all(read[key][1][i] in (None, "") for key in typed)}
+    for key in sorted(_MITIGATION_CALCULATED):
+        area, values = read[key]
+        for i, value in enumerate(values):
+            if i not in blank_rows and value in (None, ""):
+                # a row taken into the table by hand: Excel would have filled the
+                # formula in; recalculating cannot, so say what does
+                findings.add(ERROR, area, i, 0, "mitigation",
+                             f"{dict(c.MITIGATION_COLUMNS)[key]} is blank: the row has no "
+                             f"formula there; lfi-xl take-rows {book.source.label} fills the "
+                             "table's calculated columns (in Excel: copy the formula from "
+                             "the row above)")
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
         area, values = read[key]
         for i, value in enumerate(values):
@@ -531,6 +542,9 @@ _OUTSIDE = {
     c.FORECAST_TABLE: ("a figure outside the forecast table: it is not part of it", True),
 }
 
+
+#: The registers lfi-xl take-rows grows.
+_REGISTERS = (c.PLACEMENTS_TABLE, c.MITIGATIONS_TABLE)
 
 #: The tables of each kind of workbook (a KPI workbook is not searched for a plan table by
 #: its labels, nor a plan workbook for a KPI table).
@@ -563,9 +577,13 @@ def _outside_tables(source, findings: Findings, names: tuple[str, ...]) -> None:
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue
                     note = notes_allowed and isinstance(value, str) and not is_error(value)
+                    how = (f"take it in with lfi-xl take-rows {source.label} (in Excel "
+                           "a row typed just below joins the table)"
+                           if name in _REGISTERS else
+                           "extend the table to include it (in Excel: Table Design > "
+                           "Resize Table)")
                     findings.add(WARNING if note else ERROR, strip, r, k, "outside",
-                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; extend the table "
-                                 "to include it (in Excel: Table Design > Resize Table), or "
+                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; {how}, or "
                                  "move it")
                     break  # one finding a row is enough to find it
 
