@@ -80,7 +80,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from lfi_xl.build.council import blank_council
+    from lfi_xl.data.council import blank_council
     from lfi_xl.build.workbooks import build_workbooks
 
     council = blank_council(args.authority, args.reports, args.first_year, args.last_year,
@@ -400,10 +400,11 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 
     with exclusive(args.file) as path:
         book = FileWorkbook(path)
-        for line in adopt(book):
+        for line in adopt(book, args.authority, args.programme, args.reports,
+                          False if args.no_safety_valve else None):
             print(line)
         book.save(backup=True)
-    print(f"Adopted {args.file}: lfi-xl's names and Settings added, nothing you typed "
+    print(f"Adopted {args.file}: lfi-xl's names and sheets added, nothing you typed "
           f"changed. The original is kept as {args.file}.bak.")
     return OK
 
@@ -656,11 +657,25 @@ def build_parser() -> argparse.ArgumentParser:
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",
         description="Find the DSG plan table and the KPI table in your own workbook by their "
-        "labels and write lfi-xl's defined names (and a Settings sheet) into it, so formulas "
-        "and buttons work on it as on the shipped template. Nothing you typed is changed and "
+        "labels and write lfi-xl's defined names into it, with the council's own Settings "
+        "(its name, reports a year read from the report columns), a Line kinds sheet for a "
+        "plan (how each line counts: direct or central spend) and empty Conditions and "
+        "Narrative sheets for a KPI workbook without them, so formulas and buttons work on "
+        "it as on the shipped template. Nothing you typed is changed and "
         "every other part of the file is kept byte for byte; the original is kept as "
         "FILE.bak. Refused, listing the labels looked for, when no table is found.")
     adopt.add_argument("file", type=Path, metavar="FILE")
+    adopt.add_argument("--authority", metavar="NAME",
+                       help="the council's name for Settings (needed unless a title in the "
+                       "file names the council)")
+    adopt.add_argument("--programme", metavar="NAME",
+                       help="what the council calls its programme (titles of the papers)")
+    adopt.add_argument("--reports", type=int, choices=[3, 4],
+                       help="reports a year (default: read from the KPI table's report "
+                       "columns, 3 when they do not go to Q4)")
+    adopt.add_argument("--no-safety-valve", action="store_true",
+                       help="the council has no Safety Valve agreement (default: read from "
+                       "the plan: a DfE contribution line means it has one)")
     adopt.set_defaults(run=cmd_adopt)
     return parser
 

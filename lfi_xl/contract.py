@@ -251,6 +251,14 @@ def plan_line_name(line_id: str, sheet_prefix: str = "Plan") -> str:
     return f"{sheet_prefix}_{line_id}"
 
 
+# Line kinds (written by adopt into a council's own plan workbook): how each income and
+# expenditure line of its plan counts (the "Counts as" labels above), where the council can
+# see and correct it; the plan's direct and central spend (KPIs 13 and 14) follow it.
+LINE_KINDS = "Line kinds"
+LINE_KINDS_TABLE = "LineKinds_Table"
+LINE_KINDS_COLUMNS = ("Line", "Line id", PLAN_KIND_HEADER, "Why")
+
+
 # Monitoring sheet: the current year, by report.
 MONITORING_COLUMNS = ("Plan", "Q1 forecast", "Q2 forecast", "Q3 forecast", "Outturn")
 MONITORING_TABLE = "Monitoring_Table"

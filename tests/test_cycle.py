@@ -239,8 +239,8 @@ def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
 
     kpis, plan = council_kpis_quarterly(tmp_path / "kpis.xlsx"), council_plan(
         tmp_path / "plan.xlsx")
-    assert main(["adopt", str(kpis)]) == 0
-    assert main(["adopt", str(plan)]) == 0
+    assert main(["adopt", str(kpis), "--authority", "Norfolk County Council"]) == 0
+    assert main(["adopt", str(plan), "--authority", "Norfolk County Council"]) == 0
     settings = WorkbookValues(kpis)
     cells = {settings.area(c.setting_name(key)).cell(0, 0): value for key, value in (
         ("ReportsPerYear", 4), ("DueDates", "30 Jul, 31 Oct, 31 Jan, 30 Apr"),

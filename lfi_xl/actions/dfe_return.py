@@ -184,6 +184,12 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     def where(row, period_label: str) -> str:
         return cell_ref(row.area.sheet, row.area.cell(0, book.column_of(period_label)))
 
+    for table, sheet in ((c.NARRATIVE_TABLE, c.NARRATIVE), (c.CONDITIONS_TABLE, c.CONDITIONS)):
+        if kpi_source.area(table) is None:
+            raise UnusableInput(
+                f"{book.label}: no {sheet} sheet (no defined name {table}): the DfE return "
+                f"reads the council's conditions and answers from it; lfi-xl adopt "
+                f"{book.label} adds empty {c.CONDITIONS} and {c.NARRATIVE} sheets to fill in")
     # Narrative: every answer with its question as the sheet words it.
     questions = _labels(kpi_source, c.NARRATIVE_TABLE)
     narrative = {canonical(row.key): row for row in book.narrative}
@@ -231,8 +237,13 @@ def build_dfe_return(kpi, plan, period: str | None = None,
         conditions.append(Condition(key, texts.get(key, ("", ""))[0] or f"Condition {key}",
                                     rags, progress.text if progress else ""))
     if not conditions:
-        raise UnusableInput(f"{book.label}: the {c.CONDITIONS} sheet lists no agreement "
-                            "conditions")
+        table = kpi_source.require(c.CONDITIONS_TABLE)
+        typing = (f"{book.label}: the {c.CONDITIONS} sheet lists no conditions: type each "
+                  f"condition's number and wording in its first two columns "
+                  f"({cell_ref(table.sheet, table.cell(1, 0))} down) and its RAG for {label}")
+        if not draft:
+            raise UnusableInput(typing)
+        missing.append(typing)
     if missing and not draft:
         raise UnusableInput(f"{book.label}: {missing[0]}"
                             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
@@ -256,6 +267,8 @@ def build_dfe_return(kpi, plan, period: str | None = None,
                        "cumulative_after_sv")):
         planned = float(getattr(plan_result, key)[index])
         at_report, cell = reported.get(key, (None, f"{c.PLAN_DATA} {key}"))
+        if not book.plan_data:  # a council's own KPI sheet, its finance KPIs typed: no
+            at_report = latest[name][index] if latest else planned  # Plan Data to agree
         if at_report is None:
             raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
                                 "lfi-xl refresh before building the DfE return")

@@ -30,7 +30,7 @@ from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
 from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
-from lfi_xl.build.council import SHIPPED, Council
+from lfi_xl.data.council import SHIPPED, Council
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import Cadence, year_label
