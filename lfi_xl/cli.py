@@ -361,6 +361,9 @@ def cmd_start_period(args: argparse.Namespace) -> int:
     if plan is not None:
         plan.save(backup=True)
     filled = done["plan_data"]
+    if done.get("columns_added"):
+        print(f"Made the columns for {done['period']} (after the last report column) on: "
+              f"{', '.join(dict.fromkeys(done['columns_added']))}.")
     print(f"Started {done['period']} (after {done['previous']}): {done['formulas']} formula "
           f"cell(s) written, {done['inputs']} input cell(s) ready, Settings' current period "
           f"set" + (" in both workbooks" if plan else "") + ". "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl import contract as c
+from lfi_xl.actions.period_columns import add_period_columns
 from lfi_xl.actions.refresh import refresh_plan_data
 from lfi_xl.book import formulas
 from lfi_xl.book.kpi_book import KpiBook
@@ -73,10 +74,10 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
     settings = book.settings
     target = _target(settings, period, allow_gap)
     label = target.label
-    if label not in book.period_labels:
-        raise UnusableInput(f"{book.label}: the KPI sheet has no column for report {label}: add "
-                            f"one headed {label} after {settings.current_period.label} "
-                            "(inside the KPI table), then start the period")
+    added = []
+    if label not in book.period_labels:  # the sheets lack the period: make its columns
+        added = add_period_columns(kpi_adapter, target, settings.cadence)
+        book = KpiBook(kpi_adapter)
     column = book.column_of(label)
     kpi_sheet = book.kpis[min(book.kpis)].area.sheet if book.kpis else c.KPI_SHEET
     place = formulas.column_from_names(kpi_adapter, column) if book.computes_kpis else None
@@ -108,7 +109,7 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
     _set_current(kpi_adapter, target)
     result = {"period": label, "previous": settings.current_period.label,
               "formulas": len(written), "inputs": sum(map(len, inputs.values())),
-              "plan_data": None}
+              "plan_data": None, "columns_added": added}
     if plan_adapter is not None:
         result["monitoring"] = _monitoring_note(plan_adapter, settings.current_period, target)
         _set_current(plan_adapter, target)

@@ -255,8 +255,13 @@ def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
         except PeriodError:
             pass  # not a report column
     if present != sorted(present):
-        findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
-                                "The report columns are not in date order"))
+        # every sheet is read by its headers' labels, so order is for the eye only: a
+        # report added to a year (start-period, after four reports a year) comes last
+        late = next(b for a, b in zip(present, present[1:]) if b < a)
+        findings.append(Finding(INFO, c.KPI_SHEET, "", "periods",
+                                f"The report columns are not in date order ({late.label} "
+                                "stands after later reports): lfi-xl reads each by its "
+                                "label, so nothing is wrong; move it in Excel if you like"))
     return {label: labels.index(label) for label in reported if label in labels}
 
 

@@ -322,6 +322,44 @@ class FileWorkbook:
             self._changed = set()
         return taken, written
 
+    def widen(self, sheet: str, column: int, min_row: int, max_row: int) -> None:
+        """Make column ``column + 1`` of rows ``min_row..max_row`` like column ``column``:
+        the same formats and width, and the data validations and array formulas that
+        ended with ``column`` grown over it (a report period's new column)."""
+        part = self._sheet_part(sheet)
+        root = wx.parse(self.package.parts[part])
+        left, new = column_letter(column), column_letter(column + 1)
+        for number in range(min_row, max_row + 1):
+            source = wx.cell_element(root, f"{left}{number}")
+            if source.get("s") is not None:
+                target = wx.cell_element(root, f"{new}{number}")
+                if target.get("s") is None:
+                    target.set("s", source.get("s"))
+        widths = root.find("m:cols", wx.NS)
+        if widths is not None:
+            entries = list(widths)
+            covering = next((e for e in entries
+                             if int(e.get("min")) <= column <= int(e.get("max"))), None)
+            taken = any(int(e.get("min")) <= column + 1 <= int(e.get("max")) for e in entries)
+            if covering is not None and not taken:
+                width = copy.deepcopy(covering)
+                width.set("min", str(column + 1))
+                width.set("max", str(column + 1))
+                later = [e for e in entries if int(e.get("min")) > column + 1]
+                if later:
+                    later[0].addprevious(width)
+                else:
+                    widths.append(width)
+        for rule in root.iterfind("m:dataValidations/m:dataValidation", wx.NS):
+            rule.set("sqref", " ".join(_widened(ref, column) for ref in
+                                       rule.get("sqref", "").split()))
+        for formula in root.iterfind("m:sheetData/m:row/m:c/m:f[@t='array']", wx.NS):
+            ref = formula.get("ref")
+            if ref:
+                formula.set("ref", _widened(ref, column))
+        self.package.parts[part] = wx.serialize(root)
+        self._changed.add(sheet)
+
     def _grow_print_area(self, sheet: str, old_last: int, last: int) -> None:
         workbook = self._workbook()
         index = str([info.name for info in wx.sheets(self.package)].index(sheet))
@@ -586,6 +624,14 @@ def _grown(ref: str, table: Area, last: int) -> str:
         return ref
     grown = Area("x", area.min_row, area.min_col, last, area.max_col)
     return grown.ref
+
+
+def _widened(ref: str, column: int) -> str:
+    """A range that ended in ``column``, one column wider; any other as it was."""
+    area = parse_area(f"'x'!{ref}")
+    if area is None or area.max_col != column:
+        return ref
+    return Area("x", area.min_row, area.min_col, area.max_row, column + 1).ref
 
 
 def _dimension_rows(ref: str | None) -> int:
