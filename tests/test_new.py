@@ -138,3 +138,35 @@ def test_two_reports_from_a_blank_start(tmp_path, capsys, safety_valve):
         text = package_text(paper)
         assert NAME in text and "Norfolk" not in text, printed
         assert ("Safety Valve" in text) == safety_valve
+
+
+def test_a_kpi_added_without_illustrative_figures_is_named_not_a_fault(tmp_path, capsys,
+                                                                        monkeypatch):
+    """docs/adding-a-kpi.md: the catalogue gains KPI 47; the shipped template needs its
+    made-up figures (the builder says so), a council's blank workbooks do not."""
+    import dataclasses
+
+    extra = dataclasses.replace(c.KPI_BY_REF[45], ref=47, measure="Number of SEND tribunal "
+                                "appeals", forum_line=47, forum_measure="", forum_default=False)
+    monkeypatch.setattr(c, "KPIS", (*c.KPIS, extra))
+    monkeypatch.setattr(c, "KPI_BY_REF", {**c.KPI_BY_REF, 47: extra})
+    assert main(["build", "workbooks", "-o", str(tmp_path / "shipped")]) == 2
+    err = capsys.readouterr().err
+    assert "KPI 47 (Number of SEND tribunal appeals): no illustrative figures" in err
+    assert "KPI_SERIES in lfi_xl/data/illustrative.py" in err
+    assert "docs/adding-a-kpi.md" in err and "internal fault" not in err
+    plan, kpis = new_council(tmp_path / "blank")
+    book = WorkbookValues(kpis)
+    row = book.require(c.kpi_name(47))
+    assert book.values(book.require(c.KPI_PERIODS))[0] == QUARTERS
+    assert row.shape[1] == len(QUARTERS)
+
+
+def test_a_kpi_beyond_the_last_group_is_named(monkeypatch):
+    from lfi_xl import contract
+
+    monkeypatch.setattr(contract, "_KPI_TABLE", contract._KPI_TABLE + "47|Tribunals|1|manual|"
+                        "Termly|COUNT||47|=\n")
+    with pytest.raises(ValueError, match=r"KPI 47 \(Tribunals\): no group: KPI_GROUPS in "
+                                         r"lfi_xl/contract.py ends at KPI 46"):
+        contract._catalogue()

@@ -35,7 +35,7 @@ from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import Cadence, year_label
 from lfi_xl.data import illustrative, published
-from lfi_xl.errors import quote_sheet
+from lfi_xl.errors import UnusableInput, quote_sheet
 
 #: The date the shipped workbooks say they were made: the published plan's meeting.
 BUILD_DATE = dt.datetime(2023, 5, 17, 9, 0, 0)
@@ -725,7 +725,27 @@ _REGISTER_NOTE = "Type a new row just below the table (in Excel it joins the tab
     "Excel: lfi-xl take-rows)."
 
 
+class BuildError(UnusableInput):
+    """The contract asks for something the builder has not got (docs/adding-a-kpi.md)."""
+
+
+def catalogue_problems(council: Council = SHIPPED) -> list[str]:
+    """What the builder lacks for the KPI catalogue: the shipped template shows made-up
+    figures for every typed KPI, so each needs its illustrative series."""
+    if not council.illustrative:
+        return []
+    return [f"KPI {kpi.ref} ({kpi.measure}): no illustrative figures for the shipped "
+            "template: add its (baseline, (report 1, report 2, report 3)) to KPI_SERIES in "
+            "lfi_xl/data/illustrative.py"
+            for kpi in c.KPIS
+            if kpi.ref not in c.CALCULATED_KPIS and kpi.ref not in illustrative.KPI_SERIES]
+
+
 def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
+    problems = catalogue_problems(council)
+    if problems:
+        raise BuildError("the KPI workbook cannot be built: " + "; ".join(problems)
+                         + " (how to add a KPI: docs/adding-a-kpi.md)")
     cadence, periods = _periods(council)
     wb = Workbook()
     settings = wb.active
