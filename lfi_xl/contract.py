@@ -251,6 +251,19 @@ PLAN_ROLE_LABELS = {
 
 
 
+#: The same, worded for a council without a Safety Valve agreement (both are understood).
+NO_AGREEMENT_ROLE_LABELS = {
+    **{key: label for key, label in PLAN_ROLE_LABELS.items() if key != (_plan.DFE, None)},
+    (_plan.CUMULATIVE_BEFORE, None): "cumulative before contributions",
+    (_plan.CUMULATIVE_AFTER, None): "cumulative after contributions",
+}
+
+
+def role_labels(safety_valve: bool = True) -> dict:
+    """The "Counts as" labels for a plan with or without a Safety Valve agreement."""
+    return PLAN_ROLE_LABELS if safety_valve else NO_AGREEMENT_ROLE_LABELS
+
+
 def plan_line_name(line_id: str, sheet_prefix: str = "Plan") -> str:
     """Defined name of one plan line's values (years across): ``Plan_in_year``."""
     return f"{sheet_prefix}_{line_id}"
@@ -300,6 +313,12 @@ PLAN_DATA_ROWS = (
     ("la", "Council contribution (£m)"),
 )
 PLAN_DATA_PERIODS = "PlanData_Periods"
+#: Plan Data labels worded for a council without a Safety Valve agreement.
+NO_AGREEMENT_PLAN_DATA = {
+    "cumulative_before_sv": "Cumulative before council contributions (£m)",
+    "cumulative_after_sv": "Cumulative after council contributions (£m)",
+    "dfe": "DfE money (£m; none without an agreement)",
+}
 
 
 def plan_data_name(key: str) -> str:

@@ -170,3 +170,21 @@ def test_a_kpi_beyond_the_last_group_is_named(monkeypatch):
     with pytest.raises(ValueError, match=r"KPI 47 \(Tribunals\): no group: KPI_GROUPS in "
                                          r"lfi_xl/contract.py ends at KPI 46"):
         contract._catalogue()
+
+
+def test_without_an_agreement_nothing_assumes_one(tmp_path, capsys):
+    plan, kpis = new_council(tmp_path, "--no-safety-valve")
+    for path in (plan, kpis):
+        text = package_text(path)
+        # the one mention: Settings' own row saying there is no agreement
+        found = re.findall(r"<t>([^<]*(?:Safety Valve|safety valve|the agreement)[^<]*)</t>",
+                           text)
+        assert all(line.startswith(("Safety Valve agreement", "Yes when the council has",
+                                    "What the council calls its Safety Valve programme"))
+                   for line in found), found
+    book = WorkbookValues(plan)
+    assert book.area(c.plan_line_name("dfe_contribution")) is None
+    assert main(["dfe-return", "--kpi", str(kpis), "--plan", str(plan), "--draft",
+                 "-o", str(tmp_path / "dfe")]) == 1
+    assert "no Safety Valve agreement" in capsys.readouterr().err
+    assert not (tmp_path / "dfe").exists()

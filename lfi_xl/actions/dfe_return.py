@@ -148,6 +148,10 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     kpi_source, plan_source = _source(kpi), _source(plan)
     book = usable_kpi_book(kpi_source, "the DfE return")
     settings = book.settings
+    if not settings.safety_valve:
+        raise Refused(f"{book.label}: Settings say the council has no Safety Valve agreement "
+                      "(Safety Valve agreement: No), so there is no DfE monitoring return to "
+                      "make; the Schools Forum paper is lfi-xl extract")
     try:
         report = settings.cadence.parse(period) if period else settings.current_period
     except PeriodError as error:

@@ -62,7 +62,9 @@ def date_number(source, area: Area, row: int, value: object) -> float:
 
 
 # ---------------------------------------------------------------------------- plan
-_ROLE_BY_LABEL = {label.lower(): role_kind for role_kind, label in c.PLAN_ROLE_LABELS.items()}
+_ROLE_BY_LABEL = {label.lower(): role_kind for labels in (c.PLAN_ROLE_LABELS,
+                                                           c.NO_AGREEMENT_ROLE_LABELS)
+                  for role_kind, label in labels.items()}
 
 
 @dataclass

@@ -169,7 +169,8 @@ def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
         rows[line_id] = row
         ws.cell(row, 1, label)
         ws.cell(row, 2 + len(years), line_id).font = _GREY
-        ws.cell(row, 3 + len(years), c.PLAN_ROLE_LABELS[(role, kind)]).font = _GREY
+        ws.cell(row, 3 + len(years),
+                c.role_labels(council.safety_valve)[(role, kind)]).font = _GREY
         _name(wb, c.plan_line_name(line_id, prefix), ws.title, f"B{row}:{last}{row}")
     incomes = [rows[i] for i, _, r, _, _ in lines if r == p.INCOME]
     spends = [rows[i] for i, _, r, _, _ in lines if r == p.EXPENDITURE]
@@ -336,7 +337,7 @@ def build_plan_workbook(council: Council = SHIPPED) -> Workbook:
     forecast = wb.create_sheet(c.FORECAST)
     monitoring = wb.create_sheet(c.MONITORING)
     lists = wb.create_sheet(c.LISTS)
-    refs = _lists(wb, lists, {"CountsAs": tuple(c.PLAN_ROLE_LABELS.values())})
+    refs = _lists(wb, lists, {"CountsAs": tuple(c.role_labels(council.safety_valve).values())})
     _settings(wb, settings, refs, council)
     _plan_sheet(wb, plan_sheet, c.PLAN_PREFIX, lambda _id, values: values,
                 council.source_note, council=council)
@@ -439,7 +440,9 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
     for kpi in c.KPIS:
         row = _kpi_row(kpi.ref)
         number_format = c.UNIT_FORMATS[kpi.unit]
-        values = (kpi.ref, kpi.group, kpi.measure, ", ".join(map(str, kpi.workstreams)) or "-",
+        measure = (kpi.measure if council.safety_valve else
+                   c.NO_AGREEMENT_MEASURES.get(kpi.ref, kpi.measure))
+        values = (kpi.ref, kpi.group, measure, ", ".join(map(str, kpi.workstreams)) or "-",
                   kpi.source, kpi.regularity, kpi.unit)
         for column, value in enumerate(values, start=1):
             ws.cell(row, column, value)
@@ -576,7 +579,8 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list, council: Council = SH
     for offset, (key, label) in enumerate(c.PLAN_DATA_ROWS):
         row = PLAN_DATA_FIRST_ROW + offset
         ws.cell(row, 1, key).font = _GREY
-        ws.cell(row, 2, label)
+        ws.cell(row, 2, label if council.safety_valve else
+                c.NO_AGREEMENT_PLAN_DATA.get(key, label))
         for index, period in enumerate(periods):
             cell = ws.cell(row, PLAN_DATA_FIRST_COLUMN + index)
             cell.number_format = c.FORMAT_MILLIONS
@@ -719,6 +723,12 @@ def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, an
     _print_setup(ws, f"A1:{col(2 + len(reported))}{last_row}", "4:4")
 
 
+def _without_agreement(question: str) -> str:
+    """A DfE template question worded for a council's own DSG management plan."""
+    return question.replace("your agreement", "your plan").replace(
+        "the agreement", "the plan")
+
+
 #: Rows a blank council has for its own conditions (number and wording typed in).
 BLANK_CONDITION_ROWS = 12
 _REGISTER_NOTE = "Type a new row just below the table (in Excel it joins the table; without "\
@@ -779,7 +789,9 @@ def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
     _by_period_sheet(
         wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions"
         if council.safety_valve else "Narrative: the report's questions and answers",
-        c.ILLUSTRATIVE_NOTE if council.illustrative else None, [*c.NARRATIVE_QUESTIONS, *(
+        c.ILLUSTRATIVE_NOTE if council.illustrative else None, [*(
+            c.NARRATIVE_QUESTIONS if council.safety_valve else
+            ((key, _without_agreement(question)) for key, question in c.NARRATIVE_QUESTIONS)), *(
             (c.progress_key(number), f"Condition {number}: progress update")
             for number in range(1, len(conditions) + 1))],
         c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
