@@ -21,7 +21,7 @@ _API = {
     "compute_plan": "lfi_xl.core.plan", "reconcile": "lfi_xl.core.reconcile",
     "build_extract": "lfi_xl.actions.extract", "WorkbookValues": "lfi_xl.adapters.files.reader",
     "FileWorkbook": "lfi_xl.adapters.files.writer", "plan_summary": "lfi_xl.actions.plan",
-    "write_extract": "lfi_xl.actions.report", "freeze": "lfi_xl.actions.freeze",
+    "write_extract": "lfi_xl.actions.forum_paper", "freeze": "lfi_xl.actions.freeze",
     "verify": "lfi_xl.book.snapshots", "load_plan": "lfi_xl.actions.plan",
 }
 __all__ = sorted(_API)

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lfi_xl import contract
-from lfi_xl.core.periods import PeriodError
+from lfi_xl.core.periods import Period, PeriodError, parse_period
 from lfi_xl.core.plan import FUNDING_GAP_METHODS, PlanError
-from lfi_xl.errors import UnusableInput
+from lfi_xl.errors import Refused, UnusableInput
 
 OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
 #: Steps validation reports to the progress bar.
@@ -67,11 +67,6 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    if args.what == "addin":
-        from lfi_xl.build.addin import build_addin
-
-        print(f"built {build_addin(args.output or Path('dist/lfi_xl.xlam'))}")
-        return OK
     from lfi_xl.build.workbooks import build_workbooks
 
     for path in build_workbooks(args.output or Path("workbooks")):
@@ -80,8 +75,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from lfi_xl.data.council import blank_council
     from lfi_xl.build.workbooks import build_workbooks
+    from lfi_xl.data.council import blank_council
 
     council = blank_council(args.authority, args.reports, args.first_year, args.last_year,
                             args.programme, args.opening_balance, not args.no_safety_valve)
@@ -128,8 +123,9 @@ def cmd_addin(args: argparse.Namespace) -> int:
 
 def cmd_recalc(args: argparse.Namespace) -> int:
     from lfi_xl.actions.recalc import NO_DATA, recalc
-    from lfi_xl.adapters.files.package import check_workbook_file, exclusive
+    from lfi_xl.adapters.files.package import check_workbook_file
     from lfi_xl.adapters.files.reader import check_dense
+    from lfi_xl.adapters.opening import held
 
     check_workbook_file(args.file)
     check_dense(args.file)
@@ -142,7 +138,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         print(f"{len(found)} cell(s) where lfi-xl's value differs from the saved one"
               if found else "lfi-xl's values equal the ones saved in the file")
         return FINDINGS if found else OK
-    with exclusive(args.output or args.file):
+    with held(args.output or args.file):
         try:
             evaluation = recalc(args.file, args.output)
         except UnusableInput as error:  # a part that is not XML: say which file
@@ -180,18 +176,19 @@ def cmd_print(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import validate
-    from lfi_xl.adapters.files.reader import WorkbookValues
+    from lfi_xl.adapters.opening import open_workbook
     from lfi_xl.book import findings as f
     from lfi_xl.progress import shown
 
-    results, unusable = {}, False
+    results: dict[str, list[f.Finding]] = {}
+    unusable = False
     for path in args.files:
         try:
             with shown(f"Validating {path.name}", VALIDATE_STEPS):
-                results[str(path)] = validate(WorkbookValues(path))
+                results[str(path)] = validate(open_workbook(path))
         except UnusableInput as error:
             unusable = True
-            results[str(path)] = [f.Finding(f.ERROR, "", "", "file", str(error))]
+            results[str(path)] = [f.Finding(f.ERROR, "", "", f.Rule.FILE, str(error))]
     if args.json:
         _print_json({"findings": [finding.as_dict() | ({"file": name} if len(results) > 1
                                                         else {})
@@ -208,53 +205,44 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
-    from lfi_xl.adapters.files.package import exclusive
     from lfi_xl.adapters.files.receipts import append_receipt
-    from lfi_xl.adapters.files.writer import FileWorkbook
-    from lfi_xl.book.discover import Discovering
-    from lfi_xl.errors import Refused
+    from lfi_xl.adapters.opening import changing
     from lfi_xl.progress import shown
-    with exclusive(args.file) as path:
-        book = FileWorkbook(path)
-        try:
-            with shown(f"Freezing {args.period}", VALIDATE_STEPS + 2):
-                result = freeze(Discovering(book), args.period, args.by, args.supersede,
-                                args.reason, source_bytes=path.read_bytes())
-        except Refused as refusal:
-            print(f"lfi-xl: not frozen: {refusal}", file=sys.stderr)
-            return FINDINGS
-        book.save(backup=True)
-        receipt = append_receipt(path, {"file": path.name, "period": result["period"],
-                                        "snapshot": result["snapshot"],
-                                        "when": result["frozen_at"], "head": result["head"]})
-    print(f"Froze {result['period']} as snapshot {result['snapshot']} ({result['rows']} values, "
-          f"SHA-256 {result['sha256']}) by {result['frozen_by']} at {result['frozen_at']}."
-          + (f" Snapshot {result['superseded']} is kept, marked superseded."
-             if result["superseded"] else "")
-          + f" The period's cells are locked. Original kept as {args.file}.bak.")
-    print(f"Audit chain head: {result['head']} (added to {receipt}; keep a copy elsewhere: "
-          f"lfi-xl verify {args.file} --head HASH checks the file still holds it).")
+
+    kpi = _kpi(args)
+    with changing(kpi) as workbook:
+        assert workbook.path is not None  # a file
+        source = workbook.path.read_bytes()
+        with shown(f"Freezing {args.period or 'the current period'}", VALIDATE_STEPS + 2):
+            frozen = freeze(workbook, args.period, args.by, args.supersede, args.reason,
+                            source_bytes=source)
+    receipt = append_receipt(workbook.path, {
+        "file": workbook.path.name, "period": frozen.period.label,
+        "snapshot": frozen.snapshot, "when": frozen.frozen_at, "head": frozen.head})
+    print(frozen)
+    print(f"Original kept as {kpi}.bak. The chain head is added to {receipt}; keep a copy "
+          f"elsewhere: lfi-xl verify --kpi {kpi} --head HASH checks the file still holds it.")
     return OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
     from lfi_xl.adapters.files.package import real_path
-    from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
+    from lfi_xl.adapters.opening import open_workbook
     from lfi_xl.book import findings as f
-    from lfi_xl.book.discover import Discovering
     from lfi_xl.book.snapshots import verify
 
-    source = Discovering(WorkbookValues(args.file))
-    if kind_of(source) != "kpi":
-        raise UnusableInput(f"{args.file}: is a DSG plan workbook; snapshots are kept in the "
+    kpi = _kpi(args)
+    workbook = open_workbook(kpi)
+    if kind_of(workbook) != "kpi":
+        raise UnusableInput(f"{kpi}: is a DSG plan workbook; snapshots are kept in the "
                             "KPI workbook: verify that one")
     heads = [("the chain head given (--head)", check_head(head)) for head in args.head or ()]
-    receipts = args.receipts or receipts_path(real_path(args.file))
+    receipts = args.receipts or receipts_path(real_path(kpi))
     if args.receipts or receipts.exists():  # the receipts beside the file, when there
         heads += read_heads(receipts)
-    found = verify(source, heads)
+    found = verify(workbook, heads)
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
     elif found:
@@ -266,10 +254,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from lfi_xl.actions.extract import build_extract
-    from lfi_xl.actions.report import extract_name, write_extract
+    from lfi_xl.actions.forum_paper import extract_name, write_extract
     from lfi_xl.adapters import libreoffice
+    from lfi_xl.adapters.opening import open_workbook
 
-    data = build_extract(args.kpi, args.plan, args.period, allow_edited=args.allow_edited)
+    data = build_extract(open_workbook(args.kpi),
+                         open_workbook(args.plan) if args.plan is not None else None,
+                         args.period, allow_edited=args.allow_edited)
     target = args.output / extract_name(data)
     for role, source in (("--kpi", args.kpi), ("--plan", args.plan)):
         if source is not None and target.exists() and os.path.samefile(source, target):
@@ -305,13 +296,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 def cmd_dfe_return(args: argparse.Namespace) -> int:
     from lfi_xl.actions.dfe_return import build_dfe_return, write_dfe_return
-    from lfi_xl.errors import Refused
+    from lfi_xl.adapters.opening import open_workbook
 
-    try:
-        data = build_dfe_return(args.kpi, args.plan, args.period, args.draft)
-    except Refused as refusal:
-        print(f"lfi-xl: no DfE return: {refusal}", file=sys.stderr)
-        return FINDINGS
+    data = build_dfe_return(open_workbook(args.kpi), open_workbook(args.plan), args.period,
+                            args.draft)
     files = write_dfe_return(data, args.kpi, args.plan, args.output, args.by)
     state = (f"DRAFT, {'frozen' if data.frozen else 'not frozen'}" if data.draft
              else f"snapshot {data.snapshot}")
@@ -323,93 +311,97 @@ def cmd_dfe_return(args: argparse.Namespace) -> int:
 
 def cmd_refresh(args: argparse.Namespace) -> int:
     from lfi_xl.actions.refresh import refresh_plan_data
-    from lfi_xl.adapters.files.package import exclusive
-    from lfi_xl.adapters.files.reader import WorkbookValues
-    from lfi_xl.adapters.files.writer import FileWorkbook
-    from lfi_xl.book.discover import Discovering
-    from lfi_xl.errors import Refused
-    with exclusive(args.kpi) as path:
-        book = FileWorkbook(path)
-        try:
-            done = refresh_plan_data(Discovering(book), Discovering(WorkbookValues(args.plan)),
-                                     args.period, args.use)
-        except Refused as refusal:
-            print(f"lfi-xl: not refreshed: {refusal}", file=sys.stderr)
-            return FINDINGS
-        book.save(backup=True)
-    print(f"Plan Data for {done['period']} now holds the {done['from']}'s {done['year']} "
-          f"figures (in-year {done['figures']['in_year']:.3f}). The finance KPIs show the "
-          f"new figures once recalculated: lfi-xl recalc {args.kpi} (or F9 in Excel). "
-          f"Original kept as {args.kpi}.bak.")
+    from lfi_xl.adapters.opening import changing, open_workbook
+
+    kpi = _kpi(args)
+    with changing(kpi) as workbook:
+        refreshed = refresh_plan_data(workbook, open_workbook(args.plan), args.period,
+                                      args.use)
+    print(f"{refreshed} Recalculate: lfi-xl recalc {kpi} (or F9 in Excel). "
+          f"Original kept as {kpi}.bak.")
     return OK
 
 
 def cmd_start_period(args: argparse.Namespace) -> int:
     from lfi_xl.actions.start_period import start_period
-    from lfi_xl.adapters.files.writer import FileWorkbook
-    from lfi_xl.book.discover import Discovering
-    from lfi_xl.errors import Refused
-    book = FileWorkbook(args.file)
-    plan = FileWorkbook(args.plan) if args.plan else None
-    try:
-        done = start_period(Discovering(book), args.period,
-                            Discovering(plan) if plan else None, args.allow_gap, args.use)
-    except Refused as refusal:
-        print(f"lfi-xl: not started: {refusal}", file=sys.stderr)
-        return FINDINGS
-    book.save(backup=True)
-    if plan is not None:
-        plan.save(backup=True)
-    filled = done["plan_data"]
-    if done.get("columns_added"):
-        print(f"Made the columns for {done['period']} (after the last report column) on: "
-              f"{', '.join(dict.fromkeys(done['columns_added']))}.")
-    print(f"Started {done['period']} (after {done['previous']}): {done['formulas']} formula "
-          f"cell(s) written, {done['inputs']} input cell(s) ready, Settings' current period "
-          f"set" + (" in both workbooks" if plan else "") + ". "
-          + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. " if filled
-             else "Plan Data: run lfi-xl refresh --kpi ... --plan ... to fill it. ")
-          + f"Next: enter the period's figures, then lfi-xl recalc {args.file} and "
-          f"lfi-xl validate. Original kept as {args.file}.bak."
-          + (f" {done['monitoring']}" if done.get("monitoring") else ""))
+    from lfi_xl.adapters.opening import changing, changing_both
+
+    kpi = _kpi(args)
+    if args.plan is None:
+        with changing(kpi) as workbook:
+            started = start_period(workbook, args.period, None, args.allow_gap, args.use)
+    else:
+        with changing_both(kpi, args.plan) as (workbook, plan):
+            started = start_period(workbook, args.period, plan, args.allow_gap, args.use)
+    print(f"{started}" + ("" if started.plan_data else
+                          " (lfi-xl refresh --kpi FILE --plan FILE)")
+          + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
+          f"validate {kpi}. Original kept as {kpi}.bak"
+          + (f" and {args.plan}.bak." if args.plan else "."))
     return OK
 
 
 def cmd_take_rows(args: argparse.Namespace) -> int:
     from lfi_xl.actions.take_rows import take_rows
-    from lfi_xl.adapters.files.package import exclusive
-    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.adapters.opening import changing
 
-    with exclusive(args.file) as path:
-        book = FileWorkbook(path)
-        done = take_rows(book)
-        changed = any(taken.rows or taken.formulas for taken in done)
-        if changed:
-            book.save(backup=True)
+    kpi = _kpi(args)
+    with changing(kpi) as workbook:
+        done = take_rows(workbook)
     for taken in done:
         print(taken)
-    if changed:
-        print(f"Next: lfi-xl recalc {args.file} (the KPIs count the new rows once "
-              f"recalculated), then lfi-xl validate. Original kept as {args.file}.bak.")
+    if any(taken.rows or taken.formulas for taken in done):
+        print(f"Next: lfi-xl recalc {kpi} (the KPIs count the new rows once recalculated), "
+              f"then lfi-xl validate {kpi}. Original kept as {kpi}.bak.")
     else:
-        print("Nothing typed just below the registers: nothing changed.")
+        print("Nothing typed just below the registers: nothing to take in.")
     return OK
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.actions.adopt import adopt
-    from lfi_xl.adapters.files.package import exclusive
-    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.adapters.opening import changing
 
-    with exclusive(args.file) as path:
-        book = FileWorkbook(path)
-        for line in adopt(book, args.authority, args.programme, args.reports,
-                          False if args.no_safety_valve else None):
-            print(line)
-        book.save(backup=True)
-    print(f"Adopted {args.file}: lfi-xl's names and sheets added, nothing you typed "
-          f"changed. The original is kept as {args.file}.bak.")
+    with changing(args.file) as workbook:
+        adopted = adopt(workbook, args.authority, args.programme, args.reports,
+                        False if args.no_safety_valve else None)
+    print(f"{adopted} The original is kept as {args.file}.bak.")
     return OK
+
+
+def _kpi(args: argparse.Namespace, quiet: bool = False) -> Path:
+    """The KPI workbook: ``--kpi FILE`` (a bare FILE, as freeze, verify and start-period
+    took it before, still works, with a note)."""
+    args.kpi_file = getattr(args, "kpi_file", None)
+    if args.kpi is not None and args.kpi_file is not None:
+        raise UnusableInput("give the KPI workbook once: --kpi FILE")
+    if args.kpi_file is not None and quiet:
+        return Path(args.kpi_file)
+    if args.kpi_file is not None:
+        print(f"lfi-xl: note: give the KPI workbook as --kpi {args.kpi_file} (a bare file "
+              "name will stop working)", file=sys.stderr)
+        return Path(args.kpi_file)
+    if args.kpi is None:
+        raise UnusableInput("which KPI workbook? name it: --kpi FILE")
+    return Path(args.kpi)
+
+
+def _kpi_option(command: argparse.ArgumentParser, bare: bool = False) -> None:
+    """``--kpi FILE``, the same in every command that reads the KPI workbook (and, with
+    ``bare``, for the commands that took it so before, a bare FILE, hidden from help)."""
+    command.add_argument("--kpi", type=Path, metavar="FILE", required=not bare,
+                         help="the KPI workbook")
+    if bare:
+        command.add_argument("kpi_file", nargs="?", type=Path, help=argparse.SUPPRESS)
+
+
+#: How each command's refusal is told (exit 1): "lfi-xl: not frozen: <reason>".
+REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "not started",
+           "dfe-return": "no DfE return", "adopt": "not adopted"}
+#: The command-line option that carries out a refused request all the same, by the
+#: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
+OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
+             "draft": "--draft"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -450,13 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.set_defaults(run=cmd_kpis)
 
     build = commands.add_parser(
-        "build", help="build the shipped workbooks or the Excel add-in (for developers)",
-        description="workbooks: generate dsg_plan.xlsx and template_kpi.xlsx from the "
-        "workbook contract and the published figures (into -o, default workbooks/). addin: "
-        "build lfi_xl.xlam from the text sources in addin/ (to -o, default "
-        "dist/lfi_xl.xlam).")
-    build.add_argument("what", choices=["workbooks", "addin"], help="what to build")
-    build.add_argument("-o", "--output", type=Path, help="where to write")
+        "build", help="build the shipped workbooks (for developers)",
+        description="Generate dsg_plan.xlsx and template_kpi.xlsx from the workbook contract "
+        "and the published figures (into -o, default workbooks/). The Excel add-in is "
+        "built by lfi-xl addin build.")
+    build.add_argument("what", nargs="?", choices=["workbooks"], default="workbooks",
+                       help="what to build: the workbooks (the default)")
+    build.add_argument("-o", "--output", type=Path, metavar="DIR", help="where to write")
     build.set_defaults(run=cmd_build)
 
     new = commands.add_parser(
@@ -545,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and log it in the Audit table. Refused while validation finds errors, or when the "
         "period is already frozen (unless --supersede --reason). The workbook is changed in "
         "place, safely; the original is kept as FILE.bak.")
-    freeze.add_argument("file", type=Path, metavar="FILE")
+    _kpi_option(freeze, bare=True)
     freeze.add_argument("--period", required=True, help='the report period, e.g. "2023-24 Q1"')
     freeze.add_argument("--by", help="who is freezing (default: your login name)")
     freeze.add_argument("--supersede", action="store_true",
@@ -557,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="check that no frozen value or snapshot was edited",
         description="Recompute every snapshot's SHA-256 and the audit log's chain, and "
         "compare each frozen period with the workbook's cells. Exit 1 on any difference.")
-    verify.add_argument("file", type=Path, metavar="FILE")
+    _kpi_option(verify, bare=True)
     verify.add_argument("--json", action="store_true", help="print the findings as JSON")
     verify.add_argument("--receipts", type=Path, metavar="R",
                         help="the receipt file freeze wrote (default: "
@@ -576,8 +568,7 @@ def build_parser() -> argparse.ArgumentParser:
         "frozen snapshot when the period is frozen and says 'provisional - not frozen' "
         "otherwise. Without --plan: the plan workbook recorded by the last refresh, if it "
         "is unchanged.")
-    extract.add_argument("--kpi", type=Path, metavar="FILE", required=True,
-                         help="the KPI workbook")
+    _kpi_option(extract)
     extract.add_argument("--plan", type=Path, metavar="FILE",
                          help="the DSG plan workbook (default: the one the last refresh used)")
     extract.add_argument("--allow-edited", action="store_true",
@@ -601,7 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
         "every file's SHA-256. Refused, naming the cell, for an unrated condition, an empty "
         "required answer or edited frozen figures. A period that is not frozen is built "
         "only with --draft, marked DRAFT on every page.")
-    dfe.add_argument("--kpi", type=Path, required=True, metavar="FILE", help="the KPI workbook")
+    _kpi_option(dfe)
     dfe.add_argument("--plan", type=Path, required=True, metavar="FILE",
                      help="the DSG plan workbook")
     dfe.add_argument("--period", help="report period (default: Settings' current one)")
@@ -618,8 +609,9 @@ def build_parser() -> argparse.ArgumentParser:
         "year's figures from the DSG plan workbook (its latest forecast, or the plan), as "
         "values: the finance KPIs 11-22 read them. A frozen period is refused. The KPI "
         "workbook is changed in place, safely; the original is kept as FILE.bak.")
-    refresh.add_argument("--kpi", type=Path, required=True, metavar="FILE")
-    refresh.add_argument("--plan", type=Path, required=True, metavar="FILE")
+    _kpi_option(refresh)
+    refresh.add_argument("--plan", type=Path, required=True, metavar="FILE",
+                         help="the DSG plan workbook")
     refresh.add_argument("--period", help="report period (default: Settings' current one)")
     refresh.add_argument("--use", choices=["forecast", "plan"],
                          help="copy the forecast (default when there is one) or the plan")
@@ -633,8 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(in the plan workbook too, with --plan) and, with --plan, Plan Data filled from the "
         "plan as refresh does. Earlier periods are not touched. Refused for a period already "
         "started, one after a skipped report (unless --allow-gap) or beyond the programme. "
-        "Files are changed safely; the originals are kept as FILE.bak.")
-    start.add_argument("file", type=Path, metavar="KPI_FILE")
+        "Files are changed safely; the originals are kept as FILE.bak. Refused while "
+        "Excel has either workbook open.")
+    _kpi_option(start, bare=True)
     start.add_argument("--period", help="report period (default: the one after Settings' "
                        "current period)")
     start.add_argument("--plan", type=Path, metavar="FILE", help="the DSG plan workbook")
@@ -654,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
         "table and its column names grow over it, formats and drop-downs too) and the "
         "calculated columns get their formula in every row that lacks it. The workbook is "
         "changed in place, safely; the original is kept as FILE.bak.")
-    take.add_argument("file", type=Path, metavar="KPI_FILE")
+    _kpi_option(take, bare=True)
     take.set_defaults(run=cmd_take_rows)
 
     adopt = commands.add_parser(
@@ -683,12 +676,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _period(args: argparse.Namespace) -> Period:
+    """``--period`` as a period; one that is not one is told with the KPI workbook's own
+    report periods, when it can be read."""
+    try:
+        return parse_period(args.period)
+    except PeriodError as error:
+        try:
+            from lfi_xl.adapters.opening import open_workbook
+            from lfi_xl.book.kpi_book import KpiBook
+
+            kpi = _kpi(args, quiet=True)
+            labels = ", ".join(p for p in KpiBook(open_workbook(kpi)).period_labels if p)
+        except Exception:  # no KPI workbook, or not one that can be read: the error alone
+            raise error from None
+        raise UnusableInput(f"{kpi}: {error}; this workbook's report periods are "
+                            f"{labels or 'none'}") from None
+
+
+def _how(error: Refused | UnusableInput) -> str:
+    """The option that would do it all the same, when there is one."""
+    option = OVERRIDES.get(error.unless or "")
+    return f" (to do it all the same: {option})" if option else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
+        if getattr(args, "period", None) is not None:  # parsed once, here
+            args.period = _period(args)
         return run(args)
-    except (UnusableInput, PlanError, PeriodError) as error:
+    except Refused as refusal:
+        print(f"lfi-xl: {REFUSED.get(args.command, 'refused')}: {refusal}{_how(refusal)}",
+              file=sys.stderr)
+        return FINDINGS
+    except UnusableInput as error:
+        print(f"lfi-xl: {error}{_how(error)}", file=sys.stderr)
+        return UNUSABLE
+    except (PlanError, PeriodError) as error:
         print(f"lfi-xl: {error}", file=sys.stderr)
         return UNUSABLE
     except BrokenPipeError:  # output piped into `head` and the like: not a fault

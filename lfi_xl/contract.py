@@ -298,6 +298,20 @@ def kpi_name(ref: int) -> str:
     return f"KPI_{ref}"
 
 
+#: The computed plan's summary lines (key: the core's PlanResult field), worded once for
+#: every output: the plan command's table, the Forum paper and the DfE return.
+PLAN_SUMMARY = {
+    "total_income": "Total income",
+    "total_expenditure": "Total expenditure",
+    "in_year": "In-year +deficit/-surplus",
+    "cumulative_before_sv": "Cumulative balance before Safety Valve funding",
+    "dfe": "DfE contribution",
+    "la": "Council contribution",
+    "cumulative_after_dfe_only": "Cumulative balance after DfE funding only",
+    "cumulative_after_sv": "Cumulative balance after Safety Valve funding",
+    "funding_gap": "Funding gap as % of HNB allocation",
+}
+
 # Plan Data sheet (KPI workbook): plan figures by report period, copied as values from the
 # DSG plan workbook (the year's plan/forecast as at each report). Key, label, plan line(s).
 PLAN_DATA_ROWS = (

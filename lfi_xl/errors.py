@@ -5,7 +5,14 @@ from __future__ import annotations
 
 class UnusableInput(Exception):
     """A file lfi-xl cannot use at all (missing, corrupt, encrypted, not a workbook, or
-    missing a table it needs). The CLI prints the message on one line and exits 2."""
+    missing a table it needs). The CLI prints the message on one line and exits 2.
+
+    ``unless``: as for :class:`Refused`, the action's keyword argument that would use it
+    all the same (``allow_edited``, ``draft``)."""
+
+    def __init__(self, reason: str, *, unless: str | None = None):
+        super().__init__(reason)
+        self.unless = unless
 
 
 def quote_sheet(sheet: str, always: bool = False) -> str:
@@ -21,4 +28,12 @@ def cell_ref(sheet: str, cell: str) -> str:
 
 
 class Refused(Exception):
-    """The request cannot be carried out as asked (exit 1), with the reason."""
+    """The request cannot be carried out as asked (exit 1), with the reason.
+
+    ``unless``: the action's keyword argument that would carry it out all the same
+    (``allow_gap``, ``supersede``, ``draft``), for a shell to say how in its own terms (a
+    command-line flag); the reason itself never names one."""
+
+    def __init__(self, reason: str, *, unless: str | None = None):
+        super().__init__(reason)
+        self.unless = unless

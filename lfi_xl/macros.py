@@ -16,20 +16,50 @@ Undo).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.excel.live import LiveWorkbook
+from lfi_xl.adapters.opening import open_live, open_workbook
 from lfi_xl.book.findings import Finding
+from lfi_xl.book.workbook import Workbook
+from lfi_xl.core.periods import parse_period
+from lfi_xl.errors import Refused, UnusableInput
+
+if TYPE_CHECKING:
+    from lfi_xl.actions.adopt import Adopted
+    from lfi_xl.actions.freeze import Frozen
+    from lfi_xl.actions.start_period import Started
+
+R = TypeVar("R")
 
 
-def _book(book):
+def _book(book: Any) -> Any:
     if book is not None:
         return book
     import xlwings as xw
 
     return xw.Book.caller()
+
+
+def _refusing(what: str) -> Callable[[Callable[..., R]], Callable[..., R | None]]:
+    """A button's refusal (:class:`~lfi_xl.errors.Refused`), told in one message box,
+    "``what``: the reason", the button then giving ``None``: every button's the same."""
+    def decorate(button: Callable[..., R]) -> Callable[..., R | None]:
+        @functools.wraps(button)
+        def run(book: Any = None, *args: Any, **kwargs: Any) -> R | None:
+            book = _book(book)
+            try:
+                return button(book, *args, **kwargs)
+            except Refused as refusal:
+                _tell(book, f"{what}: {refusal}")
+                return None
+        return run
+    return decorate
 
 
 def _tell(book, message: str) -> None:
@@ -101,57 +131,52 @@ def _safety_copy(book, fullname: str, folder: Path) -> Path | None:
     return copy
 
 
-def validate_entries(book=None) -> list[Finding]:
+def validate_entries(book: Any = None) -> list[Finding]:
     """Check the workbook and list the findings on a Validation sheet, each cell linked."""
     from lfi_xl.actions.validate import validate
 
-    adapter = LiveWorkbook(_book(book))
-    findings = validate(adapter)
-    rows, links = [], {}
+    workbook = open_live(_book(book))
+    findings = validate(workbook)
+    rows: list[list[Any]] = []
+    links = {}
     for number, finding in enumerate(findings, start=2):
-        rows.append([finding.severity, finding.sheet, finding.cell, finding.rule,
+        rows.append([finding.severity, finding.sheet, finding.cell, str(finding.rule),
                      finding.message])
-        if finding.cell and ":" not in finding.cell and finding.sheet in adapter.sheet_names:
+        if finding.cell and ":" not in finding.cell and finding.sheet in workbook.sheet_names:
             links[f"C{number}"] = f"'{finding.sheet}'!{finding.cell}"
     if not rows:
         rows = [["info", "", "", "", "No findings: the entries pass every check."]]
-    adapter.replace_sheet(c.VALIDATION, list(c.VALIDATION_COLUMNS), rows, links)
+    workbook.replace_sheet(c.VALIDATION, list(c.VALIDATION_COLUMNS), rows, links)
     return findings
 
 
-def freeze_period_snapshot(book=None, period: str | None = None, by: str | None = None,
-                           supersede: bool = False, reason: str | None = None) -> dict | None:
+@_refusing("Not frozen")
+def freeze_period_snapshot(book: Any = None, period: str | None = None, by: str | None = None,
+                           supersede: bool = False, reason: str | None = None) -> Frozen:
     """Freeze the current report period (Settings) of the workbook that called."""
     from lfi_xl.actions.freeze import freeze
-    from lfi_xl.book.discover import Discovering
-    from lfi_xl.book.kpi_book import KpiBook
-    from lfi_xl.errors import Refused
-    book = _book(book)
+
     fullname, path = location(book)
     folder = output_folder(fullname, path, "freeze") if _has_com(book) else None
-    adapter = Discovering(LiveWorkbook(book))
-    period = period or KpiBook(adapter).settings.current_period.label
+    workbook = open_live(book)
     copy = _safety_copy(book, fullname, folder) if folder else None
     # The hash is of the file as saved: a local file, or the copy just taken.
     saved = copy or (Path(fullname) if fullname and "://" not in fullname else None)
     source = saved.read_bytes() if saved and saved.is_file() else None
-    try:
-        result = freeze(adapter, period, by or _office_user(book), supersede, reason, source)
-    except Refused as refusal:
-        _tell(book, f"Not frozen: {refusal}")
-        return None
+    frozen = freeze(workbook, parse_period(period) if period else None,
+                    by or _office_user(book), supersede, reason, source)
     # No receipt file from here: the freeze exists only once the user saves.
     kept = f" AutoSave is on, so a copy from before was kept: {copy}." if copy else ""
-    _tell(book, f"{result['period']} frozen as snapshot {result['snapshot']}. "
-                + " ".join(adapter.notes) + " Save the workbook to keep it. Audit chain "
-                f"head: {result['head']} (keep a copy: lfi-xl verify FILE --head HASH)." + kept)
-    return result
+    _tell(book, f"{frozen}. Save the workbook to keep it; keep a copy of the chain head "
+                f"(lfi-xl verify checks the file still holds it).{kept}")
+    return frozen
 
 
-def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Path:
+def build_forum_extract(book: Any = None, plan: Path | Workbook | None = None,
+                        folder: Path | None = None) -> Path:
     """Write the extract (and its PDF, through Excel where it can) next to the workbook."""
     from lfi_xl.actions.extract import build_extract
-    from lfi_xl.actions.report import extract_name, write_extract
+    from lfi_xl.actions.forum_paper import extract_name, write_extract
 
     book = _book(book)
     live, copy = LiveWorkbook(book), None
@@ -161,8 +186,7 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
         copy = _safety_copy(book, fullname, folder)
         # The cover's file name and hash: of the copy, or of the local file as saved.
         live.path = copy or (fullname if "://" not in fullname else None)
-    plan = plan or _plan_workbook(book)
-    data = build_extract(live, plan)
+    data = build_extract(live, open_workbook(plan or _plan_workbook(book)))
     target = write_extract(data, folder / extract_name(data))
     try:  # desktop Excel writes the PDF itself
         extract = book.app.books.open(str(target))
@@ -176,7 +200,7 @@ def build_forum_extract(book=None, plan=None, folder: Path | None = None) -> Pat
     return target
 
 
-def _recorded_plan(book):
+def _recorded_plan(book: Any) -> tuple[Path | None, UnusableInput | None]:
     """(The DSG plan workbook the last refresh recorded in Settings, if unchanged, else
     None; and why not.) A recorded relative path is read from the workbook's own folder,
     as Excel's COM object gives it."""
@@ -192,40 +216,43 @@ def _recorded_plan(book):
         return None, reason
 
 
-def build_dfe_return(book=None, plan=None, folder: Path | None = None) -> list[Path]:
+def build_dfe_return(book: Any = None, plan: Path | Workbook | None = None,
+                     folder: Path | None = None) -> list[Path]:
     """Write the DfE monitoring return for the current report period next to the workbook:
     from its frozen snapshot, or, while the period is not frozen, a draft marked DRAFT.
     The values-only copies are made from the saved files, so the workbook must be saved."""
     from lfi_xl.actions.dfe_return import build_dfe_return as gather
     from lfi_xl.actions.dfe_return import write_dfe_return
-    from lfi_xl.errors import Refused, UnusableInput
 
     book = _book(book)
-    plan = plan or _recorded_plan(book)[0] or _open_plan_book(book)
-    files = [Path(getattr(getattr(source, "book", source), "fullname", source) or "")
-             for source in (book, plan)]
-    unsaved = [path.name or "the DSG plan workbook" for path in files if not path.is_file()]
+    kpi = open_live(book)
+    given = plan or _recorded_plan(book)[0] or _open_plan_book(book)
+    plan_workbook = open_workbook(given) if given is not None else None
+    unsaved = [workbook.label for workbook in (kpi, plan_workbook)
+               if workbook is not None and workbook.path is None]
     try:  # desktop Excel: changes not saved yet would be missing from the copies
         if book.api.Saved is False:
             unsaved.append(book.name)
     except Exception:  # hosts without the COM object model: the file as saved is used
         pass
-    if plan is None or unsaved:
+    if plan_workbook is None or unsaved:
         raise UnusableInput(f"Save {' and '.join(unsaved) or 'the DSG plan workbook'} first "
                             "(or open the DSG plan workbook, or refresh from it): the DfE "
                             "return copies the saved files")
     try:
-        data = gather(LiveWorkbook(book), plan)
+        data = gather(kpi, plan_workbook)
     except Refused:   # not frozen yet: a draft, said so on every page and here
-        data = gather(LiveWorkbook(book), plan, draft=True)
-    written = write_dfe_return(data, *files, folder or files[0].parent)
+        data = gather(kpi, plan_workbook, draft=True)
+    kpi_file, plan_file = kpi.path, plan_workbook.path
+    assert kpi_file is not None and plan_file is not None  # both saved: checked above
+    written = write_dfe_return(data, kpi_file, plan_file, folder or kpi_file.parent)
     _tell(book, ("DRAFT DfE return (the period is not frozen) written:\n" if data.draft
                  else f"DfE return for {data.period} (snapshot {data.snapshot}) written:\n")
           + "\n".join(str(path) for path in written))
     return written
 
 
-def _open_plan_book(book):
+def _open_plan_book(book: Any) -> LiveWorkbook | None:
     """A DSG plan workbook the user has open in the same Excel, if any."""
     try:
         for other in book.app.books:
@@ -236,7 +263,7 @@ def _open_plan_book(book):
     return None
 
 
-def _plan_workbook(book):
+def _plan_workbook(book: Any) -> Path:
     """The plan for the paper: the one the last refresh recorded; when there is none, or
     the file changed since, the user is told why and asked to choose it (the paper never
     guesses its plan)."""
@@ -255,7 +282,7 @@ def _plan_workbook(book):
     return Path(chosen)
 
 
-def _has_com(book) -> bool:
+def _has_com(book: Any) -> bool:
     """Whether the host is Excel's COM object model (xlwings' JSON engine is not)."""
     try:
         return hasattr(book.api, "FullName")
@@ -263,57 +290,44 @@ def _has_com(book) -> bool:
         return False
 
 
-def adopt_workbook(book=None) -> list[str]:
+@_refusing("Not adopted")
+def adopt_workbook(book: Any = None) -> Adopted:
     """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
     from lfi_xl.actions.adopt import adopt
-    from lfi_xl.errors import UnusableInput
 
-    book = _book(book)
-    try:
-        found = adopt(LiveWorkbook(book))
-    except UnusableInput as refusal:
-        _tell(book, f"Not adopted: {refusal}")
-        return []
-    _tell(book, "Adopted: lfi-xl's names and a Settings sheet were added; nothing you typed "
-                "was changed. Save the workbook to keep them.\n\n" + "\n".join(found[:25]))
-    return found
+    adopted = adopt(open_live(book))
+    _tell(book, f"{adopted} Save the workbook to keep them.\n\n"
+                + "\n".join(adopted.found[:25]))
+    return adopted
 
 
-def start_next_period(book=None, period: str | None = None,
-                      allow_gap: bool = False) -> dict | None:
+@_refusing("Not started")
+def start_next_period(book: Any = None, period: str | None = None,
+                      allow_gap: bool = False) -> Started:
     """Start the report after Settings' current one: its formulas, inputs and Settings,
     and Plan Data from the DSG plan workbook (the one the last refresh recorded, or one
-    open in the same Excel)."""
+    open in the same Excel; a file not open in Excel is changed as a file, safely)."""
     from lfi_xl.actions.start_period import start_period
-    from lfi_xl.book.discover import Discovering
-    from lfi_xl.errors import Refused
+    from lfi_xl.adapters.opening import changing
 
-    book = _book(book)
-    adapter = LiveWorkbook(book)
-    plan = _recorded_plan(book)[0] or _open_plan_book(book)
-    if isinstance(plan, Path):  # not open in Excel: changed as a file
-        from lfi_xl.adapters.files.writer import FileWorkbook
-        plan = FileWorkbook(plan)
-    try:
-        result = start_period(Discovering(adapter), period,
-                              Discovering(plan) if plan else None, allow_gap)
-    except Refused as refusal:
-        _tell(book, f"Not started: {refusal}")
-        return None
-    if plan is not None and not isinstance(plan, LiveWorkbook):
-        plan.save(backup=True)
-    filled = result["plan_data"]
-    _tell(book, f"{result['period']} started: {result['formulas']} formulas written, "
-                f"{result['inputs']} input cells ready. "
-                + (f"Plan Data holds the {filled['from']}'s {filled['year']} figures. "
-                   if filled else "Open the DSG plan workbook and run it again, or use "
-                   "lfi-xl refresh, to fill Plan Data. ")
-                + "Enter the period's figures, press F9, then Validate entries. "
-                + " ".join(adapter.notes) + " Save the workbook to keep it.")
-    return result
+    workbook = open_live(book)
+    target = parse_period(period) if period else None
+    recorded = _recorded_plan(book)[0]
+    open_plan = None if recorded else _open_plan_book(book)
+    if recorded is not None:
+        with changing(recorded) as plan:
+            started = start_period(workbook, target, plan, allow_gap)
+    else:
+        started = start_period(workbook, target,
+                               open_live(open_plan.book) if open_plan else None, allow_gap)
+    _tell(book, f"{started}" + ("" if started.plan_data else " Open the DSG plan workbook "
+                                "and run it again to fill Plan Data.")
+          + " Enter the period's figures, press F9, then Validate entries. Save the "
+          "workbook to keep it.")
+    return started
 
 
-def check_lfi_xl(book=None) -> bool:
+def check_lfi_xl(book: Any = None) -> bool:
     """Check lfi-xl: ``lfi-xl addin check`` in the Excel that pressed the button."""
     from lfi_xl.build.addin.check import check
 
@@ -324,7 +338,7 @@ def check_lfi_xl(book=None) -> bool:
     return passed
 
 
-BUTTONS = {
+BUTTONS: dict[str, Callable[..., object]] = {
     "lfi_validate": validate_entries,
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
@@ -340,8 +354,6 @@ def button(control_id: str) -> None:
 
     A workbook lfi-xl cannot use gets a plain message box, not a Python traceback.
     """
-    from lfi_xl.errors import UnusableInput
-
     book = _book(None)
     try:
         BUTTONS[control_id](book)

@@ -1,9 +1,20 @@
-"""Helpers for tests: cell edits that keep everything else, and xlwings' JSON book (the
-headless engine xlwings Server uses) built from a workbook file."""
+"""What the tests build and look at, in one place (no test module imports another): cell
+edits that keep everything else, xlwings' JSON book (the headless engine xlwings Server
+uses) built from a workbook file, councils' own plan and KPI workbooks laid out as the
+published tables, and what a sheet's protection locks."""
 
 import datetime as dt
 import os
 from pathlib import Path
+
+import openpyxl
+
+from lfi_xl import contract as c
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book.area import column_index, split_cell
+from lfi_xl.data import published
 
 
 def edit(path: Path, sheet: str, cells: dict) -> None:
@@ -44,3 +55,131 @@ def json_book(path: Path):
                          "book": {"name": path.name, "active_sheet_index": 0,
                                   "selection": "A1"},
                          "names": names, "sheets": sheets})
+
+
+# ------------------------------------------------------- councils' own workbooks
+VARIANTS = {
+    "in_year": "In year deficit/(surplus) ¹",
+    "total_income": "TOTAL INCOME (£m)",
+    "hnb_dsg_income": "High Needs Block DSG income*",
+    "cumulative_before_sv": "Cumulative balance without contribution",
+    "la_contribution": "Council contribution",
+    "special_schools": "Maintained/Academy/Free special schools",
+}
+
+
+def plan_sheet(ws, top: int, left: int, year_style: str, labels=None, subtotal=True):
+    """The published plan table at (top, left), years written as ``year_style``."""
+    labels = labels or {}
+    ws.cell(top - 3, left, "Norfolk DSG management plan, January 2023 (£m)")
+    for k, year in enumerate(published.YEARS):
+        start = int(year[:4])
+        text = {"slash": year, "dash": f"{start}-{(start + 1) % 100:02d}",
+                "fy": f"FY{year}", "short": f"{start % 100:02d}/{(start + 1) % 100:02d}"}[
+            year_style]
+        ws.cell(top, left + 1 + k, text)
+    row = top + 1
+    for line_id, label, _role, _kind, values in published.LINES:
+        if line_id == "special_schools":
+            row += 1  # an extra blank row inside the table
+        ws.cell(row, left, labels.get(line_id, label))
+        for k, value in enumerate(values):
+            ws.cell(row, left + 1 + k, value)
+        if subtotal and line_id == "independent_special":
+            row += 1
+            ws.cell(row, left, "Subtotal special provision")
+            for k in range(7):
+                ws.cell(row, left + 1 + k, 1.0)
+        row += 1
+    ws.cell(row + 2, left, "Note: prepared before the 2022-23 outturn.")
+
+
+def kpi_sheet(ws, top: int, left: int, forum: bool):
+    ws.cell(top - 2, left, "LFI Programme KPI's")
+    ws.cell(top, left, "Ref")
+    ws.cell(top, left + 1, None)
+    ws.cell(top, left + 2, "Prog")
+    kpis = sorted(c.KPIS, key=lambda k: k.forum_line) if forum else c.KPIS
+    group = None
+    row = top + 1
+    for kpi in kpis:
+        if not forum and kpi.group != group:
+            ws.cell(row, left + 1, kpi.group)  # group headings between the rows
+            group, row = kpi.group, row + 1
+        ws.cell(row, left, kpi.forum_line if forum else kpi.ref)
+        ws.cell(row, left + 1, kpi.forum_measure if forum else kpi.measure)
+        ws.cell(row, left + 2, "Yes")
+        row += 1
+
+
+SHIPPED_KPIS = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi.xlsx"
+
+
+def council_plan(path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Summary"
+    wb.active["A1"] = "High Needs Block: our plan"
+    wb.active["B3"] = "=1+1"
+    plan_sheet(wb.create_sheet("DSG Plan 2023"), 9, 3, "dash", VARIANTS)
+    wb.save(path)
+    return path
+
+
+def council_kpis(path):
+    """The seed's KPI list (group headings, master refs, measures) with three reports."""
+    shipped = WorkbookValues(SHIPPED_KPIS)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "LFI KPIs"
+    kpi_sheet(ws, 6, 2, forum=False)
+    periods = ["2023-24 Q1", "2023-24 Q2", "2023-24 Q3"]
+    for k, period in enumerate(periods):
+        ws.cell(6, 6 + k, period)
+    for row in ws.iter_rows(min_row=7):
+        ref = row[1].value
+        if isinstance(ref, int):
+            values = shipped.values(shipped.require(c.kpi_name(ref)))[0]
+            for k in range(3):
+                ws.cell(row[0].row, 6 + k, values[k])
+    ws["H60"] = "Notes: figures are illustrative."
+    wb.save(path)
+    return path
+
+
+# ------------------------------------------------------- sheet protection
+def locks(path: Path, sheet: str, extra: tuple[str, ...] = ()) -> dict[str, bool]:
+    """Whether each written cell (and each address of ``extra``) is locked, as Excel
+    decides it: the cell's style, else its row's, else its column's, else the default."""
+    package = Package.read(path)
+    part = next(info.part for info in wx.sheets(package) if info.name == sheet)
+    root = wx.parse(package.parts[part])
+    xfs = wx.parse(package.parts["xl/styles.xml"]).find("m:cellXfs", wx.NS)
+
+    def locked(style: int) -> bool:
+        protection = xfs[style].find("m:protection", wx.NS)
+        return protection is None or protection.get("locked") not in ("0", "false")
+
+    cells, rows = {}, {}
+    for row in root.iterfind("m:sheetData/m:row", wx.NS):
+        if row.get("customFormat") == "1":
+            rows[int(row.get("r"))] = int(row.get("s", "0"))
+        for cell in row.iterfind("m:c", wx.NS):
+            cells[cell.get("r")] = cell.get("s")
+    columns = [(int(c.get("min")), int(c.get("max")), int(c.get("style", "0")))
+               for c in root.iterfind("m:cols/m:col", wx.NS)]
+    out = {}
+    for address in [*cells, *extra]:
+        letters, number = split_cell(address)
+        column = column_index(letters)
+        style = cells.get(address)
+        if style is None:
+            style = rows.get(number, next((s for a, b, s in columns if a <= column <= b), 0))
+        out[address] = locked(int(style))
+    return out
+
+
+def protected(path: Path, sheet: str) -> bool:
+    package = Package.read(path)
+    part = next(info.part for info in wx.sheets(package) if info.name == sheet)
+    protection = wx.parse(package.parts[part]).find("m:sheetProtection", wx.NS)
+    return protection is not None and protection.get("sheet") == "1"

@@ -4,45 +4,12 @@ import zipfile
 
 import openpyxl
 import pytest
-from test_discover import VARIANTS, kpi_sheet, plan_sheet
+from helpers import council_kpis, council_plan
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.book.area import parse_area
 from lfi_xl.cli import main
-
-SHIPPED_KPIS = WorkbookValues(__import__("pathlib").Path(__file__).resolve().parents[1]
-                              / "workbooks" / "template_kpi.xlsx")
-
-
-def council_plan(path):
-    wb = openpyxl.Workbook()
-    wb.active.title = "Summary"
-    wb.active["A1"] = "High Needs Block: our plan"
-    wb.active["B3"] = "=1+1"
-    plan_sheet(wb.create_sheet("DSG Plan 2023"), 9, 3, "dash", VARIANTS)
-    wb.save(path)
-    return path
-
-
-def council_kpis(path):
-    """The seed's KPI list (group headings, master refs, measures) with three reports."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "LFI KPIs"
-    kpi_sheet(ws, 6, 2, forum=False)
-    periods = ["2023-24 Q1", "2023-24 Q2", "2023-24 Q3"]
-    for k, period in enumerate(periods):
-        ws.cell(6, 6 + k, period)
-    for row in ws.iter_rows(min_row=7):
-        ref = row[1].value
-        if isinstance(ref, int):
-            values = SHIPPED_KPIS.values(SHIPPED_KPIS.require(c.kpi_name(ref)))[0]
-            for k in range(3):
-                ws.cell(row[0].row, 6 + k, values[k])
-    ws["H60"] = "Notes: figures are illustrative."
-    wb.save(path)
-    return path
 
 
 def parts(path):

@@ -5,8 +5,7 @@ protected. adopt, recalc, validate, freeze; the next period stays editable."""
 import re
 import zipfile
 
-from test_adopt import council_kpis
-from test_lock import locks, protected
+from helpers import council_kpis, locks, protected
 
 from lfi_xl.cli import main
 

@@ -20,6 +20,7 @@ from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.kpi_values import calculated_kpis, placement_counts
 from lfi_xl.cli import main
 from lfi_xl.core.cells import serial
+from lfi_xl.core.periods import parse_period
 
 
 def formulas_of(path, sheet):
@@ -50,7 +51,7 @@ def extend_table(path, table, last_row):
 def enter_period(path, label, value_base):
     """Type a period's inputs: every typed KPI, each condition's RAG, the narrative."""
     book = KpiBook(WorkbookValues(path))
-    column = book.column_of(label)
+    column = book.column_of(parse_period(label))
     typed = [ref for ref in book.kpis if ref not in c.CALCULATED_KPIS or not book.computes_kpis]
     kpis = {book.kpis[ref].area.cell(0, column): value_base + ref for ref in typed}
     edit(path, book.kpis[typed[0]].area.sheet, kpis)
@@ -112,8 +113,9 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     out = capsys.readouterr().out
     assert re.search(r"Placements!A614 +outside +Placements!A614: a placement outside the "
                      r"register: it is not counted; take it in with "
-                     r"lfi-xl take-rows", out)
-    before = placement_counts(KpiBook(WorkbookValues(kpi_book)).kpi_inputs("2024-25 Q1"))
+                     r"lfi-xl take-rows --kpi", out)
+    q1 = parse_period("2024-25 Q1")
+    before = placement_counts(KpiBook(WorkbookValues(kpi_book)).kpi_inputs(q1))
     extend_table(kpi_book, c.PLACEMENTS_EXCEL_TABLE, 614)  # as Excel does as it is typed
     assert WorkbookValues(kpi_book).area(c.placement_name("ID")).max_row == 614
 
@@ -122,11 +124,11 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     assert "no placements: KPIs!L44" in capsys.readouterr().out  # KPI 37: n = 0, #N/A
     assert main(["validate", str(kpi_book)]) == 0, capsys.readouterr().out
     book = KpiBook(WorkbookValues(kpi_book))
-    inputs = book.kpi_inputs("2024-25 Q1")
+    inputs = book.kpi_inputs(parse_period("2024-25 Q1"))
     counts, core = placement_counts(inputs), calculated_kpis(inputs)
     assert counts[15] == before[15] + 1 and counts[29] == before[29] + 1
-    assert counts[37] == 0 and book.kpis[37].values[book.column_of("2024-25 Q1")] == "#N/A"
-    column = book.column_of("2024-25 Q1")
+    column = book.column_of(parse_period("2024-25 Q1"))
+    assert counts[37] == 0 and book.kpis[37].values[column] == "#N/A"
     for ref in (15, 16, 17, 18, 25, 29):
         assert book.kpis[ref].values[column] == pytest.approx(core[ref], rel=1e-9)
     assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1", "--by", "F. Officer"]) == 0
@@ -155,8 +157,8 @@ def test_start_period_refuses_what_is_not_the_next_period(kpi_book, plan_book, c
     assert main(["start-period", str(kpi_book), "--period", "2023-24 Q3"]) == 1
     assert "2023-24 Q3 is already started" in capsys.readouterr().err
     assert main(["start-period", str(kpi_book), "--period", "2024-25 Q2"]) == 1
-    assert ("the next report after 2023-24 Q3 is 2024-25 Q1, not 2024-25 Q2; to skip "
-            "reports, start it with --allow-gap") in capsys.readouterr().err
+    assert ("the next report after 2023-24 Q3 is 2024-25 Q1, not 2024-25 Q2; starting it "
+            "would skip reports (to do it all the same: --allow-gap)") in capsys.readouterr().err
     assert main(["start-period", str(kpi_book), "--period", "2029-30 Q1"]) == 1
     assert "beyond the programme, which ends with 2028-29 Q3" in capsys.readouterr().err
     assert main(["start-period", str(kpi_book), "--period", "2024 Q1"]) == 2
@@ -216,7 +218,7 @@ def test_freeze_refuses_what_cannot_be_a_report(kpi_book, capsys):
 
 def council_kpis_quarterly(path):
     """A council's own KPI list, laid out its own way, reporting 4 times a year."""
-    from test_discover import kpi_sheet
+    from helpers import kpi_sheet
 
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -235,7 +237,7 @@ def council_kpis_quarterly(path):
 
 
 def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
-    from test_adopt import council_plan
+    from helpers import council_plan
 
     kpis, plan = council_kpis_quarterly(tmp_path / "kpis.xlsx"), council_plan(
         tmp_path / "plan.xlsx")
@@ -265,7 +267,7 @@ def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
         rows = {row[1]: row for row in extract.iter_rows(min_row=4, values_only=True)
                 if isinstance(row[1], int)}
         book = KpiBook(WorkbookValues(kpis))
-        assert rows[16][4] == typed[book.kpis[16].area.cell(0, book.column_of(label))]
+        assert rows[16][4] == typed[book.kpis[16].area.cell(0, book.column_of(parse_period(label)))]
     for path in (kpis, plan):
         assert values(path, c.setting_name("CurrentPeriod")) == [["2025-26 Q1"]]
     assert main(["start-period", str(kpis)]) == 2  # no 2025-26 Q2 column in this workbook
@@ -290,7 +292,7 @@ def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_
     # The JSON book's full name is its bare name: "beside it" is the working folder.
     monkeypatch.chdir(kpi_book.parent)
     result = macros.start_next_period(book)
-    assert result["period"] == "2024-25 Q1" and result["plan_data"]["year"] == "2024/25"
+    assert result.period.label == "2024-25 Q1" and result.plan_data.year == "2024/25"
     actions = book.json()["actions"]
     live = {(a["sheet_position"], a["start_row"], a["start_column"]): a["values"]
             for a in actions if a["func"] == "setFormula"}
@@ -305,11 +307,11 @@ def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_
         got[address] = value[0][0].lstrip("=") if isinstance(value, list) else value.lstrip(
             "=")
     assert got == expected
-    assert len(got) == result["formulas"] == 44
+    assert len(got) == result.formulas == 44
     plan_data = [a for a in actions if a["func"] == "setValues"]
     assert plan_data  # Settings and Plan Data typed in
     message = [a for a in actions if a["func"] == "alert"][0]["args"][0]
-    assert "2024-25 Q1 started" in message and "Plan Data holds the forecast's" in message
+    assert "Started 2024-25 Q1" in message and "Plan Data holds the forecast's" in message
 
 
 def test_a_mitigation_below_the_log_and_a_figure_beside_the_kpi_table_are_errors(kpi_book,

@@ -4,46 +4,12 @@ import json
 
 import openpyxl
 import pytest
+from helpers import VARIANTS, kpi_sheet, plan_sheet
 
 from lfi_xl import contract as c
 from lfi_xl.book.discover import find_kpis, find_plan, normalise
 from lfi_xl.cli import main
 from lfi_xl.data import published
-
-VARIANTS = {
-    "in_year": "In year deficit/(surplus) ¹",
-    "total_income": "TOTAL INCOME (£m)",
-    "hnb_dsg_income": "High Needs Block DSG income*",
-    "cumulative_before_sv": "Cumulative balance without contribution",
-    "la_contribution": "Council contribution",
-    "special_schools": "Maintained/Academy/Free special schools",
-}
-
-
-def plan_sheet(ws, top: int, left: int, year_style: str, labels=None, subtotal=True):
-    """The published plan table at (top, left), years written as ``year_style``."""
-    labels = labels or {}
-    ws.cell(top - 3, left, "Norfolk DSG management plan, January 2023 (£m)")
-    for k, year in enumerate(published.YEARS):
-        start = int(year[:4])
-        text = {"slash": year, "dash": f"{start}-{(start + 1) % 100:02d}",
-                "fy": f"FY{year}", "short": f"{start % 100:02d}/{(start + 1) % 100:02d}"}[
-            year_style]
-        ws.cell(top, left + 1 + k, text)
-    row = top + 1
-    for line_id, label, _role, _kind, values in published.LINES:
-        if line_id == "special_schools":
-            row += 1  # an extra blank row inside the table
-        ws.cell(row, left, labels.get(line_id, label))
-        for k, value in enumerate(values):
-            ws.cell(row, left + 1 + k, value)
-        if subtotal and line_id == "independent_special":
-            row += 1
-            ws.cell(row, left, "Subtotal special provision")
-            for k in range(7):
-                ws.cell(row, left + 1 + k, 1.0)
-        row += 1
-    ws.cell(row + 2, left, "Note: prepared before the 2022-23 outturn.")
 
 
 @pytest.mark.parametrize("top,left,style,sheet", [(12, 3, "dash", "Budget 23-24"),
@@ -96,24 +62,6 @@ def test_a_missing_required_row_is_named(tmp_path, capsys):
     wb.save(path)
     assert main(["plan", str(path)]) == 2
     assert "'Cumulative Balance without contribution'" in capsys.readouterr().err
-
-
-def kpi_sheet(ws, top: int, left: int, forum: bool):
-    ws.cell(top - 2, left, "LFI Programme KPI's")
-    ws.cell(top, left, "Ref")
-    ws.cell(top, left + 1, None)
-    ws.cell(top, left + 2, "Prog")
-    kpis = sorted(c.KPIS, key=lambda k: k.forum_line) if forum else c.KPIS
-    group = None
-    row = top + 1
-    for kpi in kpis:
-        if not forum and kpi.group != group:
-            ws.cell(row, left + 1, kpi.group)  # group headings between the rows
-            group, row = kpi.group, row + 1
-        ws.cell(row, left, kpi.forum_line if forum else kpi.ref)
-        ws.cell(row, left + 1, kpi.forum_measure if forum else kpi.measure)
-        ws.cell(row, left + 2, "Yes")
-        row += 1
 
 
 @pytest.mark.parametrize("forum", [False, True])

@@ -16,8 +16,8 @@ import pytest
 from helpers import edit
 
 from lfi_xl import contract as c
+from lfi_xl.actions.forum_paper import ILLUSTRATIVE_BANNER, short_labels
 from lfi_xl.actions.recalc import recalc
-from lfi_xl.actions.report import ILLUSTRATIVE_BANNER, short_labels
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues

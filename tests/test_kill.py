@@ -320,7 +320,7 @@ WRITER_KILLS = 8
 
 
 def _council_kpis(folder: Path) -> Path:
-    from test_adopt import council_kpis
+    from helpers import council_kpis
 
     return council_kpis(folder / "kpi.xlsx")
 

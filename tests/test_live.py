@@ -34,7 +34,7 @@ def test_validate_button_writes_a_validation_sheet_with_links(kpi_book):
 def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
     book = json_book(kpi_book)
     result = macros.freeze_period_snapshot(book, by="tester")
-    assert result["period"] == "2023-24 Q3" and result["rows"] == 84
+    assert result.period.label == "2023-24 Q3" and result.rows == 84
     rows = actions(book, "setValues")[0]["values"]
     assert len(rows) == 84 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
@@ -42,7 +42,7 @@ def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
     assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$K$2"
     message = actions(book, "alert")[0]["args"][0]
     # The JSON engine cannot protect sheets; the message says so rather than pretend.
-    assert "frozen as snapshot 1" in message and "Cells not locked on KPIs" in message
+    assert "2023-24 Q3 as snapshot 1" in message and "Cells not locked on KPIs" in message
 
 
 def test_freeze_button_tells_why_it_refuses(kpi_book):
@@ -70,11 +70,11 @@ def test_every_ribbon_button_has_a_macro(control):
 
 
 def test_adopt_button_names_a_council_plan(tmp_path):
-    from test_adopt import council_plan
+    from helpers import council_plan
 
     book = json_book(council_plan(tmp_path / "plan.xlsx"))
-    found = macros.adopt_workbook(book)
-    assert any("-> in_year" in line for line in found)
+    adopted = macros.adopt_workbook(book)
+    assert any("-> in_year" in line for line in adopted.found)
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
     assert names[c.plan_line_name("in_year")] == "='DSG Plan 2023'!$D$28:$J$28"
     assert actions(book, "addSheet")[0]["args"][1] == c.SETTINGS

@@ -7,51 +7,11 @@ import re
 import zipfile
 from pathlib import Path
 
+from helpers import locks, protected
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
-from lfi_xl.adapters.files import workbook_xml as wx
-from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.writer import FileWorkbook
 from lfi_xl.cli import main
-
-
-def locks(path: Path, sheet: str, extra: tuple[str, ...] = ()) -> dict[str, bool]:
-    """Whether each written cell (and each address of ``extra``) is locked, as Excel
-    decides it: the cell's style, else its row's, else its column's, else the default."""
-    package = Package.read(path)
-    part = next(info.part for info in wx.sheets(package) if info.name == sheet)
-    root = wx.parse(package.parts[part])
-    xfs = wx.parse(package.parts["xl/styles.xml"]).find("m:cellXfs", wx.NS)
-
-    def locked(style: int) -> bool:
-        protection = xfs[style].find("m:protection", wx.NS)
-        return protection is None or protection.get("locked") not in ("0", "false")
-
-    cells, rows = {}, {}
-    for row in root.iterfind("m:sheetData/m:row", wx.NS):
-        if row.get("customFormat") == "1":
-            rows[int(row.get("r"))] = int(row.get("s", "0"))
-        for cell in row.iterfind("m:c", wx.NS):
-            cells[cell.get("r")] = cell.get("s")
-    columns = [(int(c.get("min")), int(c.get("max")), int(c.get("style", "0")))
-               for c in root.iterfind("m:cols/m:col", wx.NS)]
-    out = {}
-    for address in [*cells, *extra]:
-        letters, number = coordinate_from_string(address)
-        column = column_index_from_string(letters)
-        style = cells.get(address)
-        if style is None:
-            style = rows.get(number, next((s for a, b, s in columns if a <= column <= b), 0))
-        out[address] = locked(int(style))
-    return out
-
-
-def protected(path: Path, sheet: str) -> bool:
-    package = Package.read(path)
-    part = next(info.part for info in wx.sheets(package) if info.name == sheet)
-    protection = wx.parse(package.parts[part]).find("m:sheetProtection", wx.NS)
-    return protection is not None and protection.get("sheet") == "1"
 
 
 def as_a_council_made_it(path: Path) -> None:

@@ -69,7 +69,7 @@ def test_freeze_on_onedrive_with_autosave_keeps_a_copy_and_hashes_it(kpi_book, t
     (copy,) = map(macros.Path, book.copies)
     assert copy.parent == tmp_path / "lfi-xl"
     assert copy.name.startswith("template_kpi before lfi-xl ") and copy.suffix == ".xlsx"
-    assert result["source_sha256"] == hashlib.sha256(kpi_book.read_bytes()).hexdigest()
+    assert result.source_sha256 == hashlib.sha256(kpi_book.read_bytes()).hexdigest()
     message = [a for a in book.json()["actions"] if a["func"] == "alert"][0]["args"][0]
     assert "AutoSave is on, so a copy from before was kept" in message and str(copy) in message
 

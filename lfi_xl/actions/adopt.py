@@ -12,9 +12,12 @@ Narrative sheets gets them, empty, for the council's own conditions and answers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from lfi_xl import contract as c
 from lfi_xl.book.discover import Discovering, authority_in, line_kind
 from lfi_xl.book.tables import free_sheet_name
+from lfi_xl.book.workbook import EditableWorkbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Cadence, PeriodError, year_label
 from lfi_xl.data.council import blank_council
@@ -24,42 +27,59 @@ from lfi_xl.errors import UnusableInput
 CONDITION_ROWS = 12
 
 
-def adopt(book, authority: str | None = None, programme: str | None = None,
-          reports: int | None = None, safety_valve: bool | None = None) -> list[str]:
-    """Write the contract's names and a Settings sheet into ``book`` (a FileWorkbook or a
-    LiveWorkbook); returns the discovery report. Refuses, listing the labels it looked
-    for, when neither a plan nor a KPI table can be found, and when the council's name is
-    neither given nor in the file."""
-    found = Discovering(book)
-    names = {name: area for name, area in found.found_names.items()
-             if book.area(name) is None}
-    if not names and book.area(c.PLAN_TABLE) is None and book.area(c.KPI_TABLE) is None:
+@dataclass(frozen=True)
+class Adopted:
+    """What adopting a workbook did: what discovery found where, and the names written."""
+
+    found: tuple[str, ...]        # the discovery report and what adopt added, line by line
+    names: tuple[str, ...]        # the defined names written
+    settings_added: bool
+
+    def __str__(self) -> str:
+        names = (f" ({', '.join(self.names[:6])}{', ...' if len(self.names) > 6 else ''})"
+                 if self.names else "")
+        return "\n".join([*self.found, f"Defined names written: {len(self.names)}{names}",
+                          "Adopted: lfi-xl's names" + (" and the council's Settings" if
+                                                        self.settings_added else "")
+                          + " were added; nothing you typed was changed."])
+
+
+def adopt(workbook: EditableWorkbook, authority: str | None = None,
+          programme: str | None = None, reports: int | None = None,
+          safety_valve: bool | None = None) -> Adopted:
+    """Write the contract's names, the council's own Settings and the sheets it lacks
+    into ``workbook``; returns what was found and written. Refuses, listing the labels it
+    looked for, when neither a plan nor a KPI table can be found, and when the council's
+    name is neither given nor in the file's titles."""
+    own = workbook.workbook if isinstance(workbook, Discovering) else workbook  # its names
+    found = Discovering(own)
+    names = {name: area for name, area in found.found_names.items() if own.area(name) is None}
+    if not names and own.area(c.PLAN_TABLE) is None and own.area(c.KPI_TABLE) is None:
         wanted = ", ".join(f"'{label}'" for label in (found.plan.missing if found.plan else []))
         raise UnusableInput(
-            f"{book.label}: found neither a DSG plan table (a row of years such as 2022/23 "
+            f"{workbook.label}: found neither a DSG plan table (a row of years such as 2022/23 "
             "with the plan's labels: 'High Needs Block DSG Income', 'In-year +deficit/"
             "-surplus', 'Cumulative Balance without contribution'"
             + (f"; missing here: {wanted}" if wanted else "") + ") nor a KPI table (a 'Ref' "
             "column beside the KPI measures with report columns such as 2023-24 Q1)")
     report = [*found.report()]
     settings = None
-    if book.area(c.setting_name("LAName")) is None:
-        settings, said = _settings(book, found, authority, programme, reports, safety_valve)
+    if own.area(c.setting_name("LAName")) is None:
+        settings, said = _settings(workbook, found, authority, programme, reports,
+                                   safety_valve)
         report += said
     for name, area in names.items():
-        book.set_name(name, area.sheet, area.ref)
+        workbook.set_name(name, area.sheet, area.ref)
     if settings is not None:
-        sheet = free_sheet_name(book, c.SETTINGS)
+        sheet = free_sheet_name(workbook, c.SETTINGS)
         rows = [[label, settings[key], meaning] for key, label, _, meaning in c.SETTING_ROWS]
-        book.replace_sheet(sheet, ["Setting", "Value", "What it means"], rows,
-                           widths=[28, 30, 90])
+        workbook.replace_sheet(sheet, ["Setting", "Value", "What it means"], rows,
+                               widths=[28, 30, 90])
         for offset, (key, *_rest) in enumerate(c.SETTING_ROWS, start=2):
-            book.set_name(c.setting_name(key), sheet, f"B{offset}")
-    report += _line_kinds(book, found)
-    report += _conditions_and_narrative(book, found)
-    return [*report, f"Defined names written: {len(names)}"
-            + (f" ({', '.join(sorted(names)[:6])}{', ...' if len(names) > 6 else ''})"
-               if names else "")]
+            workbook.set_name(c.setting_name(key), sheet, f"B{offset}")
+    report += _line_kinds(workbook, found)
+    report += _conditions_and_narrative(workbook, found)
+    return Adopted(tuple(report), tuple(sorted(names)), settings is not None)
 
 
 def _settings(book, found: Discovering, authority, programme, reports,

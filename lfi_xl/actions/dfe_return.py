@@ -20,14 +20,19 @@ from pathlib import Path
 
 from lfi_xl import contract as c
 from lfi_xl.actions.dfe_document import write_document
-from lfi_xl.actions.extract import _plan_sections, _source, usable_kpi_book
+from lfi_xl.actions.extract import _plan_sections, usable_kpi_book
 from lfi_xl.actions.values_copy import values_copy
 from lfi_xl.adapters.files.package import atomic_write
 from lfi_xl.book import tables
+from lfi_xl.book.discover import discovering
 from lfi_xl.book.findings import ERROR
-from lfi_xl.book.snapshots import audit_rows, canonical, current_snapshots, file_sha256, verify
+from lfi_xl.book.kpi_book import Row
+from lfi_xl.book.settings import Settings
+from lfi_xl.book.snapshots import Reported, canonical, chain_head, file_sha256, verify
 from lfi_xl.book.source_file import fingerprint
-from lfi_xl.core.periods import Cadence, PeriodError, parse_due_dates, year_label
+from lfi_xl.book.workbook import Workbook
+from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, year_label
+from lfi_xl.core.plan import PlanResult
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import Refused, UnusableInput, cell_ref
 
@@ -86,20 +91,20 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _labels(source, table: str) -> dict[object, tuple[str, str]]:
+def _labels(workbook: Workbook, table: str) -> dict[object, tuple[str, str]]:
     """Row key -> (its Item text, the cell holding it), from a by-period sheet."""
-    area, values = tables.read(source, table)
+    area, values = tables.read(workbook, table)
     return {canonical(row[0]): (_text(row[1]) if len(row) > 1 else "",
                                 cell_ref(area.sheet, area.cell(offset, 1)))
             for offset, row in enumerate(values[1:], start=1) if row[0] not in (None, "")}
 
 
-def _steps(source, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
+def _steps(settings: Settings, where: str, label: str,
+           period: Period) -> list[tuple[str, dt.date]]:
     """``name: 12 Jun, 12 Sep, 12 Dec; ...`` -> each step's date for this report."""
     steps = []
-    area = source.area(c.setting_name("SignOffSteps"))
-    where = cell_ref(area.sheet, area.ref) if area else c.setting_name("SignOffSteps")
-    for part in _setting(source, "SignOffSteps").split(";"):
+    cadence = settings.cadence
+    for part in settings.sign_off_steps.split(";"):
         if not part.strip():
             continue
         name, _, dates = part.rpartition(":")
@@ -107,7 +112,7 @@ def _steps(source, cadence: Cadence, period) -> list[tuple[str, dt.date]]:
             own = Cadence(cadence.reports_per_year, parse_due_dates(dates))
         except (PeriodError, ValueError):
             raise UnusableInput(
-                f"{source.label}: {where}: {part.strip()!r} must read "
+                f"{label}: {where}: {part.strip()!r} must read "
                 f"'name: day month, ...' with {cadence.reports_per_year} dates, one a "
                 "report") from None
         steps.append((name.strip() or "internal sign-off", own.due_date(period)))
@@ -123,12 +128,6 @@ def _signers(text: str) -> list[tuple[str, str]]:
     return signers
 
 
-def _setting(source, key: str) -> str:
-    area = source.area(c.setting_name(key))
-    value = source.values(area)[0][0] if area is not None else None
-    return _text(value) or str(c.SETTING_DEFAULTS[key])
-
-
 def _number(value, where: str) -> float | None:
     try:
         number = to_number(value)
@@ -138,70 +137,56 @@ def _number(value, where: str) -> float | None:
     return None if math.isnan(number) else number
 
 
-def build_dfe_return(kpi, plan, period: str | None = None,
+def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None,
                      draft: bool = False) -> ReturnData:
-    """Gather and check everything the DfE return shows.
+    """Gather and check everything the DfE return shows, for ``period`` (default:
+    Settings' current one).
 
     Refuses (naming the cell) an unrated condition, an empty required answer (unless
     ``draft``), and any edited snapshot, audit entry or frozen figure.
     """
-    kpi_source, plan_source = _source(kpi), _source(plan)
-    book = usable_kpi_book(kpi_source, "the DfE return")
+    kpi, plan = discovering(kpi), discovering(plan)
+    book = usable_kpi_book(kpi, "the DfE return")
     settings = book.settings
     if not settings.safety_valve:
         raise Refused(f"{book.label}: Settings say the council has no Safety Valve agreement "
                       "(Safety Valve agreement: No), so there is no DfE monitoring return to "
                       "make; the Schools Forum paper is lfi-xl extract")
-    try:
-        report = settings.cadence.parse(period) if period else settings.current_period
-    except PeriodError as error:
-        raise UnusableInput(f"--period: {error}") from None
+    report = book.requested_period(period)
     label = report.label
 
-    tampered = [f for f in verify(kpi_source) if f.severity == ERROR]
+    tampered = [f for f in verify(kpi) if f.severity == ERROR]
     if tampered:
         first = tampered[0]
         place = cell_ref(first.sheet, first.cell) if first.cell else first.sheet
         raise UnusableInput(f"{book.label}: {place}: {first.message} (run lfi-xl verify): "
                             "a DfE return is never built from edited frozen figures")
-    _, snapshot_rows = book.snapshots
-    current = current_snapshots(snapshot_rows)
-    frozen_rows: dict[str, dict] = {}
-    for row in snapshot_rows:
-        name = str(row.get("Period"))
-        if current.get(name) == canonical(row.get("Snapshot")):
-            frozen_rows.setdefault(name, {})[
-                (row.get("Kind"), canonical(row.get("Key")))] = row
-    frozen = label in frozen_rows
+    reported = Reported(book)
+    frozen = reported.frozen(report)
     if not frozen and not draft:
-        raise Refused(f"{label} is not frozen in {book.label}: freeze it first (lfi-xl "
-                      f"freeze --period \"{label}\"), or build a draft with --draft")
+        raise Refused(f"{label} is not frozen in {book.label}: freeze it first, or build "
+                      "a draft", unless="draft")
 
-    def value(kind: str, row, period_label: str):
-        """A frozen period's value from its snapshot, another's from its cell."""
-        snap = frozen_rows.get(period_label, {}).get((kind, canonical(row.key)))
-        if snap is not None:
-            return snap.get("Value")
-        column = book.column_of(period_label)
-        return row.values[column] if column < len(row.values) else None
+    def value(kind: str, row: Row, period: Period) -> object:
+        return reported.value(period, kind, row.key, row)
 
-    def where(row, period_label: str) -> str:
-        return cell_ref(row.area.sheet, row.area.cell(0, book.column_of(period_label)))
+    def where(row: Row, period: Period) -> str:
+        return cell_ref(row.area.sheet, row.area.cell(0, book.column_of(period)))
 
     for table, sheet in ((c.NARRATIVE_TABLE, c.NARRATIVE), (c.CONDITIONS_TABLE, c.CONDITIONS)):
-        if kpi_source.area(table) is None:
+        if kpi.area(table) is None:
             raise UnusableInput(
                 f"{book.label}: no {sheet} sheet (no defined name {table}): the DfE return "
                 f"reads the council's conditions and answers from it; lfi-xl adopt "
                 f"{book.label} adds empty {c.CONDITIONS} and {c.NARRATIVE} sheets to fill in")
     # Narrative: every answer with its question as the sheet words it.
-    questions = _labels(kpi_source, c.NARRATIVE_TABLE)
+    questions = _labels(kpi, c.NARRATIVE_TABLE)
     narrative = {canonical(row.key): row for row in book.narrative}
     answers: dict[str, Answer] = {}
     for key, row in narrative.items():
         answers[str(key)] = Answer(str(key), questions.get(key, ("", ""))[0] or str(key),
-                                   _text(value(c.SNAPSHOT_NARRATIVE, row, label)),
-                                   where(row, label))
+                                   _text(value(c.SNAPSHOT_NARRATIVE, row, report)),
+                                   where(row, report))
     missing = []
     for key in c.NARRATIVE_CONTENT:
         if key not in answers:
@@ -213,23 +198,23 @@ def build_dfe_return(kpi, plan, period: str | None = None,
                            f"'{answers[key].question}'")
 
     # Conditions: the RAG of every report of the year so far, and the progress update.
-    year_periods = [p.label for p in settings.cadence.periods(report.year, report.year)]
-    texts = _labels(kpi_source, c.CONDITIONS_TABLE)
+    year_periods = settings.cadence.periods(report.year, report.year)
+    texts = _labels(kpi, c.CONDITIONS_TABLE)
     conditions = []
     for row in book.conditions:
         key = canonical(row.key)
         rags = {}
-        for period_label in year_periods:
-            if period_label > label:
-                rags[period_label] = ""
+        for each in year_periods:
+            if each > report:
+                rags[each.label] = ""
                 continue
-            rag = _text(value(c.SNAPSHOT_CONDITION, row, period_label))
+            rag = _text(value(c.SNAPSHOT_CONDITION, row, each))
             if rag.upper() not in c.RAG_VALUES:
                 found = "is not rated" if not rag else f"holds {rag!r}, not R, A or G"
-                raise UnusableInput(f"{book.label}: {where(row, period_label)}: Condition "
-                                    f"{key} {found} for {period_label}: rate it before "
+                raise UnusableInput(f"{book.label}: {where(row, each)}: Condition "
+                                    f"{key} {found} for {each}: rate it before "
                                     "building the DfE return")
-            rags[period_label] = rag.upper()
+            rags[each.label] = rag.upper()
         progress = answers.pop(c.progress_key(key), None)
         if progress is None:
             narrative_sheet = book.narrative[0].area.sheet if book.narrative else c.NARRATIVE
@@ -241,7 +226,7 @@ def build_dfe_return(kpi, plan, period: str | None = None,
         conditions.append(Condition(key, texts.get(key, ("", ""))[0] or f"Condition {key}",
                                     rags, progress.text if progress else ""))
     if not conditions:
-        table = kpi_source.require(c.CONDITIONS_TABLE)
+        table = kpi.require(c.CONDITIONS_TABLE)
         typing = (f"{book.label}: the {c.CONDITIONS} sheet lists no conditions: type each "
                   f"condition's number and wording in its first two columns "
                   f"({cell_ref(table.sheet, table.cell(1, 0))} down) and its RAG for {label}")
@@ -251,26 +236,23 @@ def build_dfe_return(kpi, plan, period: str | None = None,
     if missing and not draft:
         raise UnusableInput(f"{book.label}: {missing[0]}"
                             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-                            + ": answer it, or build a draft with --draft")
+                            + ": answer it, or build a draft", unless="draft")
 
     # Evidence for question 1: the plan against the forecast at this report, and the
     # Safety Valve money agreed against received.
     year = year_label(report.year, "/")
-    years, _, latest, plan_result = _plan_sections(plan_source, settings.funding_gap_method)
+    years, _, latest, plan_result = _plan_sections(plan, settings.funding_gap_method)
     if year not in years:
-        raise UnusableInput(f"{plan_source.label}: the DSG plan has no column for {year}")
+        raise UnusableInput(f"{plan.label}: the DSG plan has no column for {year}")
     index = years.index(year)
-    reported = {key: (_number(value(c.SNAPSHOT_PLAN, row, label), where(row, label)),
-                      where(row, label)) for key, row in book.plan_data.items()}
+    at_reports = {key: (_number(value(c.SNAPSHOT_PLAN, row, report), where(row, report)),
+                        where(row, report)) for key, row in book.plan_data.items()}
     forecast_label = "Latest forecast" if latest else f"Forecast at {label}"
     balances, notes = [], []
-    for name, key in (("In-year +deficit/-surplus", "in_year"),
-                      ("Cumulative balance before Safety Valve funding",
-                       "cumulative_before_sv"),
-                      ("Cumulative balance after Safety Valve funding",
-                       "cumulative_after_sv")):
+    for key in ("in_year", "cumulative_before_sv", "cumulative_after_sv"):
+        name = c.PLAN_SUMMARY[key]
         planned = float(getattr(plan_result, key)[index])
-        at_report, cell = reported.get(key, (None, f"{c.PLAN_DATA} {key}"))
+        at_report, cell = at_reports.get(key, (None, f"{c.PLAN_DATA} {key}"))
         if not book.plan_data:  # a council's own KPI sheet, its finance KPIs typed: no
             at_report = latest[name][index] if latest else planned  # Plan Data to agree
         if at_report is None:
@@ -284,23 +266,24 @@ def build_dfe_return(kpi, plan, period: str | None = None,
                        f"the DSG plan's latest forecast for {year} is {forecast:.3f}")
             if not draft:
                 raise UnusableInput(
-                    f"{book.label}: {message}: bring the forecast in (lfi-xl refresh, then "
-                    "recalc) and freeze again (--supersede), or build a draft with --draft")
+                    f"{book.label}: {message}: bring the forecast in (refresh Plan Data, "
+                    "recalculate) and freeze the period again, superseding its snapshot; or "
+                    "build a draft", unless="draft")
             notes.append(f"DRAFT: {message}; refresh before freezing.")
         balances.append(EvidenceRow(name, planned, forecast, forecast - planned))
-    funding = _funding(plan_source, plan_result, years, index, year)
+    funding = _funding(plan, plan_result, years, index, year)
 
     return ReturnData(
-        la_name=settings.la_name, programme=_setting(kpi_source, "ProgrammeName"),
+        la_name=settings.la_name, programme=settings.programme_name,
         period=label, year=year, reports_per_year=settings.cadence.reports_per_year,
-        draft=draft or not frozen, frozen=frozen, snapshot=current.get(label),
-        snapshot_sha256=next((str(r.get("Snapshot SHA-256")) for r in frozen_rows.get(
-            label, {}).values()), ""),
-        chain_head=str((audit_rows(book) or [{}])[-1].get("Entry SHA-256") or ""),
+        draft=draft or not frozen, frozen=frozen, snapshot=reported.snapshot(report),
+        snapshot_sha256=reported.snapshot_sha256(report),
+        chain_head=chain_head(book),
         due=settings.cadence.due_date(report),
-        sign_off_steps=_steps(kpi_source, settings.cadence, report),
-        signed_off_by=_signers(_setting(kpi_source, "SignedOffBy")),
-        year_periods=year_periods,
+        sign_off_steps=_steps(settings, _setting_cell(kpi, "SignOffSteps"), book.label,
+                              report),
+        signed_off_by=_signers(settings.signed_off_by),
+        year_periods=[p.label for p in year_periods],
         answers={key: answers.pop(key) for key in [*c.NARRATIVE_CONTENT,
                                                    *c.NARRATIVE_ADDITIONAL, "emerging_risks",
                                                    "support", "appendices"]
@@ -308,8 +291,8 @@ def build_dfe_return(kpi, plan, period: str | None = None,
         extra_answers=list(answers.values()),
         conditions=conditions, balances=balances, funding=funding,
         forecast_label=forecast_label,
-        sources=[("KPI workbook", *fingerprint(kpi_source)),
-                 ("DSG plan workbook", *fingerprint(plan_source))],
+        sources=[("KPI workbook", *fingerprint(kpi)),
+                 ("DSG plan workbook", *fingerprint(plan))],
         notes=[*notes, f"£m; income and contributions negative and the in-year position "
                f"+deficit/-surplus, as in the DfE plan. Plan: the agreed DSG plan for "
                f"{year}; {forecast_label.lower()}: the DSG plan workbook's Forecast, both "
@@ -317,13 +300,20 @@ def build_dfe_return(kpi, plan, period: str | None = None,
                "Received: the Forecast sheet's money received."])
 
 
-def _funding(plan_source, plan_result, years, index: int, year: str) -> list[EvidenceRow]:
+def _setting_cell(workbook: Workbook, key: str) -> str:
+    """Where a setting is, as a message names it."""
+    area = workbook.area(c.setting_name(key))
+    return cell_ref(area.sheet, area.ref) if area else c.setting_name(key)
+
+
+def _funding(plan: Workbook, plan_result: PlanResult, years: tuple[str, ...], index: int,
+             year: str) -> list[EvidenceRow]:
     """Safety Valve money agreed (the plan's profile) against received (the Forecast)."""
     received = {}
-    if plan_source.area(c.FORECAST_TABLE) is not None:
-        table = tables.plan_table(plan_source, c.FORECAST_PREFIX)
+    if plan.area(c.FORECAST_TABLE) is not None:
+        table = tables.plan_table(plan, c.FORECAST_PREFIX)
         by_year = {line: dict(zip(table.years, values, strict=True))
-                   for line, values in tables.received(plan_source, table).items()}
+                   for line, values in tables.received(plan, table).items()}
         received = {line: [by_year.get(line, {}).get(y, math.nan) for y in years]
                     for line in ("dfe_received", "la_received")}
     rows = []

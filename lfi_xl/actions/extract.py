@@ -17,27 +17,29 @@ from pathlib import Path
 import numpy as np
 
 from lfi_xl import contract as c
-from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.adapters.opening import open_workbook
 from lfi_xl.book import tables
-from lfi_xl.book.findings import ERROR
+from lfi_xl.book.discover import discovering
+from lfi_xl.book.findings import ERROR, Rule
 from lfi_xl.book.formulas import COUNT_REFS
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import no_placements, placement_counts, plan_data_rows, plan_kpis
-from lfi_xl.book.settings import read_settings
+from lfi_xl.book.settings import Settings, read_settings
 from lfi_xl.book.snapshots import (
+    Reported,
     audit_rows,
     canonical,
     chain_head,
-    current_snapshots,
     file_sha256,
     verify,
 )
 from lfi_xl.book.source_file import fingerprint, workbook_path
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import measures
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import NA
 from lfi_xl.core.kpis import COUNT
-from lfi_xl.core.periods import year_label
+from lfi_xl.core.periods import Period, year_label
 from lfi_xl.core.plan import compute_plan
 from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
@@ -104,22 +106,15 @@ class PlanNotKnown(UnusableInput):
     """No plan workbook was named, and the one the last refresh recorded cannot be used."""
 
 
-PLAN_SUMMARY_ROWS = (
-    ("Total income", "total_income"),
-    ("Total expenditure", "total_expenditure"),
-    ("In-year +deficit/-surplus", "in_year"),
-    ("Cumulative balance before Safety Valve funding", "cumulative_before_sv"),
-    ("DfE contribution", "dfe"),
-    ("Council contribution", "la"),
-    ("Cumulative balance after Safety Valve funding", "cumulative_after_sv"),
-)
+#: The plan lines the paper shows, in its order.
+PLAN_SUMMARY_ROWS = tuple((c.PLAN_SUMMARY[key], key) for key in (
+    "total_income", "total_expenditure", "in_year", "cumulative_before_sv", "dfe", "la",
+    "cumulative_after_sv"))
 #: The same rows for a council without a Safety Valve agreement: no DfE money.
 NO_AGREEMENT_ROWS = {
-    "Cumulative balance before Safety Valve funding":
-        "Cumulative balance before council contributions",
-    "DfE contribution": None,
-    "Cumulative balance after Safety Valve funding":
-        "Cumulative balance after council contributions",
+    c.PLAN_SUMMARY["cumulative_before_sv"]: "Cumulative balance before council contributions",
+    c.PLAN_SUMMARY["dfe"]: None,
+    c.PLAN_SUMMARY["cumulative_after_sv"]: "Cumulative balance after council contributions",
 }
 #: The balance the paper charts, by whether there is an agreement.
 CHARTED_BALANCE = {True: PLAN_SUMMARY_ROWS[-1][0],
@@ -133,15 +128,15 @@ def _without_agreement(rows: dict[str, list[float]]) -> dict[str, list[float]]:
 
 
 class _Figures:
-    """Every KPI figure the paper shows, read strictly: a frozen period's from its snapshot,
-    another's from its cells. A cell that is not a number (text, an Excel error) stops
-    the extract, naming it: the public paper never shows a blank where a figure was."""
+    """Every KPI figure the paper shows, read strictly, as reported (:class:`Reported`). A
+    cell that is not a number (text, an Excel error) stops the extract, naming it: the
+    public paper never shows a blank where a figure was."""
 
-    def __init__(self, book: KpiBook, frozen_rows: dict[str, list]):
-        self.book, self.frozen_rows = book, frozen_rows
-        self._counts: dict[str, dict[int, int]] = {}
+    def __init__(self, book: KpiBook, reported: Reported):
+        self.book, self.reported = book, reported
+        self._counts: dict[Period, dict[int, int]] = {}
 
-    def counts(self, period: str) -> dict[int, int]:
+    def counts(self, period: Period) -> dict[int, int]:
         """n behind each average cost in ``period``, from the placements register."""
         if period not in self._counts:
             self._counts[period] = {}
@@ -152,21 +147,15 @@ class _Figures:
                     pass  # the figures themselves say what is wrong
         return self._counts[period]
 
-    def get(self, period: str, ref: int, required: bool = False) -> float | None:
-        if period in self.frozen_rows:
-            row = next((r for r in self.frozen_rows[period] if r.get("Kind") == c.SNAPSHOT_KPI
-                        and canonical(r.get("Key")) == ref), None)
-            raw = None if row is None else row.get("Value")
-            where = f"the {period} snapshot (Snapshots table)"
-        else:
-            if ref not in self.book.kpis:
-                raise UnusableInput(f"{self.book.label}: KPI {ref} "
-                                    f"({c.KPI_BY_REF[ref].measure}) is not in the workbook")
-            row = self.book.kpis[ref]
-            column = self.book.column_of(period)
-            raw = row.values[column]
-            where = f"{row.area.sheet}!{row.area.cell(0, column)}"
-        frozen_none = period in self.frozen_rows and str(raw).upper() == NA
+    def get(self, period: Period, ref: int, required: bool = False) -> float | None:
+        frozen = self.reported.frozen(period)
+        if not frozen and ref not in self.book.kpis:
+            raise UnusableInput(f"{self.book.label}: KPI {ref} "
+                                f"({c.KPI_BY_REF[ref].measure}) is not in the workbook")
+        row = self.book.kpis.get(ref)
+        raw = self.reported.value(period, c.SNAPSHOT_KPI, ref, row)
+        where = self.reported.where(period, row)
+        frozen_none = frozen and str(raw).upper() == NA
         if ref in COUNT_REFS and (frozen_none or no_placements(raw, self.counts(period).get(
                 ref))):
             return None  # no placements (n = 0): no figure, shown as NO_DATA
@@ -192,20 +181,20 @@ class _Figures:
         return value
 
 
-def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
+def _plan_sections(workbook: Workbook, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
     """The plan and (when the workbook keeps one) the latest forecast, line by line.
     A printed total that differs from its lines by more than rounding stops the extract."""
-    plans = {"plan": tables.read_plan_from(source, c.PLAN_PREFIX)}
-    if source.area(c.FORECAST_TABLE) is not None:
-        plans["forecast"] = tables.read_plan_from(source, c.FORECAST_PREFIX)
-    elif c.FORECAST in source.sheet_names:
-        raise UnusableInput(f"{source.label}: there is a {c.FORECAST} sheet but its defined "
+    plans = {"plan": tables.read_plan_from(workbook, c.PLAN_PREFIX)}
+    if workbook.area(c.FORECAST_TABLE) is not None:
+        plans["forecast"] = tables.read_plan_from(workbook, c.FORECAST_PREFIX)
+    elif c.FORECAST in workbook.sheet_names:
+        raise UnusableInput(f"{workbook.label}: there is a {c.FORECAST} sheet but its defined "
                             f"name {c.FORECAST_TABLE} is missing or points to #REF!: the "
                             "extract would silently leave the forecast out")
     for name, plan in plans.items():
         wrong = errors(reconcile(plan))
         if wrong:
-            raise UnusableInput(f"{source.label}: the {name} does not add up: "
+            raise UnusableInput(f"{workbook.label}: the {name} does not add up: "
                                 f"{wrong[0].message} (run lfi-xl validate)")
     results = {name: compute_plan(plan, method) for name, plan in plans.items()}
     plan_result = results["plan"]
@@ -215,19 +204,10 @@ def _plan_sections(source, method: str) -> tuple[tuple[str, ...], dict, dict, ob
     return plan_result.years, summary["plan"], summary.get("forecast", {}), plan_result
 
 
-def _source(given):
-    """An adapter as given (a live book), or a file's reader; names the workbook lacks are
-    found by its labels."""
-    from lfi_xl.book.discover import Discovering
-    if not hasattr(given, "values"):
-        given = WorkbookValues(Path(given))
-    return given if isinstance(given, Discovering) else Discovering(given)
-
-
-def usable_kpi_book(kpi_source, what: str) -> KpiBook:
+def usable_kpi_book(kpi: Workbook, what: str) -> KpiBook:
     """The KPI workbook, refused (naming the first problem) when its Settings or its
     tables are not fit to publish from."""
-    book = KpiBook(kpi_source)
+    book = KpiBook(kpi)
     problems = [f.message for f in book.settings.findings if f.severity == ERROR]
     problems += book.structure_problems()
     if problems:
@@ -236,7 +216,7 @@ def usable_kpi_book(kpi_source, what: str) -> KpiBook:
     return book
 
 
-def recorded_plan(book: KpiBook, kpi_source) -> Path:
+def recorded_plan(book: KpiBook, kpi: Workbook) -> Path:
     """The DSG plan workbook the last refresh filled Plan Data from, as recorded in
     Settings, checked to be the same file: the paper never guesses its plan."""
     settings = book.settings
@@ -246,7 +226,7 @@ def recorded_plan(book: KpiBook, kpi_source) -> Path:
                            "--kpi ... --plan FILE first")
     path = Path(settings.plan_workbook)
     if not path.is_absolute():
-        beside = workbook_path(kpi_source)
+        beside = workbook_path(kpi)
         path = (beside.parent if beside else Path.cwd()) / path
     if not path.is_file():
         raise PlanNotKnown(f"{book.label}: the DSG plan workbook recorded by the last "
@@ -260,54 +240,49 @@ def recorded_plan(book: KpiBook, kpi_source) -> Path:
     return path
 
 
-def build_extract(kpi, plan=None, period: str | None = None,
+def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | None = None,
                   allow_edited: bool = False) -> ExtractData:
     """Gather every figure of the Schools Forum extract.
 
-    ``kpi`` and ``plan``: workbook paths or live adapters. Without ``plan``, the plan
-    workbook recorded by the last refresh (:func:`recorded_plan`). ``allow_edited``:
+    Without ``plan``, the plan workbook recorded by the last refresh
+    (:func:`recorded_plan`). ``period``: default Settings' current one. ``allow_edited``:
     publish a frozen period whose cells were typed over since, under a banner saying so
     (otherwise refused, naming the cells).
     """
-    kpi_source = _source(kpi)
-    book = usable_kpi_book(kpi_source, "the public extract")
+    kpi = discovering(kpi)
+    book = usable_kpi_book(kpi, "the public extract")
     settings = book.settings
-    plan_source = _source(plan if plan is not None else recorded_plan(book, kpi_source))
-    period = book.requested_period(period) if period else settings.current_period.label
-    previous = settings.cadence.previous(settings.cadence.parse(period)).label
-    _, snapshot_rows = book.snapshots
-    current = current_snapshots(snapshot_rows)
-    frozen_rows: dict[str, list] = {}
-    for row in snapshot_rows:
-        if current.get(str(row.get("Period"))) == canonical(row.get("Snapshot")):
-            frozen_rows.setdefault(str(row.get("Period")), []).append(row)
+    plan = discovering(plan) if plan is not None else open_workbook(recorded_plan(book, kpi))
+    report = book.requested_period(period)
+    before = settings.cadence.previous(report)
+    reported = Reported(book)
     # The snapshots and the audit log must be intact (and findable: a deleted defined
     # name must not turn a frozen report into a "provisional" one). A frozen figure typed
     # over in its cell is a correction nobody has recorded: refused, unless the paper says so.
-    found = verify(kpi_source)
-    tampered = [f for f in found if f.rule in ("snapshot", "audit")]
+    found = verify(kpi)
+    tampered = [f for f in found if f.rule in (Rule.SNAPSHOT, Rule.AUDIT)]
     if tampered:
         raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
                             f"{tampered[0].message} (run lfi-xl verify): a frozen report "
                             "cannot be published from an edited snapshot")
-    edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == "frozen"]
+    edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == Rule.FROZEN]
     if edited and not allow_edited:
         raise UnusableInput(
             f"{book.label}: figures were typed over after freezing ({', '.join(edited[:8])}"
-            f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze again with "
-            "--supersede --reason \"why\" to record the correction; --allow-edited "
-            "publishes the frozen figures with a banner saying cells were edited")
-    figures = _Figures(book, frozen_rows)
-    has_previous = previous in book.period_labels or previous in frozen_rows
-    years, plan, forecast, plan_result = _plan_sections(plan_source,
-                                                        settings.funding_gap_method)
-    year = year_label(settings.cadence.parse(period).year, "/")
+            f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze the period "
+            "again superseding its snapshot to record the correction, or publish the "
+            "frozen figures with a banner saying cells were edited",
+            unless="allow_edited")
+    figures = _Figures(book, reported)
+    has_previous = reported.in_book(before)
+    years, planned, forecast, plan_result = _plan_sections(plan, settings.funding_gap_method)
+    year = year_label(report.year, "/")
 
     lines = []
     for ref in settings.forum_refs:
-        kpi = c.KPI_BY_REF[ref]
-        value = figures.get(period, ref, required=kpi.termly)
-        last = figures.get(previous, ref) if has_previous else None
+        measure = c.KPI_BY_REF[ref]
+        value = figures.get(report, ref, required=measure.termly)
+        last = figures.get(before, ref) if has_previous else None
         target, basis = last, "previous report"
         if year in plan_result.years and (ref in c.PLAN_KPIS or ref == c.FUNDING_GAP_KPI):
             index = plan_result.years.index(year)
@@ -318,43 +293,42 @@ def build_extract(kpi, plan=None, period: str | None = None,
                 target = sign * float(plan_data_rows(plan_result)[key][index])
             basis = f"plan {year}"
         rag = ""
-        if kpi.better and value is not None and target is not None:
-            rag = str(measures.rag(value, target, settings.rag_tolerance, kpi.better))
+        if measure.better and value is not None and target is not None:
+            rag = str(measures.rag(value, target, settings.rag_tolerance, measure.better))
         change = None if value is None or last is None else value - last
         # one sign convention on the page, the DfE plan's: income negative, +deficit
         sign = c.PLAN_KPIS[ref][1] if ref in c.PLAN_KPIS else 1
         value, last, change = (None if v is None else sign * v + 0.0
                                for v in (value, last, change))
-        measure = kpi.forum_measure or kpi.measure
+        wording = measure.forum_measure or measure.measure
         if not settings.safety_valve:
-            measure = c.NO_AGREEMENT_MEASURES.get(ref, measure)
-        line = KpiLine(kpi.forum_line, ref, measure, kpi.unit,
-                       value, last, change, rag, basis, figures.counts(period).get(ref)
-                       if ref in COUNT_REFS else None)
+            wording = c.NO_AGREEMENT_MEASURES.get(ref, wording)
+        line = KpiLine(measure.forum_line, ref, wording,
+                       measure.unit, value, last, change, rag, basis,
+                       figures.counts(report).get(ref) if ref in COUNT_REFS else None)
         if line.n == 0 and value is None:
             line.current = NO_DATA
-        if kpi.unit == COUNT:
+        if measure.unit == COUNT:
             _suppress(line, settings.suppression_threshold)
         lines.append(line)
     if book.has(c.plan_data_name("in_year")):
-        for label in (period, previous):
-            if label in book.period_labels and label not in frozen_rows:
-                _check_current(book, label, figures, settings)
+        for period_shown in (report, before):
+            if period_shown.label in book.period_labels and not reported.frozen(period_shown):
+                _check_current(book, period_shown, figures, settings)
 
-    reported = [p.label for p in settings.reported() if p.label <= period]
+    so_far = [p for p in settings.reported() if p <= report]
     referrals = {}
     for ref in REFERRAL_REFS:
-        series = [_small(figures.get(label, ref, required=c.KPI_BY_REF[ref].termly),
-                         settings.suppression_threshold) for label in reported]
+        series = [_small(figures.get(p, ref, required=c.KPI_BY_REF[ref].termly),
+                         settings.suppression_threshold) for p in so_far]
         referrals[c.KPI_BY_REF[ref].measure] = series
-    frozen = period in frozen_rows
-    status = (f"Frozen: snapshot {current[period]} of {period}" if frozen
+    frozen = reported.frozen(report)
+    status = (f"Frozen: snapshot {reported.snapshot(report)} of {report}" if frozen
               else "provisional - not frozen")
-    sources = [("KPI workbook", *fingerprint(kpi_source)),
-               ("DSG plan workbook", *fingerprint(plan_source))]
-    hashes = sorted({(str(row.get("Period")), str(row.get("Snapshot SHA-256")))
-                     for rows in frozen_rows.values() for row in rows
-                     if str(row.get("Period")) in reported})
+    sources = [("KPI workbook", *fingerprint(kpi)),
+               ("DSG plan workbook", *fingerprint(plan))]
+    hashes = sorted((p.label, reported.snapshot_sha256(p)) for p in so_far
+                    if reported.frozen(p))
     footnotes = [
         SIGN_CONVENTION,
         "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
@@ -366,16 +340,17 @@ def build_extract(kpi, plan=None, period: str | None = None,
         footnotes.append(f"{NO_DATA}: no placements in the period (n = 0): an average cost "
                          "of no placements is not a figure.")
     audit = audit_rows(book)
-    data = ExtractData(settings.la_name, period, previous, dt.datetime.now().replace(
-        microsecond=0), frozen, status, sources, hashes, lines, reported, referrals, years,
-        plan, forecast, footnotes, settings.suppression_threshold,
-        illustrative=settings.illustrative or read_settings(plan_source).illustrative,
-        chain_head=chain_head(book),
-        corrections=_corrections(audit, reported), edited=edited,
-        programme=settings.programme, safety_valve=settings.safety_valve)
+    labels = [p.label for p in so_far]
+    data = ExtractData(settings.la_name, report.label, before.label, dt.datetime.now().replace(
+        microsecond=0), frozen, status, sources, hashes, lines, labels, referrals, years,
+        planned, forecast, footnotes, settings.suppression_threshold,
+        illustrative=settings.illustrative or read_settings(plan).illustrative,
+        chain_head=chain_head(audit),
+        corrections=_corrections(audit, labels), edited=edited,
+        programme=settings.programme_name, safety_valve=settings.safety_valve)
     if not settings.safety_valve:
         data.plan, data.forecast = map(_without_agreement, (data.plan, data.forecast))
-    _story(data, plan_source, plan_result, year, settings.funding_gap_method)
+    _story(data, plan, plan_result, year, settings.funding_gap_method)
     return data
 
 
@@ -403,10 +378,10 @@ def _than(forecast: float, plan: float) -> str:
     return f"{_money(gap)} {'worse' if gap > 0 else 'better'} than planned"
 
 
-def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> None:
+def _story(data: ExtractData, plan, planned, year: str, method: str) -> None:
     """The headline answers of the DfE's first question, each sentence from the figures;
     what drives the gap; and how the plan's figures relate to its printed table."""
-    data.rounding = _rounding(tables.read_plan_from(plan_source, c.PLAN_PREFIX), planned)
+    data.rounding = _rounding(tables.read_plan_from(plan, c.PLAN_PREFIX), planned)
     if year not in planned.years:
         data.headlines.append(f"The plan has no year {year}: no comparison with it.")
     elif not data.forecast:
@@ -417,7 +392,7 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
             f"{CHARTED_BALANCE[data.safety_valve]} at the end of {year}: "
             f"{_position(planned.cumulative_after_sv[k])} planned."]
     else:
-        latest = compute_plan(tables.read_plan_from(plan_source, c.FORECAST_PREFIX), method)
+        latest = compute_plan(tables.read_plan_from(plan, c.FORECAST_PREFIX), method)
         k, end = planned.years.index(year), len(planned.years) - 1
         data.headlines.append(
             f"In-year position {year}: {_position(latest.in_year[k])} forecast against "
@@ -435,8 +410,8 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
             if gap <= p.ZERO_TOLERANCE else
             f"Not on track: the latest forecast misses the agreed plan for the end of the "
             f"programme by {_money(gap)}.")
-        data.headlines += _money_received(plan_source, planned, year, data.safety_valve)
-        data.variance_year, data.variance = year, _variance(plan_source, year)
+        data.headlines += _money_received(plan, planned, year, data.safety_valve)
+        data.variance_year, data.variance = year, _variance(plan, year)
     red = [line for line in data.kpis if line.rag == "R"]
     data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
                           "Red (listed below)." if red else "No Schools Forum KPI is rated Red.")
@@ -448,11 +423,10 @@ def _story(data: ExtractData, plan_source, planned, year: str, method: str) -> N
                               "before the period is frozen.")
 
 
-def _money_received(plan_source, plan_result, year: str,
-                    safety_valve: bool = True) -> list[str]:
+def _money_received(plan, plan_result, year: str, safety_valve: bool = True) -> list[str]:
     """Safety Valve money agreed against received, for the years up to the report's."""
-    table = tables.plan_table(plan_source, c.FORECAST_PREFIX)
-    received = tables.received(plan_source, table)
+    table = tables.plan_table(plan, c.FORECAST_PREFIX)
+    received = tables.received(plan, table)
     years = [y for y in plan_result.years if y <= year and y in table.years]
     sentences = []
     for line_id, role, who in (("dfe_received", p.DFE, "DfE Safety Valve funding"),
@@ -474,10 +448,10 @@ def _money_received(plan_source, plan_result, year: str,
     return sentences
 
 
-def _variance(plan_source, year: str) -> list[tuple[str, float, float]]:
+def _variance(plan, year: str) -> list[tuple[str, float, float]]:
     """The plan lines whose forecast for ``year`` differs most from the plan."""
-    planned = tables.read_plan_from(plan_source, c.PLAN_PREFIX)
-    latest = tables.read_plan_from(plan_source, c.FORECAST_PREFIX)
+    planned = tables.read_plan_from(plan, c.PLAN_PREFIX)
+    latest = tables.read_plan_from(plan, c.FORECAST_PREFIX)
     if year not in planned.years or year not in latest.years:
         return []
     rows = []
@@ -559,7 +533,8 @@ def _suppress(line: KpiLine, threshold: int) -> None:
         line.rag = SUPPRESSED if line.rag else ""
 
 
-def _check_current(book: KpiBook, period: str, figures: _Figures, settings) -> None:
+def _check_current(book: KpiBook, period: Period, figures: _Figures,
+                   settings: Settings) -> None:
     """Live figures only: the finance KPIs must agree with the Plan Data they come from, so
     a stale or broken cell never reaches the public paper unnoticed."""
     column = book.column_of(period)

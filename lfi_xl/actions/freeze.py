@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from dataclasses import dataclass
 
 from lfi_xl import contract as c
 from lfi_xl.actions.validate import validate
-from lfi_xl.book.findings import ERROR
+from lfi_xl.book.discover import discovering_editable
+from lfi_xl.book.findings import ERROR, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.snapshots import (
     CURRENT,
@@ -28,12 +30,44 @@ from lfi_xl.book.snapshots import (
     verify,
 )
 from lfi_xl.book.tables import free_sheet_name
+from lfi_xl.book.workbook import EditableWorkbook
+from lfi_xl.core.periods import Period
 from lfi_xl.core.text import storable_text
 from lfi_xl.errors import Refused
 from lfi_xl.progress import step
 
 
-def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
+@dataclass(frozen=True)
+class Frozen:
+    """What a freeze did."""
+
+    period: Period
+    snapshot: int
+    sha256: str            # the snapshot's
+    rows: int              # values frozen
+    head: str              # the audit chain's head after it
+    frozen_by: str
+    frozen_at: str         # ISO time, UTC
+    source_sha256: str     # the file as saved before, "" when unknown
+    superseded: int | None = None   # the snapshot it replaced
+    notes: tuple[str, ...] = ()     # what the host would not let lfi-xl do
+
+    def __str__(self) -> str:
+        kept = (f" Snapshot {self.superseded} is kept, marked superseded."
+                if self.superseded is not None else "")
+        notes = "".join(f" {note}" for note in self.notes)
+        return (f"Froze {self.period} as snapshot {self.snapshot} ({self.rows} values, "
+                f"SHA-256 {self.sha256}) by {self.frozen_by} at {self.frozen_at}.{kept} "
+                f"The period's cells are locked.{notes} Audit chain head: {self.head}")
+
+
+def corrections(findings: list[Finding], period: Period) -> list[Finding]:
+    """The findings a superseding snapshot exists to record: the period's frozen cells
+    changed since its current snapshot (nothing else, not even about that period)."""
+    return [f for f in findings if f.rule == Rule.FROZEN and f.period == period]
+
+
+def _cannot_be_a_report(book: KpiBook, target: Period, by: str | None) -> None:
     """What freezing refuses before anything else: a period not yet reached (after
     Settings' current one), a period with no input typed at all, an empty name for who
     froze it. (None: the login name, the macros' Office user name.)"""
@@ -41,12 +75,11 @@ def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
         raise Refused("who is freezing? --by is empty: give your name (or leave --by out "
                       "to record your login name)")
     settings = book.settings
-    target = settings.cadence.parse(book.requested_period(period))
     if target > settings.current_period:
         raise Refused(f"{target.label} is after Settings' current period "
                       f"({settings.current_period.label}): it is not a report yet; start it "
                       f"first (lfi-xl start-period, or Start next period)")
-    column = book.column_of(target.label)
+    column = book.column_of(target)
     calculated = c.CALCULATED_KPIS if book.computes_kpis else frozenset()
     typed = [row.values[column] for ref, row in book.kpis.items() if ref not in calculated]
     if typed and all(value is None or str(value).strip() == "" for value in typed):
@@ -54,33 +87,33 @@ def _cannot_be_a_report(book: KpiBook, period: str, by: str | None) -> None:
                       "is nothing to report yet")
 
 
-def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
-           reason: str | None = None, source_bytes: bytes | None = None) -> dict:
-    """Freeze ``period`` through ``adapter`` (a file or a live book). Raises
+def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | None = None,
+           supersede: bool = False, reason: str | None = None,
+           source_bytes: bytes | None = None) -> Frozen:
+    """Freeze ``period`` (default: Settings' current one) of ``workbook``. Raises
     :class:`Refused` when validation has errors or the period is already frozen."""
-    book = KpiBook(adapter)  # read before anything is written: it serves the whole freeze
+    workbook = discovering_editable(workbook)
+    book = KpiBook(workbook)  # read before anything is written: it serves the whole freeze
+    period = book.requested_period(period)
     _cannot_be_a_report(book, period, by)
-    findings = validate(adapter)
+    findings = validate(workbook)
     # Superseding exists to record corrected values of a frozen period: those are expected.
-    corrected = f"{period} is frozen" if supersede else None
-    errors = [f for f in findings if f.severity == ERROR
-              and not (f.rule == "frozen" and corrected and f.message.startswith(corrected))]
+    expected = corrections(findings, period) if supersede else []
+    errors = [f for f in findings if f.severity == ERROR and f not in expected]
     if errors:
         raise Refused(f"{len(errors)} validation error(s) must be fixed before freezing "
                       f"(run Validate entries): " + "; ".join(
                           f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
     step("Copying the period's values")
-    period = book.requested_period(period)
-    book.column_of(period)
     _, rows = book.snapshots
     current = current_snapshots(rows)
-    if period in current and not supersede:
-        raise Refused(f"{period} is already frozen (snapshot {current[period]}); to replace "
-                      "it, freeze again with --supersede --reason \"why\"")
+    if period.label in current and not supersede:
+        raise Refused(f"{period} is already frozen (snapshot {current[period.label]}); to "
+                      "replace it, freeze it again superseding the snapshot, with the reason")
     if supersede and not (reason or "").strip():
-        raise Refused("a superseding snapshot needs a reason (--reason)")
-    if supersede and period not in current:
-        raise Refused(f"{period} has no snapshot to supersede; freeze it without --supersede")
+        raise Refused("a superseding snapshot needs a reason")
+    if supersede and period.label not in current:
+        raise Refused(f"{period} has no snapshot to supersede; freeze it without superseding")
     ids = [canonical(row.get("Snapshot")) for row in rows]
     snapshot_id = max([i for i in ids if isinstance(i, int)], default=0) + 1
     when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -89,10 +122,10 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
     reason = storable_text(reason) if reason else reason
     source_sha = file_sha256(source_bytes) if source_bytes is not None else ""
     items = period_items(book, period)
-    formats = items_formats(adapter, items)
+    formats = items_formats(workbook, items)
     # A cell whose formula this adapter cannot read: both left blank (not recorded).
-    new_rows = [{"Snapshot": snapshot_id, "Period": period, "Kind": item.kind, "Key": item.key,
-                 "Field": item.field, "Value": stored_value(item.value),
+    new_rows = [{"Snapshot": snapshot_id, "Period": period.label, "Kind": item.kind,
+                 "Key": item.key, "Field": item.field, "Value": stored_value(item.value),
                  "Formula": (formats[(item.sheet, item.cell)] or (None, None))[0] or None,
                  "Number format": (formats[(item.sheet, item.cell)] or (None, None))[1],
                  "Frozen by": who, "Frozen at": when, "Source SHA-256": source_sha}
@@ -102,47 +135,45 @@ def freeze(adapter, period: str, by: str | None = None, supersede: bool = False,
         row["Snapshot SHA-256"], row["Status"] = digest, CURRENT
     snapshots_area, _ = book.snapshots
     snapshots_sheet = (snapshots_area.sheet if snapshots_area
-                       else free_sheet_name(adapter, c.SNAPSHOTS))
+                       else free_sheet_name(workbook, c.SNAPSHOTS))
     audit = audit_rows(book)  # read before writing: a file's reader is then not made again
     previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
+    old = current.get(period.label)
     if supersede:
-        old = current[period]
         status_column = c.SNAPSHOT_COLUMNS.index("Status")
-        adapter.set_cells(snapshots_area.sheet, {
+        workbook.set_cells(snapshots_area.sheet, {
             snapshots_area.cell(row["_row"], status_column): SUPERSEDED
             for row in rows if canonical(row.get("Snapshot")) == old})
-    adapter.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
+    workbook.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
                         [[row[column] for column in c.SNAPSHOT_COLUMNS] for row in new_rows])
     entries = []
     if supersede:
-        old_rows = [row for row in rows if canonical(row.get("Snapshot")) == current[period]]
-        entries.append({"Action": SUPERSEDE, "Snapshot": current[period],
+        old_rows = [row for row in rows if canonical(row.get("Snapshot")) == old]
+        entries.append({"Action": SUPERSEDE, "Snapshot": old,
                         "Snapshot SHA-256": snapshot_hash(old_rows), "Reason": reason})
     entries.append({"Action": FREEZE, "Snapshot": snapshot_id, "Snapshot SHA-256": digest,
                     "Reason": reason if supersede else ""})
     logged = []
     for number, entry in enumerate(entries, start=len(audit) + 1):
-        entry |= {"Entry": number, "When": when, "Who": who, "Period": period,
+        entry |= {"Entry": number, "When": when, "Who": who, "Period": period.label,
                   "Source SHA-256": source_sha}
         entry["Previous entry SHA-256"] = previous
         entry["Entry SHA-256"] = previous = audit_hash(entry, previous)
         logged.append([entry.get(column) for column in c.AUDIT_COLUMNS])
-    audit_area = adapter.area(c.AUDIT_TABLE)
-    adapter.append_rows(audit_area.sheet if audit_area else free_sheet_name(adapter, c.AUDIT),
+    audit_area = workbook.area(c.AUDIT_TABLE)
+    workbook.append_rows(audit_area.sheet if audit_area else free_sheet_name(workbook, c.AUDIT),
                         c.AUDIT_TABLE, list(c.AUDIT_COLUMNS), logged)
     step("Locking the period and writing the snapshot")
     by_sheet: dict[str, list[str]] = {}
     for item in items:
         by_sheet.setdefault(item.sheet, []).append(item.cell)
     for sheet, cells in by_sheet.items():
-        adapter.lock(sheet, cells)
+        workbook.lock(sheet, cells)
     # What was just written must verify, before anything is saved: a freeze that its
     # own verify would call edited is our bug, never the user's stuck period.
-    problems = verify(adapter)
+    problems = verify(workbook)
     if problems:
         raise RuntimeError(f"the freeze would not verify ({problems[0].sheet}!"
                            f"{problems[0].cell} {problems[0].message}); nothing was saved")
-    return {"period": period, "snapshot": snapshot_id, "sha256": digest, "rows": len(new_rows),
-            "head": previous,
-            "frozen_by": who, "frozen_at": when, "source_sha256": source_sha,
-            "superseded": current.get(period) if supersede else None}
+    return Frozen(period, snapshot_id, digest, len(new_rows), previous, who, when, source_sha,
+                  old if supersede and isinstance(old, int) else None, tuple(workbook.notes))

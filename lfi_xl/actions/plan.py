@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lfi_xl import contract as c
 from lfi_xl.adapters.files.package import check_workbook_file
 from lfi_xl.core.plan import Plan, compute_plan
 from lfi_xl.core.reconcile import reconcile
@@ -63,17 +64,8 @@ def plan_summary(plan: Plan, funding_gap_method: str = "A", source: str = "") ->
     }
 
 
-_ROWS = (
-    ("Total income", "total_income", "{:,.3f}"),
-    ("Total expenditure", "total_expenditure", "{:,.3f}"),
-    ("In-year +deficit/-surplus", "in_year", "{:,.3f}"),
-    ("Cumulative before Safety Valve funding", "cumulative_before_sv", "{:,.3f}"),
-    ("DfE contribution", "dfe", "{:,.3f}"),
-    ("Council contribution", "la", "{:,.3f}"),
-    ("Cumulative after DfE funding only", "cumulative_after_dfe_only", "{:,.3f}"),
-    ("Cumulative after Safety Valve funding", "cumulative_after_sv", "{:,.3f}"),
-    ("Funding gap as % of HNB allocation", "funding_gap", "{:.2%}"),
-)
+_ROWS = tuple((label, key, "{:.2%}" if key == "funding_gap" else "{:,.3f}")
+              for key, label in c.PLAN_SUMMARY.items())
 
 
 def plan_table(summary: dict) -> str:

@@ -9,18 +9,50 @@ Plan Data is filled from the plan as ``refresh`` does. Earlier periods are not t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl import contract as c
 from lfi_xl.actions.period_columns import add_period_columns
-from lfi_xl.actions.refresh import refresh_plan_data
+from lfi_xl.actions.refresh import Refreshed, refresh_plan_data
 from lfi_xl.book import formulas
 from lfi_xl.book.kpi_book import KpiBook
-from lfi_xl.core.periods import Period, PeriodError, year_label
+from lfi_xl.book.settings import Settings
+from lfi_xl.book.workbook import EditableWorkbook, Workbook
+from lfi_xl.core.periods import Period, year_label
 from lfi_xl.errors import Refused, UnusableInput
 
 
-def next_period(settings) -> Period:
+@dataclass(frozen=True)
+class Started:
+    """What starting a period did."""
+
+    period: Period
+    previous: Period
+    formulas: int                  # formula cells written
+    inputs: int                    # input cells made ready
+    in_plan: bool                  # Settings' current period set in the plan workbook too
+    plan_data: Refreshed | None    # Plan Data filled from the plan workbook, when it was
+    monitoring: str = ""           # what the plan workbook's Monitoring sheet still holds
+    notes: tuple[str, ...] = ()    # what the host would not let lfi-xl do
+    columns_added: tuple[str, ...] = ()  # sheets given the period's column (it had none)
+
+    def __str__(self) -> str:
+        plan_data = (f"Plan Data holds the {self.plan_data.source}'s {self.plan_data.year} "
+                     "figures." if self.plan_data else
+                     "Plan Data is not filled yet: refresh it from the DSG plan workbook.")
+        made = (f"Made the columns for {self.period} (after the last report column) on: "
+                f"{', '.join(self.columns_added)}." if self.columns_added else "")
+        return " ".join(part for part in (
+            made,
+            f"Started {self.period} (after {self.previous}): {self.formulas} formula cell(s) "
+            f"written, {self.inputs} input cell(s) ready, Settings' current period set"
+            + (" in both workbooks." if self.in_plan else "."), plan_data, self.monitoring,
+            *self.notes) if part)
+
+
+def next_period(settings: Settings) -> Period:
     """The report after Settings' current one."""
     current = settings.current_period
     if current.report < settings.cadence.reports_per_year:
@@ -28,33 +60,30 @@ def next_period(settings) -> Period:
     return Period(current.year + 1, 1)
 
 
-def _target(settings, period: str | None, allow_gap: bool) -> Period:
+def _target(settings: Settings, period: Period | None, allow_gap: bool) -> Period:
     current = settings.current_period
     following = next_period(settings)
-    try:
-        target = settings.cadence.parse(period) if period else following
-    except PeriodError as error:
-        raise UnusableInput(f"--period: {error}") from None
+    target = following if period is None else period
+    settings.cadence.check(target)
     programme = settings.periods()
     if target > programme[-1]:
-        raise Refused(f"{target.label} is beyond the programme, which ends with "
-                      f"{programme[-1].label} (Settings' last programme year)")
+        raise Refused(f"{target} is beyond the programme, which ends with "
+                      f"{programme[-1]} (Settings' last programme year)")
     if target <= current:
-        raise Refused(f"{target.label} is already started: Settings' current period is "
-                      f"{current.label}")
+        raise Refused(f"{target} is already started: Settings' current period is {current}")
     if target != following and not allow_gap:
-        raise Refused(f"the next report after {current.label} is {following.label}, not "
-                      f"{target.label}; to skip reports, start it with --allow-gap")
+        raise Refused(f"the next report after {current} is {following}, not {target}; "
+                      "starting it would skip reports", unless="allow_gap")
     return target
 
 
-def _counts_cells(source, column: int) -> dict[int, str]:
+def _counts_cells(workbook: Workbook, column: int) -> dict[int, str]:
     """The n cell of each average-cost KPI in report column ``column`` (KPI_Counts rows)."""
-    counts, periods = source.area(c.KPI_COUNTS), source.area(c.KPI_PERIODS)
+    counts, periods = workbook.area(c.KPI_COUNTS), workbook.area(c.KPI_PERIODS)
     if counts is None or periods is None:
         return {}
     cells = {}
-    for offset, row in enumerate(source.values(counts)[1:], start=1):
+    for offset, row in enumerate(workbook.values(counts)[1:], start=1):
         try:
             ref = int(row[0])
         except (TypeError, ValueError):
@@ -65,22 +94,23 @@ def _counts_cells(source, column: int) -> dict[int, str]:
     return cells
 
 
-def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
-                 allow_gap: bool = False, use: str | None = None) -> dict:
+def start_period(kpi: EditableWorkbook, period: Period | None = None,
+                 plan: EditableWorkbook | None = None, allow_gap: bool = False,
+                 use: str | None = None) -> Started:
     """Start ``period`` (default: the report after Settings' current one) in the KPI
-    workbook behind ``kpi_adapter``, and in the plan workbook's Settings when given.
+    workbook, and in the plan workbook's Settings when given.
     Raises :class:`Refused` for a period already started, skipped to or past the end."""
-    book = KpiBook(kpi_adapter)
+    book = KpiBook(kpi)
     settings = book.settings
     target = _target(settings, period, allow_gap)
     label = target.label
-    added = []
+    added: list[str] = []
     if label not in book.period_labels:  # the sheets lack the period: make its columns
-        added = add_period_columns(kpi_adapter, target, settings.cadence)
-        book = KpiBook(kpi_adapter)
-    column = book.column_of(label)
+        added = add_period_columns(kpi, target, settings.cadence)
+        book = KpiBook(kpi)
+    column = book.column_of(target)
     kpi_sheet = book.kpis[min(book.kpis)].area.sheet if book.kpis else c.KPI_SHEET
-    place = formulas.column_from_names(kpi_adapter, column) if book.computes_kpis else None
+    place = formulas.column_from_names(kpi, column) if book.computes_kpis else None
     written: dict[str, str] = {}
     inputs: dict[str, list[str]] = {}
     for ref, row in book.kpis.items():
@@ -91,31 +121,31 @@ def start_period(kpi_adapter, period: str | None = None, plan_adapter=None,
         else:
             inputs.setdefault(row.area.sheet, []).append(cell)
     if place is not None:
-        for ref, cell in _counts_cells(kpi_adapter, column).items():
+        for ref, cell in _counts_cells(kpi, column).items():
             written[cell] = formulas.count_formula(ref, place)
     for rows in (book.conditions, book.narrative, list(book.plan_data.values())):
         for row in rows:
             inputs.setdefault(row.area.sheet, []).append(row.area.cell(0, column))
     if written:
-        kpi_adapter.set_formulas(kpi_sheet, written)
+        kpi.set_formulas(kpi_sheet, written)
     for sheet, cells in inputs.items():
-        kpi_adapter.make_inputs(sheet, cells, c.INPUT_FILL)
+        kpi.make_inputs(sheet, cells, c.INPUT_FILL)
     for sheet, cells in _by_sheet(written, kpi_sheet, inputs).items():
-        kpi_adapter.print_through(sheet, max(column_index_from_string(
+        kpi.print_through(sheet, max(column_index_from_string(
             coordinate_from_string(cell)[0]) for cell in cells))
-    workings = kpi_adapter.area(c.COST_RESULTS) if place is not None and place.costs else None
+    workings = kpi.area(c.COST_RESULTS) if place is not None and place.costs else None
     if workings is not None:  # the Cost workings column the new KPI cells show
-        kpi_adapter.print_through(workings.sheet, workings.min_col + column)
-    _set_current(kpi_adapter, target)
-    result = {"period": label, "previous": settings.current_period.label,
-              "formulas": len(written), "inputs": sum(map(len, inputs.values())),
-              "plan_data": None, "columns_added": added}
-    if plan_adapter is not None:
-        result["monitoring"] = _monitoring_note(plan_adapter, settings.current_period, target)
-        _set_current(plan_adapter, target)
+        kpi.print_through(workings.sheet, workings.min_col + column)
+    _set_current(kpi, target)
+    monitoring, filled = "", None
+    if plan is not None:
+        monitoring = _monitoring_note(plan, settings.current_period, target)
+        _set_current(plan, target)
         if book.plan_data:
-            result["plan_data"] = refresh_plan_data(kpi_adapter, plan_adapter, label, use)
-    return result
+            filled = refresh_plan_data(kpi, plan, target, use)
+    return Started(target, settings.current_period, len(written),
+                   sum(map(len, inputs.values())), plan is not None, filled, monitoring,
+                   tuple(kpi.notes), tuple(dict.fromkeys(added)))
 
 
 def _by_sheet(written: dict[str, str], kpi_sheet: str,
@@ -126,13 +156,13 @@ def _by_sheet(written: dict[str, str], kpi_sheet: str,
     return {sheet: refs for sheet, refs in cells.items() if refs}
 
 
-def _monitoring_note(plan_adapter, previous: Period, target: Period) -> str:
+def _monitoring_note(plan: Workbook, previous: Period, target: Period) -> str:
     """At a new financial year, the Monitoring sheet still holds the last year's forecasts
     (lfi-xl does not delete what was typed): say so, since they now face the new plan."""
-    area = plan_adapter.area(c.MONITORING_TABLE)
+    area = plan.area(c.MONITORING_TABLE)
     if area is None or target.year == previous.year:
         return ""
-    typed = [value for row in plan_adapter.values(area)[1:]
+    typed = [value for row in plan.values(area)[1:]
              for value in row[2:1 + len(c.MONITORING_COLUMNS)] if value not in (None, "")]
     if not typed:
         return ""
@@ -141,14 +171,14 @@ def _monitoring_note(plan_adapter, previous: Period, target: Period) -> str:
             "keep a copy of the plan workbook, then clear them for the new year.")
 
 
-def _set_current(adapter, period: Period) -> None:
+def _set_current(workbook: EditableWorkbook, period: Period) -> None:
     """Settings' current period (and the plan workbook's current year) moved to ``period``."""
     for key, value in (("CurrentPeriod", period.label),
                        ("CurrentYear", year_label(period.year, "/"))):
-        area = adapter.area(c.setting_name(key))
+        area = workbook.area(c.setting_name(key))
         if area is None:
             if key == "CurrentPeriod":
-                raise UnusableInput(f"{adapter.label}: no cell named "
+                raise UnusableInput(f"{workbook.label}: no cell named "
                                     f"{c.setting_name(key)}: Settings' current period")
             continue
-        adapter.set_cells(area.sheet, {area.cell(0, 0): value})
+        workbook.set_cells(area.sheet, {area.cell(0, 0): value})

@@ -16,14 +16,15 @@ import numpy as np
 from lfi_xl import contract as c
 from lfi_xl.book import tables
 from lfi_xl.book.area import Area
-from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding
+from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.costs import distinct, matches_any
-from lfi_xl.core.periods import PeriodError, year_label
+from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
 from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, fast_numbers, to_number
@@ -43,19 +44,19 @@ class Findings(list):
         super().__init__()
         self._counts: Counter = Counter()
 
-    def add_cell(self, severity: str, sheet: str, cell: str, rule: str, message: str) -> None:
+    def add_cell(self, severity: str, sheet: str, cell: str, rule: Rule, message: str) -> None:
         key = (rule, sheet, "".join(ch for ch in cell if ch.isalpha()))
         self._counts[key] += 1
         if self._counts[key] <= MAX_PER_COLUMN:
             self.append(Finding(severity, sheet, cell, rule, message))
 
-    def add(self, severity: str, area: Area | None, row: int, column: int, rule: str,
+    def add(self, severity: str, area: Area | None, row: int, column: int, rule: Rule,
             message: str, sheet: str = "") -> None:
         """A finding at ``area``'s cell (row, column offsets), or on a whole sheet."""
         self.add_cell(severity, area.sheet if area is not None else sheet,
                       area.cell(row, column) if area is not None else "", rule, message)
 
-    def add_rows(self, severity: str, area: Area, rows, column: int, rule: str,
+    def add_rows(self, severity: str, area: Area, rows, column: int, rule: Rule,
                  message: str | Callable[[int], str]) -> None:
         """A finding at each of ``rows`` (offsets, in order) in one column of ``area``:
         the same as :meth:`add` for each, but the text of a finding past the cap is never
@@ -89,7 +90,7 @@ def _sentence(text: str) -> str:
 
 
 def _number(findings: Findings, area: Area, row: int, column: int, value, expected: str,
-            rule: str = "number") -> float | None:
+            rule: Rule = Rule.NUMBER) -> float | None:
     """The cell as a float (``nan`` blank), or ``None`` after recording the finding."""
     try:
         return to_number(value, expected)
@@ -99,17 +100,17 @@ def _number(findings: Findings, area: Area, row: int, column: int, value, expect
 
 
 # ---------------------------------------------------------------------------- plan book
-def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | None:
+def _plan_checks(workbook: Workbook, findings: Findings, prefix: str) -> tables.PlanTable | None:
     try:
-        table = tables.plan_table(source, prefix)
+        table = tables.plan_table(workbook, prefix)
     except UnusableInput as error:
-        findings.append(Finding(ERROR, prefix, "", "table", str(error)))
+        findings.append(Finding(ERROR, prefix, "", Rule.TABLE, str(error)))
         return None
     bad_years: set[int] = set()  # years with a cell that is not a number: not reconciled
     values = {}
     for row in table.rows:
         if row.role is None:
-            findings.add_cell(ERROR, row.sheet, row.kind_cell, "line",
+            findings.add_cell(ERROR, row.sheet, row.kind_cell, Rule.LINE,
                               "'Counts as' must be one of: "
                               + ", ".join(c.PLAN_ROLE_LABELS.values()))
         values[row.line_id] = []
@@ -117,18 +118,18 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
             try:
                 number = to_number(value, "a number in £m")
             except BadValue as error:
-                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
+                findings.add_cell(ERROR, row.sheet, cell, Rule.NUMBER, _sentence(str(error)))
                 bad_years.add(k)
                 number = math.nan
             values[row.line_id].append(number)
             if math.isnan(number):
                 continue
             if row.role in (p.INCOME, p.DFE, p.LA) and number > 0:
-                findings.add_cell(ERROR, row.sheet, cell, "sign",
+                findings.add_cell(ERROR, row.sheet, cell, Rule.SIGN,
                                   f"{row.label} {table.years[k]}: income and contributions are "
                                   f"negative in the plan, found +{number:.3f}")
             elif row.role == p.EXPENDITURE and number < 0:
-                findings.add_cell(WARNING, row.sheet, cell, "sign",
+                findings.add_cell(WARNING, row.sheet, cell, Rule.SIGN,
                                   f"{row.label} {table.years[k]}: expenditure is positive in "
                                   f"the plan, found {number:.3f} (a recoupment?)")
     for row in table.extra_rows:
@@ -138,16 +139,16 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
             try:
                 to_number(value, "a number in £m")
             except BadValue as error:
-                findings.add_cell(ERROR, row.sheet, cell, "number", _sentence(str(error)))
+                findings.add_cell(ERROR, row.sheet, cell, Rule.NUMBER, _sentence(str(error)))
     opening = math.nan
     if table.opening_cell:
         try:
             opening = to_number(table.opening, "a number in £m")
         except BadValue as error:
-            findings.add_cell(ERROR, table.sheet, table.opening_cell, "number",
+            findings.add_cell(ERROR, table.sheet, table.opening_cell, Rule.NUMBER,
                               _sentence(str(error)))
         if math.isnan(opening):
-            findings.add_cell(WARNING, table.sheet, table.opening_cell, "opening",
+            findings.add_cell(WARNING, table.sheet, table.opening_cell, Rule.OPENING,
                               "No opening balance: it is derived from the printed cumulative "
                               "balance, or taken as 0")
     plan = p.Plan(table.years, tuple(
@@ -164,17 +165,17 @@ def _plan_checks(source, findings: Findings, prefix: str) -> tables.PlanTable | 
             continue
         findings.add_cell(ERROR if difference.kind == RECONCILE_ERROR else INFO, row.sheet,
                           row.cells[year],
-                          "total" if difference.kind == RECONCILE_ERROR else "rounding",
+                          Rule.TOTAL if difference.kind == RECONCILE_ERROR else Rule.ROUNDING,
                           difference.message())
     return table
 
 
-def _contributions(source, findings: Findings, plan: tables.PlanTable,
+def _contributions(workbook: Workbook, findings: Findings, plan: tables.PlanTable,
                    forecast: tables.PlanTable, current_year: str) -> None:
     """Money received against the agreed profile, for the years up to the current one."""
     try:
-        received = tables.received(source, forecast)
-        agreed = tables.to_plan(source, plan)
+        received = tables.received(workbook, forecast)
+        agreed = tables.to_plan(workbook, plan)
     except UnusableInput:
         return  # the cells at fault are already findings
     rows = {row.line_id: row for row in forecast.extra_rows}
@@ -191,24 +192,24 @@ def _contributions(source, findings: Findings, plan: tables.PlanTable,
             got_value = 0.0 if math.isnan(got) else got
             if abs(got_value - expected) > 0.0005:
                 findings.add_cell(WARNING, forecast.sheet, rows[line_id].cells[k],
-                                  "contribution",
+                                  Rule.CONTRIBUTION,
                                   f"{who} {year}: agreed {-expected + 0.0:.3f}, received "
                                   f"{-got_value + 0.0:.3f} (£m)")
 
 
-def validate_plan_book(source) -> list[Finding]:
+def validate_plan_book(workbook: Workbook) -> list[Finding]:
     findings = Findings()
-    settings = read_settings(source)
+    settings = read_settings(workbook)
     findings.extend(settings.findings)
-    plan = _plan_checks(source, findings, c.PLAN_PREFIX)
-    forecast = _plan_checks(source, findings, c.FORECAST_PREFIX) if source.area(
+    plan = _plan_checks(workbook, findings, c.PLAN_PREFIX)
+    forecast = _plan_checks(workbook, findings, c.FORECAST_PREFIX) if workbook.area(
         c.FORECAST_TABLE) else None
     if plan is not None and forecast is not None:
-        _contributions(source, findings, plan, forecast, settings.current_year)
-    _outside_tables(source, findings, _PLAN_TABLES)
-    area = source.area(c.MONITORING_TABLE)
+        _contributions(workbook, findings, plan, forecast, settings.current_year)
+    _outside_tables(workbook, findings, _PLAN_TABLES)
+    area = workbook.area(c.MONITORING_TABLE)
     if area is not None:
-        values = source.values(area)
+        values = workbook.values(area)
         for r, row in enumerate(values[1:], start=1):
             for k, value in enumerate(row[1:len(c.MONITORING_COLUMNS) + 1], start=1):
                 _number(findings, area, r, k, value, "a number in £m")
@@ -231,20 +232,20 @@ def _monitoring_missing(findings: Findings, area: Area, values: list[list],
     inputs = {row.label for row in plan.rows if row.role in (p.INCOME, p.EXPENDITURE)}
     for r, row in enumerate(values[1:], start=1):
         if row[0] in inputs and row[column] in (None, ""):
-            findings.add(WARNING, area, r, column, "missing",
+            findings.add(WARNING, area, r, column, Rule.MISSING,
                          f"{row[0]}: no {header[column]} for {period.label} (the current "
                          "report); the totals and variances stay blank until it is in")
 
 
 # ---------------------------------------------------------------------------- KPI book
-def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
-    """Report columns up to the current period: label -> column index."""
+def _period_columns(book: KpiBook, findings: Findings) -> dict[Period, int]:
+    """Report columns up to the current period: period -> column index."""
     settings = book.settings
     labels = book.period_labels
     reported = [period.label for period in settings.reported()]
     absent = [label for label in reported if label not in labels]
     if absent:
-        findings.append(Finding(ERROR, c.KPI_SHEET, "", "periods",
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.PERIODS,
                                 f"No KPI column for the report(s) {', '.join(absent)} (up to "
                                 f"the current period in Settings); found "
                                 f"{', '.join(label for label in labels[:4] if label)} ..."))
@@ -257,43 +258,43 @@ def _period_columns(book: KpiBook, findings: Findings) -> dict[str, int]:
     if present != sorted(present):
         # every sheet is read by its headers' labels, so order is for the eye only: a
         # report added to a year (start-period, after four reports a year) comes last
-        late = next(b for a, b in zip(present, present[1:]) if b < a)
-        findings.append(Finding(INFO, c.KPI_SHEET, "", "periods",
+        late = next(b for a, b in zip(present, present[1:], strict=False) if b < a)
+        findings.append(Finding(INFO, c.KPI_SHEET, "", Rule.PERIODS,
                                 f"The report columns are not in date order ({late.label} "
                                 "stands after later reports): lfi-xl reads each by its "
                                 "label, so nothing is wrong; move it in Excel if you like"))
-    return {label: labels.index(label) for label in reported if label in labels}
+    return {period: labels.index(period.label) for period in settings.reported()
+            if period.label in labels}
 
 
-def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+def _kpi_inputs(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     settings = book.settings
     calculated = c.CALCULATED_KPIS if book.computes_kpis else frozenset()
-    by_year: dict[tuple[int, int], list] = {}
+    by_year: dict[tuple[int, int], list[Period]] = {}
     for ref, row in book.kpis.items():
         kpi = c.KPI_BY_REF[ref]
         if book.baselines is not None:
             baseline = book.baselines.values[ref - 1]
             if baseline in (None, ""):
-                findings.add(ERROR, book.baselines.area, ref - 1, 0, "baseline",
+                findings.add(ERROR, book.baselines.area, ref - 1, 0, Rule.BASELINE,
                              f"KPI {ref} ({kpi.measure}): no baseline")
             else:
                 _number(findings, book.baselines.area, ref - 1, 0, baseline, "a number")
         if ref in calculated:
             continue
-        for label, column in reported.items():
+        for period, column in reported.items():
             number = _number(findings, row.area, 0, column, row.values[column], "a number")
-            period = settings.cadence.parse(label)
             if number is not None and not math.isnan(number):
-                by_year.setdefault((ref, period.year), []).append(label)
+                by_year.setdefault((ref, period.year), []).append(period)
             elif number is not None and kpi.termly:
-                findings.add(ERROR, row.area, 0, column, "missing",
-                             f"KPI {ref} ({kpi.measure}) is termly: no value for {label}")
+                findings.add(ERROR, row.area, 0, column, Rule.MISSING,
+                             f"KPI {ref} ({kpi.measure}) is termly: no value for {period}")
         if not kpi.termly:
-            for year in sorted({settings.cadence.parse(label).year for label in reported}):
+            for year in sorted({period.year for period in reported}):
                 if (ref, year) not in by_year and _year_complete(settings, year):
-                    first = next(col for label, col in reported.items()
-                                 if settings.cadence.parse(label).year == year)
-                    findings.add(ERROR, row.area, 0, first, "missing",
+                    first = next(col for period, col in reported.items()
+                                 if period.year == year)
+                    findings.add(ERROR, row.area, 0, first, Rule.MISSING,
                                  f"KPI {ref} ({kpi.measure}) is annual: no value in "
                                  f"{year_label(year)}")
 
@@ -303,7 +304,7 @@ def _year_complete(settings, year: int) -> bool:
     return any(period.year == year for period in settings.reported())
 
 
-def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     """Calculated KPIs: errors explained, stale cached values caught, n = 0 averages."""
     for label, column in reported.items():
         try:
@@ -311,7 +312,7 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
             expected = calculated_kpis(inputs)
             counts = placement_counts(inputs)
         except (UnusableInput, BadValue, ValueError) as error:
-            findings.append(Finding(ERROR, c.KPI_SHEET, "", "inputs",
+            findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.INPUTS,
                                     f"{label}: the calculated KPIs cannot be checked: {error}"))
             continue
         for ref, value in expected.items():
@@ -321,28 +322,28 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
                 continue  # n = 0: the average of no placements is "no data" (#N/A)
             if is_error(shown):
                 reason = getattr(value, "reason", "") or "its inputs give no figure"
-                findings.add(ERROR, row.area, 0, column, "error",
+                findings.add(ERROR, row.area, 0, column, Rule.ERROR,
                              f"KPI {ref} {label} shows {shown}: {reason}")
                 continue
             if ref in counts and counts[ref] == 0:
-                findings.add(ERROR, row.area, 0, column, "n=0",
+                findings.add(ERROR, row.area, 0, column, Rule.NO_PLACEMENTS,
                              f"KPI {ref} {label}: an average with no placements behind it "
                              f"(n = 0) shows {describe(shown)}; its formula gives #N/A (no "
                              "placements): restore the formula and recalculate (F9 in "
                              "Excel, or lfi-xl recalc)")
                 continue
             if hasattr(value, "code"):
-                findings.add(ERROR, row.area, 0, column, "error",
+                findings.add(ERROR, row.area, 0, column, Rule.ERROR,
                              f"KPI {ref} {label}: {value.code} {value.reason}")
                 continue
             try:
                 number = to_number(shown)
             except BadValue as error:
-                findings.add(ERROR, row.area, 0, column, "number", _sentence(str(error)))
+                findings.add(ERROR, row.area, 0, column, Rule.NUMBER, _sentence(str(error)))
                 continue
             if math.isnan(number) or abs(number - value) > _STALE_TOLERANCE * max(
                     1.0, abs(value)):
-                findings.add(ERROR, row.area, 0, column, "stale",
+                findings.add(ERROR, row.area, 0, column, Rule.STALE,
                              f"KPI {ref} {label} shows "
                              f"{'blank' if shown in (None, '') else describe(shown)} but its "
                              "inputs give "
@@ -352,47 +353,47 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[str, int]) -> 
                                 if shown in (None, "") else ""))
 
 
-def _by_period_rows(findings: Findings, rows, reported: dict[str, int], check) -> None:
+def _by_period_rows(findings: Findings, rows, reported: dict[Period, int], check) -> None:
     for row in rows:
         for label, column in reported.items():
             check(row, label, column, row.values[column] if column < len(row.values) else None)
 
 
-def _conditions(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+def _conditions(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     def check(row, label, column, value):
         text = "" if value is None else str(value).strip()
         if text == "":
-            findings.add(ERROR, row.area, 0, column, "missing",
+            findings.add(ERROR, row.area, 0, column, Rule.MISSING,
                          f"Condition {row.key}: no RAG for {label}")
         elif text not in c.RAG_VALUES:
-            findings.add(ERROR, row.area, 0, column, "rag",
+            findings.add(ERROR, row.area, 0, column, Rule.RAG,
                          f"Condition {row.key}: RAG must be R, A or G, found {text!r}")
 
     _by_period_rows(findings, book.conditions, reported, check)
 
 
-def _narrative(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+def _narrative(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     required = {key for key, _ in c.NARRATIVE_QUESTIONS[:4]}  # the DfE's four questions
 
     def check(row, label, column, value):
         if row.key in required and (value is None or str(value).strip() == ""):
-            findings.add(WARNING, row.area, 0, column, "narrative",
+            findings.add(WARNING, row.area, 0, column, Rule.NARRATIVE,
                          f"{label}: no answer to '{dict(c.NARRATIVE_QUESTIONS)[row.key]}'")
 
     _by_period_rows(findings, book.narrative, reported, check)
 
 
-def _plan_data(book: KpiBook, findings: Findings, reported: dict[str, int]) -> None:
+def _plan_data(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     for key, row in book.plan_data.items():
         for label, column in reported.items():
             number = _number(findings, row.area, 0, column, row.values[column], "a number in £m")
             if number is not None and math.isnan(number):
-                findings.add(ERROR, row.area, 0, column, "missing",
+                findings.add(ERROR, row.area, 0, column, Rule.MISSING,
                              f"Plan Data {key}: no figure for {label}")
 
 
 def _column(book: KpiBook, key: str, name_of) -> tuple[Area, np.ndarray]:
-    return tables.read_column(book.source, name_of(key))
+    return tables.read_column(book.workbook, name_of(key))
 
 
 def _numbers_found(findings: Findings, area: Area, values, expected: str,
@@ -432,7 +433,7 @@ def _numbers_found(findings: Findings, area: Area, values, expected: str,
             return _sentence(str(error))
         raise AssertionError(f"{values[i]!r} was refused as a number")  # pragma: no cover
 
-    findings.add_rows(ERROR, area, bad, 0, "number", message)
+    findings.add_rows(ERROR, area, bad, 0, Rule.NUMBER, message)
     return out
 
 
@@ -467,7 +468,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
         known = matches_any(cells[key], [option.replace("*", "~*").replace("?", "~?")
                                          for option in allowed],
                             book.criteria_masks.setdefault((key, None), {}))  # as KPIs see it
-        findings.add_rows(ERROR, area, np.flatnonzero(~known & ~blank_rows), 0, "placement",
+        findings.add_rows(ERROR, area, np.flatnonzero(~known & ~blank_rows), 0, Rule.PLACEMENT,
                           lambda i, key=key, allowed=allowed, values=values: (
                               f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
                               f"{', '.join(allowed)}; found {describe(values[i])}"))
@@ -482,7 +483,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
         again = np.flatnonzero(first != np.arange(len(first)))
         also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(),
                         strict=True))
-        findings.add_rows(ERROR, ids_area, positions[again], 0, "duplicate", lambda i: (
+        findings.add_rows(ERROR, ids_area, positions[again], 0, Rule.DUPLICATE, lambda i: (
             f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}"))
     # The register as the KPIs read it (tables.read_placements): the calculated KPIs are
     # recomputed from these, not from a second read (only when no cell was refused above).
@@ -514,9 +515,9 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
             if i not in blank_rows and value in (None, ""):
                 # a row taken into the table by hand: Excel would have filled the
                 # formula in; recalculating cannot, so say what does
-                findings.add(ERROR, area, i, 0, "mitigation",
+                findings.add(ERROR, area, i, 0, Rule.MITIGATION,
                              f"{dict(c.MITIGATION_COLUMNS)[key]} is blank: the row has no "
-                             f"formula there; lfi-xl take-rows {book.source.label} fills the "
+                             f"formula there; lfi-xl take-rows --kpi {book.label} fills the "
                              "table's calculated columns (in Excel: copy the formula from "
                              "the row above)")
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
@@ -526,14 +527,14 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                 continue
             number = _number(findings, area, i, 0, value, "a number")
             if number is not None and (math.isnan(number) or number < 0):
-                findings.add(ERROR, area, i, 0, "mitigation",
+                findings.add(ERROR, area, i, 0, Rule.MITIGATION,
                              f"{dict(c.MITIGATION_COLUMNS)[key]} must be 0 or more")
     for key, allowed in (("Period", labels), ("AgeBand", set(c.AGE_BANDS)),
                          ("Provision", set(c.PROVISIONS))):
         area, values = read[key]
         for i, value in enumerate(values):
             if value not in allowed and i not in blank_rows:
-                findings.add(ERROR, area, i, 0, "mitigation",
+                findings.add(ERROR, area, i, 0, Rule.MITIGATION,
                              f"{dict(c.MITIGATION_COLUMNS)[key]}: {describe(value)} is not "
                              "one of the allowed values")
 
@@ -557,53 +558,53 @@ _KPI_TABLES = (c.PLACEMENTS_TABLE, c.MITIGATIONS_TABLE, c.KPI_TABLE)
 _PLAN_TABLES = (c.PLAN_TABLE, c.FORECAST_TABLE)
 
 
-def _outside_tables(source, findings: Findings, names: tuple[str, ...]) -> None:
+def _outside_tables(workbook: Workbook, findings: Findings, names: tuple[str, ...]) -> None:
     """A cell typed directly below or beside a table is not in it: Excel extends a table
     (a ListObject) to take it in, other programs and a table made of names do not. Said,
     never silently left out: an error for registers and for figures, a warning for text
     beside the KPI and plan tables (a note, probably)."""
     for name in names:
         what, notes_allowed = _OUTSIDE[name]
-        area = source.area(name)
-        if area is None or area.sheet not in source.sheet_names:
+        area = workbook.area(name)
+        if area is None or area.sheet not in workbook.sheet_names:
             continue
         strips = (Area(area.sheet, area.max_row + 1, area.min_col, area.max_row + 1,
                        area.max_col),
                   Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
                        area.max_col + 1))
         for strip in strips:
-            if strip.shape[1] == 1 and hasattr(source, "column"):  # a tall strip: the
-                cells = source.column(strip)                        # cells typed in it
+            if strip.shape[1] == 1 and hasattr(workbook, "column"):  # a tall strip: the
+                cells = workbook.column(strip)                        # cells typed in it
                 rows = ((r, [cells[r]]) for r in range(len(cells)) if cells[r] is not None)
             else:
-                rows = enumerate(source.values(strip))
+                rows = enumerate(workbook.values(strip))
             for r, row in rows:
                 for k, value in enumerate(row):
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue
                     note = notes_allowed and isinstance(value, str) and not is_error(value)
-                    how = (f"take it in with lfi-xl take-rows {source.label} (in Excel "
+                    how = (f"take it in with lfi-xl take-rows --kpi {workbook.label} (in Excel "
                            "a row typed just below joins the table)"
                            if name in _REGISTERS else
                            "extend the table to include it (in Excel: Table Design > "
                            "Resize Table)")
-                    findings.add(WARNING if note else ERROR, strip, r, k, "outside",
+                    findings.add(WARNING if note else ERROR, strip, r, k, Rule.OUTSIDE,
                                  f"{strip.sheet}!{strip.cell(r, k)}: {what}; {how}, or "
                                  "move it")
                     break  # one finding a row is enough to find it
 
 
-def validate_kpi_book(source) -> list[Finding]:
+def validate_kpi_book(workbook: Workbook) -> list[Finding]:
     from lfi_xl.book.snapshots import verify
     findings = Findings()
-    book = KpiBook(source)
+    book = KpiBook(workbook)
     findings.extend(book.settings.findings)
     reported = _period_columns(book, findings)
     for problem in book.structure_problems():
-        findings.append(Finding(ERROR, c.KPI_SHEET, "", "names", problem))
-    if any(f.rule == "names" for f in findings):
+        findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.NAMES, problem))
+    if any(f.rule == Rule.NAMES for f in findings):
         return findings.close()  # the tables cannot be read as they are: say that first
-    _outside_tables(source, findings, _KPI_TABLES)
+    _outside_tables(workbook, findings, _KPI_TABLES)
     step("Checking KPIs, conditions, narrative and plan data")
     for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
         check(book, findings, reported)
@@ -612,42 +613,42 @@ def validate_kpi_book(source) -> list[Finding]:
         for check in (_placements, _mitigations):
             check(book, findings)
         step("Recomputing the calculated KPIs")
-        if not any(f.severity == ERROR and f.rule in ("number", "placement", "mitigation")
+        if not any(f.severity == ERROR and f.rule in (Rule.NUMBER, Rule.PLACEMENT, Rule.MITIGATION)
                    for f in findings):
             _calculated(book, findings, reported)
     else:
-        findings.append(Finding(INFO, c.KPI_SHEET, "", "typed",
+        findings.append(Finding(INFO, c.KPI_SHEET, "", Rule.TYPED,
                                 "No placements, mitigation log or plan data in this workbook: "
                                 "its KPI figures are checked as typed, not recomputed"))
     step("Checking snapshots")
-    findings.extend(verify(source))  # snapshot rows, audit log, frozen cells
+    findings.extend(verify(workbook))  # snapshot rows, audit log, frozen cells
     return findings.close()
 
 
-def kind_of(source) -> str:
+def kind_of(workbook: Workbook) -> str:
     """"kpi" or "plan": which workbook this is, by its defined names or its labels."""
-    if source.area(c.KPI_TABLE) is not None:
+    if workbook.area(c.KPI_TABLE) is not None:
         return "kpi"
-    if source.area(c.PLAN_TABLE) is not None:
+    if workbook.area(c.PLAN_TABLE) is not None:
         return "plan"
-    plan = getattr(source, "plan", None)
+    plan = getattr(workbook, "plan", None)
     if plan is not None:
         return "plan"
-    raise UnusableInput(f"{source.label}: neither a KPI workbook nor a DSG plan workbook: "
+    raise UnusableInput(f"{workbook.label}: neither a KPI workbook nor a DSG plan workbook: "
                         f"no {c.KPI_TABLE} or {c.PLAN_TABLE} names, and no plan table (a row "
                         "of years with the plan's labels) or KPI table (a 'Ref' column beside "
                         "the KPI measures) found by their labels")
 
 
-def validate(source) -> list[Finding]:
+def validate(workbook: Workbook) -> list[Finding]:
     """Every finding for one workbook, sorted: errors first."""
     from lfi_xl.book.discover import Discovering
     from lfi_xl.book.findings import sort
 
-    source = source if isinstance(source, Discovering) else Discovering(source)
+    workbook = workbook if isinstance(workbook, Discovering) else Discovering(workbook)
     try:
-        found = validate_kpi_book(source) if kind_of(source) == "kpi" else validate_plan_book(
-            source)
+        found = validate_kpi_book(workbook) if kind_of(workbook) == "kpi" else validate_plan_book(
+            workbook)
     except PeriodError as error:
-        found = [Finding(ERROR, c.SETTINGS, "", "setting", str(error))]
+        found = [Finding(ERROR, c.SETTINGS, "", Rule.SETTING, str(error))]
     return sort(found)

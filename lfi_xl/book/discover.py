@@ -20,9 +20,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area, column_letter
+from lfi_xl.book.workbook import EditableWorkbook, Value, Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import PeriodError, parse_year, year_label
 from lfi_xl.data import published
@@ -434,27 +439,57 @@ def _row_area(sheet: str, row: int, columns: list[int]) -> Area:
 
 
 class Discovering:
-    """An adapter whose missing contract names are filled in from discovery."""
+    """A workbook whose missing contract names are filled in from discovery: a
+    :class:`~lfi_xl.book.workbook.Workbook` itself, reading through ``source``."""
 
-    def __init__(self, source):
-        self.source = source
+    def __init__(self, workbook: Workbook):
+        self.workbook = workbook
 
-    def __getattr__(self, name: str):
-        return getattr(self.source, name)
+    # -- reading: as the workbook, but for the names discovery supplies ---------------
+    @property
+    def path(self) -> Path | None:
+        return self.workbook.path
+
+    @property
+    def label(self) -> str:
+        return self.workbook.label
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return self.workbook.sheet_names
+
+    def values(self, area: Area) -> list[list[Value]]:
+        return self.workbook.values(area)
+
+    def column(self, area: Area) -> list[Value]:
+        return self.workbook.column(area)
+
+    def column_cells(self, area: Area) -> np.ndarray:
+        return self.workbook.column_cells(area)
+
+    def sheet_values(self, sheet: str) -> list[list[Value]]:
+        return self.workbook.sheet_values(sheet)
+
+    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+        return self.workbook.cell_formats(sheet, addresses)
+
+    def own_area(self, name: str) -> Area | None:
+        """Where the workbook itself (not discovery) says a name points."""
+        return self.workbook.area(name)
 
     @cached_property
-    def _sheets(self) -> dict[str, list[list]]:
-        return {name: self.source.sheet_values(name) for name in self.source.sheet_names}
+    def _sheets(self) -> dict[str, list[list[Value]]]:
+        return {name: self.workbook.sheet_values(name) for name in self.workbook.sheet_names}
 
     @cached_property
     def plan(self) -> PlanFound | None:
-        if self.source.area(c.PLAN_TABLE) is not None:
+        if self.workbook.area(c.PLAN_TABLE) is not None:
             return None  # the template's own table, read by its names
         return find_plan(self._sheets)
 
     @cached_property
     def kpis(self) -> KpiFound | None:
-        if self.source.area(c.KPI_TABLE) is not None:
+        if self.workbook.area(c.KPI_TABLE) is not None:
             return None
         return find_kpis(self._sheets)
 
@@ -482,7 +517,7 @@ class Discovering:
         return names
 
     def area(self, name: str) -> Area | None:
-        found = self.source.area(name)
+        found = self.workbook.area(name)
         if found is not None or not self._discoverable(name):
             return found
         return self.found_names.get(name)
@@ -491,16 +526,80 @@ class Discovering:
         """Only names discovery can give, and only in a workbook without the template's
         own table of that kind (a template never needs scanning)."""
         if name.startswith("Plan_"):
-            return self.source.area(c.PLAN_TABLE) is None
+            return self.workbook.area(c.PLAN_TABLE) is None
         if name.startswith("KPI_"):
-            return self.source.area(c.KPI_TABLE) is None
+            return self.workbook.area(c.KPI_TABLE) is None
         return False
 
     def require(self, name: str) -> Area:
         area = self.area(name)
         if area is None:
-            return self.source.require(name)  # says what is missing
+            return self.workbook.require(name)  # says what is missing
         return area
 
     def report(self) -> list[str]:
         return report(self.plan, self.kpis)
+
+
+class DiscoveringEditable(Discovering):
+    """:class:`Discovering` over a workbook that can be changed: an
+    :class:`~lfi_xl.book.workbook.EditableWorkbook` whose writes go straight to it."""
+
+    workbook: EditableWorkbook
+
+    def __init__(self, workbook: EditableWorkbook):
+        super().__init__(workbook)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.workbook.notes
+
+    def set_cells(self, sheet: str, values: dict[str, object]) -> None:
+        self.workbook.set_cells(sheet, values)
+
+    def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
+        self.workbook.set_formulas(sheet, formulas)
+
+    def set_name(self, name: str, sheet: str, ref: str) -> None:
+        self.workbook.set_name(name, sheet, ref)
+
+    def replace_sheet(self, sheet: str, header: list[Any], rows: list[list[Any]],
+                      links: dict[str, str] | None = None,
+                      widths: list[float] | None = None) -> None:
+        self.workbook.replace_sheet(sheet, header, rows, links, widths)
+
+    def append_rows(self, sheet: str, table_name: str, header: list[Any],
+                    rows: list[list[Any]]) -> None:
+        self.workbook.append_rows(sheet, table_name, header, rows)
+
+    # Changes only a workbook file makes (Excel makes them itself): absent on a live book,
+    # so ``hasattr`` tells an action whether it can ask.
+    @property
+    def widen(self):
+        """A report period's new column made like the one before it (period_columns)."""
+        return self.workbook.widen
+
+    @property
+    def take_rows_below(self):
+        """Rows typed just below an Excel table taken into it (take_rows)."""
+        return self.workbook.take_rows_below
+
+    def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
+        self.workbook.make_inputs(sheet, refs, fill)
+
+    def print_through(self, sheet: str, column: int) -> None:
+        self.workbook.print_through(sheet, column)
+
+    def lock(self, sheet: str, refs: list[str]) -> None:
+        self.workbook.lock(sheet, refs)
+
+
+def discovering(workbook: Workbook) -> Discovering:
+    """``workbook`` with discovery (as it is, when it has it already)."""
+    return workbook if isinstance(workbook, Discovering) else Discovering(workbook)
+
+
+def discovering_editable(workbook: EditableWorkbook) -> DiscoveringEditable:
+    """An editable ``workbook`` with discovery (as it is, when it has it already)."""
+    return (workbook if isinstance(workbook, DiscoveringEditable)
+            else DiscoveringEditable(workbook))

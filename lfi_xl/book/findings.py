@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from lfi_xl.core.periods import Period
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 _ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+class Rule(StrEnum):
+    """What a finding is about: its value is the short id shown in the Rule column and
+    the JSON output, and callers choose findings by it, never by their message's text."""
+
+    AUDIT = "audit"               # the audit log's chain or an entry is broken
+    BASELINE = "baseline"         # a KPI baseline that is not a number
+    CONTRIBUTION = "contribution"  # contributions against the agreed profile
+    DUPLICATE = "duplicate"       # a key given twice
+    ERROR = "error"               # an Excel error (#N/A) where a figure belongs
+    FILE = "file"                 # the file cannot be used at all
+    FROZEN = "frozen"             # a frozen period's cell changed since its snapshot
+    UNREADABLE = "unreadable"     # a frozen period's cells cannot be read back
+    INPUTS = "inputs"             # the calculated KPIs' inputs cannot be read
+    LINE = "line"                 # a plan line that is not one of the contract's
+    MISSING = "missing"           # a figure missing for a reported period
+    MITIGATION = "mitigation"     # the mitigation log
+    NAMES = "names"               # defined names missing or broken
+    NARRATIVE = "narrative"       # a narrative answer
+    NO_PLACEMENTS = "n=0"         # an average cost shown with no placements behind it
+    NUMBER = "number"             # text where a number belongs
+    OPENING = "opening"           # the opening balance
+    OUTSIDE = "outside"           # entries outside the tables lfi-xl reads
+    PERIODS = "periods"           # report period headers
+    PLACEMENT = "placement"       # the placements register
+    RAG = "rag"                   # a condition's RAG rating
+    ROUNDING = "rounding"         # a total off its lines by rounding only
+    SETTING = "setting"           # a Settings cell
+    SIGN = "sign"                 # a plan figure with the wrong sign
+    SNAPSHOT = "snapshot"         # the Snapshots table
+    STALE = "stale"               # a calculated value not recalculated since its inputs
+    TABLE = "table"               # a table that cannot be read
+    TOTAL = "total"               # a total that differs from its lines
+    TYPED = "typed"               # a KPI list with typed figures only (a note)
 
 
 @dataclass(frozen=True)
@@ -13,11 +51,14 @@ class Finding:
     severity: str   # error (must be fixed), warning (look at it), info (for the record)
     sheet: str
     cell: str       # A1 address or range; "" for the file as a whole
-    rule: str       # short rule id, e.g. "number", "sign", "rounding"
+    rule: Rule
     message: str
+    #: The report period the finding is about, when it is about one (not shown).
+    period: Period | None = field(default=None, compare=False)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "sheet": self.sheet, "cell": self.cell,
+                "rule": str(self.rule), "message": self.message}
 
 
 def sort(findings: list[Finding]) -> list[Finding]:

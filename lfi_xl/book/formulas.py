@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.errors import quote_sheet
 
 
@@ -111,13 +112,13 @@ def cell_ref(area: Area, row: int, col: int, on_sheet: str, fixed_row: bool = Fa
     return text if area.sheet == on_sheet else f"{quote_sheet(area.sheet)}!{text}"
 
 
-def column_from_names(source, column: int) -> Column | None:
+def column_from_names(workbook: Workbook, column: int) -> Column | None:
     """Report column ``column`` (0-based) of a KPI workbook found by its defined names; None
     when the workbook lacks a name the formulas need (its KPIs are typed, not computed)."""
-    periods = source.area(c.KPI_PERIODS)
-    starts, ends = source.area(c.KPI_PERIOD_START), source.area(c.KPI_PERIOD_END)
-    plan = {key: source.area(c.plan_data_name(key)) for key, _ in c.PLAN_DATA_ROWS}
-    kpi1, baseline = source.area(c.kpi_name(1)), source.area(c.KPI_BASELINE)
+    periods = workbook.area(c.KPI_PERIODS)
+    starts, ends = workbook.area(c.KPI_PERIOD_START), workbook.area(c.KPI_PERIOD_END)
+    plan = {key: workbook.area(c.plan_data_name(key)) for key, _ in c.PLAN_DATA_ROWS}
+    kpi1, baseline = workbook.area(c.kpi_name(1)), workbook.area(c.KPI_BASELINE)
     if None in (periods, starts, ends, kpi1, baseline, *plan.values()):
         return None
     sheet = periods.sheet
@@ -127,17 +128,18 @@ def column_from_names(source, column: int) -> Column | None:
         cell_ref(ends, 0, column, sheet, fixed_row=True),
         {key: cell_ref(area, 0, column, sheet) for key, area in plan.items()},
         cell_ref(kpi1, 0, column, sheet), cell_ref(baseline, 0, 0, sheet, fixed=True),
-        _workings_cells(source, column, sheet))
+        _workings_cells(workbook, column, sheet))
 
 
-def _workings_cells(source, column: int, on_sheet: str) -> dict[tuple[int, str, str], str]:
+def _workings_cells(workbook: Workbook, column: int,
+                    on_sheet: str) -> dict[tuple[int, str, str], str]:
     """The Cost workings cell of each measure for report column ``column``, found by the
     names CostWorkings_Measures and CostWorkings_Results ({} when the workbook has no
     such sheet, or its measures lack one the KPI formulas need)."""
-    measures, results = source.area(c.COST_MEASURES), source.area(c.COST_RESULTS)
+    measures, results = workbook.area(c.COST_MEASURES), workbook.area(c.COST_RESULTS)
     if measures is None or results is None or column >= results.shape[1]:
         return {}
-    rows = source.values(measures)
+    rows = workbook.values(measures)
     header = [str(h or "").strip().casefold() for h in rows[0]]
     try:
         at = [header.index(name.casefold()) for name in c.COST_MEASURE_COLUMNS]

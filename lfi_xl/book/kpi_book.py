@@ -4,7 +4,6 @@ plan data, placements, mitigations and snapshots, each cell with its address."""
 from __future__ import annotations
 
 import datetime as dt
-
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,8 +14,9 @@ from lfi_xl.book import tables
 from lfi_xl.book.area import Area, ErrorValue
 from lfi_xl.book.kpi_values import KpiInputs
 from lfi_xl.book.settings import Settings, read_settings
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.cells import serial, to_date
-from lfi_xl.core.periods import PeriodError
+from lfi_xl.core.periods import Period, PeriodError
 from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
 
 
@@ -45,11 +45,11 @@ class PeriodCells(Area):
 class KpiBook:
     """Reads lazily; every reader names its defined names in the contract."""
 
-    def __init__(self, source):
-        self.source = source
+    def __init__(self, workbook: Workbook):
+        self.workbook = workbook
 
     def has(self, name: str) -> bool:
-        return self.source.area(name) is not None
+        return self.workbook.area(name) is not None
 
     def structure_problems(self) -> list[str]:
         """What stops the KPI tables being read: names missing or broken in a template
@@ -57,14 +57,14 @@ class KpiBook:
         columns do not line up with the periods, register columns of unequal length."""
         problems = []
         width = len(self.period_labels)
-        own = getattr(self.source, "source", self.source)  # beneath discovery, if any
+        own = getattr(self.workbook, "source", self.workbook)  # beneath discovery, if any
         if own.area(c.KPI_TABLE) is not None:  # the template: it has every KPI's name
             missing = [c.kpi_name(kpi.ref) for kpi in c.KPIS if not self.has(c.kpi_name(kpi.ref))]
             if missing:
                 problems.append(f"the defined name(s) {', '.join(missing)} are missing or "
                                 "point to #REF!: each KPI row needs its name")
-        rows = [(c.kpi_name(ref), self.source.area(c.kpi_name(ref))) for ref in c.KPI_BY_REF]
-        rows += [(c.plan_data_name(key), self.source.area(c.plan_data_name(key)))
+        rows = [(c.kpi_name(ref), self.workbook.area(c.kpi_name(ref))) for ref in c.KPI_BY_REF]
+        rows += [(c.plan_data_name(key), self.workbook.area(c.plan_data_name(key)))
                  for key, _ in c.PLAN_DATA_ROWS]
         for name, area in rows:
             if area is not None and area.shape != (1, width):
@@ -75,7 +75,7 @@ class KpiBook:
             for kind, name_of, columns in ((c.PLACEMENTS, c.placement_name, c.PLACEMENT_COLUMNS),
                                            (c.MITIGATIONS, c.mitigation_name,
                                             c.MITIGATION_COLUMNS)):
-                areas = {key: self.source.area(name_of(key)) for key, _ in columns}
+                areas = {key: self.workbook.area(name_of(key)) for key, _ in columns}
                 absent = [name_of(key) for key, area in areas.items() if area is None]
                 if absent:
                     problems.append(f"{kind}: the defined name(s) {', '.join(absent)} are "
@@ -109,15 +109,15 @@ class KpiBook:
 
     @property
     def label(self) -> str:
-        return self.source.label
+        return self.workbook.label
 
     @cached_property
     def settings(self) -> Settings:
-        return read_settings(self.source)
+        return read_settings(self.workbook)
 
     @cached_property
     def period_labels(self) -> list[str]:
-        _, values = tables.read(self.source, c.KPI_PERIODS)
+        _, values = tables.read(self.workbook, c.KPI_PERIODS)
         return ["" if v is None else str(v).strip() for v in values[0]]
 
     def _period_key(self, value) -> str:
@@ -128,10 +128,10 @@ class KpiBook:
             return text
 
     def _header_labels(self, periods_name: str) -> tuple[Area, list[str]] | None:
-        area = self.source.area(periods_name)
+        area = self.workbook.area(periods_name)
         if area is None:
             return None
-        return area, [self._period_key(v) for v in self.source.values(area)[0]]
+        return area, [self._period_key(v) for v in self.workbook.values(area)[0]]
 
     def period_order(self, periods_name: str) -> list[int | None] | None:
         """Where each of KPI_Periods' reports is among another sheet's period headers
@@ -170,22 +170,26 @@ class KpiBook:
                                 "each report period needs its column, headed by its label")
         return problems
 
-    def requested_period(self, label: str) -> str:
-        """A period someone typed (a command's --period), as this workbook labels it; one
-        line naming what a period looks like and the workbook's periods otherwise."""
+    def requested_period(self, period: Period | None) -> Period:
+        """A period someone asked for (a command's --period), checked against this
+        workbook's cadence; ``None``: Settings' current period."""
+        if period is None:
+            return self.settings.current_period
         try:
-            return self.settings.cadence.parse(label).label
+            self.settings.cadence.check(period)
         except PeriodError as error:
             periods = ", ".join(p for p in self.period_labels if p) or "none"
             raise tables.CellProblem(f"{self.label}: {error}; this workbook's report periods "
                                      f"are {periods}") from None
+        return period
 
-    def column_of(self, period_label: str) -> int:
+    def column_of(self, period: Period) -> int:
+        """The report column (0-based within KPI_Periods) headed by ``period``."""
         try:
-            return self.period_labels.index(period_label)
+            return self.period_labels.index(period.label)
         except ValueError:
             raise tables.CellProblem(f"{self.label}: the KPI sheet has no column for report "
-                                     f"{period_label}") from None
+                                     f"{period.label}") from None
 
     @cached_property
     def kpis(self) -> dict[int, Row]:
@@ -193,7 +197,7 @@ class KpiBook:
         rows = {}
         for kpi in c.KPIS:
             if self.has(c.kpi_name(kpi.ref)):
-                area, values = tables.read(self.source, c.kpi_name(kpi.ref))
+                area, values = tables.read(self.workbook, c.kpi_name(kpi.ref))
                 rows[kpi.ref] = Row(kpi.ref, area, values[0])
         return rows
 
@@ -201,14 +205,14 @@ class KpiBook:
     def baselines(self) -> Row | None:
         if not self.has(c.KPI_BASELINE):
             return None
-        area, values = tables.read(self.source, c.KPI_BASELINE)
+        area, values = tables.read(self.workbook, c.KPI_BASELINE)
         return Row("baseline", area, [row[0] for row in values])
 
     def _by_period(self, table_name: str, periods_name: str) -> list[Row]:
         if not self.has(table_name):
             return []
-        area, values = tables.read(self.source, table_name)
-        periods_area = self.source.require(periods_name)
+        area, values = tables.read(self.workbook, table_name)
+        periods_area = self.workbook.require(periods_name)
         first = periods_area.min_col - area.min_col
         order = self.period_order(periods_name)
         rows = []
@@ -248,23 +252,23 @@ class KpiBook:
         for key, _ in c.PLAN_DATA_ROWS:
             if not self.has(c.plan_data_name(key)):
                 continue
-            area, values = tables.read(self.source, c.plan_data_name(key))
+            area, values = tables.read(self.workbook, c.plan_data_name(key))
             rows[key] = self._in_period_order(Row(key, area, values[0]), order)
         return rows
 
     @cached_property
     def placements(self) -> dict[str, np.ndarray]:
-        return tables.read_placements(self.source)
+        return tables.read_placements(self.workbook)
 
     @cached_property
     def mitigations(self) -> dict[str, np.ndarray]:
-        return tables.read_mitigations(self.source)
+        return tables.read_mitigations(self.workbook)
 
     @cached_property
     def snapshots(self) -> tuple[Area | None, list[dict]]:
         if not self.has(c.SNAPSHOTS_TABLE):
             return None, []
-        area, values = tables.read(self.source, c.SNAPSHOTS_TABLE)
+        area, values = tables.read(self.workbook, c.SNAPSHOTS_TABLE)
         header = [str(v).strip() if v is not None else "" for v in values[0]]
         rows = [dict(zip(header, row, strict=False)) | {"_row": offset}
                 for offset, row in enumerate(values[1:], start=1)
@@ -275,7 +279,7 @@ class KpiBook:
         """Plan Data for one report column, strictly: a bad or blank cell raises, naming it."""
         figures = {}
         for key, row in self.plan_data.items():
-            figures[key] = tables.number_at(self.source, row.area, 0, column,
+            figures[key] = tables.number_at(self.workbook, row.area, 0, column,
                                             row.values[column])
             if np.isnan(figures[key]):
                 where = f"{row.area.sheet}!{row.area.cell(0, column)}"
@@ -289,21 +293,20 @@ class KpiBook:
         three reports a year runs to March, whatever Reports a year says now)."""
         dates = []
         for name in (c.KPI_PERIOD_START, c.KPI_PERIOD_END):
-            area = self.source.area(name)
+            area = self.workbook.area(name)
             value = None
             if area is not None and column < area.shape[1]:
-                value = self.source.values(area)[0][column]
+                value = self.workbook.values(area)[0][column]
             try:
                 dates.append(None if value in (None, "") else to_date(value, name))
             except Exception:  # not a date: the cadence's dates, as before
                 dates.append(None)
         return dates[0], dates[1]
 
-    def kpi_inputs(self, period_label: str) -> KpiInputs:
+    def kpi_inputs(self, period: Period) -> KpiInputs:
         """Everything the calculated KPIs of one period are computed from."""
         settings = self.settings
-        period = settings.cadence.parse(period_label)
-        column = self.column_of(period_label)
+        column = self.column_of(period)
         kpi1 = self.kpis[1]
         start, end = self.covers(column)
         return KpiInputs(

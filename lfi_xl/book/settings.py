@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lfi_xl import contract as c
-from lfi_xl.book.findings import ERROR, WARNING, Finding
+from lfi_xl.book.findings import ERROR, WARNING, Finding, Rule
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
 from lfi_xl.errors import UnusableInput
 
@@ -30,8 +31,11 @@ class Settings:
     illustrative: bool = False     # the workbook holds made-up figures
     plan_workbook: str = ""        # recorded by refresh: where Plan Data came from
     plan_sha256: str = ""
+    # The DfE return's cover: the programme's local name, who signs off, the steps before.
+    programme_name: str = str(c.SETTING_DEFAULTS["ProgrammeName"])
+    signed_off_by: str = str(c.SETTING_DEFAULTS["SignedOffBy"])
+    sign_off_steps: str = str(c.SETTING_DEFAULTS["SignOffSteps"])
     safety_valve: bool = True      # No: a DSG management plan without an agreement
-    programme: str = ""            # what the council calls its programme (titles)
 
     def periods(self) -> list[Period]:
         return self.cadence.periods(self.first_year, self.last_year)
@@ -47,20 +51,20 @@ def is_error_text(value) -> bool:
     return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
 
 
-def _raw(source, key: str):
-    area = source.area(c.setting_name(key))
+def _raw(workbook: Workbook, key: str):
+    area = workbook.area(c.setting_name(key))
     if area is None:
         return None, None
-    return area, source.values(area)[0][0]
+    return area, workbook.values(area)[0][0]
 
 
-def read_settings(source) -> Settings:
+def read_settings(workbook: Workbook) -> Settings:
     findings: list[Finding] = []
     raw = {}
     for key, label, default, _ in c.SETTING_ROWS:
-        area, value = _raw(source, key)
+        area, value = _raw(workbook, key)
         if area is None and key not in c.OPTIONAL_SETTINGS:
-            findings.append(Finding(WARNING, c.SETTINGS, "", "setting",
+            findings.append(Finding(WARNING, c.SETTINGS, "", Rule.SETTING,
                                     f"{label}: no cell named {c.setting_name(key)}; "
                                     f"using the default {default!r}"))
             value = None
@@ -69,7 +73,7 @@ def read_settings(source) -> Settings:
     def bad(key: str, message: str) -> None:
         area, value = raw[key]
         sheet, cell = (area.sheet, area.ref) if area else (c.SETTINGS, "")
-        findings.append(Finding(ERROR, sheet, cell, "setting",
+        findings.append(Finding(ERROR, sheet, cell, Rule.SETTING,
                                 f"{message} (found {value!r}); using the default "
                                 f"{c.SETTING_DEFAULTS[key]!r}"))
 
@@ -86,6 +90,11 @@ def read_settings(source) -> Settings:
             raw[key] = (area, c.SETTING_DEFAULTS[key])
             return c.SETTING_DEFAULTS[key]
         return c.SETTING_DEFAULTS[key] if found is None else found
+
+    def text(key: str) -> str:
+        """A text setting: its default when blank (not worth a finding)."""
+        found = raw[key][1]
+        return ("" if found is None else str(found).strip()) or str(c.SETTING_DEFAULTS[key])
 
     def parsed(key: str, parse, message: str):
         try:
@@ -160,23 +169,24 @@ def read_settings(source) -> Settings:
     safety_valve = parsed("SafetyValve", yes_no, "Safety Valve agreement must be Yes or No")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
-                    value("PlanWorkbook"), value("PlanWorkbookSHA256"), safety_valve,
-                    str(value("ProgrammeName")).strip())
+                    value("PlanWorkbook"), value("PlanWorkbookSHA256"),
+                    text("ProgrammeName"), text("SignedOffBy"), text("SignOffSteps"),
+                    safety_valve)
 
 
-def record_setting(adapter, key: str, value) -> None:
+def record_setting(workbook: Workbook, key: str, value) -> None:
     """Write a setting through ``adapter``. A workbook that lacks it (made or adopted before
     the setting existed) gets a new row below its last setting, label and name."""
-    area = adapter.area(c.setting_name(key))
+    area = workbook.area(c.setting_name(key))
     if area is None:
-        first = adapter.area(c.setting_name("LAName"))
+        first = workbook.area(c.setting_name("LAName"))
         if first is None:
-            raise UnusableInput(f"{adapter.label}: has no Settings (run lfi-xl adopt first)")
+            raise UnusableInput(f"{workbook.label}: has no Settings (run lfi-xl adopt first)")
         below = max((a.max_row for k, *_ in c.SETTING_ROWS
-                     if (a := adapter.area(c.setting_name(k))) and a.sheet == first.sheet))
+                     if (a := workbook.area(c.setting_name(k))) and a.sheet == first.sheet))
         label = next(text for k, text, *_ in c.SETTING_ROWS if k == key)
         value_cell = first.cell(below + 1 - first.min_row, 0)
-        adapter.set_cells(first.sheet, {first.cell(below + 1 - first.min_row, -1): label})
-        adapter.set_name(c.setting_name(key), first.sheet, value_cell)
-        area = adapter.area(c.setting_name(key))
-    adapter.set_cells(area.sheet, {area.ref: value})
+        workbook.set_cells(first.sheet, {first.cell(below + 1 - first.min_row, -1): label})
+        workbook.set_name(c.setting_name(key), first.sheet, value_cell)
+        area = workbook.area(c.setting_name(key))
+    workbook.set_cells(area.sheet, {area.ref: value})

@@ -28,8 +28,10 @@ from dataclasses import dataclass
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area
-from lfi_xl.book.findings import ERROR, Finding
-from lfi_xl.book.kpi_book import KpiBook
+from lfi_xl.book.findings import ERROR, Finding, Rule
+from lfi_xl.book.kpi_book import KpiBook, Row
+from lfi_xl.book.workbook import Workbook
+from lfi_xl.core.periods import Period, PeriodError
 from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import EXCEL_ERRORS
 
@@ -109,10 +111,11 @@ def formula_text(text) -> str:
     return _FUNCTION_PREFIX.sub("", str(text or "").strip().lstrip("="))
 
 
-def cell_formats(adapter, sheet: str, cells: list[str]) -> dict[str, tuple[str, str] | None]:
+def cell_formats(workbook: Workbook, sheet: str,
+                 cells: list[str]) -> dict[str, tuple[str, str] | None]:
     """(formula, number format) of cells, through the adapter; ``None`` for a cell whose
     formula the adapter cannot read (xlwings' remote engines read formulas only async)."""
-    found = adapter.cell_formats(sheet, cells)
+    found = workbook.cell_formats(sheet, cells)
     return {cell: None if value is None else (formula_text(value[0]), str(value[1] or "General"))
             for cell, value in found.items()}
 
@@ -131,7 +134,7 @@ class FrozenItem:
     cell: str
 
 
-def period_items(book: KpiBook, period: str) -> list[FrozenItem]:
+def period_items(book: KpiBook, period: Period) -> list[FrozenItem]:
     """Every value a period's snapshot holds, with the cell it comes from."""
     column = book.column_of(period)
     items = []
@@ -178,15 +181,15 @@ def _blank(value) -> bool:
 HEADER_ROWS = 1000
 
 
-def _find_by_header(source, header: tuple[str, ...], usual_sheet: str) -> Area | None:
+def _find_by_header(workbook: Workbook, header: tuple[str, ...], usual_sheet: str) -> Area | None:
     """The table whose header row reads ``header``, on any sheet (its usual one first;
     not the registers, which are long and hold no such table), down to its last row."""
-    registers = {area.sheet for area in (source.area(c.placement_name("AnnualCost")),
-                                         source.area(c.mitigation_name("Saving")))
+    registers = {area.sheet for area in (workbook.area(c.placement_name("AnnualCost")),
+                                         workbook.area(c.mitigation_name("Saving")))
                  if area is not None}
-    names = [name for name in source.sheet_names if name not in registers]
+    names = [name for name in workbook.sheet_names if name not in registers]
     for sheet in sorted(names, key=lambda name: name != usual_sheet):
-        rows = source.sheet_values(sheet)
+        rows = workbook.sheet_values(sheet)
         for index, row in enumerate(rows[:HEADER_ROWS]):
             for column, value in enumerate(row):
                 if value != header[0]:
@@ -195,18 +198,18 @@ def _find_by_header(source, header: tuple[str, ...], usual_sheet: str) -> Area |
                          row[column:column + len(header)]]
                 if cells == list(header):
                     area = Area(sheet, index + 1, column + 1, index + 1, column + len(header))
-                    return _extent(source, area)
+                    return _extent(workbook, area)
     return None
 
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _extent(source, area: Area) -> Area:
+def _extent(workbook: Workbook, area: Area) -> Area:
     """``area`` carried down to the last row below it that holds a hash in the table's
     own hash column (lfi-xl wrote it): rows under a table whose name was cut short still
     belong to it, a note typed under the table does not."""
-    rows = source.sheet_values(area.sheet)
+    rows = workbook.sheet_values(area.sheet)
     header = [str(v).strip() if v is not None else "" for v in
               (rows[area.min_row - 1][area.min_col - 1:area.max_col]
                if area.min_row - 1 < len(rows) else [])]
@@ -226,11 +229,11 @@ def table(book: KpiBook, name: str) -> tuple[Area | None, list[dict], list[Findi
     offset below the header) and findings when its defined name is missing or was cut
     short (the table is then found by its header, so nothing frozen hides behind a name)."""
     usual_sheet, header, rule = _TABLES[name]
-    source = book.source
-    named = source.area(name)
+    workbook = book.workbook
+    named = workbook.area(name)
     findings = []
-    if named is None or named.sheet not in source.sheet_names:
-        area = _find_by_header(source, header, usual_sheet)
+    if named is None or named.sheet not in workbook.sheet_names:
+        area = _find_by_header(workbook, header, usual_sheet)
         if area is None:
             return None, [], []
         state = "broken" if named is not None else "missing"
@@ -241,18 +244,26 @@ def table(book: KpiBook, name: str) -> tuple[Area | None, list[dict], list[Findi
             f"the name (Formulas > Name Manager, {name} = {area.sheet}!{area.ref}) or undo "
             "the change"))
     else:
-        area = _extent(source, named)
+        area = _extent(workbook, named)
         if area.max_row > named.max_row:
             findings.append(Finding(
                 ERROR, area.sheet, area.cell(named.max_row - area.min_row + 1, 0), rule,
                 f"the defined name {name} ends at row {named.max_row} but the table goes on "
                 f"to row {area.max_row}: the name was cut short"))
-    values = source.values(area)
+    values = workbook.values(area)
     head = [str(v).strip() if v is not None else "" for v in values[0]]
     rows = [dict(zip(head, row, strict=False)) | {"_row": offset}
             for offset, row in enumerate(values[1:], start=1)
             if any(not _blank(v) for v in row)]
     return area, rows, findings
+
+
+def _period(book: KpiBook, label: str) -> Period | None:
+    """The report period a snapshot row names, as a period (``None``: not one)."""
+    try:
+        return book.settings.cadence.parse(label)
+    except PeriodError:
+        return None
 
 
 def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
@@ -266,15 +277,19 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
     findings = []
     current = current_snapshots(rows)
     for period, snapshot_id in current.items():
+        report = _period(book, period)
         frozen = {(row.get("Kind"), canonical(row.get("Key")), row.get("Field")): row
                   for row in rows if canonical(row.get("Snapshot")) == snapshot_id}
         try:
-            items = period_items(book, period)
+            if report is None:
+                raise PeriodError(f"{period!r} is not one of its report periods")
+            items = period_items(book, report)
         except Exception as error:
-            findings.append(Finding(ERROR, area.sheet, "", "frozen",
-                                    f"{period} is frozen but its cells cannot be read: {error}"))
+            findings.append(Finding(ERROR, area.sheet, "", Rule.UNREADABLE,
+                                    f"{period} is frozen but its cells cannot be read: {error}",
+                                    report))
             continue
-        formats = items_formats(book.source, items)
+        formats = items_formats(book.workbook, items)
         for item in items:
             row = frozen.get((item.kind, canonical(item.key), item.field))
             if row is None:
@@ -282,9 +297,9 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
             what = f"{period} is frozen (snapshot {snapshot_id}) but {item.kind} {item.key}"
             if canonical(row.get("Value")) != stored_value(item.value):
                 findings.append(Finding(
-                    ERROR, item.sheet, item.cell, "frozen",
+                    ERROR, item.sheet, item.cell, Rule.FROZEN,
                     f"{what} now reads {stored_value(item.value)!r} instead of "
-                    f"{canonical(row.get('Value'))!r}"))
+                    f"{canonical(row.get('Value'))!r}", report))
                 continue
             live = formats.get((item.sheet, item.cell))
             recorded = as_text(row.get("Number format"))
@@ -293,45 +308,101 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
             formula, code = live
             if as_text(formula) != as_text(row.get("Formula")):
                 findings.append(Finding(
-                    ERROR, item.sheet, item.cell, "frozen",
+                    ERROR, item.sheet, item.cell, Rule.FROZEN,
                     f"{what}: its formula is now {formula or '(none)'!r} instead of "
-                    f"{as_text(row.get('Formula')) or '(none)'!r}"))
+                    f"{as_text(row.get('Formula')) or '(none)'!r}", report))
             elif as_text(code) != recorded:
                 findings.append(Finding(
-                    ERROR, item.sheet, item.cell, "frozen",
+                    ERROR, item.sheet, item.cell, Rule.FROZEN,
                     f"{what}: its number format is now {code!r} instead of "
-                    f"{recorded!r}, so it may show another figure"))
+                    f"{recorded!r}, so it may show another figure", report))
     return findings
 
 
-def items_formats(adapter, items: list[FrozenItem]) -> dict[tuple[str, str], tuple[str, str]]:
+def items_formats(workbook: Workbook,
+                  items: list[FrozenItem]) -> dict[tuple[str, str], tuple[str, str]]:
     """(formula, number format) of each item's cell, one read per sheet."""
     by_sheet: dict[str, list[str]] = {}
     for item in items:
         by_sheet.setdefault(item.sheet, []).append(item.cell)
     found = {}
     for sheet, cells in by_sheet.items():
-        for cell, value in cell_formats(adapter, sheet, cells).items():
+        for cell, value in cell_formats(workbook, sheet, cells).items():
             found[(sheet, cell)] = value
     return found
 
 
-def chain_head(book: KpiBook) -> str:
-    """The last audit entry's SHA-256: what a receipt or a published paper keeps."""
-    audit = audit_rows(book)
+def chain_head(book: KpiBook | list[dict]) -> str:
+    """The last audit entry's SHA-256 (of ``book``'s audit log, or of its rows already
+    read): what a receipt or a published paper keeps, and what the next entry chains to."""
+    audit = audit_rows(book) if isinstance(book, KpiBook) else book
     return str(audit[-1].get("Entry SHA-256") or "") if audit else ""
 
 
-def verify(adapter, heads: list[tuple[str, str]] = ()) -> list[Finding]:
+class Reported:
+    """The values each report period was reported with: a frozen period's from its
+    current snapshot, any other's from its cells. The extract and the DfE return ask
+    here, so the two papers never read a period two ways."""
+
+    def __init__(self, book: KpiBook):
+        self.book = book
+        _, rows = book.snapshots
+        self.snapshots = current_snapshots(rows)
+        self._rows: dict[str, list[dict]] = {}
+        self._by_key: dict[str, dict[tuple[object, object], dict]] = {}
+        for row in rows:
+            label = str(row.get("Period"))
+            if self.snapshots.get(label) == canonical(row.get("Snapshot")):
+                self._rows.setdefault(label, []).append(row)
+                self._by_key.setdefault(label, {})[
+                    (row.get("Kind"), canonical(row.get("Key")))] = row
+
+    def frozen(self, period: Period) -> bool:
+        return period.label in self._rows
+
+    def snapshot(self, period: Period) -> object:
+        """The id of the period's current snapshot (``None``: not frozen)."""
+        return self.snapshots.get(period.label)
+
+    def rows(self, period: Period) -> list[dict]:
+        """The current snapshot's rows ([] when the period is not frozen)."""
+        return self._rows.get(period.label, [])
+
+    def snapshot_sha256(self, period: Period) -> str:
+        return next((str(row.get("Snapshot SHA-256")) for row in self.rows(period)), "")
+
+    def in_book(self, period: Period) -> bool:
+        """Whether the period's values can be read: frozen, or a column of the KPI sheet."""
+        return self.frozen(period) or period.label in self.book.period_labels
+
+    def value(self, period: Period, kind: str, key: object, row: Row | None) -> object:
+        """The value of ``kind`` ``key`` (``row``: its cells) for ``period``: as frozen
+        (``None`` when its snapshot has no such value), or as its cell holds it now."""
+        if self.frozen(period):
+            frozen = self._by_key[period.label].get((kind, canonical(key)))
+            return None if frozen is None else frozen.get("Value")
+        if row is None:
+            return None
+        column = self.book.column_of(period)
+        return row.values[column] if column < len(row.values) else None
+
+    def where(self, period: Period, row: Row | None) -> str:
+        """Where :meth:`value` came from, as a message names it."""
+        if self.frozen(period) or row is None:
+            return f"the {period} snapshot (Snapshots table)"
+        return f"{row.area.sheet}!{row.area.cell(0, self.book.column_of(period))}"
+
+
+def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Finding]:
     """Every sign that a snapshot, a frozen value or the audit log was edited. ``heads``:
     (where it was kept, chain head) pairs kept outside the file (receipts, a published
     paper): each must be an entry of this file's chain."""
-    book = KpiBook(adapter)
+    book = KpiBook(workbook)
     area, rows, findings = table(book, c.SNAPSHOTS_TABLE)
     audit_area, audit, audit_findings = table(book, c.AUDIT_TABLE)
     findings = findings + audit_findings
     if area is None and audit_area is None:
-        findings += [Finding(ERROR, "", "", "audit",
+        findings += [Finding(ERROR, "", "", Rule.AUDIT,
                              f"{where} names the audit chain head {head[:12]}... but this "
                              "workbook has no audit log: it is not the frozen file")
                      for where, head in heads]
@@ -355,7 +426,7 @@ def verify(adapter, heads: list[tuple[str, str]] = ()) -> list[Finding]:
             periods.setdefault(str(members[0].get("Period")), []).append(snapshot_id)
     for period, ids in periods.items():
         if len(ids) > 1:
-            findings.append(Finding(ERROR, area.sheet, "", "snapshot",
+            findings.append(Finding(ERROR, area.sheet, "", Rule.SNAPSHOT,
                                     f"{period} has {len(ids)} current snapshots ({ids})"))
     previous = ""
     logged: dict[str, dict[object, list[dict]]] = {FREEZE: {}, SUPERSEDE: {}}
@@ -363,7 +434,7 @@ def verify(adapter, heads: list[tuple[str, str]] = ()) -> list[Finding]:
     for offset, entry in enumerate(audit, start=1):
         where = audit_area.cell(entry["_row"], 0)
         if canonical(entry.get("Entry")) != offset:
-            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
                                     f"audit entry {offset} is numbered "
                                     f"{entry.get('Entry')!r}: an entry was removed or moved"))
         expected = audit_hash(entry, previous)
@@ -381,22 +452,22 @@ def verify(adapter, heads: list[tuple[str, str]] = ()) -> list[Finding]:
         entry = entries[0]
         where = audit_area.cell(entry["_row"], 0)
         if len(entries) > 1:
-            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
                                     f"snapshot {snapshot_id} is logged as frozen "
                                     f"{len(entries)} times"))
         if snapshot_id not in by_id:
-            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
                                     f"audit entry {entry.get('Entry')} logs the freeze of "
                                     f"{entry.get('Period')} as snapshot {snapshot_id}, but "
                                     "the Snapshots table has no rows of it: they were removed"))
         elif str(entry.get("Snapshot SHA-256") or "") != computed_hashes[snapshot_id]:
-            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
                                     f"audit entry {entry.get('Entry')} logged snapshot "
                                     f"{snapshot_id} with SHA-256 "
                                     f"{str(entry.get('Snapshot SHA-256'))[:12]}... but its "
                                     "rows now hash otherwise: the snapshot was rewritten"))
         elif str(by_id[snapshot_id][0].get("Period")) != str(entry.get("Period")):
-            findings.append(Finding(ERROR, audit_area.sheet, where, "audit",
+            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
                                     f"snapshot {snapshot_id} is of "
                                     f"{by_id[snapshot_id][0].get('Period')} but audit entry "
                                     f"{entry.get('Entry')} logged it for {entry.get('Period')}"))

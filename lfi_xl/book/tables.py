@@ -18,6 +18,7 @@ import numpy as np
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area
+from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.values import BadValue, fast_numbers, to_number
@@ -28,37 +29,37 @@ class CellProblem(UnusableInput):
     """A cell whose content cannot be used, named by file, sheet and cell."""
 
 
-def free_sheet_name(source, name: str) -> str:
+def free_sheet_name(workbook: Workbook, name: str) -> str:
     """``name`` for a sheet lfi-xl adds, or "LFI <name>" when the user already has one."""
-    return name if name not in source.sheet_names else f"LFI {name}"
+    return name if name not in workbook.sheet_names else f"LFI {name}"
 
 
-def read(source, name: str) -> tuple[Area, list[list]]:
-    area = source.require(name)
-    return area, source.values(area)
+def read(workbook: Workbook, name: str) -> tuple[Area, list[list]]:
+    area = workbook.require(name)
+    return area, workbook.values(area)
 
 
-def read_column(source, name: str) -> tuple[Area, np.ndarray]:
+def read_column(workbook: Workbook, name: str) -> tuple[Area, np.ndarray]:
     """A one-column table column by name, as a flat object array (blanks ``None``)."""
-    area = source.require(name)
-    if hasattr(source, "column_cells"):  # a file: straight from the sheet's cells
-        return area, source.column_cells(area)
-    cells = (source.column(area) if hasattr(source, "column")
-             else [row[0] for row in source.values(area)])
+    area = workbook.require(name)
+    if hasattr(workbook, "column_cells"):  # a file: straight from the sheet's cells
+        return area, workbook.column_cells(area)
+    cells = (workbook.column(area) if hasattr(workbook, "column")
+             else [row[0] for row in workbook.values(area)])
     return area, np.fromiter(cells, object, len(cells))
 
 
-def number_at(source, area: Area, row: int, column: int, value: object,
+def number_at(workbook: Workbook, area: Area, row: int, column: int, value: object,
               expected: str = "a number in £m") -> float:
     """A cell's value as a float (``nan`` if blank), or a :class:`CellProblem` naming it."""
-    return cell_number(source, area.sheet, area.cell(row, column), value, expected)
+    return cell_number(workbook, area.sheet, area.cell(row, column), value, expected)
 
 
-def date_number(source, area: Area, row: int, value: object) -> float:
+def date_number(workbook: Workbook, area: Area, row: int, value: object) -> float:
     """A date cell as an Excel serial number (``nan`` if blank)."""
     if isinstance(value, dt.date | dt.datetime):
         return serial(value)
-    return number_at(source, area, row, 0, value, "a date")
+    return number_at(workbook, area, row, 0, value, "a date")
 
 
 # ---------------------------------------------------------------------------- plan
@@ -89,22 +90,22 @@ class PlanTable:
     extra_rows: list[PlanRow]  # rows that are not plan lines (the Forecast's money received)
 
 
-def plan_table(source, prefix: str = c.PLAN_PREFIX) -> PlanTable:
+def plan_table(workbook: Workbook, prefix: str = c.PLAN_PREFIX) -> PlanTable:
     """The raw plan table: by the contract's names (``<prefix>_Table``) when the workbook
     has them, else found by its labels (a council's own plan sheet)."""
-    if source.area(f"{prefix}_Table") is None and prefix == c.PLAN_PREFIX:
-        return discovered_plan(source)
-    area, table = read(source, f"{prefix}_Table")
+    if workbook.area(f"{prefix}_Table") is None and prefix == c.PLAN_PREFIX:
+        return discovered_plan(workbook)
+    area, table = read(workbook, f"{prefix}_Table")
     header = [str(v).strip() if v is not None else "" for v in table[0]]
     try:
         id_column = header.index(c.PLAN_ID_HEADER)
         kind_column = header.index(c.PLAN_KIND_HEADER)
     except ValueError:
-        raise UnusableInput(f"{source.label}: the {prefix} table has no "
+        raise UnusableInput(f"{workbook.label}: the {prefix} table has no "
                             f"'{c.PLAN_ID_HEADER}' and '{c.PLAN_KIND_HEADER}' columns in "
                             f"its first row ({cell_ref(area.sheet, area.cell(0, 0))})") from None
     years = tuple(header[1:id_column])
-    _check_years(source, area, years)
+    _check_years(workbook, area, years)
     received = {line for line, _ in c.RECEIVED_LINES}
     rows, extra = [], []
     for offset, row in enumerate(table[1:], start=1):
@@ -120,14 +121,14 @@ def plan_table(source, prefix: str = c.PLAN_PREFIX) -> PlanTable:
     missing = [label for role, label in ((p.INCOME, "income"), (p.EXPENDITURE, "expenditure"))
                if role not in roles]
     if missing:
-        raise UnusableInput(f"{source.label}: the {prefix} table "
+        raise UnusableInput(f"{workbook.label}: the {prefix} table "
                             f"({cell_ref(area.sheet, area.ref)}) has no {' and no '.join(missing)} "
                             "lines: it cannot be computed")
-    opening_area, opening = read(source, f"{prefix}_OpeningBalance")
+    opening_area, opening = read(workbook, f"{prefix}_OpeningBalance")
     return PlanTable(area.sheet, years, rows, opening_area.ref, opening[0][0], extra)
 
 
-def _check_years(source, area: Area, years: tuple[str, ...]) -> None:
+def _check_years(workbook: Workbook, area: Area, years: tuple[str, ...]) -> None:
     """The header's years must be financial years, one after another."""
     from lfi_xl.core.periods import PeriodError, parse_year
 
@@ -137,33 +138,33 @@ def _check_years(source, area: Area, years: tuple[str, ...]) -> None:
         try:
             year = parse_year(label)
         except PeriodError:
-            raise CellProblem(f"{source.label}: {where}: expected a financial year such as "
+            raise CellProblem(f"{workbook.label}: {where}: expected a financial year such as "
                               f"2023/24 in the header, found {label!r}") from None
         if previous is not None and year != previous + 1:
-            raise CellProblem(f"{source.label}: {where}: {label} does not follow the year "
+            raise CellProblem(f"{workbook.label}: {where}: {label} does not follow the year "
                               "before it")
         previous = year
     if not years:
-        raise UnusableInput(f"{source.label}: the plan table "
+        raise UnusableInput(f"{workbook.label}: the plan table "
                             f"({cell_ref(area.sheet, area.ref)}) has no year columns")
 
 
-def discovered_plan(source) -> PlanTable:
+def discovered_plan(workbook: Workbook) -> PlanTable:
     """A plan table found by its labels; unusable (naming what is missing) otherwise."""
     from lfi_xl.book.discover import REQUIRED_LINES, find_plan, line_kind, role_of
 
-    sheets = {name: source.sheet_values(name) for name in source.sheet_names}
+    sheets = {name: workbook.sheet_values(name) for name in workbook.sheet_names}
     found = find_plan(sheets)
     if found is None or found.missing:
         looked_for = ", ".join(f"'{label}'" for label in (
             found.missing if found else [dict((i, lbl) for i, lbl, *_ in
                                               _published_lines())[k] for k in REQUIRED_LINES]))
         where = f" (sheet '{found.sheet}', row {found.header_row})" if found else ""
-        raise UnusableInput(f"{source.label}: no DSG plan table with the lines lfi-xl needs"
+        raise UnusableInput(f"{workbook.label}: no DSG plan table with the lines lfi-xl needs"
                             f"{where}: did not find {looked_for}; looked for a row of years "
                             "(2022/23, 2022-23, FY2022/23 or 22/23) with the plan's labels")
     rows = []
-    kinds = line_kinds(source)
+    kinds = line_kinds(workbook)
     for match in [*found.lines, *found.extra]:
         values = sheets[found.sheet][match.row - 1]
         cells = [found.cell(match.row, k) for k in range(len(found.years))]
@@ -177,19 +178,19 @@ def discovered_plan(source) -> PlanTable:
     return PlanTable(found.sheet, found.years, rows, None, None, [])
 
 
-def line_kinds(source) -> dict[str, tuple[str, str | None]]:
+def line_kinds(workbook: Workbook) -> dict[str, tuple[str, str | None]]:
     """The council's own word on how each line of its plan counts: the Line kinds table
     adopt writes (line id -> role and kind); empty when there is none."""
-    area = source.area(c.LINE_KINDS_TABLE)
+    area = workbook.area(c.LINE_KINDS_TABLE)
     if area is None:
         return {}
-    values = source.values(area)
+    values = workbook.values(area)
     header = [str(v).strip() if v is not None else "" for v in values[0]]
     try:
         id_column, kind_column = (header.index(c.LINE_KINDS_COLUMNS[1]),
                                   header.index(c.PLAN_KIND_HEADER))
     except ValueError:
-        raise UnusableInput(f"{source.label}: the {c.LINE_KINDS} table "
+        raise UnusableInput(f"{workbook.label}: the {c.LINE_KINDS} table "
                             f"({cell_ref(area.sheet, area.ref)}) has no "
                             f"'{c.LINE_KINDS_COLUMNS[1]}' and '{c.PLAN_KIND_HEADER}' "
                             "columns in its first row") from None
@@ -199,8 +200,8 @@ def line_kinds(source) -> dict[str, tuple[str, str | None]]:
         if line_id in (None, ""):
             continue
         if text.lower() not in _ROLE_BY_LABEL:
-            raise CellProblem(f"{source.label}: {cell_ref(area.sheet, area.cell(offset, kind_column))}"
-                              f": {text!r} is not one of: "
+            where = cell_ref(area.sheet, area.cell(offset, kind_column))
+            raise CellProblem(f"{workbook.label}: {where}: {text!r} is not one of: "
                               + ", ".join(c.PLAN_ROLE_LABELS.values()))
         kinds[str(line_id)] = _ROLE_BY_LABEL[text.lower()]
     return kinds
@@ -212,55 +213,55 @@ def _published_lines():
     return published.LINES
 
 
-def to_plan(source, table: PlanTable) -> p.Plan:
+def to_plan(workbook: Workbook, table: PlanTable) -> p.Plan:
     """Strict: the table as a :class:`~lfi_xl.core.plan.Plan`, or the first bad cell."""
     lines = []
     for row in table.rows:
         if row.role is None:
-            raise CellProblem(f"{source.label}: {cell_ref(row.sheet, row.kind_cell)}: not one "
+            raise CellProblem(f"{workbook.label}: {cell_ref(row.sheet, row.kind_cell)}: not one "
                               f"of: " + ", ".join(c.PLAN_ROLE_LABELS.values()))
-        values = [cell_number(source, row.sheet, cell, value)
+        values = [cell_number(workbook, row.sheet, cell, value)
                   for cell, value in zip(row.cells, row.values, strict=True)]
         lines.append(p.PlanLine(row.line_id, row.label, row.role, np.array(values), row.kind))
-    opening = (cell_number(source, table.sheet, table.opening_cell, table.opening)
+    opening = (cell_number(workbook, table.sheet, table.opening_cell, table.opening)
                if table.opening_cell else float("nan"))
     return p.Plan(table.years, tuple(lines), None if np.isnan(opening) else opening)
 
 
-def cell_number(source, sheet: str, cell: str, value: object,
+def cell_number(workbook: Workbook, sheet: str, cell: str, value: object,
                 expected: str = "a number in £m") -> float:
     """A cell's value as a float (``nan`` if blank), or a :class:`CellProblem` naming it."""
     try:
         return to_number(value, expected)
     except BadValue as error:
-        raise CellProblem(f"{source.label}: {cell_ref(sheet, cell)}: {error}") from None
+        raise CellProblem(f"{workbook.label}: {cell_ref(sheet, cell)}: {error}") from None
 
 
-def read_plan_from(source, prefix: str = c.PLAN_PREFIX) -> p.Plan:
-    return to_plan(source, plan_table(source, prefix))
+def read_plan_from(workbook: Workbook, prefix: str = c.PLAN_PREFIX) -> p.Plan:
+    return to_plan(workbook, plan_table(workbook, prefix))
 
 
-def received(source, table: PlanTable) -> dict[str, np.ndarray]:
+def received(workbook: Workbook, table: PlanTable) -> dict[str, np.ndarray]:
     """The Forecast's money actually received, by line id (``nan`` = blank)."""
-    return {row.line_id: np.array([cell_number(source, row.sheet, cell, value)
+    return {row.line_id: np.array([cell_number(workbook, row.sheet, cell, value)
                                    for cell, value in zip(row.cells, row.values, strict=True)])
             for row in table.extra_rows if row.line_id != "cumulative_after_received"}
 
 
 # ---------------------------------------------------------------------------- columns
-def columns(source, names: dict[str, str], numbers: frozenset[str] = frozenset(),
+def columns(workbook: Workbook, names: dict[str, str], numbers: frozenset[str] = frozenset(),
             dates: frozenset[str] = frozenset()) -> dict[str, np.ndarray]:
     """Table columns by defined name: numbers and dates as floats (``nan`` blank, a bad cell
     raises :class:`CellProblem`), other columns as object arrays (blank ``None``)."""
     out = {}
     for key, name in names.items():
-        area, flat = read_column(source, name)
+        area, flat = read_column(workbook, name)
         if key in dates or key in numbers:
             fast = fast_numbers(flat, dates=key in dates)
             if fast is None:  # a bad cell somewhere: find it and say where
                 convert = date_number if key in dates else (
                     lambda s, a, i, v: number_at(s, a, i, 0, v, "a number"))
-                fast = np.array([convert(source, area, i, v) for i, v in enumerate(flat)],
+                fast = np.array([convert(workbook, area, i, v) for i, v in enumerate(flat)],
                                 dtype=float)
             out[key] = fast
         else:
@@ -274,11 +275,11 @@ MITIGATION_NUMBERS = frozenset({"BaseVolume", "BaseUnitCost", "Volume", "UnitCos
                                 "VolumeEffect", "PriceEffect", "Workstream"})
 
 
-def read_placements(source) -> dict[str, np.ndarray]:
-    return columns(source, {key: c.placement_name(key) for key, _ in c.PLACEMENT_COLUMNS},
+def read_placements(workbook: Workbook) -> dict[str, np.ndarray]:
+    return columns(workbook, {key: c.placement_name(key) for key, _ in c.PLACEMENT_COLUMNS},
                    PLACEMENT_NUMBERS, PLACEMENT_DATES)
 
 
-def read_mitigations(source) -> dict[str, np.ndarray]:
-    return columns(source, {key: c.mitigation_name(key) for key, _ in c.MITIGATION_COLUMNS},
+def read_mitigations(workbook: Workbook) -> dict[str, np.ndarray]:
+    return columns(workbook, {key: c.mitigation_name(key) for key, _ in c.MITIGATION_COLUMNS},
                    MITIGATION_NUMBERS)

@@ -30,11 +30,11 @@ from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
 from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
-from lfi_xl.data.council import SHIPPED, Council
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import Cadence, year_label
 from lfi_xl.data import illustrative, published
+from lfi_xl.data.council import SHIPPED, Council
 from lfi_xl.errors import UnusableInput, quote_sheet
 
 #: The date the shipped workbooks say they were made: the published plan's meeting.
@@ -310,7 +310,8 @@ def _monitoring(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None
                 cell.value = f'=IF(OR({spend}="",{income}=""),"",{spend}+{income})'
             else:
                 value = None
-                if offset < 3 and council.illustrative:  # Q1-Q3 illustrative: the plan, then the forecast's pressure
+                # Q1-Q3 illustrative: the plan, then the forecast's pressure
+                if offset < 3 and council.illustrative:
                     planned = plan_values[line_id][year_index]
                     value = planned if offset == 0 else _forecast_values(
                         line_id, plan_values[line_id])[year_index] * (0.97 if offset == 1 else 1)

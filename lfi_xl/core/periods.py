@@ -117,7 +117,8 @@ class Cadence:
             dt.date(2024, month, day)  # raises for 31 June and the like (2024: 29 Feb ok)
         object.__setattr__(self, "due_dates", dates)
 
-    def _check(self, period: Period) -> None:
+    def check(self, period: Period) -> None:
+        """Raises :class:`PeriodError` for a report number this cadence does not have."""
         if not 1 <= period.report <= self.reports_per_year:
             raise PeriodError(
                 f"{period.label}: there are {self.reports_per_year} reports a year"
@@ -125,20 +126,20 @@ class Cadence:
 
     def due_date(self, period: Period) -> dt.date:
         """The date the report for ``period`` is due with the DfE."""
-        self._check(period)
+        self.check(period)
         month, day = self.due_dates[period.report - 1]
         year = period.year if month >= 4 else period.year + 1
         return dt.date(year, month, day)
 
     def start(self, period: Period) -> dt.date:
         """First day the report covers: the first day of its quarter."""
-        self._check(period)
+        self.check(period)
         month = 4 + 3 * (period.report - 1)
         return dt.date(period.year + (month > 12), (month - 1) % 12 + 1, 1)
 
     def end(self, period: Period) -> dt.date:
         """Last day the report covers (the last report runs to 31 March)."""
-        self._check(period)
+        self.check(period)
         if period.report == self.reports_per_year:
             return dt.date(period.year + 1, 3, 31)
         return self.start(Period(period.year, period.report + 1)) - dt.timedelta(days=1)
@@ -185,15 +186,25 @@ class Cadence:
         except PeriodError:
             raise PeriodError(f"{label!r} is not a report period: a period looks like "
                               f"{PERIOD_EXAMPLE}") from None
-        self._check(period)
+        self.check(period)
         return period
 
     def previous(self, period: Period) -> Period:
         """The report before ``period``."""
-        self._check(period)
+        self.check(period)
         if period.report > 1:
             return Period(period.year, period.report - 1)
         return Period(period.year - 1, self.reports_per_year)
+
+
+def parse_period(label: str) -> Period:
+    """A report period as someone typed it (a command's ``--period``), before any
+    workbook says how many reports a year it has (checked then: :meth:`Cadence.check`).
+
+    >>> parse_period("Q4 2023/24")
+    Period(year=2023, report=4)
+    """
+    return Cadence(4).parse(label)
 
 
 def parse_due_dates(text: str) -> tuple[tuple[int, int], ...]:

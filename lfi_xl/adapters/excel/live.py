@@ -8,22 +8,50 @@ in Excel and saves (or undoes by closing without saving).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from lfi_xl.book.area import Area, absolute, parse_area
 from lfi_xl.errors import quote_sheet
 
 
 class LiveWorkbook:
-    def __init__(self, book):
+    """An xlwings ``Book`` as a :class:`~lfi_xl.book.workbook.EditableWorkbook`."""
+
+    def __init__(self, book: Any, path: Path | str | None = None):
+        """``path``: the saved file behind the book, when the caller knows it better than
+        xlwings' ``fullname`` (a copy taken first, a OneDrive book's local name)."""
         self.book = book
+        self._path = Path(path) if path else None
         self.unlocked: list[str] = []  # sheets the host would not let us protect
         self.not_unlocked: list[str] = []  # sheets whose input cells it would not unlock
         self.not_widened: list[str] = []  # sheets whose print area it would not widen
 
     @property
     def label(self) -> str:
-        return self.book.name
+        return str(self.book.name)
+
+    @property
+    def path(self) -> Path | None:
+        """The saved file behind the book: as given, else its ``fullname`` when that is a
+        local file (not a book never saved, nor one only on the web: ``https://...``)."""
+        if self._path is not None:
+            return self._path
+        try:
+            name = self.book.fullname
+        except Exception:  # xlwings cannot map an https:// OneDrive name to a local file
+            return None
+        if name and "://" not in str(name) and Path(name).is_file():
+            return Path(name)
+        return None
+
+    @path.setter
+    def path(self, value: Path | str | None) -> None:
+        self._path = Path(value) if value else None
 
     @property
     def sheet_names(self) -> list[str]:
@@ -62,7 +90,7 @@ class LiveWorkbook:
                                 "lfi-xl finds its tables by these names")
         return area
 
-    def _range(self, area: Area):
+    def _range(self, area: Area) -> Any:
         return self.book.sheets[area.sheet].range((area.min_row, area.min_col),
                                                   (area.max_row, area.max_col))
 
@@ -70,6 +98,13 @@ class LiveWorkbook:
         # err_to_str: an error cell arrives as "#N/A", not as a blank.
         values = self._range(area).options(ndim=2, err_to_str=True).value
         return [[None if v == "" else v for v in row] for row in values]
+
+    def column(self, area: Area) -> list[Any]:
+        return [row[0] for row in self.values(area)]
+
+    def column_cells(self, area: Area) -> np.ndarray:
+        cells = self.column(area)
+        return np.fromiter(cells, object, len(cells))
 
     def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
         """(formula without "=", number format) of cells; Excel's Range.Formula gives a
@@ -87,7 +122,7 @@ class LiveWorkbook:
         return found
 
     # -- writes --------------------------------------------------------------------------
-    def _sheet(self, name: str, header: list | None = None):
+    def _sheet(self, name: str, header: list[Any] | None = None) -> tuple[Any, bool]:
         if name in self.sheet_names:
             return self.book.sheets[name], False
         sheet = self.book.sheets.add(name, after=self.book.sheets[len(self.book.sheets) - 1])
@@ -95,8 +130,9 @@ class LiveWorkbook:
             sheet.range("A1").value = [list(header)]
         return sheet, True
 
-    def replace_sheet(self, sheet: str, header: list, rows: list[list],
-                      links: dict[str, str] | None = None, widths=None) -> None:
+    def replace_sheet(self, sheet: str, header: list[Any], rows: list[list[Any]],
+                      links: dict[str, str] | None = None,
+                      widths: list[float] | None = None) -> None:
         target, new = self._sheet(sheet)
         if not new:
             target.clear()
@@ -104,7 +140,8 @@ class LiveWorkbook:
         for ref, location in (links or {}).items():
             target.range(ref).add_hyperlink(f"#{location}", text_to_display=location)
 
-    def append_rows(self, sheet: str, table_name: str, header: list, rows: list[list]) -> None:
+    def append_rows(self, sheet: str, table_name: str, header: list[Any],
+                    rows: list[list[Any]]) -> None:
         area = self.area(table_name)
         target, new = self._sheet(sheet, header)
         if new or area is None:
@@ -127,7 +164,7 @@ class LiveWorkbook:
             self.book.sheets[sheet].range(address).value = value
 
     @contextmanager
-    def _unprotected(self, sheet: str):
+    def _unprotected(self, sheet: str) -> Iterator[Any]:
         """A sheet protected by a freeze, unprotected while lfi-xl writes to it (Excel
         refuses writes to its locked cells) and protected again after."""
         target = self.book.sheets[sheet]
@@ -192,7 +229,7 @@ class LiveWorkbook:
 
     @property
     def notes(self) -> list[str]:
-        notes = []
+        notes: list[str] = []
         if self.unlocked:
             notes.append(f"Cells not locked on {', '.join(self.unlocked)}: this Excel host does "
                          "not let Python protect sheets; the snapshot hashes still detect any "
@@ -207,9 +244,6 @@ class LiveWorkbook:
                          "to print the new period.")
         return notes
 
-    def save(self, backup: bool = True) -> None:
-        """Live workbooks are saved by their user."""
 
-
-def _plain(row: list) -> list:
+def _plain(row: list[Any]) -> list[Any]:
     return [value.isoformat() if isinstance(value, dt.datetime) else value for value in row]

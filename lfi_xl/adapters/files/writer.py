@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from lxml import etree
 
 from lfi_xl.adapters.files import workbook_xml as wx
@@ -81,8 +83,13 @@ class FileWorkbook:
     def label(self) -> str:
         return str(self.path)
 
-    def area(self, name: str):
+    def area(self, name: str) -> Area | None:
         return self.reader.area(name)
+
+    @property
+    def notes(self) -> list[str]:
+        """A file's cells are always locked and unlocked as asked: nothing to say."""
+        return []
 
     def _current(self) -> WorkbookValues:
         """The reader, re-made from the package if cells were written since; a sheet not
@@ -96,20 +103,20 @@ class FileWorkbook:
             self._changed = set()
         return self.reader
 
-    def column(self, area):
+    def column(self, area: Area) -> list[Any]:
         return self._current().column(area)
 
-    def column_cells(self, area):
+    def column_cells(self, area: Area) -> np.ndarray:
         return self._current().column_cells(area)
 
-    def require(self, name: str):
+    def require(self, name: str) -> Area:
         return self.reader.require(name)
 
-    def cell_formats(self, sheet: str, addresses: list[str]):
+    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
         return wx.cell_formats(self.package.parts[self._sheet_part(sheet)],
                                self.package.parts.get("xl/styles.xml"), addresses)
 
-    def values(self, area):
+    def values(self, area: Area) -> list[list[Any]]:
         return self._current().values(area)
 
     @property
@@ -196,8 +203,9 @@ class FileWorkbook:
         self.reader.names[name] = text
 
     # -- the writes the macros make --------------------------------------------------
-    def replace_sheet(self, sheet: str, header: list, rows: list[list],
-                      links: dict[str, str] | None = None, widths=None) -> None:
+    def replace_sheet(self, sheet: str, header: list[Any], rows: list[list[Any]],
+                      links: dict[str, str] | None = None,
+                      widths: list[float] | None = None) -> None:
         """Write a sheet of our own (e.g. Validation) from scratch, adding it if needed."""
         root = self._new_sheet_root([list(header), *rows], widths, links)
         part = self._sheet_part(sheet)
@@ -206,7 +214,8 @@ class FileWorkbook:
         else:
             self.package.parts[part] = wx.serialize(root)
 
-    def append_rows(self, sheet: str, table_name: str, header: list, rows: list[list]) -> None:
+    def append_rows(self, sheet: str, table_name: str, header: list[Any],
+                    rows: list[list[Any]]) -> None:
         """Add rows under a table (header + rows named ``table_name``), creating the sheet
         with the header when it does not exist, and extend the name over the new rows."""
         area = self.reader.area(table_name)
