@@ -187,16 +187,16 @@ SETTING_ROWS = (
     ("Illustrative", "Illustrative data", "No",
      "Yes while the workbook holds made-up figures (the shipped templates): every page of "
      "the Schools Forum extract then says so. No for a council's own figures."),
+    ("SafetyValve", "Safety Valve agreement", "Yes",
+     "Yes when the council has a Safety Valve agreement with the DfE (DfE contributions, "
+     "agreement conditions, the DfE's monitoring return); No for a DSG management plan "
+     "without one: nothing then assumes an agreement."),
     ("PlanWorkbook", "Plan workbook (last refresh)", "",
      "Written by lfi-xl refresh: the DSG plan workbook Plan Data was filled from. The "
      "extract uses it when no plan workbook is named."),
     ("PlanWorkbookSHA256", "Plan workbook SHA-256 (last refresh)", "",
      "Written by lfi-xl refresh: the plan file's SHA-256 then; the extract refuses a plan "
      "workbook that changed since (refresh again)."),
-    ("SafetyValve", "Safety Valve agreement", "Yes",
-     "Yes when the council has a Safety Valve agreement with the DfE (DfE contributions, "
-     "agreement conditions, the DfE's monitoring return); No for a DSG management plan "
-     "without one: nothing then assumes an agreement."),
 )
 SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
 #: Settings a workbook may lack (older and adopted workbooks) without a warning; the
@@ -430,6 +430,8 @@ AGREEMENT_CONDITIONS = (
     "specialist resource bases (SRB) and the construction of two new special schools",
 )
 RAG_VALUES = ("R", "A", "G")
+#: The Lists sheet's column of report periods (the Mitigations' and Settings' drop-downs).
+LISTS_PERIODS = "Lists_periods"
 
 # Narrative: the DfE template's questions, one row each, an answer per report period. The
 # question's wording is read from the sheet (column Item), so a council can follow its own

@@ -29,7 +29,7 @@ def test_four_reports_a_year_in_a_three_report_book(kpi_book, plan_book, capsys)
     assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 0
     out = capsys.readouterr().out
     assert ("Made the columns for 2023-24 Q4 (after the last report column) on: KPIs, "
-            "Conditions, Narrative, Plan Data, Cost workings.") in out
+            "Conditions, Narrative, Plan Data, Lists, Cost workings.") in out
     book = WorkbookValues(kpi_book)
     for name in (c.KPI_PERIODS, c.CONDITIONS_PERIODS, c.NARRATIVE_PERIODS,
                  c.PLAN_DATA_PERIODS):
@@ -51,6 +51,12 @@ def test_four_reports_a_year_in_a_three_report_book(kpi_book, plan_book, capsys)
     for row in (4, 7, 18, 22):
         style = dict(re.findall(r'<c r="([A-Z]+)' + str(row) + r'"[^>]*?s="(\d+)"', sheet))
         assert style[letter] == style["Z"], row
+
+    # the drop-downs of report periods offer it (Mitigations' Report period, Settings)
+    mitigations = package.parts[next(i.part for i in wx.sheets(package)
+                                     if i.name == c.MITIGATIONS)].decode()
+    assert "<formula1>=Lists!$A$5:$A$23</formula1>" in mitigations
+    assert book.values(book.require(c.LISTS_PERIODS))[-1] == ["2023-24 Q4"]
 
     enter_period(kpi_book, "2023-24 Q4", 300)
     assert main(["recalc", str(kpi_book)]) == 0

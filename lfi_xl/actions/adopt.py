@@ -92,7 +92,9 @@ def _settings(book, found: Discovering, authority, programme, reports,
             raise UnusableInput(
                 f"{book.label}: whose workbook is this? No council's name in its titles: "
                 "give it, e.g. lfi-xl adopt FILE --authority \"Borsetshire County Council\" "
-                "(lfi-xl never writes another council's name into your file)")
+                "(in Excel: type a title naming the council, such as 'Borsetshire County "
+                "Council: DSG plan', in a top cell, then adopt again); lfi-xl never writes "
+                "another council's name into your file")
         authority = named[0]
         said.append(f"Authority: '{authority}' (read from {named[1]}; --authority to change)")
     periods = []

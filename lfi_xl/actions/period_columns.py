@@ -93,6 +93,17 @@ def add_period_columns(adapter, period: Period, cadence: Cadence) -> list[str]:
              [n for n in (table_name, periods_name, *rows) if n])
         added.append(header.sheet)
 
+    periods_list = adapter.area(c.LISTS_PERIODS)
+    if periods_list is not None and periods_list.shape[1] == 1:  # the drop-downs offer it
+        below = Area(periods_list.sheet, periods_list.max_row + 1, periods_list.min_col,
+                     periods_list.max_row + 1, periods_list.min_col)
+        if adapter.values(below)[0][0] in (None, ""):
+            grown = Area(periods_list.sheet, periods_list.min_row, periods_list.min_col,
+                         below.max_row, periods_list.max_col)
+            adapter.set_cells(below.sheet, {below.ref: label})
+            adapter.set_name(c.LISTS_PERIODS, grown.sheet, grown.ref)
+            adapter.retarget_lists(periods_list, grown)
+            added.append(below.sheet)
     results, measures = adapter.area(c.COST_RESULTS), adapter.area(c.COST_MEASURES)
     if results is not None and measures is not None:
         heading = Area(results.sheet, measures.min_row, results.min_col, measures.min_row,

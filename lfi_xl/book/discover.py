@@ -580,6 +580,11 @@ class DiscoveringEditable(Discovering):
         return self.workbook.widen
 
     @property
+    def retarget_lists(self):
+        """Drop-downs offering one list made to offer a grown one (period_columns)."""
+        return self.workbook.retarget_lists
+
+    @property
     def take_rows_below(self):
         """Rows typed just below an Excel table taken into it (take_rows)."""
         return self.workbook.take_rows_below

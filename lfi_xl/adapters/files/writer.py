@@ -369,6 +369,28 @@ class FileWorkbook:
         self.package.parts[part] = wx.serialize(root)
         self._changed.add(sheet)
 
+    def retarget_lists(self, old: Area, new: Area) -> int:
+        """Every drop-down (data validation list) offering the cells ``old`` made to offer
+        ``new`` (a list grown by a value); returns how many."""
+        changed = 0
+        for info in wx.sheets(self.package):
+            if info.part not in self.package.parts:
+                continue
+            root = wx.parse(self.package.parts[info.part])
+            count = 0
+            for formula in root.iterfind("m:dataValidations/m:dataValidation/m:formula1",
+                                         wx.NS):
+                text = formula.text or ""
+                area = parse_area(text.lstrip("="))
+                if area is not None and (area.sheet, area.ref) == (old.sheet, old.ref):
+                    formula.text = ("=" if text.startswith("=") else "") + \
+                        f"{quote_sheet(new.sheet)}!{absolute(new.ref)}"
+                    count += 1
+            if count:
+                self.package.parts[info.part] = wx.serialize(root)
+                changed += count
+        return changed
+
     def _grow_print_area(self, sheet: str, old_last: int, last: int) -> None:
         workbook = self._workbook()
         index = str([info.name for info in wx.sheets(self.package)].index(sheet))
