@@ -37,7 +37,7 @@ def series(first):
     return [round(first * 0.98 ** k, 3) for k in range(len(YEARS))]
 
 
-def borsetshire_plan(path, title=True):
+def borsetshire_plan(path, title=True, dfe=True):
     """The plan at C8 (labels) / E8 onwards (years), the council's wording, a subtotal,
     footnotes, totals and balances as values (the file as Excel saved it)."""
     wb = openpyxl.Workbook()
@@ -56,7 +56,7 @@ def borsetshire_plan(path, title=True):
     in_year = [round(s + i, 3) for s, i in zip(total_spend, total_income, strict=True)]
     before, after, b, a = [], [], OPENING, OPENING
     for k in range(len(YEARS)):
-        b, a = b + in_year[k], a + in_year[k] + DFE + LA
+        b, a = b + in_year[k], a + in_year[k] + (DFE if dfe else 0) + LA
         before.append(round(b, 3))
         after.append(round(a, 3))
 
@@ -80,7 +80,8 @@ def borsetshire_plan(path, title=True):
     line("Total expenditure (\u00a3m)", total_spend)
     line("In-year deficit/(surplus)", in_year)
     line("Cumulative deficit before Safety Valve funding", before)
-    line("DfE Safety Valve contribution", [DFE] * len(YEARS))
+    if dfe:
+        line("DfE Safety Valve contribution", [DFE] * len(YEARS))
     line("Council contribution", [LA] * len(YEARS))
     line("Cumulative deficit after Safety Valve funding", after)
     ws.cell(row + 1, 3, "\u00b9 Provisional allocation. * Includes non-maintained schools.")
@@ -196,3 +197,12 @@ def test_a_councils_own_workbooks_adopted_rated_and_returned(tmp_path, capsys):
     assert main(["dfe-return", "--kpi", str(kpis), "--plan", str(plan), "--draft",
                  "-o", str(tmp_path / "dfe")]) == 0, capsys.readouterr()
     assert any((tmp_path / "dfe").rglob("*.docx"))
+
+
+def test_a_plan_without_dfe_money_is_adopted_as_no_agreement(tmp_path, capsys):
+    plan = borsetshire_plan(tmp_path / "plan.xlsx", dfe=False)
+    assert main(["adopt", str(plan)]) == 0
+    assert "no Safety Valve agreement" in capsys.readouterr().out
+    settings = settings_of(plan)
+    assert settings["SafetyValve"] == "No" and settings["ProgrammeName"] == "DSG management plan"
+    assert main(["validate", str(plan)]) == 0, capsys.readouterr().out

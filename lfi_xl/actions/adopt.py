@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
-from lfi_xl.book.discover import Discovering, authority_in, line_kind
+from lfi_xl.book.area import column_letter
+from lfi_xl.book.discover import Discovering, authority_in, line_kind, role_of
 from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook
 from lfi_xl.core import plan as p
@@ -161,8 +162,6 @@ def _line_kinds(book, found: Discovering) -> list[str]:
     plan = found.plan
     if plan is None or plan.missing or book.area(c.LINE_KINDS_TABLE) is not None:
         return []
-    from lfi_xl.book.discover import role_of
-
     rows, unplaced = [], []
     for match in [*plan.lines, *plan.extra]:
         role, kind = role_of(str(match.key))
@@ -195,7 +194,7 @@ def _conditions_and_narrative(book, found: Discovering) -> list[str]:
     if kpis is None or not kpis.period_columns:
         return []
     labels = sorted(kpis.period_columns, key=kpis.period_columns.get)
-    last = _column(2 + len(labels))
+    last = column_letter(2 + len(labels))
     said = []
     for table, periods_name, title, rows in (
             (c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, c.CONDITIONS,
@@ -219,8 +218,3 @@ def _conditions_and_narrative(book, found: Discovering) -> list[str]:
             "type each condition's number and wording, its RAG at every report, and the "
             "answers to the questions"]
 
-
-def _column(number: int) -> str:
-    from lfi_xl.book.area import column_letter
-
-    return column_letter(number)
