@@ -14,7 +14,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check 
 # (.docx) to PDF.
 SYSTEM_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils python3-uno
 
-.PHONY: demo test bench lint lock system-deps clean
+.PHONY: demo test bench lint lock bundle system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,13 +61,24 @@ test: system-deps $(VENV)/.installed
 
 # constraints.txt: every package of the tested environment at its exact version (xlwings
 # among them: the add-in is built for that version's DLL). Run after changing pyproject.
+# What only Windows installs cannot come from a Linux freeze: it is pinned here (make
+# bundle downloads exactly that for the council's PCs).
+WINDOWS_PINS := 'colorama==0.4.6; sys_platform == "win32"' 'pywin32==312; sys_platform == "win32"' 
 lock:
 	rm -rf .venv-lock
 	$(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check '.[test,bench]'
 	(echo "# The tested environment, written by make lock: pip install -c constraints.txt ..."; \
-	 .venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl) > constraints.txt
+	 (.venv-lock/bin/python -m pip freeze --disable-pip-version-check --exclude lfi-xl; \
+	  printf '%s\n' $(WINDOWS_PINS)) | $(PYTHON) -c "import sys; print(''.join(sorted(sys.stdin, key=str.lower)), end='')") \
+	 > constraints.txt
 	rm -rf .venv-lock build
+
+# IT's offline install folder (docs/addin.md, For IT): wheels of the locked versions for
+# 64-bit Windows and CPython 3.11/3.12, the built add-in, the blank workbooks, install.cmd
+# and SHA256SUMS, in dist/bundle. Needs PyPI (on this machine, not on the council's PCs).
+bundle: $(VENV)/.installed
+	$(BIN)/python -m lfi_xl.build.addin.bundle -o dist/bundle
 
 # Benchmarks (never part of make test): 1k to 1M placements, against LibreOffice and the
 # formulas engine; writes bench/results.json and docs/performance.md. Sizes: make bench

@@ -156,8 +156,8 @@ def kpi_workbook(n: int, path: Path, template: Path | None = None) -> Path:
     package.save(draft)
     book = KpiBook(WorkbookValues(draft))
     values = {}
-    for label, column in ((p.label, k) for k, p in enumerate(book.settings.reported())):
-        inputs = book.kpi_inputs(label)
+    for column, period in enumerate(book.settings.reported()):
+        inputs = book.kpi_inputs(period)
         letter = chr(ord("I") + column)
         for ref, value in calculated_kpis(inputs).items():
             values[(c.KPI_SHEET, f"{letter}{7 + ref}")] = (

@@ -107,6 +107,8 @@ def write_report(results: dict, path: Path, chart: Path,
                       f"{entry['call_ms']:.1f}" if "call_ms" in entry else "-"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "![Seconds against placements, log-log](performance.png)", ""]
+    if results.get("recalc"):
+        lines += _recalc(results["recalc"])
     if results.get("transfer", {}).get("sizes") and transfer_chart is not None:
         lines += _transfer(results["transfer"], transfer_chart.name)
     lines += _findings(results)
@@ -114,6 +116,43 @@ def write_report(results: dict, path: Path, chart: Path,
     _chart(results, chart)
     if results.get("transfer", {}).get("sizes") and transfer_chart is not None:
         _transfer_chart(results["transfer"], transfer_chart)
+
+
+#: Issue 28's targets: recalc in at most half LibreOffice's open + save, and no more than
+#: 1.3 times slower after four more report periods are started.
+RECALC_TARGET, GROWTH_TARGET = 0.5, 1.3
+
+
+def _recalc(rows: dict) -> list[str]:
+    """lfi-xl recalc against LibreOffice opening and saving the same KPI workbook."""
+    lines = [
+        "## lfi-xl recalc against LibreOffice", "",
+        "`lfi-xl recalc BOOK -o OUT` (start-up, read, every formula evaluated, write) beside",
+        "LibreOffice opening and saving the same book (`soffice --headless --convert-to",
+        "xlsx`, its default: no recalculation on load). Each recalc run follows a",
+        "LibreOffice run; the ratio is the median of each run's time over the LibreOffice",
+        "run just before it. \"More periods\": the same book after four more report periods",
+        "are started (`lfi-xl start-period --plan`, four times), which adds 44 formulas each.",
+        f"Targets (issue 28): recalc / LibreOffice at most {RECALC_TARGET}; more periods /",
+        f"as is at most {GROWTH_TARGET}. Measured {rows.get('measured', '-')}.", "",
+        "| Book | recalc | LibreOffice | recalc / LibreOffice | recalc, 4 more periods | "
+        "LibreOffice, 4 more periods | recalc / LibreOffice, 4 more periods | "
+        "recalc, 4 more periods / as is |",
+        "|---|---|---|---|---|---|---|---|"]
+    for key, row in rows.items():
+        if key == "measured":
+            continue
+        label = "shipped template" if key == "shipped" else f"{int(key):,} placements"
+        now, more = row["as is"], row["more periods"]
+        cells = []
+        for entry in (now, more):
+            cells += [_seconds(entry),
+                      f"{entry['beside_seconds']:.2f} s" if entry.get("beside_seconds")
+                      else "-",
+                      f"{entry['beside_ratio']:.2f}" if entry.get("beside_ratio") else "-"]
+        growth = _ratio(more, now)
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {growth} |")
+    return lines + [""]
 
 
 #: The redesign's target: cells handed to Python per full recalculation at 10,000 rows.
@@ -225,6 +264,19 @@ def _transfer_chart(transfer: dict, path: Path) -> None:
 def _findings(results: dict) -> list[str]:
     """The targets of the performance issue, checked against these figures."""
     out = ["## Against the targets", ""]
+    for key, row in results.get("recalc", {}).items():
+        if key == "measured":
+            continue
+        now, more = row["as is"], row["more periods"]
+        if now.get("beside_ratio") is None or more.get("beside_ratio") is None:
+            continue
+        label = "the shipped template" if key == "shipped" else f"{int(key):,} placements"
+        out.append(
+            f"- `lfi-xl recalc` of {label}: {now['seconds']:.2f} s, {now['beside_ratio']:.2f}x "
+            f"LibreOffice's open + save ({now['beside_seconds']:.2f} s; target: at most "
+            f"{RECALC_TARGET}x); after four more periods {more['seconds']:.2f} s, "
+            f"{more['beside_ratio']:.2f}x LibreOffice's, {_ratio(more, now)}x the book as "
+            f"it was (target: at most {GROWTH_TARGET}x).")
     at = results["sizes"].get("100000")
     if at:
         ratio = float(_floor_ratio(at["extract"], at["calamine_read"]))

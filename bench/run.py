@@ -11,13 +11,20 @@ times, each in a fresh process so peak memory is that run's own:
 - the ``formulas`` engine evaluating the native workbook;
 - each LFI_ function's body (the core) and its whole worksheet-function call;
 
+``lfi-xl recalc`` against LibreOffice opening and saving the same KPI workbook
+(``soffice --headless --convert-to xlsx``), each recalc run beside a LibreOffice run, on
+the shipped book and up to 10,000 placements, as generated and after four more report
+periods are started (``lfi-xl start-period --plan``, four times: the work must grow with
+the formulas, not faster);
+
 and, up to 100,000 placements, counts the LFI_ calls and the cells one full recalculation
 hands between Excel and Python (bench/transfer.py), on the book as generated and with
 every report period started, at 3 and 4 reports a year.
 
 Results go to bench/results.json and docs/performance.md (with docs/performance.png and
-docs/transfer.png). ``--transfer-only`` counts the transfer alone and keeps the timings
-already in bench/results.json.
+docs/transfer.png). ``--transfer-only`` counts the transfer alone, ``--recalc-only``
+times recalc against LibreOffice alone, each keeping the other figures already in
+bench/results.json.
 Nothing here is part of ``make test``: a test never asserts a time.
 """
 
@@ -53,6 +60,10 @@ SLOW = 60.0
 LONG = 30.0
 #: The largest size at which the transfer is counted (it grows linearly beyond).
 TRANSFER_MAX = 100_000
+#: The largest size at which recalc is timed against LibreOffice (and the shipped book).
+RECALC_MAX = 10_000
+#: Report periods started on a copy before recalc is timed again.
+MORE_PERIODS = 4
 #: The jobs compared with the calamine floor: each run beside a floor run of its own.
 FLOOR_RATIOS = ("extract", "validate", "freeze", "freeze_refused")
 
@@ -121,6 +132,54 @@ def libreoffice(path: Path, folder: Path) -> list[str]:
             "--norestore", "--convert-to", "xlsx", "--outdir", str(folder), str(path)]
 
 
+def libreoffice_open_save(path: Path, folder: Path) -> list[str]:
+    """LibreOffice opening and saving a workbook as it does by default (no
+    recalculation on load): ``soffice --headless --convert-to xlsx``."""
+    from lfi_xl.adapters import libreoffice as lo
+
+    profile = lo._profile("never")
+    return [lo.executable(), f"-env:UserInstallation=file://{profile}", "--headless",
+            "--norestore", "--convert-to", "xlsx", "--outdir", str(folder), str(path)]
+
+
+def more_periods(kpi: Path, folder: Path) -> Path:
+    """A copy of ``kpi`` with :data:`MORE_PERIODS` more report periods started (with a
+    copy of the shipped plan, so Plan Data is filled as a council's would be)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    book = Path(shutil.copy(kpi, folder / kpi.name))
+    plan = Path(shutil.copy(PLAN, folder / "dsg_plan.xlsx"))
+    for _ in range(MORE_PERIODS):
+        subprocess.run([LFI, "start-period", str(book), "--plan", str(plan)], check=True,
+                       capture_output=True)
+    return book
+
+
+def recalc_against_libreoffice(kpi: Path, folder: Path, repeats: int) -> dict:
+    """``lfi-xl recalc`` of ``kpi`` (written to another file, so every run starts from the
+    same book) beside LibreOffice opening and saving it, as it is and after
+    :data:`MORE_PERIODS` more periods are started."""
+    out = {}
+    books = {"as is": kpi, "more periods": more_periods(kpi, folder / f"more_{kpi.stem}")}
+    for key, book in books.items():
+        command = [LFI, "recalc", str(book), "-o", str(folder / f"recalc_{key[:4]}.xlsx")]
+        out[key] = measure(command, repeats, beside=libreoffice_open_save(book, folder / "lo"))
+        print(f"   recalc {key:14} {out[key]}", flush=True)
+    return out
+
+
+def recalc_rows(sizes: list[int], folder: Path) -> dict:
+    """recalc against LibreOffice on the shipped book and each size up to
+    :data:`RECALC_MAX`."""
+    rows = {"measured": time.strftime("%Y-%m-%d"), "shipped": recalc_against_libreoffice(
+        ROOT / "workbooks" / "template_kpi.xlsx", folder / "shipped", 7)}
+    for n in sizes:
+        if n <= RECALC_MAX:
+            print(f"== recalc, {n:,} placements", flush=True)
+            kpi = generate.kpi_workbook(n, folder / f"recalc_kpi_{n}.xlsx")
+            rows[str(n)] = recalc_against_libreoffice(kpi, folder / f"recalc_{n}", 5)
+    return rows
+
+
 def formulas_engine(path: Path) -> list[str]:
     return [PYTHON, "-c", "import os, sys\nos.environ['TQDM_DISABLE'] = '1'\n"
             "import formulas\nmodel = formulas.ExcelModel().loads(sys.argv[1]).finish()\n"
@@ -187,7 +246,8 @@ def run(sizes: list[int], folder: Path) -> dict:
     subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "lfi_xl"),
                     str(ROOT / "udfs")], check=True)
     results = {"machine": machine(), "sizes": {},
-               "transfer": transfer.run([], folder) | {"sizes": {}}}
+               "transfer": transfer.run([], folder) | {"sizes": {}},
+               "recalc": recalc_rows(sizes, folder)}
     slow: set[str] = set()
     for n in sizes:
         repeats = 5 if n <= 100_000 else 1
@@ -279,10 +339,18 @@ def main() -> None:
     parser.add_argument("--transfer-only", action="store_true",
                         help="count only the cells handed to Python; keep the timings "
                         "already in --out")
+    parser.add_argument("--recalc-only", action="store_true",
+                        help="time only lfi-xl recalc against LibreOffice; keep the other "
+                        "figures already in --out")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="lfi-bench-") as folder:
-        if args.transfer_only:
+        if args.recalc_only:
+            results = json.loads(args.out.read_text())
+            subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "lfi_xl"),
+                            str(ROOT / "udfs")], check=True)
+            results["recalc"] = recalc_rows(sizes, Path(folder))
+        elif args.transfer_only:
             results = json.loads(args.out.read_text())
             results["transfer"] = transfer.run([], Path(folder)) | {"sizes": {}}
             for n in sizes:

@@ -332,14 +332,14 @@ def start_every_period(path: Path) -> int:
     beyond the programme); the number started."""
     from lfi_xl.actions.start_period import start_period
     from lfi_xl.adapters.files.writer import FileWorkbook
-    from lfi_xl.book.discover import Discovering
+    from lfi_xl.book.discover import DiscoveringEditable
     from lfi_xl.errors import Refused
 
     book = FileWorkbook(Path(path))
     started = 0
     while True:
         try:
-            start_period(Discovering(book))
+            start_period(DiscoveringEditable(book))
         except Refused as refusal:
             if "beyond the programme" not in str(refusal):
                 raise

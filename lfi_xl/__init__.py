@@ -4,13 +4,16 @@ The Python API mirrors the command line, one function per command:
 
 =========================  ==========================================================
 ``lfi-xl plan``            :func:`load_plan` + :func:`plan_summary`
-``lfi-xl validate``        ``lfi_xl.actions.validate.validate(WorkbookValues(path))``
-``lfi-xl freeze``          :func:`freeze` (on ``FileWorkbook(path)``, then ``.save()``)
-``lfi-xl verify``          :func:`verify`
+``lfi-xl validate``        ``lfi_xl.actions.validate.validate(open_workbook(path))``
+``lfi-xl freeze``          ``with changing(path) as workbook:`` :func:`freeze` ``(workbook,
+                           period)`` (saved when the block ends without an error)
+``lfi-xl verify``          :func:`verify` ``(open_workbook(path))``
 ``lfi-xl extract``         :func:`build_extract` + :func:`write_extract`
-``lfi-xl adopt``           ``lfi_xl.actions.adopt.adopt(FileWorkbook(path))``, then ``.save()``
+``lfi-xl adopt``           ``with changing(path) as workbook:`` ``adopt(workbook)``
 ``lfi-xl recalc``          ``lfi_xl.actions.recalc.recalc(path, out)``
 =========================  ==========================================================
+
+Periods are :class:`~lfi_xl.core.periods.Period` values (``parse_period("2023-24 Q1")``).
 """
 
 import importlib
@@ -23,6 +26,8 @@ _API = {
     "FileWorkbook": "lfi_xl.adapters.files.writer", "plan_summary": "lfi_xl.actions.plan",
     "write_extract": "lfi_xl.actions.forum_paper", "freeze": "lfi_xl.actions.freeze",
     "verify": "lfi_xl.book.snapshots", "load_plan": "lfi_xl.actions.plan",
+    "open_workbook": "lfi_xl.adapters.opening", "changing": "lfi_xl.adapters.opening",
+    "parse_period": "lfi_xl.core.periods", "Period": "lfi_xl.core.periods",
 }
 __all__ = sorted(_API)
 __version__ = "0.1.0"

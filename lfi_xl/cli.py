@@ -45,7 +45,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_kpis(args: argparse.Namespace) -> int:
     kpis = contract.KPIS
     if args.forum:
-        kpis = [contract.KPI_BY_REF[ref] for ref in contract.FORUM_DEFAULT_REFS]
+        kpis = tuple(contract.KPI_BY_REF[ref] for ref in contract.FORUM_DEFAULT_REFS)
     if args.json:
         _print_json([{
             "ref": k.ref, "group": k.group, "measure": k.measure, "programme": k.programme,
@@ -100,22 +100,25 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_addin(args: argparse.Namespace) -> int:
-    from lfi_xl.build import addin
+    from lfi_xl.addin.check import check
+    from lfi_xl.addin.install import InstallError, install, remove
+    from lfi_xl.build.addin import build_addin
     from lfi_xl.build.addin.build import DEFAULT_OUTPUT
-    from lfi_xl.build.addin.check import check
 
     try:
         if args.action == "build":
-            print(f"built {addin.build_addin(args.output or DEFAULT_OUTPUT)}")
+            print(f"built {build_addin(args.output or DEFAULT_OUTPUT)}")
         elif args.action == "install":
-            print(addin.install(args.output))
+            print(install(args.output, all_users=args.all_users))
+            if args.all_users:  # IT's session: each user checks in their own Excel
+                return OK
             print("Checking the add-in in Excel (lfi-xl addin check):")
             return OK if check() else FINDINGS
         elif args.action == "check":
             return OK if check() else FINDINGS
         else:
-            print(addin.remove())
-    except addin.InstallError as error:
+            print(remove(all_users=args.all_users))
+    except InstallError as error:
         print(f"lfi-xl: {error}", file=sys.stderr)
         return UNUSABLE
     return OK
@@ -150,10 +153,14 @@ def cmd_recalc(args: argparse.Namespace) -> int:
     if any(problem.kind == "syntax" for problem in evaluation.problems):
         print("lfi-xl: nothing written: fix the formulas above first.", file=sys.stderr)
         return UNUSABLE
+    if not evaluation.formula_count:
+        print(f"{args.file} has no formulas: nothing to recalculate (no file written)")
+        return OK
     target = args.output or args.file
+    in_place = Path(target).resolve() == Path(args.file).resolve()
     print(f"{evaluation.computed} of {evaluation.formula_count} formula cell(s) "
           f"recalculated; values cached in {target}"
-          + ("" if args.output else f" (original kept as {args.file}.bak)"))
+          + (f" (original kept as {args.file}.bak)" if in_place else ""))
     if evaluation.kept:
         reasons = Counter(problem.message for problem in evaluation.kept)
         print(f"{len(evaluation.kept)} kept the value Excel saved (lfi-xl does not "
@@ -334,7 +341,7 @@ def cmd_start_period(args: argparse.Namespace) -> int:
         with changing_both(kpi, args.plan) as (workbook, plan):
             started = start_period(workbook, args.period, plan, args.allow_gap, args.use)
     print(f"{started}" + ("" if started.plan_data else
-                          " (lfi-xl refresh --kpi FILE --plan FILE)")
+                          f" To fill Plan Data: lfi-xl refresh --kpi {kpi} --plan FILE.")
           + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
           f"validate {kpi}. Original kept as {kpi}.bak"
           + (f" and {args.plan}.bak." if args.plan else "."))
@@ -401,7 +408,7 @@ REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "
 #: The command-line option that carries out a refused request all the same, by the
 #: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
 OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
-             "draft": "--draft"}
+             "draft": "--draft", "allow_edited": "--allow-edited"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -483,13 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
         "tab)",
         description="install copies the add-in into Excel's start-up folder with this Python "
         "in its settings, then checks it (Windows with Excel only; elsewhere it says what to "
-        "do). check opens the installed add-in in Excel and checks, step by step, that its "
-        "VBA runs and its functions give Python's answers. remove takes it out again. build "
-        "makes dist/lfi_xl.xlam from addin/.")
+        "do); with --all-users, into Office's own start-up folder for every user of the PC "
+        "(IT's route, as administrator; each user then presses Check lfi-xl on the ribbon). "
+        "check opens the installed add-in in an Excel it starts and checks, step by step, "
+        "that its VBA runs and its functions give Python's answers. remove takes it out "
+        "again. build makes dist/lfi_xl.xlam from the add-in's sources (shipped with lfi-xl).")
     addin.add_argument("action", choices=["build", "install", "check", "remove"])
     addin.add_argument("-o", "--output", type=Path, default=None,
                        help="the add-in file (default: dist/lfi_xl.xlam, here or in the "
                        "lfi-xl project folder; install builds it when there is none)")
+    addin.add_argument("--all-users", action="store_true",
+                       help="install or remove for every user of this PC (Office's XLSTART "
+                       "folder; run as administrator)")
     addin.set_defaults(run=cmd_addin)
 
     recalc = commands.add_parser(

@@ -9,9 +9,12 @@ and columns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lfi_xl.core import kpis as k
 from lfi_xl.core import plan as _plan
 from lfi_xl.core.kpis import Kpi
+from lfi_xl.core.periods import parse_due_dates, parse_period, parse_year
 
 # ---------------------------------------------------------------------------------------
 # The KPI catalogue: the 46 LFI programme KPIs of the DfE return (Schools Forum, 17 May
@@ -88,8 +91,9 @@ _NO_DIRECTION = {9, 10, 20, 21, 22}
 def _catalogue() -> tuple[Kpi, ...]:
     rows = []
     for line in _KPI_TABLE.strip().splitlines():
-        ref, measure, streams, source, regularity, unit, sign, forum_line, forum = line.split("|")
-        ref = int(ref)
+        number, measure, streams, source, regularity, unit, sign, forum_line, forum = (
+            line.split("|"))
+        ref = int(number)
         group = next((name for last, name in KPI_GROUPS if ref <= last), None)
         if group is None:  # docs/adding-a-kpi.md
             raise ValueError(f"KPI {ref} ({measure}): no group: KPI_GROUPS in "
@@ -204,6 +208,77 @@ SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
 OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256",
                                "SafetyValve"})
 RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
+
+
+
+
+def _whole(low: int, high: int) -> Callable[[object], int]:
+    def whole(value: object) -> int:
+        number = float(str(value))
+        if not number.is_integer() or not low <= number <= high:
+            raise ValueError(value)
+        return int(number)
+    return whole
+
+
+def _share(value: object) -> float:
+    number = float(str(value))
+    if not 0 <= number <= 1:
+        raise ValueError(value)
+    return number
+
+
+def _method(value: object) -> str:
+    method = str(value).strip().upper()
+    if method not in ("A", "B", "C"):
+        raise ValueError(value)
+    return method
+
+
+def _refs(value: object) -> tuple[int, ...]:
+    numbers = tuple(int(float(part)) for part in str(value).replace(";", ",").split(",")
+                    if part.strip())
+    if not numbers or any(ref not in KPI_BY_REF for ref in numbers):
+        raise ValueError(value)
+    return numbers
+
+
+def _plan_year(value: object) -> str:
+    year = parse_year(str(value).strip())
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _yes_no(value: object) -> bool:
+    answer = str(value).strip().lower()
+    if answer not in ("yes", "no", "true", "false", "y", "n"):
+        raise ValueError(value)
+    return answer in ("yes", "true", "y")
+
+
+#: How each setting's cell is read, and what is said when it cannot be (the setting then
+#: takes its default: one bad cell never stops a report). Raises ValueError (PeriodError
+#: is one) for a value that is not one. The current period is also checked against the
+#: cadence the two settings before it give; the text settings, not here, are taken as
+#: typed (a blank one is its default).
+SETTING_PARSERS: dict[str, tuple[Callable[[object], object], str]] = {
+    "ReportsPerYear": (_whole(1, 4), "Reports a year must be a whole number 1-4"),
+    "DueDates": (lambda value: parse_due_dates(str(value)),
+                 "Due dates must read like '16 Jun, 15 Sep'"),
+    "CurrentPeriod": (lambda value: parse_period(str(value)),
+                      "Current report period must read like '2023-24 Q1'"),
+    "FirstYear": (lambda value: parse_year(str(value)),
+                  "First programme year must read like 2023-24"),
+    "LastYear": (lambda value: parse_year(str(value)),
+                 "Last programme year must read like 2028-29"),
+    "FundingGapMethod": (_method, "Funding gap method must be A, B or C"),
+    "ForumKPIs": (_refs, "Schools Forum KPIs must be master refs 1-46, separated by commas"),
+    "SuppressionThreshold": (_whole(0, 1000), "Small-number suppression must be a whole "
+                                              "number from 0 to 1,000"),
+    "RAGTolerance": (_share, "RAG amber tolerance must be a share, 0 to 1"),
+    "CurrentYear": (_plan_year, "Current financial year must read like 2023/24"),
+    "Illustrative": (_yes_no, "Illustrative data must be Yes or No"),
+    "SafetyValve": (_yes_no, "Safety Valve agreement must be Yes or No"),
+}
 
 
 def setting_name(key: str) -> str:

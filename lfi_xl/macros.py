@@ -62,7 +62,7 @@ def _refusing(what: str) -> Callable[[Callable[..., R]], Callable[..., R | None]
     return decorate
 
 
-def _tell(book, message: str) -> None:
+def _tell(book: Any, message: str) -> None:
     """Show a message to the person who pressed the button, where the host allows it."""
     try:
         book.app.alert(message, title="Local First Inclusion")
@@ -70,7 +70,7 @@ def _tell(book, message: str) -> None:
         pass
 
 
-def _office_user(book) -> str:
+def _office_user(book: Any) -> str:
     """Who is freezing: the user name Office knows (File > Options), else the login."""
     try:
         name = str(book.app.api.UserName or "").strip()
@@ -79,7 +79,7 @@ def _office_user(book) -> str:
     return name or getpass.getuser()
 
 
-def location(book) -> tuple[str, str]:
+def location(book: Any) -> tuple[str, str]:
     """``(FullName, Path)`` of the workbook as Excel's COM object gives them: ``Path`` is
     "" for a workbook never saved, and both are ``https://...`` for one on OneDrive or
     SharePoint. Hosts without COM (xlwings' JSON engine) give their ``fullname``."""
@@ -113,14 +113,14 @@ def output_folder(fullname: str, path: str, what: str, home: Path | None = None)
     return Path(path)
 
 
-def _autosave_on(book) -> bool:
+def _autosave_on(book: Any) -> bool:
     try:
         return bool(book.api.AutoSaveOn)
     except Exception:  # Excel before 2016, or no COM: no AutoSave
         return False
 
 
-def _safety_copy(book, fullname: str, folder: Path) -> Path | None:
+def _safety_copy(book: Any, fullname: str, folder: Path) -> Path | None:
     """With AutoSave on, a copy of the workbook as it is now (``SaveCopyAs``: the open
     workbook stays as it is), since what the button changes is saved with no Undo."""
     if not _autosave_on(book):
@@ -278,7 +278,7 @@ def _plan_workbook(book: Any) -> Path:
     except Exception:  # no dialog on this host
         chosen = False
     if not chosen:
-        raise reason
+        raise reason or UnusableInput("no DSG plan workbook chosen")
     return Path(chosen)
 
 
@@ -327,24 +327,12 @@ def start_next_period(book: Any = None, period: str | None = None,
     return started
 
 
-def check_lfi_xl(book: Any = None) -> bool:
-    """Check lfi-xl: ``lfi-xl addin check`` in the Excel that pressed the button."""
-    from lfi_xl.build.addin.check import check
-
-    book = _book(book)
-    lines: list[str] = []
-    passed = check(app=book.app, out=lines.append)
-    _tell(book, "\n".join(lines))
-    return passed
-
-
 BUTTONS: dict[str, Callable[..., object]] = {
     "lfi_validate": validate_entries,
     "lfi_freeze": freeze_period_snapshot,
     "lfi_extract": build_forum_extract,
     "lfi_adopt": adopt_workbook,
     "lfi_start": start_next_period,
-    "lfi_check": check_lfi_xl,
     "lfi_dfe_return": build_dfe_return,
 }
 

@@ -14,11 +14,11 @@ import pytest
 import xlwings
 
 from lfi_xl.adapters.files.package import Package
-from lfi_xl.build.addin import build_addin, install
-from lfi_xl.build.addin import check as ch
+from lfi_xl.addin import check as ch
+from lfi_xl.addin.install import InstallError, install
+from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
 from lfi_xl.build.addin.build import VBA_PART
-from lfi_xl.build.addin.install import InstallError
 from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
 from lfi_xl.cli import main
 
@@ -44,10 +44,14 @@ def installed(addin, tmp_path) -> Path:
 
 def test_the_plan_is_the_issues_steps_in_order():
     assert [step.title for step in ch.STEPS] == [
-        "The add-in is installed", "Excel opens the add-in", "Its VBA compiles and runs",
+        "The add-in is installed", "Excel opens the add-in", "This Excel is supported",
+        "Its VBA runs in an Excel started for this check",
         "xlwings matches, with the DLL for this Office", "LFI_PCTCHANGE gives Python's answer",
-        "LFI_CUMBAL spills Python's answer", "The function wizard has the descriptions",
-        "Excel saves the add-in it compiled"]
+        "LFI_CUMBAL fills two cells with Python's answer",
+        "The function wizard has the descriptions", "Excel saves the add-in it compiled"]
+    # A step needs only steps before it.
+    assert all(need < number for number, step in enumerate(ch.STEPS, start=1)
+               for need in step.needs)
     assert all(step.fix and not step.fix.endswith(".") for step in ch.STEPS)
     assert ch.PCTCHANGE[0] == "=LFI_PCTCHANGE(10500,10000)"
     assert ch.CUMBAL[0] == "=LFI_CUMBAL(53.976,{19.637,25.149})"
@@ -63,21 +67,54 @@ def test_python_answers_are_the_functions_own():
                                                              pytest.approx(98.762)]
 
 
-def test_a_failing_step_says_what_was_seen_and_what_to_do_and_stops(tmp_path):
+def test_every_step_reports_on_its_own_and_those_needing_a_failed_one_say_not_run(tmp_path):
     lines = []
     context = ch.Context(addin=tmp_path / "XLSTART" / "lfi_xl.xlam")
     assert not ch.run_steps(ch.STEPS, context, lines.append)
-    assert lines == [
+    assert lines[:2] == [
         f"1. The add-in is installed: FAILED - no add-in at {context.addin}",
         "   What to do: run lfi-xl addin install (with the Python that has lfi-xl), then "
         "check again."]
+    assert lines[2:] == [f"{number}. {step.title}: not run - it needs step "
+                         + " and ".join(map(str, step.needs))
+                         for number, step in enumerate(ch.STEPS[1:], start=2)]
     assert context.app is None  # Excel was never asked for
+
+
+def test_a_soft_failure_does_not_skip_the_next_step(installed):
+    """The descriptions failing (step 8) no longer keeps Excel from saving (step 9)."""
+    def wizard(context):
+        raise ch.StepFailed("3 of 19 function descriptions registered")
+
+    saved = []
+    steps = (ch.Step("The function wizard has the descriptions", wizard, "report it"),
+             ch.Step("Excel saves the add-in it compiled",
+                     lambda context: saved.append(True) or "saved", "close Excel"),
+             ch.Step("Excel answers", lambda context: 1 / 0, "see above"))
+    lines = []
+    assert not ch.run_steps(steps, ch.Context(addin=installed), lines.append)
+    assert saved == [True]
+    assert lines == ["1. The function wizard has the descriptions: FAILED - 3 of 19 function "
+                     "descriptions registered", "   What to do: report it.",
+                     "2. Excel saves the add-in it compiled: ok - saved",
+                     "3. Excel answers: FAILED - Excel answered ZeroDivisionError: division by "
+                     "zero", "   What to do: see above."]
+
+
+def test_an_unsupported_excel_gets_a_sentence_not_a_crash():
+    with pytest.raises(ch.StepFailed, match=r"Excel 15.0 is older than Excel 2016 \(16.0\)"):
+        ch.supported_excel("15.0", has_formula2=False)
+    assert "without dynamic arrays (Excel 2016 or 2019): every function works" in \
+        ch.supported_excel("16.0", has_formula2=False)
+    assert ch.supported_excel("16.0", has_formula2=True) == "Excel 16.0, with dynamic arrays"
+    with pytest.raises(ch.StepFailed, match="Excel says its version is 'x'"):
+        ch.supported_excel("x", has_formula2=True)
 
 
 def test_the_python_side_steps_pass_on_an_installed_add_in(installed):
     lines = []
     context = ch.Context(addin=installed, office_bits=64)
-    steps = (ch.STEPS[0], ch.STEPS[3])  # the two that need no Excel
+    steps = (ch.STEPS[0], ch.STEPS[4])  # the two that need no Excel
     assert ch.run_steps(steps, context, lines.append)
     assert lines[0] == (f"1. The add-in is installed: ok - {installed}, Python "
                         f"{installed.parent.parent / 'Python311' / 'python.exe'}")
@@ -88,7 +125,7 @@ def test_the_python_side_steps_pass_on_an_installed_add_in(installed):
 def test_32_bit_office_needs_the_32_bit_dll(installed):
     lines = []
     context = ch.Context(addin=installed, office_bits=32)
-    assert not ch.run_steps((ch.STEPS[0], ch.STEPS[3]), context, lines.append)
+    assert not ch.run_steps((ch.STEPS[0], ch.STEPS[4]), context, lines.append)
     assert f"32-bit DLL (xlwings32-{xlwings.__version__}.dll) is not beside" in lines[1]
     assert "only the 64-bit one" in lines[1]
 

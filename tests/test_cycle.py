@@ -270,9 +270,12 @@ def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
         assert rows[16][4] == typed[book.kpis[16].area.cell(0, book.column_of(parse_period(label)))]
     for path in (kpis, plan):
         assert values(path, c.setting_name("CurrentPeriod")) == [["2025-26 Q1"]]
-    assert main(["start-period", str(kpis)]) == 2  # no 2025-26 Q2 column in this workbook
-    assert "no column for report 2025-26 Q2: add one headed 2025-26 Q2" in (
-        capsys.readouterr().err)
+    # no 2025-26 Q2 column in this workbook: start-period makes it after the last one
+    assert main(["start-period", str(kpis)]) == 0
+    assert ("Made the columns for 2025-26 Q2 (after the last report column) on: Our KPIs, "
+            "Conditions, Narrative.") in (
+        capsys.readouterr().out)
+    assert values(kpis, c.KPI_PERIODS)[0][-1] == "2025-26 Q2"
 
 
 def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_book,

@@ -199,6 +199,11 @@ def test_workbook_copies_are_values_only(frozen_return):
     copied = WorkbookValues(copy)
     row = next(r for r in copied.sheet_values("KPIs") if r and r[0] == 16)
     assert frozen[16] == 34.149 and 34.149 in row
+    # the savings KPIs as the return gives them: £m to 3 dp (the KPI sheet holds 0.2198)
+    for ref in c.SAVINGS_KPIS:
+        savings = next(r for r in copied.sheet_values("KPIs") if r and r[0] == ref)
+        figures = [v for v in savings[1:] if isinstance(v, float)]
+        assert figures and all(v == round(v, 3) for v in figures), (ref, figures)
     plan_copy = openpyxl.load_workbook(out / "LFI_DfE_DSG_plan_2023-24_Q3.xlsx")
     assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring"]
     totals = [r for r in plan_copy["Plan"].iter_rows(values_only=True)

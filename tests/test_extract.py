@@ -78,7 +78,8 @@ def test_a_frozen_figure_typed_over_stops_the_paper_or_is_published_under_a_bann
     capsys.readouterr()
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
     message = capsys.readouterr().err
-    assert "KPIs!K52" in message and "--supersede" in message and "--allow-edited" in message
+    assert "KPIs!K52" in message and "superseding its snapshot" in message
+    assert "(to do it all the same: --allow-edited)" in message
     assert not list(tmp_path.glob("LFI_*"))
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf", "--allow-edited") == 0
     wb = openpyxl.load_workbook(tmp_path / "LFI_Schools_Forum_2023-24_Q3.xlsx")

@@ -141,3 +141,21 @@ def test_freeze_will_not_overwrite_what_stands_below_the_snapshots(kpi_book, cap
     assert freeze(kpi_book) == 2
     assert "is not empty" in capsys.readouterr().err
     assert kpi_book.read_bytes() == before
+
+
+def test_superseding_expects_only_the_periods_changed_cells_never_other_errors():
+    """--supersede records corrections of the period's frozen cells: those findings are
+    chosen by rule and period. Chosen by the start of their message, as they once were,
+    "2023-24 Q1 is frozen..." also let through the period's unreadable cells."""
+    from lfi_xl.actions.freeze import corrections
+    from lfi_xl.book.findings import ERROR, Finding, Rule
+    from lfi_xl.core.periods import Period
+
+    q1, q2 = Period(2023, 1), Period(2023, 2)
+    changed = Finding(ERROR, "KPIs", "G8", Rule.FROZEN,
+                      "2023-24 Q1 is frozen (snapshot 1) but KPI 1 now reads 5 instead of 4", q1)
+    unreadable = Finding(ERROR, "Snapshots", "", Rule.UNREADABLE,
+                         "2023-24 Q1 is frozen but its cells cannot be read: no column", q1)
+    other_period = Finding(ERROR, "KPIs", "H8", Rule.FROZEN,
+                           "2023-24 Q2 is frozen (snapshot 2) but KPI 1 now reads 6", q2)
+    assert corrections([changed, unreadable, other_period], q1) == [changed]

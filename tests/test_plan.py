@@ -107,3 +107,17 @@ def test_a_plan_without_opening_balance_or_printed_cumulative_is_refused():
 def test_lines_must_cover_every_year():
     with pytest.raises(PlanError, match="2 values for 3 years"):
         Plan(("a", "b", "c"), (PlanLine("x", "Income", p.INCOME, [1.0, 2.0]),))
+
+
+def test_the_plan_table_names_what_each_funding_gap_method_divides(capsys):
+    from pathlib import Path
+
+    from lfi_xl.cli import main
+
+    shipped = str(Path(__file__).parent.parent / "workbooks" / "dsg_plan.xlsx")
+    for method, label in (("A", "Funding gap as % of HNB allocation   "),
+                          ("B", "Funding gap as % of HNB allocation + block transfers"),
+                          ("C", "Funding gap (expenditure - allocation) as % of HNB allocation")):
+        assert main(["plan", shipped, "--method", method]) == 0
+        out = capsys.readouterr().out
+        assert label in out and f"Funding gap method {method}." in out

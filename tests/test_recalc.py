@@ -111,3 +111,40 @@ def test_recalc_refuses_what_is_not_a_workbook(tmp_path, capsys):
     text.write_text("a,b\n1,2\n")
     assert main(["recalc", str(text)]) == 2
     assert "is not an Excel workbook" in capsys.readouterr().err
+
+
+def test_output_the_same_file_as_the_input_keeps_a_backup(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    wb.active["A1"], wb.active["A2"] = 2, "=A1*3"
+    source = tmp_path / "book.xlsx"
+    wb.save(source)
+    before = source.read_bytes()
+    assert main(["recalc", str(source), "-o", str(tmp_path / "." / "book.xlsx")]) == 0
+    assert f"(original kept as {source}.bak)" in capsys.readouterr().out
+    assert (tmp_path / "book.xlsx.bak").read_bytes() == before
+    assert WorkbookValues(source).values(parse_area("Sheet!A2")) == [[6]]
+
+
+def test_a_workbook_without_formulas_is_told_so_and_left_alone(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 5
+    wb.create_sheet("It's mine")["B2"] = "text"  # an apostrophe is no reason
+    source = tmp_path / "values.xlsx"
+    wb.save(source)
+    before = source.read_bytes()
+    assert main(["recalc", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert f"{source} has no formulas: nothing to recalculate (no file written)" in out
+    assert "apostrophe" not in out
+    assert source.read_bytes() == before and not (tmp_path / "values.xlsx.bak").exists()
+
+
+def test_sheet_names_with_apostrophes_are_read(tmp_path, capsys):
+    wb = openpyxl.Workbook()
+    wb.active.title = "Jo's plan"
+    wb.active["A1"] = 4
+    wb.active["A2"] = "='Jo''s plan'!A1+1"
+    source = tmp_path / "book.xlsx"
+    wb.save(source)
+    assert main(["recalc", str(source)]) == 0
+    assert WorkbookValues(source).values(parse_area("'Jo''s plan'!A2")) == [[5]]

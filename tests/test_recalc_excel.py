@@ -15,6 +15,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from lfi_xl.actions.recalc import evaluate
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
+from lfi_xl.book.area import ErrorValue
 from lfi_xl.cli import main
 from lfi_xl.core.costs import serial
 
@@ -51,6 +52,7 @@ EXCEL_FILES = [
     ("poi-SimpleStrict.xlsx", 2, 2, 0),                 # strict OOXML
     ("poi-xlookup.xlsx", 4, 0, 4),                      # Excel Online: XLOOKUP, XMATCH
     ("poi-56315.xlsx", 2, 2, 0),                        # ROUND(0.049999999999999975, 1)
+    ("poi-FormulaEvalTestData_Copy.xlsx", 1295, 339, 956),  # POI's evaluation test data
     ("sheetjs-1904.xlsx", 10, 0, 10),                   # Mac Excel, 1904 dates, TEXT
     ("sheetjs-formulae_test_simple.xlsx", 15, 14, 1),   # SUM(A1:A5*B1:B5), not an array
     ("sheetjs-sheet_visibility_strict.xlsx", 23, 0, 23),  # strict, shared CODE()
@@ -273,3 +275,130 @@ def test_tables_subtotal_and_database_functions_are_kept_not_refused(tmp_path, c
     assert "uses SUMIFS with ranges of different sizes" in out
     values = saved_values(source)
     assert [values[("Sheet", f"D{n}")] for n in range(1, 6)] == [6.0, 1.0, 6.0, 2.0, 6.0]
+
+
+# ------------------------------------------- POI's evaluation test data, cell by cell
+
+POI_EVAL = FIXTURES / "poi-FormulaEvalTestData_Copy.xlsx"
+POI_CELLS = [(f.sheet, f.cell) for f in wx.formulas(Package.read(POI_EVAL))]
+
+
+def as_saved(value) -> object:
+    """A value recalc computes in the form :func:`saved_values` gives the file's."""
+    from lfi_xl.book.area import ErrorValue
+
+    if isinstance(value, ErrorValue):
+        return ("e", str(value))
+    if isinstance(value, bool):
+        return ("b", "1" if value else "0")
+    if isinstance(value, str):
+        return ("str", value)
+    return float(value)
+
+
+@pytest.fixture(scope="module")
+def poi_evaluation():
+    return evaluate(POI_EVAL), saved_values(POI_EVAL)
+
+
+@pytest.mark.parametrize("cell", POI_CELLS, ids=[f"{s}!{c}" for s, c in POI_CELLS])
+def test_each_value_recalc_computes_in_excels_evaluation_workbook_is_excels(cell,
+                                                                            poi_evaluation):
+    """1,295 formulas Excel saved over some 130 functions: each value recalc computes is
+    the one Excel saved; every other cell is listed as keeping Excel's value."""
+    evaluation, saved = poi_evaluation
+    if cell in evaluation.values:
+        assert same(as_saved(evaluation.values[cell]), saved[cell]), (
+            evaluation.values[cell], saved[cell])
+    else:
+        assert cell in {(p.sheet, p.cell) for p in evaluation.kept}
+
+
+#: Cells where Excel's rules differ from a naive evaluator's (issue 28), each computed.
+EXCEL_RULES = {
+    "D1320": 10000000537.00001,  # SUM over a range skips numbers typed as text and TRUE
+    "E1320": 539.10002, "F1320": 1e-05, "G1320": 0.0, "H1320": -1000023.8999900001,
+    "N35": ("b", "1"),           # FALSE=A1 with A1 empty
+    "L96": ("e", "#VALUE!"),     # AND("1",1)
+    "M96": ("e", "#VALUE!"),
+    "N96": 345.0, "O96": 345.0,  # ABS(K9:N9): the cell in the formula's column
+    "J136": ("e", "#VALUE!"),
+    "G71": ("e", "#NUM!"),       # a negative number to a fractional power
+    "M732": ("str", "A"),        # IF("tRue",...)
+    "E296": 1.0,                 # COUNTIF(range, 1/0): the cells holding #DIV/0!
+    "E884": 999999.99999, "F884": -1.00001, "K884": 345.0,  # MAX, MIN of typed text
+    "H908": 0.0, "I908": -2.99999, "J908": -100.0, "K908": 2.0, "L908": -20.0,
+    "F284": 1.0,                 # COUNT(2,"A","",#REF!,#DIV/0!)
+    "D880": 3.0, "E880": 4.0, "F880": ("e", "#N/A"),  # approximate MATCH, sorted numbers
+}
+
+
+def test_excels_rules_for_text_logical_values_blanks_and_errors_are_computed(
+        poi_evaluation):
+    evaluation, saved = poi_evaluation
+    for address, value in EXCEL_RULES.items():
+        key = ("EverythingTests", address)
+        assert saved[key] == value or same(saved[key], value), address
+        assert key in evaluation.values, address  # computed, not merely kept
+        assert same(as_saved(evaluation.values[key]), value), address
+    assert evaluation.computed >= 330
+    assert not [p for p in evaluation.problems if p.kind == "error not written"]
+
+
+def test_the_five_cell_workbook_keeps_every_value(tmp_path, capsys):
+    """A1 = 5, A2 = "3" (text), A3 = TRUE, A4 empty: Excel's SUM(A1:A4) is 5."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"], ws["A3"] = 5, "3", True
+    ws["A5"] = "=SUM(A1:A4)"
+    source = tmp_path / "five.xlsx"
+    wb.save(source)
+    _with_values(source, {("Sheet", "A5"): 5})
+    target = tmp_path / "out.xlsx"
+    assert main(["recalc", str(source), "-o", str(target)]) == 0
+    assert "1 of 1 formula cell(s) recalculated" in capsys.readouterr().out
+    after = openpyxl.load_workbook(target, data_only=True).active
+    assert [after[f"A{n}"].value for n in range(1, 6)] == [5, "3", True, None, 5]
+
+
+def test_a_value_no_cell_holds_is_never_written_and_errors_never_replace_excels(tmp_path,
+                                                                                capsys):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["A2"] = -0.5, 0.5
+    ws["B1"] = "=A1^A2"          # Excel: #NUM! (Python would give a complex number)
+    ws["B2"] = "=1/A3"           # Excel saved 7 (say, before A3 was cleared by a script)
+    ws["B3"] = "=B2+1"
+    source = tmp_path / "book.xlsx"
+    wb.save(source)
+    _with_values(source, {("Sheet", "B2"): 7, ("Sheet", "B3"): 8})
+    assert main(["recalc", str(source)]) == 1
+    out = capsys.readouterr().out
+    assert "Sheet!B2: lfi-xl computes #DIV/0! where Excel saved 7: Excel's value is kept" in out
+    values = saved_values(source)
+    assert values[("Sheet", "B1")] == ("e", "#NUM!")
+    assert values[("Sheet", "B2")] == 7.0 and values[("Sheet", "B3")] == 8.0
+
+
+def test_a_table_column_named_like_a_number_and_approximate_match(tmp_path):
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "_Prime.1", "Amount"])
+    for row in (["a", 1, 10], ["b", 2, 20], ["c", 3, 30]):
+        ws.append(row)
+    ws.add_table(Table(displayName="T", ref="A1:C4"))
+    ws["E1"] = "=SUM(T[_Prime.1])"
+    ws["E2"] = "=MATCH(2.5,B2:B4)"        # sorted: the last value at or below 2.5
+    ws["E3"] = "=MATCH(2.5,C2:C4,-1)"     # not sorted descending: Excel's value kept
+    ws["E4"] = "=MATCH(0.5,B2:B4,1)"      # below the first: #N/A
+    source = tmp_path / "table.xlsx"
+    wb.save(source)
+    _with_values(source, {("Sheet", "E1"): 6, ("Sheet", "E2"): 2, ("Sheet", "E3"): 1,
+                          ("Sheet", "E4"): ErrorValue("#N/A")})
+    evaluation = evaluate(source)
+    assert evaluation.values[("Sheet", "E1")] == 6 and evaluation.values[("Sheet", "E2")] == 2
+    assert evaluation.values[("Sheet", "E4")] == "#N/A"
+    assert [p.message for p in evaluation.kept] == [
+        "uses approximate MATCH over values not in strict order"]

@@ -78,6 +78,12 @@ VETTED_FORMULAS = [
     'COUNTIFS(A1:A6,">=2",B1:B6,"<>")', 'INDEX(B1:B6,MATCH(5,A1:A6,0))', "A1=A2", "B1<B2",
     '"a"="A"', "B2>=\"APPLE\"", "A7+1", "SUM(A1:A6)/A7", "NA()", 'IF(B4="",NA(),A1)',
     'IF(B1="",NA(),A1)', 'IF(OR(B4="",B1=""),NA(),A1-A2)', 'IF(1/0="",NA(),1)',
+    # a range of numbers, text and blanks: only its numbers count; a logical value typed
+    # as an argument does (LibreOffice refuses text typed as one, "4", which Excel reads
+    # as 4: proven on Excel's own file, tests/test_recalc_excel.py)
+    "SUM(H1:H6)", "MIN(H1:H6)", "MAX(H1:H6)", "AVERAGE(H1:H6)", "COUNT(H1:H6)",
+    "SUM(H1:H6,TRUE)", "MIN(H1:H6,-1)", "AVERAGE(A1:A6)", "COUNT(A1:A6,TRUE)", "FALSE=B4",
+    "B4=0", 'B4=""', "AND(H1:H6)", "OR(H4:H5)", "2^0.5", "0^2",
 ]
 
 
@@ -124,6 +130,10 @@ def vetted_workbook():
         vetted.cell(i, 3, value)
         vetted.cell(i, 4, 7 - value)
     vetted["A7"] = 3
+    # (no TRUE in the range: LibreOffice's TRUE is the number 1, which its SUM counts;
+    # Excel's skipping it is proven on Excel's own file, tests/test_recalc_excel.py)
+    for i, value in enumerate([5, "3", "TRUE", None, "x", 2], start=1):
+        vetted.cell(i, 8, value)
     vetted["A9"] = "text"
     for i, formula in enumerate(VETTED_FORMULAS, start=1):
         vetted.cell(i, 6, "=" + formula)

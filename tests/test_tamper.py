@@ -284,6 +284,21 @@ def test_a_workbook_open_in_excel_is_refused(kpi_book, capsys):
     assert run(capsys, "adopt", kpi_book)[0] == 2
 
 
+@pytest.mark.parametrize("open_in_excel", ["kpi", "plan"])
+def test_start_period_refuses_while_excel_has_either_workbook_open(kpi_book, plan_book,
+                                                                  capsys, open_in_excel):
+    """start-period changes both workbooks: neither is touched while Excel has one open
+    (it would overwrite lfi-xl's change at its next save)."""
+    opened = kpi_book if open_in_excel == "kpi" else plan_book
+    name = b"Jo Bloggs"
+    opened.with_name("~$" + opened.name).write_bytes(bytes([len(name)]) + name + b" " * 44)
+    before = kpi_book.read_bytes(), plan_book.read_bytes()
+    code, text = run(capsys, "start-period", "--kpi", kpi_book, "--plan", plan_book)
+    assert code == 2 and f"{opened.name}: open in Excel by Jo Bloggs: close it first" in text
+    assert (kpi_book.read_bytes(), plan_book.read_bytes()) == before
+    assert not list(kpi_book.parent.glob("*.bak"))
+
+
 def test_freezing_through_a_symlink_freezes_the_real_workbook(kpi_book, tmp_path, capsys):
     link = tmp_path / "link.xlsx"
     link.symlink_to(kpi_book)

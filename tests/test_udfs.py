@@ -226,3 +226,48 @@ def test_an_error_in_any_argument_is_that_error_never_a_blank(name, code):
             broken[position] = hresults[code]
         assert error_code(lambda b=broken: call_as_xlwings_does(function, b)) == code, \
             (name, position)
+
+
+def test_a_snapshot_is_read_whatever_other_kpis_were_frozen_as_and_however_spelt():
+    """Issue 28: an average of no placements is frozen as #N/A; that must not make every
+    other KPI of the table #N/A. The period is read in every spelling the CLI accepts."""
+    table = [["Period", "Kind", "Key", "Value", "Status"],
+             ["2023-24 Q1", "KPI", 37, "#N/A", "current"],
+             ["2023-24 Q1", "KPI", 16, 24.9, "current"],
+             ["Q1 2023/24", "KPI", 15, 29680.0, "current"]]
+    for spelling in ("2023-24 Q1", "2023/24 Q1", "Q1 2023/24", "q1 2023-24"):
+        assert f.LFI_SNAPSHOT(table, spelling, 16) == 24.9
+        assert f.LFI_SNAPSHOT(table, spelling, 15) == 29680.0
+    assert error_code(lambda: f.LFI_SNAPSHOT(table, "2023-24 Q1", 37)) == "#N/A"
+    assert error_code(lambda: f.LFI_SNAPSHOT(table, "2023-24 Q2", 16)) == "#N/A"
+
+
+def test_the_functions_do_what_the_docs_say_on_the_departures_of_issue_28():
+    date = dt.datetime(2023, 4, 1)
+    # a date where money is expected: #VALUE! (xlwings passes a date cell as a datetime)
+    assert error_code(lambda: f.LFI_CUMBAL(53.976, [[date]])) == "#VALUE!"
+    assert error_code(lambda: f.LFI_CUMBAL(date, [[1.0]])) == "#VALUE!"
+    assert error_code(lambda: f.LFI_SAVING(20.0, [[date]], 15.0, 58000.0)) == "#VALUE!"
+    assert f.LFI_FTE([[date]], [[None]], date, dt.datetime(2023, 4, 30)) == 1.0  # dates
+    # a blank in-year or allocation is not 0
+    assert error_code(lambda: f.LFI_FUNDGAP([[None]], [[-120.578]])) == "#VALUE!"
+    assert error_code(lambda: f.LFI_FUNDGAP([[19.637]], [[None]])) == "#VALUE!"
+    assert f.LFI_FUNDGAP(19.637, -120.578) == pytest.approx(0.16286, abs=1e-5)
+    # reports a year are whole
+    assert error_code(lambda: f.LFI_DUEDATE("2023-24 Q2", 3.5)) == "#VALUE!"
+    assert error_code(lambda: f.LFI_PERIOD(date, 3.5)) == "#VALUE!"
+    # LFI_PLACEMENTS' message names its own first range
+    with pytest.raises(ExcelError, match="but the fte range has 2"):
+        f.LFI_PLACEMENTS([[1.0], [1.0]], [["a"]], "a")
+    # a RAG past the amber band by more than float noise is red
+    assert f.LFI_RAG(105.0, 100.0) == "A" and f.LFI_RAG(105.0000001, 100.0) == "R"
+
+
+def test_a_placement_with_other_fields_but_no_dates_is_refused_an_empty_row_is_none():
+    header = ["Start date", "End date", "Annual cost (£)", "Category"]
+    measures = [["Ref", "Result", "Cost", "Category"], [1.0, "Average", "Annual cost (£)", "a"]]
+    register = [header, [45017.0, None, 50000.0, "a"], [None, None, 70000.0, "a"]]
+    with pytest.raises(ExcelError, match="placement 2 has neither a start nor an end date"):
+        f.LFI_COSTS(register, measures, [[45017.0]], [[45107.0]])
+    register[2] = [None, None, None, None]  # a spare row of the table
+    assert f.LFI_COSTS(register, measures, [[45017.0]], [[45107.0]]) == [[50000.0]]

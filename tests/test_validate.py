@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from helpers import edit
 
 from lfi_xl.actions.validate import validate
@@ -26,6 +27,37 @@ def test_the_shipped_workbooks_have_no_errors(kpi_book, plan_book, capsys):
     # The money actually received differs from the agreed profile (illustrative: the
     # 2023-24 DfE payment withheld): a warning, at the cell.
     assert any(f["rule"] == "contribution" and f["cell"] == "C28" for f in found)
+
+
+# One defect a case, on the shipped KPI workbook (which has none): exactly these findings
+# (severity, sheet, cell, rule), nothing else flagged.
+ONE_DEFECT = [
+    ("KPIs", {"I8": "TBC"}, {("error", "KPIs", "I8", "number")}),
+    # KPI 1 is termly; KPI 2 (row 9) is computed from it, so it has no figure either.
+    ("KPIs", {"J8": None}, {("error", "KPIs", "J8", "missing"),
+                            ("error", "KPIs", "J9", "error")}),
+    ("KPIs", {"I10": None}, {("error", "KPIs", "I10", "missing")}),   # annual KPI 3
+    ("KPIs", {"H9": None}, {("error", "KPIs", "H9", "baseline")}),
+    ("Conditions", {"C5": "Green"}, {("error", "Conditions", "C5", "rag")}),
+    ("Conditions", {"D6": None}, {("error", "Conditions", "D6", "missing")}),
+    ("Narrative", {"C5": None}, {("warning", "Narrative", "C5", "narrative")}),
+    ("Plan Data", {"D10": "n/a"}, {("error", "Plan Data", "D10", "number")}),
+    ("Placements", {"B7": "Boarding"}, {("error", "Placements", "B7", "placement")}),
+    ("Placements", {"A8": "P00001"}, {("error", "Placements", "A8", "duplicate")}),
+    ("Placements", {"G5": -5}, {("error", "Placements", "G5", "placement")}),
+    ("Placements", {"C9": "Over 16"}, {("error", "Placements", "C9", "placement")}),
+    ("Placements", {"E10": "01/09/2023"}, {("error", "Placements", "E10", "number")}),
+    ("Placements", {"F6": 40000, "E6": 45000}, {("error", "Placements", "F6", "placement")}),
+]
+
+
+@pytest.mark.parametrize("sheet,cells,expected", ONE_DEFECT,
+                         ids=[f"{sheet}!{','.join(cells)}" for sheet, cells, _ in ONE_DEFECT])
+def test_one_defect_gives_exactly_its_findings(kpi_book, sheet, cells, expected):
+    edit(kpi_book, sheet, cells)
+    found = {(f.severity, f.sheet, f.cell, str(f.rule)) for f in findings(kpi_book)
+             if f.severity != "info"}
+    assert found == expected
 
 
 def test_kpi_entries(kpi_book):

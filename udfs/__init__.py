@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+import numpy as np
 from lfi_udfs.classic import decorators
 
 from lfi_xl import contract
@@ -37,8 +38,9 @@ from lfi_xl.core.cells import (
     shaped,
     text,
     to_date,
+    whole_number,
 )
-from lfi_xl.core.values import BadValue
+from lfi_xl.core.values import EXCEL_ERRORS, BadValue
 
 func, _xlwings_arg, ret = decorators()
 
@@ -107,8 +109,8 @@ def LFI_CUMBAL(opening, in_year, dfe=None, la=None):
 @_worksheet_function
 def LFI_FTE(start_date, end_date, period_start, period_end):
     """Fraction of the period each placement is active (0 to 1), same shape as start_date (spills). Use it as the weights of LFI_AVGCOST. Example: a placement from 01/05/2023, open, in 01/04/2023-31/07/2023 gives 92/122 = 0.754."""  # noqa: E501
-    starts, shape = numbers_of(start_date, "start_date", blank=float("nan"))
-    ends, _ = numbers_of(end_date, "end_date", blank=float("nan"))
+    starts, shape = numbers_of(start_date, "start_date", blank=float("nan"), dates=True)
+    ends, _ = numbers_of(end_date, "end_date", blank=float("nan"), dates=True)
     same_length("LFI_FTE", ("start_date", starts), ("end_date", ends))
     weights = costs.fte(starts, ends, serial(to_date(period_start, "period_start")),
                         serial(to_date(period_end, "period_end")))
@@ -127,12 +129,12 @@ def _weights(cost, fte, what):
     return costs_, weights
 
 
-def _pairs(criteria, length, what):
+def _pairs(criteria, length, what, first="cost"):
     pairs = criteria_pairs(criteria, what)
     for k, (values, _) in enumerate(pairs, start=1):
         if values.size != length:
             raise ExcelError(VALUE, f"{what}: criteria range {k} has {values.size} cells "
-                                    f"but the cost range has {length}")
+                                    f"but the {first} range has {length}")
     return [item for pair in pairs for item in pair]
 
 
@@ -158,7 +160,8 @@ def LFI_AVGCOST(cost, fte, *criteria):
 def LFI_PLACEMENTS(fte, *criteria):
     """Number of placements active in the period (weight > 0) matching every criterion: the n shown beside each average cost. Example: LFI_PLACEMENTS(LFI_FTE(...), Placements_Category, "Independent special school")."""  # noqa: E501
     weights, _ = numbers_of(fte, "fte", blank=float("nan"))
-    return costs.count_placements(weights, *_pairs(criteria, weights.size, "LFI_PLACEMENTS"),
+    return costs.count_placements(weights, *_pairs(criteria, weights.size, "LFI_PLACEMENTS",
+                                                   "fte"),
                                   date1904=DATE_1904.get())
 
 
@@ -239,8 +242,9 @@ def LFI_COSTS(placements, measures, period_start, period_end):
     for header in cost_headers:
         columns[_COST + header] = read(header, numbers_of, blank=float("nan"))[0]
     rows = [(_COST + cost if cost else None, criteria) for cost, criteria in rows]
-    start = read(_START, numbers_of, blank=float("nan"))[0]
-    end = read(_END, numbers_of, blank=float("nan"))[0]
+    start = read(_START, numbers_of, blank=float("nan"), dates=True)[0]
+    end = read(_END, numbers_of, blank=float("nan"), dates=True)[0]
+    _undated(register, start, end)
     firsts, lasts = grid(period_start).ravel(), grid(period_end).ravel()
     if firsts.size != lasts.size:
         raise ExcelError(VALUE, f"LFI_COSTS: period_start has {firsts.size} cells but "
@@ -259,6 +263,16 @@ def LFI_COSTS(placements, measures, period_start, period_end):
         if error.position is None:
             raise
         raise ExcelError(VALUE, f"LFI_COSTS: placement {error.position + 1}: {error}") from None
+
+
+def _undated(register, start, end) -> None:
+    """A placement with neither a start nor an end date but something else filled in (a
+    cost, a category) cannot be weighed: #VALUE!, naming it. A row with nothing in it is
+    no placement (a table's spare rows)."""
+    for at in np.flatnonzero(np.isnan(start) & np.isnan(end)):
+        if any(cells[at][0] not in (None, "") for _, cells in register.values()):
+            raise ExcelError(VALUE, f"LFI_COSTS: placement {at + 1} has neither a start "
+                                    "nor an end date")
 
 
 #: LFI_COSTS's key of a column read as costs (a criteria column keeps its header).
@@ -299,9 +313,11 @@ def LFI_SAVING(base_volume, base_unit_cost, volume, unit_cost, part=None):
 @_worksheet_function
 def LFI_FUNDGAP(in_year, hnb_allocation, method=None, other=None):
     """Funding gap as a share of the HNB allocation (format as %). Method A (default): in-year / allocation. Norfolk 2022/23: LFI_FUNDGAP(19.637, -120.578) = 16.29%. #DIV/0! on a zero allocation."""  # noqa: E501
-    position, shape = numbers_of(in_year, "in_year")
-    allocation, _ = numbers_of(hnb_allocation, "hnb_allocation")
+    position, shape = numbers_of(in_year, "in_year", blank=float("nan"))
+    allocation, _ = numbers_of(hnb_allocation, "hnb_allocation", blank=float("nan"))
     same_length("LFI_FUNDGAP", ("in_year", position), ("hnb_allocation", allocation))
+    if np.isnan(position).any() or np.isnan(allocation).any():  # a blank is not a 0
+        raise ExcelError(VALUE, "LFI_FUNDGAP: an in-year position or allocation is blank")
     method = text(method, "method", default="A").upper()
     extra = {}
     if method in ("B", "C"):
@@ -332,8 +348,8 @@ def LFI_PCTCHANGE(current, base):
 
 
 def _cadence(reports_per_year, due_dates=None) -> periods.Cadence:
-    count = 3 if reports_per_year is None else int(number(reports_per_year,
-                                                          "reports_per_year", blank=3))
+    count = 3 if reports_per_year is None else whole_number(reports_per_year,
+                                                             "reports_per_year", blank=3)
     dates = None
     if due_dates is not None:
         # column_values refuses an error cell before "#N/A" could be read as text.
@@ -401,13 +417,20 @@ def LFI_SNAPSHOT(snapshots, period, ref):
         if name not in header:
             raise ExcelError(VALUE, f"LFI_SNAPSHOT: the snapshots range has no '{name}' "
                                     "column in its first row")
-        columns[name] = column_values(table[1:, header.index(name)], name)
+        cells = table[1:, header.index(name)]
+        # the values as they are: an error frozen for another KPI (#N/A, n = 0) is that
+        # KPI's value; an error where the table says which row is which is that error
+        columns[name] = cells.tolist() if name == "Value" else column_values(cells, name)
     try:
-        return frozen.frozen_value(
+        found = frozen.frozen_value(
             columns["Period"], columns["Kind"], columns["Key"], columns["Value"],
             columns["Status"], text(period, "period"), text(ref, "ref"), contract.SNAPSHOT_KPI)
     except frozen.NotFrozen as error:
         raise ExcelError(NA, f"LFI_SNAPSHOT: {error}") from None
+    if isinstance(found, str) and found.strip().upper() in EXCEL_ERRORS:
+        code = found.strip().upper()
+        raise ExcelError(code, f"LFI_SNAPSHOT: KPI {text(ref, 'ref')} was frozen as {code}")
+    return found
 
 
 #: Every worksheet function, by its Excel name.

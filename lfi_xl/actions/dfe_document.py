@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -73,7 +75,7 @@ def _bold(cell, text: str, fill: str | None = _HEADER_FILL) -> None:
         _shade(cell, fill)
 
 
-def _table(container, rows: int, widths) -> object:
+def _table(container: Any, rows: int, widths: Sequence[float]) -> Any:
     """A bordered table with its column widths set before any merge (Word and
     LibreOffice read the grid; rows added later take the grid's widths)."""
     table = container.add_table(rows=rows, cols=len(widths))

@@ -37,10 +37,10 @@ from lfi_xl.book.source_file import fingerprint, workbook_path
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import measures
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import NA
+from lfi_xl.core.cells import NA, ExcelError
 from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import Period, year_label
-from lfi_xl.core.plan import compute_plan
+from lfi_xl.core.plan import PlanResult, compute_plan
 from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.data import published
@@ -59,7 +59,7 @@ NO_DATA = "–"
 
 @dataclass
 class KpiLine:
-    forum_line: int
+    forum_line: int | None    # the Forum's own line number (None: not one of its KPIs)
     ref: int
     measure: str
     unit: str
@@ -181,7 +181,8 @@ class _Figures:
         return value
 
 
-def _plan_sections(workbook: Workbook, method: str) -> tuple[tuple[str, ...], dict, dict, object]:
+def _plan_sections(workbook: Workbook,
+                   method: str) -> tuple[tuple[str, ...], dict, dict, PlanResult]:
     """The plan and (when the workbook keeps one) the latest forecast, line by line.
     A printed total that differs from its lines by more than rounding stops the extract."""
     plans = {"plan": tables.read_plan_from(workbook, c.PLAN_PREFIX)}
@@ -518,9 +519,9 @@ def _corrections(audit: list[dict], reported: list[str]) -> list[str]:
     return lines
 
 
-def _small(value: float | None, threshold: int) -> float | str | None:
+def _small(value: float | str | None, threshold: int) -> float | str | None:
     """A count below the threshold is suppressed (primary suppression)."""
-    return SUPPRESSED if value is not None and value < threshold else value
+    return SUPPRESSED if isinstance(value, int | float) and value < threshold else value
 
 
 def _suppress(line: KpiLine, threshold: int) -> None:
@@ -545,9 +546,10 @@ def _check_current(book: KpiBook, period: Period, figures: _Figures,
         value, want = figures.get(period, ref), expected[ref]
         row = book.kpis[ref]
         where = f"{row.area.sheet}!{row.area.cell(0, column)}"
-        if hasattr(want, "code") or value is None or abs(value - want) > 1e-6 * max(
+        if isinstance(want, ExcelError) or value is None or abs(value - want) > 1e-6 * max(
                 1.0, abs(want)):
             raise UnusableInput(
                 f"{book.label}: {where} (KPI {ref}) shows {value!r} but the Plan Data for "
-                f"{period} gives {getattr(want, 'code', want)!r}: recalculate (lfi-xl "
+                f"{period} gives {want.code if isinstance(want, ExcelError) else want!r}: "
+                "recalculate (lfi-xl "
                 "recalc, or F9 in Excel) and validate before building the public extract")

@@ -162,8 +162,8 @@ def _kpis(wb: Workbook, data: ExtractData) -> None:
     for offset, note in enumerate(data.footnotes, start=2):
         _text(ws.cell(end + offset, 1), note)
         ws.cell(end + offset, 1).font = Font(italic=True, size=9)
-    for column, width in zip("ABCDEFGHI", (8, 10, 58, 7, 13, 16, 12, 6, 14), strict=True):
-        ws.column_dimensions[column].width = width
+    for letter, width in zip("ABCDEFGHI", (8, 10, 58, 7, 13, 16, 12, 6, 14), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{FIRST_ROW + 1}"
     _fit(ws, f"1:{FIRST_ROW}")
 
@@ -191,8 +191,8 @@ def _variance(wb: Workbook, data: ExtractData) -> None:
     chart.y_axis.number_format = "0.0"
     ws.add_chart(chart, f"A{last + 4}")
     ws.column_dimensions["A"].width = 70
-    for column in "BCD":
-        ws.column_dimensions[column].width = 16
+    for letter in "BCD":
+        ws.column_dimensions[letter].width = 16
     _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)
 
 

@@ -21,6 +21,7 @@ from lfi_xl.book.snapshots import (
     audit_hash,
     audit_rows,
     canonical,
+    chain_head,
     current_snapshots,
     file_sha256,
     items_formats,
@@ -137,9 +138,10 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
     snapshots_sheet = (snapshots_area.sheet if snapshots_area
                        else free_sheet_name(workbook, c.SNAPSHOTS))
     audit = audit_rows(book)  # read before writing: a file's reader is then not made again
-    previous = str(audit[-1].get("Entry SHA-256") or "") if audit else ""
+    previous = chain_head(audit)  # what the first new entry chains to
     old = current.get(period.label)
     if supersede:
+        assert snapshots_area is not None  # the period has a snapshot: the table is there
         status_column = c.SNAPSHOT_COLUMNS.index("Status")
         workbook.set_cells(snapshots_area.sheet, {
             snapshots_area.cell(row["_row"], status_column): SUPERSEDED

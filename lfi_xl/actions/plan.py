@@ -66,11 +66,19 @@ def plan_summary(plan: Plan, funding_gap_method: str = "A", source: str = "") ->
 
 _ROWS = tuple((label, key, "{:.2%}" if key == "funding_gap" else "{:,.3f}")
               for key, label in c.PLAN_SUMMARY.items())
+#: The funding gap row's label by method, saying what each divides (core/plan.funding_gap).
+_FUNDING_GAP_LABELS = {
+    "A": "Funding gap as % of HNB allocation",
+    "B": "Funding gap as % of HNB allocation + block transfers",
+    "C": "Funding gap (expenditure - allocation) as % of HNB allocation",
+}
 
 
 def plan_table(summary: dict) -> str:
     """The summary as the text table a finance officer reads (£m, 3 dp)."""
-    label_width = max(len(label) for label, _, _ in _ROWS)
+    gap_label = _FUNDING_GAP_LABELS.get(str(summary["funding_gap_method"]).upper(),
+                                        _ROWS[-1][0])
+    label_width = max(len(label) for label in [*(row[0] for row in _ROWS), gap_label])
     width = 10
     lines = []
     if summary.get("source"):
@@ -80,6 +88,8 @@ def plan_table(summary: dict) -> str:
     lines.append("")
     lines.append(" " * label_width + "".join(f"{y:>{width}}" for y in summary["years"]))
     for label, key, fmt in _ROWS:
+        if key == "funding_gap":
+            label = gap_label
         cells = ["" if v is None else fmt.format(v) for v in summary[key]]
         lines.append(f"{label:<{label_width}}" + "".join(f"{c:>{width}}" for c in cells))
     lines.append("")

@@ -2,56 +2,55 @@
 
 The rule: a value is written only where it is exactly what Excel would compute. A formula
 is recalculated when it is built from the ``LFI_`` functions and the vetted native
-functions (:data:`VETTED`, each checked against LibreOffice in the tests) over plain
-references and defined names; the native COUNTIF(S)/SUMIF(S)/AVERAGEIF(S) are ours
-(:mod:`lfi_xl.core.ifs`, the criteria code of LFI_AVGCOST), not the engine's. Any other
-formula (XLOOKUP, a VBA function, a 3-D or table reference, a link to another workbook)
-keeps the value Excel saved, and the engine reads that value as a constant. Such a cell
-is reported when it depends on an ``LFI_`` result (Excel's saved value may be stale) or
-has no saved value, and so is every recalculated cell that depends on it, which is then
-left as Excel saved it too.
+functions (:data:`VETTED`, each proven against files Excel saved and against LibreOffice
+in the tests) over plain references and defined names, evaluated by lfi-xl's own
+evaluator (:mod:`lfi_xl.core.formula`, Excel's rules for text, logical values, blanks,
+errors and implicit intersection); the native COUNTIF(S)/SUMIF(S)/AVERAGEIF(S) are
+:mod:`lfi_xl.core.ifs` (the criteria code of LFI_AVGCOST). Any other formula (XLOOKUP, a
+VBA function, a 3-D reference, a link to another workbook), and any call the evaluator
+cannot prove equal to Excel (an approximate MATCH over unsorted values, text read as a
+date), keeps the value Excel saved. Such a cell is reported when it depends on an
+``LFI_`` result (Excel's saved value may be stale) or has no saved value, and so is every
+recalculated cell that depends on it, which is then left as Excel saved it too. An error
+lfi-xl computes in a cell that does not depend on an ``LFI_`` result never replaces a
+value Excel saved there: Excel's value stays, and the cell is reported.
 
-The ``LFI_`` functions are registered from :mod:`lfi_udfs`, the same Python code Excel
-calls through the add-in. Results are written back as the formula cells' cached values
-(formulas kept). Circular references, syntax errors and failing ``LFI_`` calls are
-reported with sheet and cell.
+The ``LFI_`` functions are those of :mod:`lfi_udfs`, the same Python code Excel calls
+through the add-in; they receive cells as xlwings passes them (date cells as dates).
+Results are written back as the formula cells' cached values (formulas kept). Circular
+references (found on the dependency graph, in time linear in its size), syntax errors and
+failing ``LFI_`` calls are reported with sheet and cell.
 """
 
 from __future__ import annotations
 
-import contextvars
-import datetime as dt
-import logging
-import os
+import gc
 import re
-import tempfile
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-import numpy as np
+from lxml import etree
 
-os.environ.setdefault("TQDM_DISABLE", "1")  # formulas draws a progress bar otherwise
+from lfi_xl.adapters.files import workbook_xml as wx
+from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.tables_xml import with_plain_references
+from lfi_xl.book.area import Area, ErrorValue, parse_area
+from lfi_xl.contract import COST_WORKINGS
+from lfi_xl.core import formula
+from lfi_xl.core.cells import DATE_1904
+from lfi_xl.core.values import ErrorCode, stored_number
+from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet
 
-from lxml import etree  # noqa: E402
-
-from lfi_xl.adapters.files import workbook_xml as wx  # noqa: E402
-from lfi_xl.adapters.files.package import Package  # noqa: E402
-from lfi_xl.adapters.files.tables_xml import with_plain_references  # noqa: E402
-from lfi_xl.book.area import Area, ErrorValue, parse_area  # noqa: E402
-from lfi_xl.contract import COST_WORKINGS  # noqa: E402
-from lfi_xl.core import ifs  # noqa: E402
-from lfi_xl.core.cells import DATE_1904, ExcelError  # noqa: E402
-from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet  # noqa: E402
-
-_CURRENT_CELL: contextvars.ContextVar[str | None] = contextvars.ContextVar("cell",
-                                                                           default=None)
 _FUNCTION_CALL = re.compile(r"(?<![A-Za-z0-9_.\"'])([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
 _STRING = re.compile(r'"(?:[^"]|"")*"')
 
 
 #: The kind of an average of no placements (#N/A, n = 0): reported, but not a fault.
 NO_DATA = "no placements"
+#: The kind of a cell where lfi-xl computes an error and Excel saved a value.
+ERROR_KEPT = "error not written"
 
 
 @dataclass(frozen=True)
@@ -76,109 +75,43 @@ class Evaluation:
     kept: list[Problem] = field(default_factory=list)  # Excel's value kept, and why
 
 
-def _import_formulas():
-    import formulas
-
-    for logger in ("formulas", "schedula"):
-        logging.getLogger(logger).setLevel(logging.CRITICAL)
-    return formulas
-
-
-def _to_cell(value):
-    """One value of the formulas engine as a worksheet-function argument."""
-    import schedula as sh
-    from formulas import XlError
-
-    if value is sh.EMPTY:
-        return None
-    if isinstance(value, XlError):
-        return str(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _argument(value):
-    if hasattr(value, "value") and isinstance(value.value, np.ndarray):
-        value = value.value  # a formulas Ranges
-    if isinstance(value, np.ndarray):
-        return [[_to_cell(v) for v in row] for row in np.atleast_2d(value)]
-    return _to_cell(value)
-
-
-_REASONS: dict[str, str] = {}
-
-
-def _engine_function(name: str, function):
-    """Wrap a worksheet function for the formulas engine: convert cells in and out, and
-    turn :class:`ExcelError` into the engine's error value, remembering the reason."""
-    formulas = _import_formulas()
-    from formulas.functions import Array
-    from formulas.tokens.operand import Error
-
-    errors = Error.errors
-
-    def call(*args):
-        try:
-            result = function(*(_argument(a) for a in args))
-        except ExcelError as error:
-            _REASONS[_CURRENT_CELL.get() or name] = str(error)
-            return errors.get(error.code, formulas.VALUE)
-        if isinstance(result, list):
-            return np.array(result, dtype=object).view(Array)
-        return result
-
-    call.__name__ = name
-    return call
-
-
-#: Native functions recalc computes, each checked against LibreOffice or a documented
-#: Excel example (tests/test_recalc_rule.py). Others keep the value Excel saved.
+#: Native functions recalc computes (:mod:`lfi_xl.core.formula`), each proven against
+#: files Excel saved (tests/test_recalc_excel.py) and LibreOffice
+#: (tests/test_recalc_libreoffice.py). Others keep the value Excel saved.
 VETTED = frozenset({
     "SUM", "IF", "IFERROR", "NA", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AND",
     "OR", "NOT", "INDEX", "MATCH", "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "AVERAGEIF",
-    "AVERAGEIFS"})
-_CRITERIA_FUNCTIONS = {"COUNTIF": ifs.countif, "COUNTIFS": ifs.countifs,
-                       "SUMIF": ifs.sumif, "SUMIFS": ifs.sumifs,
-                       "AVERAGEIF": ifs.averageif, "AVERAGEIFS": ifs.averageifs}
-_UNSUPPORTED: dict[str, str] = {}  # engine cell -> why our function could not compute it
+    "AVERAGEIFS", "AVERAGE", "COUNT"})
 
 
-def _criteria_function(name: str, function):
-    def call(*args):
-        try:
-            return function(*args, date1904=DATE_1904.get())
-        except ifs.Unsupported as error:
-            _UNSUPPORTED[_CURRENT_CELL.get() or name] = str(error)
-            raise ExcelError("#VALUE!", str(error)) from None
-
-    return call
+#: Libraries xlwings imports when they are installed, for pictures, charts and
+#: DataFrames: recalc uses none of them, and matplotlib alone costs a second to import.
+_XLWINGS_EXTRAS = ("matplotlib", "pandas", "plotly")
 
 
-@cache
-def register_functions() -> frozenset[str]:
-    """Register every ``LFI_`` function, and our COUNTIF(S)/SUMIF(S)/AVERAGEIF(S), with
-    the formulas engine (once per process)."""
-    formulas = _import_formulas()
-    import lfi_udfs
-
-    table = formulas.get_functions()
-    for name, function in lfi_udfs.FUNCTIONS.items():
-        table[name] = _engine_function(name, function)
-    for name, function in _CRITERIA_FUNCTIONS.items():
-        table[name] = table[f"_XLFN.{name}"] = _engine_function(
-            name, _criteria_function(name, function))
-    for name in ("ROUND", "ROUNDUP", "ROUNDDOWN"):
-        table[name] = _engine_function(name, _criteria_function(
-            name, lambda *args, date1904, name=name: ifs.excel_round(name, *args)))
-    return frozenset(lfi_udfs.FUNCTIONS)
+def _lfi_functions() -> dict:
+    """The ``LFI_`` functions (lfi_udfs, which imports xlwings for its decorators),
+    without the libraries xlwings would import for features recalc does not use, when
+    this process has not imported xlwings yet."""
+    blocked = [] if "xlwings" in sys.modules else [
+        name for name in _XLWINGS_EXTRAS if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # import fails: xlwings goes on without it
+    try:
+        import lfi_udfs
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return lfi_udfs.FUNCTIONS
 
 
 _THREE_D = re.compile(r"(?:'[^']*:[^']*'|[A-Za-z0-9_.]+:[A-Za-z_][A-Za-z0-9_.]*)!")
 
 
 def not_calculated(text: str, lfi: frozenset[str]) -> str | None:
-    """Why recalc keeps Excel's value for a formula (None: it recalculates it)."""
+    """Why recalc keeps Excel's value for a formula, from its text alone (None: it
+    recalculates it, unless the evaluator finds a call it cannot prove)."""
     bare = _STRING.sub('""', text)
     if re.search(r"\[\d+\]", bare):
         return "refers to another workbook"
@@ -196,37 +129,17 @@ def not_calculated(text: str, lfi: frozenset[str]) -> str | None:
     return None
 
 
-def _python_value(value):
-    import schedula as sh
-    from formulas import XlError
-    from formulas.excel import XlCircular
-
-    if isinstance(value, XlCircular):
-        return ErrorValue("#CIRC!")
-    if isinstance(value, XlError):
-        return ErrorValue(str(value))
-    if value is sh.EMPTY:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, dt.datetime):
-        from lfi_xl.core.cells import serial
-
-        return serial(value)
-    return value
-
-
 def _read(path: Path):
     package = Package.read(path)
     try:
-        # The engine does not know Excel tables: it evaluates plain ranges in their place.
+        # Excel tables' references are read as the plain ranges they cover.
         view = with_plain_references(wx.transitional(package))
         sheets = wx.sheets(view)
         missing = [info.name for info in sheets if info.part not in view.parts]
         if missing:
             raise UnusableInput(f"{path}: the workbook is damaged: the sheet(s) "
                                 f"{', '.join(missing)} have no content")
-        return view, sheets, wx.formulas(view)
+        return package, view, sheets, wx.formulas(view)
     except etree.XMLSyntaxError as error:
         raise UnusableInput(f"{path}: the workbook is damaged (a part is not valid XML: "
                             f"{error})") from None
@@ -236,203 +149,401 @@ Box = tuple[str, int, int, int, int]  # sheet, first row, first column, last row
 _ANYWHERE = ("*", 0, 0, 0, 0)  # a formula we cannot read the references of
 
 
-_REFERENCE = re.compile(r"\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?"
-                        r"|\$?[A-Z]{1,3}:\$?[A-Z]{1,3}|(?P<rows>\$?\d+:\$?\d+)")
-#: An operator applied to a range in an ordinary (not array) formula: Excel intersects
-#: the range with the formula's row or column (implicit intersection); the engine does not.
-_RANGE_OPERATOR = re.compile(
-    r"[-+*/^&=<>]\s*(?:'[^']*'!|[A-Za-z0-9_.]+!)?\$?[A-Za-z]{0,3}\$?\d*:"
-    r"|:\$?[A-Za-z]{0,3}\$?\d*\s*[-+*/^&=<>%]")
-
-
-def _box(text: str, sheet: str, sheet_names: dict[str, str]) -> Box | None:
-    """The cells a reference covers ('A1:B2', "'MY SHEET'!A:A", as the parser gives)."""
-    from openpyxl.utils.cell import range_boundaries
-
-    if "!" in text:
-        name, text = text.rsplit("!", 1)
-        sheet = sheet_names.get(name.strip("'").replace("''", "'").upper())
-        if sheet is None:
-            return None
-    text = text.upper()
-    if not _REFERENCE.fullmatch(text):
-        return None
-    min_col, min_row, max_col, max_row = range_boundaries(text.replace("$", ""))
-    return (sheet, min_row or 1, min_col or 1, max_row or 1048576, max_col or 16384)
-
-
 @dataclass(frozen=True)
 class _Names:
-    usable: dict[str, str]   # upper-case workbook name -> what it refers to
-    unread: frozenset[str]   # names the engine cannot read, and sheets' own names
+    usable: dict[str, tuple]  # upper-case workbook name -> its formula's tree
+    unread: frozenset[str]    # names lfi-xl does not read (a sheet's own, or unreadable)
 
 
-def _names(view: Package, parser) -> _Names:
+def _names(view: Package) -> _Names:
     workbook = wx.parse(view.parts["xl/workbook.xml"])
     usable, unread = {}, set()
     for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
         key, text = name.get("name", "").upper(), (name.text or "").lstrip("=")
-        try:
-            readable = "[" not in _STRING.sub('""', text) and bool(parser.ast("=" + text))
-        except Exception:  # formulas raises several parser errors
-            readable = False
-        if name.get("localSheetId") is None and readable:
-            usable[key] = text
-        else:
+        tree = None
+        if name.get("localSheetId") is None and "[" not in _STRING.sub('""', text):
+            try:
+                tree = formula.parse(text)
+            except (formula.FormulaSyntax, formula.Unsupported):
+                tree = None
+        if tree is not None and all(ref[6] for ref in formula.references(tree)[0]):
+            usable[key] = tree
+        else:  # relative references in a name depend on the cell using it: not read
             unread.add(key)
     # a name a sheet defines for itself may hide the workbook's: not read either
     return _Names({k: v for k, v in usable.items() if k not in unread}, frozenset(unread))
 
 
-def _references(cell: wx.Formula, parser, names: _Names,
-                sheet_names: dict[str, str]) -> tuple[list[Box], str | None]:
+def _reads(tree, sheet: str, names: _Names, sheet_names: dict[str, str],
+           seen: frozenset = frozenset()) -> tuple[list[Box], str | None]:
     """The cells a formula reads (defined names followed), and why recalc cannot
     calculate it from them (None: it can)."""
-    try:
-        inputs = list(parser.ast("=" + cell.text)[1].compile().inputs)
-    except Exception:  # formulas raises several parser errors
-        return [_ANYWHERE], "cannot be read by lfi-xl"
+    refs, used = formula.references(tree)
     boxes, why = [], None
-    if cell.array_ref is None and _RANGE_OPERATOR.search(_STRING.sub('""', cell.text)):
-        why = "applies an operator to a range (Excel intersects it with the cell's row)"
-    for text in inputs:
-        upper = text.upper()
-        if upper in names.unread:
+    for ref in refs:
+        _, name, r1, c1, r2, c2, _absolute, _ = ref
+        target = sheet if name is None else sheet_names.get(name.upper())
+        if target is None:
             boxes.append(_ANYWHERE)
-            why = why or f"uses the name {text}, which lfi-xl does not read"
-        elif upper in names.usable:
-            target = names.usable[upper]
-            box = _box(target, cell.sheet, sheet_names)
-            if box is not None:
-                boxes.append(box)
-                continue
-            try:  # a name for a formula or a constant
-                inside = list(parser.ast("=" + target)[1].compile().inputs)
-            except Exception:
-                inside = None
-            found = [_box(t, cell.sheet, sheet_names) for t in inside or ()]
-            if inside is None or None in found:
-                boxes.append(_ANYWHERE)
-                why = why or f"uses the name {text}, which lfi-xl does not read"
-            else:
-                boxes += found
-        else:
-            box = _box(text, cell.sheet, sheet_names)
-            if box is None:
-                boxes.append(_ANYWHERE)
-                why = why or f"uses the name {text}, which the workbook does not define"
-            else:
-                boxes.append(box)
-                if _REFERENCE.fullmatch(text.rsplit("!", 1)[-1].upper()).group("rows"):
-                    why = why or "uses a whole-row reference (1:1)"
+            why = why or f"refers to a sheet '{name}' the workbook does not have"
+            continue
+        boxes.append((target, r1, c1, r2, c2))
+        if c1 == 1 and c2 == formula._MAX_COL and r2 < formula._MAX_ROW:
+            why = why or "uses a whole-row reference (1:1)"
+    for name in used:
+        if name in names.usable and name not in seen:
+            inside, inner = _reads(names.usable[name], sheet, names, sheet_names,
+                                   seen | {name})
+            boxes += inside
+            why = why or inner
+        elif name not in names.usable:
+            boxes.append(_ANYWHERE)
+            why = why or (f"uses the name {name}, which lfi-xl does not read"
+                          if name in names.unread else
+                          f"uses the name {name}, which the workbook does not define")
     return boxes, why
 
 
 def _output(cell: wx.Formula) -> Box:
     area = parse_area(f"'{cell.sheet.replace(chr(39), chr(39) * 2)}'!"
                       f"{cell.array_ref or cell.cell}")
+    assert area is not None, cell  # the package's own cell address
     return (cell.sheet, area.min_row, area.min_col, area.max_row, area.max_col)
 
 
-def _overlaps(a: Box, b: Box) -> bool:
-    if a[0] == "*" or b[0] == "*":
-        return True
-    return (a[0] == b[0] and a[1] <= b[3] and b[1] <= a[3] and a[2] <= b[4]
-            and b[2] <= a[4])
+Key = tuple[str, str]
 
 
-def _reached(seeds: dict[tuple[str, str], tuple[str, str]], cells: list[wx.Formula],
-             reads: dict[tuple[str, str], list[Box]]) -> dict[tuple[str, str], tuple]:
-    """Every formula cell that reads, directly or through other formulas, one of
-    ``seeds``; each with the seed it comes from."""
-    outputs = {(c.sheet, c.cell): _output(c) for c in cells}
-    found = dict(seeds)
-    frontier = list(seeds)
-    while frontier:
-        boxes = [(outputs[key], found[key]) for key in frontier]
-        frontier = []
-        for cell in cells:
-            key = (cell.sheet, cell.cell)
-            if key in found:
+def _graph(cells: list[wx.Formula], reads: dict[Key, list[Box]]) -> dict[Key, set[Key]]:
+    """For each formula cell, the formula cells it reads (an array formula is one node,
+    its anchor)."""
+    singles: dict[str, dict[tuple[int, int], Key]] = {}
+    arrays: dict[str, list[tuple[Box, Key]]] = {}
+    for cell in cells:
+        box = _output(cell)
+        key = (cell.sheet, cell.cell)
+        if cell.array_ref is None:
+            singles.setdefault(cell.sheet, {})[(box[1], box[2])] = key
+        else:
+            arrays.setdefault(cell.sheet, []).append((box, key))
+    edges: dict[Key, set[Key]] = {}
+    for key, boxes in reads.items():
+        found = edges[key] = set()
+        for sheet, r1, c1, r2, c2 in boxes:
+            if sheet == "*":
                 continue
-            for box, seed in boxes:
-                if any(_overlaps(read, box) for read in reads[key]):
-                    found[key] = seed
-                    frontier.append(key)
+            here = singles.get(sheet, {})
+            if (r2 - r1 + 1) * (c2 - c1 + 1) <= 4 * len(here):
+                for r in range(r1, r2 + 1):
+                    for c in range(c1, c2 + 1):
+                        if (r, c) in here:
+                            found.add(here[(r, c)])
+            else:
+                found.update(k for (r, c), k in here.items()
+                             if r1 <= r <= r2 and c1 <= c <= c2)
+            found.update(k for (_, a1, b1, a2, b2), k in arrays.get(sheet, ())
+                         if a1 <= r2 and r1 <= a2 and b1 <= c2 and c1 <= b2)
+    return edges
+
+
+def _components(edges: dict[Key, set[Key]]) -> list[list[Key]]:
+    """Tarjan's strongly connected components, iteratively, each after every component
+    it reads: the order to evaluate in, and the circular references (a component of
+    several cells, or a cell that reads itself). Linear in cells and references."""
+    index, low, on_stack, stack, out = {}, {}, set(), [], []
+    counter = 0
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges[child])))
                     break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    out.append(component)
+    return out
+
+
+def _readers(edges: dict[Key, set[Key]]) -> dict[Key, list[Key]]:
+    readers: dict[Key, list[Key]] = {key: [] for key in edges}
+    for key, read in edges.items():
+        for other in read:
+            readers[other].append(key)
+    return readers
+
+
+def _reached(seeds, readers: dict[Key, list[Key]]) -> set[Key]:
+    """Every cell that reads one of ``seeds``, directly or through other formulas."""
+    found, frontier = set(seeds), list(seeds)
+    while frontier:
+        for reader in readers[frontier.pop()]:
+            if reader not in found:
+                found.add(reader)
+                frontier.append(reader)
     return found
 
 
-def _has_value(view: Package, sheets, cells: list[wx.Formula]) -> set[tuple[str, str]]:
-    """The formula cells with a value saved in the file."""
-    wanted = {(c.sheet, c.cell) for c in cells}
-    found = set()
-    for info in sheets:
-        root = wx.parse(view.parts[info.part])
-        for element in root.iterfind("m:sheetData/m:row/m:c", wx.NS):
-            value = element.find("m:v", wx.NS)
-            if (info.name, element.get("r")) in wanted and (
-                    (value is not None and (value.text or element.get("t") == "str"))
-                    or element.find("m:is", wx.NS) is not None):
-                found.add((info.name, element.get("r")))
-    return found
+_NONE = object()
+
+
+class _Cells:
+    """Cell values for the evaluator: as saved in the file (read by calamine, dates as
+    dates), with the values recalc has computed so far laid over them."""
+
+    def __init__(self, path: Path, sheets, sheet_names: dict[str, str]):
+        from lfi_xl.adapters.files.reader import WorkbookValues
+
+        self.book = WorkbookValues(path)
+        self.book.sheets = sheets  # as the transitional view reads them (strict files too)
+        self.sheet_names = sheet_names
+        self.computed: dict[str, dict[tuple[int, int], object]] = {}
+        self.has_value: set[Key] = set()  # formula cells with a value saved in the file
+        self.unchanged: set[Key] = set()  # cells computed as the file holds them
+
+    def sheet(self, name: str) -> str:
+        sheet = self.sheet_names.get(name.upper())
+        if sheet is None:
+            raise formula.Fail("#REF!", f"there is no sheet '{name}'")
+        return sheet
+
+    def extent(self, name: str) -> tuple[int, int]:
+        sheet = self.sheet(name)
+        rows = self.book.sheet_values(sheet)
+        computed = self.computed.get(sheet, {})
+        return (max(len(rows), max((r for r, _ in computed), default=0)),
+                max(max(map(len, rows), default=0), max((c for _, c in computed), default=0)))
+
+    def __call__(self, ref: formula.Range) -> list[list]:
+        sheet = self.sheet(ref.sheet)
+        rows = self.book.values(Area(sheet, ref.r1, ref.c1, ref.r2, ref.c2))
+        rows = [[ErrorCode(v) if isinstance(v, ErrorValue) else v for v in row]
+                for row in rows]
+        computed = self.computed.get(sheet)
+        if not computed:
+            return rows
+        if (ref.r2 - ref.r1 + 1) * (ref.c2 - ref.c1 + 1) <= len(computed):
+            for i, row in enumerate(rows):
+                for j in range(len(row)):
+                    value = computed.get((ref.r1 + i, ref.c1 + j), _NONE)
+                    if value is not _NONE:
+                        row[j] = value
+        else:
+            for (r, c), value in computed.items():
+                if ref.r1 <= r <= ref.r2 and ref.c1 <= c <= ref.c2:
+                    rows[r - ref.r1][c - ref.c1] = value
+        return rows
+
+    def saved(self, sheet: str, row: int, col: int):
+        value = self.book.values(Area(sheet, row, col, row, col))[0][0]
+        return ErrorCode(value) if isinstance(value, ErrorValue) else value
 
 
 def evaluate(path: Path) -> Evaluation:
     """Evaluate the formulas of the workbook at ``path`` that recalc may calculate
     (nothing is written); see the module's rule."""
-    formulas = _import_formulas()
-    lfi = register_functions()
-    view, sheets, cells = _read(path)
+    with _no_collection():
+        return _evaluate(path)[0]
+
+
+@contextmanager
+def _no_collection():
+    """The garbage collector kept off while a workbook's trees and cells are in memory:
+    its passes over them cost a second on a 10,000-row register, and recalc makes no
+    garbage cycles worth collecting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _evaluate(path: Path) -> tuple[Evaluation, Package, set[Key]]:
+    """The evaluation, the file's package, and the computed cells whose value the file
+    already holds."""
+    functions = _lfi_functions()
+    lfi = frozenset(functions)
+    package, view, sheets, cells = _read(path)
     evaluation = Evaluation(formula_count=len(cells))
+    if not cells:
+        return evaluation, package, set()
     sheet_names = {info.name.upper(): info.name for info in sheets}
-    parser = formulas.Parser()
-    names = _names(view, parser)
-    saved = _has_value(view, sheets, cells)
-    kept: dict[tuple[str, str], str] = {}
-    reads: dict[tuple[str, str], list[Box]] = {}
+    names = _names(view)
+    saved = {(c.sheet, c.cell) for c in cells if c.cached}
+    kept: dict[Key, str] = {}
+    reads: dict[Key, list[Box]] = {}
+    trees: dict[Key, tuple] = {}
     for cell in cells:
         key = (cell.sheet, cell.cell)
-        reads[key], why = _references(cell, parser, names, sheet_names)
-        reason = not_calculated(cell.text, lfi) or why
-        if reason == "cannot be read by lfi-xl" and key not in saved:
+        reason = not_calculated(cell.text, lfi)
+        try:
+            trees[key] = formula.parse(cell.text)
+            reads[key], why = _reads(trees[key], cell.sheet, names, sheet_names)
+        except formula.FormulaSyntax:
+            reads[key], why = [_ANYWHERE], "cannot be read by lfi-xl"
+        except formula.Unsupported as error:
+            reads[key], why = [_ANYWHERE], str(error)
+        reason = reason or why
+        if why == "cannot be read by lfi-xl" and key not in saved and not (
+                reason or "").startswith(("refers to another", "uses a table")):
             # not a formula a spreadsheet program saved (it would have saved its value)
             evaluation.problems.append(Problem(cell.sheet, cell.cell, "syntax",
                                                f"cannot read the formula ={cell.text}"))
         elif reason is not None:
             kept[key] = reason
     if any(p.kind == "syntax" for p in evaluation.problems):
-        return evaluation
+        return evaluation, package, set()
 
-    uses_lfi = {(c.sheet, c.cell): (c.sheet, c.cell) for c in cells
+    edges = _graph(cells, reads)
+    readers = _readers(edges)
+    anywhere = {key for key, boxes in reads.items() if _ANYWHERE in boxes}
+    uses_lfi = {(c.sheet, c.cell) for c in cells
                 if re.search(r"\bLFI_", _STRING.sub('""', c.text), re.IGNORECASE)}
-    date1904 = wx.date1904(view)
-    for _ in range(3):  # again when one of our *IFS finds a call it cannot compute
-        on_lfi = _reached(uses_lfi, cells, reads)
-        stale = {key: key for key in kept if key in on_lfi or key not in saved}
-        blocked = _reached(stale, cells, reads)
-        solution, model, failed = _calculate(path, view, cells, kept, names, date1904)
-        if not failed:
-            break
-        kept.update(failed)
+    on_lfi = _reached(uses_lfi, readers) | (anywhere if uses_lfi else set())
+    by_key = {(c.sheet, c.cell): c for c in cells}
+    values = _Cells(path, sheets, sheet_names)
+    values.has_value = saved
+    evaluator = formula.Evaluator(values, names.usable, set(names.unread), functions,
+                                  date1904=wx.date1904(view))
+    evaluator.extent = values.extent
+    circular: set[Key] = set()
+    blocked: dict[Key, Key] = {}  # cell -> the cell lfi-xl does not calculate it reads
+    token = DATE_1904.set(evaluator.date1904)
+    try:
+        for component in _components(edges):
+            if len(component) > 1 or component[0] in edges[component[0]]:
+                circular.update(component)
+                continue
+            key = component[0]
+            if key in kept:
+                continue
+            source = next((blocked.get(k, k) for k in edges[key] if k in blocked or k in
+                           circular or (k in kept and (k in on_lfi or k not in saved))), None)
+            if source is not None:
+                blocked[key] = source
+                continue
+            _compute(by_key[key], trees[key], evaluator, values, evaluation, kept,
+                     key in on_lfi)
+    finally:
+        DATE_1904.reset(token)
+    for key in sorted(circular, key=_order(cells)):
+        evaluation.problems.append(Problem(
+            *key, "circular reference", "circular reference: the formula depends on its "
+            "own result (the value Excel saved is kept)"))
     evaluation.kept = [Problem(sheet, cell, "kept", reason)
                        for (sheet, cell), reason in kept.items()]
     for key, reason in kept.items():
-        if key in stale:
+        if reason.startswith("lfi-xl computes "):
+            evaluation.problems.append(Problem(*key, ERROR_KEPT, reason))
+        elif key in on_lfi or key not in saved:
             why = (reason + ", which lfi-xl does not calculate" if key in saved else
                    reason + ", which lfi-xl does not calculate, and has no saved value")
             evaluation.problems.append(Problem(*key, "not calculated",
                                                f"{why}: open in Excel and press F9"))
-    for key, seed in blocked.items():
+    for key in sorted(blocked, key=_order(cells)):
         if key not in kept:
             evaluation.problems.append(Problem(
-                *key, "not calculated", f"depends on {cell_ref(*seed)}, which lfi-xl does "
-                "not calculate: open in Excel and press F9"))
-    _collect(evaluation, solution, model, sheet_names,
-             {(c.sheet, c.cell) for c in cells if (c.sheet, c.cell) not in kept
-              and (c.sheet, c.cell) not in blocked})
+                *key, "not calculated", f"depends on {cell_ref(*blocked[key])}, which "
+                "lfi-xl does not calculate: open in Excel and press F9"))
     _blank_averages(evaluation, {(c.sheet, c.cell): c.text for c in cells})
-    return evaluation
+    return evaluation, package, values.unchanged
+
+
+def _order(cells: list[wx.Formula]):
+    position = {(c.sheet, c.cell): n for n, c in enumerate(cells)}
+    return position.__getitem__
+
+
+def _compute(cell: wx.Formula, tree, evaluator: formula.Evaluator, values: _Cells,
+             evaluation: Evaluation, kept: dict[Key, str], on_lfi: bool) -> None:
+    """Evaluate one formula cell (or array formula) and record its value(s), or why
+    Excel's value is kept."""
+    sheet, r1, c1, r2, c2 = _output(cell)
+    shape = None if cell.array_ref is None else (r2 - r1 + 1, c2 - c1 + 1)
+    key = (cell.sheet, cell.cell)
+    try:
+        result = evaluator.formula(tree, sheet, r1, c1, shape)
+    except formula.Unsupported as error:
+        reason = str(error)  # "MATCH with a wildcard": uses MATCH with a wildcard
+        kept[key] = f"uses {reason}" if reason[:1].isupper() or reason.startswith(
+            "approximate") else reason
+        return
+    grid = [[result]] if shape is None else result
+    if not on_lfi:  # Excel's saved value is current: an error of ours never replaces it
+        for i, row in enumerate(grid):
+            for j, value in enumerate(row):
+                if isinstance(value, ErrorCode):
+                    have = values.saved(sheet, r1 + i, c1 + j)
+                    if have is not None and have != value:
+                        kept[key] = (f"lfi-xl computes {value} where Excel saved "
+                                     f"{_shown(have)}: Excel's value is kept")
+                        return
+    computed = values.computed.setdefault(sheet, {})
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            computed[(r1 + i, c1 + j)] = value
+            address = Area(sheet, r1, c1, 0, 0).cell(i, j)
+            evaluation.values[(sheet, address)] = (ErrorValue(value) if isinstance(
+                value, ErrorCode) else value)
+            have = values.saved(sheet, r1 + i, c1 + j)
+            if (have is not None or (i, j) == (0, 0) and key in values.has_value) and \
+                    _same(value, have):
+                values.unchanged.add((sheet, address))
+    evaluation.computed += 1
+    first = grid[0][0]
+    if isinstance(first, ErrorCode):
+        reason = evaluator.reason if evaluator.reason.startswith("#") else ""
+        kind = NO_DATA if first == "#N/A" and "no placements match" in reason else "error"
+        evaluation.problems.append(Problem(sheet, cell.cell, kind, reason
+                                           or f"the formula gives {first}"))
+
+
+def _same(value, have) -> bool:
+    """Whether a computed value is the one the file holds (then its bytes are kept)."""
+    if isinstance(value, ErrorCode) or isinstance(have, ErrorCode):
+        return isinstance(value, ErrorCode) and isinstance(have, ErrorCode) and value == have
+    if isinstance(value, bool) or isinstance(have, bool):
+        return type(value) is type(have) and value == have
+    if isinstance(value, str):
+        return value == (have if isinstance(have, str) else "" if have is None else None)
+    if isinstance(have, int | float):
+        return value == have or stored_number(value) == stored_number(have)
+    return False
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) and not isinstance(value, ErrorCode) \
+        else str(value)
 
 
 #: A KPI cell showing a Cost workings average: IF(<cell>="",NA(),...).
@@ -449,117 +560,6 @@ def _blank_averages(evaluation: Evaluation, texts: dict[tuple[str, str], str]) -
             evaluation.problems[index] = Problem(
                 problem.sheet, problem.cell, NO_DATA, "no placements match the average's "
                 f"criteria in {quote_sheet(COST_WORKINGS)} (n = 0)")
-
-
-def _calculate(path: Path, view: Package, cells: list[wx.Formula],
-               kept: dict[tuple[str, str], str], names: _Names, date1904: bool):
-    """Run the engine on a private copy: formulas plain (shared ones unshared), those
-    recalc keeps turned into their saved values, dates as the numbers stored (the date
-    system is applied by the functions that read dates). Returns the solution, the model
-    and the cells our functions could not compute."""
-    formulas = _import_formulas()
-    texts = {(c.sheet, c.cell): None if (c.sheet, c.cell) in kept else c.text for c in cells}
-    copy_package = Package(dict(view.parts))
-    wx.rewrite_formulas(copy_package, texts)
-    workbook = wx.parse(copy_package.parts["xl/workbook.xml"])
-    for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
-        if name.get("name", "").upper() not in names.usable or name.get("localSheetId"):
-            name.getparent().remove(name)  # the engine's load stops at a name it cannot read
-    properties = workbook.find("m:workbookPr", wx.NS)
-    if properties is not None:
-        properties.attrib.pop("date1904", None)
-    copy_package.parts["xl/workbook.xml"] = wx.serialize(workbook)
-    # The engine keys cells by file name: work on a copy with a plain name.
-    with tempfile.TemporaryDirectory(prefix="lfi-recalc-") as folder:
-        copy = Path(folder) / "book.xlsx"
-        copy.write_bytes(copy_package.to_bytes())
-        token = DATE_1904.set(date1904)
-        try:
-            model = formulas.ExcelModel().loads(str(copy))
-            for node in model.dsp.function_nodes.values():
-                outputs = node.get("outputs") or []
-                if outputs:  # so a failing LFI_ call knows which cell it serves
-                    node["function"] = _WithCell(node["function"], outputs[0])
-            model.finish(circular=True)
-            _REASONS.clear()
-            _UNSUPPORTED.clear()
-            solution = model.calculate()
-        except Exception as error:  # the engine's own failures, on what it cannot read
-            raise UnusableInput(f"{path}: the formula engine cannot evaluate this workbook "
-                                f"({type(error).__name__}: {error}); sheet names with an "
-                                "apostrophe are one thing it cannot read") from None
-        finally:
-            DATE_1904.reset(token)
-    failed = {}
-    sheet_names = {c.sheet.upper(): c.sheet for c in cells}
-    for key, reason in _UNSUPPORTED.items():
-        area = _engine_area(key)
-        if area is not None:
-            failed[(sheet_names.get(area[0], area[0]), area[1])] = f"uses {reason}"
-    return solution, model, failed
-
-
-def _engine_area(key: str) -> tuple[str, str] | None:
-    """(SHEET, A1) of an engine cell name such as "'[book.xlsx]SHEET'!B5:D5"."""
-    match = re.fullmatch(r"'?\[[^\]]*\](.*?)'?!\$?([A-Z]+)\$?(\d+)(?::.*)?", key)
-    return (match.group(1).replace("''", "'"), match.group(2) + match.group(3)) if match \
-        else None
-
-
-def _collect(evaluation: Evaluation, solution, model, sheet_names: dict[str, str],
-             wanted: set[tuple[str, str]]) -> None:
-    from formulas.cell import Ref
-
-    for key, cell in model.cells.items():
-        if isinstance(cell, Ref) or getattr(cell, "func", None) is None:
-            continue
-        area = cell.range.ranges[0]
-        sheet = sheet_names.get(area["sheet"], area["sheet"])
-        anchor = f"{area['c1']}{area['r1']}"
-        if (sheet, anchor) not in wanted:
-            continue  # kept, blocked, or a constant the engine keeps as a node
-        if key not in solution:
-            evaluation.problems.append(Problem(sheet, anchor, "not computed",
-                                               "the formula could not be evaluated"))
-            continue
-        grid = np.atleast_2d(solution[key].value)
-        first = _python_value(grid[0][0])
-        if first == "#CIRC!" and isinstance(first, ErrorValue):
-            # Excel shows 0, or iterates when the workbook allows it: keep what it saved
-            evaluation.problems.append(Problem(
-                sheet, anchor, "circular reference", "circular reference: the formula "
-                "depends on its own result (the value Excel saved is kept)"))
-            continue
-        evaluation.computed += 1
-        for i, row in enumerate(grid):
-            for j, value in enumerate(row):
-                address = Area(sheet, int(area["r1"]), int(area["n1"]), 0, 0).cell(i, j)
-                evaluation.values[(sheet, address)] = _python_value(value)
-        if isinstance(first, ErrorValue):
-            reason = _REASONS.get(key)
-            # an average of no placements (#N/A with n = 0) is an answer, not a failure
-            kind = NO_DATA if first == "#N/A" and reason and "no placements match" in reason \
-                else "error"
-            evaluation.problems.append(Problem(sheet, anchor, kind, reason
-                                               or f"the formula gives {first}"))
-
-
-class _WithCell:
-    """A cell's function that, while it runs, tells failing LFI_ calls which cell it is.
-    Everything else (the engine reads ``inputs`` and the like) passes through."""
-
-    def __init__(self, function, output: str):
-        self._function, self._output = function, output
-
-    def __call__(self, *args):
-        token = _CURRENT_CELL.set(self._output)
-        try:
-            return self._function(*args)
-        finally:
-            _CURRENT_CELL.reset(token)
-
-    def __getattr__(self, name: str):
-        return getattr(self._function, name)
 
 
 def _saved(path: Path) -> dict[tuple[str, str], object]:
@@ -603,11 +603,16 @@ def recalc(source: Path, target: Path | None = None) -> Evaluation:
     calculate cached, to ``target`` (default: ``source`` itself, keeping ``source.bak``).
     Every other cell, and every part but the sheets holding written values, is kept byte
     for byte as Excel saved it."""
-    evaluation = evaluate(source)
-    if any(p.kind == "syntax" for p in evaluation.problems):
-        return evaluation
-    package = Package.read(source)
-    wx.set_cached_values(package, evaluation.values)
+    with _no_collection():
+        evaluation, package, unchanged = _evaluate(source)
+        if any(p.kind == "syntax" for p in evaluation.problems) or \
+                not evaluation.formula_count:
+            return evaluation  # nothing to write
+        # a sheet whose every value is as saved is not rewritten (a register of 10,000
+        # rows with one banner formula is left as it is)
+        wx.set_cached_values(package, {key: value for key, value in
+                                       evaluation.values.items() if key not in unchanged})
     in_place = target is None or Path(target).resolve() == Path(source).resolve()
-    package.save(Path(source) if in_place else Path(target), backup=in_place)
+    package.save(Path(source) if in_place or target is None else Path(target),
+                 backup=in_place)
     return evaluation

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from lfi_xl import contract as c
 from lfi_xl.book import tables
 from lfi_xl.book.area import Area
+from lfi_xl.book.discover import Discovering
 from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import serial
+from lfi_xl.core.cells import ExcelError, serial
 from lfi_xl.core.costs import distinct, matches_any
 from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
@@ -107,7 +109,7 @@ def _plan_checks(workbook: Workbook, findings: Findings, prefix: str) -> tables.
         findings.append(Finding(ERROR, prefix, "", Rule.TABLE, str(error)))
         return None
     bad_years: set[int] = set()  # years with a cell that is not a number: not reconciled
-    values = {}
+    values: dict[str, list[float]] = {}
     for row in table.rows:
         if row.role is None:
             findings.add_cell(ERROR, row.sheet, row.kind_cell, Rule.LINE,
@@ -332,7 +334,7 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                              "placements): restore the formula and recalculate (F9 in "
                              "Excel, or lfi-xl recalc)")
                 continue
-            if hasattr(value, "code"):
+            if isinstance(value, ExcelError):
                 findings.add(ERROR, row.area, 0, column, Rule.ERROR,
                              f"KPI {ref} {label}: {value.code} {value.reason}")
                 continue
@@ -437,12 +439,20 @@ def _numbers_found(findings: Findings, area: Area, values, expected: str,
     return out
 
 
+def _not_one_of(label: str, allowed: tuple[str, ...],
+               values: np.ndarray) -> Callable[[int], str]:
+    """The message for row ``i`` of a column that must hold one of ``allowed``."""
+    return lambda i: f"{label} must be one of: {', '.join(allowed)}; found {describe(values[i])}"
+
+
 def _placements(book: KpiBook, findings: Findings) -> None:
     """Placements: numbers, dates, known lists, positive costs, end >= start, unique ids."""
     read = {key: _column(book, key, c.placement_name)
             for key, _ in c.PLACEMENT_COLUMNS}
     cells = {key: values for key, (_, values) in read.items()}
-    blank = {key: np.equal(column, None) for key, column in cells.items()}
+    # numpy's stubs do not know np.equal against None, elementwise on object arrays
+    blank = {key: np.equal(column, None)  # type: ignore[call-overload]
+             for key, column in cells.items()}
     blank_rows = np.logical_and.reduce(list(blank.values()))
     numbers = {key: _numbers_found(findings, read[key][0], read[key][1], expected,
                                    dates=key in tables.PLACEMENT_DATES)
@@ -450,17 +460,17 @@ def _placements(book: KpiBook, findings: Findings) -> None:
                                      ("AnnualCost", "a cost in £"),
                                      ("PreviousCost", "a cost in £"))}
     findings.add_rows(ERROR, read["Start"][0], np.flatnonzero(blank["Start"] & ~blank_rows),
-                      0, "placement", "No start date")
+                      0, Rule.PLACEMENT, "No start date")
     with np.errstate(invalid="ignore"):
         findings.add_rows(ERROR, read["End"][0],
-                          np.flatnonzero(numbers["End"] < numbers["Start"]), 0, "placement",
+                          np.flatnonzero(numbers["End"] < numbers["Start"]), 0, Rule.PLACEMENT,
                           "The end date is before the start date")
         findings.add_rows(ERROR, read["AnnualCost"][0],
                           np.flatnonzero((numbers["AnnualCost"] <= 0)
                                          | (blank["AnnualCost"] & ~blank_rows)), 0,
-                          "placement", "The annual cost must be above £0")
+                          Rule.PLACEMENT, "The annual cost must be above £0")
         findings.add_rows(ERROR, read["PreviousCost"][0],
-                          np.flatnonzero(numbers["PreviousCost"] <= 0), 0, "placement",
+                          np.flatnonzero(numbers["PreviousCost"] <= 0), 0, Rule.PLACEMENT,
                           "A cost before renegotiation must be above £0 (or blank)")
     for key, allowed in (("Category", c.CATEGORIES), ("AgeBand", c.AGE_BANDS),
                          ("Location", c.LOCATIONS)):
@@ -469,12 +479,10 @@ def _placements(book: KpiBook, findings: Findings) -> None:
                                          for option in allowed],
                             book.criteria_masks.setdefault((key, None), {}))  # as KPIs see it
         findings.add_rows(ERROR, area, np.flatnonzero(~known & ~blank_rows), 0, Rule.PLACEMENT,
-                          lambda i, key=key, allowed=allowed, values=values: (
-                              f"{dict(c.PLACEMENT_COLUMNS)[key]} must be one of: "
-                              f"{', '.join(allowed)}; found {describe(values[i])}"))
+                          _not_one_of(dict(c.PLACEMENT_COLUMNS)[key], allowed, values))
     ids_area, ids = read["ID"]
     findings.add_rows(ERROR, ids_area, np.flatnonzero(blank["ID"] & ~blank_rows), 0,
-                      "placement", "No placement ID")
+                      Rule.PLACEMENT, "No placement ID")
     present = ~blank["ID"]
     typed = cells["ID"][present]
     if len(set(typed.tolist())) < typed.size:  # some ID twice (or TRUE beside 1): which
@@ -573,8 +581,9 @@ def _outside_tables(workbook: Workbook, findings: Findings, names: tuple[str, ..
                   Area(area.sheet, area.min_row, area.max_col + 1, area.max_row,
                        area.max_col + 1))
         for strip in strips:
-            if strip.shape[1] == 1 and hasattr(workbook, "column"):  # a tall strip: the
-                cells = workbook.column(strip)                        # cells typed in it
+            rows: Iterable[tuple[int, list[Any]]]
+            if strip.shape[1] == 1:  # a tall strip: the cells typed in it
+                cells = workbook.column(strip)
                 rows = ((r, [cells[r]]) for r in range(len(cells)) if cells[r] is not None)
             else:
                 rows = enumerate(workbook.values(strip))
@@ -606,12 +615,12 @@ def validate_kpi_book(workbook: Workbook) -> list[Finding]:
         return findings.close()  # the tables cannot be read as they are: say that first
     _outside_tables(workbook, findings, _KPI_TABLES)
     step("Checking KPIs, conditions, narrative and plan data")
-    for check in (_kpi_inputs, _conditions, _narrative, _plan_data):
-        check(book, findings, reported)
+    for by_period in (_kpi_inputs, _conditions, _narrative, _plan_data):
+        by_period(book, findings, reported)
     if book.computes_kpis:
         step("Checking placements and mitigations")
-        for check in (_placements, _mitigations):
-            check(book, findings)
+        for register in (_placements, _mitigations):
+            register(book, findings)
         step("Recomputing the calculated KPIs")
         if not any(f.severity == ERROR and f.rule in (Rule.NUMBER, Rule.PLACEMENT, Rule.MITIGATION)
                    for f in findings):
@@ -631,8 +640,7 @@ def kind_of(workbook: Workbook) -> str:
         return "kpi"
     if workbook.area(c.PLAN_TABLE) is not None:
         return "plan"
-    plan = getattr(workbook, "plan", None)
-    if plan is not None:
+    if isinstance(workbook, Discovering) and workbook.plan is not None:  # found by labels
         return "plan"
     raise UnusableInput(f"{workbook.label}: neither a KPI workbook nor a DSG plan workbook: "
                         f"no {c.KPI_TABLE} or {c.PLAN_TABLE} names, and no plan table (a row "
@@ -642,7 +650,6 @@ def kind_of(workbook: Workbook) -> str:
 
 def validate(workbook: Workbook) -> list[Finding]:
     """Every finding for one workbook, sorted: errors first."""
-    from lfi_xl.book.discover import Discovering
     from lfi_xl.book.findings import sort
 
     workbook = workbook if isinstance(workbook, Discovering) else Discovering(workbook)

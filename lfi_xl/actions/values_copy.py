@@ -61,9 +61,13 @@ def values_copy(source: Path, target: Path, draft: bool = False) -> Path:
         raise UnusableInput(f"{source.name}: no visible sheet to copy for the DfE")
     for sheet in values.worksheets:
         for row in sheet.iter_rows():
+            savings = sheet.title == c.KPI_SHEET and row[0].value in c.SAVINGS_KPIS
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"   # text that starts with = stays text
+                elif savings and cell.column > 1 and isinstance(cell.value, int | float) \
+                        and not isinstance(cell.value, bool):
+                    cell.value = round(cell.value, 3)  # £m to 3 dp, as in the return
         sheet.data_validations = DataValidationList()
         sheet.conditional_formatting = ConditionalFormattingList()
         sheet.protection.sheet = False

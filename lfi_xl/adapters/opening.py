@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from lfi_xl.adapters.excel.live import LiveWorkbook
-from lfi_xl.adapters.files.package import exclusive
+from lfi_xl.adapters.files.package import exclusive, real_path
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.adapters.files.writer import FileWorkbook
 from lfi_xl.book.discover import Discovering, DiscoveringEditable, discovering
 from lfi_xl.book.workbook import Workbook
+from lfi_xl.errors import UnusableInput
 
 
 def open_workbook(given: Path | str | Workbook | Any) -> Discovering:
@@ -64,6 +65,9 @@ def changing_both(*paths: Path | str) -> Iterator[tuple[DiscoveringEditable, ...
     """:func:`changing` for several workbooks at once (the KPI and plan workbooks of
     start-period): every file is held before any is read, and each is saved only after
     the action succeeded on all of them."""
+    if len({real_path(Path(path)).resolve() for path in paths}) < len(paths):
+        raise UnusableInput(f"{' and '.join(map(str, paths))} are the same file: name each "
+                            "workbook once")
     with ExitStack() as stack:
         real = [stack.enter_context(exclusive(Path(path))) for path in paths]
         files = [FileWorkbook(path) for path in real]

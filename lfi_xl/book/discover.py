@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +33,8 @@ from lfi_xl.core import plan as p
 from lfi_xl.core.periods import PeriodError, parse_year, year_label
 from lfi_xl.data import published
 
+#: A sheet's cells as read, row by row from A1.
+Rows = list[list[Value]]
 #: A label matches a line when its normalised similarity reaches this.
 MIN_CONFIDENCE = 0.72
 #: Tables are looked for in the top-left of each sheet: headers further down or across
@@ -169,7 +172,7 @@ def _score(text: str, candidates: list[str]) -> float:
 
 @dataclass
 class Match:
-    key: object          # plan line id or KPI master ref
+    key: Any             # plan line id (str) or KPI master ref (int); None: no match
     label: str           # as written in the workbook
     sheet: str
     cell: str            # the label's cell
@@ -206,7 +209,8 @@ def _year_header(rows: list[list]) -> list[tuple[int, list[int], list[int]]]:
     """(row, columns, years) of every row holding three or more consecutive years."""
     found = []
     for r, row in enumerate(rows[:SCAN_ROWS]):
-        columns, years = [], []
+        columns: list[int] = []
+        years: list[int] = []
         for col, value in enumerate(row[:SCAN_COLUMNS]):
             year = _year(value)
             if year is None:
@@ -254,8 +258,8 @@ def find_plan(sheets: dict[str, list[list]]) -> PlanFound | None:
     return best
 
 
-def _match_plan_rows(found: PlanFound, rows, header: int, label_col: int, columns,
-                     patterns) -> None:
+def _match_plan_rows(found: PlanFound, rows: Rows, header: int, label_col: int,
+                     columns: list[int], patterns: dict[str, list[str]]) -> None:
     taken: dict[str, Match] = {}
     blank_run = 0
     in_spending = False
@@ -280,7 +284,7 @@ def _match_plan_rows(found: PlanFound, rows, header: int, label_col: int, column
         scores = {line_id: _score(text, candidates) for line_id, candidates in patterns.items()
                   if line_id not in taken and line_id not in _ruled_out(text)}
         line_id, score = max(scores.items(), key=lambda item: item[1], default=(None, 0.0))
-        if score >= MIN_CONFIDENCE:
+        if score >= MIN_CONFIDENCE and line_id is not None:
             match.key, match.confidence = line_id, round(score, 2)
             taken[line_id] = match
             found.lines.append(match)
@@ -357,7 +361,7 @@ def find_kpis(sheets: dict[str, list[list]]) -> KpiFound | None:
     return best
 
 
-def _measure_column(rows, header: int, ref_col: int) -> int | None:
+def _measure_column(rows: Rows, header: int, ref_col: int) -> int | None:
     best, best_count = None, 0
     for col in range(ref_col + 1, ref_col + 4):
         count = sum(1 for row in rows[header + 1:header + 60]
@@ -367,7 +371,7 @@ def _measure_column(rows, header: int, ref_col: int) -> int | None:
     return best
 
 
-def _period_columns(rows, header: int) -> dict[str, int]:
+def _period_columns(rows: Rows, header: int) -> dict[str, int]:
     from lfi_xl.core.periods import Cadence
 
     periods = {}
@@ -384,7 +388,8 @@ def _period_columns(rows, header: int) -> dict[str, int]:
     return periods
 
 
-def _match_kpi_rows(found: KpiFound, rows, header: int, measure_col: int, patterns) -> None:
+def _match_kpi_rows(found: KpiFound, rows: Rows, header: int, measure_col: int,
+                    patterns: dict[int, list[str]]) -> None:
     taken: set[int] = set()
     ref_col = found.ref_column - 1
     for r in range(header + 1, min(len(rows), header + 200)):
@@ -400,7 +405,7 @@ def _match_kpi_rows(found: KpiFound, rows, header: int, measure_col: int, patter
         ref, score = max(scores.items(), key=lambda item: item[1], default=(None, 0.0))
         match = Match(ref, str(label), found.sheet, f"{column_letter(measure_col + 1)}{r + 1}",
                       r + 1, round(score, 2))
-        if score >= MIN_CONFIDENCE:
+        if score >= MIN_CONFIDENCE and ref is not None:
             taken.add(ref)
             found.rows.append(match)
         elif len(text) > 6:
@@ -409,9 +414,9 @@ def _match_kpi_rows(found: KpiFound, rows, header: int, measure_col: int, patter
 
 def report(plan: PlanFound | None, kpis: KpiFound | None) -> list[str]:
     """What was found where, with confidence, and what was not."""
-    lines = []
+    lines: list[str] = []
 
-    def each(matches: list[Match], outcome) -> None:
+    def each(matches: list[Match], outcome: Callable[[Match], str]) -> None:
         lines.extend(f"  {m.sheet}!{m.cell} '{m.label}' -> {outcome(m)}" for m in matches)
 
     if plan is not None:
@@ -470,7 +475,8 @@ class Discovering:
     def sheet_values(self, sheet: str) -> list[list[Value]]:
         return self.workbook.sheet_values(sheet)
 
-    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+    def cell_formats(self, sheet: str,
+                     addresses: list[str]) -> dict[str, tuple[str, str] | None]:
         return self.workbook.cell_formats(sheet, addresses)
 
     def own_area(self, name: str) -> Area | None:

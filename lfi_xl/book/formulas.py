@@ -119,14 +119,16 @@ def column_from_names(workbook: Workbook, column: int) -> Column | None:
     starts, ends = workbook.area(c.KPI_PERIOD_START), workbook.area(c.KPI_PERIOD_END)
     plan = {key: workbook.area(c.plan_data_name(key)) for key, _ in c.PLAN_DATA_ROWS}
     kpi1, baseline = workbook.area(c.kpi_name(1)), workbook.area(c.KPI_BASELINE)
-    if None in (periods, starts, ends, kpi1, baseline, *plan.values()):
+    if (periods is None or starts is None or ends is None or kpi1 is None or baseline is None
+            or None in plan.values()):
         return None
     sheet = periods.sheet
     return Column(
         cell_ref(periods, 0, column, sheet, fixed_row=True),
         cell_ref(starts, 0, column, sheet, fixed_row=True),
         cell_ref(ends, 0, column, sheet, fixed_row=True),
-        {key: cell_ref(area, 0, column, sheet) for key, area in plan.items()},
+        {key: cell_ref(area, 0, column, sheet) for key, area in plan.items()
+         if area is not None},
         cell_ref(kpi1, 0, column, sheet), cell_ref(baseline, 0, 0, sheet, fixed=True),
         _workings_cells(workbook, column, sheet))
 
@@ -147,14 +149,15 @@ def _workings_cells(workbook: Workbook, column: int,
         return {}
     keys = {label.casefold(): key for key, label in c.PLACEMENT_COLUMNS}
     results_named = {name.casefold(): name for name in (c.COST_AVERAGE, c.COST_COUNT)}
-    cells = {}
+    cells: dict[tuple[int, str, str], str] = {}
     for offset, row in enumerate(rows[1:]):
         ref, result, cost = (row[j] for j in at)
         try:
             ref = int(ref)
         except (TypeError, ValueError):
             continue
-        result = results_named.get(str(result or "").strip().casefold())  # as LFI_COSTS reads it
+        # as LFI_COSTS reads it; a result it does not know matches no KPI's
+        result = results_named.get(str(result or "").strip().casefold(), "")
         key = (ref, result, keys.get(str(cost or "").strip().casefold(), ""))
         cells.setdefault(key, cell_ref(results, offset, column, on_sheet))
     needed = [key for ref in COUNT_REFS for key in (*c.cost_averages(ref), c.cost_count(ref))]

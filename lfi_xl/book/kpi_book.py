@@ -12,6 +12,7 @@ import numpy as np
 from lfi_xl import contract as c
 from lfi_xl.book import tables
 from lfi_xl.book.area import Area, ErrorValue
+from lfi_xl.book.discover import Discovering
 from lfi_xl.book.kpi_values import KpiInputs
 from lfi_xl.book.settings import Settings, read_settings
 from lfi_xl.book.workbook import Workbook
@@ -57,8 +58,9 @@ class KpiBook:
         columns do not line up with the periods, register columns of unequal length."""
         problems = []
         width = len(self.period_labels)
-        own = getattr(self.workbook, "source", self.workbook)  # beneath discovery, if any
-        if own.area(c.KPI_TABLE) is not None:  # the template: it has every KPI's name
+        workbook = self.workbook  # its own names, not discovery's
+        own = workbook.own_area if isinstance(workbook, Discovering) else workbook.area
+        if own(c.KPI_TABLE) is not None:  # the template: it has every KPI's name
             missing = [c.kpi_name(kpi.ref) for kpi in c.KPIS if not self.has(c.kpi_name(kpi.ref))]
             if missing:
                 problems.append(f"the defined name(s) {', '.join(missing)} are missing or "
@@ -81,9 +83,10 @@ class KpiBook:
                     problems.append(f"{kind}: the defined name(s) {', '.join(absent)} are "
                                     "missing or point to #REF!")
                     continue
-                spans = [(a.min_row, a.max_row, a.shape[1]) for a in areas.values()]
+                found = {key: area for key, area in areas.items() if area is not None}
+                spans = [(a.min_row, a.max_row, a.shape[1]) for a in found.values()]
                 usual = max(set(spans), key=spans.count)
-                for key, area in areas.items():
+                for key, area in found.items():
                     if (area.min_row, area.max_row, area.shape[1]) != usual:
                         problems.append(f"{kind}: {name_of(key)} covers {area.sheet}!"
                                         f"{area.ref} (from {area.sheet}!{area.cell(0, 0)}) but "

@@ -59,12 +59,15 @@ def average_cost_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
     """The average-cost KPIs of one period, and KPI 39 (the average cost before
     renegotiation less after): a number, or #N/A where no placement counts."""
     figures = cost_figures(inputs)
-    out = {}
+    out: dict[int, float | ExcelError] = {}
     for ref in c.AVERAGE_COST_REFS:
-        averages = [figures[key] for key in c.cost_averages(ref)]
-        out[ref] = (ExcelError(NA, f"no placements match KPI {ref}'s criteria in "
-                                   f"{inputs.period}") if "" in averages else
-                    averages[0] - averages[1] if len(averages) == 2 else averages[0])
+        found = [figures[key] for key in c.cost_averages(ref)]
+        if "" in found:
+            out[ref] = ExcelError(NA, f"no placements match KPI {ref}'s criteria in "
+                                      f"{inputs.period}")
+            continue
+        averages = [float(value) for value in found]
+        out[ref] = averages[0] - averages[1] if len(averages) == 2 else averages[0]
     return out
 
 
@@ -112,8 +115,7 @@ def no_placements(shown, count: int | None) -> bool:
 def placement_counts(inputs: KpiInputs) -> dict[int, int]:
     """n, the placements behind each average-cost KPI, for one period."""
     figures = cost_figures(inputs)
-    return {ref: figures[c.cost_count(ref)]
-            for ref in c.AVERAGE_COST_REFS}
+    return {ref: int(figures[c.cost_count(ref)]) for ref in c.AVERAGE_COST_REFS}
 
 
 def plan_data_rows(result: p.PlanResult) -> dict[str, np.ndarray]:

@@ -6,12 +6,15 @@ to it and says so (a finding), so one bad cell never stops a whole report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lfi_xl import contract as c
+from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, WARNING, Finding, Rule
-from lfi_xl.book.workbook import Workbook
-from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, parse_year
+from lfi_xl.book.workbook import EditableWorkbook, Workbook
+from lfi_xl.core.periods import Cadence, Period, PeriodError
 from lfi_xl.errors import UnusableInput
 
 
@@ -60,15 +63,15 @@ def _raw(workbook: Workbook, key: str):
 
 def read_settings(workbook: Workbook) -> Settings:
     findings: list[Finding] = []
-    raw = {}
+    raw: dict[str, tuple[Area | None, object]] = {}
     for key, label, default, _ in c.SETTING_ROWS:
-        area, value = _raw(workbook, key)
+        area, found = _raw(workbook, key)
         if area is None and key not in c.OPTIONAL_SETTINGS:
             findings.append(Finding(WARNING, c.SETTINGS, "", Rule.SETTING,
                                     f"{label}: no cell named {c.setting_name(key)}; "
                                     f"using the default {default!r}"))
-            value = None
-        raw[key] = (area, value)
+            found = None
+        raw[key] = (area, found)
 
     def bad(key: str, message: str) -> None:
         area, value = raw[key]
@@ -96,86 +99,44 @@ def read_settings(workbook: Workbook) -> Settings:
         found = raw[key][1]
         return ("" if found is None else str(found).strip()) or str(c.SETTING_DEFAULTS[key])
 
-    def parsed(key: str, parse, message: str):
+    def parsed(key: str, parse: Callable[[object], Any] | None = None) -> Any:
+        """The setting as its contract parser (or ``parse``) reads it, else its default."""
+        own, message = c.SETTING_PARSERS[key]
+        parse = parse or own
         try:
             return parse(value(key))
-        except (ValueError, TypeError, PeriodError):
+        except (ValueError, TypeError):
             bad(key, message)
             return parse(c.SETTING_DEFAULTS[key])
 
-    def reports(v) -> int:
-        number = float(v)
-        if not number.is_integer() or not 1 <= number <= 4:
-            raise ValueError
-        return int(number)
-
-    count = parsed("ReportsPerYear", reports, "Reports a year must be a whole number 1-4")
-    dates = parsed("DueDates", parse_due_dates, "Due dates must read like '16 Jun, 15 Sep'")
-    if len(dates) != count:
+    count: int = parsed("ReportsPerYear")
+    dates: tuple[tuple[int, int], ...] | None = parsed("DueDates")
+    if dates is not None and len(dates) != count:
         bad("DueDates", f"{count} reports a year need {count} due dates")
         dates = None
     try:
         cadence = Cadence(count, dates)
     except PeriodError:
         cadence = Cadence(count) if count in (3, 4) else Cadence(3)
-    current = parsed("CurrentPeriod", cadence.parse, "Current report period must read like "
-                                                     "'2023-24 Q1'")
-    first = parsed("FirstYear", parse_year, "First programme year must read like 2023-24")
-    last = parsed("LastYear", parse_year, "Last programme year must read like 2028-29")
-    method = str(value("FundingGapMethod")).strip().upper()
-    if method not in ("A", "B", "C"):
-        bad("FundingGapMethod", "Funding gap method must be A, B or C")
-        method = c.SETTING_DEFAULTS["FundingGapMethod"]
-
-    def refs(v) -> tuple[int, ...]:
-        numbers = tuple(int(float(part)) for part in str(v).replace(";", ",").split(",")
-                        if part.strip())
-        if not numbers or any(ref not in c.KPI_BY_REF for ref in numbers):
-            raise ValueError
-        return numbers
-
-    forum = parsed("ForumKPIs", refs, "Schools Forum KPIs must be master refs 1-46, "
-                                      "separated by commas")
-
-    def whole(v) -> int:
-        number = float(v)
-        if not number.is_integer() or not 0 <= number <= 1000:
-            raise ValueError
-        return int(number)
-
-    threshold = parsed("SuppressionThreshold", whole, "Small-number suppression must be a "
-                                                      "whole number from 0 to 1,000")
-
-    def share(v) -> float:
-        number = float(v)
-        if not 0 <= number <= 1:
-            raise ValueError
-        return number
-
-    tolerance = parsed("RAGTolerance", share, "RAG amber tolerance must be a share, 0 to 1")
-    current_year = str(value("CurrentYear")).strip()
-    try:
-        current_year = f"{parse_year(current_year)}/{(parse_year(current_year) + 1) % 100:02d}"
-    except PeriodError:
-        bad("CurrentYear", "Current financial year must read like 2023/24")
-        current_year = c.SETTING_DEFAULTS["CurrentYear"]
-    def yes_no(v) -> bool:
-        answer = str(v).strip().lower()
-        if answer not in ("yes", "no", "true", "false", "y", "n"):
-            raise ValueError
-        return answer in ("yes", "true", "y")
-
-    illustrative = parsed("Illustrative", yes_no, "Illustrative data must be Yes or No")
-    safety_valve = parsed("SafetyValve", yes_no, "Safety Valve agreement must be Yes or No")
+    current: Period = parsed("CurrentPeriod", lambda v: cadence.parse(str(v)))
+    first: int = parsed("FirstYear")
+    last: int = parsed("LastYear")
+    method: str = parsed("FundingGapMethod")
+    forum: tuple[int, ...] = parsed("ForumKPIs")
+    threshold: int = parsed("SuppressionThreshold")
+    tolerance: float = parsed("RAGTolerance")
+    current_year: str = parsed("CurrentYear")
+    illustrative: bool = parsed("Illustrative")
+    safety_valve: bool = parsed("SafetyValve")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
-                    value("PlanWorkbook"), value("PlanWorkbookSHA256"),
+                    str(value("PlanWorkbook")), str(value("PlanWorkbookSHA256")),
                     text("ProgrammeName"), text("SignedOffBy"), text("SignOffSteps"),
                     safety_valve)
 
 
-def record_setting(workbook: Workbook, key: str, value) -> None:
-    """Write a setting through ``adapter``. A workbook that lacks it (made or adopted before
+def record_setting(workbook: EditableWorkbook, key: str, value: object) -> None:
+    """Write a setting into ``workbook``. A workbook that lacks it (made or adopted before
     the setting existed) gets a new row below its last setting, label and name."""
     area = workbook.area(c.setting_name(key))
     if area is None:
@@ -188,5 +149,5 @@ def record_setting(workbook: Workbook, key: str, value) -> None:
         value_cell = first.cell(below + 1 - first.min_row, 0)
         workbook.set_cells(first.sheet, {first.cell(below + 1 - first.min_row, -1): label})
         workbook.set_name(c.setting_name(key), first.sheet, value_cell)
-        area = workbook.area(c.setting_name(key))
+        area = workbook.require(c.setting_name(key))
     workbook.set_cells(area.sheet, {area.ref: value})

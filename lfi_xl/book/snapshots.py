@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
@@ -169,8 +170,8 @@ def audit_rows(book: KpiBook) -> list[dict]:
     return table(book, c.AUDIT_TABLE)[1]
 
 
-_TABLES = {c.SNAPSHOTS_TABLE: (c.SNAPSHOTS, c.SNAPSHOT_COLUMNS, "snapshot"),
-           c.AUDIT_TABLE: (c.AUDIT, c.AUDIT_COLUMNS, "audit")}
+_TABLES = {c.SNAPSHOTS_TABLE: (c.SNAPSHOTS, c.SNAPSHOT_COLUMNS, Rule.SNAPSHOT),
+           c.AUDIT_TABLE: (c.AUDIT, c.AUDIT_COLUMNS, Rule.AUDIT)}
 
 
 def _blank(value) -> bool:
@@ -320,12 +321,12 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
 
 
 def items_formats(workbook: Workbook,
-                  items: list[FrozenItem]) -> dict[tuple[str, str], tuple[str, str]]:
+                  items: list[FrozenItem]) -> dict[tuple[str, str], tuple[str, str] | None]:
     """(formula, number format) of each item's cell, one read per sheet."""
     by_sheet: dict[str, list[str]] = {}
     for item in items:
         by_sheet.setdefault(item.sheet, []).append(item.cell)
-    found = {}
+    found: dict[tuple[str, str], tuple[str, str] | None] = {}
     for sheet, cells in by_sheet.items():
         for cell, value in cell_formats(workbook, sheet, cells).items():
             found[(sheet, cell)] = value
@@ -393,7 +394,7 @@ class Reported:
         return f"{row.area.sheet}!{row.area.cell(0, self.book.column_of(period))}"
 
 
-def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Finding]:
+def verify(workbook: Workbook, heads: Sequence[tuple[str, str]] = ()) -> list[Finding]:
     """Every sign that a snapshot, a frozen value or the audit log was edited. ``heads``:
     (where it was kept, chain head) pairs kept outside the file (receipts, a published
     paper): each must be an entry of this file's chain."""
@@ -407,6 +408,9 @@ def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Findin
                              "workbook has no audit log: it is not the frozen file")
                      for where, head in heads]
         return findings  # nothing has been frozen
+    # A table that was not found has no rows: wherever there are rows, it is there.
+    snapshots_at = area or Area(c.SNAPSHOTS, 1, 1, 1, 1)
+    audit_at = audit_area or Area(c.AUDIT, 1, 1, 1, 1)
     by_id: dict[object, list[dict]] = {}
     for row in rows:
         by_id.setdefault(canonical(row.get("Snapshot")), []).append(row)
@@ -414,10 +418,10 @@ def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Findin
     for snapshot_id, members in by_id.items():
         stored = {str(row.get("Snapshot SHA-256") or "") for row in members}
         computed = computed_hashes[snapshot_id] = snapshot_hash(members)
-        first = area.cell(members[0]["_row"], 0)
+        first = snapshots_at.cell(members[0]["_row"], 0)
         if stored != {computed}:
             findings.append(Finding(
-                ERROR, area.sheet, first, "snapshot",
+                ERROR, snapshots_at.sheet, first, Rule.SNAPSHOT,
                 f"snapshot {snapshot_id} ({members[0].get('Period')}) has been edited: its "
                 f"rows no longer match its SHA-256 {sorted(stored)[0][:12]}..."))
     periods: dict[str, list] = {}
@@ -426,22 +430,22 @@ def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Findin
             periods.setdefault(str(members[0].get("Period")), []).append(snapshot_id)
     for period, ids in periods.items():
         if len(ids) > 1:
-            findings.append(Finding(ERROR, area.sheet, "", Rule.SNAPSHOT,
+            findings.append(Finding(ERROR, snapshots_at.sheet, "", Rule.SNAPSHOT,
                                     f"{period} has {len(ids)} current snapshots ({ids})"))
     previous = ""
     logged: dict[str, dict[object, list[dict]]] = {FREEZE: {}, SUPERSEDE: {}}
     chain = []
     for offset, entry in enumerate(audit, start=1):
-        where = audit_area.cell(entry["_row"], 0)
+        where = audit_at.cell(entry["_row"], 0)
         if canonical(entry.get("Entry")) != offset:
-            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
+            findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"audit entry {offset} is numbered "
                                     f"{entry.get('Entry')!r}: an entry was removed or moved"))
         expected = audit_hash(entry, previous)
         if str(entry.get("Previous entry SHA-256") or "") != previous or str(
                 entry.get("Entry SHA-256") or "") != expected:
-            findings.append(Finding(ERROR, audit_area.sheet, where,
-                                    "audit", f"audit entry {entry.get('Entry')} has been edited "
+            findings.append(Finding(ERROR, audit_at.sheet, where,
+                                    Rule.AUDIT, f"audit entry {entry.get('Entry')} has been edited "
                                              "or an entry before it removed"))
         previous = str(entry.get("Entry SHA-256") or "")
         chain.append(previous)
@@ -450,45 +454,46 @@ def verify(workbook: Workbook, heads: list[tuple[str, str]] = ()) -> list[Findin
             logged[action].setdefault(canonical(entry.get("Snapshot")), []).append(entry)
     for snapshot_id, entries in logged[FREEZE].items():
         entry = entries[0]
-        where = audit_area.cell(entry["_row"], 0)
+        where = audit_at.cell(entry["_row"], 0)
         if len(entries) > 1:
-            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
+            findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"snapshot {snapshot_id} is logged as frozen "
                                     f"{len(entries)} times"))
         if snapshot_id not in by_id:
-            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
+            findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"audit entry {entry.get('Entry')} logs the freeze of "
                                     f"{entry.get('Period')} as snapshot {snapshot_id}, but "
                                     "the Snapshots table has no rows of it: they were removed"))
         elif str(entry.get("Snapshot SHA-256") or "") != computed_hashes[snapshot_id]:
-            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
+            findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"audit entry {entry.get('Entry')} logged snapshot "
                                     f"{snapshot_id} with SHA-256 "
                                     f"{str(entry.get('Snapshot SHA-256'))[:12]}... but its "
                                     "rows now hash otherwise: the snapshot was rewritten"))
         elif str(by_id[snapshot_id][0].get("Period")) != str(entry.get("Period")):
-            findings.append(Finding(ERROR, audit_area.sheet, where, Rule.AUDIT,
+            findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"snapshot {snapshot_id} is of "
                                     f"{by_id[snapshot_id][0].get('Period')} but audit entry "
                                     f"{entry.get('Entry')} logged it for {entry.get('Period')}"))
     for snapshot_id, members in by_id.items():
         statuses = {str(row.get("Status") or "").strip().lower() for row in members}
         status = statuses.pop() if len(statuses) == 1 else "mixed"
+        first = snapshots_at.cell(members[0]["_row"], 0)
         if snapshot_id not in logged[FREEZE]:
-            findings.append(Finding(ERROR, area.sheet, area.cell(members[0]["_row"], 0),
-                                    "audit", f"snapshot {snapshot_id} is not in the audit log"))
+            findings.append(Finding(ERROR, snapshots_at.sheet, first, Rule.AUDIT,
+                                    f"snapshot {snapshot_id} is not in the audit log"))
         if status not in (CURRENT, SUPERSEDED):
-            findings.append(Finding(ERROR, area.sheet, area.cell(members[0]["_row"], 0),
-                                    "snapshot", f"snapshot {snapshot_id}'s rows do not agree "
-                                                "on its status (current or superseded)"))
+            findings.append(Finding(ERROR, snapshots_at.sheet, first, Rule.SNAPSHOT,
+                                    f"snapshot {snapshot_id}'s rows do not agree on its "
+                                    "status (current or superseded)"))
         elif (status == SUPERSEDED) != (snapshot_id in logged[SUPERSEDE]):
-            findings.append(Finding(ERROR, area.sheet, area.cell(members[0]["_row"], 0),
-                                    "audit", f"snapshot {snapshot_id} is marked {status!r} but "
-                                             "the audit log says otherwise"))
+            findings.append(Finding(ERROR, snapshots_at.sheet, first, Rule.AUDIT,
+                                    f"snapshot {snapshot_id} is marked {status!r} but the "
+                                    "audit log says otherwise"))
     for where, head in heads:
         if head not in chain:
             findings.append(Finding(
-                ERROR, audit_area.sheet if audit_area else "", "", "audit",
+                ERROR, audit_area.sheet if audit_area else "", "", Rule.AUDIT,
                 f"{where} names the audit chain head {head[:12]}..., which this workbook's "
                 "audit log does not contain: the log was rewritten or cut off since"))
     findings.extend(frozen_changes(book, rows, area))

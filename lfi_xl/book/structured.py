@@ -139,7 +139,8 @@ def translate(formula: str, tables: dict[str, ExcelTable], sheet: str = "",
     range it covers (absolute; the cell's own row for [#This Row]), strings left alone."""
     if "[" not in formula or not tables:
         return formula
-    out, position, in_string = [], 0, False
+    out: list[str] = []
+    position, in_string = 0, False
     while position < len(formula):
         char = formula[position]
         if char == '"':

@@ -42,11 +42,7 @@ def read(workbook: Workbook, name: str) -> tuple[Area, list[list]]:
 def read_column(workbook: Workbook, name: str) -> tuple[Area, np.ndarray]:
     """A one-column table column by name, as a flat object array (blanks ``None``)."""
     area = workbook.require(name)
-    if hasattr(workbook, "column_cells"):  # a file: straight from the sheet's cells
-        return area, workbook.column_cells(area)
-    cells = (workbook.column(area) if hasattr(workbook, "column")
-             else [row[0] for row in workbook.values(area)])
-    return area, np.fromiter(cells, object, len(cells))
+    return area, workbook.column_cells(area)
 
 
 def number_at(workbook: Workbook, area: Area, row: int, column: int, value: object,
@@ -107,13 +103,14 @@ def plan_table(workbook: Workbook, prefix: str = c.PLAN_PREFIX) -> PlanTable:
     years = tuple(header[1:id_column])
     _check_years(workbook, area, years)
     received = {line for line, _ in c.RECEIVED_LINES}
-    rows, extra = [], []
+    rows: list[PlanRow] = []
+    extra: list[PlanRow] = []
     for offset, row in enumerate(table[1:], start=1):
         label, line_id, counts_as = row[0], row[id_column], row[kind_column]
         if line_id in (None, "") and label in (None, ""):
             continue
-        role_kind = _ROLE_BY_LABEL.get(str(counts_as or "").strip().lower(), (None, None))
-        entry = PlanRow(str(line_id or f"row{offset}"), str(label or line_id), *role_kind,
+        role, kind = _ROLE_BY_LABEL.get(str(counts_as or "").strip().lower(), (None, None))
+        entry = PlanRow(str(line_id or f"row{offset}"), str(label or line_id), role, kind,
                         area.sheet, [area.cell(offset, 1 + k) for k in range(len(years))],
                         list(row[1:id_column]), area.cell(offset, kind_column))
         (extra if entry.line_id in received else rows).append(entry)

@@ -59,7 +59,8 @@ class Workbook(Protocol):
     def sheet_values(self, sheet: str) -> list[list[Value]]:
         """Every cell of a sheet from A1 to its last used cell."""
 
-    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+    def cell_formats(self, sheet: str,
+                     addresses: list[str]) -> dict[str, tuple[str, str] | None]:
         """(formula without "=", number format) of each cell."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
-from lfi_xl.core.cells import serial
+from lfi_xl.core.cells import ExcelError, serial
 from lfi_xl.core.periods import Cadence, year_label
+from lfi_xl.core.values import stored_number
 from lfi_xl.data import illustrative, published
 from lfi_xl.data.council import SHIPPED, Council
 from lfi_xl.errors import UnusableInput, quote_sheet
@@ -76,6 +78,8 @@ def _header(ws: Worksheet, row: int, values) -> None:
 
 
 def _input(cell, value=None, number_format: str | None = None) -> None:
+    if isinstance(value, float):
+        value = stored_number(value)  # the figure as typed, 15 digits (-9.015, not ...01)
     if value is not None:
         cell.value = value
     cell.fill, cell.protection = _INPUT, _UNLOCKED
@@ -313,9 +317,10 @@ def _monitoring(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None
                 # Q1-Q3 illustrative: the plan, then the forecast's pressure
                 if offset < 3 and council.illustrative:
                     planned = plan_values[line_id][year_index]
-                    value = planned if offset == 0 else _forecast_values(
+                    figure = planned if offset == 0 else _forecast_values(
                         line_id, plan_values[line_id])[year_index] * (0.97 if offset == 1 else 1)
-                    value = round(value, 3)
+                    assert figure is not None  # only totals are left blank in the table
+                    value = round(figure, 3)
                 _input(cell, value)
             ws.cell(row, 3 + len(columns) - 1 + offset,
                     f'=IF({letter}{row}="","",{letter}{row}-$B{row})')
@@ -481,7 +486,8 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
             ws.cell(row, first + index).number_format = c.FORMAT_COUNT
     counts_end = counts_header + len(COUNT_REFS)
     _name(wb, c.KPI_COUNTS, ws.title, f"A{counts_header}:{last}{counts_end}")
-    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 12}
+    # H: wide enough for "Baseline (June 2023)" on one line
+    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 20}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"{col(first)}{KPI_FIRST_ROW}"
@@ -562,9 +568,12 @@ def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
               for key, values in columns.items()}
     inputs = KpiInputs(first_period.label, serial(cadence.start(first_period)),
                        serial(cadence.end(first_period)), {}, arrays, {})
-    out.update({ref: round(value, -1) for ref, value in average_cost_kpis(inputs).items()})
+    for ref, value in average_cost_kpis(inputs).items():
+        assert not isinstance(value, ExcelError), value  # the illustrative data has them all
+        out[ref] = round(value, -1)
     out.update({ref: series[0] for ref, series in illustrative.KPI_SERIES.items()})
-    return out
+    # typed as the figures they are (73.613, not the sum's 73.61299999999997)
+    return {ref: stored_number(value) for ref, value in out.items()}
 
 
 def _plan_data(wb: Workbook, ws: Worksheet, periods: list, council: Council = SHIPPED) -> None:
@@ -855,7 +864,7 @@ def _printable(ws: Worksheet) -> None:
                        and not str(cell.value).startswith("=")), default=0)
         if width(letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
             ws.column_dimensions[letter].width = longest + 1
-    lines = 1
+    lines: float = 1
     for cell in ws[header_row]:
         if isinstance(cell.value, str):
             letter = cell.column_letter
@@ -877,6 +886,16 @@ def _printable(ws: Worksheet) -> None:
         _print_setup(ws, None, f"{header_row}:{header_row}")
 
 
+#: A number openpyxl wrote with 16 significant digits ("%.16g"): -9.015 as
+#: -9.015000000000001, which Excel reads as another number than the one typed.
+_LONG_NUMBER = re.compile(rb"<v>(-?\d+\.\d{12,}(?:[eE][-+]?\d+)?)</v>")
+
+
+def _as_typed(match: re.Match) -> bytes:
+    number = stored_number(float(match.group(1)))
+    return b"<v>" + repr(number).encode() + b"</v>"
+
+
 def save_built(wb: Workbook, path: Path, blank: bool = False) -> None:
     """Save ``wb`` with every formula's value cached and fixed dates, atomically. A
     ``blank`` workbook's formulas may give errors (#N/A, #DIV/0!) until its inputs are
@@ -896,6 +915,9 @@ def save_built(wb: Workbook, path: Path, blank: bool = False) -> None:
             raise RuntimeError("the built workbook has formula problems:\n" + "\n".join(
                 problems))
         package = Package.read(draft)
+    for part, data in list(package.parts.items()):
+        if part.startswith("xl/worksheets/sheet"):
+            package.parts[part] = _LONG_NUMBER.sub(_as_typed, data)
     package.parts["docProps/core.xml"] = _core_properties()
     atomic_write(path, package.to_bytes(fixed_time=True))
 

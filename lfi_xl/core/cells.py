@@ -99,12 +99,12 @@ def _check_error(value: object, what: str) -> None:
                                                 f"{value.strip().upper()}")
 
 
-def _number(value: object, what: str, index: int, blank: float) -> float:
+def _number(value: object, what: str, index: int, blank: float, dates: bool = False) -> float:
     if value is None or (isinstance(value, str) and value.strip() == "") or (
             isinstance(value, float) and math.isnan(value)):
         return blank
     _check_error(value, what)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date) and dates:
         return serial(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ExcelError(VALUE, f"{what}, item {index + 1}: expected a number, "
@@ -127,31 +127,45 @@ def _flat(value: object) -> tuple[list, str] | None:
     return None
 
 
-def numbers_of(value: object, what: str, blank: float = 0.0) -> tuple[np.ndarray, str]:
+def numbers_of(value: object, what: str, blank: float = 0.0,
+               dates: bool = False) -> tuple[np.ndarray, str]:
     """A row, column or single cell of numbers as a flat float array, and its shape.
 
     Blanks become ``blank`` (0 by default; ``nan`` where a blank means "not given").
-    Dates become Excel serial numbers. Text, logical values and error cells raise.
+    Date cells (xlwings passes them as ``datetime``) become Excel serial numbers where
+    ``dates`` are expected, and raise where money is (#VALUE!: a date is not an amount).
+    Text, logical values and error cells raise.
     """
     flat_list = _flat(value)
     if flat_list is not None:
-        fast = fast_numbers(flat_list[0])
-        if fast is not None:  # clean numbers and blanks: vectorised
+        fast = fast_numbers(flat_list[0], dates=dates)
+        if fast is not None:  # clean numbers (or dates) and blanks: vectorised
+            if dates and DATE_1904.get() and not set(map(type, flat_list[0])) <= {
+                    float, int, type(None)}:
+                fast = fast - _DAYS_1904  # the dates, as serials of the 1904 system
             return (fast if math.isnan(blank) else np.where(np.isnan(fast), blank, fast),
                     flat_list[1])
     array = grid(value)
     shape = orientation(array)
     flat = array.ravel()
-    return np.fromiter((_number(v, what, i, blank) for i, v in enumerate(flat)), float,
-                       count=flat.size), shape
+    return np.fromiter((_number(v, what, i, blank, dates) for i, v in enumerate(flat)),
+                       float, count=flat.size), shape
 
 
 def number(value: object, what: str, blank: float = 0.0) -> float:
-    """One cell as a number (a 1 x 1 range counts)."""
+    """One cell as a number (a 1 x 1 range counts); a date cell is #VALUE!."""
     array = grid(value)
     if array.size != 1:
         raise ExcelError(VALUE, f"{what}: expected one cell, got {array.size}")
     return _number(array[0, 0], what, 0, blank)
+
+
+def whole_number(value: object, what: str, blank: float) -> int:
+    """One cell as a whole number (a count): 3.5 is #VALUE!, not 3."""
+    found = number(value, what, blank)
+    if not found.is_integer():
+        raise ExcelError(VALUE, f"{what}: expected a whole number, found {found:g}")
+    return int(found)
 
 
 def text(value: object, what: str, default: str | None = None) -> str:
@@ -227,9 +241,10 @@ def to_date(value: object, what: str) -> dt.date:
         return cell.date()
     if isinstance(cell, dt.date):
         return cell
-    if isinstance(cell, numbers.Real) and not isinstance(cell, bool) and 1 <= cell < 2958466:
+    if isinstance(cell, numbers.Real) and not isinstance(cell, bool) \
+            and 1 <= float(cell) < 2958466:
         shift = _DAYS_1904 if DATE_1904.get() else 0
-        return (EXCEL_EPOCH + dt.timedelta(days=int(cell) + shift)).date()
+        return (EXCEL_EPOCH + dt.timedelta(days=int(float(cell)) + shift)).date()
     if isinstance(cell, str):
         try:
             return dt.date.fromisoformat(cell.strip())

@@ -19,7 +19,7 @@ import numpy as np
 
 from lfi_xl.core import costs
 from lfi_xl.core.cells import DIV0, VALUE, ExcelError, grid
-from lfi_xl.core.values import EXCEL_ERRORS, stored_number
+from lfi_xl.core.values import EXCEL_ERRORS, ErrorCode, stored_number
 
 
 class Unsupported(Exception):
@@ -31,9 +31,18 @@ def _criterion(value: object, what: str) -> object:
     if cells.size != 1:  # Excel would spill one result per criterion
         raise Unsupported(f"{what} with a range of criteria")
     cell = cells[0, 0]
-    if isinstance(cell, str) and cell in EXCEL_ERRORS:
-        raise ExcelError(cell, f"{what}: the criterion is {cell}")
+    if isinstance(cell, str) and cell in EXCEL_ERRORS and not isinstance(cell, ErrorCode):
+        raise Unsupported(f"{what} with the text {cell!r} as its criterion")
     return cell
+
+
+def _error_cells(cells: np.ndarray, error: ErrorCode) -> np.ndarray:
+    """An error as the criterion (COUNTIF(range, 1/0)): Excel counts the cells holding
+    that error."""
+    if any(type(cell) is str and cell == error for cell in cells):
+        raise Unsupported(f"criteria over the text {error!r} and the error {error}")
+    return np.fromiter((isinstance(cell, ErrorCode) and cell == error for cell in cells),
+                       bool, cells.size)
 
 
 def _selected(name: str, criteria: tuple, shape: tuple | None, date1904: bool) -> np.ndarray:
@@ -46,9 +55,11 @@ def _selected(name: str, criteria: tuple, shape: tuple | None, date1904: bool) -
         shape = shape or cells.shape
         if cells.shape != shape:  # Excel: #VALUE! for *IFS, a resized range for *IF
             raise Unsupported(f"{name} with ranges of different sizes")
-        hit = costs.matches(cells.ravel(), _criterion(criteria[k + 1], name),
-                            date1904=date1904)
+        criterion = _criterion(criteria[k + 1], name)
+        hit = (_error_cells(cells.ravel(), criterion) if isinstance(criterion, ErrorCode)
+               else costs.matches(cells.ravel(), criterion, date1904=date1904))
         selected = hit if selected is None else selected & hit
+    assert selected is not None  # criteria come in pairs: one at least
     return selected
 
 
@@ -118,7 +129,7 @@ def _scalar(value: object, what: str) -> float:
         if number is None:
             raise ExcelError(VALUE, f"{what}: {value!r} is not a number")
         return number
-    return float(value)
+    return float(value)  # type: ignore[arg-type]  # a number, or a bool as Excel counts it
 
 
 def excel_round(name: str, number, digits) -> float:

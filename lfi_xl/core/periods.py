@@ -127,6 +127,7 @@ class Cadence:
     def due_date(self, period: Period) -> dt.date:
         """The date the report for ``period`` is due with the DfE."""
         self.check(period)
+        assert self.due_dates is not None  # set by __post_init__
         month, day = self.due_dates[period.report - 1]
         year = period.year if month >= 4 else period.year + 1
         return dt.date(year, month, day)
@@ -180,7 +181,7 @@ class Cadence:
         if not match and (match := _QUARTER_FIRST.match(text)):
             year, report = match.group(2), match.group(1)
         try:
-            if year is None:
+            if year is None or report is None:
                 raise PeriodError(text)
             period = Period(parse_year(year), int(report))
         except PeriodError:

@@ -13,6 +13,7 @@ import datetime as _dt
 import math
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,13 @@ EXCEL_ERRORS = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
      "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"}
 )
+
+
+
+class ErrorCode(str):
+    """An Excel error as a value (``#N/A``), distinct from the text "#N/A" a cell may
+    hold: what the formula evaluator computes and reads."""
+
 
 #: Largest magnitude we accept as a real amount. Excel's own limit is 9.99e307; anything
 #: near it is a typing or paste accident, not money.
@@ -148,7 +156,7 @@ _DATE_TYPES = {_dt.date, _dt.datetime, type(None)}
 _EPOCH = np.datetime64("1899-12-30", "D")
 
 
-def fast_numbers(values: list, dates: bool = False) -> np.ndarray | None:
+def fast_numbers(values: list[Any] | np.ndarray, dates: bool = False) -> np.ndarray | None:
     """A column of numbers (or dates) and blanks as floats, vectorised; ``None`` when any
     cell is something else, so the caller can name it cell by cell."""
     kinds = set(map(type, values))

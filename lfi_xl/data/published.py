@@ -10,6 +10,8 @@ and snapshots refer to them.
 
 from __future__ import annotations
 
+import numpy as np
+
 from lfi_xl.core import plan as p
 
 LA_NAME = "Norfolk County Council"
@@ -72,7 +74,7 @@ def published_plan() -> p.Plan:
         years=YEARS,
         lines=tuple(
             p.PlanLine(line_id, label, role,
-                       [float("nan") if v is None else v for v in values], kind)
+                       np.array([float("nan") if v is None else v for v in values]), kind)
             for line_id, label, role, kind, values in LINES
         ),
     )

@@ -106,10 +106,11 @@ class LiveWorkbook:
         cells = self.column(area)
         return np.fromiter(cells, object, len(cells))
 
-    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+    def cell_formats(self, sheet: str,
+                     addresses: list[str]) -> dict[str, tuple[str, str] | None]:
         """(formula without "=", number format) of cells; Excel's Range.Formula gives a
         constant's text for a cell without a formula: that is no formula."""
-        found = {}
+        found: dict[str, tuple[str, str] | None] = {}
         for address in addresses:
             cell = self.book.sheets[sheet].range(address)
             try:

@@ -28,6 +28,7 @@ import zlib
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lfi_xl.errors import UnusableInput
 
@@ -266,18 +267,19 @@ def _stamp(path: Path) -> tuple[int, int, int]:
 def _write_stored_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> None:
     """Add an entry whose compressed bytes, CRC and sizes are already known (a part copied
     from another zip as it is), as ``ZipFile.writestr`` adds one."""
-    with archive._lock:
-        if archive._writing:
+    zf: Any = archive  # ZipFile's own private state, as writestr uses it
+    with zf._lock:
+        if zf._writing:
             raise ValueError("the zip is being written")
-        archive.fp.seek(archive.start_dir)
-        info.header_offset = archive.fp.tell()
-        archive._writecheck(info)
-        archive._didModify = True
-        archive.fp.write(info.FileHeader(False))
-        archive.fp.write(raw)
-        archive.filelist.append(info)
-        archive.NameToInfo[info.filename] = info
-        archive.start_dir = archive.fp.tell()
+        zf.fp.seek(zf.start_dir)
+        info.header_offset = zf.fp.tell()
+        zf._writecheck(info)
+        zf._didModify = True
+        zf.fp.write(info.FileHeader(False))
+        zf.fp.write(raw)
+        zf.filelist.append(info)
+        zf.NameToInfo[info.filename] = info
+        zf.start_dir = zf.fp.tell()
 
 
 class Package:
@@ -321,14 +323,15 @@ class Package:
                 info = zipfile.ZipInfo(name, date_time=stamp)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o600 << 16
-                unchanged = (self.parts.original(name) if isinstance(self.parts, FileParts)
-                             else None)
+                parts = self.parts
+                unchanged = parts.original(name) if isinstance(parts, FileParts) else None
                 if unchanged is not None and unchanged.compress_type in (
                         zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
                     info.compress_type = unchanged.compress_type
                     info.CRC, info.file_size = unchanged.CRC, unchanged.file_size
                     info.compress_size = unchanged.compress_size
-                    _write_stored_entry(archive, info, self.parts.compressed(name))
+                    assert isinstance(parts, FileParts)  # where unchanged comes from
+                    _write_stored_entry(archive, info, parts.compressed(name))
                 else:
                     archive.writestr(info, self.parts[name])
         return buffer.getvalue()
@@ -377,14 +380,14 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-", suffix=".tmp",
-                                             dir=folder)
+        handle, name = tempfile.mkstemp(prefix=f".~lfi-{path.stem}-", suffix=".tmp",
+                                        dir=folder)
     except PermissionError:
         raise UnusableInput(f"cannot write in {folder} (read-only?)") from None
     except OSError as error:
         raise UnusableInput(f"cannot write in {folder} ({error.strerror or error})") from None
     os.close(handle)
-    temporary = Path(temporary)
+    temporary = Path(name)
     try:
         yield temporary
         with open(temporary, "rb+") as written:
@@ -544,7 +547,7 @@ def _os_lock(handle: int) -> bool:
         import msvcrt
 
         try:
-            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
             return True
         except OSError:
             return False

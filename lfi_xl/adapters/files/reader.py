@@ -152,18 +152,18 @@ class WorkbookValues:
             except Exception as error:  # calamine's own error types: a damaged sheet part
                 raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
                                     f"file is damaged ({type(error).__name__}: {error})") from None
-            for (row, column), error in errors.items():
+            for (row, column), shown in errors.items():
                 while len(rows) <= row:
                     rows.append([])
                 while len(rows[row]) <= column:
                     rows[row].append("")
-                rows[row][column] = error
+                rows[row][column] = shown
             self._cache[sheet] = rows
         return self._cache[sheet]
 
     def _error_cells(self, sheet: str, data: bytes) -> dict[tuple[int, int], ErrorValue]:
         """Error cells (``t="e"``) in any valid XML spelling, parsed as XML."""
-        found = {}
+        found: dict[tuple[int, int], ErrorValue] = {}
         if not _may_have_errors(data):
             return found
         for cell in _cells(self.path, sheet, data):
@@ -201,6 +201,7 @@ class WorkbookValues:
             kind = cell.get("t", "n")
             value_element = cell.find(f"{{{wx.MAIN}}}v")
             raw = value_element.text if value_element is not None else None
+            value: object
             if kind == "inlineStr":
                 inline = cell.find(f"{{{wx.MAIN}}}is")
                 value = _text_of(inline) if inline is not None else ""
@@ -229,13 +230,16 @@ class WorkbookValues:
             line[column] = value
         return rows
 
-    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
+    def cell_formats(self, sheet: str,
+                     addresses: list[str]) -> dict[str, tuple[str, str] | None]:
         """(formula, number format) of cells of one sheet (see ``workbook_xml``)."""
         data = self._part(sheet)
         with self._zip() as archive:
             styles = (archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist()
                       else None)
-        return wx.cell_formats(data, styles, addresses)
+        found: dict[str, tuple[str, str] | None] = dict(wx.cell_formats(data, styles,
+                                                                        addresses))
+        return found
 
     def values(self, area: Area) -> list[list]:
         """The cells of ``area`` as a rectangle (blanks ``None``)."""

@@ -59,8 +59,8 @@ def with_plain_references(package: Package) -> Package:
             name.text = structured.translate(name.text, tables)
     parts["xl/workbook.xml"] = wx.serialize(workbook)
     for info in sheets:
-        if info.part not in parts:
-            continue
+        if info.part not in parts or b"[" not in parts[info.part]:
+            continue  # no table reference in it (a register of values is not parsed)
         root = wx.parse(parts[info.part])
         changed = False
         for formula in root.iterfind("m:sheetData/m:row/m:c/m:f", wx.NS):

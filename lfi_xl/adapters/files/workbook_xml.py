@@ -99,6 +99,7 @@ class Formula:
     cell: str
     text: str               # what to evaluate, without the leading "=" (formula_text)
     array_ref: str | None   # the range of an array formula (classic or dynamic)
+    cached: bool = False    # a value is saved for it (Excel calculated it)
 
 
 #: Strict OOXML (ISO 29500 strict, "Strict Open XML Spreadsheet" in Excel's Save As) names
@@ -199,8 +200,6 @@ _ADDIN_CALL = re.compile(r"(?:'?\[(\d+)\]'?!|(?i:_xludf\.))(LFI_[A-Za-z0-9_]*\s*
 def formulas(package: Package) -> list[Formula]:
     """Every formula cell of every sheet, as the text to evaluate: a shared formula (a
     formula filled down or across, stored once) is translated to each of its cells."""
-    from openpyxl.formula.translate import Translator
-
     package = transitional(package)
     addin = addin_links(package)
     found = []
@@ -209,21 +208,26 @@ def formulas(package: Package) -> list[Formula]:
         if data is None:
             continue
         shared: dict[str, tuple[str, str]] = {}  # si -> (anchor cell, its text)
-        for cell in parse(data).iterfind("m:sheetData/m:row/m:c", NS):
+        # only the cells holding a formula (found by lxml, not one by one in Python)
+        for cell in parse(data).xpath("m:sheetData/m:row/m:c[m:f]", namespaces=NS):
             formula = cell.find("m:f", NS)
-            if formula is None:
-                continue
             text = formula.text or ""
             if formula.get("t") == "shared":
                 if text:
                     shared[formula.get("si")] = (cell.get("r"), text)
                 elif formula.get("si") in shared:
+                    # imported here: openpyxl takes a quarter of a second to import
+                    from openpyxl.formula.translate import Translator
+
                     anchor, anchor_text = shared[formula.get("si")]
                     text = Translator("=" + anchor_text, origin=anchor).translate_formula(
                         cell.get("r"))[1:]
             array_ref = formula.get("ref") if formula.get("t") == "array" else None
+            value = cell.find("m:v", NS)
+            cached = (value is not None and bool(value.text or cell.get("t") == "str")) or (
+                cell.find("m:is", NS) is not None)
             found.append(Formula(info.name, cell.get("r"), formula_text(text, addin),
-                                 array_ref))
+                                 array_ref, cached))
     return found
 
 
@@ -319,8 +323,12 @@ def set_cached_values(package: Package, values: dict[tuple[str, str], object]) -
     parts = {info.name: info.part for info in sheets(view)}
     for sheet, cells in by_sheet.items():
         root = parse(view.parts[parts[sheet]])
+        # the cells that exist, found once (cell_element walks the rows for each)
+        existing = {cell.get("r"): cell for cell in root.iterfind(
+            "m:sheetData/m:row/m:c", NS) if cell.get("r") in cells}
         for address, value in cells.items():
-            _set_value(cell_element(root, address), value)
+            _set_value(existing.get(address) if address in existing
+                       else cell_element(root, address), value)
         package.parts[parts[sheet]] = as_written(package, parts[sheet], serialize(root))
     return len(values)
 
@@ -419,7 +427,7 @@ def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
                     anchors[formula.get("si")] = (address, text)
                 elif address in wanted:
                     pending.append((address, formula.get("si"), ""))
-                    text = None
+                    text = ""  # translated from its anchor below
         if address not in wanted:
             continue
         style = int(cell.get("s", "0"))

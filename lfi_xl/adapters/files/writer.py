@@ -112,9 +112,12 @@ class FileWorkbook:
     def require(self, name: str) -> Area:
         return self.reader.require(name)
 
-    def cell_formats(self, sheet: str, addresses: list[str]) -> dict[str, tuple[str, str]]:
-        return wx.cell_formats(self.package.parts[self._sheet_part(sheet)],
-                               self.package.parts.get("xl/styles.xml"), addresses)
+    def cell_formats(self, sheet: str,
+                     addresses: list[str]) -> dict[str, tuple[str, str] | None]:
+        found: dict[str, tuple[str, str] | None] = dict(wx.cell_formats(
+            self.package.parts[self._part_of(sheet)], self.package.parts.get("xl/styles.xml"),
+            addresses))
+        return found
 
     def values(self, area: Area) -> list[list[Any]]:
         return self._current().values(area)
@@ -135,6 +138,13 @@ class FileWorkbook:
             if info.name == sheet:
                 return info.part
         return None
+
+    def _part_of(self, sheet: str) -> str:
+        """The sheet's part, which must exist."""
+        part = self._sheet_part(sheet)
+        if part is None:
+            raise UnusableInput(f"{self.path}: there is no sheet '{sheet}' in the workbook")
+        return part
 
     def _add_sheet(self, sheet: str, root: etree._Element) -> str:
         parts = self.package.parts
@@ -222,7 +232,7 @@ class FileWorkbook:
         part = self._sheet_part(sheet)
         if part is None:
             self._add_sheet(sheet, self._new_sheet_root([list(header)], [14] * len(header)))
-            part = self._sheet_part(sheet)
+            part = self._part_of(sheet)
             top, first_column, last = 1, 1, 1
         elif area is None:
             raise UnusableInput(f"{self.path}: the sheet {sheet} exists but its defined name "
@@ -406,7 +416,7 @@ class FileWorkbook:
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         """Type values into cells (text, numbers or blank), keeping their formats; a
         formula in such a cell is replaced, as when a person types over it."""
-        part = self._sheet_part(sheet)
+        part = self._part_of(sheet)
         root = wx.parse(self.package.parts[part])
         for address, value in values.items():
             cell = wx.cell_element(root, address)
@@ -421,7 +431,7 @@ class FileWorkbook:
     def set_formulas(self, sheet: str, formulas: dict[str, str]) -> None:
         """Write formulas (``=...``) into cells, keeping their formats. They have no cached
         value until recalculated (lfi-xl recalc, or F9 in Excel)."""
-        part = self._sheet_part(sheet)
+        part = self._part_of(sheet)
         root = wx.parse(self.package.parts[part])
         for address, text in formulas.items():
             cell = wx.cell_element(root, address)
@@ -453,7 +463,7 @@ class FileWorkbook:
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """Style cells as inputs: the input fill, and unlocked, so they can be typed in
         when the sheet is protected (cells already so styled keep their style)."""
-        part = self._sheet_part(sheet)
+        part = self._part_of(sheet)
         root = wx.parse(self.package.parts[part])
         input_style = self._input_styles(fill)
         for address in refs:
@@ -509,11 +519,13 @@ class FileWorkbook:
         guards against slips; the snapshot hashes are what detect an edit). Other cells
         stay as they were; on a sheet that was not protected, every other cell is
         unlocked first (cells, rows and columns), so protecting it locks only ``refs``."""
-        part = self._sheet_part(sheet)
+        part = self._part_of(sheet)
         root = wx.parse(self.package.parts[part])
         wanted = set()
         for ref in refs:
             area = parse_area(f"{quote_sheet(sheet, always=True)}!{ref}")
+            if area is None:
+                raise ValueError(f"not a cell or range: {ref}")
             wanted |= {(row, col) for row in range(area.min_row, area.max_row + 1)
                        for col in range(area.min_col, area.max_col + 1)}
         locked_style = self._protection_styles(locked=True)
@@ -534,7 +546,7 @@ class FileWorkbook:
         if protection is None:
             protection = etree.Element(f"{M}sheetProtection", sheet="1", objects="1",
                                        scenarios="1", formatColumns="0", formatRows="0")
-            anchor = None
+            anchor = root[0]  # sheetData at least comes before it
             for child in root:
                 if etree.QName(child).localname in _BEFORE_PROTECTION:
                     anchor = child

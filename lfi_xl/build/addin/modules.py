@@ -1,21 +1,23 @@
 """The add-in's VBA modules, from text: the repo's sources, xlwings' runtime and two
 modules generated from the worksheet functions' xlwings metadata.
 
-- ``addin/*.cls``, ``addin/*.bas``: ThisWorkbook (registers the function help when the
-  add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons), LfiErrors
-  (Python failures as Excel errors, ``LFI_WHY``, and "Python could not be reached") and
-  LfiCheck (Restart Python, and the self-test ``lfi-xl addin check`` runs).
+- ``lfi_xl/addin/sources/*.cls``, ``*.bas``: ThisWorkbook (registers the function help
+  when the add-in opens), Sheet1 (the settings sheet), LfiRibbon (the ribbon's buttons),
+  LfiErrors (Python failures as Excel errors, ``LFI_WHY``, and "Python could not be
+  reached"), LfiServer (how Excel starts Python: python.exe itself, one server) and
+  LfiCheck (Check lfi-xl, Restart Python, and the self-test ``lfi-xl addin check`` runs).
 - ``xlwings`` and ``Dictionary``: taken at build time from the installed xlwings, so the
-  VBA always matches the Python side. The module is xlwings' own one for custom add-ins
-  (``xlwings_custom_addin.bas``, what ``xlwings copy vba --addin`` gives): it passes the
-  *active* workbook to Python, where the stock ``xlwings.bas`` would pass the add-in
-  itself. Its ``PROJECT_NAME`` is set to "lfi_xl", as xlwings' "renaming your add-in"
-  documentation describes, so it reads only its own settings: a sheet ``lfi_xl.conf``
-  (the user's workbook's, then the add-in's own), a file ``lfi_xl.conf`` beside the
-  workbook, or ``%USERPROFILE%\\.lfi_xl\\lfi_xl.conf``; never the ``xlwings.conf`` of
-  xlwings' own add-in or another tool, which could point it at a Python without
-  ``lfi_udfs``. Dictionary is xlwings' stand-in for Scripting.Dictionary, which the
-  module uses on a Mac.
+  VBA always matches the Python side, with the few changes of :func:`one_server` (Excel
+  starts python.exe itself, one server for every workbook and for the buttons). The module
+  is xlwings' own one for custom add-ins (``xlwings_custom_addin.bas``, what ``xlwings
+  copy vba --addin`` gives): it passes the *active* workbook to Python, where the stock
+  ``xlwings.bas`` would pass the add-in itself. Its ``PROJECT_NAME`` is set to "lfi_xl",
+  as xlwings' "renaming your add-in" documentation describes, so it reads only its own
+  settings: a sheet ``lfi_xl.conf`` (the user's workbook's, then the add-in's own), a file
+  ``lfi_xl.conf`` beside the workbook, or ``%USERPROFILE%\\.lfi_xl\\lfi_xl.conf``; never
+  the ``xlwings.conf`` of xlwings' own add-in or another tool, which could point it at a
+  Python without ``lfi_udfs``. Dictionary is xlwings' stand-in for Scripting.Dictionary,
+  which the module uses on a Mac.
 - ``xlwings_udfs``: one wrapper per ``LFI_`` function, written by xlwings'
   ``generate_vba_wrapper`` as its "Import Functions" would, except that a Python failure
   becomes an Excel error value through ``LfiUdfError`` instead of text in the cell, and
@@ -34,8 +36,9 @@ from pathlib import Path
 
 from lfi_xl.build.addin.vba_project import CLASS, DOCUMENT, STANDARD, VbaModule
 
-#: The add-in's text sources.
-SOURCES = Path(__file__).resolve().parents[3] / "addin"
+#: The add-in's text sources: package data of :mod:`lfi_xl.addin` (read as files, not
+#: imported), so that an installed lfi-xl builds the add-in from any folder.
+SOURCES = Path(__file__).resolve().parents[2] / "addin" / "sources"
 ADDIN_NAME = "lfi_xl.xlam"
 #: The Python module holding the worksheet functions (xlwings' "UDF Modules" setting).
 UDF_MODULE = "lfi_udfs"
@@ -166,6 +169,9 @@ def function_help() -> str:
              "' Called by ThisWorkbook.Workbook_Open.",
              "Option Explicit",
              "",
+             "' How many there are (LfiCheck compares what was registered with it).",
+             f"Public Const LFI_FUNCTION_COUNT As Long = {len(lfi_udfs.FUNCTIONS)}",
+             "",
              "Private described As Long, failures As Long, firstFailure As String",
              "",
              "Public Sub DescribeLfiFunctions()",
@@ -258,10 +264,70 @@ def xlwings_modules() -> list[VbaModule]:
         raise RuntimeError(f"xlwings {xlwings.__version__}: xlwings_custom_addin.bas no "
                            f"longer sets PROJECT_NAME as expected; update xlwings_modules()")
     code = code.replace(stock, f'Public Const PROJECT_NAME As String = "{SETTINGS_NAME}"\n')
+    code = one_server(code, xlwings.__version__)
     dictionary = exported_class_to_stream(
         (folder / "addin" / "Dictionary.cls").read_text(encoding="ascii"))
     return [VbaModule(_declared_name(code, "xlwings_custom_addin.bas"), STANDARD, code),
             VbaModule(_declared_name(dictionary, "Dictionary.cls"), CLASS, dictionary)]
+
+
+#: xlwings' XLPyCommand, replaced: the DLL starts LfiServer's command (python.exe itself,
+#: the same for every workbook) instead of a command prompt with the active workbook's name.
+XLPY_COMMAND = """Function XLPyCommand()
+    ' lfi-xl: python.exe itself, one server for every workbook (LfiServer.LfiServerCommand).
+    XLPyCommand = LfiServerCommand()
+End Function
+"""
+#: xlwings' ExecuteWindows (RunPython without the UDF server: a command prompt started by
+#: WScript.Shell), replaced: the add-in runs Python only as its server.
+EXECUTE_WINDOWS = """Function ExecuteWindows(IsFrozen As Boolean, PythonCommand As String, _
+        PYTHON_WIN As String, Optional PYTHONPATH As String, _
+        Optional FrozenArgs As String) As Integer
+    ' lfi-xl: Python runs only as the add-in's one server (LfiServer); Excel starts no shell.
+    ShowError "", "lfi-xl runs Python only through its server: this way of running it is off."
+    ExecuteWindows = -1
+End Function
+"""
+#: What of xlwings' module is changed, as (what it says, what it says instead, where).
+_INTERPRETER_LOOKUP = """    PYTHON_WIN = GetConfig("INTERPRETER_WIN", "")
+    If PYTHON_WIN = "" Then
+        ' Legacy
+        PYTHON_WIN = GetConfig("INTERPRETER", "pythonw")
+    End If
+"""
+
+
+def one_server(code: str, version: str) -> str:
+    """xlwings' module for custom add-ins, changed so that Excel starts only the add-in's
+    Python and only one of it (docs/addin.md, For IT):
+
+    - ``XLPyCommand`` returns ``LfiServerCommand`` (:data:`XLPY_COMMAND`);
+    - ``XLPyLoadDLL`` loads the DLL from beside that same Python (the add-in's own
+      ``INTERPRETER_WIN``, never a workbook's);
+    - ``RunPython`` always runs in that server (``USE UDF SERVER`` is on whatever a
+      workbook's settings say), and ``ExecuteWindows``, the other way it had, is replaced
+      (:data:`EXECUTE_WINDOWS`).
+
+    Each change must apply exactly once: a new xlwings that no longer matches stops the
+    build with what to update, rather than building an add-in that starts a shell.
+    """
+    changes = [
+        (r"^Function XLPyCommand\(\)\n.*?^End Function\n", XLPY_COMMAND, "XLPyCommand"),
+        (r"^Function ExecuteWindows\(.*?^End Function\n", EXECUTE_WINDOWS, "ExecuteWindows"),
+        ("^" + re.escape(_INTERPRETER_LOOKUP),
+         "    PYTHON_WIN = LfiServerInterpreter() ' lfi-xl: the add-in's own, checked\n",
+         "XLPyLoadDLL's interpreter"),
+        (r'^    OPTIMIZED_CONNECTION = GetConfig\("USE UDF SERVER", False\)\n',
+         "    OPTIMIZED_CONNECTION = True ' lfi-xl: buttons run in the functions' server\n",
+         "RunPython's USE UDF SERVER"),
+    ]
+    for pattern, replacement, what in changes:
+        code, count = re.subn(pattern, lambda _, text=replacement: text, code,
+                              flags=re.MULTILINE | re.DOTALL)
+        if count != 1:
+            raise RuntimeError(f"xlwings {version}: xlwings_custom_addin.bas has {count} "
+                               f"places for {what}, not 1; update one_server()")
+    return code
 
 
 def exported_class_to_stream(exported: str) -> str:

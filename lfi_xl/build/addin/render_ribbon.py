@@ -1,4 +1,5 @@
-"""Draw the add-in's ribbon tab from ``addin/customUI14.xml`` into ``docs/ribbon.png``.
+"""Draw the add-in's ribbon tab (``lfi_xl/addin/sources/customUI14.xml``) into
+``docs/ribbon.png``.
 
 No Excel runs here, so the user guide's picture of the tab is a drawing made from the
 ribbon's own XML: the tab strip with the add-in's tab selected, each group with its
@@ -19,7 +20,8 @@ from lxml import etree
 from lfi_xl.build.addin.modules import SOURCES
 
 CUSTOMUI = SOURCES / "customUI14.xml"
-PICTURE = SOURCES.parent / "docs" / "ribbon.png"
+#: The project folder's docs (the picture is for the user guide, not the package).
+PICTURE = Path(__file__).resolve().parents[3] / "docs" / "ribbon.png"
 NS = {"ui": "http://schemas.microsoft.com/office/2009/07/customui"}
 HASH_KEY = "customUI-sha256"
 #: Excel's built-in tabs, before an add-in's own.
@@ -91,9 +93,9 @@ def render_ribbon(customui: Path = CUSTOMUI, output: Path = PICTURE) -> Path:
         draw.line((x + 2, top + 8, x + 2, top + BODY - 6), fill=LINE)
         x += 8
 
-    draw.text((14, top + BODY + 14), "A rendering of addin/customUI14.xml (the add-in's "
-              "ribbon tab) by lfi_xl/build/addin/render_ribbon.py, not an Excel screenshot. "
-              "Icons stand in for Office's own.", font=small, fill=GREY)
+    draw.text((14, top + BODY + 14), "A rendering of the add-in's ribbon tab (customUI14.xml) "
+              "by lfi_xl/build/addin/render_ribbon.py, not an Excel screenshot. Icons stand in "
+              "for Office's own.", font=small, fill=GREY)
     metadata = PngInfo()
     metadata.add_text(HASH_KEY, source_hash(xml))
     output = Path(output)

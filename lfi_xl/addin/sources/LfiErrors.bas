@@ -10,8 +10,9 @@ Option Explicit
 Private reasons As Object
 
 ' Why Python could not be reached, once it could not: from then on every LFI_ function
-' answers #VALUE! at once (LfiPythonDown) instead of each cell waiting up to two minutes
-' for a Python that will not start, until Restart Python (LfiCheck) clears it.
+' answers #VALUE! at once (LfiPythonDown) instead of each cell asking again (a Python that
+' starts but never answers costs the DLL's two minutes each time), until Restart Python
+' (LfiCheck) clears it.
 Private pythonDownReason As String
 
 ' description is what Python raised: its message starts with the error code
@@ -21,12 +22,32 @@ Private pythonDownReason As String
 Public Function LfiUdfError(ByVal description As String, Optional ByVal number As Long = 0) _
         As Variant
     If IsPythonUnreachable(number) Then
-        pythonDownReason = "Python could not be started or reached (error " & number & _
-            "): " & TrimLineEnds(description)
+        NotePythonDown number, description
         LfiUdfError = LfiPythonDownError()
         Exit Function
     End If
     LfiUdfError = Record(SplitLfiError(description))
+End Function
+
+' Keeps why Python could not be started or reached, and returns it: the DLL's or VBA's
+' message, what it usually means (LfiServer.LfiStartHint), and the last line Python wrote
+' on stderr when it died at start (LfiServer.LfiPythonSaid). Since Excel starts python.exe
+' itself, the DLL sees a Python that exits at once and says so at once.
+Public Function NotePythonDown(ByVal number As Long, ByVal description As String) As String
+    Dim said As String
+    said = LfiPythonSaid()
+    pythonDownReason = "Python could not be started or reached (error " & number & "): " & _
+        TrimLineEnds(description) & LfiStartHint(description)
+    If Len(said) > 0 Then
+        pythonDownReason = pythonDownReason & " Python said: " & said & _
+            " (all it said is in %TEMP%\lfi_xl-python.log)."
+    End If
+    NotePythonDown = pythonDownReason
+End Function
+
+' The reason kept while Python is down ("" when it is not).
+Public Function LfiPythonDownReason() As String
+    LfiPythonDownReason = pythonDownReason
 End Function
 
 ' True once a function could not reach Python (see pythonDownReason).
@@ -40,9 +61,10 @@ Public Function LfiPythonDownError() As Variant
         " - fix that, then press Restart Python on the Local First Inclusion tab."))
 End Function
 
-' Restart Python: the next calculation tries Python again.
+' Restart Python: the next calculation tries Python again, with the settings read again.
 Public Sub LfiResetPython()
     pythonDownReason = ""
+    LfiForgetServerCommand
 End Sub
 
 ' Err.Number of a failure to reach Python, not of Python raising: xlwings' VBA raises 1

@@ -1,12 +1,14 @@
-"""Install the add-in for the current Windows user, or remove it (``lfi-xl addin
-install`` / ``lfi-xl addin remove``).
+"""Install the add-in for the current Windows user or for every user of the PC, or remove
+it (``lfi-xl addin install [--all-users]`` / ``lfi-xl addin remove [--all-users]``).
 
 ``install`` does what ``xlwings addin install`` does for xlwings' own add-in, with the
 add-in's own settings:
 
-- copies ``lfi_xl.xlam`` into the user's Excel start-up folder
-  (``%APPDATA%\\Microsoft\\Excel\\XLSTART``), which Excel opens at every start: nothing to
-  tick in the Add-ins dialog, and the same place on every PC;
+- copies ``lfi_xl.xlam`` into an Excel start-up folder, which Excel opens at every start
+  (nothing to tick in the Add-ins dialog): the user's (``%APPDATA%\\Microsoft\\Excel\\XLSTART``)
+  or, with ``--all-users`` (IT's route, run as administrator), Office's own XLSTART
+  folder beside ``EXCEL.EXE``, which every user's Excel opens and which is one of Office's
+  default trusted locations;
 - writes ``INTERPRETER_WIN`` (this Python) into the installed copy's own settings sheet
   (``lfi_xl.conf``), not into any shared file: xlwings' own add-in and other tools keep
   their ``xlwings.conf``, and theirs cannot point this add-in elsewhere.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import os
 import site
 import sys
+import tempfile
 from pathlib import Path
 
 from lfi_xl.adapters.files.package import atomic_write
@@ -37,8 +40,11 @@ from lfi_xl.build.addin.build import (
 from lfi_xl.build.addin.modules import ADDIN_NAME, SOURCES
 
 INTERPRETER_KEY = "INTERPRETER_WIN"
-#: Where the project keeps the add-in it builds, whatever the current folder.
-PROJECT_ADDIN = SOURCES.parent / DEFAULT_OUTPUT
+#: The lfi-xl project folder when this is a source checkout (an editable install).
+PROJECT = Path(__file__).resolve().parents[2]
+#: Where a source checkout keeps the add-in it builds, whatever the current folder; an
+#: installed lfi-xl (from the wheel) has no such folder and builds into a temporary one.
+PROJECT_ADDIN = PROJECT / DEFAULT_OUTPUT if (PROJECT / "pyproject.toml").is_file() else None
 
 
 class InstallError(Exception):
@@ -55,9 +61,46 @@ def xlstart_folder(environ: dict[str, str] | None = None) -> Path:
     return Path(environ["APPDATA"]) / "Microsoft" / "Excel" / "XLSTART"
 
 
-def find_addin(addin: Path | None = None) -> Path:
+def office_xlstart_folder(registry: dict[str, str] | None = None) -> Path:
+    """Office's own start-up folder, opened by every user's Excel: ``XLSTART`` beside
+    ``EXCEL.EXE``. ``registry`` gives the two places Windows records Office's folder
+    (Click-to-Run's ``InstallationPath``, an MSI install's Excel ``InstallRoot``); read
+    from the registry when not given."""
+    registry = _office_registry() if registry is None else registry
+    click_to_run = registry.get("InstallationPath")
+    if click_to_run:
+        return Path(click_to_run) / "root" / "Office16" / "XLSTART"
+    msi = registry.get("InstallRoot")
+    if msi:
+        return Path(msi) / "XLSTART"
+    raise InstallError("Windows does not say where Office is installed (no Click-to-Run "
+                       "InstallationPath and no Excel InstallRoot in the registry): copy the "
+                       "add-in by hand into the XLSTART folder beside EXCEL.EXE, with "
+                       "INTERPRETER_WIN set (docs/addin.md, For IT)")
+
+
+def _office_registry() -> dict[str, str]:
+    try:
+        import winreg
+    except ImportError:  # not Windows
+        return {}
+    found = {}
+    places = ((r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "InstallationPath"),
+              (r"SOFTWARE\Microsoft\Office\16.0\Excel\InstallRoot", "Path"))
+    for key, value in places:
+        try:
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as opened:
+                found[value if value != "Path" else "InstallRoot"] = str(
+                    winreg.QueryValueEx(opened, value)[0])
+        except OSError:
+            continue
+    return found
+
+
+def find_addin(addin: Path | None = None, scratch: Path | None = None) -> Path:
     """The add-in to install: ``addin`` when given; else ``dist/lfi_xl.xlam`` here or in
-    the project folder, built there first when there is none yet."""
+    the project folder (a source checkout), built there first when there is none yet; an
+    installed lfi-xl with neither builds it from the sources it ships into ``scratch``."""
     if addin is not None:
         addin = Path(addin)
         if not addin.is_file():
@@ -65,37 +108,46 @@ def find_addin(addin: Path | None = None) -> Path:
                                "build)")
         return addin
     for candidate in (DEFAULT_OUTPUT, PROJECT_ADDIN):
-        if candidate.is_file():
+        if candidate is not None and candidate.is_file():
             return candidate
-    if SOURCES.is_dir():
-        return build_addin(PROJECT_ADDIN)
-    raise InstallError(f"no add-in found ({DEFAULT_OUTPUT} here, or {PROJECT_ADDIN}) and no "
-                       "sources to build one: run lfi-xl addin build in the lfi-xl project "
-                       "folder, or give the add-in file with -o")
+    target = PROJECT_ADDIN or (Path(scratch) / ADDIN_NAME if scratch is not None else None)
+    if SOURCES.is_dir() and target is not None:
+        return build_addin(target)
+    raise InstallError(f"no add-in found ({DEFAULT_OUTPUT} here) and no sources to build "
+                       "one: reinstall lfi-xl, or give the add-in file with -o")
 
 
 def install(addin: Path | None = None, *, platform: str = sys.platform,
             xlstart: Path | None = None, interpreter: Path | None = None,
-            office_bits: int | None = None, user_base: Path | None = None) -> str:
+            office_bits: int | None = None, user_base: Path | None = None,
+            all_users: bool = False) -> str:
     """Install the add-in for Excel; returns what was done, for the person who asked.
 
-    ``xlstart`` defaults to the current user's (:func:`xlstart_folder`), ``interpreter``
-    to this Python, ``office_bits`` to what Windows says of the installed Office.
+    ``xlstart`` defaults to the current user's (:func:`xlstart_folder`), or with
+    ``all_users`` to Office's own (:func:`office_xlstart_folder`); ``interpreter`` to this
+    Python, ``office_bits`` to what Windows says of the installed Office.
     """
     _require_windows(platform)
-    addin = find_addin(addin)
-    interpreter = Path(interpreter or sys.executable)
-    require_matching_python(addin, interpreter,
-                            office_bits or installed_office_bits(), user_base)
-    xlstart = Path(xlstart) if xlstart is not None else xlstart_folder()
-    target = xlstart / ADDIN_NAME
-    try:  # through a temporary file: Excel never sees half an add-in
-        atomic_write(target, with_settings(addin.read_bytes(),
-                                           {INTERPRETER_KEY: str(interpreter)}))
-    except PermissionError:
-        raise InstallError(f"{target} is in use: close Excel, then run "
-                           "lfi-xl addin install again") from None
-    lines = [f"Installed the add-in: {target}",
+    with tempfile.TemporaryDirectory(prefix="lfi-xl-addin-") as scratch:
+        addin = find_addin(addin, Path(scratch))
+        interpreter = Path(interpreter or sys.executable)
+        require_matching_python(addin, interpreter,
+                                office_bits or installed_office_bits(), user_base)
+        if xlstart is None:
+            xlstart = office_xlstart_folder() if all_users else xlstart_folder()
+        xlstart = Path(xlstart)
+        target = xlstart / ADDIN_NAME
+        try:  # through a temporary file: Excel never sees half an add-in
+            atomic_write(target, with_settings(addin.read_bytes(),
+                                               {INTERPRETER_KEY: str(interpreter)}))
+        except PermissionError:
+            raise InstallError(
+                f"{target} is in use or not writable: close Excel"
+                + (", run this as an administrator" if all_users else "")
+                + f", then run lfi-xl addin install{' --all-users' if all_users else ''} "
+                "again") from None
+    lines = [f"Installed the add-in{' for every user of this PC' if all_users else ''}: "
+             f"{target}",
              f"Python for Excel ({INTERPRETER_KEY} in the add-in's sheet lfi_xl.conf): "
              f"{interpreter}"]
     if _is_network_path(xlstart):
@@ -105,15 +157,20 @@ def install(addin: Path | None = None, *, platform: str = sys.platform,
             "macros may be disabled: ask IT to add it as a trusted location (docs/addin.md, "
             "For IT).")
     lines.append('Start Excel (close it first if it is open): the ribbon shows the tab '
-                 '"Local First Inclusion" and =LFI_... functions work in any workbook.')
+                 '"Local First Inclusion" and =LFI_... functions work in any workbook. '
+                 "Press Check lfi-xl on that tab to check it in your own Excel.")
     return "\n".join(lines)
 
 
-def remove(*, platform: str = sys.platform, xlstart: Path | None = None) -> str:
-    """Remove the add-in from Excel's start-up folder; returns what was done. Its settings
-    (the interpreter) went into the add-in file itself, so nothing else is left behind."""
+def remove(*, platform: str = sys.platform, xlstart: Path | None = None,
+           all_users: bool = False) -> str:
+    """Remove the add-in from Excel's start-up folder (Office's own with ``all_users``);
+    returns what was done. Its settings (the interpreter) went into the add-in file itself,
+    so nothing else is left behind."""
     _require_windows(platform)
-    target = (Path(xlstart) if xlstart is not None else xlstart_folder()) / ADDIN_NAME
+    if xlstart is None:
+        xlstart = office_xlstart_folder() if all_users else xlstart_folder()
+    target = Path(xlstart) / ADDIN_NAME
     if not target.exists():
         return f"The add-in is not installed (no {target})."
     try:
