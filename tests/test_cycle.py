@@ -8,7 +8,7 @@ import re
 
 import openpyxl
 import pytest
-from helpers import edit, json_book
+from helpers import edit, enter_period, json_book
 from lxml import etree
 
 from lfi_xl import contract as c
@@ -46,19 +46,6 @@ def extend_table(path, table, last_row):
                 package.parts[part] = etree.tostring(root, xml_declaration=True,
                                                      encoding="UTF-8", standalone=True)
     package.save(path)
-
-
-def enter_period(path, label, value_base):
-    """Type a period's inputs: every typed KPI, each condition's RAG, the narrative."""
-    book = KpiBook(WorkbookValues(path))
-    column = book.column_of(parse_period(label))
-    typed = [ref for ref in book.kpis if ref not in c.CALCULATED_KPIS or not book.computes_kpis]
-    kpis = {book.kpis[ref].area.cell(0, column): value_base + ref for ref in typed}
-    edit(path, book.kpis[typed[0]].area.sheet, kpis)
-    for rows, answer in ((book.conditions, "G"), (book.narrative, f"{label}: on track")):
-        if rows:
-            edit(path, rows[0].area.sheet, {row.area.cell(0, column): answer for row in rows})
-    return kpis
 
 
 def cycle(kpi, plan, label, capsys, value_base, tmp_path):

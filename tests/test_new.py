@@ -7,8 +7,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from helpers import edit
-from test_cycle import enter_period
+from helpers import edit, enter_period
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues

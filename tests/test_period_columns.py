@@ -3,8 +3,7 @@ the meaning it was made with when Reports a year changes."""
 
 import re
 
-from helpers import edit
-from test_cycle import enter_period
+from helpers import edit, enter_period
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.files import workbook_xml as wx

@@ -20,7 +20,7 @@ from lfi_xl.book.discover import Discovering, authority_in, line_kind, role_of
 from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook
 from lfi_xl.core import plan as p
-from lfi_xl.core.periods import Cadence, PeriodError, year_label
+from lfi_xl.core.periods import Cadence, Period, PeriodError, year_label
 from lfi_xl.data.council import blank_council
 from lfi_xl.errors import UnusableInput
 
@@ -83,8 +83,9 @@ def adopt(workbook: EditableWorkbook, authority: str | None = None,
     return Adopted(tuple(report), tuple(sorted(names)), settings is not None)
 
 
-def _settings(book, found: Discovering, authority, programme, reports,
-              safety_valve) -> tuple[dict, list[str]]:
+def _settings(book: EditableWorkbook, found: Discovering, authority: str | None,
+              programme: str | None, reports: int | None,
+              safety_valve: bool | None) -> tuple[dict[str, object], list[str]]:
     """The council's own Settings, and what adopt says about where each came from."""
     said = []
     if not authority:
@@ -100,7 +101,8 @@ def _settings(book, found: Discovering, authority, programme, reports,
         said.append(f"Authority: '{authority}' (read from {named[1]}; --authority to change)")
     periods = []
     if found.kpis is not None and found.kpis.period_columns:
-        labels = sorted(found.kpis.period_columns, key=found.kpis.period_columns.get)
+        columns = found.kpis.period_columns
+        labels = sorted(columns, key=lambda label: columns[label])
         periods = [Cadence(4).parse(label) for label in labels]
     highest = max((period.report for period in periods), default=0)
     if reports is None:
@@ -140,9 +142,10 @@ def _settings(book, found: Discovering, authority, programme, reports,
     return values, said
 
 
-def _latest_reported(book, found: Discovering, periods):
+def _latest_reported(book: EditableWorkbook, found: Discovering,
+                     periods: list[Period]) -> Period | None:
     """The last report column with any KPI figure in it."""
-    if not periods:
+    if not periods or found.kpis is None:
         return None
     columns = found.kpis.period_columns
     latest = None
@@ -156,7 +159,7 @@ def _latest_reported(book, found: Discovering, periods):
     return latest
 
 
-def _line_kinds(book, found: Discovering) -> list[str]:
+def _line_kinds(book: EditableWorkbook, found: Discovering) -> list[str]:
     """A Line kinds sheet: how each income and expenditure line of the council's plan
     counts, and why; the lines lfi-xl could not place are said."""
     plan = found.plan
@@ -187,13 +190,14 @@ def _line_kinds(book, found: Discovering) -> list[str]:
             *unplaced]
 
 
-def _conditions_and_narrative(book, found: Discovering) -> list[str]:
+def _conditions_and_narrative(book: EditableWorkbook, found: Discovering) -> list[str]:
     """Empty Conditions and Narrative sheets for a KPI workbook without them (the DfE
     return reads the council's conditions, their RAGs and its answers from them)."""
     kpis = found.kpis
     if kpis is None or not kpis.period_columns:
         return []
-    labels = sorted(kpis.period_columns, key=kpis.period_columns.get)
+    columns = kpis.period_columns
+    labels = sorted(columns, key=lambda label: columns[label])
     last = column_letter(2 + len(labels))
     said = []
     for table, periods_name, title, rows in (

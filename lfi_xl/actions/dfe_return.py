@@ -226,10 +226,11 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
         conditions.append(Condition(key, texts.get(key, ("", ""))[0] or f"Condition {key}",
                                     rags, progress.text if progress else ""))
     if not conditions:
-        table = kpi.require(c.CONDITIONS_TABLE)
+        conditions_area = kpi.require(c.CONDITIONS_TABLE)
+        first_row = cell_ref(conditions_area.sheet, conditions_area.cell(1, 0))
         typing = (f"{book.label}: the {c.CONDITIONS} sheet lists no conditions: type each "
                   f"condition's number and wording in its first two columns "
-                  f"({cell_ref(table.sheet, table.cell(1, 0))} down) and its RAG for {label}")
+                  f"({first_row} down) and its RAG for {label}")
         if not draft:
             raise UnusableInput(typing)
         missing.append(typing)

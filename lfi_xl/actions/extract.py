@@ -111,20 +111,25 @@ PLAN_SUMMARY_ROWS = tuple((c.PLAN_SUMMARY[key], key) for key in (
     "total_income", "total_expenditure", "in_year", "cumulative_before_sv", "dfe", "la",
     "cumulative_after_sv"))
 #: The same rows for a council without a Safety Valve agreement: no DfE money.
-NO_AGREEMENT_ROWS = {
+NO_AGREEMENT_ROWS: dict[str, str | None] = {
     c.PLAN_SUMMARY["cumulative_before_sv"]: "Cumulative balance before council contributions",
     c.PLAN_SUMMARY["dfe"]: None,
     c.PLAN_SUMMARY["cumulative_after_sv"]: "Cumulative balance after council contributions",
 }
 #: The balance the paper charts, by whether there is an agreement.
-CHARTED_BALANCE = {True: PLAN_SUMMARY_ROWS[-1][0],
-                   False: NO_AGREEMENT_ROWS[PLAN_SUMMARY_ROWS[-1][0]]}
+CHARTED_BALANCE: dict[bool, str] = {
+    True: PLAN_SUMMARY_ROWS[-1][0],
+    False: "Cumulative balance after council contributions"}
 
 
 def _without_agreement(rows: dict[str, list[float]]) -> dict[str, list[float]]:
     """Plan summary rows worded for a council without an agreement (no DfE row)."""
-    return {NO_AGREEMENT_ROWS.get(label, label): values for label, values in rows.items()
-            if NO_AGREEMENT_ROWS.get(label, label) is not None}
+    worded = {}
+    for label, values in rows.items():
+        new = NO_AGREEMENT_ROWS.get(label, label)
+        if new is not None:
+            worded[new] = values
+    return worded
 
 
 class _Figures:

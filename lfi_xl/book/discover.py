@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -581,19 +581,19 @@ class DiscoveringEditable(Discovering):
     # Changes only a workbook file makes (Excel makes them itself): absent on a live book,
     # so ``hasattr`` tells an action whether it can ask.
     @property
-    def widen(self):
+    def widen(self) -> Any:
         """A report period's new column made like the one before it (period_columns)."""
-        return self.workbook.widen
+        return cast(Any, self.workbook).widen  # AttributeError on a live book
 
     @property
-    def retarget_lists(self):
+    def retarget_lists(self) -> Any:
         """Drop-downs offering one list made to offer a grown one (period_columns)."""
-        return self.workbook.retarget_lists
+        return cast(Any, self.workbook).retarget_lists
 
     @property
-    def take_rows_below(self):
+    def take_rows_below(self) -> Any:
         """Rows typed just below an Excel table taken into it (take_rows)."""
-        return self.workbook.take_rows_below
+        return cast(Any, self.workbook).take_rows_below
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         self.workbook.make_inputs(sheet, refs, fill)

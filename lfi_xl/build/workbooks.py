@@ -785,7 +785,8 @@ def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
     _mitigations(wb, sheets[c.MITIGATIONS], periods, refs, council)
     _cost_workings(wb, sheets[c.COST_WORKINGS], periods, council)
     if council.illustrative:
-        conditions = list(enumerate(c.AGREEMENT_CONDITIONS, start=1))
+        conditions: list[tuple[int | None, str | None]] = list(
+            enumerate(c.AGREEMENT_CONDITIONS, start=1))
         note = c.ILLUSTRATIVE_NOTE
     else:  # the council's own conditions, typed in: number in column A, wording in B
         conditions = [(None, None)] * BLANK_CONDITION_ROWS

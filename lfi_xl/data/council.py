@@ -75,17 +75,18 @@ class Council:
 
     def settings(self) -> dict[str, object]:
         """The Settings sheet's values, by key (the contract's defaults where not ours)."""
-        values = dict(c.SETTING_DEFAULTS)
+        values: dict[str, object] = dict(c.SETTING_DEFAULTS)
         if self.illustrative:
             values["Illustrative"] = "Yes"
             return values
         cadence = self.cadence
+        due = cadence.due_dates or ()
         first = self.periods()[0]
-        dates = ", ".join(f"{dt.date(2024, m, d):%-d %b}" for m, d in cadence.due_dates)
+        dates = ", ".join(f"{dt.date(2024, m, d):%-d %b}" for m, d in due)
         # Internal sign-off a week before each due date: the council renames the step and
         # moves the dates on Settings (no other council's committees).
         sign_off = ", ".join(
-            f"{dt.date(2024, m, d) - dt.timedelta(days=7):%-d %b}" for m, d in cadence.due_dates)
+            f"{dt.date(2024, m, d) - dt.timedelta(days=7):%-d %b}" for m, d in due)
         values.update({
             "LAName": self.name, "ProgrammeName": self.programme,
             "ReportsPerYear": self.reports, "DueDates": dates,

@@ -302,7 +302,7 @@ class FileWorkbook:
         last = area.max_row
         while typed(last + 1):
             last += 1
-        sheet_part = self._sheet_part(sheet)
+        sheet_part = self._part_of(sheet)
         root = wx.parse(self.package.parts[sheet_part])
         taken = last - area.max_row
         written = 0
@@ -345,7 +345,7 @@ class FileWorkbook:
         """Make column ``column + 1`` of rows ``min_row..max_row`` like column ``column``:
         the same formats and width, and the data validations and array formulas that
         ended with ``column`` grown over it (a report period's new column)."""
-        part = self._sheet_part(sheet)
+        part = self._part_of(sheet)
         root = wx.parse(self.package.parts[part])
         left, new = column_letter(column), column_letter(column + 1)
         for number in range(min_row, max_row + 1):
