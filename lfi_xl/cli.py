@@ -171,7 +171,10 @@ def cmd_recalc(args: argparse.Namespace) -> int:
 
 def cmd_print(args: argparse.Namespace) -> int:
     from lfi_xl.actions.printing import print_to_pdf
+    from lfi_xl.adapters.files.package import check_output_folder
 
+    check_output_folder(args.output, {str(path): path for path in args.files},
+                        [Path(path).with_suffix(".pdf").name for path in args.files])
     for path in args.files:
         try:
             print(f"{path}: {print_to_pdf(path, args.output)}")
@@ -212,30 +215,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
-    from lfi_xl.adapters.files.receipts import append_receipt
     from lfi_xl.adapters.opening import changing
     from lfi_xl.progress import shown
 
+    if args.reason is not None and not args.supersede:
+        raise UnusableInput("--reason is recorded only when a snapshot is superseded: add "
+                            "--supersede, or leave --reason out (nothing was changed)")
     kpi = _kpi(args)
-    with changing(kpi) as workbook:
+    receipt: dict = {}
+    with changing(kpi, receipt=receipt) as workbook:
         assert workbook.path is not None  # a file
         source = workbook.path.read_bytes()
         with shown(f"Freezing {args.period or 'the current period'}", VALIDATE_STEPS + 2):
             frozen = freeze(workbook, args.period, args.by, args.supersede, args.reason,
                             source_bytes=source)
-    receipt = append_receipt(workbook.path, {
-        "file": workbook.path.name, "period": frozen.period.label,
-        "snapshot": frozen.snapshot, "when": frozen.frozen_at, "head": frozen.head})
+        receipt.update({"file": workbook.path.name, "period": frozen.period.label,
+                        "snapshot": frozen.snapshot, "when": frozen.frozen_at,
+                        "head": frozen.head})
     print(frozen)
-    print(f"Original kept as {kpi}.bak. The chain head is added to {receipt}; keep a copy "
-          f"elsewhere: lfi-xl verify --kpi {kpi} --head HASH checks the file still holds it.")
+    print(f"Original kept as {kpi}.bak. The chain head is added to {receipt['receipts']}; "
+          f"keep a copy elsewhere: lfi-xl verify --kpi {kpi} --head HASH checks the file "
+          "still holds it.")
     return OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from lfi_xl.actions.validate import kind_of
     from lfi_xl.adapters.files.package import real_path
-    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_path
+    from lfi_xl.adapters.files.receipts import check_head, read_heads, receipts_for
     from lfi_xl.adapters.opening import open_workbook
     from lfi_xl.book import findings as f
     from lfi_xl.book.snapshots import verify
@@ -246,9 +253,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UnusableInput(f"{kpi}: is a DSG plan workbook; snapshots are kept in the "
                             "KPI workbook: verify that one")
     heads = [("the chain head given (--head)", check_head(head)) for head in args.head or ()]
-    receipts = args.receipts or receipts_path(real_path(kpi))
-    if args.receipts or receipts.exists():  # the receipts beside the file, when there
-        heads += read_heads(receipts)
+    if args.receipts:
+        heads += read_heads(args.receipts)
+    elif (beside := receipts_for(real_path(kpi))) is not None:
+        heads += beside[1]  # the receipts beside the file, when there
     found = verify(workbook, heads)
     if args.json:
         _print_json({"findings": [finding.as_dict() for finding in found]})
@@ -263,16 +271,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from lfi_xl.actions.extract import build_extract
     from lfi_xl.actions.forum_paper import extract_name, write_extract
     from lfi_xl.adapters import libreoffice
+    from lfi_xl.adapters.files.package import check_output_folder
     from lfi_xl.adapters.opening import open_workbook
 
+    check_output_folder(args.output, {}, [])
     data = build_extract(open_workbook(args.kpi),
                          open_workbook(args.plan) if args.plan is not None else None,
                          args.period, allow_edited=args.allow_edited)
     target = args.output / extract_name(data)
-    for role, source in (("--kpi", args.kpi), ("--plan", args.plan)):
-        if source is not None and target.exists() and os.path.samefile(source, target):
-            raise UnusableInput(f"{target}: the extract would replace its own input ({role}); "
-                                "write it to another folder (-o DIR)")
+    check_output_folder(args.output, {"--kpi": args.kpi, "--plan": args.plan},
+                        [target.name, target.with_suffix(".pdf").name])
     target = write_extract(data, target)
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")
     if data.chain_head:
@@ -338,8 +346,13 @@ def cmd_start_period(args: argparse.Namespace) -> int:
         with changing(kpi) as workbook:
             started = start_period(workbook, args.period, None, args.allow_gap, args.use)
     else:
+        if kpi.exists() and args.plan.exists() and os.path.samefile(kpi, args.plan):
+            raise UnusableInput(f"{args.plan}: --plan names the KPI workbook itself")
         with changing_both(kpi, args.plan) as (workbook, plan):
             started = start_period(workbook, args.period, plan, args.allow_gap, args.use)
+    if started.finished:
+        print(f"{started} Original kept as {args.plan}.bak.")
+        return OK
     print(f"{started}" + ("" if started.plan_data else
                           f" To fill Plan Data: lfi-xl refresh --kpi {kpi} --plan FILE.")
           + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
@@ -565,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the findings as JSON")
     verify.add_argument("--receipts", type=Path, metavar="R",
                         help="the receipt file freeze wrote (default: "
-                        "NAME.lfi-receipts.jsonl beside FILE, when there): every chain head "
+                        "FILE.lfi-receipts.jsonl beside FILE, when there): every chain head "
                         "in it must be in the file's audit log")
     verify.add_argument("--head", action="append", metavar="HASH",
                         help="a chain head kept elsewhere (printed by freeze, on the extract's "

@@ -210,6 +210,10 @@ OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA2
 RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
 
 
+#: The lowest small-number suppression threshold a council can set: counts of 1 to 4 (and
+#: averages over so few placements) are the ones that identify a child (the Government
+#: Statistical Service's usual rule; a council may set a higher one).
+MIN_SUPPRESSION = 5
 
 
 def _whole(low: int, high: int) -> Callable[[object], int]:
@@ -272,8 +276,10 @@ SETTING_PARSERS: dict[str, tuple[Callable[[object], object], str]] = {
                  "Last programme year must read like 2028-29"),
     "FundingGapMethod": (_method, "Funding gap method must be A, B or C"),
     "ForumKPIs": (_refs, "Schools Forum KPIs must be master refs 1-46, separated by commas"),
-    "SuppressionThreshold": (_whole(0, 1000), "Small-number suppression must be a whole "
-                                              "number from 0 to 1,000"),
+    "SuppressionThreshold": (_whole(MIN_SUPPRESSION, 1000),
+                             f"Small-number suppression must be a whole number from "
+                             f"{MIN_SUPPRESSION} to 1,000: below {MIN_SUPPRESSION}, a count "
+                             "or an average could identify a child"),
     "RAGTolerance": (_share, "RAG amber tolerance must be a share, 0 to 1"),
     "CurrentYear": (_plan_year, "Current financial year must read like 2023/24"),
     "Illustrative": (_yes_no, "Illustrative data must be Yes or No"),
@@ -550,6 +556,10 @@ def progress_key(condition) -> str:
 SNAPSHOT_COLUMNS = ("Snapshot", "Period", "Kind", "Key", "Field", "Value", "Formula",
                     "Number format", "Frozen by", "Frozen at", "Source SHA-256",
                     "Snapshot SHA-256", "Status")
+#: The cell each value was frozen from (``KPIs!K9``), recorded as the column after
+#: ``SNAPSHOT_COLUMNS`` (added to the header of a Snapshots table frozen before it was).
+SNAPSHOT_CELL = "Cell"
+SNAPSHOT_RECORDED = (*SNAPSHOT_COLUMNS, SNAPSHOT_CELL)
 SNAPSHOTS_TABLE = "Snapshots_Table"
 SNAPSHOT_KINDS = ("KPI", "Condition", "Narrative", "Plan")
 SNAPSHOT_KPI, SNAPSHOT_CONDITION, SNAPSHOT_NARRATIVE, SNAPSHOT_PLAN = SNAPSHOT_KINDS

@@ -35,10 +35,12 @@ def test_freeze_button_appends_snapshot_rows_and_names(kpi_book):
     book = json_book(kpi_book)
     result = macros.freeze_period_snapshot(book, by="tester")
     assert result.period.label == "2023-24 Q3" and result.rows == 84
-    rows = actions(book, "setValues")[0]["values"]
+    header, rows = (action["values"] for action in actions(book, "setValues")[:2])
+    assert header == [[c.SNAPSHOT_CELL]]  # the column recording each value's cell
     assert len(rows) == 84 and rows[0][:3] == [1, "2023-24 Q3", "KPI"]
+    assert rows[0][-1] == "KPIs!K8"   # KPI 1, column 2023-24 Q3
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
-    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$M$88"
+    assert names[c.SNAPSHOTS_TABLE] == "='Snapshots'!$A$4:$N$88"
     assert names[c.AUDIT_TABLE] == "='Audit'!$A$1:$K$2"
     message = actions(book, "alert")[0]["args"][0]
     # The JSON engine cannot protect sheets; the message says so rather than pretend.

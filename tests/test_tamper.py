@@ -90,7 +90,7 @@ def test_a_consistently_rewritten_file_is_found_by_its_receipts(kpi_book, tmp_pa
     assert freeze(kpi_book) == 0
     out = capsys.readouterr().out
     head = out.split("Audit chain head: ")[1].split()[0]
-    receipts = kpi_book.with_name("template_kpi" + c.RECEIPTS_SUFFIX)
+    receipts = kpi_book.with_name(kpi_book.name + c.RECEIPTS_SUFFIX)
     record = json.loads(receipts.read_text().splitlines()[-1])
     assert record["head"] == head and record["period"] == "2023-24 Q1"
     forge(kpi_book, 9999, rewrite_chain=True)
@@ -114,7 +114,7 @@ def test_the_receipt_and_head_match_an_untouched_file(kpi_book, capsys):
     capsys.readouterr()
     # The first head is still in the chain (it grew); the receipts name both.
     assert run(capsys, "verify", kpi_book, "--head", head)[0] == 0
-    receipts = kpi_book.with_name("template_kpi" + c.RECEIPTS_SUFFIX)
+    receipts = kpi_book.with_name(kpi_book.name + c.RECEIPTS_SUFFIX)
     assert len(receipts.read_text().splitlines()) == 2
 
 

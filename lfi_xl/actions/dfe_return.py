@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfi_xl import contract as c
-from lfi_xl.actions.dfe_document import write_document
+from lfi_xl.actions.dfe_document import inert, write_document
 from lfi_xl.actions.extract import _plan_sections, usable_kpi_book
 from lfi_xl.actions.values_copy import values_copy
-from lfi_xl.adapters.files.package import atomic_write
+from lfi_xl.adapters.files.package import atomic_outputs, check_output_folder
 from lfi_xl.book import tables
 from lfi_xl.book.discover import discovering
 from lfi_xl.book.findings import ERROR
@@ -33,6 +33,7 @@ from lfi_xl.book.source_file import fingerprint
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_due_dates, year_label
 from lfi_xl.core.plan import PlanResult
+from lfi_xl.core.text import storable_all
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import Refused, UnusableInput, cell_ref
 
@@ -340,31 +341,39 @@ def return_name(data: ReturnData, kind: str, suffix: str) -> str:
 
 def write_dfe_return(data: ReturnData, kpi_file: Path, plan_file: Path, folder: Path,
                      by: str | None = None) -> list[Path]:
-    """Write the document, the values-only copies and the manifest into ``folder``."""
+    """Write the document, the values-only copies and the manifest into ``folder``: all
+    of them or none (refused, exit 2, when one would replace an input)."""
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    document = write_document(data, folder / return_name(data, "return", ".docx"))
-    copies = [values_copy(Path(kpi_file), folder / return_name(data, "KPIs", ".xlsx"),
-                          data.draft),
-              values_copy(Path(plan_file), folder / return_name(data, "DSG_plan", ".xlsx"),
-                          data.draft)]
-    files = [document, *copies]
-    manifest = {
-        "return": f"{data.programme} (DfE Safety Valve) monitoring return",
-        "local_authority": data.la_name,
-        "period": data.period,
-        "draft": data.draft,
-        "snapshot": data.snapshot,
-        "snapshot_sha256": data.snapshot_sha256 or None,
-        "audit_chain_head": data.chain_head or None,
-        "built_by": by or getpass.getuser(),
-        "built_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "sources": [{"role": role, "file": name, "sha256": sha}
-                    for role, name, sha in data.sources],
-        "files": [{"file": path.name, "sha256": file_sha256(path.read_bytes()),
-                   "bytes": path.stat().st_size} for path in files],
-    }
-    target = folder / "manifest.json"
-    atomic_write(target, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
-    return [*files, target]
+    names = [return_name(data, "return", ".docx"), return_name(data, "KPIs", ".xlsx"),
+             return_name(data, "DSG_plan", ".xlsx"), "manifest.json"]
+    check_output_folder(folder, {"--kpi": kpi_file, "--plan": plan_file}, names)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UnusableInput(f"cannot make the folder {folder} ({error.strerror})") from None
+    targets = [folder / name for name in names]
+    with atomic_outputs(targets) as temporaries:
+        # a control character in a name or a file name: dropped, as in the answers
+        write_document(storable_all(data, inert), temporaries[0])
+        values_copy(Path(kpi_file), temporaries[1], data.draft)
+        values_copy(Path(plan_file), temporaries[2], data.draft)
+        manifest = {
+            "return": f"{data.programme} (DfE Safety Valve) monitoring return",
+            "local_authority": data.la_name,
+            "period": data.period,
+            "draft": data.draft,
+            "snapshot": data.snapshot,
+            "snapshot_sha256": data.snapshot_sha256 or None,
+            "audit_chain_head": data.chain_head or None,
+            "built_by": storable_all(by or getpass.getuser()),
+            "built_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "sources": [{"role": role, "file": name, "sha256": sha}
+                        for role, name, sha in data.sources],
+            "files": [{"file": target.name, "sha256": file_sha256(temporary.read_bytes()),
+                       "bytes": temporary.stat().st_size}
+                      for target, temporary in zip(targets[:3], temporaries, strict=False)],
+        }
+        temporaries[3].write_bytes(
+            (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    return targets

@@ -68,7 +68,8 @@ class KpiLine:
     change: float | str | None
     rag: str
     basis: str              # what the RAG compares with
-    n: int | None = None    # placements behind an average cost (0: none, shown as NO_DATA)
+    n: int | str | None = None   # placements behind an average cost (0: none, shown as
+                                 # NO_DATA; SUPPRESSED when below the threshold)
 
 
 @dataclass
@@ -151,6 +152,26 @@ class _Figures:
                 except (UnusableInput, ValueError):
                     pass  # the figures themselves say what is wrong
         return self._counts[period]
+
+    def n(self, period: Period, ref: int) -> int | None:
+        """n behind an average cost in ``period``: from the register, else the KPI sheet's
+        n row (KPI_Counts), else None (not known)."""
+        found = self.counts(period).get(ref)
+        if found is not None:
+            return found
+        counts, periods = self.book.workbook.area(c.KPI_COUNTS), self.book.workbook.area(
+            c.KPI_PERIODS)
+        if counts is None or periods is None or period.label not in self.book.period_labels:
+            return None
+        column = periods.min_col - counts.min_col + self.book.column_of(period)
+        for row in self.book.workbook.values(counts)[1:]:
+            try:
+                if int(float(row[0])) == ref and column < len(row):
+                    value = to_number(row[column])
+                    return None if value is None or math.isnan(value) else int(value)
+            except (TypeError, ValueError, BadValue):
+                continue
+        return None
 
     def get(self, period: Period, ref: int, required: bool = False) -> float | None:
         frozen = self.reported.frozen(period)
@@ -316,6 +337,10 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
             line.current = NO_DATA
         if measure.unit == COUNT:
             _suppress(line, settings.suppression_threshold)
+        if ref in COUNT_REFS:   # an average over few placements is near one child's cost
+            _suppress_average(line, figures.n(report, ref),
+                              figures.n(before, ref) if has_previous else None,
+                              settings.suppression_threshold)
         lines.append(line)
     if book.has(c.plan_data_name("in_year")):
         for period_shown in (report, before):
@@ -340,7 +365,10 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
         "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
         f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%}.",
         f"{SUPPRESSED}: a count below {settings.suppression_threshold}, not shown to protect "
-        "individuals; a change or rating that would reveal it is not shown either.",
+        "individuals; a change or rating that would reveal it is not shown either"
+        + (f"; so is an average cost over fewer than {settings.suppression_threshold} "
+           "placements, with its n." if any(line.ref in COUNT_REFS for line in lines)
+           else "."),
     ]
     if any(line.current == NO_DATA for line in lines):
         footnotes.append(f"{NO_DATA}: no placements in the period (n = 0): an average cost "
@@ -534,6 +562,23 @@ def _suppress(line: KpiLine, threshold: int) -> None:
     shown, the change (and its RAG) would give the other away (secondary suppression)."""
     line.current = _small(line.current, threshold)
     line.previous = _small(line.previous, threshold)
+    if SUPPRESSED in (line.current, line.previous):
+        line.change = SUPPRESSED if line.change is not None else None
+        line.rag = SUPPRESSED if line.rag else ""
+
+
+def _suppress_average(line: KpiLine, n_now: int | None, n_before: int | None,
+                      threshold: int) -> None:
+    """An average cost over fewer placements than the threshold (or over a number not
+    known) is suppressed, this period's and the previous one's, with its n and with the
+    change and rating that would reveal it."""
+    def small(value, n) -> bool:
+        return isinstance(value, int | float) and (n is None or n < threshold)
+
+    if small(line.current, n_now):
+        line.current, line.n = SUPPRESSED, SUPPRESSED
+    if small(line.previous, n_before):
+        line.previous = SUPPRESSED
     if SUPPRESSED in (line.current, line.previous):
         line.change = SUPPRESSED if line.change is not None else None
         line.rag = SUPPRESSED if line.rag else ""

@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter as col
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import CHARTED_BALANCE, ExtractData
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
-from lfi_xl.core.text import storable_text
+from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
 
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
@@ -311,6 +311,7 @@ def _about(wb: Workbook, data: ExtractData) -> None:
 
 def write_extract(data: ExtractData, path: Path) -> Path:
     """Write the extract workbook to ``path`` (atomically)."""
+    data = storable_all(data)   # a control character in a name or a file name: shown
     wb = Workbook()
     _summary(wb, data)
     _kpis(wb, data)

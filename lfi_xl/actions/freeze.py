@@ -21,6 +21,7 @@ from lfi_xl.book.snapshots import (
     audit_hash,
     audit_rows,
     canonical,
+    cell_address,
     chain_head,
     current_snapshots,
     file_sha256,
@@ -129,7 +130,8 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
                  "Key": item.key, "Field": item.field, "Value": stored_value(item.value),
                  "Formula": (formats[(item.sheet, item.cell)] or (None, None))[0] or None,
                  "Number format": (formats[(item.sheet, item.cell)] or (None, None))[1],
-                 "Frozen by": who, "Frozen at": when, "Source SHA-256": source_sha}
+                 "Frozen by": who, "Frozen at": when, "Source SHA-256": source_sha,
+                 c.SNAPSHOT_CELL: cell_address(item.sheet, item.cell)}
                 for item in items]
     digest = snapshot_hash(new_rows)
     for row in new_rows:
@@ -146,8 +148,12 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
         workbook.set_cells(snapshots_area.sheet, {
             snapshots_area.cell(row["_row"], status_column): SUPERSEDED
             for row in rows if canonical(row.get("Snapshot")) == old})
-    workbook.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_COLUMNS),
-                        [[row[column] for column in c.SNAPSHOT_COLUMNS] for row in new_rows])
+    if snapshots_area is not None and snapshots_area.shape[1] < len(c.SNAPSHOT_RECORDED):
+        # a table frozen before the cell was recorded: its header gains the column
+        workbook.set_cells(snapshots_area.sheet, {snapshots_area.cell(
+            0, len(c.SNAPSHOT_COLUMNS)): c.SNAPSHOT_CELL})
+    workbook.append_rows(snapshots_sheet, c.SNAPSHOTS_TABLE, list(c.SNAPSHOT_RECORDED),
+                        [[row[column] for column in c.SNAPSHOT_RECORDED] for row in new_rows])
     entries = []
     if supersede:
         old_rows = [row for row in rows if canonical(row.get("Snapshot")) == old]

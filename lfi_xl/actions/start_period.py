@@ -20,7 +20,7 @@ from lfi_xl.book import formulas
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.settings import Settings
 from lfi_xl.book.workbook import EditableWorkbook, Workbook
-from lfi_xl.core.periods import Period, year_label
+from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.errors import Refused, UnusableInput
 
 
@@ -36,9 +36,15 @@ class Started:
     plan_data: Refreshed | None    # Plan Data filled from the plan workbook, when it was
     monitoring: str = ""           # what the plan workbook's Monitoring sheet still holds
     notes: tuple[str, ...] = ()    # what the host would not let lfi-xl do
+    finished: bool = False         # only the plan moved on: finishing an interrupted start
     columns_added: tuple[str, ...] = ()  # sheets given the period's column (it had none)
 
     def __str__(self) -> str:
+        if self.finished:
+            return (f"Finished starting {self.period}: the plan workbook was still at "
+                    f"{self.previous} (a start interrupted after the KPI workbook was saved, "
+                    f"or one without the plan); its current period is now {self.period}, as "
+                    "the KPI workbook's. Nothing else was changed.")
         plan_data = (f"Plan Data holds the {self.plan_data.source}'s {self.plan_data.year} "
                      "figures." if self.plan_data else
                      "Plan Data is not filled yet: refresh it from the DSG plan workbook.")
@@ -54,7 +60,11 @@ class Started:
 
 def next_period(settings: Settings) -> Period:
     """The report after Settings' current one."""
-    current = settings.current_period
+    return next_period_of(settings, settings.current_period)
+
+
+def next_period_of(settings: Settings, current: Period) -> Period:
+    """The report after ``current``."""
     if current.report < settings.cadence.reports_per_year:
         return Period(current.year, current.report + 1)
     return Period(current.year + 1, 1)
@@ -102,6 +112,11 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
     Raises :class:`Refused` for a period already started, skipped to or past the end."""
     book = KpiBook(kpi)
     settings = book.settings
+    if plan is not None and (behind := _plan_behind(plan, settings)) is not None:
+        # A start killed between its two saves: the KPI workbook started the period, the
+        # plan did not. Finish that one; starting another would part them further.
+        _set_current(plan, settings.current_period)
+        return Started(settings.current_period, behind, 0, 0, True, None, finished=True)
     target = _target(settings, period, allow_gap)
     label = target.label
     added: list[str] = []
@@ -145,7 +160,30 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
             filled = refresh_plan_data(kpi, plan, target, use)
     return Started(target, settings.current_period, len(written),
                    sum(map(len, inputs.values())), plan is not None, filled, monitoring,
-                   tuple(kpi.notes), tuple(dict.fromkeys(added)))
+                   tuple(kpi.notes), columns_added=tuple(dict.fromkeys(added)))
+
+
+def _plan_behind(plan_adapter: Workbook, settings: Settings) -> Period | None:
+    """The plan workbook's current period when it is the report just before the KPI
+    workbook's (a start-period interrupted between its saves); refused when the two
+    disagree otherwise; ``None`` when they agree."""
+    area = plan_adapter.area(c.setting_name("CurrentPeriod"))
+    if area is None:
+        return None
+    value = plan_adapter.values(area)[0][0]
+    try:
+        current = settings.cadence.parse(str(value or "").strip())
+    except PeriodError:
+        return None  # validate names a bad setting; the start sets it anew
+    if current == settings.current_period:
+        return None
+    previous = next_period_of(settings, current)
+    if current < settings.current_period and previous == settings.current_period:
+        return current
+    raise UnusableInput(f"{plan_adapter.label}: Settings' current period is {current.label} "
+                        f"but the KPI workbook's is {settings.current_period.label}: set the "
+                        "one that is wrong (Settings, Current report period), then start the "
+                        "next period (nothing was changed)")
 
 
 def _by_sheet(written: dict[str, str], kpi_sheet: str,

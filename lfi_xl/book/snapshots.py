@@ -28,13 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
-from lfi_xl.book.area import Area
+from lfi_xl.book.area import Area, parse_area
 from lfi_xl.book.findings import ERROR, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, Row
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.periods import Period, PeriodError
 from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import EXCEL_ERRORS
+from lfi_xl.errors import cell_ref
 
 CURRENT, SUPERSEDED = "current", "superseded"
 FREEZE, SUPERSEDE = "freeze", "supersede"
@@ -72,7 +73,7 @@ def canonical(value) -> object:
 
 
 #: Columns that are text whatever they look like: number format 0.0 is not 0.000.
-_TEXT_COLUMNS = ("Formula", "Number format")
+_TEXT_COLUMNS = ("Formula", "Number format", c.SNAPSHOT_CELL)
 
 
 def as_text(value) -> str | None:
@@ -91,9 +92,13 @@ def _sha(payload) -> str:
 
 
 def snapshot_hash(rows: list[dict]) -> str:
-    """SHA-256 over the canonical form of a snapshot's rows (order does not matter)."""
+    """SHA-256 over the canonical form of a snapshot's rows (order does not matter): the
+    cell each value was frozen from too, when recorded (snapshots frozen before it was
+    recorded hash as they always did)."""
+    columns = _HASHED + ((c.SNAPSHOT_CELL,) if any(
+        as_text(row.get(c.SNAPSHOT_CELL)) for row in rows) else ())
     canonical_rows = sorted(([as_text(row.get(column)) if column in _TEXT_COLUMNS
-                              else canonical(row.get(column)) for column in _HASHED]
+                              else canonical(row.get(column)) for column in columns]
                              for row in rows), key=json.dumps)
     return _sha(canonical_rows)
 
@@ -104,6 +109,46 @@ def audit_hash(entry: dict, previous: str) -> str:
     fields = [canonical(entry.get(column)) for column in _AUDIT_HASHED
               if column != "Previous entry SHA-256"]
     return _sha([fields, previous])
+
+
+_QUOTED = re.compile(r'("(?:[^"]|"")*")')
+
+
+def same_formula(live: str | None, recorded: str | None) -> bool:
+    """Whether two formulas are the same as Excel reads them: function and cell names in
+    any case (LibreOffice saves ``lfi_pctchange(k8,$h$8)`` for what Excel shows in capitals),
+    text in quotes exactly."""
+    def folded(text: str | None) -> str:
+        return "".join(part if index % 2 else part.upper()
+                       for index, part in enumerate(_QUOTED.split(as_text(text) or "")))
+    return folded(live) == folded(recorded)
+
+
+#: Characters a number format shows as themselves, escaped or not (ECMA-376 Part 1,
+#: 18.8.31): ``\£#,##0`` (LibreOffice) and ``£#,##0`` (Excel) show the same.
+_SHOWN_AS_THEMSELVES = set("$-+():!^&'~{}<>= £€¥")
+
+
+def same_number_format(live: str | None, recorded: str | None) -> bool:
+    """Whether two number format codes show a value alike: a backslash before a character
+    shown as itself anyway, and the case of ``General``, are not differences."""
+    def plain(code: str | None) -> str:
+        text, out, index = as_text(code) or "General", [], 0
+        while index < len(text):
+            if text[index] == "\\" and index + 1 < len(text) \
+                    and text[index + 1] in _SHOWN_AS_THEMSELVES:
+                index += 1
+            elif text[index] == '"':   # quoted text kept as it is
+                end = text.find('"', index + 1)
+                end = len(text) - 1 if end < 0 else end
+                out.append(text[index:end + 1])
+                index = end + 1
+                continue
+            out.append(text[index])
+            index += 1
+        joined = "".join(out)
+        return "General" if joined.lower() == "general" else joined
+    return plain(live) == plain(recorded)
 
 
 def formula_text(text) -> str:
@@ -270,7 +315,10 @@ def _period(book: KpiBook, label: str) -> Period | None:
 def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
                    area: Area | None = None) -> list[Finding]:
     """Live cells of frozen periods that differ from their current snapshot: in value,
-    formula or number format."""
+    formula or number format (what the cell shows, conditional formats included), read
+    at the cell each value was frozen from when the snapshot records it; a snapshot row
+    whose item is no longer in the workbook, an item the snapshot does not hold, and a
+    name or table that now points at another cell than the one frozen."""
     if rows is None:
         area, rows, _ = table(book, c.SNAPSHOTS_TABLE)
     if area is None:
@@ -290,34 +338,93 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
                                     f"{period} is frozen but its cells cannot be read: {error}",
                                     report))
             continue
-        formats = items_formats(book.workbook, items)
-        for item in items:
-            row = frozen.get((item.kind, canonical(item.key), item.field))
-            if row is None:
+        live: dict[tuple, FrozenItem] = {(item.kind, canonical(item.key), item.field): item
+                                         for item in items}
+        what = f"{period} is frozen (snapshot {snapshot_id}) but"
+        checks: list[tuple[dict, str, str, object]] = []   # row, sheet, cell, live value
+        for key, row in frozen.items():
+            item, recorded = live.get(key), _recorded_cell(row)
+            label = f"{key[0]} {key[1]}"
+            if item is None:
+                sheet, cell = recorded or (area.sheet, area.cell(row["_row"], 0))
+                findings.append(Finding(
+                    ERROR, sheet, cell, Rule.FROZEN,
+                    f"{what} {label} of its snapshot is no longer in the workbook (its row, "
+                    "key or name was removed or changed): the frozen value has no cell",
+                    report))
+                if recorded is not None:
+                    checks.append((row, *recorded, _value_at(book, *recorded)))
                 continue
-            what = f"{period} is frozen (snapshot {snapshot_id}) but {item.kind} {item.key}"
-            if canonical(row.get("Value")) != stored_value(item.value):
+            if recorded is not None and recorded != (item.sheet, item.cell):
                 findings.append(Finding(
                     ERROR, item.sheet, item.cell, Rule.FROZEN,
-                    f"{what} now reads {stored_value(item.value)!r} instead of "
+                    f"{what} {label} now reads from {cell_ref(item.sheet, item.cell)}, not "
+                    f"{cell_ref(*recorded)} where it was frozen: a defined name or a table's "
+                    "range was moved", report))
+                checks.append((row, *recorded, _value_at(book, *recorded)))
+            checks.append((row, item.sheet, item.cell, item.value))
+        for key, item in live.items():
+            if key not in frozen:
+                findings.append(Finding(
+                    ERROR, item.sheet, item.cell, Rule.FROZEN,
+                    f"{what} {item.kind} {canonical(item.key)} is not in its snapshot (added "
+                    "after the freeze?): a frozen period's figures, conditions and answers "
+                    "are only those frozen", report))
+        by_sheet: dict[str, list[str]] = {}
+        for _, sheet, cell, _ in checks:
+            by_sheet.setdefault(sheet, []).append(cell)
+        formats = {(sheet, cell): shown for sheet, cells in by_sheet.items()
+                   for cell, shown in cell_formats(book.workbook, sheet, cells).items()}
+        seen = set()
+        for row, sheet, cell, value in checks:
+            if (sheet, cell, id(row)) in seen:
+                continue
+            seen.add((sheet, cell, id(row)))
+            label = f"{row.get('Kind')} {canonical(row.get('Key'))}"
+            if canonical(row.get("Value")) != stored_value(value):
+                findings.append(Finding(
+                    ERROR, sheet, cell, Rule.FROZEN,
+                    f"{what} {label} now reads {stored_value(value)!r} instead of "
                     f"{canonical(row.get('Value'))!r}", report))
                 continue
-            live = formats.get((item.sheet, item.cell))
-            recorded = as_text(row.get("Number format"))
-            if live is None or recorded is None:
+            shown = formats.get((sheet, cell))
+            recorded_format = as_text(row.get("Number format"))
+            if shown is None or recorded_format is None:
                 continue  # not readable here, or not recorded when it was frozen
-            formula, code = live
-            if as_text(formula) != as_text(row.get("Formula")):
+            formula, code = shown
+            if not same_formula(formula, row.get("Formula")):
                 findings.append(Finding(
-                    ERROR, item.sheet, item.cell, Rule.FROZEN,
-                    f"{what}: its formula is now {formula or '(none)'!r} instead of "
+                    ERROR, sheet, cell, Rule.FROZEN,
+                    f"{what} {label}: its formula is now {formula or '(none)'!r} instead of "
                     f"{as_text(row.get('Formula')) or '(none)'!r}", report))
-            elif as_text(code) != recorded:
+            elif not same_number_format(code, recorded_format):
                 findings.append(Finding(
-                    ERROR, item.sheet, item.cell, Rule.FROZEN,
-                    f"{what}: its number format is now {code!r} instead of "
-                    f"{recorded!r}, so it may show another figure", report))
+                    ERROR, sheet, cell, Rule.FROZEN,
+                    f"{what} {label}: its number format is now {code!r} instead of "
+                    f"{recorded_format!r}, so it may show another figure", report))
     return findings
+
+
+def cell_address(sheet: str, cell: str) -> str:
+    """What a snapshot row records as the cell a value was frozen from."""
+    return cell_ref(sheet, cell)
+
+
+def _recorded_cell(row: dict) -> tuple[str, str] | None:
+    """(sheet, cell) a snapshot row records, or None (frozen before it was recorded)."""
+    text = as_text(row.get(c.SNAPSHOT_CELL))
+    place = parse_area(text) if text else None
+    if place is None:
+        return None
+    return place.sheet, place.cell(0, 0)
+
+
+def _value_at(book: KpiBook, sheet: str, cell: str) -> object:
+    place = parse_area(cell_ref(sheet, cell))
+    if place is None or sheet not in book.workbook.sheet_names:
+        return None
+    values = book.workbook.values(place)
+    return values[0][0] if values and values[0] else None
 
 
 def items_formats(workbook: Workbook,

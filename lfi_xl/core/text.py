@@ -24,3 +24,27 @@ def storable_text(text: str) -> str:
     'Line one\\nLine two\\ufffd'
     """
     return _NOT_STORABLE.sub("\ufffd", _LINE_BREAKS.sub("\n", text))
+
+
+def storable_all(value, change=storable_text):
+    """``value`` with every string in it passed through ``change`` (by default made
+    :func:`storable_text`): through dataclasses, lists, tuples, sets and dicts (keys
+    too). What a paper or a return writes from a workbook (an authority's name, an
+    answer, a file name) may hold a control character Word's and Excel's XML cannot
+    carry."""
+    import dataclasses
+
+    if isinstance(value, str):
+        return change(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            field.name: storable_all(getattr(value, field.name), change)
+            for field in dataclasses.fields(value) if field.init})
+    if isinstance(value, dict):
+        return type(value)((storable_all(k, change), storable_all(v, change))
+                           for k, v in value.items())
+    if isinstance(value, tuple) and hasattr(value, "_fields"):   # a named tuple
+        return type(value)(*(storable_all(item, change) for item in value))
+    if isinstance(value, list | tuple | set | frozenset):
+        return type(value)(storable_all(item, change) for item in value)
+    return value

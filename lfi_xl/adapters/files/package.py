@@ -16,11 +16,13 @@ entries are checked against size limits (a zip bomb is refused, not inflated).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
 import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import time
 import zipfile
@@ -114,6 +116,10 @@ def check_parts(path: Path, archive: zipfile.ZipFile,
                                 f"{info.filename} (differing only in case): it is damaged or "
                                 "was not written by a spreadsheet program")
         seen[folded] = info.filename
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnusableInput(f"{path}: the part {info.filename} is compressed with method "
+                                f"{info.compress_type}, which Excel does not write (only "
+                                "stored or deflated): save the workbook again from Excel")
         if info.flag_bits & 0x1:
             raise UnusableInput(f"{path}: the part {info.filename} is encrypted inside the zip; "
                                 "a workbook's parts never are: save it again from Excel "
@@ -204,6 +210,10 @@ class FileParts(MutableMapping):
         """The package was just written to ``path``: its parts are that file's now."""
         with zipfile.ZipFile(path) as archive:
             self._use(path, {info.filename: info for info in archive.infolist()})
+
+    def check_unchanged(self) -> None:
+        """Refuse (exit 2) when the file was changed since it was read."""
+        self._source()
 
     def _source(self) -> Path:
         if _stamp(self._path) != self._stamp:
@@ -336,12 +346,17 @@ class Package:
                     archive.writestr(info, self.parts[name])
         return buffer.getvalue()
 
+    def stamped_bytes(self, fixed_time: bool = False) -> bytes:
+        """:meth:`to_bytes` of the package stamped with current Excel's calculation
+        engine id (:func:`with_current_calc_id`)."""
+        if "xl/workbook.xml" in self.parts:
+            self.parts["xl/workbook.xml"] = with_current_calc_id(self.parts["xl/workbook.xml"])
+        return self.to_bytes(fixed_time)
+
     def save(self, path: Path, *, backup: bool = False, fixed_time: bool = False) -> None:
         """Write to ``path`` safely (see :func:`atomic_write`), stamped with current
         Excel's calculation engine id (:func:`with_current_calc_id`)."""
-        if "xl/workbook.xml" in self.parts:
-            self.parts["xl/workbook.xml"] = with_current_calc_id(self.parts["xl/workbook.xml"])
-        atomic_write(path, self.to_bytes(fixed_time), backup=backup)
+        atomic_write(path, self.stamped_bytes(fixed_time), backup=backup)
         if isinstance(self.parts, FileParts):
             self.parts.rebase(real_path(path))
 
@@ -372,11 +387,73 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
     """A temporary path in ``path``'s folder; on success it replaces ``path``.
 
     On any failure (or a kill) the original is untouched and the temporary file is
-    removed (or, after a kill, left as an inert ``.~lfi-*.tmp`` file). With ``backup``,
-    the original is first copied to ``path.bak`` (the previous ``.bak`` kept, dated).
-    A symlink is followed: the real file is replaced, the link stays a link.
+    removed (or, after a kill, left as an inert ``.~lfi-*.tmp`` file); a failure to
+    write (a full disk, a read-only folder) is refused in one line saying the file is
+    unchanged. With ``backup``, the original is first copied to ``path.bak`` (the
+    previous ``.bak`` kept, dated). A symlink is followed: the real file is replaced,
+    the link stays a link.
     """
     path = real_path(path)
+    temporary = _temporary(path)
+    try:
+        try:
+            yield temporary
+            _ready(temporary, path)
+            if backup and path.exists():
+                _backup(path)
+            os.replace(temporary, path)
+        except OSError as error:
+            raise cannot_write(path, error) from None
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+@contextmanager
+def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for a set of files written together (a return's document,
+    copies and manifest): one temporary path each; only when all are written do they
+    replace their targets, one after the other. On any failure none is replaced and
+    every temporary file is removed: no partial set is left, and no earlier set is
+    broken up."""
+    paths = [real_path(path) for path in paths]
+    temporaries: list[Path] = []
+    try:
+        try:
+            for path in paths:
+                temporaries.append(_temporary(path))
+            yield temporaries
+            for temporary, path in zip(temporaries, paths, strict=True):
+                _ready(temporary, path)
+            for temporary, path in zip(temporaries, paths, strict=True):
+                os.replace(temporary, path)
+        except OSError as error:
+            failed = paths[len(temporaries) - 1] if temporaries else paths[0]
+            raise UnusableInput(f"cannot write {failed} ({_why(error)}); nothing of this "
+                                "set was written") from None
+    finally:
+        for temporary in temporaries:
+            if temporary.exists():
+                temporary.unlink()
+
+
+def check_output_folder(folder: Path, inputs: dict[str, Path], names: list[str]) -> None:
+    """Refuse (exit 2) an output folder that is a file, or in which one of ``names``
+    would replace one of the ``inputs`` (role -> path)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UnusableInput(f"{folder}: -o names a file, not a folder: give a folder for "
+                            "the output (nothing was written)")
+    for name in names:
+        target = folder / name
+        for role, source in inputs.items():
+            if source is not None and target.exists() and Path(source).exists() \
+                    and os.path.samefile(source, target):
+                raise UnusableInput(f"{target}: the output would replace its own input "
+                                    f"({role}); write it to another folder (-o DIR)")
+
+
+def _temporary(path: Path) -> Path:
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -387,19 +464,69 @@ def atomic_output(path: Path, *, backup: bool = False) -> Iterator[Path]:
     except OSError as error:
         raise UnusableInput(f"cannot write in {folder} ({error.strerror or error})") from None
     os.close(handle)
-    temporary = Path(name)
+    return Path(name)
+
+
+def _ready(temporary: Path, path: Path) -> None:
+    """The temporary file on disk (fsync) with the original's mode, or the usual one
+    (mkstemp makes it private)."""
+    with open(temporary, "rb") as written:
+        os.fsync(written.fileno())
+    os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
+
+
+#: The errors of a full disk or an exhausted quota (EDQUOT: not on Windows).
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def _why(error: OSError) -> str:
+    return ("the disk is full" if error.errno in _FULL
+            else "read-only" if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+            else error.strerror or str(error))
+
+
+def cannot_write(path: Path, error: OSError) -> UnusableInput:
+    """One line for a write that failed: why, and that the file is as it was."""
+    return UnusableInput(f"cannot write {path} ({_why(error)}); {path.name} is unchanged")
+
+
+def save_together(saves: list[tuple[Package, Path]], *, backup: bool = True) -> None:
+    """Save several packages both-or-neither, as far as files allow: every new file is
+    written in full (and every backup made) before the first replaces its original, so
+    a full disk or any failure leaves all the originals; only a kill between the
+    renames, microseconds apart, can part them (start-period finishes its own on the
+    next run)."""
+    prepared: list[tuple[Path, Path]] = []
     try:
-        yield temporary
-        with open(temporary, "rb+") as written:
-            os.fsync(written.fileno())
-        # mkstemp makes the file private; give it the original's mode, or the usual one.
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else _default_mode())
-        if backup and path.exists():
-            _backup(path)
-        os.replace(temporary, path)
+        try:
+            for package, path in saves:
+                path = real_path(path)
+                temporary = _temporary(path)
+                prepared.append((temporary, path))
+                temporary.write_bytes(package.stamped_bytes())
+                _ready(temporary, path)
+            for package, _ in saves:   # the stamp check: nobody wrote them meanwhile
+                if isinstance(package.parts, FileParts):
+                    package.parts.check_unchanged()
+            if backup:
+                for _, path in prepared:
+                    if path.exists():
+                        _backup(path)
+            for temporary, path in prepared:
+                os.replace(temporary, path)
+        except OSError as error:
+            failed = next((path for temporary, path in prepared if temporary.exists()),
+                          prepared[-1][1] if prepared else Path("?"))
+            names = " and ".join(path.name for _, path in prepared) or "nothing"
+            raise UnusableInput(f"cannot write {failed} ({_why(error)}); {names} are "
+                                "unchanged: neither was written") from None
     finally:
-        if temporary.exists():
-            temporary.unlink()
+        for temporary, _ in prepared:
+            if temporary.exists():
+                temporary.unlink()
+    for package, path in saves:
+        if isinstance(package.parts, FileParts):
+            package.parts.rebase(real_path(path))
 
 
 def real_path(path: Path) -> Path:
@@ -422,7 +549,7 @@ def _backup(path: Path) -> None:
     os.close(handle)
     try:
         shutil.copy2(path, temporary)
-        with open(temporary, "rb+") as copy:
+        with open(temporary, "rb") as copy:   # a read-only original's copy is read-only
             os.fsync(copy.fileno())
         if bak.exists():
             _keep_dated(path, bak)
@@ -487,6 +614,10 @@ def exclusive(path: Path, wait: float | None = None) -> Iterator[Path]:
         raise UnusableInput(f"{path}: open in Excel by {_owner(owner)}: close it first, or "
                             "use the ribbon button inside Excel (lfi-xl will not change a "
                             f"workbook Excel would overwrite on its next save; {owner.name})")
+    if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
+        raise UnusableInput(f"{path}: the file is read-only, so lfi-xl will not change it; "
+                            "if it should change, clear its read-only setting (Properties), "
+                            "then run this again (nothing was changed)")
     lock = path.with_name(f".~lfi-{path.name}.lock")
     deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
     while True:
@@ -501,43 +632,120 @@ def exclusive(path: Path, wait: float | None = None) -> Iterator[Path]:
     try:
         yield path
     finally:
-        try:
-            lock.unlink()      # while still held: a waiting command then retries afresh
+        try:                   # while still held: a waiting command then retries afresh
+            if os.path.samestat(os.fstat(handle), os.lstat(lock)):
+                lock.unlink()
         except OSError:
             pass
         os.close(handle)
 
 
-def _take(lock: Path, path: Path) -> int | None:
-    """The lock's file handle, held, or ``None`` when another process holds it."""
+#: Opening never follows a symbolic link where the OS can say so (not on Windows, where
+#: creating a link needs an administrator, and the checks below still hold).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def refuse_link(path: Path, what: str) -> None:
+    """Refuse (exit 2) when ``path`` is a symbolic link, a hard link to another file or not
+    a plain file: lfi-xl's own files beside a workbook (its lock, its receipts) are never
+    written through a link, which could point at the workbook itself."""
     try:
-        handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise UnusableInput(f"cannot use {path} ({error.strerror})") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise UnusableInput(f"{path}: {what} is a link to {os.readlink(path)}; lfi-xl never "
+                            "writes through a link: remove it, then run this again (nothing "
+                            "was changed)")
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+        kind = "not a plain file" if not stat.S_ISREG(status.st_mode) else (
+            f"linked to another file ({status.st_nlink} names)")
+        raise UnusableInput(f"{path}: {what} is {kind}; lfi-xl never writes through it: "
+                            "remove it, then run this again (nothing was changed)")
+
+
+def open_own(path: Path, flags: int, what: str) -> int:
+    """A file handle on ``path`` that is certainly the plain file of that name and no
+    other: not a link followed, checked again after opening (a link planted between
+    the check and the open is found)."""
+    refuse_link(path, what)
+    handle = os.open(path, flags | _NO_FOLLOW, 0o644)
+    try:
+        opened, named = os.fstat(handle), os.lstat(path)
+    except OSError:
+        os.close(handle)
+        raise
+    if (opened.st_ino, opened.st_dev) != (named.st_ino, named.st_dev) \
+            or not stat.S_ISREG(opened.st_mode) or opened.st_nlink != 1:
+        os.close(handle)
+        raise UnusableInput(f"{path}: {what} changed into a link while lfi-xl opened it; "
+                            "nothing was changed: remove it, then run this again")
+    return handle
+
+
+def _take(lock: Path, path: Path) -> int | None:
+    """The lock's file handle, held, or ``None`` when another process holds it. The lock
+    file is lfi-xl's own or refused: never a link (which could name the workbook: writing
+    the holder into it would destroy it), never a file lfi-xl did not write."""
+    try:
+        handle = open_own(lock, os.O_CREAT | os.O_EXCL | os.O_RDWR, "the lock file")
+        fresh = True
     except FileExistsError:
+        fresh = False
         try:
-            handle = os.open(lock, os.O_RDWR)
+            handle = open_own(lock, os.O_RDWR, "the lock file")
         except FileNotFoundError:
             return None        # released meanwhile: try again
         except OSError as error:
+            if error.errno == errno.ELOOP:   # a link planted just now
+                refuse_link(lock, "the lock file")
             raise UnusableInput(f"cannot write in {lock.parent} ({error.strerror})") from None
     except PermissionError:
         raise UnusableInput(f"cannot write in {lock.parent} (read-only?)") from None
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            refuse_link(lock, "the lock file")
         raise UnusableInput(f"cannot write in {lock.parent} ({error.strerror})") from None
     if not _os_lock(handle):
         os.close(handle)
         return None
     try:
-        same = os.fstat(handle).st_ino == os.stat(lock).st_ino
+        same = os.fstat(handle).st_ino == os.lstat(lock).st_ino
     except FileNotFoundError:
         same = False
     if not same:               # removed by its holder between our open and our lock
         os.close(handle)
         return None
-    os.ftruncate(handle, 0)
-    os.write(handle, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": dt.datetime.now().isoformat(timespec="seconds"),
-                                 "file": path.name}).encode())
+    if not fresh and not _ours(handle):
+        os.close(handle)
+        raise UnusableInput(f"{lock}: a file lfi-xl did not write has the name of its lock "
+                            "file; nothing was changed: move it away, then run this again")
+    try:
+        os.ftruncate(handle, 0)
+        os.write(handle, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                     "since": dt.datetime.now().isoformat(timespec="seconds"),
+                                     "file": path.name}).encode())
+    except OSError:
+        pass                   # the holder's name is a courtesy: the OS lock is what holds
     return handle
+
+
+def _ours(handle: int) -> bool:
+    """Whether an existing lock file holds what :func:`_take` writes (or nothing: a
+    command killed between creating and writing it)."""
+    if os.fstat(handle).st_size > 4096:
+        return False
+    os.lseek(handle, 0, os.SEEK_SET)
+    data = os.read(handle, 4096)
+    if not data.strip():
+        return True
+    try:
+        holder = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(holder, dict) and {"pid", "host", "since"} <= set(holder)
 
 
 def _os_lock(handle: int) -> bool:

@@ -54,8 +54,8 @@ class WorkbookValues:
         self._data = data
         try:
             with self._zip() as archive:
-                skeleton = Package({name: archive.read(name) for name in (
-                    "xl/workbook.xml", "xl/_rels/workbook.xml.rels")})
+                skeleton = wx.transitional(Package({name: archive.read(name) for name in (
+                    "xl/workbook.xml", "xl/_rels/workbook.xml.rels")}))  # Strict OOXML too
             self.sheets = wx.sheets(skeleton)
             self.names = wx.defined_names(skeleton)
         except (KeyError, etree.XMLSyntaxError, zipfile.BadZipFile, UnusableInput) as error:
@@ -70,10 +70,11 @@ class WorkbookValues:
         self._cache: dict[str, list[list]] = {}
         self._blocks: dict[str, np.ndarray | None] = {}  # a sheet's cells, cut once
 
-    def __del__(self):
+    def __del__(self, unfreeze=gc.unfreeze):
         # what _no_collection froze is collected again once a reader is done with it (a
-        # long-lived process, such as the test suite's, does not keep frozen garbage)
-        gc.unfreeze()
+        # long-lived process, such as the test suite's, does not keep frozen garbage);
+        # unfreeze is bound here because at interpreter exit the module's gc may be gone
+        unfreeze()
 
     def keep_read(self, other: WorkbookValues, changed: set[str]) -> None:
         """Take the sheets ``other`` (a reader of this workbook before ``changed`` sheets
@@ -333,14 +334,33 @@ def check_dense(path: Path) -> None:
     for what must evaluate every cell of a sheet's rectangle (recalc's engine), a cell
     typed at XFD1048576 means 17 billion cells."""
     book = WorkbookValues(path)
+    counted: dict[str, int] = {}
     for info in book.sheets:
-        last_row, last_column, cells = _extent(book._part(info.name))
+        data = book._part(info.name)
+        last_row, last_column, cells = _extent(data)
         if not _dense(last_row, last_column, cells):
             raise UnusableInput(
                 f"{path}: the sheet '{info.name}' has {cells} cells spread to "
                 f"{column_letter(min(last_column, EXCEL_COLUMNS))}{last_row}: recalc "
                 "evaluates a sheet's whole rectangle, so clear that far cell (Ctrl+End in "
                 "Excel finds it) and run recalc again")
+        counted[info.name] = len(_CELL_TAG.findall(data))
+    if sum(counted.values()) > MAX_RECALC_CELLS:
+        largest = max(counted, key=lambda sheet: counted[sheet])
+        raise UnusableInput(
+            f"{path}: {sum(counted.values()):,} cells ({counted[largest]:,} on the sheet "
+            f"'{largest}'): recalc's formula engine keeps every cell in memory and takes at "
+            f"most {MAX_RECALC_CELLS:,}; recalculate this workbook in Excel (F9, then save), "
+            "or remove the cells it does not need")
+
+
+#: The most cells recalc's formula engine is given: it holds each cell as a few objects
+#: (about 3 KB a cell measured: 1M cells passed 3 GB and 300 s without finishing), so a
+#: column of a million pasted numbers is refused, not taken to the machine's memory limit.
+#: 100,000 placements (800,000 register cells) still recalculate.
+MAX_RECALC_CELLS = 1_000_000
+#: A cell's opening tag (any namespace prefix, with or without attributes).
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 
 
 #: Above this size a sheet part is scanned cell by cell only when a cheap search finds a

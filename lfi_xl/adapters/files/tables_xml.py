@@ -32,7 +32,7 @@ def excel_tables(read: Callable[[str], bytes | None], sheets) -> list[ExcelTable
             data = read(part)
             if not data:
                 continue
-            root = wx.parse(data)
+            root = wx.parse(wx.transitional_part(data))   # Strict OOXML too
             area = parse_area(f"'{info.name.replace(chr(39), chr(39) * 2)}'!{root.get('ref')}")
             if area is None:
                 continue

@@ -120,6 +120,14 @@ def is_strict(package: Package) -> bool:
     return _STRICT[0][0] in package.parts.get("xl/workbook.xml", b"")
 
 
+def transitional_part(data: bytes) -> bytes:
+    """One part's bytes with strict OOXML namespaces read as the transitional ones."""
+    if b"http://purl.oclc.org/ooxml/" in data:
+        for strict, plain in _STRICT:
+            data = data.replace(strict, plain)
+    return data
+
+
 def transitional(package: Package) -> Package:
     """The package with strict OOXML namespaces read as the transitional ones (the same
     package when it is not strict)."""
@@ -416,8 +424,8 @@ def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
     found: dict[str, tuple[str, str]] = {}
     anchors: dict[str, tuple[str, str]] = {}   # shared formula index -> (cell, text)
     pending: list[tuple[str, str, str]] = []
-    for cell in parse(sheet_xml).iterfind("m:sheetData/m:row/m:c", NS):
-        address = cell.get("r")
+    root = parse(sheet_xml)
+    for address, cell in _addressed_cells(root):
         formula = cell.find("m:f", NS)
         text = ""
         if formula is not None:
@@ -447,4 +455,86 @@ def cell_formats(sheet_xml: bytes, styles_xml: bytes | None,
         found[address] = (text, found[address][1])
     for address in wanted - found.keys():
         found[address] = ("", codes[0] if codes else "General")
+    shown = conditional_number_formats(root, styles_xml)
+    if shown:
+        for address, (text, code) in found.items():
+            row, column = _cell_key(address)
+            extra = [fmt for boxes, fmt in shown
+                     if any(r1 <= row <= r2 and c1 <= column <= c2 for r1, c1, r2, c2 in boxes)]
+            if extra:   # what the cell shows may be another format's: recorded with it
+                found[address] = (text, code + "".join(f" | conditional: {fmt}"
+                                                       for fmt in extra))
+    return found
+
+
+def _addressed_cells(root: etree._Element):
+    """(address, ``<c>``) of every cell of a worksheet, the address from ``r`` or, where
+    a writer left the optional ``r`` out (ECMA-376 Part 1, 18.3.1.4 and 18.3.1.73), from
+    its place: the row after the previous one, the column after the previous cell."""
+    row_number = 0
+    for row in root.iterfind("m:sheetData/m:row", NS):
+        given = row.get("r")
+        row_number = int(given) if given and given.isdigit() else row_number + 1
+        column = 0
+        for cell in row.iterfind("m:c", NS):
+            address = cell.get("r")
+            if address:
+                try:
+                    _, column = _cell_key(address)
+                except ValueError:
+                    column += 1
+            else:
+                column += 1
+                address = f"{column_letter(column)}{row_number}"
+            yield address, cell
+
+
+def column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _boxes(sqref: str) -> list[tuple[int, int, int, int]]:
+    boxes = []
+    for part in sqref.split():
+        first, _, last = part.partition(":")
+        try:
+            r1, c1 = _cell_key(first.replace("$", ""))
+            r2, c2 = _cell_key((last or first).replace("$", ""))
+        except ValueError:
+            continue
+        boxes.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+    return boxes
+
+
+def conditional_number_formats(root: etree._Element, styles_xml: bytes | None
+                               ) -> list[tuple[list[tuple[int, int, int, int]], str]]:
+    """The number formats conditional formats of a worksheet can show their cells in
+    (a rule whose differential format carries a ``numFmt``: it changes what a cell
+    shows, ``999`` for 31, without touching the cell): (cell boxes, format code)."""
+    dxf_codes: list[str | None] = []
+    if styles_xml:
+        for dxf in parse(styles_xml).iterfind("m:dxfs/m:dxf", NS):
+            fmt = dxf.find("m:numFmt", NS)
+            dxf_codes.append(None if fmt is None else fmt.get("formatCode") or "")
+    found: list[tuple[list[tuple[int, int, int, int]], str]] = []
+    for block in root.iterfind("m:conditionalFormatting", NS):
+        boxes = _boxes(block.get("sqref", ""))
+        for rule in block.iterfind("m:cfRule", NS):
+            index = rule.get("dxfId")
+            if index is not None and index.isdigit() and int(index) < len(dxf_codes) \
+                    and (code := dxf_codes[int(index)]) is not None:
+                found.append((boxes, code))
+    # Excel 2010's conditional formats (x14, in the sheet's extension list) carry their
+    # differential format inline.
+    for block in root.iter("{*}conditionalFormatting"):
+        if etree.QName(block).namespace == MAIN:
+            continue
+        sqref = block.find("{*}sqref")
+        boxes = _boxes(sqref.text or "" if sqref is not None else "")
+        for fmt in block.iterfind("{*}cfRule/{*}dxf/{*}numFmt"):
+            found.append((boxes, fmt.get("formatCode") or ""))
     return found

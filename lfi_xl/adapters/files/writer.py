@@ -77,6 +77,11 @@ class FileWorkbook:
         self.reader = WorkbookValues(self.path)  # checks the file
         self._changed: set[str] = set()  # sheets whose cells changed since the reader was made
         self.package = Package.read(self.path, checked=True, lazy=True)
+        if wx.is_strict(self.package):
+            raise UnusableInput(
+                f"{self.path}: is saved as Strict Open XML, which lfi-xl reads but does not "
+                "change: in Excel, File > Save As > Excel Workbook (*.xlsx), then run this "
+                "again (nothing was changed)")
 
     # -- reading (the adapter interface) ---------------------------------------------
     @property
