@@ -112,6 +112,10 @@ def write_report(results: dict, path: Path, chart: Path,
     if results.get("transfer", {}).get("sizes") and transfer_chart is not None:
         lines += _transfer(results["transfer"], transfer_chart.name)
     lines += _findings(results)
+    if results.get("forecast"):
+        from forecast_scores import section
+
+        lines += section(results["forecast"])
     path.write_text("\n".join(lines) + "\n")
     _chart(results, chart)
     if results.get("transfer", {}).get("sizes") and transfer_chart is not None:

@@ -359,6 +359,9 @@ def main() -> None:
                     results["transfer"]["sizes"][str(n)] = _transfer(n, Path(folder))
         else:
             results = run(sizes, Path(folder))
+    from forecast_scores import scores  # the EHCP forecast's backtest, seconds
+
+    results["forecast"] = scores()
     args.out.write_text(json.dumps(results, indent=1))
     from report import write_report
 

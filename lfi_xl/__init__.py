@@ -11,6 +11,7 @@ The Python API mirrors the command line, one function per command:
 ``lfi-xl extract``         :func:`build_extract` + :func:`write_extract`
 ``lfi-xl adopt``           ``with changing(path) as workbook:`` ``adopt(workbook)``
 ``lfi-xl recalc``          ``lfi_xl.actions.recalc.recalc(path, out)``
+``lfi-xl forecast``        :func:`forecast_table` (a pandas DataFrame; :func:`read_history`)
 =========================  ==========================================================
 
 Periods are :class:`~lfi_xl.core.periods.Period` values (``parse_period("2023-24 Q1")``).
@@ -28,6 +29,7 @@ _API = {
     "verify": "lfi_xl.book.snapshots", "load_plan": "lfi_xl.actions.plan",
     "open_workbook": "lfi_xl.adapters.opening", "changing": "lfi_xl.adapters.opening",
     "parse_period": "lfi_xl.core.periods", "Period": "lfi_xl.core.periods",
+    "forecast_table": "lfi_xl.actions.forecast", "read_history": "lfi_xl.actions.forecast",
 }
 __all__ = sorted(_API)
 __version__ = "0.1.0"

@@ -424,6 +424,39 @@ OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why
              "draft": "--draft", "allow_edited": "--allow-edited"}
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    # pandas is imported with the action only: validate and freeze never load it.
+    from lfi_xl.actions.forecast import forecast_table, read_history
+    from lfi_xl.core.forecast import ForecastError
+
+    if args.history is None and not args.area:
+        raise UnusableInput("give --history FILE.csv (columns area,year,ehcps) or --area "
+                            "NAME for the bundled DfE series")
+    history = read_history(args.history) if args.history else None
+    try:
+        quantiles = [float(q) for q in args.quantiles.split(",")]
+        table = forecast_table(history, args.horizon, quantiles, args.area)
+    except (ValueError, ForecastError) as error:
+        raise UnusableInput(f"forecast: {error}") from None
+    if table.empty:
+        raise UnusableInput(f"{args.history}: none of the areas {', '.join(args.area)}")
+    columns = list(table.columns[2:])
+    if args.json:
+        _print_json({"forecasts": [
+            {"area": row["area"], "year": int(row["year"]),
+             **{c: round(float(row[c]), 1) for c in columns}}
+            for _, row in table.iterrows()]})
+        return OK
+    width = max(len("Area"), *(len(a) for a in table["area"]))
+    print(f"{'Area':<{width}}  {'January':>7}" + "".join(f"{c:>10}" for c in columns))
+    for _, row in table.iterrows():
+        print(f"{row['area']:<{width}}  {int(row['year']):>7}"
+              + "".join(f"{row[c]:>10,.0f}" for c in columns))
+    print("EHC plans each January; p50 the median forecast, p10-p90 the 80% band "
+          "(calibrated on every English LA: docs/forecast.md).")
+    return OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lfi-xl",
@@ -698,6 +731,27 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the council has no Safety Valve agreement (default: read from "
                        "the plan: a DfE contribution line means it has one)")
     adopt.set_defaults(run=cmd_adopt)
+
+    forecast = commands.add_parser(
+        "forecast", help="forecast EHC plans with calibrated bands (p10, p50, p90)",
+        description="Forecast each area's EHC plans for the next N Januaries from its "
+        "history (a CSV with the columns area,year,ehcps; year is the January of the count) "
+        "or, with --area and no --history, from the DfE's series bundled with lfi-xl "
+        "(English LAs, 2015-2025). The median follows recent growth; the bands are "
+        "calibrated on the errors the forecast made for every English LA "
+        "(docs/forecast.md).")
+    forecast.add_argument("--history", type=Path, metavar="FILE.csv",
+                          help="the counts: columns area,year,ehcps, one series per area")
+    forecast.add_argument("--area", action="append", metavar="NAME",
+                          help="only this area (may be repeated); without --history, the "
+                          "bundled series of this authority")
+    forecast.add_argument("--horizon", type=int, default=3, metavar="N",
+                          help="years ahead, 1-6 (default 3)")
+    forecast.add_argument("--quantiles", default="0.1,0.5,0.9", metavar="Q,Q,...",
+                          help="quantiles between 0.05 and 0.95 (default 0.1,0.5,0.9)")
+    forecast.add_argument("--json", action="store_true",
+                          help='print {"forecasts": [{"area", "year", "p10", "p50", "p90"}]}')
+    forecast.set_defaults(run=cmd_forecast)
     return parser
 
 

@@ -357,6 +357,16 @@ LINE_KINDS = "Line kinds"
 LINE_KINDS_TABLE = "LineKinds_Table"
 LINE_KINDS_COLUMNS = ("Line", "Line id", PLAN_KIND_HEADER, "Why")
 
+# Demand sheet (optional): the EHC plans each January the forecast starts from (the DfE's
+# series for the authority, or its own counts) and the EHC plans the plan was costed on, one
+# per plan year (blank: the trend when the plan was made). lfi_xl.actions.demand reads them.
+DEMAND = "Demand"
+DEMAND_YEARS = "Demand_Years"
+DEMAND_EHCPS = "Demand_EHCPs"
+DEMAND_PLANNED = "Demand_Planned"
+DEMAND_FORECAST = "Demand_Forecast"
+#: Years LFI_FORECAST looks ahead on the Demand sheet: to the shipped plan's last January.
+DEMAND_HORIZON = 4
 
 # Monitoring sheet: the current year, by report.
 MONITORING_COLUMNS = ("Plan", "Q1 forecast", "Q2 forecast", "Q3 forecast", "Outturn")

@@ -9,8 +9,17 @@ an ``https://`` name) that calls ``fullname_url_to_local_path``, which raises fo
 libraries, hyphenated tenant names and duplicate file names. Such a workbook gets its
 outputs in a local folder (:func:`output_folder`); a workbook never saved is refused
 ("save it first") rather than written next to Python; and with AutoSave on, a copy is
-taken first (Freeze and Extract change the workbook, and AutoSave saves that with no
-Undo).
+taken first (Freeze, Extract, Adopt and Start next period change the workbook, and
+AutoSave saves that with no Undo).
+
+A workbook Excel has open is changed only through Excel: Start next period changes the
+DSG plan workbook through this Excel when it is open here (found by ``FullName``), and
+refuses, before anything changes, when it is open anywhere else (Excel's ``~$`` owner file
+beside it, or Windows refusing to open it for writing). No output is written over a file
+that is open (:func:`refuse_if_open`).
+
+The buttons run inside the add-in's long-lived Python server: nothing here exits the
+process or keeps state between presses.
 """
 
 from __future__ import annotations
@@ -18,12 +27,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import getpass
+import posixpath
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.excel.live import LiveWorkbook
+from lfi_xl.adapters.files.package import owner_file
 from lfi_xl.adapters.opening import open_live, open_workbook
 from lfi_xl.book.findings import Finding
 from lfi_xl.book.workbook import Workbook
@@ -125,10 +136,76 @@ def _safety_copy(book: Any, fullname: str, folder: Path) -> Path | None:
     workbook stays as it is), since what the button changes is saved with no Undo."""
     if not _autosave_on(book):
         return None
+    return _copy_now(book, fullname, folder, "before lfi-xl")
+
+
+def _copy_now(book: Any, fullname: str, folder: Path, what: str) -> Path:
+    """The workbook as Excel holds it now, written by Excel into ``folder``
+    (``SaveCopyAs``), named ``NAME <what> <date time>``."""
     name = Path(fullname.replace("\\", "/").rsplit("/", 1)[-1])
-    copy = folder / f"{name.stem} before lfi-xl {dt.datetime.now():%Y-%m-%d %H%M%S}{name.suffix}"
+    copy = folder / f"{name.stem} {what} {dt.datetime.now():%Y-%m-%d %H%M%S}{name.suffix}"
     book.api.SaveCopyAs(str(copy))
     return copy
+
+
+def _copy_first(book: Any, what: str) -> Path | None:
+    """:func:`_safety_copy` for a button that changes ``book``: the same AutoSave rule as
+    Freeze; the copy goes where the button's outputs go (:func:`output_folder`)."""
+    if not _autosave_on(book):
+        return None
+    fullname, path = location(book)
+    return _safety_copy(book, fullname, output_folder(fullname, path, what))
+
+
+def _kept(copies: list[Path]) -> str:
+    """The message's sentence on the copies taken under AutoSave, or nothing."""
+    if not copies:
+        return ""
+    return (" AutoSave is on, so a copy from before was kept: "
+            + "; ".join(str(copy) for copy in copies) + ".")
+
+
+def _same_place(one: str, other: str) -> bool:
+    """Whether two full names (Excel's ``FullName``, a path, a URL) name the same file, as
+    Windows compares them: case and slashes aside."""
+    def plain(name: str) -> str:
+        return posixpath.normpath(name.replace("\\", "/")).casefold()
+    return bool(one) and bool(other) and plain(one) == plain(other)
+
+
+def open_here(book: Any, fullname: str) -> Any | None:
+    """The workbook this Excel has open under ``fullname`` (its COM ``FullName``,
+    compared as Windows does), or ``None``."""
+    try:
+        books = list(book.app.books)
+    except Exception:  # hosts without an app's list of books
+        return None
+    for other in books:
+        if _same_place(location(other)[0], fullname):
+            return other
+    return None
+
+
+def refuse_if_open(book: Any, path: Path, what: str, instead: str = "close it") -> None:
+    """Refused (exit 2) before anything changes when ``path`` is open: in this Excel, in
+    Excel anywhere (its ``~$`` owner file beside it), or in any program Windows will not
+    let write it (opening it for writing fails). Opening to check changes nothing."""
+    if open_here(book, str(path)) is not None:
+        raise UnusableInput(f"{path} is open in this Excel: close it, then {what} again "
+                            "(lfi-xl never writes a file Excel has open). Nothing was changed.")
+    owner = owner_file(path)
+    if owner is not None:
+        raise UnusableInput(f"{path} is open in Excel, here or on another PC ({owner.name} "
+                            f"is beside it): {instead}, then {what} again. Nothing was "
+                            "changed.")
+    if path.is_file():
+        try:
+            with open(path, "r+b"):
+                pass
+        except PermissionError:
+            raise UnusableInput(f"{path} is open in another program, or read-only: "
+                                f"{instead}, then {what} again. Nothing was changed."
+                                ) from None
 
 
 def validate_entries(book: Any = None) -> list[Finding]:
@@ -187,17 +264,41 @@ def build_forum_extract(book: Any = None, plan: Path | Workbook | None = None,
         # The cover's file name and hash: of the copy, or of the local file as saved.
         live.path = copy or (fullname if "://" not in fullname else None)
     data = build_extract(live, open_workbook(plan or _plan_workbook(book)))
-    target = write_extract(data, folder / extract_name(data))
-    try:  # desktop Excel writes the PDF itself
-        extract = book.app.books.open(str(target))
-        extract.to_pdf(str(target.with_suffix(".pdf")))
-        extract.close()
-    except Exception:
-        pass
+    target = folder / extract_name(data)
+    for output in (target, target.with_suffix(".pdf")):  # last time's, still open
+        refuse_if_open(book, output, "build the extract")
+    write_extract(data, target)
     kept = f" AutoSave is on, so a copy of the workbook as it was is kept: {copy}." if copy \
         else ""
-    _tell(book, f"Schools Forum extract written: {target}.{kept}")
+    _tell(book, f"Schools Forum extract written: {target}.{kept}{_pdf(book, target)}")
     return target
+
+
+def _pdf(book: Any, target: Path) -> str:
+    """Desktop Excel writes the extract's PDF itself: the message's sentence on the PDF,
+    made or not, and why not."""
+    pdf = target.with_suffix(".pdf")
+    try:
+        extract = book.app.books.open(str(target))
+    except Exception as error:
+        return (f" No PDF was made: Excel could not open the extract ({_why(error)}). Open "
+                f"{target} and save it as PDF (File > Export).")
+    try:
+        extract.to_pdf(str(pdf))
+    except Exception as error:
+        return (f" No PDF was made: Excel could not export it ({_why(error)}). The extract "
+                f"is open in Excel ({target}): save it as PDF from there (File > Export).")
+    try:
+        extract.close()
+    except Exception:  # the PDF is made; an extract left open is harmless
+        pass
+    return f" PDF: {pdf}."
+
+
+def _why(error: Exception) -> str:
+    """An error in a sentence: its type and its first 200 characters."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
 
 
 def _recorded_plan(book: Any) -> tuple[Path | None, UnusableInput | None]:
@@ -210,31 +311,71 @@ def _recorded_plan(book: Any) -> tuple[Path | None, UnusableInput | None]:
     live = LiveWorkbook(book)
     fullname = location(book)[0]
     live.path = fullname if fullname and "://" not in fullname else None
+    kpis = KpiBook(live)
+    recorded = kpis.settings.plan_workbook
+    if live.path is None and recorded and not _absolute(recorded):
+        # Not beside a file on this PC, and never the Python server's working folder.
+        return None, PlanNotKnown(f"{kpis.label}: the DSG plan workbook the last refresh "
+                                  f"recorded, {recorded}, is beside this workbook, which "
+                                  "is not in a folder on this PC: open it in this Excel")
     try:
-        return recorded_plan(KpiBook(live), live), None
+        return recorded_plan(kpis, live), None
     except PlanNotKnown as reason:
         return None, reason
 
 
+def _absolute(name: str) -> bool:
+    """Whether a recorded file name is a full one (``C:\\...``, ``\\\\server\\...``,
+    ``/...``, a URL)."""
+    return "://" in name or PureWindowsPath(name).is_absolute() or Path(name).is_absolute()
+
+
+def _recorded_name(book: Any) -> str:
+    """The DSG plan workbook the last refresh recorded, as a full name to find among the
+    workbooks Excel has open: as recorded when full, else beside this workbook (Excel's
+    ``Path``: a folder, or a OneDrive/SharePoint address); "" when none is recorded."""
+    from lfi_xl.book.kpi_book import KpiBook
+
+    recorded = KpiBook(LiveWorkbook(book)).settings.plan_workbook
+    path = location(book)[1]
+    if not recorded or _absolute(recorded) or not path:
+        return recorded
+    return path.rstrip("/\\") + ("/" if "://" in path else "\\" if "\\" in path
+                                  else "/") + recorded
+
+
 def build_dfe_return(book: Any = None, plan: Path | Workbook | None = None,
                      folder: Path | None = None) -> list[Path]:
-    """Write the DfE monitoring return for the current report period next to the workbook:
-    from its frozen snapshot, or, while the period is not frozen, a draft marked DRAFT.
-    The values-only copies are made from the saved files, so the workbook must be saved."""
+    """Write the DfE monitoring return for the current report period next to the workbook
+    (in the local folder for one on OneDrive/SharePoint): from its frozen snapshot, or,
+    while the period is not frozen, a draft marked DRAFT. The values-only copies are made
+    from the saved files, so a workbook in a local folder must be saved; one on
+    OneDrive/SharePoint is copied by Excel as it is now (``SaveCopyAs``)."""
     from lfi_xl.actions.dfe_return import build_dfe_return as gather
-    from lfi_xl.actions.dfe_return import write_dfe_return
+    from lfi_xl.actions.dfe_return import return_name, write_dfe_return
 
     book = _book(book)
-    kpi = open_live(book)
-    given = plan or _recorded_plan(book)[0] or _open_plan_book(book)
+    fullname, path = location(book)
+    if folder is None and _has_com(book):
+        folder = output_folder(fullname, path, "build the DfE return")
+    kpi_live = _saved_as_file(book, folder)
+    kpi = open_workbook(kpi_live)
+    given: Path | Workbook | LiveWorkbook | None = plan or _recorded_plan(book)[0]
+    if given is None:
+        other = _open_plan_book(book)
+        given = _saved_as_file(other.book, folder) if other is not None else None
+    elif isinstance(given, Path) and open_here(book, str(given)) is not None:
+        given = _saved_as_file(open_here(book, str(given)), folder)
     plan_workbook = open_workbook(given) if given is not None else None
     unsaved = [workbook.label for workbook in (kpi, plan_workbook)
                if workbook is not None and workbook.path is None]
-    try:  # desktop Excel: changes not saved yet would be missing from the copies
-        if book.api.Saved is False:
-            unsaved.append(book.name)
-    except Exception:  # hosts without the COM object model: the file as saved is used
-        pass
+    live_books = [book] + ([given.book] if isinstance(given, LiveWorkbook) else [])
+    for each in live_books:
+        try:  # desktop Excel: changes not saved yet would be missing from the copies
+            if each.api.Saved is False and "://" not in location(each)[0]:
+                unsaved.append(each.name)
+        except Exception:  # hosts without the COM object model: the file as saved is used
+            pass
     if plan_workbook is None or unsaved:
         raise UnusableInput(f"Save {' and '.join(unsaved) or 'the DSG plan workbook'} first "
                             "(or open the DSG plan workbook, or refresh from it): the DfE "
@@ -245,11 +386,25 @@ def build_dfe_return(book: Any = None, plan: Path | Workbook | None = None,
         data = gather(kpi, plan_workbook, draft=True)
     kpi_file, plan_file = kpi.path, plan_workbook.path
     assert kpi_file is not None and plan_file is not None  # both saved: checked above
-    written = write_dfe_return(data, kpi_file, plan_file, folder or kpi_file.parent)
+    folder = folder or kpi_file.parent   # hosts without COM: beside the file as saved
+    for kind, suffix in (("return", ".docx"), ("KPIs", ".xlsx"), ("DSG_plan", ".xlsx")):
+        refuse_if_open(book, folder / return_name(data, kind, suffix), "build the DfE return")
+    written = write_dfe_return(data, kpi_file, plan_file, folder)
     _tell(book, ("DRAFT DfE return (the period is not frozen) written:\n" if data.draft
                  else f"DfE return for {data.period} (snapshot {data.snapshot}) written:\n")
           + "\n".join(str(path) for path in written))
     return written
+
+
+def _saved_as_file(book: Any, folder: Path | None) -> LiveWorkbook:
+    """An open workbook with the saved file behind it: its own, in a local folder; for one
+    on OneDrive/SharePoint, a copy Excel writes now into ``folder`` (the button's output
+    folder); none for one never saved."""
+    live = LiveWorkbook(book)
+    fullname = location(book)[0]
+    if "://" in fullname and folder is not None:
+        live.path = _copy_now(book, fullname, folder, "as sent")
+    return live
 
 
 def _open_plan_book(book: Any) -> LiveWorkbook | None:
@@ -295,9 +450,11 @@ def adopt_workbook(book: Any = None) -> Adopted:
     """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
     from lfi_xl.actions.adopt import adopt
 
-    adopted = adopt(open_live(book))
-    _tell(book, f"{adopted} Save the workbook to keep them.\n\n"
-                + "\n".join(adopted.found[:25]))
+    workbook = open_live(book)
+    copy = _copy_first(book, "adopt it")
+    adopted = adopt(workbook)
+    _tell(book, f"{adopted} Save the workbook to keep them.{_kept([copy] if copy else [])}"
+                "\n\n" + "\n".join(adopted.found[:25]))
     return adopted
 
 
@@ -306,25 +463,52 @@ def start_next_period(book: Any = None, period: str | None = None,
                       allow_gap: bool = False) -> Started:
     """Start the report after Settings' current one: its formulas, inputs and Settings,
     and Plan Data from the DSG plan workbook (the one the last refresh recorded, or one
-    open in the same Excel; a file not open in Excel is changed as a file, safely)."""
+    open in the same Excel).
+
+    The plan workbook is found before anything changes: open in this Excel, it is changed
+    there (its user saves); open anywhere else, the button refuses and nothing changes;
+    otherwise its file is changed safely (:func:`~lfi_xl.adapters.opening.changing`).
+    With AutoSave on, a copy of each workbook it changes is taken first."""
     from lfi_xl.actions.start_period import start_period
     from lfi_xl.adapters.opening import changing
 
+    what = "start the next period"
     workbook = open_live(book)
     target = parse_period(period) if period else None
-    recorded = _recorded_plan(book)[0]
-    open_plan = None if recorded else _open_plan_book(book)
-    if recorded is not None:
-        with changing(recorded) as plan:
+    plan_book, plan_file = _plan_to_start(book)
+    if plan_file is not None:
+        refuse_if_open(book, plan_file, what, "close it there, or open it in this Excel")
+    copies = [copy for copy in (_copy_first(book, what),
+                                _copy_first(plan_book, what) if plan_book else None) if copy]
+    if plan_file is not None:
+        with changing(plan_file) as plan:
             started = start_period(workbook, target, plan, allow_gap)
     else:
         started = start_period(workbook, target,
-                               open_live(open_plan.book) if open_plan else None, allow_gap)
+                               open_live(plan_book) if plan_book is not None else None,
+                               allow_gap)
+    saved = ("Save both workbooks to keep it." if plan_book is not None
+             else "Save the workbook to keep it.")
     _tell(book, f"{started}" + ("" if started.plan_data else " Open the DSG plan workbook "
                                 "and run it again to fill Plan Data.")
-          + " Enter the period's figures, press F9, then Validate entries. Save the "
-          "workbook to keep it.")
+          + f" Enter the period's figures, press F9, then Validate entries. {saved}"
+          + _kept(copies))
     return started
+
+
+def _plan_to_start(book: Any) -> tuple[Any | None, Path | None]:
+    """(The DSG plan workbook open in this Excel, to change there; or its file, to change
+    as a file), either or neither: the one the last refresh recorded (open here, found by
+    its full name; else its file, if unchanged since), else a plan open in this Excel."""
+    recorded = _recorded_name(book)
+    here = open_here(book, recorded) if recorded else None
+    if here is not None:
+        return here, None
+    plan = _recorded_plan(book)[0]
+    if plan is not None:
+        return None, plan
+    other = _open_plan_book(book)
+    return (other.book if other is not None else None), None
 
 
 BUTTONS: dict[str, Callable[..., object]] = {

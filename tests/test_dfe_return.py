@@ -205,7 +205,7 @@ def test_workbook_copies_are_values_only(frozen_return):
         figures = [v for v in savings[1:] if isinstance(v, float)]
         assert figures and all(v == round(v, 3) for v in figures), (ref, figures)
     plan_copy = openpyxl.load_workbook(out / "LFI_DfE_DSG_plan_2023-24_Q3.xlsx")
-    assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring"]
+    assert plan_copy.sheetnames == ["Settings", "Plan", "Forecast", "Monitoring", "Demand"]
     totals = [r for r in plan_copy["Plan"].iter_rows(values_only=True)
               if r[0] and str(r[0]).startswith("In-year")]
     assert totals and totals[0][1:8] == pytest.approx(list(compute_plan(read_plan(plan))

@@ -25,8 +25,8 @@ def test_provisional_extract_matches_the_sources(kpi_book, plan_book, tmp_path, 
     path = tmp_path / "out" / "LFI_Schools_Forum_2023-24_Q3.xlsx"
     assert str(path) in capsys.readouterr().out
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "KPIs", "Variance", "DSG plan", "EHCP referrals",
-                             "About this paper"]
+    assert wb.sheetnames == ["Summary", "KPIs", "Variance", "DSG plan", "Demand",
+                             "EHCP referrals", "About this paper"]
     about = {row[0]: row[1] for row in wb["About this paper"].iter_rows(values_only=True)}
     assert about["Status"] == "provisional - not frozen"
     assert about["Report period"] == "2023-24 Q3"
@@ -125,9 +125,9 @@ def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "page")],
                    check=True)
     pages = sorted(tmp_path.glob("page*.png"))
-    assert len(pages) == 6
-    # The variance, plan and referral pages carry charts: far more ink than text alone.
-    assert all(page.stat().st_size > 15_000 for page in pages[2:5])
+    assert len(pages) == 7
+    # The variance, plan, demand and referral pages carry charts: far more ink than text.
+    assert all(page.stat().st_size > 15_000 for page in pages[2:6])
 
 
 def test_small_counts_are_suppressed_with_what_would_reveal_them(kpi_book, plan_book,

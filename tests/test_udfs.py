@@ -126,7 +126,8 @@ def test_snapshot_lookup():
 def test_every_function_registers_with_xlwings_metadata_and_descriptions():
     assert set(f.FUNCTIONS) == {
         "LFI_CUMBAL", "LFI_FTE", "LFI_AVGCOST", "LFI_PLACEMENTS", "LFI_SAVING", "LFI_FUNDGAP",
-        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT", "LFI_COSTS"}
+        "LFI_PCTCHANGE", "LFI_PERIOD", "LFI_DUEDATE", "LFI_RAG", "LFI_SNAPSHOT", "LFI_COSTS",
+        "LFI_FORECAST"}
     for name, function in f.FUNCTIONS.items():
         meta = function.__xlfunc__
         assert meta["name"] == name and meta["category"] == "Local First Inclusion"
@@ -193,6 +194,8 @@ CALLS = {
                    [45017.0, None, 50000.0, "a"]],
                   [["Ref", "Result", "Cost", "Category"], [1.0, "Average", "Annual cost (£)", "a"]],
                   [[45017.0]], [[45107.0]]),
+    "LFI_FORECAST": ([[2019.0], [2020.0], [2021.0], [2022.0]],
+                     [[6152.0], [6689.0], [7753.0], [8671.0]], 1.0, [[0.1, 0.9]]),
 }
 
 

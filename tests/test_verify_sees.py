@@ -160,7 +160,6 @@ def test_cells_written_without_their_address_are_read_where_they_are(kpi_book, c
     assert code == 1 and "Conditions!E5" in out and '"R"' in out
 
 
-@pytest.mark.skipif(not libreoffice.executable(), reason="LibreOffice is not installed")
 def test_a_no_change_save_in_libreoffice_is_not_an_alarm(kpi_book, plan_book, tmp_path,
                                                          capsys):
     frozen(kpi_book)

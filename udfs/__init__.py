@@ -19,6 +19,7 @@ from lfi_udfs.classic import decorators
 
 from lfi_xl import contract
 from lfi_xl.core import costs, measures, periods, plan
+from lfi_xl.core import forecast as ehcp_forecast
 from lfi_xl.core import snapshots as frozen
 from lfi_xl.core.cells import (
     DATE_1904,
@@ -431,6 +432,44 @@ def LFI_SNAPSHOT(snapshots, period, ref):
         code = found.strip().upper()
         raise ExcelError(code, f"LFI_SNAPSHOT: KPI {text(ref, 'ref')} was frozen as {code}")
     return found
+
+
+# --- LFI_FORECAST: the EHCP forecast (lfi_xl.core.forecast) --------------------------------
+
+@func(category=CATEGORY)
+@arg("years", doc="The January of each count, consecutive years, e.g. 2015..2025.", **RANGE)
+@arg("counts", doc="EHC plans each January, the same length as years (at least 4).", **RANGE)
+@arg("horizon", doc="Years ahead, 1 to 6.")
+@arg("quantiles", doc="Optional. Quantiles between 0.05 and 0.95 (default 0.1, 0.5, 0.9).",
+     **RANGE)
+@_worksheet_function
+def LFI_FORECAST(years, counts, horizon, quantiles=None):
+    """EHCP forecast with calibrated bands, spilling a row per year: the year, then each quantile (default p10, p50, p90). Norfolk 2015-2025 (12,147 in 2025): =LFI_FORECAST(A2:A12, B2:B12, 1) gives 2026, 12,536, 13,493, 14,683.
+
+    The bands are calibrated on every English LA's series as at January 2025
+    (docs/forecast.md); lfi-xl forecast calibrates a series ending earlier as at its year.
+    """  # noqa: E501
+    year_values, _ = numbers_of(years, "years", blank=float("nan"))
+    count_values, _ = numbers_of(counts, "counts", blank=float("nan"))
+    same_length("LFI_FORECAST", ("years", year_values), ("counts", count_values))
+    if np.any(np.isnan(year_values)) or np.any(np.isnan(count_values)):
+        raise ExcelError(VALUE, "LFI_FORECAST: a year or count is blank")
+    if np.any(np.diff(year_values) != 1):
+        raise ExcelError(VALUE, "LFI_FORECAST: the years must be consecutive, oldest first")
+    steps = number(horizon, "horizon", blank=float("nan"))
+    if not (1 <= steps <= ehcp_forecast.MAX_HORIZON and steps == int(steps)):
+        raise ExcelError(NUM, "LFI_FORECAST: the horizon must be a whole number of years "
+                              f"from 1 to {ehcp_forecast.MAX_HORIZON}")
+    if omitted(quantiles):
+        wanted = np.array(ehcp_forecast.DEFAULT_QUANTILES)
+    else:
+        wanted, _ = numbers_of(quantiles, "quantiles", blank=float("nan"))
+        wanted = wanted[~np.isnan(wanted)]
+        if not wanted.size or np.any((wanted < 0.05) | (wanted > 0.95)):
+            raise ExcelError(NUM, "LFI_FORECAST: each quantile must be between 0.05 and 0.95")
+    table = ehcp_forecast.forecast(count_values, int(steps), wanted)
+    last = int(year_values[-1])
+    return [[last + h, *map(float, row)] for h, row in enumerate(table, start=1)]
 
 
 #: Every worksheet function, by its Excel name.

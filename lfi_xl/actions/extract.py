@@ -13,6 +13,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,9 @@ from lfi_xl.core.reconcile import errors, reconcile
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.data import published
 from lfi_xl.errors import UnusableInput
+
+if TYPE_CHECKING:  # the demand page needs pandas: imported when the paper is built
+    from lfi_xl.actions.demand import DemandOutlook
 
 REFERRAL_REFS = (6, 7, 8)
 #: Plan lines shown in the table of what drives the gap between forecast and plan.
@@ -101,6 +105,7 @@ class ExtractData:
     chain_head: str = ""
     corrections: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)   # frozen cells typed over since
+    demand: DemandOutlook | None = None   # the EHCP page
 
 
 class PlanNotKnown(UnusableInput):
@@ -385,6 +390,10 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
     if not settings.safety_valve:
         data.plan, data.forecast = map(_without_agreement, (data.plan, data.forecast))
     _story(data, plan, plan_result, year, settings.funding_gap_method)
+    from lfi_xl.actions.demand import outlook_for_paper  # pandas only for the paper
+
+    data.demand = outlook_for_paper(tables.read_plan_from(plan, c.PLAN_PREFIX),
+                                    settings, book, data.footnotes, plan)
     return data
 
 

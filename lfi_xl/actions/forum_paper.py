@@ -318,6 +318,11 @@ def write_extract(data: ExtractData, path: Path) -> Path:
     if data.variance:
         _variance(wb, data)
     _plan(wb, data)
+    if data.demand is not None:  # the EHCP forecast's fans (lfi_xl.actions.demand)
+        from lfi_xl.actions.demand import write_demand_page
+
+        write_demand_page(_page(wb, data, "Demand: EHC plans forecast and the balance",
+                                "Demand"), data.demand, FIRST_ROW)
     _referrals(wb, data)
     _about(wb, data)
     wb.properties.creator = "lfi-xl"

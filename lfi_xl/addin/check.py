@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lfi_xl.addin.install import (
     INTERPRETER_KEY,
@@ -55,9 +56,10 @@ class Context:
 
     addin: Path
     interpreter: Path | None = None
-    app: object | None = None  # an xlwings App
-    addin_book: object | None = None  # the add-in as Excel's COM Workbook
-    scratch: object | None = None  # a new COM Workbook for the formulas
+    # xlwings and COM objects are untyped: Any, honestly.
+    app: Any = None  # an xlwings App
+    addin_book: Any = None  # the add-in as Excel's COM Workbook
+    scratch: Any = None  # a new COM Workbook for the formulas
     office_bits: int | None = None
     descriptions: tuple[int, int, str] | None = None
     started_excel: bool = False
@@ -148,6 +150,8 @@ def _vba_runs(context: Context) -> str:
 
 
 def _dll(context: Context) -> str:
+    if context.interpreter is None or context.office_bits is None:  # steps it needs failed
+        raise StepFailed("the add-in's Python or Office's bitness is not known")
     try:
         require_matching_python(context.addin, context.interpreter, context.office_bits)
     except InstallError as error:

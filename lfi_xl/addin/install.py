@@ -28,6 +28,7 @@ import os
 import site
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from lfi_xl.adapters.files.package import atomic_write
@@ -52,7 +53,7 @@ class InstallError(Exception):
     a person."""
 
 
-def xlstart_folder(environ: dict[str, str] | None = None) -> Path:
+def xlstart_folder(environ: Mapping[str, str] | None = None) -> Path:
     """The current Windows user's Excel start-up folder."""
     environ = os.environ if environ is None else environ
     if not environ.get("APPDATA"):
@@ -80,10 +81,10 @@ def office_xlstart_folder(registry: dict[str, str] | None = None) -> Path:
 
 
 def _office_registry() -> dict[str, str]:
-    try:
-        import winreg
-    except ImportError:  # not Windows
+    if sys.platform != "win32":  # no registry
         return {}
+    import winreg
+
     found = {}
     places = ((r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "InstallationPath"),
               (r"SOFTWARE\Microsoft\Office\16.0\Excel\InstallRoot", "Path"))
@@ -200,10 +201,10 @@ def installed_office_bits() -> int:
     """64 or 32: the bitness of the installed Office, from the registry (Click-to-Run's
     ``Platform``, else Office 2016's ``Bitness``). Microsoft 365 installs 64-bit by
     default, so 64 when Windows does not say."""
-    try:
-        import winreg
-    except ImportError:  # not Windows
+    if sys.platform != "win32":  # no registry
         return 64
+    import winreg
+
     places = ((r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration", "Platform"),
               (r"SOFTWARE\Microsoft\Office\16.0\Outlook", "Bitness"))
     for key, value in places:

@@ -355,7 +355,58 @@ def build_plan_workbook(council: Council = SHIPPED) -> Workbook:
                 "Your latest forecast for each year: copy the plan, then change what moved.",
                 extra_rows=True, council=council)
     _monitoring(wb, monitoring, council)
+    from lfi_xl.data import ehcps
+
+    # the DfE's published EHC plan counts, for an authority in its series (the sheet is
+    # optional: a council it does not list types its own counts on a Demand sheet later)
+    if ehcps.find_area(council.name) is not None:
+        _demand(wb, wb.create_sheet(c.DEMAND, wb.sheetnames.index(c.LISTS)), council)
     return wb
+
+
+def _demand(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None:
+    """The EHCP history (the DfE's published counts for the council), the LFI_FORECAST
+    fan from it, and the plan's own EHC plan numbers (blank)."""
+    from lfi_xl.data import ehcps
+
+    area = ehcps.find_area(council.name)
+    assert area is not None, "the council is in the bundled DfE series"
+    years, counts = ehcps.series(area)
+    _title(ws, "Demand: EHC plans each January, and the forecast",
+           "EHC plans: the DfE's published counts for the authority (SEN2; Open Government "
+           "Licence v3.0): type your own over them, insert rows inside the table for a new "
+           "year. The forecast's bands are calibrated on every English LA (docs/forecast.md).",
+           "Planned EHC plans: the numbers the plan's demand lines were costed on; blank = "
+           "the trend when the plan was made. The Schools Forum paper shows the balance's "
+           "fan under the forecast.")
+    _header(ws, 4, ("January", "EHC plans", None, "January", "p10", "p50", "p90"))
+    first, last = 5, 5 + len(years) - 1
+    for row, (year, count) in enumerate(zip(years, counts, strict=True), start=first):
+        _input(ws.cell(row, 1), int(year), "0")
+        _input(ws.cell(row, 2), int(count), c.FORMAT_COUNT)
+    _name(wb, c.DEMAND_YEARS, ws.title, f"A{first}:A{last}")
+    _name(wb, c.DEMAND_EHCPS, ws.title, f"B{first}:B{last}")
+    for cell in ws[4][2:3]:
+        cell.fill = PatternFill(None)
+    spill = f"D{first}:G{first + c.DEMAND_HORIZON - 1}"
+    ws[f"D{first}"] = ArrayFormula(spill, f"=LFI_FORECAST({c.DEMAND_YEARS},{c.DEMAND_EHCPS},"
+                                          f"{c.DEMAND_HORIZON})")
+    for row in ws[spill]:
+        row[0].number_format = "0"
+        for cell in row[1:]:
+            cell.number_format = c.FORMAT_COUNT
+    _name(wb, c.DEMAND_FORECAST, ws.title, spill)
+    planned = last + 3
+    _header(ws, planned, ("Plan year", *council.plan_years))
+    ws.cell(planned + 1, 1, "Planned EHC plans (January)")
+    for column in range(2, 2 + len(council.plan_years)):
+        _input(ws.cell(planned + 1, column), None, c.FORMAT_COUNT)
+    _name(wb, c.DEMAND_PLANNED, ws.title,
+          f"B{planned + 1}:{col(1 + len(council.plan_years))}{planned + 1}")
+    ws.column_dimensions["A"].width = 28
+    for letter in "BCDEFGH":
+        ws.column_dimensions[letter].width = 11
+    _print_setup(ws, f"A1:{col(1 + len(council.plan_years))}{planned + 1}")
 
 
 # ---------------------------------------------------------------------------- KPI book

@@ -37,14 +37,19 @@ class LiveWorkbook:
 
     @property
     def path(self) -> Path | None:
-        """The saved file behind the book: as given, else its ``fullname`` when that is a
-        local file (not a book never saved, nor one only on the web: ``https://...``)."""
+        """The saved file behind the book: as given, else Excel's own ``FullName`` when that
+        is a local file (not a book never saved, nor one only on the web: ``https://...``).
+        Never xlwings' ``fullname``, which raises for some OneDrive/SharePoint names, except
+        on hosts without Excel's object model (xlwings' JSON engine)."""
         if self._path is not None:
             return self._path
         try:
-            name = self.book.fullname
-        except Exception:  # xlwings cannot map an https:// OneDrive name to a local file
-            return None
+            name = self.book.api.FullName
+        except Exception:  # no COM object model
+            try:
+                name = self.book.fullname
+            except Exception:
+                return None
         if name and "://" not in str(name) and Path(name).is_file():
             return Path(name)
         return None

@@ -95,7 +95,8 @@ def missing_for_windows(wheelhouse: Path, python_version: str) -> list[str]:
     from packaging.tags import Tag
     from packaging.utils import canonicalize_name, parse_wheel_filename
 
-    environment = default_environment() | {
+    # Every marker variable is a string (PEP 508).
+    environment = {key: str(value) for key, value in default_environment().items()} | {
         "sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
         "platform_machine": "AMD64", "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
@@ -114,7 +115,10 @@ def missing_for_windows(wheelhouse: Path, python_version: str) -> list[str]:
             available[canonicalize_name(name)] = (version, wheel)
     if "lfi-xl" not in available:
         return ["lfi-xl (its own wheel)"]
-    missing, seen, queue = [], set(), [(Requirement("lfi-xl"), "the install", ())]
+    missing: list[str] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    queue: list[tuple[Requirement, str, tuple[str, ...]]] = [
+        (Requirement("lfi-xl"), "the install", ())]
     while queue:
         requirement, who, extras = queue.pop(0)
         if requirement.marker and not any(

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 #: Seconds for the whole run: start, load, read, stop.
 DEADLINE = 120
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGALRM, expire)
     signal.alarm(DEADLINE)
+    output: dict[str, Any]
     with LibreOffice() as office:
         document = office.load(os.path.abspath(options.workbook), run_macros=bool(options.call))
         try:
@@ -109,7 +111,7 @@ class LibreOffice:
              "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
              f"--accept=socket,host=127.0.0.1,port={port};urp;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self._desktop = None
+        self._desktop: Any = None  # a UNO object: untyped
         try:
             local = uno.getComponentContext()
             resolver = local.ServiceManager.createInstanceWithContext(

@@ -322,7 +322,8 @@ def one_server(code: str, version: str) -> str:
          "RunPython's USE UDF SERVER"),
     ]
     for pattern, replacement, what in changes:
-        code, count = re.subn(pattern, lambda _, text=replacement: text, code,
+        # The replacement is used here and now (no late binding), taken as given.
+        code, count = re.subn(pattern, lambda _match: replacement, code,  # noqa: B023
                               flags=re.MULTILINE | re.DOTALL)
         if count != 1:
             raise RuntimeError(f"xlwings {version}: xlwings_custom_addin.bas has {count} "

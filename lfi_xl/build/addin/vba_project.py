@@ -156,8 +156,8 @@ def _spec_copy_token_lengths() -> Iterator[None]:
         help["maxLength"] = (0xFFFF >> help["bitCount"]) + 3
         return help
 
-    MsOvba.copytoken_help = staticmethod(copytoken_help)
+    setattr(MsOvba, "copytoken_help", staticmethod(copytoken_help))  # noqa: B010
     try:
         yield
     finally:
-        MsOvba.copytoken_help = stock
+        setattr(MsOvba, "copytoken_help", stock)  # noqa: B010
