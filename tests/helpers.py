@@ -118,7 +118,7 @@ SHIPPED_KPIS = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi
 def council_plan(path):
     wb = openpyxl.Workbook()
     wb.active.title = "Summary"
-    wb.active["A1"] = "High Needs Block: our plan"
+    wb.active["A1"] = "Anyshire County Council: High Needs Block, our plan"
     wb.active["B3"] = "=1+1"
     plan_sheet(wb.create_sheet("DSG Plan 2023"), 9, 3, "dash", VARIANTS)
     wb.save(path)
