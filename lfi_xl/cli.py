@@ -79,6 +79,31 @@ def cmd_build(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    from lfi_xl.build.workbooks import build_workbooks
+    from lfi_xl.data.council import blank_council
+
+    council = blank_council(args.authority, args.reports, args.first_year, args.last_year,
+                            args.programme, args.opening_balance, not args.no_safety_valve)
+    names = (contract.PLAN_WORKBOOK, contract.KPI_WORKBOOK.replace("template_", ""))
+    taken = [args.folder / name for name in names if (args.folder / name).exists()]
+    if taken:
+        print(f"lfi-xl: not made: {', '.join(map(str, taken))} already exist(s); lfi-xl new "
+              "never overwrites a workbook: choose another folder", file=sys.stderr)
+        return FINDINGS
+    args.folder.mkdir(parents=True, exist_ok=True)
+    plan, kpi = build_workbooks(args.folder, council, names)
+    periods = council.periods()
+    print(f"Made {council.name}'s workbooks ({council.programme}; {council.reports} reports "
+          f"a year, {periods[0].label} to {periods[-1].label}"
+          + ("" if council.safety_valve else "; no Safety Valve agreement") + "):")
+    print(f"  {plan}  (DSG plan: type the plan's figures on the Plan sheet)")
+    print(f"  {kpi}  (KPIs: the current report is {periods[0].label})")
+    print(f"Next: type the plan and this report's figures, then lfi-xl refresh --kpi {kpi} "
+          f"--plan {plan}, lfi-xl recalc {kpi}, lfi-xl validate {plan} {kpi}.")
+    return OK
+
+
 def cmd_addin(args: argparse.Namespace) -> int:
     from lfi_xl.addin.check import check
     from lfi_xl.addin.install import InstallError, install, remove
@@ -470,12 +495,30 @@ def cmd_start_period(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_take_rows(args: argparse.Namespace) -> int:
+    from lfi_xl.actions.take_rows import take_rows
+    from lfi_xl.adapters.opening import changing
+
+    kpi = _kpi(args)
+    with changing(kpi) as workbook:
+        done = take_rows(workbook)
+    for taken in done:
+        print(taken)
+    if any(taken.rows or taken.formulas for taken in done):
+        print(f"Next: lfi-xl recalc {kpi} (the KPIs count the new rows once recalculated), "
+              f"then lfi-xl validate {kpi}. Original kept as {kpi}.bak.")
+    else:
+        print("Nothing typed just below the registers: nothing to take in.")
+    return OK
+
+
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lfi_xl.actions.adopt import adopt
     from lfi_xl.adapters.opening import changing
 
     with changing(args.file) as workbook:
-        adopted = adopt(workbook)
+        adopted = adopt(workbook, args.authority, args.programme, args.reports,
+                        False if args.no_safety_valve else None)
     print(f"{adopted} The original is kept as {args.file}.bak.")
     return OK
 
@@ -594,6 +637,33 @@ def build_parser() -> argparse.ArgumentParser:
                        help="what to build: the workbooks (the default)")
     build.add_argument("-o", "--output", type=Path, metavar="DIR", help="where to write")
     build.set_defaults(run=cmd_build)
+
+    new = commands.add_parser(
+        "new", help="make a council's own blank plan and KPI workbooks",
+        description="Write a blank DSG plan workbook (dsg_plan.xlsx) and KPI workbook "
+        "(kpi.xlsx) for your council into FOLDER: your authority's name and programme "
+        "everywhere, a column for every report of every year, no figures but the ones you "
+        "type. Every command and button works on them from the first report. Existing "
+        "files are never overwritten.")
+    new.add_argument("folder", type=Path, metavar="FOLDER")
+    new.add_argument("--authority", required=True, metavar="NAME",
+                     help="the council's name, e.g. 'Borsetshire County Council'")
+    new.add_argument("--reports", type=int, choices=[3, 4], required=True,
+                     help="reports a year: 3 (the DfE's tri-annual) or 4 (quarterly)")
+    new.add_argument("--first-year", required=True, metavar="YYYY-YY",
+                     help="first financial year with reports, e.g. 2024-25")
+    new.add_argument("--last-year", required=True, metavar="YYYY-YY",
+                     help="last financial year of the plan, e.g. 2028-29")
+    new.add_argument("--programme", metavar="NAME",
+                     help="what the council calls its programme (default: 'Safety Valve "
+                     "programme', or 'DSG management plan' with --no-safety-valve)")
+    new.add_argument("--opening-balance", type=float, metavar="£m",
+                     help="cumulative DSG balance before the plan's first year (£m, "
+                     "+deficit); can be typed on the Plan sheet instead")
+    new.add_argument("--no-safety-valve", action="store_true",
+                     help="the council has no Safety Valve agreement: no DfE contributions, "
+                     "no agreement wording")
+    new.set_defaults(run=cmd_new)
 
     addin = commands.add_parser(
         "addin", help="build, install, check or remove the Excel add-in (the LFI ribbon "
@@ -768,14 +838,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start a period later than the next one (skipping reports)")
     start.set_defaults(run=cmd_start_period)
 
+    take = commands.add_parser(
+        "take-rows", help="take rows typed just below the Placements and Mitigations "
+        "registers into them (what Excel does as you type)",
+        description="In Excel a row typed just below a register joins it and its calculated "
+        "columns (the Mitigations savings) fill in. Without Excel, run this: every row typed "
+        "just below the Placements and Mitigations registers is taken into its table (the "
+        "table and its column names grow over it, formats and drop-downs too) and the "
+        "calculated columns get their formula in every row that lacks it. The workbook is "
+        "changed in place, safely; the original is kept as FILE.bak.")
+    _kpi_option(take, bare=True)
+    take.set_defaults(run=cmd_take_rows)
+
     adopt = commands.add_parser(
         "adopt", help="make your own plan or KPI workbook work like the template",
         description="Find the DSG plan table and the KPI table in your own workbook by their "
-        "labels and write lfi-xl's defined names (and a Settings sheet) into it, so formulas "
-        "and buttons work on it as on the shipped template. Nothing you typed is changed and "
+        "labels and write lfi-xl's defined names into it, with the council's own Settings "
+        "(its name, reports a year read from the report columns), a Line kinds sheet for a "
+        "plan (how each line counts: direct or central spend) and empty Conditions and "
+        "Narrative sheets for a KPI workbook without them, so formulas and buttons work on "
+        "it as on the shipped template. Nothing you typed is changed and "
         "every other part of the file is kept byte for byte; the original is kept as "
         "FILE.bak. Refused, listing the labels looked for, when no table is found.")
     adopt.add_argument("file", type=Path, metavar="FILE")
+    adopt.add_argument("--authority", metavar="NAME",
+                       help="the council's name for Settings (needed unless a title in the "
+                       "file names the council)")
+    adopt.add_argument("--programme", metavar="NAME",
+                       help="what the council calls its programme (titles of the papers)")
+    adopt.add_argument("--reports", type=int, choices=[3, 4],
+                       help="reports a year (default: read from the KPI table's report "
+                       "columns, 3 when they do not go to Q4)")
+    adopt.add_argument("--no-safety-valve", action="store_true",
+                       help="the council has no Safety Valve agreement (default: read from "
+                       "the plan: a DfE contribution line means it has one)")
     adopt.set_defaults(run=cmd_adopt)
 
     forecast = commands.add_parser(

@@ -94,9 +94,14 @@ def _catalogue() -> tuple[Kpi, ...]:
         number, measure, streams, source, regularity, unit, sign, forum_line, forum = (
             line.split("|"))
         ref = int(number)
+        group = next((name for last, name in KPI_GROUPS if ref <= last), None)
+        if group is None:  # docs/adding-a-kpi.md
+            raise ValueError(f"KPI {ref} ({measure}): no group: KPI_GROUPS in "
+                             f"lfi_xl/contract.py ends at KPI {KPI_GROUPS[-1][0]}; extend the "
+                             "last group's ref or add a group for it")
         rows.append(Kpi(
             ref=ref,
-            group=next(name for last, name in KPI_GROUPS if ref <= last),
+            group=group,
             measure=measure,
             programme=True,
             workstreams=tuple(int(c) for c in streams if c.isdigit()),
@@ -186,6 +191,10 @@ SETTING_ROWS = (
     ("Illustrative", "Illustrative data", "No",
      "Yes while the workbook holds made-up figures (the shipped templates): every page of "
      "the Schools Forum extract then says so. No for a council's own figures."),
+    ("SafetyValve", "Safety Valve agreement", "Yes",
+     "Yes when the council has a Safety Valve agreement with the DfE (DfE contributions, "
+     "agreement conditions, the DfE's monitoring return); No for a DSG management plan "
+     "without one: nothing then assumes an agreement."),
     ("PlanWorkbook", "Plan workbook (last refresh)", "",
      "Written by lfi-xl refresh: the DSG plan workbook Plan Data was filled from. The "
      "extract uses it when no plan workbook is named."),
@@ -196,7 +205,8 @@ SETTING_ROWS = (
 SETTING_DEFAULTS = {key: default for key, _, default, _ in SETTING_ROWS}
 #: Settings a workbook may lack (older and adopted workbooks) without a warning; the
 #: ones lfi-xl records may be blank.
-OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256"})
+OPTIONAL_SETTINGS = frozenset({"Illustrative", "PlanWorkbook", "PlanWorkbookSHA256",
+                               "SafetyValve"})
 RECORDED_SETTINGS = frozenset({"PlanWorkbook", "PlanWorkbookSHA256"})
 
 
@@ -273,6 +283,7 @@ SETTING_PARSERS: dict[str, tuple[Callable[[object], object], str]] = {
     "RAGTolerance": (_share, "RAG amber tolerance must be a share, 0 to 1"),
     "CurrentYear": (_plan_year, "Current financial year must read like 2023/24"),
     "Illustrative": (_yes_no, "Illustrative data must be Yes or No"),
+    "SafetyValve": (_yes_no, "Safety Valve agreement must be Yes or No"),
 }
 
 
@@ -321,10 +332,30 @@ PLAN_ROLE_LABELS = {
 
 
 
+#: The same, worded for a council without a Safety Valve agreement (both are understood).
+NO_AGREEMENT_ROLE_LABELS = {
+    **{key: label for key, label in PLAN_ROLE_LABELS.items() if key != (_plan.DFE, None)},
+    (_plan.CUMULATIVE_BEFORE, None): "cumulative before contributions",
+    (_plan.CUMULATIVE_AFTER, None): "cumulative after contributions",
+}
+
+
+def role_labels(safety_valve: bool = True) -> dict:
+    """The "Counts as" labels for a plan with or without a Safety Valve agreement."""
+    return PLAN_ROLE_LABELS if safety_valve else NO_AGREEMENT_ROLE_LABELS
+
+
 def plan_line_name(line_id: str, sheet_prefix: str = "Plan") -> str:
     """Defined name of one plan line's values (years across): ``Plan_in_year``."""
     return f"{sheet_prefix}_{line_id}"
 
+
+# Line kinds (written by adopt into a council's own plan workbook): how each income and
+# expenditure line of its plan counts (the "Counts as" labels above), where the council can
+# see and correct it; the plan's direct and central spend (KPIs 13 and 14) follow it.
+LINE_KINDS = "Line kinds"
+LINE_KINDS_TABLE = "LineKinds_Table"
+LINE_KINDS_COLUMNS = ("Line", "Line id", PLAN_KIND_HEADER, "Why")
 
 # Demand sheet (optional): the EHC plans each January the forecast starts from (the DfE's
 # series for the authority, or its own counts) and the EHC plans the plan was costed on, one
@@ -402,6 +433,12 @@ PLAN_DATA_ROWS = (
     ("la", "Council contribution (£m)"),
 )
 PLAN_DATA_PERIODS = "PlanData_Periods"
+#: Plan Data labels worded for a council without a Safety Valve agreement.
+NO_AGREEMENT_PLAN_DATA = {
+    "cumulative_before_sv": "Cumulative before council contributions (£m)",
+    "cumulative_after_sv": "Cumulative after council contributions (£m)",
+    "dfe": "DfE money (£m; none without an agreement)",
+}
 
 
 def plan_data_name(key: str) -> str:
@@ -499,6 +536,8 @@ AGREEMENT_CONDITIONS = (
     "specialist resource bases (SRB) and the construction of two new special schools",
 )
 RAG_VALUES = ("R", "A", "G")
+#: The Lists sheet's column of report periods (the Mitigations' and Settings' drop-downs).
+LISTS_PERIODS = "Lists_periods"
 
 # Narrative: the DfE template's questions, one row each, an answer per report period. The
 # question's wording is read from the sheet (column Item), so a council can follow its own
@@ -673,6 +712,12 @@ def cost_measures() -> list[tuple[int, str, str, dict[str, str]]]:
             for ref, criteria in (*AVERAGE_COST_KPIS.items(), RENEGOTIATION_KPI)
             for figure in (*cost_averages(ref), cost_count(ref))]
 
+
+#: How papers word the Safety Valve KPIs for a council without an agreement.
+NO_AGREEMENT_MEASURES = {
+    17: "Cumulative DSG surplus/deficit - before council contributions",
+    18: "Cumulative DSG surplus/deficit - after council contributions",
+}
 
 #: KPI 2, % change in EHCPs: KPI 1 against its baseline.
 PERCENT_CHANGE_KPIS = {2: 1}

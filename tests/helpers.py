@@ -1,7 +1,7 @@
 """What the tests build and look at, in one place (no test module imports another): cell
 edits that keep everything else, xlwings' JSON book (the headless engine xlwings Server
 uses) built from a workbook file, councils' own plan and KPI workbooks laid out as the
-published tables, and what a sheet's protection locks."""
+published tables, what a sheet's protection locks, and a report's figures typed in."""
 
 import datetime as dt
 import os
@@ -118,7 +118,7 @@ SHIPPED_KPIS = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi
 def council_plan(path):
     wb = openpyxl.Workbook()
     wb.active.title = "Summary"
-    wb.active["A1"] = "High Needs Block: our plan"
+    wb.active["A1"] = "Anyshire County Council: High Needs Block, our plan"
     wb.active["B3"] = "=1+1"
     plan_sheet(wb.create_sheet("DSG Plan 2023"), 9, 3, "dash", VARIANTS)
     wb.save(path)
@@ -183,3 +183,22 @@ def protected(path: Path, sheet: str) -> bool:
     part = next(info.part for info in wx.sheets(package) if info.name == sheet)
     protection = wx.parse(package.parts[part]).find("m:sheetProtection", wx.NS)
     return protection is not None and protection.get("sheet") == "1"
+
+
+def enter_period(path, label, value_base):
+    """Type a period's inputs: every typed KPI, each condition's RAG, the narrative."""
+    from lfi_xl.book.kpi_book import KpiBook
+    from lfi_xl.core.periods import parse_period
+
+    book = KpiBook(WorkbookValues(path))
+    column = book.column_of(parse_period(label))
+    typed = [ref for ref in book.kpis if ref not in c.CALCULATED_KPIS or not book.computes_kpis]
+    figures = {ref: value_base + ref for ref in typed}
+    if 11 in figures and 16 in figures:   # KPI 11 (surplus positive) is -KPI 16
+        figures[11] = -figures[16]
+    kpis = {book.kpis[ref].area.cell(0, column): figures[ref] for ref in typed}
+    edit(path, book.kpis[typed[0]].area.sheet, kpis)
+    for rows, answer in ((book.conditions, "G"), (book.narrative, f"{label}: on track")):
+        if rows:
+            edit(path, rows[0].area.sheet, {row.area.cell(0, column): answer for row in rows})
+    return kpis

@@ -32,15 +32,16 @@ def test_commands_work_on_council_workbooks_as_found(tmp_path, capsys):
 
 def test_adopt_writes_names_and_settings_and_keeps_everything_else(tmp_path, capsys):
     plan, kpis = council_plan(tmp_path / "plan.xlsx"), council_kpis(tmp_path / "kpis.xlsx")
-    for path in (plan, kpis):
+    # new sheets: Settings; Line kinds for a plan, Conditions and Narrative for KPIs
+    for path, sheets in ((plan, 2), (kpis, 3)):
         original, before = path.read_bytes(), parts(path)
-        assert main(["adopt", str(path)]) == 0
+        assert main(["adopt", str(path), "--authority", "Norfolk County Council"]) == 0
         assert path.with_name(path.name + ".bak").read_bytes() == original
         after = parts(path)
         changed = {name for name in before if before[name] != after.get(name)}
         assert changed <= {"xl/workbook.xml", "xl/_rels/workbook.xml.rels",
                            "[Content_Types].xml"}, changed
-        assert len(set(after) - set(before)) == 1  # the Settings sheet
+        assert len(set(after) - set(before)) == sheets
     out = capsys.readouterr().out
     assert "-> in_year (confidence" in out and "NOT FOUND" not in out
     book = WorkbookValues(plan)

@@ -8,7 +8,7 @@ import re
 
 import openpyxl
 import pytest
-from helpers import edit, json_book
+from helpers import edit, enter_period, json_book
 from lxml import etree
 
 from lfi_xl import contract as c
@@ -46,22 +46,6 @@ def extend_table(path, table, last_row):
                 package.parts[part] = etree.tostring(root, xml_declaration=True,
                                                      encoding="UTF-8", standalone=True)
     package.save(path)
-
-
-def enter_period(path, label, value_base):
-    """Type a period's inputs: every typed KPI, each condition's RAG, the narrative."""
-    book = KpiBook(WorkbookValues(path))
-    column = book.column_of(parse_period(label))
-    typed = [ref for ref in book.kpis if ref not in c.CALCULATED_KPIS or not book.computes_kpis]
-    figures = {ref: value_base + ref for ref in typed}
-    if 11 in figures and 16 in figures:   # KPI 11 (surplus positive) is -KPI 16
-        figures[11] = -figures[16]
-    kpis = {book.kpis[ref].area.cell(0, column): figures[ref] for ref in typed}
-    edit(path, book.kpis[typed[0]].area.sheet, kpis)
-    for rows, answer in ((book.conditions, "G"), (book.narrative, f"{label}: on track")):
-        if rows:
-            edit(path, rows[0].area.sheet, {row.area.cell(0, column): answer for row in rows})
-    return kpis
 
 
 def cycle(kpi, plan, label, capsys, value_base, tmp_path):
@@ -115,7 +99,8 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     assert main(["validate", str(kpi_book)]) == 1
     out = capsys.readouterr().out
     assert re.search(r"Placements!A614 +outside +Placements!A614: a placement outside the "
-                     r"register: it is not counted; extend the table", out)
+                     r"register: it is not counted; take it in with "
+                     r"lfi-xl take-rows --kpi", out)
     q1 = parse_period("2024-25 Q1")
     before = placement_counts(KpiBook(WorkbookValues(kpi_book)).kpi_inputs(q1))
     extend_table(kpi_book, c.PLACEMENTS_EXCEL_TABLE, 614)  # as Excel does as it is typed
@@ -244,8 +229,8 @@ def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
 
     kpis, plan = council_kpis_quarterly(tmp_path / "kpis.xlsx"), council_plan(
         tmp_path / "plan.xlsx")
-    assert main(["adopt", str(kpis)]) == 0
-    assert main(["adopt", str(plan)]) == 0
+    assert main(["adopt", str(kpis), "--authority", "Norfolk County Council"]) == 0
+    assert main(["adopt", str(plan), "--authority", "Norfolk County Council"]) == 0
     settings = WorkbookValues(kpis)
     cells = {settings.area(c.setting_name(key)).cell(0, 0): value for key, value in (
         ("ReportsPerYear", 4), ("DueDates", "30 Jul, 31 Oct, 31 Jan, 30 Apr"),
@@ -273,9 +258,12 @@ def test_a_council_workbook_with_four_reports_a_year(tmp_path, capsys):
         assert rows[16][4] == typed[book.kpis[16].area.cell(0, book.column_of(parse_period(label)))]
     for path in (kpis, plan):
         assert values(path, c.setting_name("CurrentPeriod")) == [["2025-26 Q1"]]
-    assert main(["start-period", str(kpis)]) == 2  # no 2025-26 Q2 column in this workbook
-    assert "no column for report 2025-26 Q2: add one headed 2025-26 Q2" in (
-        capsys.readouterr().err)
+    # no 2025-26 Q2 column in this workbook: start-period makes it after the last one
+    assert main(["start-period", str(kpis)]) == 0
+    assert ("Made the columns for 2025-26 Q2 (after the last report column) on: Our KPIs, "
+            "Conditions, Narrative.") in (
+        capsys.readouterr().out)
+    assert values(kpis, c.KPI_PERIODS)[0][-1] == "2025-26 Q2"
 
 
 def test_start_next_period_button_writes_what_the_command_writes(kpi_book, plan_book,

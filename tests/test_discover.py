@@ -54,14 +54,14 @@ def test_a_missing_required_row_is_named(tmp_path, capsys):
     wb = openpyxl.Workbook()
     plan_sheet(wb.active, 5, 1, "slash")
     for row in wb.active.iter_rows():
-        if row[0].value == "DfE Contribution":
+        if row[0].value == "Cumulative Balance without contribution":
             row[0].value = None
             for cell in row:
                 cell.value = None
-    path = tmp_path / "no_dfe.xlsx"
+    path = tmp_path / "no_balance.xlsx"
     wb.save(path)
     assert main(["plan", str(path)]) == 2
-    assert "'DfE Contribution'" in capsys.readouterr().err
+    assert "'Cumulative Balance without contribution'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("forum", [False, True])

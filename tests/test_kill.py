@@ -348,7 +348,7 @@ def _verifies(book: Path) -> None:
 #: command -> (makes the workbook in a folder, the arguments, checks a changed workbook).
 #: start-period (issue 14) joins with one line here.
 WRITERS = {
-    "adopt": (_council_kpis, ["adopt", "kpi.xlsx"], _reads),
+    "adopt": (_council_kpis, ["adopt", "kpi.xlsx", "--authority", "A Council"], _reads),
     "refresh": (_template, ["refresh", "--kpi", "kpi.xlsx", "--plan", "plan.xlsx",
                             "--period", PERIOD], _verifies),
     "recalc": (_template, ["recalc", "kpi.xlsx"], _verifies),

@@ -75,8 +75,13 @@ def test_every_ribbon_button_has_a_macro(control):
 def test_adopt_button_names_a_council_plan(tmp_path):
     from helpers import council_plan
 
-    book = json_book(council_plan(tmp_path / "plan.xlsx"))
+    plan = council_plan(tmp_path / "plan.xlsx")
+    # the button has no --authority: the council is named by a title in the file
+    edit(plan, "Summary", {"A1": "Anyshire County Council: High Needs Block plan"})
+    book = json_book(plan)
     adopted = macros.adopt_workbook(book)
+    assert "Authority: 'Anyshire County Council' (read from Summary!A1; --authority to " \
+           "change)" in adopted.found
     assert any("-> in_year" in line for line in adopted.found)
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
     assert names[c.plan_line_name("in_year")] == "='DSG Plan 2023'!$D$28:$J$28"

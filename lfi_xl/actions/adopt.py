@@ -2,6 +2,12 @@
 (:class:`~lfi_xl.book.discover.Discovering`), and a Settings sheet into a council's own
 workbook, so that from then on it works like the shipped template, also in Excel formulas
 (``=LFI_CUMBAL(...,Plan_in_year)``).
+
+Settings are the council's own: its name (given, or read from a title in the file: never
+another council's), reports a year read from the KPI table's report columns, its years
+and current report. A plan workbook gets a Line kinds sheet (how each line counts: direct
+or central spend, where the council can correct it); a KPI workbook without Conditions and
+Narrative sheets gets them, empty, for the council's own conditions and answers.
 """
 
 from __future__ import annotations
@@ -9,17 +15,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
-from lfi_xl.book.discover import Discovering
+from lfi_xl.book.area import column_letter
+from lfi_xl.book.discover import Discovering, authority_in, line_kind, role_of
 from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook
+from lfi_xl.core import plan as p
+from lfi_xl.core.periods import Cadence, Period, PeriodError, year_label
+from lfi_xl.data.council import blank_council
 from lfi_xl.errors import UnusableInput
+
+#: Empty rows an adopted KPI workbook's Conditions sheet has for the council's conditions.
+CONDITION_ROWS = 12
 
 
 @dataclass(frozen=True)
 class Adopted:
     """What adopting a workbook did: what discovery found where, and the names written."""
 
-    found: tuple[str, ...]        # the discovery report, line by line
+    found: tuple[str, ...]        # the discovery report and what adopt added, line by line
     names: tuple[str, ...]        # the defined names written
     settings_added: bool
 
@@ -27,15 +40,18 @@ class Adopted:
         names = (f" ({', '.join(self.names[:6])}{', ...' if len(self.names) > 6 else ''})"
                  if self.names else "")
         return "\n".join([*self.found, f"Defined names written: {len(self.names)}{names}",
-                          "Adopted: lfi-xl's names" + (" and a Settings sheet" if
+                          "Adopted: lfi-xl's names" + (" and the council's Settings" if
                                                         self.settings_added else "")
                           + " were added; nothing you typed was changed."])
 
 
-def adopt(workbook: EditableWorkbook) -> Adopted:
-    """Write the contract's names and a Settings sheet into ``workbook``; returns what
-    was found and written. Refuses, listing the labels it looked for, when neither a plan
-    nor a KPI table can be found."""
+def adopt(workbook: EditableWorkbook, authority: str | None = None,
+          programme: str | None = None, reports: int | None = None,
+          safety_valve: bool | None = None) -> Adopted:
+    """Write the contract's names, the council's own Settings and the sheets it lacks
+    into ``workbook``; returns what was found and written. Refuses, listing the labels it
+    looked for, when neither a plan nor a KPI table can be found, and when the council's
+    name is neither given nor in the file's titles."""
     own = workbook.workbook if isinstance(workbook, Discovering) else workbook  # its names
     found = Discovering(own)
     names = {name: area for name, area in found.found_names.items() if own.area(name) is None}
@@ -44,17 +60,165 @@ def adopt(workbook: EditableWorkbook) -> Adopted:
         raise UnusableInput(
             f"{workbook.label}: found neither a DSG plan table (a row of years such as 2022/23 "
             "with the plan's labels: 'High Needs Block DSG Income', 'In-year +deficit/"
-            "-surplus', 'Cumulative Balance without contribution', 'DfE Contribution'"
+            "-surplus', 'Cumulative Balance without contribution'"
             + (f"; missing here: {wanted}" if wanted else "") + ") nor a KPI table (a 'Ref' "
             "column beside the KPI measures with report columns such as 2023-24 Q1)")
+    report = [*found.report()]
+    settings = None
+    if own.area(c.setting_name("LAName")) is None:
+        settings, said = _settings(workbook, found, authority, programme, reports,
+                                   safety_valve)
+        report += said
     for name, area in names.items():
         workbook.set_name(name, area.sheet, area.ref)
-    settings = own.area(c.setting_name("LAName")) is None
-    if settings:
+    if settings is not None:
         sheet = free_sheet_name(workbook, c.SETTINGS)
-        rows = [[label, default, meaning] for _, label, default, meaning in c.SETTING_ROWS]
+        rows = [[label, settings[key], meaning] for key, label, _, meaning in c.SETTING_ROWS]
         workbook.replace_sheet(sheet, ["Setting", "Value", "What it means"], rows,
                                widths=[28, 30, 90])
         for offset, (key, *_rest) in enumerate(c.SETTING_ROWS, start=2):
             workbook.set_name(c.setting_name(key), sheet, f"B{offset}")
-    return Adopted(tuple(found.report()), tuple(sorted(names)), settings)
+    report += _line_kinds(workbook, found)
+    report += _conditions_and_narrative(workbook, found)
+    return Adopted(tuple(report), tuple(sorted(names)), settings is not None)
+
+
+def _settings(book: EditableWorkbook, found: Discovering, authority: str | None,
+              programme: str | None, reports: int | None,
+              safety_valve: bool | None) -> tuple[dict[str, object], list[str]]:
+    """The council's own Settings, and what adopt says about where each came from."""
+    said = []
+    if not authority:
+        named = authority_in(found._sheets)
+        if named is None:
+            raise UnusableInput(
+                f"{book.label}: whose workbook is this? No council's name in its titles: "
+                "give it, e.g. lfi-xl adopt FILE --authority \"Borsetshire County Council\" "
+                "(in Excel: type a title naming the council, such as 'Borsetshire County "
+                "Council: DSG plan', in a top cell, then adopt again); lfi-xl never writes "
+                "another council's name into your file")
+        authority = named[0]
+        said.append(f"Authority: '{authority}' (read from {named[1]}; --authority to change)")
+    periods = []
+    if found.kpis is not None and found.kpis.period_columns:
+        columns = found.kpis.period_columns
+        labels = sorted(columns, key=lambda label: columns[label])
+        periods = [Cadence(4).parse(label) for label in labels]
+    highest = max((period.report for period in periods), default=0)
+    if reports is None:
+        reports = 4 if highest == 4 else 3
+        said.append(f"Reports a year: {reports} (" + (
+            f"the KPI table's report columns go to Q{highest}" if highest else
+            "no report columns here") + (
+            "; --reports 4 if the council reports quarterly)" if reports == 3 else ")"))
+    elif highest > reports:
+        raise UnusableInput(f"{book.label}: --reports {reports}, but the KPI table has a "
+                            f"Q{highest} column")
+    plan = found.plan
+    if safety_valve is None:
+        safety_valve = plan is None or any(m.key == "dfe_contribution" for m in plan.lines)
+    years = ([period.year for period in periods]
+             or ([int(y[:4]) for y in plan.years[1:] or plan.years] if plan else []))
+    if plan is not None:
+        years.append(int(plan.years[-1][:4]))
+    if not years:
+        raise UnusableInput(f"{book.label}: no years found: neither report columns nor a "
+                            "plan's years")
+    try:
+        council = blank_council(authority, reports, year_label(min(years)),
+                                year_label(max(years)), programme, None, safety_valve)
+    except PeriodError as error:
+        raise UnusableInput(f"{book.label}: {error}") from None
+    values = council.settings()
+    current = _latest_reported(book, found, periods)
+    if current is not None:
+        values["CurrentPeriod"] = current.label
+        values["CurrentYear"] = year_label(current.year, "/")
+    said.append(f"Settings written for {authority}: {council.programme}, {reports} reports a "
+                f"year, {values['FirstYear']} to {values['LastYear']}, current report "
+                f"{values['CurrentPeriod']}"
+                + ("" if safety_valve else ", no Safety Valve agreement")
+                + ": check them on the Settings sheet")
+    return values, said
+
+
+def _latest_reported(book: EditableWorkbook, found: Discovering,
+                     periods: list[Period]) -> Period | None:
+    """The last report column with any KPI figure in it."""
+    if not periods or found.kpis is None:
+        return None
+    columns = found.kpis.period_columns
+    latest = None
+    for match in found.kpis.rows:
+        row = found._sheets[found.kpis.sheet][match.row - 1]
+        for period in periods:
+            column = columns[period.label] - 1
+            if column < len(row) and row[column] not in (None, "") and (
+                    latest is None or period > latest):
+                latest = period
+    return latest
+
+
+def _line_kinds(book: EditableWorkbook, found: Discovering) -> list[str]:
+    """A Line kinds sheet: how each income and expenditure line of the council's plan
+    counts, and why; the lines lfi-xl could not place are said."""
+    plan = found.plan
+    if plan is None or plan.missing or book.area(c.LINE_KINDS_TABLE) is not None:
+        return []
+    rows, unplaced = [], []
+    for match in [*plan.lines, *plan.extra]:
+        role, kind = role_of(str(match.key))
+        if role not in (p.INCOME, p.EXPENDITURE):
+            continue
+        if match in plan.lines:
+            why = f"the published line '{match.key}' (confidence {match.confidence:.2f})"
+        if role == p.EXPENDITURE and (kind is None or match in plan.extra):
+            kind, why = line_kind(match.label)
+            if kind is None:
+                unplaced.append(f"  NOT PLACED: {match.sheet}!{match.cell} '{match.label}': "
+                                f"{why}; say on the {c.LINE_KINDS} sheet")
+        rows.append([match.label, str(match.key), c.PLAN_ROLE_LABELS[(role, kind)], why])
+    sheet = free_sheet_name(book, c.LINE_KINDS)
+    book.replace_sheet(sheet, list(c.LINE_KINDS_COLUMNS), rows, widths=[50, 24, 24, 60])
+    book.set_name(c.LINE_KINDS_TABLE, sheet, f"A1:D{1 + len(rows)}")
+    direct = sum(1 for row in rows if row[2] == c.PLAN_ROLE_LABELS[(p.EXPENDITURE, p.DIRECT)])
+    central = sum(1 for row in rows if row[2] == c.PLAN_ROLE_LABELS[(p.EXPENDITURE,
+                                                                     p.CENTRAL)])
+    return [f"Line kinds: {direct} direct and {central} central expenditure line(s), "
+            f"{len(unplaced)} not placed; the sheet '{sheet}' says how each line counts "
+            "(direct and central spend, KPIs 13 and 14): correct its 'Counts as' there",
+            *unplaced]
+
+
+def _conditions_and_narrative(book: EditableWorkbook, found: Discovering) -> list[str]:
+    """Empty Conditions and Narrative sheets for a KPI workbook without them (the DfE
+    return reads the council's conditions, their RAGs and its answers from them)."""
+    kpis = found.kpis
+    if kpis is None or not kpis.period_columns:
+        return []
+    columns = kpis.period_columns
+    labels = sorted(columns, key=lambda label: columns[label])
+    last = column_letter(2 + len(labels))
+    said = []
+    for table, periods_name, title, rows in (
+            (c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, c.CONDITIONS,
+             [[None, None] for _ in range(CONDITION_ROWS)]),
+            (c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS, c.NARRATIVE,
+             [*([key, question] for key, question in c.NARRATIVE_QUESTIONS),
+              *([c.progress_key(n), f"Condition {n}: progress update"]
+                for n in range(1, CONDITION_ROWS + 1))])):
+        if book.area(table) is not None:
+            continue
+        sheet = free_sheet_name(book, title)
+        book.replace_sheet(sheet, ["#", "Item", *labels],
+                           [row + [None] * len(labels) for row in rows],
+                           widths=[14, 60, *([12] * len(labels))])
+        book.set_name(table, sheet, f"A1:{last}{1 + len(rows)}")
+        book.set_name(periods_name, sheet, f"C1:{last}1")
+        said.append(sheet)
+    if not said:
+        return []
+    return [f"Added the sheets {' and '.join(repr(s) for s in said)} for the DfE return: "
+            "type each condition's number and wording, its RAG at every report, and the "
+            "answers to the questions"]
+

@@ -157,6 +157,10 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     kpi, plan = discovering(kpi), discovering(plan)
     book = usable_kpi_book(kpi, "the DfE return")
     settings = book.settings
+    if not settings.safety_valve:
+        raise Refused(f"{book.label}: Settings say the council has no Safety Valve agreement "
+                      "(Safety Valve agreement: No), so there is no DfE monitoring return to "
+                      "make; the Schools Forum paper is lfi-xl extract")
     report = book.requested_period(period)
     label = report.label
 
@@ -185,6 +189,12 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     def where(row: Row, period: Period) -> str:
         return cell_ref(row.area.sheet, row.area.cell(0, book.column_of(period)))
 
+    for table, sheet in ((c.NARRATIVE_TABLE, c.NARRATIVE), (c.CONDITIONS_TABLE, c.CONDITIONS)):
+        if kpi.area(table) is None:
+            raise UnusableInput(
+                f"{book.label}: no {sheet} sheet (no defined name {table}): the DfE return "
+                f"reads the council's conditions and answers from it; lfi-xl adopt "
+                f"{book.label} adds empty {c.CONDITIONS} and {c.NARRATIVE} sheets to fill in")
     # Narrative: every answer with its question as the sheet words it.
     questions = _labels(kpi, c.NARRATIVE_TABLE)
     narrative = {canonical(row.key): row for row in book.narrative}
@@ -232,8 +242,14 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
         conditions.append(Condition(key, texts.get(key, ("", ""))[0] or f"Condition {key}",
                                     rags, progress.text if progress else ""))
     if not conditions:
-        raise UnusableInput(f"{book.label}: the {c.CONDITIONS} sheet lists no agreement "
-                            "conditions")
+        conditions_area = kpi.require(c.CONDITIONS_TABLE)
+        first_row = cell_ref(conditions_area.sheet, conditions_area.cell(1, 0))
+        typing = (f"{book.label}: the {c.CONDITIONS} sheet lists no conditions: type each "
+                  f"condition's number and wording in its first two columns "
+                  f"({first_row} down) and its RAG for {label}")
+        if not draft:
+            raise UnusableInput(typing)
+        missing.append(typing)
     if missing and not draft:
         raise UnusableInput(f"{book.label}: {missing[0]}"
                             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
@@ -258,6 +274,8 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
         name = c.PLAN_SUMMARY[key]
         planned = float(agreed.get(key, getattr(plan_result, key))[index])
         at_report, cell = at_reports.get(key, (None, f"{c.PLAN_DATA} {key}"))
+        if not book.plan_data:  # a council's own KPI sheet, its finance KPIs typed: no
+            at_report = latest[name][index] if latest else planned  # Plan Data to agree
         if at_report is None:
             raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
                                 "lfi-xl refresh before building the DfE return")

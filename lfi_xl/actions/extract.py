@@ -99,6 +99,8 @@ class ExtractData:
     variance: list[tuple[str, float, float]] = field(default_factory=list)
     variance_year: str = ""
     rounding: str = ""
+    programme: str = ""                        # Settings' programme name, for titles
+    safety_valve: bool = True                  # False: no agreement, no DfE money
     chain_head: str = ""
     corrections: list[str] = field(default_factory=list)
     edited: list[str] = field(default_factory=list)   # frozen cells typed over since
@@ -117,6 +119,26 @@ PLAN_SUMMARY_ROWS = tuple((c.PLAN_SUMMARY[key], key) for key in (
 #: The plan page's row the chart draws: the balance on the money agreed (the headlines say
 #: the balance on the money received too, where it differs).
 CUMULATIVE_AFTER_LABEL = PLAN_SUMMARY_ROWS[-1][0]
+#: The same rows for a council without a Safety Valve agreement: no DfE money.
+NO_AGREEMENT_ROWS: dict[str, str | None] = {
+    c.PLAN_SUMMARY["cumulative_before_sv"]: "Cumulative balance before council contributions",
+    c.PLAN_SUMMARY["dfe"]: None,
+    CUMULATIVE_AFTER_LABEL: "Cumulative balance after council contributions",
+}
+#: The balance the paper charts, by whether there is an agreement.
+CHARTED_BALANCE: dict[bool, str] = {
+    True: CUMULATIVE_AFTER_LABEL,
+    False: "Cumulative balance after council contributions"}
+
+
+def _without_agreement(rows: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Plan summary rows worded for a council without an agreement (no DfE row)."""
+    worded = {}
+    for label, values in rows.items():
+        new = NO_AGREEMENT_ROWS.get(label, label)
+        if new is not None:
+            worded[new] = values
+    return worded
 
 
 class _Figures:
@@ -329,7 +351,10 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
         change = None if value is None or last is None else value - last
         # each KPI with the sign it has in the workbook and the DfE's KPI copy (KPI 11,
         # the DfE's HNB surplus/deficit, counts a surplus positive: -KPI 16); stated below
-        line = KpiLine(measure.forum_line, ref, measure.forum_measure or measure.measure,
+        wording = measure.forum_measure or measure.measure
+        if not settings.safety_valve:
+            wording = c.NO_AGREEMENT_MEASURES.get(ref, wording)
+        line = KpiLine(measure.forum_line, ref, wording,
                        measure.unit, value, last, change, rag, basis,
                        figures.counts(report).get(ref) if ref in COUNT_REFS else None)
         if line.n == 0 and value is None:
@@ -380,10 +405,13 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
         illustrative=settings.illustrative or read_settings(plan).illustrative,
         chain_head=chain_head(audit),
         corrections=_corrections(audit, labels), edited=edited,
-        previous_frozen=reported.frozen(before))
+        previous_frozen=reported.frozen(before),
+        programme=settings.programme_name, safety_valve=settings.safety_valve)
     if has_previous and not data.previous_frozen:
         footnotes.append(f"Previous ({before}): not frozen, so provisional: its figures may "
                          "still change.")
+    if not settings.safety_valve:
+        data.plan, data.forecast = map(_without_agreement, (data.plan, data.forecast))
     _story(data, plan, plan_result, year, settings.funding_gap_method, agreed)
     from lfi_xl.actions.demand import outlook_for_paper  # pandas only for the paper
 
@@ -474,7 +502,7 @@ def _story(data: ExtractData, plan, planned, year: str, method: str, agreed: dic
         data.headlines += [
             f"In-year position {year} in the agreed plan: {_position(planned.in_year[k])} "
             "(the plan workbook keeps no separate forecast).",
-            f"Cumulative balance after Safety Valve funding at the end of {year}: "
+            f"{CHARTED_BALANCE[data.safety_valve]} at the end of {year}: "
             f"{_position(planned.cumulative_after_sv[k])} planned."]
     else:
         latest = compute_plan(tables.read_plan_from(plan, c.FORECAST_PREFIX), method)
@@ -487,10 +515,10 @@ def _story(data: ExtractData, plan, planned, year: str, method: str, agreed: dic
                             (f"at the end of the programme ({planned.years[end]})", end)):
             ours, target = latest.cumulative_after_sv[index], planned.cumulative_after_sv[index]
             data.headlines.append(
-                f"Cumulative balance after Safety Valve funding as agreed {when}: "
+                f"{CHARTED_BALANCE[data.safety_valve]} {when}: "
                 f"{_position(ours)} forecast against {_position(target)} planned "
                 f"({_than(ours, target)}).")
-            if index == k:
+            if index == k and data.safety_valve:
                 data.headlines += _after_received(plan, latest, year, ours)
         gap = latest.cumulative_after_sv[end] - planned.cumulative_after_sv[end]
         data.headlines.append(
@@ -498,7 +526,8 @@ def _story(data: ExtractData, plan, planned, year: str, method: str, agreed: dic
             if gap <= p.ZERO_TOLERANCE else
             f"Not on track: the latest forecast misses the agreed plan for the end of the "
             f"programme by {_money(gap)}.")
-        data.headlines += _money_received(plan, planned, year, data.period)
+        data.headlines += _money_received(plan, planned, year, data.period,
+                                          data.safety_valve)
         data.variance_year, data.variance = year, _variance(plan, year)
     red = [line for line in data.kpis if line.rag == "R"]
     data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
@@ -546,7 +575,8 @@ def _after_received(plan: Workbook, latest, year: str, agreed_basis: float) -> l
             f"({_money(got - agreed_basis)} {'more' if got > agreed_basis else 'less'})."]
 
 
-def _money_received(plan: Workbook, plan_result, year: str, period: str) -> list[str]:
+def _money_received(plan: Workbook, plan_result, year: str, period: str,
+                    safety_valve: bool = True) -> list[str]:
     """Safety Valve money agreed against received, for the years up to the report's: the
     report's own year counted as due by this report (an instalment after each report)."""
     from lfi_xl.actions.validate import due_by_report
@@ -559,7 +589,7 @@ def _money_received(plan: Workbook, plan_result, year: str, period: str) -> list
     sentences = []
     for line_id, role, who in (("dfe_received", p.DFE, "DfE Safety Valve funding"),
                                ("la_received", p.LA, "Council contribution")):
-        if line_id not in received:
+        if line_id not in received or (role == p.DFE and not safety_valve):
             continue
         # contributions are negative in the plan; money is counted positive here
         agreed = {y: -float(getattr(plan_result, role)[plan_result.years.index(y)])

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter as col
 
 from lfi_xl import contract as c
-from lfi_xl.actions.extract import CUMULATIVE_AFTER_LABEL, ExtractData
+from lfi_xl.actions.extract import CHARTED_BALANCE, ExtractData
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
 from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
@@ -112,8 +112,13 @@ def shown(value, unit: str) -> str:
             "count": f"{value:,.0f}", "ratio": f"{value:.2f}"}.get(unit, f"{value:,}")
 
 
+def programme(data: ExtractData) -> str:
+    """The programme's name as Settings give it (the DfE return's title uses it too)."""
+    return data.programme or str(c.SETTING_DEFAULTS["ProgrammeName"])
+
+
 def _summary(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, f"{data.la_name}: Local First Inclusion, Schools Forum report "
+    ws = _page(wb, data, f"{data.la_name}: {programme(data)}, Schools Forum report "
                f"{data.period}")
     ws.title = "Summary"
     _text(ws.cell(FIRST_ROW, 1), "Is the deficit on track against the agreed plan?")
@@ -225,11 +230,12 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
     _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)  # the tables and their chart on one page
 
     chart = LineChart()
-    chart.title = "Cumulative balance after Safety Valve funding (£m)"
+    charted = CHARTED_BALANCE[data.safety_valve]
+    chart.title = f"{charted} (£m)"
     chart.y_axis.title, chart.x_axis.title = "£m (+deficit)", "Financial year"
     chart.y_axis.number_format = "0"
     chart.height, chart.width = 8, 18
-    offset = list(data.plan).index(CUMULATIVE_AFTER_LABEL) + 1
+    offset = list(data.plan).index(charted) + 1
     for title, anchor in anchors.items():
         values = Reference(ws, min_col=2, max_col=1 + len(data.years), min_row=anchor + offset)
         chart.series.append(Series(values, title=title))
@@ -322,7 +328,7 @@ def write_extract(data: ExtractData, path: Path) -> Path:
     _referrals(wb, data)
     _about(wb, data)
     wb.properties.creator = "lfi-xl"
-    wb.properties.title = f"Local First Inclusion: Schools Forum KPI extract, {data.period}"
+    wb.properties.title = f"{programme(data)}: Schools Forum KPI extract, {data.period}"
     wb.calculation.calcId = EXCEL_CALC_ID  # not openpyxl's Excel 2007 id
     buffer = io.BytesIO()
     wb.save(buffer)

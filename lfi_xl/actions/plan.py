@@ -54,6 +54,8 @@ def plan_summary(plan: Plan, funding_gap_method: str = "A", source: str = "") ->
         "funding_gap_method": result.funding_gap_method,
         "hnb_allocation": _figures(result.hnb_allocation),
         "block_transfers": _figures(result.block_transfers),
+        "direct_spend": _figures(result.direct_spend),     # KPI 13's plan figure
+        "central_spend": _figures(result.central_spend),   # KPI 14's
         "first_balanced_year": result.first_balanced_year,
         "reaches_zero": result.reaches_zero,
         "total_dfe": round(float(result.dfe.sum()), 6),

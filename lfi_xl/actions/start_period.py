@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from lfi_xl import contract as c
+from lfi_xl.actions.period_columns import add_period_columns
 from lfi_xl.actions.refresh import Refreshed, refresh_plan_data
 from lfi_xl.book import formulas, tables
 from lfi_xl.book.kpi_book import KpiBook
@@ -37,6 +38,7 @@ class Started:
     monitoring: str = ""           # what the plan workbook's Monitoring sheet still holds
     notes: tuple[str, ...] = ()    # what the host would not let lfi-xl do
     finished: bool = False         # only the plan moved on: finishing an interrupted start
+    columns_added: tuple[str, ...] = ()  # sheets given the period's column (it had none)
 
     def __str__(self) -> str:
         if self.finished:
@@ -47,7 +49,10 @@ class Started:
         plan_data = (f"Plan Data holds the {self.plan_data.source}'s {self.plan_data.year} "
                      "figures." if self.plan_data else
                      "Plan Data is not filled yet: refresh it from the DSG plan workbook.")
+        made = (f"Made the columns for {self.period} (after the last report column) on: "
+                f"{', '.join(self.columns_added)}." if self.columns_added else "")
         return " ".join(part for part in (
+            made,
             f"Started {self.period} (after {self.previous}): {self.formulas} formula cell(s) "
             f"written, {self.inputs} input cell(s) ready, Settings' current period set"
             + (" in both workbooks." if self.in_plan else "."), plan_data, self.monitoring,
@@ -115,10 +120,10 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
         return Started(settings.current_period, behind, 0, 0, True, None, finished=True)
     target = _target(settings, period, allow_gap)
     label = target.label
-    if label not in book.period_labels:
-        raise UnusableInput(f"{book.label}: the KPI sheet has no column for report {label}: add "
-                            f"one headed {label} after {settings.current_period.label} "
-                            "(inside the KPI table), then start the period")
+    added: list[str] = []
+    if label not in book.period_labels:  # the sheets lack the period: make its columns
+        added = add_period_columns(kpi, target, settings.cadence)
+        book = KpiBook(kpi)
     column = book.column_of(target)
     kpi_sheet = book.kpis[min(book.kpis)].area.sheet if book.kpis else c.KPI_SHEET
     place = formulas.column_from_names(kpi, column) if book.computes_kpis else None
@@ -156,7 +161,7 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
             filled = refresh_plan_data(kpi, plan, target, use)
     return Started(target, settings.current_period, len(written),
                    sum(map(len, inputs.values())), plan is not None, filled, monitoring,
-                   tuple(kpi.notes))
+                   tuple(kpi.notes), columns_added=tuple(dict.fromkeys(added)))
 
 
 def _plan_behind(plan_adapter: Workbook, settings: Settings) -> Period | None:

@@ -292,8 +292,13 @@ def _period_columns(book: KpiBook, findings: Findings) -> dict[Period, int]:
         except PeriodError:
             pass  # not a report column
     if present != sorted(present):
-        findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.PERIODS,
-                                "The report columns are not in date order"))
+        # every sheet is read by its headers' labels, so order is for the eye only: a
+        # report added to a year (start-period, after four reports a year) comes last
+        late = next(b for a, b in zip(present, present[1:], strict=False) if b < a)
+        findings.append(Finding(INFO, c.KPI_SHEET, "", Rule.PERIODS,
+                                f"The report columns are not in date order ({late.label} "
+                                "stands after later reports): lfi-xl reads each by its "
+                                "label, so nothing is wrong; move it in Excel if you like"))
     return {period: labels.index(period.label) for period in settings.reported()
             if period.label in labels}
 
@@ -545,13 +550,34 @@ def _first_seen(values: np.ndarray) -> np.ndarray:
     return np.unique(codes, return_index=True)[1][codes]
 
 
+#: The Mitigations columns Excel calculates (the table's calculated columns).
+_MITIGATION_CALCULATED = frozenset({"Saving", "VolumeEffect", "PriceEffect"})
+
+
 def _mitigations(book: KpiBook, findings: Findings) -> None:
     labels = set(book.period_labels)
     read = {key: _column(book, key, c.mitigation_name)
             for key, _ in c.MITIGATION_COLUMNS}
+    typed = [key for key, _ in c.MITIGATION_COLUMNS if key not in _MITIGATION_CALCULATED]
+    # a row with nothing typed in it (a new register's empty row) is no mitigation
+    blank_rows = {i for i in range(len(read[typed[0]][1]))
+                  if all(read[key][1][i] in (None, "") for key in typed)}
+    for key in sorted(_MITIGATION_CALCULATED):
+        area, values = read[key]
+        for i, value in enumerate(values):
+            if i not in blank_rows and value in (None, ""):
+                # a row taken into the table by hand: Excel would have filled the
+                # formula in; recalculating cannot, so say what does
+                findings.add(ERROR, area, i, 0, Rule.MITIGATION,
+                             f"{dict(c.MITIGATION_COLUMNS)[key]} is blank: the row has no "
+                             f"formula there; lfi-xl take-rows --kpi {book.label} fills the "
+                             "table's calculated columns (in Excel: copy the formula from "
+                             "the row above)")
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
         area, values = read[key]
         for i, value in enumerate(values):
+            if i in blank_rows:
+                continue
             number = _number(findings, area, i, 0, value, "a number")
             if number is not None and (math.isnan(number) or number < 0):
                 findings.add(ERROR, area, i, 0, Rule.MITIGATION,
@@ -560,7 +586,7 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                          ("Provision", set(c.PROVISIONS))):
         area, values = read[key]
         for i, value in enumerate(values):
-            if value not in allowed:
+            if value not in allowed and i not in blank_rows:
                 findings.add(ERROR, area, i, 0, Rule.MITIGATION,
                              f"{dict(c.MITIGATION_COLUMNS)[key]}: {describe(value)} is not "
                              "one of the allowed values")
@@ -575,6 +601,9 @@ _OUTSIDE = {
     c.FORECAST_TABLE: ("a figure outside the forecast table: it is not part of it", True),
 }
 
+
+#: The registers lfi-xl take-rows grows.
+_REGISTERS = (c.PLACEMENTS_TABLE, c.MITIGATIONS_TABLE)
 
 #: The tables of each kind of workbook (a KPI workbook is not searched for a plan table by
 #: its labels, nor a plan workbook for a KPI table).
@@ -608,9 +637,13 @@ def _outside_tables(workbook: Workbook, findings: Findings, names: tuple[str, ..
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue
                     note = notes_allowed and isinstance(value, str) and not is_error(value)
+                    how = (f"take it in with lfi-xl take-rows --kpi {workbook.label} (in Excel "
+                           "a row typed just below joins the table)"
+                           if name in _REGISTERS else
+                           "extend the table to include it (in Excel: Table Design > "
+                           "Resize Table)")
                     findings.add(WARNING if note else ERROR, strip, r, k, Rule.OUTSIDE,
-                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; extend the table "
-                                 "to include it (in Excel: Table Design > Resize Table), or "
+                                 f"{strip.sheet}!{strip.cell(r, k)}: {what}; {how}, or "
                                  "move it")
                     break  # one finding a row is enough to find it
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -83,8 +83,72 @@ _PLAN_VARIANTS = {
                             "cumulative balance after contributions",
                             "cumulative deficit after safety valve funding"),
 }
+_PLAN_VARIANTS.update({
+    "special_schools": ("special schools maintained and academy",
+                        "maintained and academy special schools", "special schools",
+                        "maintained special schools", "state funded special schools"),
+    "resource_bases": ("resourced provision sen units", "resourced provision",
+                       "sen units", "specialist resource bases", "resource bases",
+                       "resourced provision and sen units"),
+    "post16_fe": ("post 16 and fe top ups", "post 16 and fe", "post 16 top ups",
+                  "further education top ups", "post 16 further education"),
+    "inclusion_fund": ("mainstream ehcp top ups", "mainstream top ups",
+                       "top ups mainstream schools", "mainstream sen support"),
+    "support_services": ("central sen services and hospital education",
+                         "central sen services", "central services",
+                         "central sen support services"),
+})
+
+#: Words that place an expenditure line no published label matched: central (services
+#: the council runs or commissions centrally) before direct (places and top-ups).
+_CENTRAL_WORDS = ("central", "hospital education", "support service", "services",
+                  "infrastructure", "contingency", "levy", "teams", "sensory", "therapy",
+                  "therapies", "outreach", "inclusion team", "sendiass", "admin")
+_DIRECT_WORDS = ("school", "academ", "provision", "top up", "place", "college",
+                 "post 16", "post16", "further education", " fe ", "independent",
+                 "resource", "unit", "tuition", "recoupment", "early years", "nursery",
+                 "pupil referral", "alternative", "ehcp", "bases")
+
+
+def line_kind(label: object) -> tuple[str | None, str]:
+    """Direct or central spend for an expenditure line by the words in its label, with
+    why; ``None`` and why not when no word says.
+
+    >>> line_kind("Central SEN services & hospital education")
+    ('central', "'central' in the label")
+    >>> line_kind("Post-16 & FE top-ups")
+    ('direct', "'top up' in the label")
+    """
+    text = f" {normalise(label)} "
+    central = [word for word in _CENTRAL_WORDS if word in text]
+    if central:
+        return p.CENTRAL, f"'{central[0]}' in the label"
+    direct = [word.strip() for word in _DIRECT_WORDS if word in text]
+    if direct:
+        return p.DIRECT, f"'{direct[0]}' in the label"
+    return None, ("no word in the label says whether it is direct (places, top-ups) or "
+                  "central (services) spend")
+
+
+_COUNCIL = re.compile(r"\b((?:[A-Z][\w'&.-]*\s+(?:(?:of|upon|and|on|the)\s+)?)+Council)\b")
+
+
+def authority_in(sheets: dict[str, list[list]]) -> tuple[str, str] | None:
+    """A council's name written in a title (the top rows of a sheet), with where:
+    ``("Borsetshire County Council", "Plan!A1")``."""
+    for sheet, rows in sheets.items():
+        for r, row in enumerate(rows[:6]):
+            for k, value in enumerate(row[:8]):
+                if isinstance(value, str) and (match := _COUNCIL.search(value)):
+                    name = match.group(1).strip()
+                    if name.lower() not in ("council",) and len(name.split()) >= 2:
+                        return name, f"{sheet}!{column_letter(k + 1)}{r + 1}"
+    return None
+
+
 #: Lines a plan table must have for lfi-xl to compute it.
-REQUIRED_LINES = ("hnb_dsg_income", "in_year", "cumulative_before_sv", "dfe_contribution")
+#: (Not the DfE contribution: a council without a Safety Valve agreement has none.)
+REQUIRED_LINES = ("hnb_dsg_income", "in_year", "cumulative_before_sv")
 _SUBTOTAL = re.compile(r"\bsub ?total\b")
 
 
@@ -218,7 +282,7 @@ def _match_plan_rows(found: PlanFound, rows: Rows, header: int, label_col: int,
             found.skipped.append(match)
             continue
         scores = {line_id: _score(text, candidates) for line_id, candidates in patterns.items()
-                  if line_id not in taken}
+                  if line_id not in taken and line_id not in _ruled_out(text)}
         line_id, score = max(scores.items(), key=lambda item: item[1], default=(None, 0.0))
         if score >= MIN_CONFIDENCE and line_id is not None:
             match.key, match.confidence = line_id, round(score, 2)
@@ -232,6 +296,17 @@ def _match_plan_rows(found: PlanFound, rows: Rows, header: int, label_col: int,
             found.extra.append(match)
         else:
             found.skipped.append(match)
+
+
+def _ruled_out(text: str) -> tuple[str, ...]:
+    """Lines a label cannot be, whatever its likeness: a balance *before* contributions is
+    never the one *after* them (the two labels differ by a word)."""
+    words = text.split()
+    if "before" in words or "without" in words:
+        return ("cumulative_after_sv",)
+    if "after" in words:
+        return ("cumulative_before_sv",)
+    return ()
 
 
 def plan_roles() -> dict[str, tuple[str, str | None]]:
@@ -502,6 +577,23 @@ class DiscoveringEditable(Discovering):
     def append_rows(self, sheet: str, table_name: str, header: list[Any],
                     rows: list[list[Any]]) -> None:
         self.workbook.append_rows(sheet, table_name, header, rows)
+
+    # Changes only a workbook file makes (Excel makes them itself): absent on a live book,
+    # so ``hasattr`` tells an action whether it can ask.
+    @property
+    def widen(self) -> Any:
+        """A report period's new column made like the one before it (period_columns)."""
+        return cast(Any, self.workbook).widen  # AttributeError on a live book
+
+    @property
+    def retarget_lists(self) -> Any:
+        """Drop-downs offering one list made to offer a grown one (period_columns)."""
+        return cast(Any, self.workbook).retarget_lists
+
+    @property
+    def take_rows_below(self) -> Any:
+        """Rows typed just below an Excel table taken into it (take_rows)."""
+        return cast(Any, self.workbook).take_rows_below
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         self.workbook.make_inputs(sheet, refs, fill)

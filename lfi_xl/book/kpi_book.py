@@ -3,6 +3,7 @@ plan data, placements, mitigations and snapshots, each cell with its address."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,7 +16,7 @@ from lfi_xl.book.discover import Discovering
 from lfi_xl.book.kpi_values import KpiInputs
 from lfi_xl.book.settings import Settings, read_settings
 from lfi_xl.book.workbook import Workbook
-from lfi_xl.core.cells import serial
+from lfi_xl.core.cells import serial, to_date
 from lfi_xl.core.periods import Period, PeriodError
 from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
 
@@ -289,14 +290,31 @@ class KpiBook:
                                          f"{self.period_labels[column]}")
         return figures
 
+    def covers(self, column: int) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day report column ``column`` covers, as its cells on the KPI
+        sheet say: a column keeps the meaning it was made with (a 2023-24 Q3 made with
+        three reports a year runs to March, whatever Reports a year says now)."""
+        dates = []
+        for name in (c.KPI_PERIOD_START, c.KPI_PERIOD_END):
+            area = self.workbook.area(name)
+            value = None
+            if area is not None and column < area.shape[1]:
+                value = self.workbook.values(area)[0][column]
+            try:
+                dates.append(None if value in (None, "") else to_date(value, name))
+            except Exception:  # not a date: the cadence's dates, as before
+                dates.append(None)
+        return dates[0], dates[1]
+
     def kpi_inputs(self, period: Period) -> KpiInputs:
         """Everything the calculated KPIs of one period are computed from."""
         settings = self.settings
         column = self.column_of(period)
         kpi1 = self.kpis[1]
+        start, end = self.covers(column)
         return KpiInputs(
-            period.label, serial(settings.cadence.start(period)),
-            serial(settings.cadence.end(period)), self.plan_figures(column),
+            period.label, serial(start or settings.cadence.start(period)),
+            serial(end or settings.cadence.end(period)), self.plan_figures(column),
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
             kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),

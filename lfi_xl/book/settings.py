@@ -38,6 +38,7 @@ class Settings:
     programme_name: str = str(c.SETTING_DEFAULTS["ProgrammeName"])
     signed_off_by: str = str(c.SETTING_DEFAULTS["SignedOffBy"])
     sign_off_steps: str = str(c.SETTING_DEFAULTS["SignOffSteps"])
+    safety_valve: bool = True      # No: a DSG management plan without an agreement
 
     def periods(self) -> list[Period]:
         return self.cadence.periods(self.first_year, self.last_year)
@@ -126,10 +127,12 @@ def read_settings(workbook: Workbook) -> Settings:
     tolerance: float = parsed("RAGTolerance")
     current_year: str = parsed("CurrentYear")
     illustrative: bool = parsed("Illustrative")
+    safety_valve: bool = parsed("SafetyValve")
     return Settings(str(value("LAName")).strip(), current_year, cadence, current, first, last,
                     method, forum, threshold, tolerance, findings, illustrative,
                     str(value("PlanWorkbook")), str(value("PlanWorkbookSHA256")),
-                    text("ProgrammeName"), text("SignedOffBy"), text("SignOffSteps"))
+                    text("ProgrammeName"), text("SignedOffBy"), text("SignOffSteps"),
+                    safety_valve)
 
 
 def record_setting(workbook: EditableWorkbook, key: str, value: object) -> None:

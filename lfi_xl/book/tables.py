@@ -59,7 +59,9 @@ def date_number(workbook: Workbook, area: Area, row: int, value: object) -> floa
 
 
 # ---------------------------------------------------------------------------- plan
-_ROLE_BY_LABEL = {label.lower(): role_kind for role_kind, label in c.PLAN_ROLE_LABELS.items()}
+_ROLE_BY_LABEL = {label.lower(): role_kind for labels in (c.PLAN_ROLE_LABELS,
+                                                           c.NO_AGREEMENT_ROLE_LABELS)
+                  for role_kind, label in labels.items()}
 
 
 @dataclass
@@ -146,7 +148,7 @@ def _check_years(workbook: Workbook, area: Area, years: tuple[str, ...]) -> None
 
 def discovered_plan(workbook: Workbook) -> PlanTable:
     """A plan table found by its labels; unusable (naming what is missing) otherwise."""
-    from lfi_xl.book.discover import REQUIRED_LINES, find_plan, role_of
+    from lfi_xl.book.discover import REQUIRED_LINES, find_plan, line_kind, role_of
 
     sheets = {name: workbook.sheet_values(name) for name in workbook.sheet_names}
     found = find_plan(sheets)
@@ -159,15 +161,47 @@ def discovered_plan(workbook: Workbook) -> PlanTable:
                             f"{where}: did not find {looked_for}; looked for a row of years "
                             "(2022/23, 2022-23, FY2022/23 or 22/23) with the plan's labels")
     rows = []
+    kinds = line_kinds(workbook)
     for match in [*found.lines, *found.extra]:
         values = sheets[found.sheet][match.row - 1]
         cells = [found.cell(match.row, k) for k in range(len(found.years))]
         raw = [values[col - 1] if col - 1 < len(values) else None
                for col in found.year_columns]
-        rows.append(PlanRow(str(match.key), match.label, *role_of(str(match.key)), found.sheet,
-                            cells, raw))
+        role, kind = kinds.get(str(match.key)) or role_of(str(match.key))
+        if role == p.EXPENDITURE and kind is None and str(match.key) not in kinds:
+            kind = line_kind(match.label)[0]  # by its words, until the council says
+        rows.append(PlanRow(str(match.key), match.label, role, kind, found.sheet, cells, raw))
     rows.sort(key=lambda row: int(re.sub(r"\D", "", row.cells[0])))
     return PlanTable(found.sheet, found.years, rows, None, None, [])
+
+
+def line_kinds(workbook: Workbook) -> dict[str, tuple[str, str | None]]:
+    """The council's own word on how each line of its plan counts: the Line kinds table
+    adopt writes (line id -> role and kind); empty when there is none."""
+    area = workbook.area(c.LINE_KINDS_TABLE)
+    if area is None:
+        return {}
+    values = workbook.values(area)
+    header = [str(v).strip() if v is not None else "" for v in values[0]]
+    try:
+        id_column, kind_column = (header.index(c.LINE_KINDS_COLUMNS[1]),
+                                  header.index(c.PLAN_KIND_HEADER))
+    except ValueError:
+        raise UnusableInput(f"{workbook.label}: the {c.LINE_KINDS} table "
+                            f"({cell_ref(area.sheet, area.ref)}) has no "
+                            f"'{c.LINE_KINDS_COLUMNS[1]}' and '{c.PLAN_KIND_HEADER}' "
+                            "columns in its first row") from None
+    kinds = {}
+    for offset, row in enumerate(values[1:], start=1):
+        line_id, text = row[id_column], str(row[kind_column] or "").strip()
+        if line_id in (None, ""):
+            continue
+        if text.lower() not in _ROLE_BY_LABEL:
+            where = cell_ref(area.sheet, area.cell(offset, kind_column))
+            raise CellProblem(f"{workbook.label}: {where}: {text!r} is not one of: "
+                              + ", ".join(c.PLAN_ROLE_LABELS.values()))
+        kinds[str(line_id)] = _ROLE_BY_LABEL[text.lower()]
+    return kinds
 
 
 def _published_lines():

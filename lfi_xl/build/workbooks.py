@@ -26,17 +26,18 @@ from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyl
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lfi_xl import contract as c
-from lfi_xl.actions.recalc import recalc
+from lfi_xl.actions.recalc import NO_DATA, recalc
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
 from lfi_xl.book import formulas
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import ExcelError, serial
-from lfi_xl.core.periods import Cadence, parse_year, year_label
+from lfi_xl.core.periods import Cadence, year_label
 from lfi_xl.core.values import stored_number
 from lfi_xl.data import illustrative, published
-from lfi_xl.errors import quote_sheet
+from lfi_xl.data.council import SHIPPED, Council
+from lfi_xl.errors import UnusableInput, quote_sheet
 
 #: The date the shipped workbooks say they were made: the published plan's meeting.
 BUILD_DATE = dt.datetime(2023, 5, 17, 9, 0, 0)
@@ -47,8 +48,6 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _TITLE = Font(bold=True, size=14)
 _NOTE = Font(italic=True, color="7F3F00")
 _ILLUSTRATIVE = Font(bold=True, color="C00000")
-#: The shipped templates' own settings, where they differ from a new workbook's defaults.
-SHIPPED_SETTINGS = {"Illustrative": "Yes"}
 _GREY = Font(color="808080", size=9)
 _UNLOCKED = Protection(locked=False)
 
@@ -107,13 +106,15 @@ def _validation(ws: Worksheet, ref: str, **kwargs) -> None:
 
 
 # ---------------------------------------------------------------------------- Settings
-def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
+def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str],
+              council: Council = SHIPPED) -> None:
     _title(ws, "Settings", "Change these to suit your authority; lfi-xl and the worksheet "
            "functions read them by name.")
     _header(ws, 4, ("Setting", "Value", "What it means"))
-    for row, (key, label, default, meaning) in enumerate(c.SETTING_ROWS, start=5):
+    values = council.settings()
+    for row, (key, label, _default, meaning) in enumerate(c.SETTING_ROWS, start=5):
         ws.cell(row, 1, label)
-        value = SHIPPED_SETTINGS.get(key, default)
+        value = values[key]
         if key == "PlanWorkbook" and "periods" in lists:  # the KPI workbook: its plan's
             value = c.PLAN_WORKBOOK                       # beside it, as shipped
         _input(ws.cell(row, 2), value, "0%" if key == "RAGTolerance" else None)
@@ -124,7 +125,7 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str]) -> None:
                         formula2="4", error="Reports a year: a whole number from 1 to 4.")
         elif key == "FundingGapMethod":
             _validation(ws, f"B{row}", type="list", formula1='"A,B,C"')
-        elif key == "Illustrative":
+        elif key in ("Illustrative", "SafetyValve"):
             _validation(ws, f"B{row}", type="list", formula1='"Yes,No"')
         elif key == "CurrentPeriod" and "periods" in lists:
             _validation(ws, f"B{row}", type="list", formula1=lists["periods"])
@@ -156,34 +157,38 @@ OPENING_BALANCE = 53.976
 
 
 def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
-                extra_rows: bool = False) -> None:
-    years = published.YEARS
+                extra_rows: bool = False, council: Council = SHIPPED) -> None:
+    years = council.plan_years
+    lines = council.lines
     last = col(1 + len(years))
     _title(ws, "DSG management plan: High Needs Block (£m)" if prefix == c.PLAN_PREFIX else
-           "DSG plan: latest forecast and money received (£m)", note,
+           "DSG plan: latest forecast" + (" and money received" if council.safety_valve
+                                          else "") + " (£m)", note,
            "Yellow cells are inputs. Totals and in-year are SUM formulas; cumulative rows "
            "use LFI_CUMBAL. Signs: income and contributions negative, in-year +deficit.")
     ws["A4"] = "Opening cumulative balance before the first year (£m, +deficit)"
     ws["A4"].font = Font(bold=True)
-    _input(ws["B4"], OPENING_BALANCE, c.FORMAT_MILLIONS)
+    _input(ws["B4"], council.opening_balance, c.FORMAT_MILLIONS)
     _name(wb, f"{prefix}_OpeningBalance", ws.title, "B4")
     header_row = 6
     _header(ws, header_row, (c.PLAN_LINE_HEADER, *years, c.PLAN_ID_HEADER, c.PLAN_KIND_HEADER))
     _name(wb, f"{prefix}_Years", ws.title, f"B{header_row}:{last}{header_row}")
     rows = {}
     row = header_row
-    for line_id, label, role, kind, _values in published.LINES:
+    for line_id, label, role, kind, _values in lines:
         row += 1
         rows[line_id] = row
         ws.cell(row, 1, label)
         ws.cell(row, 2 + len(years), line_id).font = _GREY
-        ws.cell(row, 3 + len(years), c.PLAN_ROLE_LABELS[(role, kind)]).font = _GREY
+        ws.cell(row, 3 + len(years),
+                c.role_labels(council.safety_valve)[(role, kind)]).font = _GREY
         _name(wb, c.plan_line_name(line_id, prefix), ws.title, f"B{row}:{last}{row}")
-    incomes = [rows[i] for i, _, r, _, _ in published.LINES if r == p.INCOME]
-    spends = [rows[i] for i, _, r, _, _ in published.LINES if r == p.EXPENDITURE]
-    for line_id, _, role, _, published_values in published.LINES:
+    incomes = [rows[i] for i, _, r, _, _ in lines if r == p.INCOME]
+    spends = [rows[i] for i, _, r, _, _ in lines if r == p.EXPENDITURE]
+    for line_id, _, role, _, published_values in lines:
         row = rows[line_id]
-        line_values = values_for(line_id, published_values)
+        line_values = (values_for(line_id, published_values) if published_values is not None
+                       else (None,) * len(years))
         for index, _year in enumerate(years):
             letter = col(2 + index)
             cell = ws.cell(row, 2 + index)
@@ -205,15 +210,17 @@ def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
     before = rows["cumulative_before_sv"]
     ws[f"B{before}"] = ArrayFormula(span.format(row=before), f"=LFI_CUMBAL({opening},{flows})")
     after = rows["cumulative_after_sv"]
+    contributions = ",".join(c.plan_line_name(line_id, prefix)
+                             for line_id in ("dfe_contribution", "la_contribution")
+                             if line_id in rows)
     ws[f"B{after}"] = ArrayFormula(span.format(row=after), (
-        f"=LFI_CUMBAL({opening},{flows},{c.plan_line_name('dfe_contribution', prefix)},"
-        f"{c.plan_line_name('la_contribution', prefix)})"))
+        f"=LFI_CUMBAL({opening},{flows},{contributions})"))
     for row_number in (before, after):
         for index in range(len(years)):
             ws.cell(row_number, 2 + index).font = Font(bold=True)
     table_end = max(rows.values())
     if extra_rows:
-        table_end = _received_rows(wb, ws, prefix, table_end, last, len(years))
+        table_end = _received_rows(wb, ws, prefix, table_end, last, len(years), council)
     _name(wb, f"{prefix}_Table", ws.title, f"A{header_row}:{col(3 + len(years))}{table_end}")
     ws.column_dimensions["A"].width = 62
     for index in range(len(years)):
@@ -232,21 +239,27 @@ _RECEIVED = {
 }
 
 
-def _received_rows(wb, ws, prefix, after_row, last, year_count) -> int:
+def _received_rows(wb, ws, prefix, after_row, last, year_count,
+                   council: Council = SHIPPED) -> int:
     row = after_row
-    for line_id, label in c.RECEIVED_LINES:
+    # without an agreement there is no DfE money: only the council's own contributions
+    received = [(line_id, label) for line_id, label in c.RECEIVED_LINES
+                if council.safety_valve or line_id != "dfe_received"]
+    for line_id, label in received:
         row += 1
         ws.cell(row, 1, label)
         ws.cell(row, 2 + year_count, line_id).font = _GREY
         _name(wb, c.plan_line_name(line_id, prefix), ws.title, f"B{row}:{last}{row}")
         if line_id in _RECEIVED:
-            for index, value in enumerate(_RECEIVED[line_id]):
+            values = _RECEIVED[line_id] if council.illustrative else (None,) * year_count
+            for index, value in enumerate(values):
                 _input(ws.cell(row, 2 + index), value, c.FORMAT_MILLIONS)
         else:
+            money = ",".join(c.plan_line_name(line_id, prefix) for line_id, _ in received
+                             if line_id in _RECEIVED)
             ws[f"B{row}"] = ArrayFormula(f"B{row}:{last}{row}", (
                 f"=LFI_CUMBAL({prefix}_OpeningBalance,{c.plan_line_name('in_year', prefix)},"
-                f"{c.plan_line_name('dfe_received', prefix)},"
-                f"{c.plan_line_name('la_received', prefix)})"))
+                f"{money})"))
             for index in range(year_count):
                 ws.cell(row, 2 + index).number_format = c.FORMAT_MILLIONS
                 ws.cell(row, 2 + index).font = Font(bold=True)
@@ -282,8 +295,9 @@ def _complete_sum(span: str) -> str:
     return f'=IF(COUNTIF({span},"")>0,"",SUM({span}))'
 
 
-def _monitoring(wb: Workbook, ws: Worksheet) -> None:
-    _title(ws, "Monitoring: the current year by report (£m)", c.ILLUSTRATIVE_NOTE,
+def _monitoring(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None:
+    _title(ws, "Monitoring: the current year by report (£m)",
+           c.ILLUSTRATIVE_NOTE if council.illustrative else None,
            "Plan figures come from the Plan sheet for the year in Settings. The current "
            "report's column shows the Forecast sheet's figures for that year (type the "
            "forecast there); earlier reports keep theirs. Variance = forecast - plan.")
@@ -291,16 +305,16 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     variances = [f"Variance {name.split()[0]}" for name in columns[1:]]
     _header(ws, 4, ("£m", *columns, *variances))
     current = c.setting_name("CurrentYear")
-    lines = [line for line in published.LINES
+    lines = [line for line in council.lines
              if line[2] in (p.INCOME, p.EXPENDITURE, p.TOTAL_INCOME, p.TOTAL_EXPENDITURE,
                             p.IN_YEAR)]
     rows = {line[0]: 5 + index for index, line in enumerate(lines)}
     incomes = [rows[line[0]] for line in lines if line[2] == p.INCOME]
     spends = [rows[line[0]] for line in lines if line[2] == p.EXPENDITURE]
-    plan_values = {line_id: values for line_id, _, _, _, values in published.LINES}
-    year_index = published.YEARS.index(c.SETTING_DEFAULTS["CurrentYear"])
+    plan_values = {line_id: values for line_id, _, _, _, values in council.lines}
+    year_index = council.plan_years.index(str(council.settings()["CurrentYear"]))
     current_offset = columns.index(c.monitoring_report_header(
-        int(str(c.SETTING_DEFAULTS["CurrentPeriod"]).rsplit("Q", 1)[1]))) - 1
+        int(str(council.settings()["CurrentPeriod"]).rsplit("Q", 1)[1]))) - 1
     for line_id, label, role, _, _ in lines:
         row = rows[line_id]
         ws.cell(row, 1, label)
@@ -322,8 +336,10 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
                 cell.value = c.monitoring_forecast_formula(line_id)
             else:
                 value = None
-                if offset < current_offset:  # earlier reports, as they were: the plan,
-                    planned = plan_values[line_id][year_index]  # then the pressure showing
+                # earlier reports, as they were (illustrative): the plan, then the
+                # pressure showing
+                if offset < current_offset and council.illustrative:
+                    planned = plan_values[line_id][year_index]
                     figure = planned if offset == 0 else _forecast_values(
                         line_id, plan_values[line_id])[year_index] * 0.97
                     assert figure is not None  # only totals are left blank in the table
@@ -342,7 +358,7 @@ def _monitoring(wb: Workbook, ws: Worksheet) -> None:
     _print_setup(ws, f"A1:{col(2 * len(columns))}{last_row}", "4:4")
 
 
-def build_plan_workbook() -> Workbook:
+def build_plan_workbook(council: Council = SHIPPED) -> Workbook:
     wb = Workbook()
     settings = wb.active
     settings.title = c.SETTINGS
@@ -350,26 +366,34 @@ def build_plan_workbook() -> Workbook:
     forecast = wb.create_sheet(c.FORECAST)
     monitoring = wb.create_sheet(c.MONITORING)
     lists = wb.create_sheet(c.LISTS)
-    refs = _lists(wb, lists, {"CountsAs": tuple(c.PLAN_ROLE_LABELS.values())})
-    _settings(wb, settings, refs)
+    refs = _lists(wb, lists, {"CountsAs": tuple(c.role_labels(council.safety_valve).values())})
+    _settings(wb, settings, refs, council)
     _plan_sheet(wb, plan_sheet, c.PLAN_PREFIX, lambda _id, values: values,
-                f"Source: {published.SOURCE}.")
-    _validation(plan_sheet, f"J7:J{6 + len(published.LINES)}", type="list",
+                council.source_note, council=council)
+    kinds = col(3 + len(council.plan_years))
+    _validation(plan_sheet, f"{kinds}7:{kinds}{6 + len(council.lines)}", type="list",
                 formula1=refs["CountsAs"])
-    _plan_sheet(wb, forecast, c.FORECAST_PREFIX, _forecast_values, c.ILLUSTRATIVE_NOTE,
-                extra_rows=True)
-    _monitoring(wb, monitoring)
-    _demand(wb, wb.create_sheet(c.DEMAND, wb.sheetnames.index(c.LISTS)))
+    _plan_sheet(wb, forecast, c.FORECAST_PREFIX, _forecast_values,
+                c.ILLUSTRATIVE_NOTE if council.illustrative else
+                "Your latest forecast for each year: copy the plan, then change what moved.",
+                extra_rows=True, council=council)
+    _monitoring(wb, monitoring, council)
+    from lfi_xl.data import ehcps
+
+    # the DfE's published EHC plan counts, for an authority in its series (the sheet is
+    # optional: a council it does not list types its own counts on a Demand sheet later)
+    if ehcps.find_area(council.name) is not None:
+        _demand(wb, wb.create_sheet(c.DEMAND, wb.sheetnames.index(c.LISTS)), council)
     return wb
 
 
-def _demand(wb: Workbook, ws: Worksheet) -> None:
-    """The EHCP history (the DfE's published counts for the shipped authority), the
-    LFI_FORECAST fan from it, and the plan's own EHC plan numbers (blank)."""
+def _demand(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None:
+    """The EHCP history (the DfE's published counts for the council), the LFI_FORECAST
+    fan from it, and the plan's own EHC plan numbers (blank)."""
     from lfi_xl.data import ehcps
 
-    area = ehcps.find_area(str(c.SETTING_DEFAULTS["LAName"]))
-    assert area is not None, "the shipped authority is in the bundled DfE series"
+    area = ehcps.find_area(council.name)
+    assert area is not None, "the council is in the bundled DfE series"
     years, counts = ehcps.series(area)
     _title(ws, "Demand: EHC plans each January, and the forecast",
            "EHC plans: the DfE's published counts for the authority (SEN2; Open Government "
@@ -396,28 +420,25 @@ def _demand(wb: Workbook, ws: Worksheet) -> None:
             cell.number_format = c.FORMAT_COUNT
     _name(wb, c.DEMAND_FORECAST, ws.title, spill)
     planned = last + 3
-    _header(ws, planned, ("Plan year", *published.YEARS))
+    _header(ws, planned, ("Plan year", *council.plan_years))
     ws.cell(planned + 1, 1, "Planned EHC plans (January)")
-    for column in range(2, 2 + len(published.YEARS)):
+    for column in range(2, 2 + len(council.plan_years)):
         _input(ws.cell(planned + 1, column), None, c.FORMAT_COUNT)
     _name(wb, c.DEMAND_PLANNED, ws.title,
-          f"B{planned + 1}:{col(1 + len(published.YEARS))}{planned + 1}")
+          f"B{planned + 1}:{col(1 + len(council.plan_years))}{planned + 1}")
     ws.column_dimensions["A"].width = 28
     for letter in "BCDEFGH":
         ws.column_dimensions[letter].width = 11
-    _print_setup(ws, f"A1:{col(1 + len(published.YEARS))}{planned + 1}")
+    _print_setup(ws, f"A1:{col(1 + len(council.plan_years))}{planned + 1}")
 
 
 # ---------------------------------------------------------------------------- KPI book
-def _periods() -> tuple[Cadence, list]:
-    cadence = Cadence(int(c.SETTING_DEFAULTS["ReportsPerYear"]))
-    periods = cadence.periods(parse_year(str(c.SETTING_DEFAULTS["FirstYear"])),
-                              parse_year(str(c.SETTING_DEFAULTS["LastYear"])))
-    return cadence, periods
+def _periods(council: Council = SHIPPED) -> tuple[Cadence, list]:
+    return council.cadence, council.periods()
 
 
-def _reported(periods) -> list:
-    current = c.SETTING_DEFAULTS["CurrentPeriod"]
+def _reported(periods, council: Council = SHIPPED) -> list:
+    current = council.settings()["CurrentPeriod"]
     labels = [period.label for period in periods]
     return periods[: labels.index(current) + 1]
 
@@ -465,14 +486,19 @@ def count_formula(ref: int, period_column: int) -> str:
 COUNT_REFS = formulas.COUNT_REFS
 
 
-def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> None:
-    _title(ws, "LFI programme KPIs: DfE Safety Valve return", c.ILLUSTRATIVE_NOTE,
+def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
+               council: Council = SHIPPED) -> None:
+    _title(ws, "LFI programme KPIs: DfE Safety Valve return" if council.illustrative else
+           f"{council.programme} KPIs"
+           + (": DfE Safety Valve return" if council.safety_valve else ""),
+           c.ILLUSTRATIVE_NOTE if council.illustrative else None,
            "Yellow cells are inputs; white cells are calculated from Plan Data, Placements "
            "and Mitigations. Annual KPIs are reported once a year, in the first report.")
-    reported = _reported(periods)
+    reported = _reported(periods, council)
     first = KPI_FIRST_PERIOD_COLUMN
     last = col(first + len(periods) - 1)
-    _header(ws, KPI_HEADER_ROW, (*c.KPI_FIXED_COLUMNS, *(period.label for period in periods)))
+    _header(ws, KPI_HEADER_ROW, (*c.KPI_FIXED_COLUMNS[:-1], council.baseline_header,
+                                 *(period.label for period in periods)))
     for row, label in ((5, "Due"), (6, "Covers from"), (7, "Covers to")):
         ws.cell(row, first - 1, label).font = Font(bold=True)
     for index, period in enumerate(periods):
@@ -490,16 +516,18 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
     _name(wb, c.KPI_DUE, ws.title, f"{col(first)}5:{last}5")
     _name(wb, c.KPI_PERIOD_START, ws.title, f"{col(first)}6:{last}6")
     _name(wb, c.KPI_PERIOD_END, ws.title, f"{col(first)}7:{last}7")
-    baselines = _baselines(cadence, periods[0])
+    baselines = _baselines(cadence, periods[0]) if council.illustrative else {}
     for kpi in c.KPIS:
         row = _kpi_row(kpi.ref)
         number_format = c.UNIT_FORMATS[kpi.unit]
-        values = (kpi.ref, kpi.group, kpi.measure, ", ".join(map(str, kpi.workstreams)) or "-",
+        measure = (kpi.measure if council.safety_valve else
+                   c.NO_AGREEMENT_MEASURES.get(kpi.ref, kpi.measure))
+        values = (kpi.ref, kpi.group, measure, ", ".join(map(str, kpi.workstreams)) or "-",
                   kpi.source, kpi.regularity, kpi.unit)
         for column, value in enumerate(values, start=1):
             ws.cell(row, column, value)
         ws.cell(row, 3).alignment = Alignment(wrap_text=True, vertical="top")
-        _input(ws.cell(row, first - 1), baselines[kpi.ref], number_format)
+        _input(ws.cell(row, first - 1), baselines.get(kpi.ref), number_format)
         _name(wb, c.kpi_name(kpi.ref), ws.title, f"{col(first)}{row}:{last}{row}")
         for index, period in enumerate(periods):
             cell = ws.cell(row, first + index)
@@ -509,7 +537,7 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
                 cell.value = formula
             else:
                 value = None
-                if period in reported:
+                if period in reported and council.illustrative:
                     value = illustrative.period_value(kpi.ref, reported.index(period),
                                                       not kpi.termly)
                 _input(cell, value)
@@ -542,7 +570,8 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list) -> 
                  f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
 
 
-def _cost_workings(wb: Workbook, ws: Worksheet, periods: list) -> None:
+def _cost_workings(wb: Workbook, ws: Worksheet, periods: list,
+                   council: Council = SHIPPED) -> None:
     """Every average cost and n of every period from one LFI_COSTS array formula: Excel
     hands Python the register once per recalculation (docs/performance.md)."""
     _title(ws, "Cost workings: average costs and n, every period, in one calculation",
@@ -579,7 +608,8 @@ def _cost_workings(wb: Workbook, ws: Worksheet, periods: list) -> None:
         ws.column_dimensions[col(7 + index)].width = 12
     ws.freeze_panes = f"{col(first)}{COST_FIRST_ROW}"
     # printed: the periods reported so far (starting a period extends it), as the KPIs
-    _print_setup(ws, f"A1:{col(first + len(_reported(periods)) - 1)}{last_row}", "4:4")
+    _print_setup(ws, f"A1:{col(first + len(_reported(periods, council)) - 1)}{last_row}",
+                 "4:4")
 
 
 def _validation_number(ws: Worksheet, ref: str) -> None:
@@ -620,24 +650,28 @@ def _baselines(cadence: Cadence, first_period) -> dict[int, float]:
     return {ref: stored_number(value) for ref, value in out.items()}
 
 
-def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
+def _plan_data(wb: Workbook, ws: Worksheet, periods: list, council: Council = SHIPPED) -> None:
     _title(ws, "Plan Data: DSG plan figures by report (£m)",
            "Values copied from the DSG plan workbook: for each report, the year's plan or "
            "latest forecast as it stood then. The KPI sheet's finance KPIs read them.",
            "Here: the published plan for the earlier reports, the latest forecast (the "
-           "plan workbook's Forecast sheet) for the current one.")
+           "plan workbook's Forecast sheet) for the current one." if council.illustrative
+           else "Filled by lfi-xl refresh (or start-period --plan) from your plan workbook.")
     _header(ws, 4, ("Key", "Measure", *(period.label for period in periods)))
-    planned = plan_data_rows(p.compute_plan(published.published_plan()))
-    forecast = plan_data_rows(p.compute_plan(_forecast_plan()))
-    reported = _reported(periods)
+    planned = (plan_data_rows(p.compute_plan(published.published_plan()))
+               if council.illustrative else None)
+    forecast = plan_data_rows(p.compute_plan(_forecast_plan())) if council.illustrative \
+        else None
+    reported = _reported(periods, council)
     for offset, (key, label) in enumerate(c.PLAN_DATA_ROWS):
         row = PLAN_DATA_FIRST_ROW + offset
         ws.cell(row, 1, key).font = _GREY
-        ws.cell(row, 2, label)
+        ws.cell(row, 2, label if council.safety_valve else
+                c.NO_AGREEMENT_PLAN_DATA.get(key, label))
         for index, period in enumerate(periods):
             cell = ws.cell(row, PLAN_DATA_FIRST_COLUMN + index)
             cell.number_format = c.FORMAT_MILLIONS
-            if period in reported:
+            if period in reported and planned is not None and forecast is not None:
                 year = published.YEARS.index(year_label(period.year, "/"))
                 figures = forecast if period == reported[-1] else planned
                 _input(cell, round(float(figures[key][year]), 6))
@@ -652,7 +686,7 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list) -> None:
     for index in range(len(periods)):
         ws.column_dimensions[col(PLAN_DATA_FIRST_COLUMN + index)].width = 11
     ws.freeze_panes = "C5"
-    _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(_reported(periods)) - 1)}"
+    _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(reported) - 1)}"
                      f"{PLAN_DATA_FIRST_ROW + len(c.PLAN_DATA_ROWS) - 1}", "4:4")
 
 
@@ -696,13 +730,15 @@ def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_n
     return last_row
 
 
-def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str]) -> None:
-    rows = illustrative.placements()
+def _placements(wb: Workbook, ws: Worksheet, refs: dict[str, str],
+                council: Council = SHIPPED) -> None:
+    rows = illustrative.placements() if council.illustrative else []
     formats = {"Start": c.FORMAT_DATE, "End": c.FORMAT_DATE, "AnnualCost": c.FORMAT_POUNDS,
                "PreviousCost": c.FORMAT_POUNDS}
     last = _table_sheet(wb, ws, "Placements: one row per placement", c.PLACEMENT_COLUMNS, rows,
                         c.PLACEMENTS_TABLE, c.placement_name, formats,
-                        c.ILLUSTRATIVE_NOTE, c.PLACEMENTS_EXCEL_TABLE,
+                        c.ILLUSTRATIVE_NOTE if council.illustrative else _REGISTER_NOTE,
+                        c.PLACEMENTS_EXCEL_TABLE,
                         note2="Placement IDs only: never children's names.")
     _validation(ws, f"B5:B{last}", type="list", formula1=refs["Categories"])
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["AgeBands"])
@@ -723,10 +759,12 @@ def _saving_formulas() -> dict[str, str]:
             "PriceEffect": f'LFI_SAVING({this},"price")'}
 
 
-def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str]) -> None:
+def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str],
+                 council: Council = SHIPPED) -> None:
     rows = []
-    for offset, values in enumerate(illustrative.mitigations([period.label for period in periods]),
-                                    start=5):
+    made_up = (illustrative.mitigations([period.label for period in periods])
+               if council.illustrative else [])
+    for offset, values in enumerate(made_up, start=5):
         rows.append((*values, f"=LFI_SAVING(F{offset},G{offset},H{offset},I{offset})",
                      f'=LFI_SAVING(F{offset},G{offset},H{offset},I{offset},"volume")',
                      f'=LFI_SAVING(F{offset},G{offset},H{offset},I{offset},"price")'))
@@ -734,7 +772,8 @@ def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str
                                                 "VolumeEffect", "PriceEffect")}
     last = _table_sheet(wb, ws, "Mitigations: savings against the do-nothing baseline",
                         c.MITIGATION_COLUMNS, rows, c.MITIGATIONS_TABLE, c.mitigation_name,
-                        formats, excel_table=c.MITIGATIONS_EXCEL_TABLE,
+                        formats, c.ILLUSTRATIVE_NOTE if council.illustrative else _REGISTER_NOTE,
+                        excel_table=c.MITIGATIONS_EXCEL_TABLE,
                         calculated=_saving_formulas())
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["periods"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["AgeBands"])
@@ -743,16 +782,21 @@ def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str
 
 
 def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, answer,
-                     validation=None, width=12):
+                     validation=None, width=12, council: Council = SHIPPED):
     _title(ws, title, note)
     _header(ws, 4, ("#", "Item", *(period.label for period in periods)))
-    reported = _reported(periods)
+    reported = _reported(periods, council)
     for offset, (key, label) in enumerate(rows, start=5):
-        ws.cell(offset, 1, key)
+        if key is None:  # a row for the council to type its own (number and wording)
+            _input(ws.cell(offset, 1))
+            _input(ws.cell(offset, 2))
+        else:
+            ws.cell(offset, 1, key)
         ws.cell(offset, 2, label).alignment = Alignment(wrap_text=True, vertical="top")
         for index, period in enumerate(periods):
             cell = ws.cell(offset, 3 + index)
-            value = answer(key, reported.index(period)) if period in reported else None
+            value = (answer(key, reported.index(period))
+                     if period in reported and council.illustrative else None)
             _input(cell, value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     last_row, last = 4 + len(rows), col(2 + len(periods))
@@ -767,8 +811,40 @@ def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, an
     _print_setup(ws, f"A1:{col(2 + len(reported))}{last_row}", "4:4")
 
 
-def build_kpi_workbook() -> Workbook:
-    cadence, periods = _periods()
+def _without_agreement(question: str) -> str:
+    """A DfE template question worded for a council's own DSG management plan."""
+    return question.replace("your agreement", "your plan").replace(
+        "the agreement", "the plan")
+
+
+#: Rows a blank council has for its own conditions (number and wording typed in).
+BLANK_CONDITION_ROWS = 12
+_REGISTER_NOTE = "Type a new row just below the table (in Excel it joins the table; without "\
+    "Excel: lfi-xl take-rows)."
+
+
+class BuildError(UnusableInput):
+    """The contract asks for something the builder has not got (docs/adding-a-kpi.md)."""
+
+
+def catalogue_problems(council: Council = SHIPPED) -> list[str]:
+    """What the builder lacks for the KPI catalogue: the shipped template shows made-up
+    figures for every typed KPI, so each needs its illustrative series."""
+    if not council.illustrative:
+        return []
+    return [f"KPI {kpi.ref} ({kpi.measure}): no illustrative figures for the shipped "
+            "template: add its (baseline, (report 1, report 2, report 3)) to KPI_SERIES in "
+            "lfi_xl/data/illustrative.py"
+            for kpi in c.KPIS
+            if kpi.ref not in c.CALCULATED_KPIS and kpi.ref not in illustrative.KPI_SERIES]
+
+
+def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
+    problems = catalogue_problems(council)
+    if problems:
+        raise BuildError("the KPI workbook cannot be built: " + "; ".join(problems)
+                         + " (how to add a KPI: docs/adding-a-kpi.md)")
+    cadence, periods = _periods(council)
     wb = Workbook()
     settings = wb.active
     settings.title = c.SETTINGS
@@ -780,25 +856,36 @@ def build_kpi_workbook() -> Workbook:
         "Categories": c.CATEGORIES, "AgeBands": c.AGE_BANDS, "Locations": c.LOCATIONS,
         "Provisions": c.PROVISIONS,
     })
-    _settings(wb, settings, refs)
-    _kpi_sheet(wb, sheets[c.KPI_SHEET], cadence, periods)
-    _plan_data(wb, sheets[c.PLAN_DATA], periods)
-    _placements(wb, sheets[c.PLACEMENTS], refs)
-    _mitigations(wb, sheets[c.MITIGATIONS], periods, refs)
-    _cost_workings(wb, sheets[c.COST_WORKINGS], periods)
+    _settings(wb, settings, refs, council)
+    _kpi_sheet(wb, sheets[c.KPI_SHEET], cadence, periods, council)
+    _plan_data(wb, sheets[c.PLAN_DATA], periods, council)
+    _placements(wb, sheets[c.PLACEMENTS], refs, council)
+    _mitigations(wb, sheets[c.MITIGATIONS], periods, refs, council)
+    _cost_workings(wb, sheets[c.COST_WORKINGS], periods, council)
+    if council.illustrative:
+        conditions: list[tuple[int | None, str | None]] = list(
+            enumerate(c.AGREEMENT_CONDITIONS, start=1))
+        note = c.ILLUSTRATIVE_NOTE
+    else:  # the council's own conditions, typed in: number in column A, wording in B
+        conditions = [(None, None)] * BLANK_CONDITION_ROWS
+        note = "Type each condition's number and wording, then its RAG at every report."
     _by_period_sheet(
-        wb, sheets[c.CONDITIONS], "Agreement conditions: assurance by report (RAG)",
-        c.ILLUSTRATIVE_NOTE, list(enumerate(c.AGREEMENT_CONDITIONS, start=1)),
-        c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, periods,
-        lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8)
+        wb, sheets[c.CONDITIONS], "Agreement conditions: assurance by report (RAG)"
+        if council.safety_valve else "Plan conditions: assurance by report (RAG)",
+        note, conditions, c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, periods,
+        lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8,
+        council=council)
     _by_period_sheet(
-        wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions",
-        c.ILLUSTRATIVE_NOTE, [*c.NARRATIVE_QUESTIONS, *(
+        wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions"
+        if council.safety_valve else "Narrative: the report's questions and answers",
+        c.ILLUSTRATIVE_NOTE if council.illustrative else None, [*(
+            c.NARRATIVE_QUESTIONS if council.safety_valve else
+            ((key, _without_agreement(question)) for key, question in c.NARRATIVE_QUESTIONS)), *(
             (c.progress_key(number), f"Condition {number}: progress update")
-            for number in range(1, len(c.AGREEMENT_CONDITIONS) + 1))],
+            for number in range(1, len(conditions) + 1))],
         c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
         periods, lambda key, index: illustrative.NARRATIVE.get(key, (None,) * 3)[index],
-        width=30)
+        width=30, council=council)
     snapshots = sheets[c.SNAPSHOTS]
     _title(snapshots, "Snapshots: values frozen at each report",
            "Written by 'Freeze period snapshot'. Do not edit: lfi-xl verify detects changes.")
@@ -888,8 +975,10 @@ def _as_typed(match: re.Match) -> bytes:
     return b"<v>" + repr(number).encode() + b"</v>"
 
 
-def save_built(wb: Workbook, path: Path) -> None:
-    """Save ``wb`` with every formula's value cached and fixed dates, atomically."""
+def save_built(wb: Workbook, path: Path, blank: bool = False) -> None:
+    """Save ``wb`` with every formula's value cached and fixed dates, atomically. A
+    ``blank`` workbook's formulas may give errors (#N/A, #DIV/0!) until its inputs are
+    typed; any other problem (a syntax error, an unknown function) is the builder's."""
     _fixed_properties(wb)
     for ws in wb.worksheets:
         _printable(ws)
@@ -899,7 +988,8 @@ def save_built(wb: Workbook, path: Path) -> None:
         draft = Path(folder) / path.name
         draft.write_bytes(buffer.getvalue())
         evaluation = recalc(draft, draft)
-        problems = [str(problem) for problem in evaluation.problems]
+        problems = [str(problem) for problem in evaluation.problems
+                    if not blank or problem.kind not in ("error", NO_DATA)]
         if problems:
             raise RuntimeError("the built workbook has formula problems:\n" + "\n".join(
                 problems))
@@ -911,13 +1001,14 @@ def save_built(wb: Workbook, path: Path) -> None:
     atomic_write(path, package.to_bytes(fixed_time=True))
 
 
-def build_workbooks(folder: Path) -> list[Path]:
-    """Build both shipped workbooks into ``folder``; returns their paths."""
+def build_workbooks(folder: Path, council: Council = SHIPPED,
+                    names: tuple[str, str] = (c.PLAN_WORKBOOK, c.KPI_WORKBOOK)) -> list[Path]:
+    """Build the plan and KPI workbooks for ``council`` (default: the shipped templates)
+    into ``folder`` as ``names``; returns their paths."""
     folder = Path(folder)
     outputs = []
-    for name, build in ((c.PLAN_WORKBOOK, build_plan_workbook),
-                        (c.KPI_WORKBOOK, build_kpi_workbook)):
+    for name, build in zip(names, (build_plan_workbook, build_kpi_workbook), strict=True):
         path = folder / name
-        save_built(build(), path)
+        save_built(build(council), path, blank=not council.illustrative)
         outputs.append(path)
     return outputs

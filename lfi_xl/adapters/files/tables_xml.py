@@ -71,3 +71,47 @@ def with_plain_references(package: Package) -> Package:
         if changed:
             parts[info.part] = wx.serialize(root)
     return Package(parts)
+
+
+def table_parts(package: Package) -> dict[str, tuple[str, str]]:
+    """Each table's display name (upper case) -> (its part, its sheet's name)."""
+    found = {}
+    for info in wx.sheets(package):
+        folder, name = posixpath.split(info.part)
+        rels = package.parts.get(f"{folder}/_rels/{name}.rels")
+        if not rels:
+            continue
+        for rel in wx.parse(rels).iter(f"{{{wx.PKG_REL}}}Relationship"):
+            if not rel.get("Type", "").endswith(_TABLE_TYPE):
+                continue
+            target = rel.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            data = package.parts.get(part)
+            if data:
+                root = wx.parse(data)
+                found[(root.get("displayName") or root.get("name") or "").upper()] = (
+                    part, info.name)
+    return found
+
+
+def calculated_columns(package: Package, part: str) -> dict[int, str]:
+    """A table's calculated columns: 0-based column within the table -> the formula Excel
+    gives each new row (``calculatedColumnFormula``, structured references as written)."""
+    root = wx.parse(package.parts[part])
+    found = {}
+    for index, column in enumerate(root.iterfind("m:tableColumns/m:tableColumn", wx.NS)):
+        formula = column.find("m:calculatedColumnFormula", wx.NS)
+        if formula is not None and formula.text:
+            found[index] = formula.text
+    return found
+
+
+def set_table_ref(package: Package, part: str, ref: str) -> None:
+    """Move a table's range (and its filter's) to ``ref``, as Excel's Resize Table does."""
+    root = wx.parse(package.parts[part])
+    root.set("ref", ref)
+    auto = root.find("m:autoFilter", wx.NS)
+    if auto is not None:
+        auto.set("ref", ref)
+    package.parts[part] = wx.serialize(root)

@@ -277,6 +277,147 @@ class FileWorkbook:
                                          f"{end_row}")
         self._changed.add(sheet)
 
+    def take_rows_below(self, table: str) -> tuple[int, int] | None:
+        """What Excel does when rows are typed just below the Excel table ``table``: the
+        table's range grows over them (its column names with it), each calculated
+        column's formula goes into every row of the table where that cell is blank, new
+        cells take the format of the cell above, and data validations and the print area
+        that ended with the table grow too. Returns (rows taken, formulas written), or
+        ``None`` when the workbook has no such table."""
+        from lfi_xl.adapters.files import tables_xml
+
+        found = tables_xml.table_parts(self.package).get(table.upper())
+        if found is None:
+            return None
+        part, sheet = found
+        table_root = wx.parse(self.package.parts[part])
+        area = parse_area(f"{quote_sheet(sheet, always=True)}!{table_root.get('ref')}")
+        if area is None:
+            return None
+        if int(table_root.get("totalsRowCount", "0")):
+            raise UnusableInput(f"{self.path}: the table {table} on {sheet} has a totals row: "
+                                "rows below it are not the register's; insert rows above "
+                                "the totals in Excel")
+        values = self.sheet_values(sheet)
+
+        def typed(number: int) -> bool:
+            row = values[number - 1] if number - 1 < len(values) else []
+            return any(value not in (None, "") for value in row[area.min_col - 1:area.max_col])
+
+        last = area.max_row
+        while typed(last + 1):
+            last += 1
+        sheet_part = self._part_of(sheet)
+        root = wx.parse(self.package.parts[sheet_part])
+        taken = last - area.max_row
+        written = 0
+        calculated = tables_xml.calculated_columns(self.package, part)
+        for number in range(area.min_row + 1, last + 1):
+            if not typed(number):
+                continue  # an empty row of the table: Excel fills it, nothing to compute
+            for offset, text in calculated.items():
+                address = f"{column_letter(area.min_col + offset)}{number}"
+                cell = wx.cell_element(root, address)
+                if cell.find("m:f", wx.NS) is not None or (
+                        cell.find("m:v", wx.NS) is not None or
+                        cell.find("m:is", wx.NS) is not None):
+                    continue  # a formula or a value typed over it: kept
+                etree.SubElement(cell, f"{M}f").text = text
+                written += 1
+        if taken:
+            above = area.max_row
+            for number in range(area.max_row + 1, last + 1):
+                for column in range(area.min_col, area.max_col + 1):
+                    upper = wx.cell_element(root, f"{column_letter(column)}{above}")
+                    cell = wx.cell_element(root, f"{column_letter(column)}{number}")
+                    if cell.get("s") is None and upper.get("s") is not None:
+                        cell.set("s", upper.get("s"))
+            for rule in root.iterfind("m:dataValidations/m:dataValidation", wx.NS):
+                rule.set("sqref", " ".join(_grown(ref, area, last)
+                                           for ref in rule.get("sqref", "").split()))
+            ref = f"{column_letter(area.min_col)}{area.min_row}:" \
+                  f"{column_letter(area.max_col)}{last}"
+            tables_xml.set_table_ref(self.package, part, ref)
+            self._grow_print_area(sheet, area.max_row, last)
+        self.package.parts[sheet_part] = wx.serialize(root)
+        self._changed.add(sheet)
+        if taken:  # the reader resolves table columns from the tables it read
+            self.reader = WorkbookValues(self.path, data=self.package.to_bytes())
+            self._changed = set()
+        return taken, written
+
+    def widen(self, sheet: str, column: int, min_row: int, max_row: int) -> None:
+        """Make column ``column + 1`` of rows ``min_row..max_row`` like column ``column``:
+        the same formats and width, and the data validations and array formulas that
+        ended with ``column`` grown over it (a report period's new column)."""
+        part = self._part_of(sheet)
+        root = wx.parse(self.package.parts[part])
+        left, new = column_letter(column), column_letter(column + 1)
+        for number in range(min_row, max_row + 1):
+            source = wx.cell_element(root, f"{left}{number}")
+            if source.get("s") is not None:
+                target = wx.cell_element(root, f"{new}{number}")
+                if target.get("s") is None:
+                    target.set("s", source.get("s"))
+        widths = root.find("m:cols", wx.NS)
+        if widths is not None:
+            entries = list(widths)
+            covering = next((e for e in entries
+                             if int(e.get("min")) <= column <= int(e.get("max"))), None)
+            taken = any(int(e.get("min")) <= column + 1 <= int(e.get("max")) for e in entries)
+            if covering is not None and not taken:
+                width = copy.deepcopy(covering)
+                width.set("min", str(column + 1))
+                width.set("max", str(column + 1))
+                later = [e for e in entries if int(e.get("min")) > column + 1]
+                if later:
+                    later[0].addprevious(width)
+                else:
+                    widths.append(width)
+        for rule in root.iterfind("m:dataValidations/m:dataValidation", wx.NS):
+            rule.set("sqref", " ".join(_widened(ref, column) for ref in
+                                       rule.get("sqref", "").split()))
+        for formula in root.iterfind("m:sheetData/m:row/m:c/m:f[@t='array']", wx.NS):
+            ref = formula.get("ref")
+            if ref:
+                formula.set("ref", _widened(ref, column))
+        self.package.parts[part] = wx.serialize(root)
+        self._changed.add(sheet)
+
+    def retarget_lists(self, old: Area, new: Area) -> int:
+        """Every drop-down (data validation list) offering the cells ``old`` made to offer
+        ``new`` (a list grown by a value); returns how many."""
+        changed = 0
+        for info in wx.sheets(self.package):
+            if info.part not in self.package.parts:
+                continue
+            root = wx.parse(self.package.parts[info.part])
+            count = 0
+            for formula in root.iterfind("m:dataValidations/m:dataValidation/m:formula1",
+                                         wx.NS):
+                text = formula.text or ""
+                area = parse_area(text.lstrip("="))
+                if area is not None and (area.sheet, area.ref) == (old.sheet, old.ref):
+                    formula.text = ("=" if text.startswith("=") else "") + \
+                        f"{quote_sheet(new.sheet)}!{absolute(new.ref)}"
+                    count += 1
+            if count:
+                self.package.parts[info.part] = wx.serialize(root)
+                changed += count
+        return changed
+
+    def _grow_print_area(self, sheet: str, old_last: int, last: int) -> None:
+        workbook = self._workbook()
+        index = str([info.name for info in wx.sheets(self.package)].index(sheet))
+        for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
+            if name.get("name") != PRINT_AREA or name.get("localSheetId") != index:
+                continue
+            area = parse_area(name.text or "")
+            if area is not None and area.max_row == old_last:
+                grown = Area(sheet, area.min_row, area.min_col, last, area.max_col)
+                name.text = f"{quote_sheet(sheet, always=True)}!{absolute(grown.ref)}"
+                self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+
     def set_cells(self, sheet: str, values: dict[str, object]) -> None:
         """Type values into cells (text, numbers or blank), keeping their formats; a
         formula in such a cell is replaced, as when a person types over it."""
@@ -520,6 +661,25 @@ def _unlock_others(root: etree._Element, wanted: set[tuple[int, int]], unlocked)
                 cols.append(gap)
         if col is not None:
             next_free = max(next_free, int(col.get("max")) + 1)
+
+
+def _grown(ref: str, table: Area, last: int) -> str:
+    """A data validation's range grown to row ``last`` when it ended with ``table``'s
+    last row inside its columns (Excel extends a table column's validation with it)."""
+    area = parse_area(f"'x'!{ref}")
+    if area is None or area.max_row != table.max_row or area.min_col < table.min_col \
+            or area.max_col > table.max_col:
+        return ref
+    grown = Area("x", area.min_row, area.min_col, last, area.max_col)
+    return grown.ref
+
+
+def _widened(ref: str, column: int) -> str:
+    """A range that ended in ``column``, one column wider; any other as it was."""
+    area = parse_area(f"'x'!{ref}")
+    if area is None or area.max_col != column:
+        return ref
+    return Area("x", area.min_row, area.min_col, area.max_row, column + 1).ref
 
 
 def _dimension_rows(ref: str | None) -> int:
