@@ -105,7 +105,9 @@ def borsetshire_kpis(path):
         ws.cell(row, 3, kpi.measure)
         for k in range(len(PERIODS)):
             value = 10.0 + kpi.ref + k
-            if kpi.ref == 13:
+            if kpi.ref == 11:   # HNB surplus/deficit counts a surplus positive: -KPI 16
+                value = -(10.0 + 16 + k)
+            elif kpi.ref == 13:
                 value = round(DIRECT * 0.98, 3)  # this year's direct spend, as planned
             elif kpi.ref == 14:
                 value = round(CENTRAL * 0.98, 3)

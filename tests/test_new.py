@@ -125,7 +125,7 @@ def test_two_reports_from_a_blank_start(tmp_path, capsys, safety_valve):
             assert main(["start-period", str(kpis), "--plan", str(plan)]) == 0
         type_report(kpis, label, base)
         assert main(["refresh", "--kpi", str(kpis), "--plan", str(plan)]) == 0
-        assert main(["recalc", str(kpis)]) == 0
+        assert main(["recalc", str(kpis), str(plan)]) == 0   # both, as README step 4
         capsys.readouterr()
         assert main(["validate", str(plan), str(kpis)]) == 0, capsys.readouterr().out
         assert main(["freeze", str(kpis), "--period", label, "--by", "B. Finance"]) == 0

@@ -58,7 +58,7 @@ def test_four_reports_a_year_in_a_three_report_book(kpi_book, plan_book, capsys)
     assert book.values(book.require(c.LISTS_PERIODS))[-1] == ["2023-24 Q4"]
 
     enter_period(kpi_book, "2023-24 Q4", 300)
-    assert main(["recalc", str(kpi_book)]) == 0
+    assert main(["recalc", str(kpi_book), str(plan_book)]) == 0   # both, as README step 4
     capsys.readouterr()
     assert main(["validate", str(kpi_book)]) == 0, capsys.readouterr().out
     assert main(["freeze", str(kpi_book), "--period", "2023-24 Q4", "--by", "Q. Four"]) == 0
