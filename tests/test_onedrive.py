@@ -13,10 +13,12 @@ import shutil
 import types
 
 import pytest
-from helpers import json_book
+from helpers import edit, json_book
 from xlwings.utils import fullname_url_to_local_path
 
+from lfi_xl import contract as c
 from lfi_xl import macros
+from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.errors import UnusableInput
 
 URL = "https://contoso-my.sharepoint.com/personal/ann_contoso_gov_uk/Documents/LFI"
@@ -62,7 +64,10 @@ def test_output_folder_is_the_workbooks_a_local_one_for_a_url_and_none_unsaved(t
 
 def test_freeze_on_onedrive_with_autosave_keeps_a_copy_and_hashes_it(kpi_book, tmp_path,
                                                                      monkeypatch):
-    monkeypatch.chdir(kpi_book.parent)  # the plan workbook Settings record, found beside
+    # A workbook on OneDrive has no folder on this PC: the plan workbook is found where
+    # Settings record it in full (never in the Python server's working folder)
+    setting = WorkbookValues(kpi_book).require(c.setting_name("PlanWorkbook"))
+    edit(kpi_book, setting.sheet, {setting.ref: str(kpi_book.parent / c.PLAN_WORKBOOK)})
     monkeypatch.setattr(macros.Path, "home", classmethod(lambda cls: tmp_path))
     book = ExcelBook(json_book(kpi_book), f"{URL}/template_kpi.xlsx", URL, autosave=True,
                      saved_copy=kpi_book)
