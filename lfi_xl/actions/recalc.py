@@ -76,8 +76,8 @@ class Evaluation:
 
 
 #: Native functions recalc computes (:mod:`lfi_xl.core.formula`), each proven against
-#: files Excel saved (tests/test_recalc_excel.py) and LibreOffice
-#: (tests/test_recalc_libreoffice.py). Others keep the value Excel saved.
+#: files Excel saved (tests/engines/test_recalc_excel.py) and LibreOffice
+#: (tests/engines/test_recalc_libreoffice.py). Others keep the value Excel saved.
 VETTED = frozenset({
     "SUM", "IF", "IFERROR", "NA", "ROUND", "ROUNDUP", "ROUNDDOWN", "ABS", "MIN", "MAX", "AND",
     "OR", "NOT", "INDEX", "MATCH", "SUMIF", "SUMIFS", "COUNTIF", "COUNTIFS", "AVERAGEIF",

@@ -318,7 +318,7 @@ def forecast(counts: Numbers, horizon: int,
 
 
 #: The calibration on the bundled DfE series (147 LAs, January 2015-2025) as at January
-#: 2025; tests/test_forecast.py checks it equals ``calibrate`` on that data.
+#: 2025; tests/unit/test_forecast.py checks it equals ``calibrate`` on that data.
 SHIPPED = Calibration(
     origin=2025,
     prior=0.097811,

@@ -1,7 +1,7 @@
 """Excel formulas as ``lfi-xl recalc`` evaluates them: a parser for the formula text Excel
 saves, and an evaluator of its operators and of the native functions lfi-xl has proven
-against Excel (files Excel saved: tests/test_recalc_excel.py) and LibreOffice
-(tests/test_recalc_libreoffice.py). What it cannot prove equal to Excel raises
+against Excel (files Excel saved: tests/engines/test_recalc_excel.py) and LibreOffice
+(tests/engines/test_recalc_libreoffice.py). What it cannot prove equal to Excel raises
 :class:`Unsupported`, and recalc keeps the value Excel saved.
 
 Excel's rules kept here (Microsoft's documentation of each function; POI's Excel-saved

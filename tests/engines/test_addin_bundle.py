@@ -19,7 +19,7 @@ import pytest
 from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import bundle as b
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -42,7 +42,7 @@ def dfe_return(kpi: Path, plan: Path, out: Path) -> int:
 @pytest.fixture(scope="module")
 def frozen_once(tmp_path_factory):
     folder = tmp_path_factory.mktemp("frozen")
-    shipped = Path(__file__).resolve().parents[1] / "workbooks"
+    shipped = Path(__file__).resolve().parents[2] / "workbooks"
     kpi = Path(shutil.copy(shipped / "template_kpi.xlsx", folder / "template_kpi.xlsx"))
     plan = Path(shutil.copy(shipped / "dsg_plan.xlsx", folder / "dsg_plan.xlsx"))
     ready(kpi, plan)
@@ -172,7 +172,7 @@ def test_an_unsupported_compression_method_is_one_line(kpi_book, capsys):
 
 def pasted_column(path: Path, rows: int = 1_048_576) -> None:
     """A workbook of one sheet holding a column of ``rows`` pasted numbers (5 MB)."""
-    shipped = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi.xlsx"
+    shipped = Path(__file__).resolve().parents[2] / "workbooks" / "template_kpi.xlsx"
     with zipfile.ZipFile(shipped) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
     body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i % 997)

@@ -19,7 +19,7 @@ from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.book.area import ErrorValue, parse_area
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 
 
 @pytest.mark.parametrize("name", [c.PLAN_WORKBOOK, c.KPI_WORKBOOK])

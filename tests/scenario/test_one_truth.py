@@ -18,7 +18,7 @@ from lfi_xl.cli import main
 from lfi_xl.core.periods import parse_period, year_label
 from lfi_xl.core.plan import compute_plan
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 #: The plan line whose forecast each report changes (the pressure Norfolk reported).
 LINE = "independent_special"
 

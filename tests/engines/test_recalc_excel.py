@@ -19,7 +19,7 @@ from lfi_xl.book.area import ErrorValue
 from lfi_xl.cli import main
 from lfi_xl.core.costs import serial
 
-FIXTURES = Path(__file__).parent / "fixtures" / "excel"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "excel"
 
 
 def saved_values(path: Path) -> dict[tuple[str, str], object]:

@@ -26,7 +26,7 @@ from lfi_xl.cli import main
 from lfi_xl.core import measures
 
 PAPER = "LFI_Schools_Forum_2023-24_Q3"
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 
 
 def extract(kpi_book, out, *extra) -> int:

@@ -26,7 +26,7 @@ from lfi_xl import macros
 from lfi_xl.cli import main
 from lfi_xl.errors import UnusableInput
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 URL = "https://contoso-my.sharepoint.com/personal/ann_contoso_gov_uk/Documents/LFI"
 
 

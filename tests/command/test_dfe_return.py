@@ -24,7 +24,7 @@ from lfi_xl.cli import main
 from lfi_xl.core.periods import parse_period
 from lfi_xl.core.plan import compute_plan
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 PERIOD = "2023-24 Q3"
 
 

@@ -159,7 +159,7 @@ def test_freeze_keeps_every_part_it_need_not_change_byte_for_byte(book, tmp_path
         stamps = {info.filename: info.date_time for info in archive.infolist()}
     sheets = rw.sheet_parts(before)
 
-    plan = Path(__file__).resolve().parents[1] / "workbooks" / "dsg_plan.xlsx"
+    plan = Path(__file__).resolve().parents[2] / "workbooks" / "dsg_plan.xlsx"
     assert main(["freeze", str(book), "--period", "2023-24 Q1", "--by", "tester",
                  "--plan", str(plan)]) == 0
     after = parts_of(book)

@@ -14,7 +14,7 @@ from lfi_xl.cli import main
 from lfi_xl.core import forecast as fc
 from lfi_xl.data import ehcps
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bundled_series_is_every_la_with_a_complete_series():

@@ -9,7 +9,7 @@ import pytest
 from lfi_xl.adapters.files import package
 from lfi_xl.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KPI = ROOT / "workbooks" / "template_kpi.xlsx"
 MB = 1 << 20
 

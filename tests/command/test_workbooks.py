@@ -21,7 +21,7 @@ from lfi_xl.core.periods import Cadence, parse_year
 from lfi_xl.core.plan import compute_plan, cumulative_balance
 from lfi_xl.data import published
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 PLAN_BOOK, KPI_BOOK = SHIPPED / c.PLAN_WORKBOOK, SHIPPED / c.KPI_WORKBOOK
 
 

@@ -114,7 +114,7 @@ def test_the_plan_table_names_what_each_funding_gap_method_divides(capsys):
 
     from lfi_xl.cli import main
 
-    shipped = str(Path(__file__).parent.parent / "workbooks" / "dsg_plan.xlsx")
+    shipped = str(Path(__file__).resolve().parents[2] / "workbooks" / "dsg_plan.xlsx")
     for method, label in (("A", "Funding gap as % of HNB allocation   "),
                           ("B", "Funding gap as % of HNB allocation + block transfers"),
                           ("C", "Funding gap (expenditure - allocation) as % of HNB allocation")):

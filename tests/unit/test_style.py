@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _tool(name: str) -> str:
@@ -37,7 +37,7 @@ def test_types_check():
 
 def test_no_test_module_imports_another():
     """Shared builders live in tests/helpers.py; a test module never imports another."""
-    importers = [path.name for path in (ROOT / "tests").glob("*.py")
+    importers = [path.name for path in (ROOT / "tests").rglob("*.py")
                  if re.search(r"^\s*(from|import) test_\w+", path.read_text(), re.M)]
     assert importers == []
 

@@ -16,7 +16,7 @@ from lxml import etree
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, with_current_calc_id
 from lfi_xl.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 

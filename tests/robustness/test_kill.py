@@ -45,7 +45,7 @@ from openpyxl import load_workbook
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.cli import main
 
-SHIPPED = Path(__file__).resolve().parents[1] / "workbooks"
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 KILLS = 25
 BIG_KILLS = 6
 SEED = 20230517

@@ -200,7 +200,7 @@ def fill(folder: Path, leave: int) -> None:
 
 @pytest.mark.parametrize("command", sorted(WRITERS))
 def test_a_full_disk_is_one_line_and_no_file_changes(command, small_disk, capsys):
-    shipped = Path(__file__).resolve().parents[1] / "workbooks"
+    shipped = Path(__file__).resolve().parents[2] / "workbooks"
     kpi = Path(shutil.copy(shipped / "template_kpi.xlsx", small_disk / "kpi.xlsx"))
     plan = Path(shutil.copy(shipped / "dsg_plan.xlsx", small_disk / "plan.xlsx"))
     fill(small_disk, 40_000)   # room for the lock and a little, not for a new workbook

@@ -34,7 +34,7 @@ with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old nam
     warnings.simplefilter("ignore", DeprecationWarning)
     from oletools.olevba import VBA_Parser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "lfi_xl" / "addin" / "sources"
 LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 SYSTEM_PYTHON = "/usr/bin/python3"

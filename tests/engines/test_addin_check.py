@@ -22,7 +22,7 @@ from lfi_xl.build.addin.build import VBA_PART
 from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
 from lfi_xl.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 
 

@@ -15,7 +15,7 @@ from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.cli import main
 from lfi_xl.core.cells import ExcelError
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _tables(path):

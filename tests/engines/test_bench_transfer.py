@@ -14,7 +14,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from openpyxl.worksheet.table import Table
 
 _SPEC = importlib.util.spec_from_file_location(
-    "bench_transfer", Path(__file__).resolve().parents[1] / "bench" / "transfer.py")
+    "bench_transfer", Path(__file__).resolve().parents[2] / "bench" / "transfer.py")
 transfer = importlib.util.module_from_spec(_SPEC)
 sys.modules[_SPEC.name] = transfer  # dataclasses look their module up
 _SPEC.loader.exec_module(transfer)

@@ -40,7 +40,7 @@ def test_progress_is_quiet_when_not_a_terminal(tmp_path):
     import sys
     from pathlib import Path
 
-    shipped = Path(__file__).resolve().parents[1] / "workbooks" / "template_kpi.xlsx"
+    shipped = Path(__file__).resolve().parents[2] / "workbooks" / "template_kpi.xlsx"
     done = subprocess.run([sys.executable, "-m", "lfi_xl.cli", "validate", str(shipped)],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr == ""
