@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
-from lfi_xl.book.area import Area
+from lfi_xl.book.area import Area, last_typed_row
 
 #: The registers: (what it is, its table name, its Excel table, its column names).
 REGISTERS = (
@@ -54,15 +54,7 @@ def _grow_names(book, table_name: str, columns: list[str]) -> int:
     area = book.area(table_name)
     if area is None:
         return 0
-    values = book.sheet_values(area.sheet)
-
-    def typed(number: int) -> bool:
-        row = values[number - 1] if number - 1 < len(values) else []
-        return any(value not in (None, "") for value in row[area.min_col - 1:area.max_col])
-
-    last = area.max_row
-    while typed(last + 1):
-        last += 1
+    last = last_typed_row(book.sheet_values(area.sheet), area)
     if last == area.max_row:
         return 0
     for name in (table_name, *columns):

@@ -123,3 +123,19 @@ def parse_area(text: str) -> Area | None:
 def absolute(ref: str) -> str:
     """``B7:H7`` -> ``$B$7:$H$7``."""
     return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
+
+
+def row_typed(values: list[list], area: Area, number: int) -> bool:
+    """Whether sheet row ``number`` has anything typed in ``area``'s columns (``values``:
+    the sheet from A1)."""
+    row = values[number - 1] if number - 1 < len(values) else []
+    return any(value not in (None, "") for value in row[area.min_col - 1:area.max_col])
+
+
+def last_typed_row(values: list[list], area: Area) -> int:
+    """The last row of ``area``'s columns typed in, counting on from the area's last row
+    over the rows typed just below it, as Excel grows a table to take them in."""
+    last = area.max_row
+    while row_typed(values, area, last + 1):
+        last += 1
+    return last

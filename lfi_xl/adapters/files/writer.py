@@ -21,7 +21,14 @@ from lxml import etree
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
-from lfi_xl.book.area import Area, absolute, column_letter, parse_area
+from lfi_xl.book.area import (
+    Area,
+    absolute,
+    column_letter,
+    last_typed_row,
+    parse_area,
+    row_typed,
+)
 from lfi_xl.book.area import column_index as column_index_from_string
 from lfi_xl.book.area import split_cell as coordinate_from_string
 from lfi_xl.core.text import storable_text
@@ -299,21 +306,14 @@ class FileWorkbook:
                                 "rows below it are not the register's; insert rows above "
                                 "the totals in Excel")
         values = self.sheet_values(sheet)
-
-        def typed(number: int) -> bool:
-            row = values[number - 1] if number - 1 < len(values) else []
-            return any(value not in (None, "") for value in row[area.min_col - 1:area.max_col])
-
-        last = area.max_row
-        while typed(last + 1):
-            last += 1
+        last = last_typed_row(values, area)
         sheet_part = self._part_of(sheet)
         root = wx.parse(self.package.parts[sheet_part])
         taken = last - area.max_row
         written = 0
         calculated = tables_xml.calculated_columns(self.package, part)
         for number in range(area.min_row + 1, last + 1):
-            if not typed(number):
+            if not row_typed(values, area, number):
                 continue  # an empty row of the table: Excel fills it, nothing to compute
             for offset, text in calculated.items():
                 address = f"{column_letter(area.min_col + offset)}{number}"
