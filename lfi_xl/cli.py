@@ -268,7 +268,6 @@ def _validate_together(files: list[Path], results: dict) -> bool:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     from lfi_xl.actions.freeze import freeze
-    from lfi_xl.adapters.files.receipts import append_receipt
     from lfi_xl.adapters.opening import changing, open_workbook
     from lfi_xl.progress import shown
 
@@ -276,14 +275,11 @@ def cmd_freeze(args: argparse.Namespace) -> int:
         raise UnusableInput("--reason is recorded only when a snapshot is superseded: add "
                             "--supersede, or leave --reason out (nothing was changed)")
     kpi = _kpi(args)
+    receipt: dict = {}
     plan = _freeze_plan(args, open_workbook(kpi))
     if args.supersede and plan is not None:
-        frozen, path = _superseding(args, kpi, plan)
-        receipts = append_receipt(path, {
-            "file": path.name, "period": frozen.period.label,
-            "snapshot": frozen.snapshot, "when": frozen.frozen_at, "head": frozen.head})
+        frozen = _superseding(args, kpi, plan, receipt)
     else:
-        receipt: dict = {}
         with changing(kpi, receipt=receipt) as workbook:
             assert workbook.path is not None  # a file
             source = workbook.path.read_bytes()
@@ -293,9 +289,8 @@ def cmd_freeze(args: argparse.Namespace) -> int:
             receipt.update({"file": workbook.path.name, "period": frozen.period.label,
                             "snapshot": frozen.snapshot, "when": frozen.frozen_at,
                             "head": frozen.head})
-        receipts = receipt["receipts"]
     print(frozen)
-    print(f"Original kept as {kpi}.bak. The chain head is added to {receipts}; "
+    print(f"Original kept as {kpi}.bak. The chain head is added to {receipt['receipts']}; "
           f"keep a copy elsewhere: lfi-xl verify --kpi {kpi} --head HASH checks the file "
           "still holds it.")
     return OK
@@ -321,7 +316,8 @@ def _freeze_plan(args: argparse.Namespace, kpi: Workbook) -> Workbook | None:
     return open_workbook(path)
 
 
-def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook) -> tuple[Frozen, Path]:
+def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook,
+                 receipt: dict) -> Frozen:
     """freeze --supersede corrects a frozen period in one step: Plan Data brought in from
     the plan's latest forecast, the workbook recalculated (this period's frozen cells
     released), then frozen again; all on a copy, which replaces the file (NAME.bak kept)
@@ -331,9 +327,8 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook) -> tuple[F
     from lfi_xl.actions.freeze import freeze
     from lfi_xl.actions.recalc import recalc
     from lfi_xl.actions.refresh import refresh_plan_data
-    from lfi_xl.adapters.files.package import atomic_write
     from lfi_xl.adapters.files.writer import FileWorkbook
-    from lfi_xl.adapters.opening import held
+    from lfi_xl.adapters.opening import held, save_with_receipt
     from lfi_xl.book.discover import DiscoveringEditable
     from lfi_xl.book.kpi_book import KpiBook
     from lfi_xl.progress import shown
@@ -363,12 +358,14 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook) -> tuple[F
             with shown(f"Freezing {period}", VALIDATE_STEPS + 2):
                 frozen = freeze(DiscoveringEditable(file), period, args.by, True, args.reason,
                                 source_bytes=real.read_bytes(), plan=plan)
-            file.save(backup=False)
-            atomic_write(real, draft.read_bytes(), backup=True)
+            receipt.update({"file": real.name, "period": frozen.period.label,
+                            "snapshot": frozen.snapshot, "when": frozen.frozen_at,
+                            "head": frozen.head})
+            save_with_receipt([(file.package, real)], real, receipt)
         finally:
             for leftover in (draft, draft.with_name(draft.name + ".bak")):
                 leftover.unlink(missing_ok=True)
-    return frozen, real
+    return frozen
 
 
 

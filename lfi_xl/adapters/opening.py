@@ -99,11 +99,15 @@ def changing_both(*paths: Path | str, receipt: dict | None = None
         if receipt is None:
             save_together(saves)
             return
-        _save_with_receipt(saves, real[0], receipt)
+        save_with_receipt(saves, real[0], receipt)
 
 
-def _save_with_receipt(saves: list[tuple[Package, Path]], workbook: Path,
-                       receipt: dict) -> None:
+def save_with_receipt(saves: list[tuple[Package, Path]], workbook: Path,
+                      receipt: dict) -> None:
+    """Save (:func:`save_together`) and add ``receipt`` to the first workbook's receipt
+    file, opened (never through a link) before anything is saved: the freeze's receipt is
+    part of the change, and one lost after the save is said in one line."""
+    refuse_link(receipts_path(workbook), "the receipt file")
     had_receipts = receipts_path(workbook).exists()
     handle = open_receipts(workbook)
     try:
