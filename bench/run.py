@@ -342,10 +342,15 @@ def main() -> None:
     parser.add_argument("--recalc-only", action="store_true",
                         help="time only lfi-xl recalc against LibreOffice; keep the other "
                         "figures already in --out")
+    parser.add_argument("--forecast-only", action="store_true",
+                        help="score only the EHCP forecast's backtest; keep the other "
+                        "figures already in --out")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="lfi-bench-") as folder:
-        if args.recalc_only:
+        if args.forecast_only:
+            results = json.loads(args.out.read_text())
+        elif args.recalc_only:
             results = json.loads(args.out.read_text())
             subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "lfi_xl"),
                             str(ROOT / "udfs")], check=True)
