@@ -24,10 +24,8 @@ failing ``LFI_`` calls are reported with sheet and cell.
 
 from __future__ import annotations
 
-import gc
 import re
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from lxml import etree
 
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
+from lfi_xl.adapters.files.reader import no_collection
 from lfi_xl.adapters.files.tables_xml import with_plain_references
 from lfi_xl.book.area import Area, ErrorValue, parse_area
 from lfi_xl.contract import COST_WORKINGS, KPI_TABLE
@@ -366,22 +365,8 @@ class _Cells:
 def evaluate(path: Path) -> Evaluation:
     """Evaluate the formulas of the workbook at ``path`` that recalc may calculate
     (nothing is written); see the module's rule."""
-    with _no_collection():
+    with no_collection(freeze=False):  # no garbage cycles worth collecting here
         return _evaluate(path)[0]
-
-
-@contextmanager
-def _no_collection():
-    """The garbage collector kept off while a workbook's trees and cells are in memory:
-    its passes over them cost a second on a 10,000-row register, and recalc makes no
-    garbage cycles worth collecting."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _evaluate(path: Path) -> tuple[Evaluation, Package, set[Key]]:
@@ -605,7 +590,7 @@ def recalc(source: Path, target: Path | None = None,
     Every other cell, and every part but the sheets holding written values, is kept byte
     for byte as Excel saved it. A frozen cell is never rewritten (but in the periods of
     ``release``, being superseded): see :func:`_keep_frozen`."""
-    with _no_collection():
+    with no_collection(freeze=False):  # no garbage cycles worth collecting here
         evaluation, package, unchanged = _evaluate(source)
         if any(p.kind == "syntax" for p in evaluation.problems) or \
                 not evaluation.formula_count:

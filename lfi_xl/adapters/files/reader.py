@@ -13,6 +13,7 @@ import gc
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from itertools import chain
@@ -71,7 +72,7 @@ class WorkbookValues:
         self._blocks: dict[str, np.ndarray | None] = {}  # a sheet's cells, cut once
 
     def __del__(self, unfreeze=gc.unfreeze):
-        # what _no_collection froze is collected again once a reader is done with it (a
+        # what no_collection froze is collected again once a reader is done with it (a
         # long-lived process, such as the test suite's, does not keep frozen garbage);
         # unfreeze is bound here because at interpreter exit the module's gc may be gone
         unfreeze()
@@ -148,7 +149,7 @@ class WorkbookValues:
                 errors = self._error_cells(sheet, data) if error else {}
                 del data  # the part's XML is not held while calamine reads the sheet
             try:
-                with _no_collection():
+                with no_collection():
                     rows = self._book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as error:  # calamine's own error types: a damaged sheet part
                 raise UnusableInput(f"{self.path}: the sheet '{sheet}' cannot be read; the "
@@ -312,19 +313,20 @@ class WorkbookValues:
 
 
 @contextmanager
-def _no_collection():
-    """The cyclic garbage collector kept off calamine's rows: a list per row, thousands
-    of small containers in no cycle, which it would walk again and again as they are made
-    and as they age (a tenth to a quarter of validate's time at 100,000 placements).
-    Paused while they are made, then frozen with everything else alive (never walked
-    again, until a reader is dropped: :meth:`WorkbookValues.__del__`). Reference counting
-    frees everything as usual."""
+def no_collection(freeze: bool = True) -> Iterator[None]:
+    """The cyclic garbage collector kept off while many small containers in no cycle are
+    made (calamine's rows: a list per row; recalc's trees and cells), which it would walk
+    again and again as they are made and as they age (a tenth to a quarter of validate's
+    time at 100,000 placements). With ``freeze``, everything alive is then frozen (never
+    walked again, until a reader is dropped: :meth:`WorkbookValues.__del__`). Reference
+    counting frees everything as usual."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 

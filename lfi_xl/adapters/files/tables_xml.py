@@ -4,7 +4,7 @@ through its sheet's relationships."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
@@ -15,9 +15,10 @@ from lfi_xl.book.structured import ExcelTable
 _TABLE_TYPE = "/table"
 
 
-def excel_tables(read: Callable[[str], bytes | None], sheets) -> list[ExcelTable]:
-    """Every table of the workbook; ``read(part)`` gives a package part's bytes (or None)."""
-    found = []
+def _table_parts(read: Callable[[str], bytes | None], sheets
+                 ) -> Iterator[tuple[wx.SheetInfo, str, bytes]]:
+    """(sheet, part, bytes) of every table part, found through each sheet's
+    relationships; ``read(part)`` gives a package part's bytes (or None)."""
     for info in sheets:
         folder, name = posixpath.split(info.part)
         rels = read(f"{folder}/_rels/{name}.rels")
@@ -30,17 +31,23 @@ def excel_tables(read: Callable[[str], bytes | None], sheets) -> list[ExcelTable
             part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
                 posixpath.join(folder, target))
             data = read(part)
-            if not data:
-                continue
-            root = wx.parse(wx.transitional_part(data))   # Strict OOXML too
-            area = parse_area(f"'{info.name.replace(chr(39), chr(39) * 2)}'!{root.get('ref')}")
-            if area is None:
-                continue
-            columns = tuple(column.get("name") or "" for column in
-                            root.iterfind("m:tableColumns/m:tableColumn", wx.NS))
-            found.append(ExcelTable(root.get("displayName") or root.get("name"), info.name,
-                                    area, columns, int(root.get("headerRowCount", "1")),
-                                    int(root.get("totalsRowCount", "0"))))
+            if data:
+                yield info, part, data
+
+
+def excel_tables(read: Callable[[str], bytes | None], sheets) -> list[ExcelTable]:
+    """Every table of the workbook; ``read(part)`` gives a package part's bytes (or None)."""
+    found = []
+    for info, _part, data in _table_parts(read, sheets):
+        root = wx.parse(wx.transitional_part(data))   # Strict OOXML too
+        area = parse_area(f"'{info.name.replace(chr(39), chr(39) * 2)}'!{root.get('ref')}")
+        if area is None:
+            continue
+        columns = tuple(column.get("name") or "" for column in
+                        root.iterfind("m:tableColumns/m:tableColumn", wx.NS))
+        found.append(ExcelTable(root.get("displayName") or root.get("name"), info.name,
+                                area, columns, int(root.get("headerRowCount", "1")),
+                                int(root.get("totalsRowCount", "0"))))
     return found
 
 
@@ -76,22 +83,9 @@ def with_plain_references(package: Package) -> Package:
 def table_parts(package: Package) -> dict[str, tuple[str, str]]:
     """Each table's display name (upper case) -> (its part, its sheet's name)."""
     found = {}
-    for info in wx.sheets(package):
-        folder, name = posixpath.split(info.part)
-        rels = package.parts.get(f"{folder}/_rels/{name}.rels")
-        if not rels:
-            continue
-        for rel in wx.parse(rels).iter(f"{{{wx.PKG_REL}}}Relationship"):
-            if not rel.get("Type", "").endswith(_TABLE_TYPE):
-                continue
-            target = rel.get("Target", "")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(folder, target))
-            data = package.parts.get(part)
-            if data:
-                root = wx.parse(data)
-                found[(root.get("displayName") or root.get("name") or "").upper()] = (
-                    part, info.name)
+    for info, part, data in _table_parts(package.parts.get, wx.sheets(package)):
+        root = wx.parse(data)
+        found[(root.get("displayName") or root.get("name") or "").upper()] = (part, info.name)
     return found
 
 
