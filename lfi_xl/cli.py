@@ -486,8 +486,9 @@ def cmd_start_period(args: argparse.Namespace) -> int:
         return OK
     print(f"{started}" + ("" if started.plan_data else
                           f" To fill Plan Data: lfi-xl refresh --kpi {kpi} --plan FILE.")
-          + f" Next: enter the period's figures, then lfi-xl recalc {kpi} and lfi-xl "
-          f"validate {kpi}. Original kept as {kpi}.bak"
+          + f" Next: enter the period's figures, then lfi-xl recalc {kpi}"
+          + (f" {args.plan}" if args.plan else "")   # both workbooks, as README step 4
+          + f" and lfi-xl validate {kpi}. Original kept as {kpi}.bak"
           + (f" and {args.plan}.bak." if args.plan else "."))
     return OK
 
