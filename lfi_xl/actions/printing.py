@@ -1,8 +1,10 @@
 """Print a workbook to PDF as it was saved, without Excel.
 
-LibreOffice renders every sheet with the workbook's own page set-up (print areas,
-landscape, fit to width, repeated headings). It cannot run the LFI_ functions, so it
-renders a copy holding only the cached values; the workbook itself is never changed.
+LibreOffice renders every sheet with the workbook's own page set-up (print areas, A4
+landscape, scale, repeated headings and row labels: the built workbooks print at 85% to
+100%, never shrunk to fit, a wide sheet continuing on the pages to its right). It cannot
+run the LFI_ functions, so it renders a copy holding only the cached values; the workbook
+itself is never changed.
 """
 
 from __future__ import annotations

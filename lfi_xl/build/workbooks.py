@@ -19,9 +19,11 @@ import numpy as np
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter as col
+from openpyxl.utils import range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -48,8 +50,9 @@ _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _TITLE = Font(bold=True, size=14)
 _NOTE = Font(italic=True, color="7F3F00")
 _ILLUSTRATIVE = Font(bold=True, color="C00000")
-_GREY = Font(color="808080", size=9)
+_GREY = Font(color="808080")
 _UNLOCKED = Protection(locked=False)
+_CENTRE = Alignment(horizontal="center", vertical="top")
 
 def _absolute(sheet: str, ref: str) -> str:
     return f"{quote_sheet(sheet)}!{absolute(ref)}"
@@ -88,15 +91,25 @@ def _input(cell, value=None, number_format: str | None = None) -> None:
 
 
 def _print_setup(ws: Worksheet, area: str | None, title_rows: str | None = None,
-                 landscape: bool = True) -> None:
+                 title_columns: str | None = None, grows: bool = False) -> None:
+    """A4 landscape, the print area and the headings every page repeats: ``title_rows``
+    at the top; ``title_columns`` at the left of every page a wide sheet continues on.
+    The scale is set once the columns have their widths (:func:`_scale`); a sheet that
+    ``grows`` a column each report period prints at ``MIN_SCALE`` from the start, so its
+    pages keep their size and fill before the next begins."""
+    if grows:
+        ws.page_setup.scale = MIN_SCALE
     if area:
         ws.print_area = area
     if title_rows:
         ws.print_title_rows = title_rows
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if title_columns:
+        ws.print_title_cols = title_columns
+    ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(**_MARGINS)
+    ws.oddFooter.left.text, ws.oddFooter.center.text = "&A", "&F"
+    ws.oddFooter.right.text = "Page &P of &N"
 
 
 def _validation(ws: Worksheet, ref: str, **kwargs) -> None:
@@ -129,8 +142,8 @@ def _settings(wb: Workbook, ws: Worksheet, lists: dict[str, str],
             _validation(ws, f"B{row}", type="list", formula1='"Yes,No"')
         elif key == "CurrentPeriod" and "periods" in lists:
             _validation(ws, f"B{row}", type="list", formula1=lists["periods"])
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 28, 30
-    ws.column_dimensions["C"].width = 90
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 28, 28
+    ws.column_dimensions["C"].width = 66  # the meanings wrap: the page holds all three
     ws.freeze_panes = "A5"
     _print_setup(ws, f"A1:C{4 + len(c.SETTING_ROWS)}", "4:4")
 
@@ -222,13 +235,14 @@ def _plan_sheet(wb: Workbook, ws: Worksheet, prefix: str, values_for, note: str,
     if extra_rows:
         table_end = _received_rows(wb, ws, prefix, table_end, last, len(years), council)
     _name(wb, f"{prefix}_Table", ws.title, f"A{header_row}:{col(3 + len(years))}{table_end}")
-    ws.column_dimensions["A"].width = 62
+    ws.column_dimensions["A"].width = 56
     for index in range(len(years)):
-        ws.column_dimensions[col(2 + index)].width = 11
+        ws.column_dimensions[col(2 + index)].width = 10
     ws.column_dimensions[col(2 + len(years))].width = 24
     ws.column_dimensions[col(3 + len(years))].width = 30
     ws.freeze_panes = f"B{header_row + 1}"
-    _print_setup(ws, f"A1:{col(1 + len(years))}{table_end}", f"{header_row}:{header_row}")
+    _print_setup(ws, f"A1:{col(1 + len(years))}{table_end}", f"{header_row}:{header_row}",
+                 "A:A")
 
 
 # Illustrative money received: the 2022-23 DfE payment, the 2023-24 and 2024-25 payments
@@ -351,11 +365,11 @@ def _monitoring(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None
             ws.cell(row, column).number_format = c.FORMAT_MILLIONS
     last_row = max(rows.values())
     _name(wb, c.MONITORING_TABLE, ws.title, f"A4:{col(1 + 2 * len(columns) - 1)}{last_row}")
-    ws.column_dimensions["A"].width = 62
+    ws.column_dimensions["A"].width = 38
     for column in range(2, 2 + 2 * len(columns)):
-        ws.column_dimensions[col(column)].width = 12
+        ws.column_dimensions[col(column)].width = 10
     ws.freeze_panes = "B5"
-    _print_setup(ws, f"A1:{col(2 * len(columns))}{last_row}", "4:4")
+    _print_setup(ws, f"A1:{col(2 * len(columns))}{last_row}", "4:4", "A:A")
 
 
 def build_plan_workbook(council: Council = SHIPPED) -> Workbook:
@@ -429,7 +443,7 @@ def _demand(wb: Workbook, ws: Worksheet, council: Council = SHIPPED) -> None:
     ws.column_dimensions["A"].width = 28
     for letter in "BCDEFGH":
         ws.column_dimensions[letter].width = 11
-    _print_setup(ws, f"A1:{col(1 + len(council.plan_years))}{planned + 1}")
+    _print_setup(ws, f"A1:{col(1 + len(council.plan_years))}{planned + 1}", "4:4", "A:A")
 
 
 # ---------------------------------------------------------------------------- KPI book
@@ -511,7 +525,7 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
         for row in (5, 6, 7):
             ws.cell(row, column).number_format = c.FORMAT_DATE
             ws.cell(row, column).font = _GREY
-        ws.column_dimensions[letter].width = 11.5
+        ws.column_dimensions[letter].width = 11
     _name(wb, c.KPI_PERIODS, ws.title, f"{col(first)}{KPI_HEADER_ROW}:{last}{KPI_HEADER_ROW}")
     _name(wb, c.KPI_DUE, ws.title, f"{col(first)}5:{last}5")
     _name(wb, c.KPI_PERIOD_START, ws.title, f"{col(first)}6:{last}6")
@@ -526,7 +540,9 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
                   kpi.source, kpi.regularity, kpi.unit)
         for column, value in enumerate(values, start=1):
             ws.cell(row, column, value)
-        ws.cell(row, 3).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row, 1).alignment = _CENTRE  # a ref apart from the group beside it
+        for column in (2, 3, 5):  # group, measure, source: wrapped
+            ws.cell(row, column).alignment = Alignment(wrap_text=True, vertical="top")
         _input(ws.cell(row, first - 1), baselines.get(kpi.ref), number_format)
         _name(wb, c.kpi_name(kpi.ref), ws.title, f"{col(first)}{row}:{last}{row}")
         for index, period in enumerate(periods):
@@ -552,7 +568,7 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
                                 *(period.label for period in periods)))
     for offset, ref in enumerate(COUNT_REFS, start=1):
         row = counts_header + offset
-        ws.cell(row, 1, ref)
+        ws.cell(row, 1, ref).alignment = _CENTRE
         ws.cell(row, 3, f"n for: {c.KPI_BY_REF[ref].measure}")
         for index, period in enumerate(periods):
             if period in reported:
@@ -560,14 +576,15 @@ def _kpi_sheet(wb: Workbook, ws: Worksheet, cadence: Cadence, periods: list,
             ws.cell(row, first + index).number_format = c.FORMAT_COUNT
     counts_end = counts_header + len(COUNT_REFS)
     _name(wb, c.KPI_COUNTS, ws.title, f"A{counts_header}:{last}{counts_end}")
-    # H: wide enough for "Baseline (June 2023)" on one line
-    widths = {"A": 5, "B": 18, "C": 62, "D": 11, "E": 16, "F": 10, "G": 7, "H": 20}
+    # printed: Ref, Group and Measure repeated left of the periods on every page
+    widths = {"A": 5, "B": 18, "C": 36, "D": 13, "E": 12, "F": 11, "G": 6, "H": 12}
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"{col(first)}{KPI_FIRST_ROW}"
-    # printed: the periods reported so far (starting a period extends it), one page wide
+    # printed: the periods reported so far (starting a period extends it); those the
+    # first page has no room for continue on the next, beside the KPIs' refs and measures
     _print_setup(ws, f"A1:{col(first + len(reported) - 1)}{counts_end}",
-                 f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}")
+                 f"{KPI_HEADER_ROW}:{KPI_HEADER_ROW}", "A:C", grows=True)
 
 
 def _cost_workings(wb: Workbook, ws: Worksheet, periods: list,
@@ -591,6 +608,9 @@ def _cost_workings(wb: Workbook, ws: Worksheet, periods: list,
                                         *(criteria.get(key) for key in c.COST_CRITERIA_KEYS)),
                                        start=1):
             ws.cell(row, column, value)
+        ws.cell(row, 1).alignment = _CENTRE
+        for column in (3, 4):  # cost, category: wrapped
+            ws.cell(row, column).alignment = Alignment(wrap_text=True, vertical="top")
         for index in range(len(periods)):
             ws.cell(row, first + index).number_format = (
                 c.FORMAT_POUNDS if result == c.COST_AVERAGE else c.FORMAT_COUNT)
@@ -602,14 +622,14 @@ def _cost_workings(wb: Workbook, ws: Worksheet, periods: list,
         f"{c.KPI_PERIOD_END})"))
     _name(wb, c.COST_MEASURES, ws.title, f"A4:{col(first - 1)}{last_row}")
     _name(wb, c.COST_RESULTS, ws.title, results)
-    for letter, width in {"A": 5, "B": 8, "C": 30, "D": 30, "E": 13, "F": 13}.items():
+    for letter, width in {"A": 5, "B": 8, "C": 16, "D": 18, "E": 12, "F": 13}.items():
         ws.column_dimensions[letter].width = width
     for index in range(len(c.COST_CRITERIA_KEYS) + len(periods) - 3):
-        ws.column_dimensions[col(7 + index)].width = 12
+        ws.column_dimensions[col(7 + index)].width = 10
     ws.freeze_panes = f"{col(first)}{COST_FIRST_ROW}"
     # printed: the periods reported so far (starting a period extends it), as the KPIs
     _print_setup(ws, f"A1:{col(first + len(_reported(periods, council)) - 1)}{last_row}",
-                 "4:4")
+                 "4:4", "A:F", grows=True)
 
 
 def _validation_number(ws: Worksheet, ref: str) -> None:
@@ -687,7 +707,8 @@ def _plan_data(wb: Workbook, ws: Worksheet, periods: list, council: Council = SH
         ws.column_dimensions[col(PLAN_DATA_FIRST_COLUMN + index)].width = 11
     ws.freeze_panes = "C5"
     _print_setup(ws, f"A1:{col(PLAN_DATA_FIRST_COLUMN + len(reported) - 1)}"
-                     f"{PLAN_DATA_FIRST_ROW + len(c.PLAN_DATA_ROWS) - 1}", "4:4")
+                     f"{PLAN_DATA_FIRST_ROW + len(c.PLAN_DATA_ROWS) - 1}", "4:4", "A:B",
+                 grows=True)
 
 
 def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_name: str,
@@ -721,12 +742,13 @@ def _table_sheet(wb: Workbook, ws: Worksheet, title: str, columns, rows, table_n
     for index, (key, header) in enumerate(columns, start=1):
         wb.defined_names[column_name(key)] = DefinedName(
             column_name(key), attr_text=f"{excel_table}[{header}]")
-        ws.column_dimensions[col(index)].width = max(12, len(header) + 2)
+        ws.column_dimensions[col(index)].width = 9.5  # widened to its values' and
+        # its heading's longest word (_printable); its heading wraps
     # Header and data rows (= #All without a totals row): LibreOffice does not read #All.
     wb.defined_names[table_name] = DefinedName(
         table_name, attr_text=f"{excel_table}[[#Headers],[#Data]]")
     ws.freeze_panes = "A5"
-    _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4")
+    _print_setup(ws, f"A1:{col(len(keys))}{last_row}", "4:4", "A:B")
     return last_row
 
 
@@ -778,11 +800,18 @@ def _mitigations(wb: Workbook, ws: Worksheet, periods: list, refs: dict[str, str
     _validation(ws, f"C5:C{last}", type="list", formula1=refs["periods"])
     _validation(ws, f"D5:D{last}", type="list", formula1=refs["AgeBands"])
     _validation(ws, f"E5:E{last}", type="list", formula1=refs["Provisions"])
-    ws.column_dimensions["B"].width = 38
+    # project, age band and provision wrap, so the log prints one page wide
+    for letter, width in {"B": 16, "C": 11, "D": 9, "E": 13}.items():
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=5, max_row=4 + len(rows), max_col=5):
+        row[0].alignment = _CENTRE  # a workstream apart from the project beside it
+        for cell in row[1:]:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, answer,
-                     validation=None, width=12, council: Council = SHIPPED):
+                     validation=None, width=12, council: Council = SHIPPED,
+                     widths: tuple[float, float] = (14, 60)):
     _title(ws, title, note)
     _header(ws, 4, ("#", "Item", *(period.label for period in periods)))
     reported = _reported(periods, council)
@@ -791,7 +820,8 @@ def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, an
             _input(ws.cell(offset, 1))
             _input(ws.cell(offset, 2))
         else:
-            ws.cell(offset, 1, key)
+            ws.cell(offset, 1, key).alignment = _CENTRE if isinstance(key, int) else Alignment(
+                vertical="top")
         ws.cell(offset, 2, label).alignment = Alignment(wrap_text=True, vertical="top")
         for index, period in enumerate(periods):
             cell = ws.cell(offset, 3 + index)
@@ -804,11 +834,11 @@ def _by_period_sheet(wb, ws, title, note, rows, table, periods_name, periods, an
     _name(wb, periods_name, ws.title, f"C4:{last}4")
     if validation:
         _validation(ws, f"C5:{last}{last_row}", type="list", formula1=validation)
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 14, 60
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = widths
     for index in range(len(periods)):
         ws.column_dimensions[col(3 + index)].width = width
     ws.freeze_panes = "C5"
-    _print_setup(ws, f"A1:{col(2 + len(reported))}{last_row}", "4:4")
+    _print_setup(ws, f"A1:{col(2 + len(reported))}{last_row}", "4:4", "A:B", grows=True)
 
 
 def _without_agreement(question: str) -> str:
@@ -874,7 +904,7 @@ def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
         if council.safety_valve else "Plan conditions: assurance by report (RAG)",
         note, conditions, c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, periods,
         lambda key, index: illustrative.CONDITION_RAGS[key - 1][index], refs["RAG"], 8,
-        council=council)
+        council=council, widths=(5, 80))
     _by_period_sheet(
         wb, sheets[c.NARRATIVE], "Narrative: answers to the DfE template's questions"
         if council.safety_valve else "Narrative: the report's questions and answers",
@@ -885,15 +915,17 @@ def build_kpi_workbook(council: Council = SHIPPED) -> Workbook:
             for number in range(1, len(conditions) + 1))],
         c.NARRATIVE_TABLE, c.NARRATIVE_PERIODS,
         periods, lambda key, index: illustrative.NARRATIVE.get(key, (None,) * 3)[index],
-        width=30, council=council)
+        width=30, council=council, widths=(14, 56))
     snapshots = sheets[c.SNAPSHOTS]
     _title(snapshots, "Snapshots: values frozen at each report",
            "Written by 'Freeze period snapshot'. Do not edit: lfi-xl verify detects changes.")
     _header(snapshots, 4, c.SNAPSHOT_COLUMNS)
     _name(wb, c.SNAPSHOTS_TABLE, snapshots.title, f"A4:{col(len(c.SNAPSHOT_COLUMNS))}4")
-    for index, width in enumerate((10, 12, 10, 8, 14, 14, 16, 20, 66, 66, 11), start=1):
+    for index, width in enumerate((10, 11, 10, 8, 14, 14, 20, 14, 16, 20, 66, 66, 10),
+                                  start=1):
         snapshots.column_dimensions[col(index)].width = width
     snapshots.freeze_panes = "A5"
+    _print_setup(snapshots, None, "4:4", "A:B")
     return wb
 
 
@@ -924,35 +956,159 @@ def _core_properties() -> bytes:
 _LINE_HEIGHT = 15
 #: Columns widen to fit their values up to this; longer text wraps.
 _WIDEST = 40
+#: Page margins (inches): narrow, with room for the footer (sheet name, page number).
+_MARGINS = {"left": 0.25, "right": 0.25, "top": 0.5, "bottom": 0.75, "header": 0.25,
+            "footer": 0.3}
+#: What a page has for the columns (A4 landscape, 841.9 pt wide), in points.
+_PAGE_WIDTH = 841.9 - 72 * (_MARGINS["left"] + _MARGINS["right"])
+#: One unit of column width (a digit of the workbook's font) printed at 100%, in points:
+#: 7.0 where LibreOffice has no Calibri and draws DejaVu Sans, the widest it falls back to
+#: (Calibri's is 5.6): a sheet measured so fits its page in either.
+_POINTS_PER_WIDTH = 7.0
+#: The smallest print scale (%): the sheets' 11 pt type prints at 9.35 pt or larger. A
+#: sheet wider than its page at this scale continues on the pages to its right, its title
+#: columns repeated; it is never shrunk further (nor when a period's column is added).
+MIN_SCALE = 85
+#: How many digits wide a letter of text is, on average (0.82 in DejaVu Sans, 0.87 in
+#: Calibri), a bold heading's (1.07 in DejaVu Serif Bold, what LibreOffice draws), a space.
+_TEXT, _HEADING, _SPACE = 0.87, 1.07, 0.5
+
+
+def _width(ws: Worksheet, letter: str) -> float:
+    return ws.column_dimensions[letter].width or 8.43  # Excel's default column
+
+
+def _shown(cell) -> str:
+    """About what ``cell`` shows: a date as dd/mm/yyyy, a number in its format."""
+    value, number_format = cell.value, cell.number_format or "General"
+    if isinstance(value, dt.date):
+        return "00/00/0000"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if number_format == "General":
+        return str(value)
+    decimals = len(number_format.split(".")[1].rstrip("%")) if "." in number_format else 0
+    figure = value * 100 if number_format.endswith("%") else value
+    text = f"{figure:,.{decimals}f}" if "," in number_format else f"{figure:.{decimals}f}"
+    return text + "£" * ("£" in number_format) + "%" * number_format.endswith("%")
+
+
+def _lines(text: str, width: float, factor: float = _TEXT) -> int:
+    """The lines ``text`` wraps to in a column ``width`` wide (words kept whole; ``factor``:
+    how much wider than a digit its characters are, on average)."""
+    room = max(width - 0.6, 1)  # the cell's padding
+    count = 0
+    for paragraph in str(text).split("\n"):
+        line = 0.0
+        count += 1
+        for word in paragraph.split():
+            size = len(word) * factor
+            if line and line + _SPACE + size > room:
+                count += 1
+                line = size
+            else:
+                line += (_SPACE if line else 0) + size
+            while line > room:  # a word wider than the column breaks inside
+                count += 1
+                line -= room
+    return count
+
+
+def _numeric(cells) -> bool:
+    """Whether a column's cells hold figures (numbers, dates, formatted formulas) more than
+    text: its header is then aligned right, over them."""
+    figures = text = 0
+    for cell in cells:
+        value = cell.value
+        if isinstance(value, str) and not value.startswith("="):
+            text += 1
+        elif isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
+            figures += 1
+        elif (cell.number_format or "General") not in ("General", "@"):
+            figures += 1
+    return figures > text
+
+
+def _print_columns(ws: Worksheet) -> tuple[int, int]:
+    """The first and last column the sheet prints (its print area's, else those used)."""
+    area = ws.print_area
+    if area:
+        first, _, last, _ = range_boundaries(str(area).split(",")[0].split("!")[-1]
+                                             .replace("$", ""))
+        return int(first or 1), int(last or ws.max_column)
+    return 1, ws.max_column
+
+
+def _scale(ws: Worksheet) -> int:
+    """The sheet's print scale: as large as lets its printed columns fit one page wide,
+    from ``MIN_SCALE`` to 100%."""
+    first, last = _print_columns(ws)
+    width = sum(_width(ws, col(index)) for index in range(first, last + 1))
+    return max(MIN_SCALE, min(100, int(_PAGE_WIDTH * 100 // (width * _POINTS_PER_WIDTH))))
+
+
+def _first_page_columns(ws: Worksheet, scale: int) -> int:
+    """The last column the first printed page holds at ``scale``."""
+    first, last = _print_columns(ws)
+    room = _PAGE_WIDTH * 100 / scale / _POINTS_PER_WIDTH
+    used, column = 0.0, first
+    for index in range(first, last + 1):
+        used += _width(ws, col(index))
+        if used > room:
+            break
+        column = index
+    return column
+
+
+def _header_rows(ws: Worksheet) -> list[int]:
+    return [row[0].row for row in ws.iter_rows()
+            if any(cell.fill.fgColor.rgb in (c.HEADER_FILL, "00" + c.HEADER_FILL)
+                   for cell in row)]
 
 
 def _printable(ws: Worksheet) -> None:
     """What a printed page needs that openpyxl does not work out: heading columns wide
-    enough for their longest word, rows tall enough for their wrapped text (so nothing
-    is clipped or overlaps), and a page set-up on every sheet."""
-    header_row = next((cell.row for row in ws.iter_rows(max_row=8) for cell in row
-                       if cell.fill.fgColor.rgb in (c.HEADER_FILL, "00" + c.HEADER_FILL)), None)
-    if header_row is None:
+    enough for their longest word, register columns for their values, rows tall enough
+    for their wrapped text (so nothing is clipped or overlaps), headings of figures over
+    the figures, notes wrapped within the page, and a page set-up on every sheet whose
+    type prints at 9 pt or more."""
+    header_rows = _header_rows(ws)
+    if not header_rows:
         return
-    def width(letter: str) -> float:
-        return ws.column_dimensions[letter].width or 8.43  # Excel's default column
+    header_row = header_rows[0]
     # (openpyxl makes the cells it is asked about: read only rows that hold something)
     for cells in (ws.iter_cols(min_row=header_row + 1) if ws.max_row > header_row else ()):
         letter = cells[0].column_letter
-        longest = max((len(str(cell.value)) for cell in cells if cell.value is not None
+        if any(cell.alignment.wrap_text for cell in cells):
+            continue  # a column of text set to wrap keeps its width
+        longest = max((len(_shown(cell)) for cell in cells if cell.value is not None
                        and not str(cell.value).startswith("=")), default=0)
-        if width(letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
+        if _width(ws, letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
             ws.column_dimensions[letter].width = longest + 1
-    lines: float = 1
-    for cell in ws[header_row]:
-        if isinstance(cell.value, str):
+    for number in header_rows:
+        lines = 1
+        later = [row for row in header_rows if row > number]
+        end = later[0] - 1 if later else ws.max_row
+        for cell in ws[number]:
+            if not isinstance(cell.value, str):
+                continue
             letter = cell.column_letter
             longest = max(len(word) for word in cell.value.split())
-            ws.column_dimensions[letter].width = max(width(letter), longest * 1.1 + 2)
-            lines = max(lines, -(-len(cell.value) * 1.1 // width(letter)))
-    ws.row_dimensions[header_row].height = _LINE_HEIGHT * min(lines, 3)
+            ws.column_dimensions[letter].width = max(_width(ws, letter),
+                                                     longest * _HEADING + 0.8)
+            lines = max(lines, _lines(cell.value, _width(ws, letter), _HEADING))
+            below = [ws.cell(row, cell.column) for row in range(number + 1, end + 1)]
+            if any(under.alignment.horizontal == "center" for under in below):
+                cell.alignment = Alignment(horizontal="center", wrap_text=True,
+                                           vertical="center")
+            elif _numeric(below):  # headings over figures stand right, as they do
+                cell.alignment = Alignment(horizontal="right", wrap_text=True,
+                                           vertical="center")
+        ws.row_dimensions[number].height = _LINE_HEIGHT * lines
     for row in ws.iter_rows(min_row=header_row + 1):
-        needed = max((-(-len(cell.value) // width(cell.column_letter))
+        if row[0].row in header_rows:
+            continue
+        needed = max((_lines(cell.value, _width(ws, cell.column_letter))
                       for cell in row if isinstance(cell.value, str)
                       and not cell.value.startswith("=")), default=1)
         if needed > 1:  # the row's figures stand level with the first line of its text
@@ -963,6 +1119,33 @@ def _printable(ws: Worksheet) -> None:
             ws.row_dimensions[row[0].row].height = _LINE_HEIGHT * needed
     if not ws.print_title_rows:  # sheets that grow (Snapshots, Audit, Lists): no fixed area
         _print_setup(ws, None, f"{header_row}:{header_row}")
+    scale = ws.page_setup.scale or _scale(ws)
+    ws.page_setup.scale = scale
+    if ws.print_title_cols:  # the rows' figures first, across, then the next rows
+        ws.page_setup.pageOrder = "overThenDown"
+    _wrap_notes(ws, header_row, _first_page_columns(ws, scale))
+
+
+def _wrap_notes(ws: Worksheet, header_row: int, last: int) -> None:
+    """The notes above the header (a cell of column A and nothing beside it) wrapped
+    within the first page's columns when longer than they are wide, so none runs off the
+    page; a label with its value beside it wraps within its column."""
+    room = sum(_width(ws, col(index)) for index in range(1, last + 1))
+    for number in range(2, header_row):
+        cell = ws.cell(number, 1)
+        if not isinstance(cell.value, str):
+            continue
+        text = c.ILLUSTRATIVE_NOTE if cell.value.startswith("=") else cell.value
+        alone = all(ws.cell(number, index).value is None
+                    for index in range(2, ws.max_column + 1))
+        width = room if alone else _width(ws, "A")
+        lines = _lines(text, width)
+        if lines == 1 and (alone or len(text) < width):
+            continue
+        if alone:
+            ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=last)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[number].height = _LINE_HEIGHT * lines
 
 
 #: A number openpyxl wrote with 16 significant digits ("%.16g"): -9.015 as
