@@ -1,7 +1,8 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
-#   make demo   creates .venv, installs lfi-xl, runs the main job on the shipped files
+#   make demo   creates .venv with lfi-xl and its dependencies only (no test tools), runs
+#               one report on copies of the shipped files
 #   make test   installs what the tests need (LibreOffice and poppler with apt when they
-#               are missing), creates .venv with lfi-xl and its test tools, runs every test
+#               are missing), adds the test tools to .venv, runs every test
 # Both install from constraints.txt, the tested versions (make lock regenerates it).
 PYTHON ?= python3
 VENV   := .venv
@@ -19,14 +20,20 @@ SYSTEM_PACKAGES := libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+# lfi-xl and what it needs to run: all make demo installs.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e .
+	touch $@
+
+# ... and the test tools (pytest, hypothesis, ruff, mypy, import-linter, oletools, ...).
+$(VENV)/.installed: $(VENV)/.runtime
 	$(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 # The report cycle on copies of the shipped workbooks (they stay as shipped): the plan,
 # Plan Data refreshed from the latest forecast, recalculated, checked, the Forum paper,
 # and the workbooks printed.
-demo: $(VENV)/.installed
+demo: $(VENV)/.runtime
 	@mkdir -p $(OUT)
 	cp workbooks/dsg_plan.xlsx workbooks/template_kpi.xlsx $(OUT)/
 	$(BIN)/lfi-xl plan $(OUT)/dsg_plan.xlsx > $(OUT)/plan.txt

@@ -1,8 +1,12 @@
 """The ``lfi-xl`` command line: everything the ribbon buttons do, on plain files.
 
-Exit codes: 0 done, no problems; 1 done, but there are findings (or the request was
-refused); 2 the input could not be used (missing, unreadable or not the expected file);
-3 an internal fault in lfi-xl (set LFI_XL_DEBUG=1 to see the traceback).
+Exit codes (:data:`EXIT_CODES`, README "Exit codes", every command's ``--help``): 0 done,
+nothing to report; 1 done with findings, or the request refused (:class:`Refused`: the
+workbooks can be read, but what they hold or the period's state does not allow it); 2
+something given could not be used (:class:`UnusableInput`: a file missing, unreadable,
+damaged or not the workbook expected, a sheet or table the command needs not there, an
+output that cannot be written, a wrong command line; argparse's usage errors are 2 too);
+3 an internal fault in lfi-xl (LFI_XL_DEBUG=1 shows the traceback); 130 stopped (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -25,7 +29,44 @@ if TYPE_CHECKING:
     from lfi_xl.actions.freeze import Frozen
     from lfi_xl.book.workbook import Workbook
 
-OK, FINDINGS, UNUSABLE, FAULT = 0, 1, 2, 3
+OK, FINDINGS, UNUSABLE, FAULT, STOPPED = 0, 1, 2, 3, 130
+#: What each exit code means, in every command (README, "Exit codes", says the same).
+EXIT_CODES = {
+    OK: "done, nothing to report",
+    FINDINGS: "done, with findings to fix, or the request was refused (the workbooks can be "
+              "read, but what they hold or the period's state does not allow it)",
+    UNUSABLE: "something given could not be used (a file or folder missing, unreadable, "
+              "damaged or not the workbook expected; a sheet or table the command needs not "
+              "there; an output that cannot be written; a wrong command line)",
+    FAULT: "an internal fault in lfi-xl (LFI_XL_DEBUG=1 shows the details)",
+    STOPPED: "stopped with Ctrl+C",
+}
+#: When each command exits 1 (None: it never does); its --help says so.
+EXITS_1 = {
+    "plan": "a printed total differs from its lines by more than rounding",
+    "kpis": None,
+    "build": None,
+    "new": "refused: the folder already holds the workbooks (never overwritten)",
+    "addin": "a step of the check in Excel failed (addin check, and the check addin "
+             "install ends with)",
+    "recalc": "a cell is listed (an error, a value Excel must calculate, a frozen cell "
+              "kept); with --check, a value differs from the saved one",
+    "print": "a workbook could not be printed (LibreOffice missing or failing)",
+    "validate": "an error is listed",
+    "freeze": "refused: validation errors (of either workbook), a period not started yet, "
+              "already frozen or with nothing typed",
+    "verify": "a difference is found",
+    "extract": "refused: figures that could not agree (stale, not the forecast, not a "
+               "number), an edited snapshot or frozen figure; or the PDF was not written",
+    "dfe-return": "refused: a period not frozen (without --draft), an unrated condition, an "
+                  "empty answer, an edited frozen figure, a plan changed since the freeze",
+    "refresh": "refused: the period is frozen",
+    "start-period": "refused: a period already started, beyond the programme, not one of "
+                    "the workbook's reports, or after a skipped report (without --allow-gap)",
+    "take-rows": None,
+    "adopt": None,
+    "forecast": None,
+}
 #: Steps validation reports to the progress bar.
 VALIDATE_STEPS = 4
 
@@ -86,12 +127,18 @@ def cmd_new(args: argparse.Namespace) -> int:
     council = blank_council(args.authority, args.reports, args.first_year, args.last_year,
                             args.programme, args.opening_balance, not args.no_safety_valve)
     names = (contract.PLAN_WORKBOOK, contract.KPI_WORKBOOK.replace("template_", ""))
+    if args.folder.exists() and not args.folder.is_dir():
+        raise UnusableInput(f"{args.folder}: is a file, not a folder: name a folder for the "
+                            "workbooks (nothing was made)")
     taken = [args.folder / name for name in names if (args.folder / name).exists()]
     if taken:
-        print(f"lfi-xl: not made: {', '.join(map(str, taken))} already exist(s); lfi-xl new "
-              "never overwrites a workbook: choose another folder", file=sys.stderr)
-        return FINDINGS
-    args.folder.mkdir(parents=True, exist_ok=True)
+        raise Refused(f"{', '.join(map(str, taken))} already exist(s); lfi-xl new never "
+                      "overwrites a workbook: choose another folder")
+    try:
+        args.folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UnusableInput(f"cannot make the folder {args.folder} "
+                            f"({error.strerror or error})") from None
     plan, kpi = build_workbooks(args.folder, council, names)
     periods = council.periods()
     print(f"Made {council.name}'s workbooks ({council.programme}; {council.reports} reports "
@@ -309,10 +356,10 @@ def _freeze_plan(args: argparse.Namespace, kpi: Workbook) -> Workbook | None:
     path = args.plan or recorded_plan_path(book, kpi)
     if path is None:
         recorded = book.settings.plan_workbook
-        raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
-                      "freezing: name it (--plan FILE)" + (
-                          f"; Settings record {recorded!r}, which is not there"
-                          if recorded else ""))
+        raise UnusableInput("which DSG plan workbook? Plan Data must be its latest forecast "
+                            "when freezing: name it (--plan FILE)" + (
+                                f"; Settings record {recorded!r}, which is not there"
+                                if recorded else ""))
     return open_workbook(path)
 
 
@@ -334,7 +381,7 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook,
     from lfi_xl.progress import shown
 
     if not (args.reason or "").strip():
-        raise Refused("a superseding snapshot needs a reason (--reason)")
+        raise UnusableInput("a superseding snapshot needs a reason (--reason)")
     with held(kpi) as real:
         draft = real.with_name(f"~lfi-superseding-{real.name}")
         try:
@@ -350,7 +397,8 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook,
                 file.save(backup=False)
             evaluation = recalc(draft, draft, release=(period.label,))
             if any(problem.kind == "syntax" for problem in evaluation.problems):
-                raise Refused(f"the workbook cannot be recalculated: {evaluation.problems[0]}")
+                raise UnusableInput("the workbook cannot be recalculated: "
+                                    f"{evaluation.problems[0]}")
             print(("Plan Data for {period} brought in from the plan's latest forecast and the "
                    if current else "The ").format(period=period)
                   + f"workbook recalculated ({evaluation.computed} formula cell(s)).")
@@ -495,10 +543,14 @@ def cmd_start_period(args: argparse.Namespace) -> int:
 
 def cmd_take_rows(args: argparse.Namespace) -> int:
     from lfi_xl.actions.take_rows import take_rows
+    from lfi_xl.actions.validate import kind_of
     from lfi_xl.adapters.opening import changing
 
     kpi = _kpi(args)
     with changing(kpi) as workbook:
+        if kind_of(workbook) != "kpi":
+            raise UnusableInput(f"{kpi}: is a DSG plan workbook; the Placements and "
+                                "Mitigations registers are in the KPI workbook: name that one")
         done = take_rows(workbook)
     for taken in done:
         print(taken)
@@ -549,7 +601,7 @@ def _kpi_option(command: argparse.ArgumentParser, bare: bool = False) -> None:
 
 #: How each command's refusal is told (exit 1): "lfi-xl: not frozen: <reason>".
 REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "not started",
-           "dfe-return": "no DfE return", "adopt": "not adopted"}
+           "dfe-return": "no DfE return", "new": "not made"}
 #: The command-line option that carries out a refused request all the same, by the
 #: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
 OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
@@ -597,8 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
             "workbooks: compute the plan, check entries, freeze a report period and build "
             "the Schools Forum extract. Money is in £m unless a column says otherwise."
         ),
-        epilog="Exit codes: 0 done; 1 done with findings, or refused; 2 a file could not "
-        "be used; 3 an internal fault in lfi-xl.",
+        epilog="Exit codes: " + "; ".join(f"{code} {meaning}"
+                                          for code, meaning in EXIT_CODES.items())
+        + ". Each command's --help says when it exits 1.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -857,7 +910,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Narrative sheets for a KPI workbook without them, so formulas and buttons work on "
         "it as on the shipped template. Nothing you typed is changed and "
         "every other part of the file is kept byte for byte; the original is kept as "
-        "FILE.bak. Refused, listing the labels looked for, when no table is found.")
+        "FILE.bak. When no table is found it says which labels it looked for (exit 2: not "
+        "a plan or KPI workbook).")
     adopt.add_argument("file", type=Path, metavar="FILE")
     adopt.add_argument("--authority", metavar="NAME",
                        help="the council's name for Settings (needed unless a title in the "
@@ -892,7 +946,17 @@ def build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--json", action="store_true",
                           help='print {"forecasts": [{"area", "year", "p10", "p50", "p90"}]}')
     forecast.set_defaults(run=cmd_forecast)
+    for name, command in commands.choices.items():
+        command.epilog = exit_codes(name)
     return parser
+
+
+def exit_codes(command: str) -> str:
+    """The exit codes as ``command``'s --help states them."""
+    when = EXITS_1[command]
+    return (f"Exit codes: 0 {EXIT_CODES[OK]}; "
+            + (f"1 {when}; " if when else "")
+            + f"2 {EXIT_CODES[UNUSABLE]}; 3 an internal fault in lfi-xl.")
 
 
 def _period(args: argparse.Namespace) -> Period:
@@ -941,7 +1005,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return OK
     except KeyboardInterrupt:
         print("lfi-xl: stopped", file=sys.stderr)
-        return FINDINGS
+        return STOPPED
     except Exception as error:  # a fault of ours: one line, not a traceback
         if os.environ.get("LFI_XL_DEBUG"):
             raise

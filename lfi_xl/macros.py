@@ -451,8 +451,10 @@ def build_dfe_return(book: Any = None, plan: Path | Workbook | None = None,
                             "return copies the saved files")
     try:
         data = gather(kpi, plan_workbook)
-    except Refused:   # not frozen yet: a draft, said so on every page and here
+    except Refused as refusal:   # not frozen yet: a draft, said so on every page and here
         data = gather(kpi, plan_workbook, draft=True)
+        if data.frozen:   # a frozen period: refused as the command refuses it
+            raise refusal from None
     kpi_file, plan_file = kpi.path, plan_workbook.path
     assert kpi_file is not None and plan_file is not None  # both saved: checked above
     folder = folder or kpi_file.parent   # hosts without COM: beside the file as saved

@@ -120,7 +120,7 @@ def _steps(settings: Settings, where: str, label: str,
         try:
             own = Cadence(cadence.reports_per_year, parse_due_dates(dates))
         except (PeriodError, ValueError):
-            raise UnusableInput(
+            raise Refused(
                 f"{label}: {where}: {part.strip()!r} must read "
                 f"'name: day month, ...' with {cadence.reports_per_year} dates, one a "
                 "report") from None
@@ -141,8 +141,8 @@ def _number(value, where: str) -> float | None:
     try:
         number = to_number(value)
     except BadValue:
-        raise UnusableInput(f"{where} holds {value!r}, not a figure in £m: fix it "
-                            "(Validate entries) before building the DfE return") from None
+        raise Refused(f"{where} holds {value!r}, not a figure in £m: fix it "
+                      "(Validate entries) before building the DfE return") from None
     return None if math.isnan(number) else number
 
 
@@ -168,8 +168,8 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     if tampered:
         first = tampered[0]
         place = cell_ref(first.sheet, first.cell) if first.cell else first.sheet
-        raise UnusableInput(f"{book.label}: {place}: {first.message} (run lfi-xl verify): "
-                            "a DfE return is never built from edited frozen figures")
+        raise Refused(f"{book.label}: {place}: {first.message} (run lfi-xl verify): "
+                      "a DfE return is never built from edited frozen figures")
     reported = Reported(book)
     frozen = reported.frozen(report)
     if not frozen and not draft:
@@ -206,9 +206,9 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
     missing = []
     for key in c.NARRATIVE_CONTENT:
         if key not in answers:
-            raise UnusableInput(f"{book.label}: the {c.NARRATIVE} sheet has no row {key!r} "
-                                f"for the DfE question '{dict(c.NARRATIVE_QUESTIONS)[key]}': "
-                                "add it")
+            raise Refused(f"{book.label}: the {c.NARRATIVE} sheet has no row {key!r} "
+                          f"for the DfE question '{dict(c.NARRATIVE_QUESTIONS)[key]}': "
+                          "add it")
         if not answers[key].text:
             missing.append(f"{answers[key].where}: no answer for {label} to "
                            f"'{answers[key].question}'")
@@ -227,9 +227,9 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
             rag = _text(value(c.SNAPSHOT_CONDITION, row, each))
             if rag.upper() not in c.RAG_VALUES:
                 found = "is not rated" if not rag else f"holds {rag!r}, not R, A or G"
-                raise UnusableInput(f"{book.label}: {where(row, each)}: Condition "
-                                    f"{key} {found} for {each}: rate it before "
-                                    "building the DfE return")
+                raise Refused(f"{book.label}: {where(row, each)}: Condition "
+                              f"{key} {found} for {each}: rate it before "
+                              "building the DfE return")
             rags[each.label] = rag.upper()
         progress = answers.pop(c.progress_key(key), None)
         if progress is None:
@@ -248,12 +248,12 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
                   f"condition's number and wording in its first two columns "
                   f"({first_row} down) and its RAG for {label}")
         if not draft:
-            raise UnusableInput(typing)
+            raise Refused(typing)
         missing.append(typing)
     if missing and not draft:
-        raise UnusableInput(f"{book.label}: {missing[0]}"
-                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-                            + ": answer it, or build a draft", unless="draft")
+        raise Refused(f"{book.label}: {missing[0]}"
+                      + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                      + ": answer it, or build a draft", unless="draft")
 
     # Evidence for question 1: the plan against the forecast at this report, and the
     # Safety Valve money agreed against received.
@@ -277,8 +277,8 @@ def build_dfe_return(kpi: Workbook, plan: Workbook, period: Period | None = None
         if not book.plan_data:  # a council's own KPI sheet, its finance KPIs typed: no
             at_report = latest[name][index] if latest else planned  # Plan Data to agree
         if at_report is None:
-            raise UnusableInput(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
-                                "lfi-xl refresh before building the DfE return")
+            raise Refused(f"{book.label}: {cell}: no Plan Data figure for {label}: run "
+                          "lfi-xl refresh before building the DfE return")
         forecast = latest[_SUMMARY_LABEL[key]][index] if latest else at_report
         if abs(forecast - at_report) > 0.0005:
             # The KPIs sent with the return were computed from at_report: the package

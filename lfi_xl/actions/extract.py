@@ -205,17 +205,17 @@ class _Figures:
         except BadValue:
             value = None
         if value is None and raw not in (None, ""):
-            raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) holds "
+            raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) holds "
                                 f"{raw!r}, not a figure: fix it (Validate entries) before "
                                 "building the public extract")
         if value is None or math.isnan(value):
             if required and ref in c.CALCULATED_KPIS and self.book.computes_kpis:
-                raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
+                raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
                                     "blank: it is calculated; start the period (lfi-xl "
                                     "start-period, or Start next period) and recalculate "
                                     "(F9 in Excel, or lfi-xl recalc)")
             if required:
-                raise UnusableInput(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
+                raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
                                     "blank, and the KPI is reported every term: fill it in "
                                     "before building the public extract")
             return None
@@ -244,7 +244,7 @@ def _plan_sections(workbook: Workbook,
     for name, plan in plans.items():
         wrong = errors(reconcile(plan))
         if wrong:
-            raise UnusableInput(f"{workbook.label}: the {name} does not add up: "
+            raise Refused(f"{workbook.label}: the {name} does not add up: "
                                 f"{wrong[0].message} (run lfi-xl validate)")
     results = {name: compute_plan(plan, method) for name, plan in plans.items()}
     plan_result = results["plan"]
@@ -261,7 +261,7 @@ def usable_kpi_book(kpi: Workbook, what: str) -> KpiBook:
     problems = [f.message for f in book.settings.findings if f.severity == ERROR]
     problems += book.structure_problems()
     if problems:
-        raise UnusableInput(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
+        raise Refused(f"{book.label}: {problems[0]}: fix it (Validate entries) before "
                             f"building {what}")
     return book
 
@@ -309,12 +309,12 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
     found = verify(kpi)
     tampered = [f for f in found if f.rule in (Rule.SNAPSHOT, Rule.AUDIT)]
     if tampered:
-        raise UnusableInput(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
+        raise Refused(f"{book.label}: {tampered[0].sheet}!{tampered[0].cell}: "
                             f"{tampered[0].message} (run lfi-xl verify): a frozen report "
                             "cannot be published from an edited snapshot")
     edited = [f"{f.sheet}!{f.cell}" for f in found if f.rule == Rule.FROZEN]
     if edited and not allow_edited:
-        raise UnusableInput(
+        raise Refused(
             f"{book.label}: figures were typed over after freezing ({', '.join(edited[:8])}"
             f"{', ...' if len(edited) > 8 else ''}): put them back, or freeze the period "
             "again superseding its snapshot to record the correction, or publish the "
@@ -719,7 +719,7 @@ def _check_current(book: KpiBook, period: Period, figures: _Figures,
         where = f"{row.area.sheet}!{row.area.cell(0, column)}"
         if isinstance(want, ExcelError) or value is None or abs(value - want) > 1e-6 * max(
                 1.0, abs(want)):
-            raise UnusableInput(
+            raise Refused(
                 f"{book.label}: {where} (KPI {ref}) shows {value!r} but the Plan Data for "
                 f"{period} gives {want.code if isinstance(want, ExcelError) else want!r}: "
                 "recalculate (lfi-xl "

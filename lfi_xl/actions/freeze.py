@@ -35,7 +35,7 @@ from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core.periods import Period
 from lfi_xl.core.text import storable_text
-from lfi_xl.errors import Refused
+from lfi_xl.errors import Refused, UnusableInput
 from lfi_xl.progress import step
 
 
@@ -74,8 +74,8 @@ def _cannot_be_a_report(book: KpiBook, target: Period, by: str | None) -> None:
     Settings' current one), a period with no input typed at all, an empty name for who
     froze it. (None: the login name, the macros' Office user name.)"""
     if by is not None and not by.strip():
-        raise Refused("who is freezing? --by is empty: give your name (or leave --by out "
-                      "to record your login name)")
+        raise UnusableInput("who is freezing? --by is empty: give your name (or leave --by out "
+                            "to record your login name)")
     settings = book.settings
     if target > settings.current_period:
         raise Refused(f"{target.label} is after Settings' current period "
@@ -124,7 +124,7 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
         raise Refused(f"{period} is already frozen (snapshot {current[period.label]}); to "
                       "replace it, freeze it again superseding the snapshot, with the reason")
     if supersede and not (reason or "").strip():
-        raise Refused("a superseding snapshot needs a reason")
+        raise UnusableInput("a superseding snapshot needs a reason")
     if supersede and period.label not in current:
         raise Refused(f"{period} has no snapshot to supersede; freeze it without superseding")
     ids = [canonical(row.get("Snapshot")) for row in rows]

@@ -15,7 +15,7 @@ from lfi_xl import contract as c
 from lfi_xl.book.area import Area, column_letter
 from lfi_xl.core.cells import serial
 from lfi_xl.core.periods import Cadence, Period
-from lfi_xl.errors import UnusableInput, cell_ref
+from lfi_xl.errors import Refused, cell_ref
 
 
 def _wider(adapter, names, sheet: str, last: int) -> None:
@@ -32,7 +32,7 @@ def _free(adapter, sheet: str, column: int, top: int, bottom: int, label: str) -
     cells = adapter.values(Area(sheet, top, column, bottom, column))
     for offset, row in enumerate(cells):
         if row and row[0] not in (None, ""):
-            raise UnusableInput(
+            raise Refused(
                 f"{adapter.label}: {cell_ref(sheet, f'{column_letter(column)}{top + offset}')}"
                 f" is not empty: it is where the column for report {label} would go; lfi-xl "
                 "does not write over it: move it, or insert a column headed "
@@ -52,10 +52,10 @@ def add_period_columns(adapter, period: Period, cadence: Cadence) -> list[str]:
     """Make ``period``'s columns in every sheet that has period columns and lacks it;
     returns the sheets given one."""
     if not hasattr(adapter, "widen"):  # Excel: a person inserts columns there
-        raise UnusableInput(f"{adapter.label}: the KPI sheet has no column for report "
-                            f"{period.label}: insert one headed {period.label} inside the KPI "
-                            "table, then start the period (lfi-xl start-period makes it in "
-                            "a saved file)")
+        raise Refused(f"{adapter.label}: the KPI sheet has no column for report "
+                      f"{period.label}: insert one headed {period.label} inside the KPI "
+                      "table, then start the period (lfi-xl start-period makes it in "
+                      "a saved file)")
     label = period.label
     added = []
     periods = adapter.require(c.KPI_PERIODS)

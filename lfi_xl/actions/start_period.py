@@ -75,7 +75,10 @@ def _target(settings: Settings, period: Period | None, allow_gap: bool) -> Perio
     current = settings.current_period
     following = next_period(settings)
     target = following if period is None else period
-    settings.cadence.check(target)
+    try:   # a period these Settings do not have (Q4 with three reports a year): refused
+        settings.cadence.check(target)
+    except PeriodError as error:
+        raise Refused(str(error)) from None
     programme = settings.periods()
     if target > programme[-1]:
         raise Refused(f"{target} is beyond the programme, which ends with "
@@ -181,10 +184,10 @@ def _plan_behind(plan_adapter: Workbook, settings: Settings) -> Period | None:
     previous = next_period_of(settings, current)
     if current < settings.current_period and previous == settings.current_period:
         return current
-    raise UnusableInput(f"{plan_adapter.label}: Settings' current period is {current.label} "
-                        f"but the KPI workbook's is {settings.current_period.label}: set the "
-                        "one that is wrong (Settings, Current report period), then start the "
-                        "next period (nothing was changed)")
+    raise Refused(f"{plan_adapter.label}: Settings' current period is {current.label} "
+                  f"but the KPI workbook's is {settings.current_period.label}: set the "
+                  "one that is wrong (Settings, Current report period), then start the "
+                  "next period (nothing was changed)")
 
 
 def _by_sheet(written: dict[str, str], kpi_sheet: str,

@@ -28,7 +28,7 @@ from lfi_xl.actions.extract import SUPPRESSED
 from lfi_xl.adapters.files import workbook_xml
 from lfi_xl.adapters.files.package import Package, atomic_write, check_workbook_file
 from lfi_xl.core.text import storable_text
-from lfi_xl.errors import UnusableInput, cell_ref
+from lfi_xl.errors import Refused, UnusableInput, cell_ref
 
 #: Sheets a DfE copy leaves out: lfi-xl's own records and workings (every Cost workings
 #: figure is on the KPI sheet), and the register of individual children's placements (the
@@ -71,7 +71,7 @@ def values_copy(source: Path, target: Path, draft: bool = False) -> Path:
     package = Package.read(source)
     missing = _uncalculated(package)
     if missing:
-        raise UnusableInput(
+        raise Refused(
             f"{source.name}: {cell_ref(*missing)} holds a formula with no calculated value: "
             "recalculate (lfi-xl recalc, or F9 in Excel and save) before building the DfE "
             "return")

@@ -8,6 +8,7 @@ render PDFs of files we write.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -26,8 +27,10 @@ def executable() -> str | None:
 @cache
 def _profile(recalc: str) -> Path:
     """A private LibreOffice user profile, set to recalculate OOXML files on load always
-    (to check formulas) or never (to render the values we cached)."""
+    (to check formulas) or never (to render the values we cached); removed when Python
+    exits."""
     folder = Path(tempfile.mkdtemp(prefix=f"lfi-lo-{recalc}-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)   # no profile left behind
     (folder / "user").mkdir()
     (folder / "user" / "registrymodifications.xcu").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n'

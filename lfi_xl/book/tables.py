@@ -22,11 +22,13 @@ from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import serial
 from lfi_xl.core.values import BadValue, fast_numbers, to_number
-from lfi_xl.errors import UnusableInput, cell_ref
+from lfi_xl.errors import Refused, UnusableInput, cell_ref
 
 
-class CellProblem(UnusableInput):
-    """A cell whose content cannot be used, named by file, sheet and cell."""
+class CellProblem(Refused, UnusableInput):
+    """A cell whose content cannot be used, named by file, sheet and cell: what validate
+    lists, so a command refuses it (exit 1); readers that go on without it catch it as
+    unusable input."""
 
 
 def free_sheet_name(workbook: Workbook, name: str) -> str:

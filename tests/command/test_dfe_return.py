@@ -263,12 +263,12 @@ def test_draft_is_marked_on_every_page(kpi_book, plan_book, tmp_path):
 
 def test_unrated_condition_is_refused_naming_the_cell(kpi_book, plan_book, tmp_path, capsys):
     edit(kpi_book, "Conditions", {"E7": None})
-    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 1   # refused
     err = capsys.readouterr().err
     assert "Conditions!E7: Condition 3 is not rated for 2023-24 Q3" in err
     assert "Traceback" not in err
     edit(kpi_book, "Conditions", {"E7": "Green"})
-    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 1
     assert "Conditions!E7: Condition 3 holds 'Green', not R, A or G" in capsys.readouterr().err
 
 
@@ -276,7 +276,7 @@ def test_empty_required_answer_is_refused_unless_draft(kpi_book, plan_book, tmp_
     edit(kpi_book, "Narrative", {"E7": None, "E18": None})   # risks; condition 4's progress
     freeze(kpi_book)   # validation only warns of a missing answer
     capsys.readouterr()
-    assert build(kpi_book, plan_book, tmp_path / "out") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out") == 1   # refused
     err = capsys.readouterr().err
     assert "Narrative!E7: no answer for 2023-24 Q3 to 'What are the current risks" in err
     assert "(and 1 more)" in err
@@ -290,10 +290,10 @@ def test_edited_frozen_figure_is_refused_naming_the_cell(kpi_book, plan_book, tm
     freeze(kpi_book)
     edit(kpi_book, "KPIs", {"K23": 99.0})   # KPI 16, 2023-24 Q3, typed over after freezing
     capsys.readouterr()
-    assert build(kpi_book, plan_book, tmp_path / "out") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out") == 1   # refused
     err = capsys.readouterr().err
     assert "KPIs!K23: 2023-24 Q3 is frozen (snapshot 1) but KPI 16 now reads 99" in err
-    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 1
     assert not (tmp_path / "out").exists()
 
 
@@ -443,6 +443,6 @@ def test_sign_off_dates_setting_that_cannot_be_read_is_named(kpi_book, plan_book
                                                              capsys):
     row = 5 + [key for key, *_ in c.SETTING_ROWS].index("SignOffSteps")
     edit(kpi_book, "Settings", {f"B{row}": "Executive Board: 12 Jun"})   # 1 date, 3 reports
-    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 2
+    assert build(kpi_book, plan_book, tmp_path / "out", "--draft") == 1   # refused
     assert (f"Settings!B{row}: 'Executive Board: 12 Jun' must read 'name: day month, ...' "
             "with 3 dates") in capsys.readouterr().err

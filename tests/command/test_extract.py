@@ -78,7 +78,7 @@ def test_a_frozen_figure_typed_over_stops_the_paper_or_is_published_under_a_bann
     assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "x"]) == 0
     edit(kpi_book, "KPIs", {"K52": 99})  # typed over after freezing
     capsys.readouterr()
-    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 2
+    assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1   # refused
     message = capsys.readouterr().err
     assert "KPIs!K52" in message and "superseding its snapshot" in message
     assert "(to do it all the same: --allow-edited)" in message

@@ -70,6 +70,6 @@ def test_a_column_is_not_made_over_something_typed(kpi_book, plan_book, capsys):
     quarterly(kpi_book, plan_book)
     edit(kpi_book, c.KPI_SHEET, {"AA30": "my note"})
     before = kpi_book.read_bytes()
-    assert main(["start-period", str(kpi_book)]) == 2
+    assert main(["start-period", str(kpi_book)]) == 1   # refused
     assert "KPIs!AA30 is not empty" in capsys.readouterr().err
     assert kpi_book.read_bytes() == before

@@ -195,7 +195,7 @@ def test_freeze_refuses_what_cannot_be_a_report(kpi_book, capsys):
     assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1"]) == 1
     assert ("2024-25 Q1 is after Settings' current period (2023-24 Q3): it is not a report "
             "yet") in capsys.readouterr().err
-    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "  "]) == 1
+    assert main(["freeze", str(kpi_book), "--period", "2023-24 Q3", "--by", "  "]) == 2
     assert "--by is empty" in capsys.readouterr().err
     assert main(["start-period", str(kpi_book)]) == 0
     assert main(["freeze", str(kpi_book), "--period", "2024-25 Q1"]) == 1

@@ -32,7 +32,7 @@ from lfi_xl.book.area import (
 from lfi_xl.book.area import column_index as column_index_from_string
 from lfi_xl.book.area import split_cell as coordinate_from_string
 from lfi_xl.core.text import storable_text
-from lfi_xl.errors import UnusableInput, quote_sheet
+from lfi_xl.errors import Refused, UnusableInput, quote_sheet
 
 M = f"{{{wx.MAIN}}}"
 _WORKSHEET_TYPE = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
@@ -257,9 +257,9 @@ class FileWorkbook:
         existing = {int(row.get("r")): row for row in data.iterfind("m:row", wx.NS)}
         for number in range(last + 1, last + 1 + len(rows)):
             if number in existing and len(existing[number]):
-                raise UnusableInput(f"{self.path}: {sheet}!{number}:{number}, below the "
-                                    f"{table_name} table, is not empty; lfi-xl will not "
-                                    "overwrite it: move what is there")
+                raise Refused(f"{self.path}: {sheet}!{number}:{number}, below the "
+                              f"{table_name} table, is not empty; lfi-xl will not "
+                              "overwrite it: move what is there")
         for offset, values in enumerate(rows, start=1):
             number = last + offset
             new = _row(number, values, first_column)
