@@ -312,8 +312,9 @@ def _variance(wb: Workbook, data: ExtractData) -> None:
                 ("left", "right", "right", "right"))
     for row, (label, planned, latest) in enumerate(data.variance, start=FIRST_ROW + 1):
         _text(ws.cell(row, 1), label)
-        for column, value in ((2, planned), (3, latest), (4, latest - planned)):
+        for column, value in ((2, planned), (3, latest)):
             _figure(ws.cell(row, column), value, c.FORMAT_MILLIONS)
+        _figure(ws.cell(row, 4), latest - planned, change_format("£m"))  # signed, as changes
     last = FIRST_ROW + len(data.variance)
     page.across(last + 2, "Expenditure above plan, or income below it, adds to the "
                 "deficit: a positive difference is worse.", _NOTE_FONT)
