@@ -3,27 +3,26 @@
 :func:`demand_outlook` puts a council's EHCP history (its own ``area,year,ehcps`` CSV, or
 the DfE series bundled for its authority, Settings' ``LAName``) through the forecast
 (:mod:`lfi_xl.core.forecast`), and the plan through the demand scenario
-(:mod:`lfi_xl.core.scenario`); :func:`write_demand_page` is the Schools Forum paper's page
-of it. The planned EHCPs are the trend when the plan was made (the forecast's median from
-the counts up to the January before the plan's first one) unless the council gives its
-own; the mitigations' savings are the Mitigations log's, the last report of each year.
+(:mod:`lfi_xl.core.scenario`); the Schools Forum paper's Demand page shows it
+(:mod:`lfi_xl.actions.forum_paper`). The planned EHCPs are the trend when the plan was
+made (the forecast's median from the counts up to the January before the plan's first
+one) unless the council gives its own; the mitigations' savings are the Mitigations log's,
+the last report of each year.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from openpyxl.chart import LineChart, Reference
-from openpyxl.styles import Alignment, Font
 
 from lfi_xl.actions.forecast import Series, calibration_for
 from lfi_xl.book.demand import read_demand
 from lfi_xl.core import forecast as fc
 from lfi_xl.core.plan import Plan, PlanError
 from lfi_xl.core.scenario import DemandFan, demand_fan, january_of
-from lfi_xl.core.text import storable_text
 from lfi_xl.data import ehcps
 from lfi_xl.errors import UnusableInput
 
@@ -42,15 +41,18 @@ class DemandOutlook:
     savings: np.ndarray          # £m a year taken off the demand lines
     notes: list[str] = field(default_factory=list)
 
-    def sentences(self) -> list[str]:
+    def sentences(self, safety_valve: bool = True) -> list[str]:
+        """What the page says of the fans; ``safety_valve`` False: a council without an
+        agreement, whose balance is after its own contributions only."""
         fan, years = self.fan, self.fan.years
+        after = "Safety Valve funding" if safety_valve else "council contributions"
         low, mid, high = (fan.cumulative[fan.row(q), -1] for q in QUANTILES)
         return [
             f"EHC plans ({self.area}, {self.source}): forecast for January "
             f"{january_of(years[-1])} between {fan.ehcps[0, -1]:,.0f} and "
             f"{fan.ehcps[-1, -1]:,.0f} (10th-90th percentile), median {fan.ehcps[1, -1]:,.0f}, "
             f"against {fan.planned[-1]:,.0f} assumed when the plan was made.",
-            f"With demand as forecast, the cumulative balance after Safety Valve funding at "
+            f"With demand as forecast, the cumulative balance after {after} at "
             f"the end of {years[-1]} is between {_money(low)} and {_money(high)} "
             f"(10th-90th percentile; median {_money(mid)}).",
             f"The chance that the plan clears the deficit by {years[-1]} is "
@@ -131,7 +133,7 @@ def demand_outlook(plan: Plan, la_name: str, history: Series | None = None,
         trend = counts[made] * np.exp(growth * (np.array(januaries) - years[made]))
         planned = np.where(np.isnan(given), trend, given)
         notes.append(f"Planned EHC plans: the trend when the plan was made (from January "
-                     f"{years[made]}, {growth:.1%} a year in logs)"
+                     f"{years[made]}, growing {math.expm1(growth):.1%} a year)"
                      + (", as the plan states none." if np.all(np.isnan(given)) else
                         " where the Demand sheet leaves them blank."))
     else:
@@ -143,57 +145,6 @@ def demand_outlook(plan: Plan, la_name: str, history: Series | None = None,
     shown = DemandFan(fan.years, QUANTILES, fan.planned, fan.ehcps[keep], fan.in_year[keep],
                       fan.cumulative[keep])
     return DemandOutlook(area, source, shown, chance, last, savings, notes)
-
-
-def write_demand_page(ws, outlook: DemandOutlook, first_row: int) -> None:
-    """The Forum paper's demand page on ``ws`` (titled already): the sentences, the table
-    of the EHCP and balance fans, and two line charts."""
-    row = first_row
-    for sentence in outlook.sentences() + outlook.notes + [
-            "Method and its backtest: the median follows the last three years' growth, "
-            "shrunk towards all English LAs'; the bands are the errors this forecast made for "
-            "every LA (80% bands covered 76-79% of the 2024 and 2025 counts from January "
-            "2023). The demand lines (direct spend) are re-costed at the plan's unit cost per "
-            "EHC plan, less the Mitigations log's savings."]:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=9)
-        cell = ws.cell(row, 1, storable_text(sentence))  # an authority's name as typed
-        cell.data_type = "s"
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[row].height = 15 * (1 + len(sentence) // 110)
-        row += 1
-    row += 1
-    fan = outlook.fan
-    header = ["", *fan.years]
-    for j, value in enumerate(header, start=1):
-        cell = ws.cell(row, j, storable_text(str(value)))
-        cell.data_type, cell.font = "s", Font(bold=True)  # a year as typed: text, never a formula
-    top = row
-    rows = [("EHC plans planned (January)", fan.planned, "#,##0")]
-    rows += [(f"EHC plans p{q * 100:.0f}", fan.ehcps[k], "#,##0")
-             for k, q in enumerate(fan.quantiles)]
-    rows += [(f"In-year £m p{q * 100:.0f}", fan.in_year[k], "#,##0.000")
-             for k, q in enumerate(fan.quantiles)]
-    rows += [(f"Cumulative after SV £m p{q * 100:.0f}", fan.cumulative[k], "#,##0.000")
-             for k, q in enumerate(fan.quantiles)]
-    for label, values, number_format in rows:
-        row += 1
-        ws.cell(row, 1, label)
-        for j, value in enumerate(values, start=2):
-            ws.cell(row, j, float(value)).number_format = number_format
-    ws.column_dimensions["A"].width = 30
-    for title, first, count, anchor in (("EHC plans in January", top + 1, 4, f"A{row + 2}"),
-                                        ("Cumulative balance after SV, £m", top + 8, 3,
-                                         f"F{row + 2}")):
-        chart = LineChart()
-        chart.title, chart.height, chart.width = title, 7.5, 13
-        chart.add_data(Reference(ws, min_col=1, max_col=len(header), min_row=first,
-                                 max_row=first + count - 1), from_rows=True, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, max_col=len(header), min_row=top))
-        ws.add_chart(chart, anchor)
-    # One A4 landscape page, as the paper's other pages.
-    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def outlook_for_paper(plan: Plan, settings, book, footnotes: list[str], plan_source=None):

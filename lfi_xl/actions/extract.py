@@ -387,7 +387,8 @@ def build_extract(kpi: Workbook, plan: Workbook | None = None, period: Period | 
     footnotes = [
         SIGN_CONVENTION,
         "RAG: against the plan for the year where the KPI comes from the plan, otherwise "
-        f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%}.",
+        f"against the previous report; amber = worse by up to {settings.rag_tolerance:.0%} "
+        "of the figure it is compared with.",
         f"{SUPPRESSED}: a count below {settings.suppression_threshold}, not shown to protect "
         "individuals; a change or rating that would reveal it is not shown either"
         + (f"; so is an average cost over fewer than {settings.suppression_threshold} "
@@ -465,12 +466,13 @@ def _printed_table(typed: p.Plan) -> p.Plan:
 
 
 #: Stated once on the paper: every figure follows it.
-SIGN_CONVENTION = ("Money in £m. Each KPI has the sign it has in the KPI workbook and the "
-                   "DfE return: KPI 16 (in-year), 17 and 18 (cumulative) +deficit / -surplus; "
-                   "KPI 11 (HNB surplus/deficit, the DfE's measure) +surplus / -deficit, so "
-                   "it is always -KPI 16; KPIs 20 (HNB allocation), 21 (block transfers) and "
-                   "22 (council contribution) are amounts received, positive. The plan pages "
-                   "follow the DfE plan: income and contributions negative, +deficit.")
+SIGN_CONVENTION = ("Each KPI has the sign it has in the KPI workbook and the DfE return: "
+                   "KPI 16 (in-year), 17 and 18 (cumulative) +deficit / -surplus; KPI 11 (HNB "
+                   "surplus/deficit, the DfE's measure) +surplus / -deficit, so it is always "
+                   "-KPI 16; KPIs 20 (HNB allocation), 21 (block transfers) and 22 (council "
+                   "contribution) are amounts received, positive.")
+#: Stated on the plan page: its figures follow the DfE plan.
+PLAN_SIGNS = "As in the DfE plan: income and contributions negative, +deficit / -surplus."
 
 
 def _money(value: float) -> str:
@@ -533,7 +535,8 @@ def _story(data: ExtractData, plan, planned, year: str, method: str, agreed: dic
     data.headlines.append(f"{len(red)} of the {len(data.kpis)} Schools Forum KPIs are rated "
                           "Red (listed below)." if red else "No Schools Forum KPI is rated Red.")
     if data.frozen:
-        head = f"; audit chain head {data.chain_head[:16]}..." if data.chain_head else ""
+        head = (f"; audit chain head {data.chain_head[:16]}... (in full on the last page)"
+                if data.chain_head else "")
         data.headlines.append(f"Status: {data.status}{head}.")
     else:
         data.headlines.append("Status: provisional - not frozen: these figures may change "

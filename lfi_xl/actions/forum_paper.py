@@ -13,28 +13,62 @@ from __future__ import annotations
 
 import io
 import os
+from copy import copy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, Series
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RegularTextRun,
+)
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter as col
+from openpyxl.worksheet.page import PageMargins
 
 from lfi_xl import contract as c
-from lfi_xl.actions.extract import CHARTED_BALANCE, ExtractData
+from lfi_xl.actions.extract import CHARTED_BALANCE, PLAN_SIGNS, ExtractData
+from lfi_xl.actions.page_layout import displayed, line_points, row_points, text_width
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
 from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
 
+if TYPE_CHECKING:  # the demand page's figures come with pandas: typed only
+    from lfi_xl.actions.demand import DemandOutlook
+
 _HEADER = PatternFill("solid", fgColor=c.HEADER_FILL)
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
 _RAG_FILL = {"G": "C6EFCE", "A": "FFEB9C", "R": "FFC7CE"}
-_WARNING_FONT = Font(bold=True, color="C00000")
 ILLUSTRATIVE_BANNER = ("ILLUSTRATIVE DATA: made-up figures for the template, not a "
                        "council's own")
 EDITED_BANNER = "FIGURES EDITED AFTER FREEZING"
 #: Rows above each page's own content: its title, then its banner (a blank row between).
 FIRST_ROW = 4
+#: The paper's one typeface (a font without a name is each reader's own default).
+FONT = "Calibri"
+#: Footnotes' size: smaller than the tables, still 9 pt or more when printed.
+NOTE_SIZE = 10
+#: A4 landscape margins (inches): the width holds 110 columns' units at full size in the
+#: widest font LibreOffice falls back on (about 140 in Calibri).
+MARGINS = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6, header=0.25, footer=0.25)
+#: A row left as a little space between parts of a page (points).
+GAP_POINTS = 8
+#: How a change between two percentages is shown: in percentage points.
+POINTS_FORMAT = '+0.0" pp";-0.0" pp";0.0" pp"'
+
+
+def _font(size: float = 11, bold: bool = False, italic: bool = False,
+          color: str | None = None) -> Font:
+    return Font(name=FONT, size=size, bold=bold, italic=italic, color=color)
+
+
+_HEADER_FONT = _font(bold=True, color="FFFFFF")
+_WARNING_FONT = _font(bold=True, color="C00000")
+_NOTE_FONT = _font(NOTE_SIZE, italic=True)
 
 
 def _text(cell, value) -> None:
@@ -47,30 +81,86 @@ def _text(cell, value) -> None:
         cell.data_type = "s"
 
 
-def _header(ws, row: int, values) -> None:
-    ws.row_dimensions[row].height = 32  # room for two lines of wrapped heading
-    for column, value in enumerate(values, start=1):
-        cell = ws.cell(row, column)
-        _text(cell, value)
-        cell.fill, cell.font = _HEADER, _HEADER_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+def _figure(cell, value, number_format: str, align: str = "right") -> None:
+    """A figure with its number format, holding what it shows: rounded to the format's
+    decimals (the paper is public: its file says what its page says). Text ("c", "–")
+    as text, aligned as the figures are."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = displayed(float(value), number_format)
+    _text(cell, value)
+    cell.number_format = number_format
+    cell.alignment = Alignment(horizontal=align, vertical="top")
 
 
-def _fit(ws, title_rows: str, pages_tall: int = 0) -> None:
-    """A4 landscape, one page wide, the title and heading rows repeated on every page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, pages_tall
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
+class _Page:
+    """A sheet of the paper and its columns' widths: a text across the page is merged
+    over them and wrapped, each row as tall as its lines (neither Excel nor LibreOffice
+    sizes a row to wrapped text in merged cells)."""
+
+    def __init__(self, ws, widths) -> None:
+        self.ws, self.widths = ws, tuple(widths)
+        for number, width in enumerate(self.widths, start=1):
+            ws.column_dimensions[col(number)].width = width
+
+    @property
+    def width(self) -> float:
+        return float(sum(self.widths))
+
+    def across(self, row: int, text: str, font: Font | None = None) -> None:
+        font = font or _font()
+        cell = self.ws.cell(row, 1)
+        _text(cell, text)
+        if len(self.widths) > 1:
+            self.ws.merge_cells(start_row=row, start_column=1, end_row=row,
+                                end_column=len(self.widths))
+        cell.font = font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        self.fit_row(row, [(text, self.width, font)])
+
+    def fit_row(self, row: int, texts) -> None:
+        """Row ``row`` tall enough for each (text, width, font) wrapped, at least one line."""
+        points = max([line_points()] + [row_points(str(text), width, font.sz or 11,
+                                                   bool(font.b))
+                                        for text, width, font in texts if text])
+        self.ws.row_dimensions[row].height = points
+
+    def header(self, row: int, values, aligns) -> None:
+        """A table's heading row: each heading aligned as its column's figures are."""
+        texts = []
+        for number, (value, align) in enumerate(zip(values, aligns, strict=True), start=1):
+            cell = self.ws.cell(row, number)
+            _text(cell, value)
+            cell.fill, cell.font = _HEADER, _HEADER_FONT
+            cell.alignment = Alignment(horizontal=align, vertical="bottom", wrap_text=True)
+            texts.append((value, self.widths[number - 1], _HEADER_FONT))
+        self.fit_row(row, texts)
+
+    def fit(self, title_rows: str, pages_tall: int = 0) -> None:
+        """A4 landscape, one page wide (its widths are chosen to need no shrinking; a wider
+        table is shrunk to the width, never the type below what the tests hold), the title
+        rows repeated on every page; ``pages_tall`` 0: as many pages as it takes."""
+        ws = self.ws
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_margins = copy(MARGINS)
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, pages_tall
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = title_rows
 
 
-def _page(wb: Workbook, data: ExtractData, title: str, sheet: str | None = None):
+#: The narrowest a page's title and banner wrap to (a narrow table gets an empty column).
+TITLE_WIDTH = 90
+
+
+def _page(wb: Workbook, data: ExtractData, title: str, sheet: str | None,
+          widths) -> _Page:
     """A sheet with its title and the marks every page carries: illustrative data, figures
     edited after freezing, provisional figures (in its first rows and its page header)."""
     ws = wb.active if sheet is None else wb.create_sheet(sheet)
-    _text(ws["A1"], title)
-    ws["A1"].font = Font(bold=True, size=13)
+    if sum(widths) < TITLE_WIDTH:
+        widths = (*widths, TITLE_WIDTH - sum(widths))
+    page = _Page(ws, widths)
+    page.across(1, title, _font(13, bold=True))
     marks = []
     if data.illustrative:
         marks.append(ILLUSTRATIVE_BANNER)
@@ -81,35 +171,59 @@ def _page(wb: Workbook, data: ExtractData, title: str, sheet: str | None = None)
     if not data.frozen:
         marks.append("PROVISIONAL - NOT FROZEN")
     if marks:
-        _text(ws["A2"], " / ".join(marks))
-        ws["A2"].font = _WARNING_FONT
+        page.across(2, " / ".join(marks), _WARNING_FONT)
+    ws.row_dimensions[FIRST_ROW - 1].height = GAP_POINTS   # space before the content
     ws.oddHeader.center.text = " / ".join(m.split(":")[0] for m in marks).replace("&", "&&")
     ws.oddHeader.center.color = "C00000"
     ws.oddFooter.left.text = f"{data.la_name}: Schools Forum KPI extract, {data.period}"
     ws.oddFooter.right.text = "Page &P of &N"
-    return ws
+    return page
 
 
-#: Characters across the first page: what A4 landscape holds at full size.
-SUMMARY_WIDTH = 100
+def _chart_title(text: str, size: float = 12) -> Title:
+    """A chart's title at ``size`` pt (the applications' default, 18 pt or so, takes a
+    small chart's room), bold, above the plot."""
+    props = CharacterProperties(sz=int(size * 100), b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=props),
+                          r=[RegularTextRun(rPr=props, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
-def _paragraph(ws, row: int, text: str, font: Font | None = None,
-               width: int = SUMMARY_WIDTH) -> None:
-    """Text wrapped in column A, its row tall enough for every line when printed."""
-    _text(ws.cell(row, 1), text)
-    ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
-    if font is not None:
-        ws.cell(row, 1).font = font
-    ws.row_dimensions[row].height = 15 * (1 + len(text) // int(width * 1.1))
+#: The first page's width (column units): what A4 landscape holds at full size.
+SUMMARY_WIDTH = 108
 
 
 def shown(value, unit: str) -> str:
-    """A figure as its column shows it (the unit's number format), for a sentence."""
+    """A figure as its column shows it (the unit's number format), for a sentence; a
+    negative amount with its minus before the pound sign."""
     if not isinstance(value, int | float):
         return str(value)
+    value = displayed(value, _number_format(unit))   # no "-0.000" for what shows as nought
+    if unit in ("£m", "£") and value < 0:
+        return "-" + shown(-value, unit)
     return {"£m": f"£{value:,.3f}m", "£": f"£{value:,.0f}", "%": f"{value:.1%}",
             "count": f"{value:,.0f}", "ratio": f"{value:.2f}"}.get(unit, f"{value:,}")
+
+
+def said(value, unit: str, sign: str = "") -> str:
+    """A KPI figure in words: a balance (``sign`` "+surplus/-deficit" or
+    "+deficit/-surplus", the KPI's own convention) as a deficit or a surplus of the
+    amount, whichever it is; any other figure as :func:`shown`."""
+    words = [word.strip("+- ") for word in sign.split("/")]
+    if not isinstance(value, int | float) or sorted(words) != ["deficit", "surplus"]:
+        return shown(value, unit)
+    if not displayed(value, _number_format(unit)):
+        return f"balanced ({shown(0.0, unit)})"
+    return f"{words[0] if value > 0 else words[1]} of {shown(abs(value), unit)}"
+
+
+def points(change: float) -> str:
+    """A change between two percentages (fractions: 0.253 - 0.186), in words: percentage
+    points, never a percentage."""
+    amount = displayed(change * 100, POINTS_FORMAT)
+    if not amount:
+        return "no change (0.0 percentage points)"
+    return f"{'up' if amount > 0 else 'down'} {abs(amount):.1f} percentage points"
 
 
 def programme(data: ExtractData) -> str:
@@ -118,123 +232,151 @@ def programme(data: ExtractData) -> str:
 
 
 def _summary(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, f"{data.la_name}: {programme(data)}, Schools Forum report "
-               f"{data.period}")
-    ws.title = "Summary"
-    _text(ws.cell(FIRST_ROW, 1), "Is the deficit on track against the agreed plan?")
-    ws.cell(FIRST_ROW, 1).font = Font(bold=True, size=12)
+    page = _page(wb, data, f"{data.la_name}: {programme(data)}, Schools Forum report "
+                 f"{data.period}", None, (SUMMARY_WIDTH,))
+    page.ws.title = "Summary"
+    page.across(FIRST_ROW, "Is the deficit on track against the agreed plan?",
+                _font(12, bold=True))
     row = FIRST_ROW
     for sentence in data.headlines:
         row += 1
         strong = sentence.startswith(("Not on track", "On track")) or " rated Red" in sentence
-        _paragraph(ws, row, sentence, Font(bold=True) if strong else None)
+        page.across(row, sentence, _font(bold=strong))
         if sentence.endswith("(listed below)."):
             for line in (line for line in data.kpis if line.rag == "R"):
                 row += 1
-                _paragraph(ws, row, f"    KPI {line.ref} {line.measure}: "
-                           f"{shown(line.current, line.unit)} (against the {line.basis})")
-    ws.column_dimensions["A"].width = SUMMARY_WIDTH
-    _fit(ws, "1:3", pages_tall=1)
+                page.across(row, f"    KPI {line.ref} {line.measure}: "
+                            f"{said(line.current, line.unit, c.KPI_BY_REF[line.ref].sign)} "
+                            f"(against the {line.basis})")
+    page.fit("1:3")
 
 
 def _number_format(unit: str) -> str:
     return c.UNIT_FORMATS.get(unit, "General")
 
 
+def change_format(unit: str) -> str:
+    """A change's number format: signed; between two percentages, percentage points."""
+    if unit == "%":
+        return POINTS_FORMAT
+    base = _number_format(unit)
+    return base if base == "General" else f"+{base};-{base};{base}"
+
+
+def change_value(change, unit: str):
+    """The change as its cell holds it: a change of a percentage in points."""
+    return change * 100 if unit == "%" and isinstance(change, int | float) else change
+
+
+#: The KPI page's columns: their widths and how each heading and figure aligns.
+KPI_WIDTHS = (6, 7, 44, 6, 10, 13, 10, 6, 15)
+KPI_ALIGNS = ("center", "center", "left", "left", "right", "right", "right", "center", "left")
+
+
 def _kpis(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, f"Schools Forum KPIs: {data.period} ({data.status})", "KPIs")
+    page = _page(wb, data, f"Schools Forum KPIs: {data.period} ({data.status})", "KPIs",
+                 KPI_WIDTHS)
+    ws = page.ws
     header = ("SF line", "Master ref", "Measure", "Unit", data.period,
-              f"Previous ({data.previous_period}"
-              + ("" if data.previous_frozen else ", provisional - not frozen") + ")",
+              data.previous_period
+              + ("" if data.previous_frozen else " (provisional - not frozen)"),
               "Change", "RAG", "RAG against")
-    _header(ws, FIRST_ROW, header)
+    page.header(FIRST_ROW, header, KPI_ALIGNS)
     for number, line in enumerate(data.kpis, start=FIRST_ROW + 1):
         measure = line.measure if line.n is None else f"{line.measure} (n = {line.n})"
-        values = (line.forum_line, line.ref, measure, line.unit, line.current,
-                  line.previous, line.change, line.rag, line.basis)
-        for column, value in enumerate(values, start=1):
+        for column, value in ((1, line.forum_line), (2, line.ref), (3, measure),
+                              (4, line.unit), (8, line.rag), (9, line.basis)):
             _text(ws.cell(number, column), value)
-        for column in (5, 6, 7):
-            ws.cell(number, column).number_format = _number_format(line.unit)
-            ws.cell(number, column).alignment = Alignment(horizontal="right")
+            ws.cell(number, column).alignment = Alignment(
+                horizontal=KPI_ALIGNS[column - 1], vertical="top", wrap_text=column == 3)
+        for column, figure in ((5, line.current), (6, line.previous)):
+            _figure(ws.cell(number, column), figure, _number_format(line.unit))
+        _figure(ws.cell(number, 7), change_value(line.change, line.unit),
+                change_format(line.unit))
         if line.rag in _RAG_FILL:
             ws.cell(number, 8).fill = PatternFill("solid", fgColor=_RAG_FILL[line.rag])
-        ws.cell(number, 8).alignment = Alignment(horizontal="center")
+        page.fit_row(number, [(measure, KPI_WIDTHS[2], _font())])
     end = FIRST_ROW + len(data.kpis)
     for offset, note in enumerate(data.footnotes, start=2):
-        _text(ws.cell(end + offset, 1), note)
-        ws.cell(end + offset, 1).font = Font(italic=True, size=9)
-    for letter, width in zip("ABCDEFGHI", (8, 10, 58, 7, 13, 16, 12, 6, 14), strict=True):
-        ws.column_dimensions[letter].width = width
+        page.across(end + offset, note, _NOTE_FONT)
     ws.freeze_panes = f"A{FIRST_ROW + 1}"
-    _fit(ws, f"1:{FIRST_ROW}")
+    page.fit(f"1:{FIRST_ROW}")
 
 
 def _variance(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, f"What drives the gap: the plan lines whose forecast for "
-               f"{data.variance_year} differs most from the plan (£m)", "Variance")
-    _header(ws, FIRST_ROW, ("Plan line", "Plan", "Latest forecast", "Forecast less plan"))
+    page = _page(wb, data, f"What drives the gap: the plan lines whose forecast for "
+                 f"{data.variance_year} differs most from the plan (£m)", "Variance",
+                 (60, 13, 13, 13))
+    ws = page.ws
+    page.header(FIRST_ROW, ("Plan line", "Plan", "Latest forecast", "Forecast less plan"),
+                ("left", "right", "right", "right"))
     for row, (label, planned, latest) in enumerate(data.variance, start=FIRST_ROW + 1):
         _text(ws.cell(row, 1), label)
-        for column, value in ((2, planned), (3, latest), (4, latest - planned)):
-            _text(ws.cell(row, column), value)
-            ws.cell(row, column).number_format = c.FORMAT_MILLIONS
+        for column, value in ((2, planned), (3, latest)):
+            _figure(ws.cell(row, column), value, c.FORMAT_MILLIONS)
+        _figure(ws.cell(row, 4), latest - planned, change_format("£m"))  # signed, as changes
     last = FIRST_ROW + len(data.variance)
-    _text(ws.cell(last + 2, 1), "Expenditure above plan, or income below it, adds to the "
-          "deficit: a positive difference is worse.")
-    ws.cell(last + 2, 1).font = Font(italic=True, size=9)
+    page.across(last + 2, "Expenditure above plan, or income below it, adds to the "
+                "deficit: a positive difference is worse.", _NOTE_FONT)
     chart = BarChart()
-    chart.type, chart.title = "bar", f"Forecast less plan, {data.variance_year} (£m)"
+    chart.type = "bar"
+    chart.title = _chart_title(f"Forecast less plan, {data.variance_year} (£m)")
     chart.legend = None
-    chart.height, chart.width = 8, 24
+    chart.height, chart.width = 8, 22
     chart.add_data(Reference(ws, min_col=4, min_row=FIRST_ROW, max_row=last),
                    titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=FIRST_ROW + 1, max_row=last))
     chart.y_axis.number_format = "0.0"
     ws.add_chart(chart, f"A{last + 4}")
-    ws.column_dimensions["A"].width = 70
-    for letter in "BCD":
-        ws.column_dimensions[letter].width = 16
-    _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)
+    page.fit(f"1:{FIRST_ROW}", pages_tall=1)
+
+
+#: The plan page's columns: the line's label, then one a year.
+PLAN_LABEL_WIDTH, YEAR_WIDTH = 46, 10
 
 
 def _plan(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, "DSG plan: plan and latest forecast (£m)", "DSG plan")
+    page = _page(wb, data, "DSG plan: plan and latest forecast (£m)", "DSG plan",
+                 (PLAN_LABEL_WIDTH, *[YEAR_WIDTH] * len(data.years)))
+    ws = page.ws
     row = FIRST_ROW
     anchors = {}
     sections = [("Plan (as agreed)", data.plan)]
     if data.forecast:
         sections.append(("Latest forecast", data.forecast))
     for title, section in sections:
-        _header(ws, row, (title, *data.years))
+        page.header(row, (title, *data.years), ("left", *["right"] * len(data.years)))
         anchors[title] = row
         for label, values in section.items():
             row += 1
+            strong = label.startswith("Cumulative") or label.startswith("In-year")
             _text(ws.cell(row, 1), label)
+            ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")
             for k, value in enumerate(values):
-                cell = ws.cell(row, 2 + k, round(value, 6))
-                cell.number_format = c.FORMAT_MILLIONS
-            if label.startswith("Cumulative") or label.startswith("In-year"):
+                _figure(ws.cell(row, 2 + k), value, c.FORMAT_MILLIONS)
+            if strong:
                 for k in range(len(values) + 1):
-                    ws.cell(row, 1 + k).font = Font(bold=True)
-        row += 2
-    notes = [data.rounding] + ([] if data.forecast else [
+                    ws.cell(row, 1 + k).font = _font(bold=True)
+            page.fit_row(row, [(label, PLAN_LABEL_WIDTH, _font(bold=strong))])
+        row += 1
+        ws.row_dimensions[row].height = GAP_POINTS
+        row += 1
+    row -= 1    # the notes right under the last table
+    notes = [PLAN_SIGNS, data.rounding] + ([] if data.forecast else [
         "The plan workbook keeps no separate forecast: the plan alone is shown."])
     for note in filter(None, notes):
-        _text(ws.cell(row - 1, 1), note)
-        ws.cell(row - 1, 1).font = Font(italic=True, size=9)
+        page.across(row, note, _NOTE_FONT)
         row += 1
-    ws.column_dimensions["A"].width = 58  # the longest row label, unclipped
-    for k in range(len(data.years)):
-        ws.column_dimensions[col(2 + k)].width = 11
-    _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)  # the tables and their chart on one page
+    ws.row_dimensions[row].height = GAP_POINTS
+    row += 1
+    page.fit(f"1:{FIRST_ROW}", pages_tall=1)  # the tables and their chart on one page
 
     chart = LineChart()
     charted = CHARTED_BALANCE[data.safety_valve]
-    chart.title = f"{charted} (£m)"
+    chart.title = _chart_title(f"{charted} (£m)")
     chart.y_axis.title, chart.x_axis.title = "£m (+deficit)", "Financial year"
     chart.y_axis.number_format = "0"
-    chart.height, chart.width = 8, 18
+    chart.height, chart.width = 5.5, 24  # wide and low: the page's tables above it
     offset = list(data.plan).index(charted) + 1
     for title, anchor in anchors.items():
         values = Reference(ws, min_col=2, max_col=1 + len(data.years), min_row=anchor + offset)
@@ -242,7 +384,68 @@ def _plan(wb: Workbook, data: ExtractData) -> None:
         chart.series[-1].smooth = False  # a balance moves year to year: no curves
     chart.set_categories(Reference(ws, min_col=2, max_col=1 + len(data.years),
                                    min_row=anchors["Plan (as agreed)"]))
-    ws.add_chart(chart, f"A{row + 1}")
+    ws.add_chart(chart, f"A{row}")
+
+
+#: The method of the EHCP forecast, said under its page's figures.
+DEMAND_METHOD = (
+    "Method and its backtest: the median follows the last three years' growth, shrunk "
+    "towards all English LAs'; the bands are the errors this forecast made for every LA "
+    "(80% bands covered 76-79% of the 2024 and 2025 counts from January 2023). The demand "
+    "lines (direct spend) are re-costed at the plan's unit cost per EHC plan, less the "
+    "Mitigations log's savings.")
+
+
+def _percentile(q: float) -> str:
+    return "median" if q == 0.5 else f"{q * 100:.0f}th percentile"
+
+
+def _demand(wb: Workbook, data: ExtractData, outlook: DemandOutlook) -> None:
+    """The EHCP forecast's page: its sentences, the table of the EHCP and balance fans
+    (each row's figures as shown), and two line charts."""
+    fan = outlook.fan
+    page = _page(wb, data, "Demand: EHC plans forecast and the balance", "Demand",
+                 (40, *[YEAR_WIDTH] * len(fan.years)))
+    ws = page.ws
+    row = FIRST_ROW
+    for sentence in outlook.sentences(data.safety_valve) + outlook.notes + [DEMAND_METHOD]:
+        page.across(row, sentence)
+        row += 1
+    row += 1
+    page.header(row, ("", *fan.years), ("left", *["right"] * len(fan.years)))
+    top = row
+    rows = [("EHC plans assumed in the plan", fan.planned, c.FORMAT_COUNT)]
+    rows += [(f"EHC plans, {_percentile(q)}", fan.ehcps[k], c.FORMAT_COUNT)
+             for k, q in enumerate(fan.quantiles)]
+    rows += [(f"In-year +deficit/-surplus, {_percentile(q)}", fan.in_year[k],
+              c.FORMAT_MILLIONS) for k, q in enumerate(fan.quantiles)]
+    balance = "Cumulative after SV" if data.safety_valve else "Cumulative"
+    rows += [(f"{balance}, {_percentile(q)}", fan.cumulative[k], c.FORMAT_MILLIONS)
+             for k, q in enumerate(fan.quantiles)]
+    for label, values, number_format in rows:
+        row += 1
+        _text(ws.cell(row, 1), label)
+        for j, value in enumerate(values, start=2):
+            _figure(ws.cell(row, j), float(value), number_format)
+    years = Reference(ws, min_col=2, max_col=1 + len(fan.years), min_row=top)
+    bands = [_percentile(q).capitalize() for q in fan.quantiles]
+    for title, first, names, anchor, unit in (
+            ("EHC plans in January", top + 1, ["Assumed in the plan", *bands], f"A{row + 2}",
+             "#,##0"),
+            (f"{balance} (£m, +deficit)", top + 2 + 2 * len(bands), bands, f"D{row + 2}",
+             "0")):
+        chart = LineChart()
+        chart.title, chart.height, chart.width = _chart_title(title), 6, 12
+        chart.y_axis.number_format = unit
+        chart.x_axis.tickLblPos = "low"   # the years below the plot, under a negative too
+        chart.legend.position = "b"       # the plot the chart's width
+        for k, name in enumerate(names):
+            values = Reference(ws, min_col=2, max_col=1 + len(fan.years), min_row=first + k)
+            chart.series.append(Series(values, title=name))
+            chart.series[-1].smooth = False
+        chart.set_categories(years)
+        ws.add_chart(chart, anchor)
+    page.fit(f"1:{FIRST_ROW - 1}", pages_tall=1)
 
 
 def short_labels(measures: list[str]) -> list[str]:
@@ -256,34 +459,35 @@ def short_labels(measures: list[str]) -> list[str]:
 
 def _referrals(wb: Workbook, data: ExtractData) -> None:
     names = short_labels(list(data.referrals))
-    ws = _page(wb, data, "EHCP referral requests by report, by who made them",
-               "EHCP referrals")
-    _header(ws, FIRST_ROW, ("Report", *names))
+    widths = (14, *(max(14, round(text_width(name, bold=True) * 1.1) + 3) for name in names))
+    page = _page(wb, data, "EHCP referral requests by report, by who made them",
+                 "EHCP referrals", widths)
+    ws = page.ws
+    page.header(FIRST_ROW, ("Report", *names), ("left", *["right"] * len(names)))
     for number, period in enumerate(data.referral_periods, start=FIRST_ROW + 1):
         _text(ws.cell(number, 1), period)
         for k, values in enumerate(data.referrals.values()):
-            cell = ws.cell(number, 2 + k)
-            _text(cell, values[number - FIRST_ROW - 1])
-            cell.number_format = c.FORMAT_COUNT
-            cell.alignment = Alignment(horizontal="right")
+            _figure(ws.cell(number, 2 + k), values[number - FIRST_ROW - 1], c.FORMAT_COUNT)
     last = FIRST_ROW + len(data.referral_periods)
     chart = BarChart()
     chart.type, chart.grouping = "col", "clustered"
-    chart.title = "EHCP referral requests by report"
+    chart.title = _chart_title("EHCP referral requests by report")
     chart.y_axis.title = "Requests"
     chart.height, chart.width = 8, 18
     chart.add_data(Reference(ws, min_col=2, max_col=1 + len(data.referrals), min_row=FIRST_ROW,
                              max_row=last), titles_from_data=True)
     chart.set_categories(Reference(ws, min_col=1, min_row=FIRST_ROW + 1, max_row=last))
     ws.add_chart(chart, f"A{last + 2}")
-    ws.column_dimensions["A"].width = 14
-    for k in range(len(data.referrals)):
-        ws.column_dimensions[col(2 + k)].width = 24
-    _fit(ws, f"1:{FIRST_ROW}", pages_tall=1)
+    page.fit(f"1:{FIRST_ROW}", pages_tall=1)
+
+
+#: The last page's columns: what, and its value (a SHA-256 whole on one line).
+ABOUT_WIDTHS = (38, 72)
 
 
 def _about(wb: Workbook, data: ExtractData) -> None:
-    ws = _page(wb, data, "Where the figures come from", "About this paper")
+    page = _page(wb, data, "Where the figures come from", "About this paper", ABOUT_WIDTHS)
+    ws = page.ws
     rows = [
         ("Report period", data.period),
         ("Status", data.status),
@@ -302,13 +506,19 @@ def _about(wb: Workbook, data: ExtractData) -> None:
         ("none: no snapshot of these periods has been superseded", None)]
     if data.edited:
         rows += [(f"{EDITED_BANNER}: {', '.join(data.edited)}", None)]
+    headings = ("Sources", "Frozen snapshots used", "Corrections", "Status")
     for number, (label, value) in enumerate(rows, start=FIRST_ROW):
+        font = _font(bold=label in headings)
+        if label is not None and value is None and len(label) > ABOUT_WIDTHS[0] * 0.8:
+            page.across(number, label, font)  # a correction's sentence: the page's width
+            continue
         _text(ws.cell(number, 1), label)
         _text(ws.cell(number, 2), value)
-        if label in ("Sources", "Frozen snapshots used", "Corrections", "Status"):
-            ws.cell(number, 1).font = Font(bold=True)
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 60, 80
-    _fit(ws, "1:3")
+        ws.cell(number, 1).font = font
+        for column in (1, 2):
+            ws.cell(number, column).alignment = Alignment(wrap_text=True, vertical="top")
+        page.fit_row(number, [(label, ABOUT_WIDTHS[0], font), (value, ABOUT_WIDTHS[1], _font())])
+    page.fit("1:3")
 
 
 def write_extract(data: ExtractData, path: Path) -> Path:
@@ -321,10 +531,7 @@ def write_extract(data: ExtractData, path: Path) -> Path:
         _variance(wb, data)
     _plan(wb, data)
     if data.demand is not None:  # the EHCP forecast's fans (lfi_xl.actions.demand)
-        from lfi_xl.actions.demand import write_demand_page
-
-        write_demand_page(_page(wb, data, "Demand: EHC plans forecast and the balance",
-                                "Demand"), data.demand, FIRST_ROW)
+        _demand(wb, data, data.demand)
     _referrals(wb, data)
     _about(wb, data)
     wb.properties.creator = "lfi-xl"

@@ -156,7 +156,11 @@ def test_the_first_page_answers_the_dfe_first_question(paper):
             "2023-24 Q3 (each year's paid in 3 instalments, one after each report), £28.000m "
             "received; £4.000m due and not received (2023/24).") in text
     assert "11 of the 15 Schools Forum KPIs are rated Red (listed below)." in text
-    assert "    KPI 16 In Year DSG surplus/deficit: £34.149m (against the plan 2023/24)" in text
+    # each balance said as the deficit it is, whichever sign its KPI counts it with
+    assert "    KPI 16 In Year DSG surplus/deficit: deficit of £34.149m (against the plan " \
+        "2023/24)" in text
+    assert "    KPI 11 HNB surplus / deficit: deficit of £34.149m (against the plan 2023/24)" \
+        in text
     assert text[-1].startswith("Status: provisional - not frozen")
     assert summary.page_setup.orientation == "landscape"
 
