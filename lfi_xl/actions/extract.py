@@ -206,18 +206,18 @@ class _Figures:
             value = None
         if value is None and raw not in (None, ""):
             raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) holds "
-                                f"{raw!r}, not a figure: fix it (Validate entries) before "
-                                "building the public extract")
+                          f"{raw!r}, not a figure: fix it (Validate entries) before "
+                          "building the public extract")
         if value is None or math.isnan(value):
             if required and ref in c.CALCULATED_KPIS and self.book.computes_kpis:
                 raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
-                                    "blank: it is calculated; start the period (lfi-xl "
-                                    "start-period, or Start next period) and recalculate "
-                                    "(F9 in Excel, or lfi-xl recalc)")
+                              "blank: it is calculated; start the period (lfi-xl "
+                              "start-period, or Start next period) and recalculate "
+                              "(F9 in Excel, or lfi-xl recalc)")
             if required:
                 raise Refused(f"{self.book.label}: {where} (KPI {ref}, {period}) is "
-                                    "blank, and the KPI is reported every term: fill it in "
-                                    "before building the public extract")
+                              "blank, and the KPI is reported every term: fill it in "
+                              "before building the public extract")
             return None
         return value
 
