@@ -138,9 +138,12 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
     findings = []
 
     def year_value(row, table):
+        """What INDEX gives of the line's cell for the year: an empty cell gives 0 (as in
+        Excel), a formula's "" stays blank."""
         if table is None or row is None or year not in table.years:
             return math.nan
-        return _number(row.values[table.years.index(year)])
+        value = row.values[table.years.index(year)]
+        return 0.0 if value is None else _number(value)
 
     lines = {r: by_label[str(values[r][0] or "").strip()] for r in range(1, len(values))
              if str(values[r][0] or "").strip() in by_label}
@@ -329,8 +332,8 @@ def plan_data_agreement(book, plan_source, period: Period | None = None,
                "Refresh in Excel), then recalculate (lfi-xl recalc, or F9)")
         findings.append(Finding(
             ERROR, row.area.sheet, row.area.cell(0, column), Rule.PLAN_DATA,
-            f"Plan Data {key} for {period} is {_shown(shown)} but the plan workbook's "
-            f"latest forecast for {year} gives {want:.3f}: {fix}"))
+            f"Plan Data's {book.plan_data_label(key)} for {period} is {_shown(shown)} but "
+            f"the plan workbook's latest forecast for {year} gives {want:.3f}: {fix}"))
     return findings
 
 
@@ -352,6 +355,7 @@ def refusal(findings: list[Finding], what: str) -> str | None:
     if not errors:
         return None
     first = errors[0]
-    more = f" (and {len(errors) - 1} more: run lfi-xl validate)" if len(errors) > 1 else ""
+    more = (f" (and {len(errors) - 1} more: lfi-xl validate, or Validate entries in Excel, "
+            "lists them)" if len(errors) > 1 else "")
     return (f"{quote_sheet(first.sheet)}!{first.cell}: {first.message}{more}: {what} would "
             "not agree with it")

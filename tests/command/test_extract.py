@@ -153,7 +153,7 @@ def test_a_stale_finance_kpi_never_reaches_the_paper(kpi_book, plan_book, tmp_pa
     edit(kpi_book, "Plan Data", {"E10": 30.0})  # the in-year for Q3, not recalculated
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1
     message = capsys.readouterr().err
-    assert ("'Plan Data'!E10: Plan Data in_year for 2023-24 Q3 is 30.000 but the plan "
-            "workbook's latest forecast for 2023/24 gives 34.149") in message
-    assert "(and 3 more: run lfi-xl validate)" in message   # KPIs 11, 16 and 19, stale
+    assert ("'Plan Data'!E10: Plan Data's In-year +deficit/-surplus (£m) for 2023-24 Q3 is "
+            "30.000 but the plan workbook's latest forecast for 2023/24 gives 34.149") in message
+    assert "(and 3 more: lfi-xl validate, or Validate entries" in message  # KPIs 11, 16, 19
     assert not list(tmp_path.glob("LFI_*"))
