@@ -39,6 +39,7 @@ from lfi_xl.book.area import Area, ErrorValue, parse_area
 from lfi_xl.contract import COST_WORKINGS, KPI_TABLE
 from lfi_xl.core import formula
 from lfi_xl.core.cells import DATE_1904
+from lfi_xl.core.shown import as_shown
 from lfi_xl.core.values import ErrorCode, stored_number
 from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet
 
@@ -525,12 +526,11 @@ def _same(value, have) -> bool:
 
 
 def _shown(value) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, str) and not isinstance(value, ErrorCode) \
-        else str(value)
+    """A saved value in a message: text quoted, an error as its code, a number as a General
+    cell shows it (never a float's repr)."""
+    if isinstance(value, str) and not isinstance(value, ErrorCode):
+        return f"'{value}'"
+    return as_shown(value)
 
 
 #: A KPI cell showing a Cost workings average: IF(<cell>="",NA(),...).

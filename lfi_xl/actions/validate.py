@@ -390,6 +390,15 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
     """Calculated KPIs: errors explained by the inputs at fault, stale cached values
     caught (the KPIs not calculated since their period started told once, together),
     n = 0 averages."""
+    # each calculated KPI cell's formula and format, one read of each sheet for every period
+    by_sheet: dict[str, list[str]] = {}
+    for ref in sorted(c.CALCULATED_KPIS & book.kpis.keys()):
+        area = book.kpis[ref].area
+        by_sheet.setdefault(area.sheet, []).extend(area.cell(0, column)
+                                                   for column in reported.values())
+    cells = {(sheet, cell): found for sheet, addresses in by_sheet.items()
+             for cell, found in cell_formats(book.workbook, sheet, addresses).items()}
+    plan_data_sheets = {row.area.sheet for row in book.plan_data.values()}
     for period, column in reported.items():
         try:
             inputs = book.kpi_inputs(period)
@@ -397,7 +406,7 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
             counts = placement_counts(inputs)
         except (UnusableInput, BadValue, ValueError) as error:
             if any(f.period == period and f.rule in (Rule.MISSING, Rule.NUMBER)
-                   and f.sheet == c.PLAN_DATA for f in findings):
+                   and f.sheet in plan_data_sheets for f in findings):
                 continue  # the Plan Data cells at fault are listed; the KPIs wait for them
             reason = str(error).removeprefix(f"{book.label}: ")
             findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.INPUTS,
@@ -405,11 +414,6 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                                     f"{reason}", period))
             continue
         rows = {ref: book.kpis[ref] for ref in expected if ref in book.kpis}
-        by_sheet: dict[str, list[str]] = {}
-        for row in rows.values():
-            by_sheet.setdefault(row.area.sheet, []).append(row.area.cell(0, column))
-        cells = {(sheet, cell): found for sheet, addresses in by_sheet.items()
-                 for cell, found in cell_formats(book.workbook, sheet, addresses).items()}
         not_calculated: list[int] = []   # blank though a formula stands there
         never_started: list[int] = []    # blank with no formula: the period was not started
         formula_gone: list[int] = []     # blank with no formula in a started column
