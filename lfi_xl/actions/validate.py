@@ -445,13 +445,14 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                 continue
             if isinstance(value, ExcelError) and is_error(shown):
                 findings.add(ERROR, row.area, 0, column, Rule.STALE,
-                             f"KPI {ref} for {period} shows {str(shown).strip()} but its inputs "
-                             f"now give {value.code} ({value.reason}): {_RECALCULATE}")
+                             f"KPI {ref} for {period} shows {str(shown).strip()}{_typed(formula)}"
+                             f" but its inputs now give {value.code} ({value.reason}): "
+                             f"{_fix(formula)}")
                 continue
             if is_error(shown):
                 findings.add(ERROR, row.area, 0, column, Rule.STALE,
-                             f"KPI {ref} for {period} shows {str(shown).strip()} but its inputs "
-                             f"give {as_shown(value, code)}: {_RECALCULATE}")
+                             f"KPI {ref} for {period} shows {str(shown).strip()}{_typed(formula)}"
+                             f" but its inputs give {as_shown(value, code)}: {_fix(formula)}")
                 continue
             if ref in counts and counts[ref] == 0:
                 findings.add(ERROR, row.area, 0, column, Rule.NO_PLACEMENTS,
@@ -474,25 +475,23 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                     1.0, abs(value)):
                 now, then = as_shown_apart(number, value, code)
                 findings.add(ERROR, row.area, 0, column, Rule.STALE,
-                             f"KPI {ref} for {period} shows {now} but its inputs give {then}: "
-                             f"{_RECALCULATE}")
+                             f"KPI {ref} for {period} shows {now}{_typed(formula)} but its "
+                             f"inputs give {then}: {_fix(formula)}")
         for ref in formula_gone:  # typed over or cleared: the period was started
-                value = expected[ref]
-                gives = value.code if isinstance(value, ExcelError) else as_shown(
-                    value, (cells.get((rows[ref].area.sheet, rows[ref].area.cell(
-                        0, column))) or ("", "General"))[1])
-                findings.add(ERROR, rows[ref].area, 0, column, Rule.STALE,
-                             f"KPI {ref} for {period} is blank and its formula is gone (its "
-                             f"inputs give {gives}): restore the formula (copy it from the "
-                             "same row of another report's column) and recalculate (F9 in "
-                             "Excel, or lfi-xl recalc)", period=period)
-        for refs, started in ((not_calculated, True), (never_started, False)):
+            value = expected[ref]
+            code = (cells.get((rows[ref].area.sheet, rows[ref].area.cell(0, column)))
+                    or ("", "General"))[1]
+            gives = value.code if isinstance(value, ExcelError) else as_shown(value, code)
+            findings.add(ERROR, rows[ref].area, 0, column, Rule.STALE,
+                         f"KPI {ref} for {period} is blank and its formula is gone (its "
+                         f"inputs give {gives}): {_fix('')}", period=period)
+        for refs, in_place in ((not_calculated, True), (never_started, False)):
             if not refs:
                 continue
             refs = sorted(refs, key=lambda ref: rows[ref].area.min_row)
             one = len(refs) == 1
             why = (f"{'its formula is' if one else 'their formulas are'} in place but not "
-                   f"calculated yet: {_RECALCULATE}" if started else
+                   f"calculated yet: {_RECALCULATE}" if in_place else
                    "the column has no formulas: the period was never started (Settings' "
                    "current period was moved on by hand?): set Settings' current period "
                    f"back to {book.settings.cadence.previous(period)} in both workbooks, "
@@ -506,6 +505,19 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
 
 #: What a stale calculated value needs, in both shells' words.
 _RECALCULATE = "recalculate (F9 in Excel, or lfi-xl recalc)"
+
+
+def _typed(formula: str) -> str:
+    """Said of a calculated KPI's cell holding no formula: a figure typed over it."""
+    return "" if formula else ", typed over its formula,"
+
+
+def _fix(formula: str) -> str:
+    """What a calculated KPI showing the wrong figure needs: recalculating, or, typed
+    over, its formula back first."""
+    return _RECALCULATE if formula else (
+        "restore the formula (copy it from the same row of another report's column) and "
+        + _RECALCULATE)
 
 
 def _kpi_list(refs: list[int]) -> str:
@@ -678,7 +690,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
         also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(),
                         strict=True))
         findings.add_rows(ERROR, ids_area, positions[again], 0, Rule.DUPLICATE, lambda i: (
-            f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}"))
+            f"Placement ID {key_label(ids[i])} is also in {ids_area.cell(also[i], 0)}"))
     # The register as the KPIs read it (tables.read_placements): the calculated KPIs are
     # recomputed from these, not from a second read (only when no cell was refused above).
     book.placements = cells | numbers

@@ -95,22 +95,23 @@ def _no_funding_gap(data: dict[str, float], method: str, inputs: KpiInputs | Non
     """Why the funding gap has no figure, naming the Plan Data it divides by: a blank
     (#VALUE!, as LFI_FUNDGAP gives) or a 0 (#DIV/0!)."""
     keys = ["allocation"] + (["block_transfers"] if method.upper() == "B" else [])
-    period = f" for {inputs.period}" if inputs is not None else ""
     named = " and ".join(_plan_data(key, inputs) for key in keys)
     if any(math.isnan(data[key]) for key in keys):
-        return ExcelError(VALUE, f"{named}{period} is blank: KPI {c.FUNDING_GAP_KPI}, the "
-                                 "funding gap, is measured against it")
+        return ExcelError(VALUE, f"{named} {'is' if len(keys) == 1 else 'are'} blank: KPI "
+                                 f"{c.FUNDING_GAP_KPI}, the funding gap, is measured "
+                                 "against it")
     what = "is 0" if len(keys) == 1 else "add up to 0"
-    return ExcelError(DIV0, f"{named}{period} {what}: KPI {c.FUNDING_GAP_KPI}, the funding "
-                            "gap, is measured against it")
+    return ExcelError(DIV0, f"{named} {what}: KPI {c.FUNDING_GAP_KPI}, the funding gap, is "
+                            "measured against it")
 
 
 def _plan_data(key: str, inputs: KpiInputs | None) -> str:
-    """A Plan Data figure named as its sheet shows it, with its cell."""
+    """A Plan Data figure named as its sheet shows it, for the period, with its cell."""
     labels = dict(c.PLAN_DATA_ROWS)
     name = (inputs.labels.get(key) if inputs is not None else None) or labels.get(key, key)
+    period = f" for {inputs.period}" if inputs is not None else ""
     cell = inputs.cells.get(key) if inputs is not None else None
-    return f"Plan Data's {name}" + (f" ({cell})" if cell else "")
+    return f"Plan Data's {name}{period}" + (f" ({cell})" if cell else "")
 
 
 def percent_change(inputs: KpiInputs, ref: int, source: int) -> float | ExcelError:

@@ -114,7 +114,8 @@ def test_a_public_paper_has_no_formulas_links_macros_or_hidden_sheets(kpi_book, 
 def test_extract_refuses_a_kpi_that_is_not_a_figure(kpi_book, plan_book, tmp_path, capsys):
     edit(kpi_book, "KPIs", {"K23": "#REF!"})
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1   # validate's words
-    assert "KPIs!K23: KPI 16 2023-24 Q3 shows #REF!" in capsys.readouterr().err
+    assert ("KPIs!K23: KPI 16 for 2023-24 Q3 shows #REF!, typed over its formula, but its "
+            "inputs give 34.149: restore the formula") in capsys.readouterr().err
 
 
 def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):

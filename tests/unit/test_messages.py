@@ -95,8 +95,8 @@ def test_kpi_2_names_a_zero_or_blank_baseline_with_the_code_lfi_pctchange_gives(
 def test_the_funding_gap_names_the_plan_data_it_divides_by():
     gap = plan_kpis(inputs().plan_data | {"allocation": 0.0}, "A", inputs())[19]
     assert isinstance(gap, ExcelError) and gap.code == "#DIV/0!"
-    assert gap.reason.startswith("Plan Data's HNB DSG allocation (income, £m) ('Plan Data'!F5) "
-                                 "for 2024-25 Q1 is 0")
+    assert gap.reason.startswith("Plan Data's HNB DSG allocation (income, £m) for 2024-25 Q1 "
+                                 "('Plan Data'!F5) is 0: KPI 19, the funding gap")
 
 
 def test_the_calculated_kpis_of_a_period_name_their_causes():
