@@ -625,6 +625,8 @@ def _name_cells(book, evaluation: Evaluation) -> None:
     """Each problem's cell, and each cell its reason names, said as the workbook knows
     it: "KPIs!L9 (KPI 2 for 2024-25 Q1): ... the current value is blank (KPIs!L8, KPI 1
     for 2024-25 Q1)"."""
+    if not evaluation.problems:
+        return
     try:
         names = {(sheet.upper(), cell): what for (sheet, cell), what in
                  book.cell_names().items()}
