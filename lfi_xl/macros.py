@@ -365,9 +365,19 @@ def _pdf(book: Any, target: Path) -> str:
 
 
 def _why(error: Exception) -> str:
-    """An error in a sentence: its type and its first 200 characters."""
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+    """What Excel said, in a sentence: a COM error's own description (pywin32's
+    ``com_error`` carries it in its third argument, the exception info: code, source,
+    description, ...), else the error's text, at most 200 characters; never a Python
+    type's name."""
+    args: tuple[Any, ...] = tuple(getattr(error, "args", ()))
+    if len(args) >= 3 and isinstance(args[2], tuple) and len(args[2]) >= 3 and args[2][2]:
+        text = str(args[2][2])   # (code, source, description, ...): Excel's own words
+    elif len(args) >= 2 and isinstance(args[1], str) and isinstance(args[0], int):
+        text = args[1]           # (hresult, "Exception occurred.", ...)
+    else:
+        text = str(error)
+    text = " ".join(text.split())
+    return text[:200] if text else "it gave no reason"
 
 
 def _recorded_plan(book: Any) -> tuple[Path | None, UnusableInput | None]:

@@ -30,7 +30,9 @@ from lfi_xl.core.cells import (
     ExcelError,
     column_values,
     criteria_pairs,
+    first_blank,
     grid,
+    nth,
     number,
     numbers_of,
     omitted,
@@ -116,7 +118,7 @@ def LFI_FTE(start_date, end_date, period_start, period_end):
     weights = costs.fte(starts, ends, serial(to_date(period_start, "period_start")),
                         serial(to_date(period_end, "period_end")))
     return shaped(weights, shape, VALUE, "LFI_FTE: a placement with no start date or an "
-                                         "end before its start")
+                                         "end before its start", "start_date")
 
 
 def _weights(cost, fte, what):
@@ -237,7 +239,13 @@ def LFI_COSTS(placements, measures, period_start, period_end):
     # both: "Annual cost before renegotiation" > 0), so kept apart by key.
     def read(header, convert, **options):
         name, cells = register[header]
-        return convert(cells, f"LFI_COSTS: {name}", **options)
+        try:
+            return convert(cells, name, **options)
+        except ExcelError as error:   # named by its placement: the register's row
+            if error.item is None:
+                raise ExcelError(error.code, f"LFI_COSTS: {error.reason}") from None
+            raise ExcelError(error.code, f"LFI_COSTS: placement {error.item}'s {name}: "
+                                         f"{error.reason.split(': ', 1)[-1]}") from None
 
     columns = {header: read(header, column_values) for header in criteria_headers}
     for header in cost_headers:
@@ -301,6 +309,9 @@ def LFI_SAVING(base_volume, base_unit_cost, volume, unit_cost, part=None):
         series, ("base_volume", "base_unit_cost", "volume", "unit_cost"), strict=True)])
     result = measures.saving(*(values for values, _ in series),
                              part=text(part, "part", default="total"))
+    for (values, _), name in zip(series, ("base_volume", "base_unit_cost", "volume",
+                                          "unit_cost"), strict=True):
+        first_blank(f"LFI_SAVING: {name}", name, values)  # a blank is not a 0 here
     return shaped(result, series[0][1], VALUE, "LFI_SAVING: a volume or unit cost is blank")
 
 
@@ -317,8 +328,8 @@ def LFI_FUNDGAP(in_year, hnb_allocation, method=None, other=None):
     position, shape = numbers_of(in_year, "in_year", blank=float("nan"))
     allocation, _ = numbers_of(hnb_allocation, "hnb_allocation", blank=float("nan"))
     same_length("LFI_FUNDGAP", ("in_year", position), ("hnb_allocation", allocation))
-    if np.isnan(position).any() or np.isnan(allocation).any():  # a blank is not a 0
-        raise ExcelError(VALUE, "LFI_FUNDGAP: an in-year position or allocation is blank")
+    first_blank("LFI_FUNDGAP: the in-year position", "in_year", position)  # not a 0
+    first_blank("LFI_FUNDGAP: the HNB allocation", "hnb_allocation", allocation)
     method = text(method, "method", default="A").upper()
     extra = {}
     if method in ("B", "C"):
@@ -328,7 +339,7 @@ def LFI_FUNDGAP(in_year, hnb_allocation, method=None, other=None):
         same_length("LFI_FUNDGAP", ("in_year", position), ("other", values))
         extra = {"block_transfers" if method == "B" else "total_expenditure": values}
     gap = plan.funding_gap(position, allocation, method, **extra)
-    return shaped(gap, shape, DIV0, "LFI_FUNDGAP: the HNB allocation is 0 or blank")
+    return shaped(gap, shape, DIV0, "LFI_FUNDGAP: the HNB allocation is 0", "hnb_allocation")
 
 
 @func(category=CATEGORY)
@@ -342,10 +353,14 @@ def LFI_PCTCHANGE(current, base):
     if then.size == 1 and now.size > 1:
         then = then.repeat(now.size)
     same_length("LFI_PCTCHANGE", ("current", now), ("base", then))
-    if (then == 0).any():
-        raise ExcelError(DIV0, "LFI_PCTCHANGE: the base is 0")
-    return shaped(measures.pct_change(now, then), shape, VALUE,
-                  "LFI_PCTCHANGE: a current or base value is blank")
+    zero = np.flatnonzero(then == 0)
+    if zero.size:
+        where = nth(int(zero[0]), then.size)
+        raise ExcelError(DIV0, f"LFI_PCTCHANGE: the base value{where}{',' if where else ''} "
+                               "is 0", "base", int(zero[0]) + 1)
+    first_blank("LFI_PCTCHANGE: the current value", "current", now)
+    first_blank("LFI_PCTCHANGE: the base value", "base", then)
+    return shaped(measures.pct_change(now, then), shape, VALUE, "LFI_PCTCHANGE: no change")
 
 
 def _cadence(reports_per_year, due_dates=None) -> periods.Cadence:
@@ -398,8 +413,8 @@ def LFI_RAG(actual, target, tolerance=None, direction=None):
     same_length("LFI_RAG", ("actual", now), ("target", goal))
     rating = measures.rag(now, goal, number(tolerance, "tolerance", blank=0.05),
                           text(direction, "direction", default="lower"))
-    if (rating == "").any():
-        raise ExcelError(NA, "LFI_RAG: an actual or target value is blank")
+    first_blank("LFI_RAG: the actual value", "actual", now, NA)
+    first_blank("LFI_RAG: the target value", "target", goal, NA)
     return shaped(rating, shape)
 
 
@@ -452,8 +467,8 @@ def LFI_FORECAST(years, counts, horizon, quantiles=None):
     year_values, _ = numbers_of(years, "years", blank=float("nan"))
     count_values, _ = numbers_of(counts, "counts", blank=float("nan"))
     same_length("LFI_FORECAST", ("years", year_values), ("counts", count_values))
-    if np.any(np.isnan(year_values)) or np.any(np.isnan(count_values)):
-        raise ExcelError(VALUE, "LFI_FORECAST: a year or count is blank")
+    first_blank("LFI_FORECAST: the year", "years", year_values)
+    first_blank("LFI_FORECAST: the count", "counts", count_values)
     if np.any(np.diff(year_values) != 1):
         raise ExcelError(VALUE, "LFI_FORECAST: the years must be consecutive, oldest first")
     steps = number(horizon, "horizon", blank=float("nan"))

@@ -99,22 +99,34 @@ def plan_staleness(source) -> list[Finding]:
                 *(np.nan_to_num(received.get(key, np.zeros(len(table.years))))
                   for key in ("dfe_received", "la_received")))
             rows.append(extra["cumulative_after_received"])
+        found: list[tuple[str, str, str]] = []   # cell, what it shows, its row's label
         for row in rows:
             formulas = _formulas(source, row.sheet, row.cells)
             if formulas and row.role not in (p.TOTAL_INCOME, p.TOTAL_EXPENDITURE, p.IN_YEAR):
                 formulas = set(row.cells)  # a cumulative row: one array formula (LFI_CUMBAL)
-            stale = [k for k, (cell, value) in enumerate(zip(row.cells, row.values,
-                                                             strict=True))
-                     if cell in formulas and _differs(value, float(expected[row.line_id][k]))]
-            if stale:  # one finding a row: the first year, and how many more
-                k = stale[0]
-                more = f" (and {len(stale) - 1} later year(s))" if len(stale) > 1 else ""
-                findings.append(Finding(
-                    ERROR, row.sheet, row.cells[k], Rule.STALE,
-                    f"{row.label} {table.years[k]} shows {_shown(row.values[k])} but its "
-                    f"lines give {float(expected[row.line_id][k]):.3f}{more}: {_RECALC_PLAN}"))
+            found += [(row.cells[k], f"{row.label} {table.years[k]} shows "
+                                     f"{_shown(row.values[k])} but its lines give "
+                                     f"{float(expected[row.line_id][k]):.3f}", row.label)
+                      for k, (cell, value) in enumerate(zip(row.cells, row.values,
+                                                            strict=True))
+                      if cell in formulas and _differs(value,
+                                                       float(expected[row.line_id][k]))]
+        if found:  # one finding a sheet: the first cell, and how many more, where
+            findings.append(Finding(ERROR, table.sheet, found[0][0], Rule.STALE,
+                                    f"{found[0][1]}{_more(found, 'row')}: {_RECALC_PLAN}"))
     findings += _monitoring_staleness(source, computed)
     return findings
+
+
+def _more(found: list[tuple[str, str, str]], where: str) -> str:
+    """" (and 16 more cells in the rows Total income, In-year)": the rest of a sheet's
+    stale cells, told once with the rows (or columns) they are in."""
+    if len(found) < 2:
+        return ""
+    places = list(dict.fromkeys(place for _, _, place in found))
+    named = places[0] if len(places) == 1 else ", ".join(places[:-1]) + " and " + places[-1]
+    return (f" (and {len(found) - 1} more cell(s) in the {where}"
+            f"{'' if len(places) == 1 else 's'} {named})")
 
 
 def _monitoring_staleness(source, computed: dict) -> list[Finding]:
@@ -135,13 +147,17 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
     width = len(c.MONITORING_COLUMNS)
     cells = [area.cell(r, k) for r in range(1, len(values)) for k in range(1, 2 * width)]
     formulas = _formulas(source, area.sheet, cells)
-    findings = []
+    findings: list[Finding] = []
 
     def year_value(row, table):
+        """What INDEX gives of the line's cell for the year: an empty cell gives 0 (as in
+        Excel), a formula's "" stays blank."""
         if table is None or row is None or year not in table.years:
             return math.nan
-        return _number(row.values[table.years.index(year)])
+        value = row.values[table.years.index(year)]
+        return 0.0 if value is None else _number(value)
 
+    found: list[tuple[str, str, str]] = []   # cell, what it shows, its column's header
     lines = {r: by_label[str(values[r][0] or "").strip()] for r in range(1, len(values))
              if str(values[r][0] or "").strip() in by_label}
     for k in range(1, width + 1):
@@ -183,11 +199,11 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
                 variances.append((cell, f"Monitoring {header[variance]}, {line.label}: shows "
                                         f"{_shown(values[r][variance])} but {header[k]} less "
                                         f"plan is {_shown(expected)}"))
-        for found in (stale, variances):  # one finding a column: the first, and how many
-            if found:
-                more = f" (and {len(found) - 1} more in the column)" if len(found) > 1 else ""
-                findings.append(Finding(ERROR, area.sheet, found[0][0], Rule.STALE,
-                                        f"{found[0][1]}{more}: {_RECALC_PLAN}"))
+        found += [(cell, text, header[k]) for cell, text in stale]
+        found += [(cell, text, header[k + width - 1]) for cell, text in variances]
+    if found:  # one finding for the sheet: the first cell, and how many more, where
+        findings.append(Finding(ERROR, area.sheet, found[0][0], Rule.STALE,
+                                f"{found[0][1]}{_more(found, 'column')}: {_RECALC_PLAN}"))
     return findings
 
 
@@ -329,8 +345,8 @@ def plan_data_agreement(book, plan_source, period: Period | None = None,
                "Refresh in Excel), then recalculate (lfi-xl recalc, or F9)")
         findings.append(Finding(
             ERROR, row.area.sheet, row.area.cell(0, column), Rule.PLAN_DATA,
-            f"Plan Data {key} for {period} is {_shown(shown)} but the plan workbook's "
-            f"latest forecast for {year} gives {want:.3f}: {fix}"))
+            f"Plan Data's {book.plan_data_label(key)} for {period} is {_shown(shown)} but "
+            f"the plan workbook's latest forecast for {year} gives {want:.3f}: {fix}"))
     return findings
 
 
@@ -352,6 +368,7 @@ def refusal(findings: list[Finding], what: str) -> str | None:
     if not errors:
         return None
     first = errors[0]
-    more = f" (and {len(errors) - 1} more: run lfi-xl validate)" if len(errors) > 1 else ""
+    more = (f" (and {len(errors) - 1} more: lfi-xl validate, or Validate entries in Excel, "
+            "lists them)" if len(errors) > 1 else "")
     return (f"{quote_sheet(first.sheet)}!{first.cell}: {first.message}{more}: {what} would "
             "not agree with it")

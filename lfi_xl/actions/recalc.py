@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lxml import etree
@@ -39,6 +39,7 @@ from lfi_xl.book.area import Area, ErrorValue, parse_area
 from lfi_xl.contract import COST_WORKINGS, KPI_TABLE
 from lfi_xl.core import formula
 from lfi_xl.core.cells import DATE_1904
+from lfi_xl.core.shown import as_shown
 from lfi_xl.core.values import ErrorCode, stored_number
 from lfi_xl.errors import UnusableInput, cell_ref, quote_sheet
 
@@ -58,9 +59,11 @@ class Problem:
     cell: str
     kind: str       # "unknown function", "circular reference", "syntax", "error", ...
     message: str
+    what: str = ""  # what the cell is in the workbook's words ("KPI 2 for 2024-25 Q1")
 
     def __str__(self) -> str:
-        return f"{cell_ref(self.sheet, self.cell)}: {self.message}"
+        return (f"{cell_ref(self.sheet, self.cell)}"
+                + (f" ({self.what})" if self.what else "") + f": {self.message}")
 
 
 @dataclass
@@ -523,12 +526,11 @@ def _same(value, have) -> bool:
 
 
 def _shown(value) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return repr(value) if isinstance(value, str) and not isinstance(value, ErrorCode) \
-        else str(value)
+    """A saved value in a message: text quoted, an error as its code, a number as a General
+    cell shows it (never a float's repr)."""
+    if isinstance(value, str) and not isinstance(value, ErrorCode):
+        return f"'{value}'"
+    return as_shown(value)
 
 
 #: A KPI cell showing a Cost workings average: IF(<cell>="",NA(),...).
@@ -595,7 +597,10 @@ def recalc(source: Path, target: Path | None = None,
         if any(p.kind == "syntax" for p in evaluation.problems) or \
                 not evaluation.formula_count:
             return evaluation  # nothing to write
-        _keep_frozen(source, evaluation, release)
+        book = _kpi_book(source)
+        if book is not None:
+            _keep_frozen(book, evaluation, release)
+            _name_cells(book, evaluation)
         # a sheet whose every value is as saved is not rewritten (a register of 10,000
         # rows with one banner formula is left as it is)
         wx.set_cached_values(package, {key: value for key, value in
@@ -606,33 +611,75 @@ def recalc(source: Path, target: Path | None = None,
     return evaluation
 
 
-def _keep_frozen(source: Path, evaluation: Evaluation, release: tuple[str, ...]) -> None:
-    """A frozen period's cell keeps its frozen value when its formula now gives another
-    (an input it reads, a baseline say, changed since): freezing protects it, and a
-    frozen value is corrected only by superseding. Each is listed, with both figures."""
+def _kpi_book(source: Path):
+    """The KPI workbook at ``source`` as lfi-xl reads it, or ``None`` for another."""
     from lfi_xl.adapters.files.reader import WorkbookValues
     from lfi_xl.book.discover import Discovering
-    from lfi_xl.book.frozen_cells import frozen_cells
     from lfi_xl.book.kpi_book import KpiBook
 
     reader = Discovering(WorkbookValues(Path(source)))
-    if reader.area(KPI_TABLE) is None:
+    return KpiBook(reader) if reader.area(KPI_TABLE) is not None else None
+
+
+def _name_cells(book, evaluation: Evaluation) -> None:
+    """Each problem's cell, and each cell its reason names, said as the workbook knows
+    it: "KPIs!L9 (KPI 2 for 2024-25 Q1): ... the current value is blank (KPIs!L8, KPI 1
+    for 2024-25 Q1)"."""
+    if not evaluation.problems:
         return
     try:
-        frozen = frozen_cells(KpiBook(reader), release)
+        names = {(sheet.upper(), cell): what for (sheet, cell), what in
+                 book.cell_names().items()}
+    except (UnusableInput, ValueError):
+        return  # validate says what keeps the KPI tables from being read
+
+    def named(match: re.Match) -> str:
+        area = parse_area(match.group(1))
+        what = names.get((area.sheet.upper(), area.cell(0, 0))) if area is not None else None
+        return f"({match.group(1)}, {what})" if what else match.group(0)
+
+    for index, problem in enumerate(evaluation.problems):
+        what = names.get((problem.sheet.upper(), problem.cell), "")
+        message = _CELL_IN_REASON.sub(named, problem.message)
+        if what or message != problem.message:
+            evaluation.problems[index] = replace(problem, message=message, what=what)
+
+
+#: A cell named in parentheses at the end of a function's reason: "(KPIs!L8)".
+_CELL_IN_REASON = re.compile(r"\(((?:'(?:[^']|'')+'|[A-Za-z0-9_.]+)![A-Z]{1,3}\d+)\)")
+
+
+def _keep_frozen(book, evaluation: Evaluation, release: tuple[str, ...]) -> None:
+    """A frozen period's cell keeps its frozen value when its formula now gives another
+    (an input it reads, a baseline say, changed since): freezing protects it, and a
+    frozen value is corrected only by superseding. Each is listed, with both figures as
+    the cell shows them."""
+    from lfi_xl.book.frozen_cells import frozen_cells
+    from lfi_xl.book.shown import number_formats
+    from lfi_xl.core.shown import as_shown_apart
+
+    try:
+        frozen = frozen_cells(book, release)
     except (UnusableInput, ValueError):
         return  # validate and verify say what is wrong with the snapshots
-    for key, cell in frozen.items():
-        if key not in evaluation.values or _as_frozen(evaluation.values[key], cell.value):
-            continue
+    changed = {key: cell for key, cell in frozen.items()
+               if key in evaluation.values and not _as_frozen(evaluation.values[key],
+                                                                 cell.value)}
+    by_sheet: dict[str, list[str]] = {}
+    for sheet, address in changed:
+        by_sheet.setdefault(sheet, []).append(address)
+    codes = {(sheet, address): code for sheet, addresses in by_sheet.items()
+             for address, code in number_formats(book.workbook, sheet, addresses).items()}
+    for key, cell in changed.items():
         new = evaluation.values.pop(key)
+        was, now = as_shown_apart(cell.value, new, codes.get(key, "General"))
         evaluation.problems.append(Problem(
             *key, "frozen",
-            f"frozen in {cell.period} (snapshot {cell.snapshot}) as {_shown(cell.value)}, but its "
-            f"formula now gives {_shown(new)}: an input it reads (a baseline, Plan "
-            "Data, a register row) changed since; the frozen value stays. Put the input "
-            f"back, or correct {cell.period}: lfi-xl freeze FILE --period \"{cell.period}\" "
-            "--supersede --reason \"why\""))
+            f"frozen in {cell.period} (snapshot {cell.snapshot}) as {was}, but its formula "
+            f"now gives {now}: an input it reads (a baseline, Plan Data, a register row) "
+            f"changed since; the frozen value stays. Put the input back, or correct "
+            f"{cell.period} by freezing it again, superseding its snapshot with a reason "
+            "(lfi-xl freeze, or Supersede frozen period in Excel)"))
 
 
 def _as_frozen(new: object, frozen: object) -> bool:

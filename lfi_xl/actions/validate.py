@@ -7,6 +7,7 @@ terms only by rounding). Each finding names the sheet and cell.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from lfi_xl.book.findings import ERROR, INFO, WARNING, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, is_error
 from lfi_xl.book.kpi_values import calculated_kpis, no_placements, placement_counts
 from lfi_xl.book.settings import read_settings
+from lfi_xl.book.snapshots import cell_formats
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import ExcelError, serial
@@ -29,6 +31,8 @@ from lfi_xl.core.costs import distinct, matches_any
 from lfi_xl.core.periods import Period, PeriodError, year_label
 from lfi_xl.core.reconcile import ERROR as RECONCILE_ERROR
 from lfi_xl.core.reconcile import reconcile
+from lfi_xl.core.shown import as_shown, as_shown_apart
+from lfi_xl.core.shown import label as key_label
 from lfi_xl.core.values import MAX_MAGNITUDE, BadValue, describe, fast_numbers, to_number
 from lfi_xl.errors import UnusableInput
 from lfi_xl.progress import step
@@ -46,17 +50,19 @@ class Findings(list):
         super().__init__()
         self._counts: Counter = Counter()
 
-    def add_cell(self, severity: str, sheet: str, cell: str, rule: Rule, message: str) -> None:
+    def add_cell(self, severity: str, sheet: str, cell: str, rule: Rule, message: str,
+                 period: Period | None = None) -> None:
         key = (rule, sheet, "".join(ch for ch in cell if ch.isalpha()))
         self._counts[key] += 1
         if self._counts[key] <= MAX_PER_COLUMN:
-            self.append(Finding(severity, sheet, cell, rule, message))
+            self.append(Finding(severity, sheet, cell, rule, message, period))
 
     def add(self, severity: str, area: Area | None, row: int, column: int, rule: Rule,
-            message: str, sheet: str = "") -> None:
+            message: str, sheet: str = "", period: Period | None = None) -> None:
         """A finding at ``area``'s cell (row, column offsets), or on a whole sheet."""
         self.add_cell(severity, area.sheet if area is not None else sheet,
-                      area.cell(row, column) if area is not None else "", rule, message)
+                      area.cell(row, column) if area is not None else "", rule, message,
+                      period)
 
     def add_rows(self, severity: str, area: Area, rows, column: int, rule: Rule,
                  message: str | Callable[[int], str]) -> None:
@@ -236,7 +242,7 @@ def validate_plan_book(workbook: Workbook) -> list[Finding]:
             for k, value in enumerate(row[1:len(c.MONITORING_COLUMNS) + 1], start=1):
                 _number(findings, area, r, k, value, "a number in £m")
         if plan is not None:
-            _monitoring_missing(findings, area, values, plan, settings)
+            _monitoring_missing(workbook, findings, area, values, plan, forecast, settings)
     _current_and_stale(workbook, findings)
     return findings.close()
 
@@ -254,10 +260,14 @@ def _current_and_stale(workbook: Workbook, findings: Findings) -> None:
     findings.extend(stale + consistency.monitoring_year(workbook))
 
 
-def _monitoring_missing(findings: Findings, area: Area, values: list[list],
-                        plan: tables.PlanTable, settings) -> None:
-    """The current report's Monitoring column: each income or expenditure line left blank
-    (its totals and variances stay blank until every line is in)."""
+def _monitoring_missing(workbook: Workbook, findings: Findings, area: Area,
+                        values: list[list], plan: tables.PlanTable,
+                        forecast: tables.PlanTable | None, settings) -> None:
+    """The current report's forecast, line by line: each income or expenditure line whose
+    forecast is not in, told once for all of them. The Monitoring column shows the
+    Forecast sheet's figures, so a line missing there is named in the Forecast sheet; a
+    Monitoring cell typed blank (its formula gone) is named where it is. A cell blank only
+    because it is not recalculated is stale, and said so (see :mod:`consistency`)."""
     period = settings.current_period
     header = [str(v or "").strip() for v in values[0]]
     wanted = f"Q{period.report} forecast"
@@ -266,11 +276,47 @@ def _monitoring_missing(findings: Findings, area: Area, values: list[list],
     if column is None:
         return
     inputs = {row.label for row in plan.rows if row.role in (p.INCOME, p.EXPENDITURE)}
-    for r, row in enumerate(values[1:], start=1):
-        if row[0] in inputs and row[column] in (None, ""):
-            findings.add(WARNING, area, r, column, Rule.MISSING,
-                         f"{row[0]}: no {header[column]} for {period.label} (the current "
-                         "report); the totals and variances stay blank until it is in")
+    rows = [r for r in range(1, len(values)) if values[r][0] in inputs]
+    formulas = {cell for cell, found in cell_formats(
+        workbook, area.sheet, [area.cell(r, column) for r in rows]).items()
+        if found is not None and found[0]}
+    year = settings.current_year
+    figures: dict[str, tuple[str, object]] = {}   # line label -> (Forecast cell, value)
+    if forecast is not None and year in forecast.years:
+        k = forecast.years.index(year)
+        figures = {row.label: (row.cells[k], row.values[k]) for row in forecast.rows}
+    typed_blank, not_forecast = [], []
+    for r in rows:
+        label = values[r][0]
+        cell = area.cell(r, column)
+        if cell in formulas and label in figures:
+            if figures[label][1] in (None, ""):
+                not_forecast.append(label)
+        elif values[r][column] in (None, ""):
+            typed_blank.append((r, label))
+    if not_forecast:
+        first = next(cell for label, (cell, _) in figures.items() if label == not_forecast[0])
+        findings.add_cell(WARNING, forecast.sheet if forecast else area.sheet, first,
+                          Rule.MISSING,
+                          f"{_lines(not_forecast)}: no forecast for {year} typed in the "
+                          f"{c.FORECAST} sheet for {period} (the current report); the "
+                          f"Monitoring sheet's {header[column]} column shows "
+                          f"{'them' if len(not_forecast) > 1 else 'it'} once typed",
+                          period)
+    if typed_blank:
+        findings.add(WARNING, area, typed_blank[0][0], column, Rule.MISSING,
+                     f"{_lines([label for _, label in typed_blank])}: no {header[column]} "
+                     f"for {period} (the current report); the totals and variances stay "
+                     f"blank until {'they are' if len(typed_blank) > 1 else 'it is'} in",
+                     period=period)
+
+
+def _lines(labels: list[str], shown: int = 3) -> str:
+    """Plan lines by label, the first few named and the rest counted."""
+    if len(labels) <= shown:
+        return labels[0] if len(labels) == 1 else (", ".join(labels[:-1]) + " and "
+                                                   + labels[-1])
+    return f"{', '.join(labels[:shown])} and {len(labels) - shown} more line(s)"
 
 
 # ---------------------------------------------------------------------------- KPI book
@@ -341,36 +387,84 @@ def _year_complete(settings, year: int) -> bool:
 
 
 def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
-    """Calculated KPIs: errors explained, stale cached values caught, n = 0 averages."""
-    for label, column in reported.items():
+    """Calculated KPIs: errors explained by the inputs at fault, stale cached values
+    caught (the KPIs not calculated since their period started told once, together),
+    n = 0 averages."""
+    # each calculated KPI cell's formula and format, one read of each sheet for every period
+    by_sheet: dict[str, list[str]] = {}
+    for ref in sorted(c.CALCULATED_KPIS & book.kpis.keys()):
+        area = book.kpis[ref].area
+        by_sheet.setdefault(area.sheet, []).extend(area.cell(0, column)
+                                                   for column in reported.values())
+    cells = {(sheet, cell): found for sheet, addresses in by_sheet.items()
+             for cell, found in cell_formats(book.workbook, sheet, addresses).items()}
+    plan_data_sheets = {row.area.sheet for row in book.plan_data.values()}
+    for period, column in reported.items():
         try:
-            inputs = book.kpi_inputs(label)
+            inputs = book.kpi_inputs(period)
             expected = calculated_kpis(inputs)
             counts = placement_counts(inputs)
         except (UnusableInput, BadValue, ValueError) as error:
+            if any(f.period == period and f.rule in (Rule.MISSING, Rule.NUMBER)
+                   and f.sheet in plan_data_sheets for f in findings):
+                continue  # the Plan Data cells at fault are listed; the KPIs wait for them
+            reason = str(error).removeprefix(f"{book.label}: ")
             findings.append(Finding(ERROR, c.KPI_SHEET, "", Rule.INPUTS,
-                                    f"{label}: the calculated KPIs cannot be checked: {error}"))
+                                    f"{period}: the calculated KPIs cannot be checked: "
+                                    f"{reason}", period))
             continue
+        rows = {ref: book.kpis[ref] for ref in expected if ref in book.kpis}
+        not_calculated: list[int] = []   # blank though a formula stands there
+        never_started: list[int] = []    # blank with no formula: the period was not started
+        formula_gone: list[int] = []     # blank with no formula in a started column
+        started = any((cells.get((row.area.sheet, row.area.cell(0, column))) or ("?",))[0]
+                      for row in rows.values())
         for ref, value in expected.items():
-            row = book.kpis[ref]
+            if ref not in rows:
+                continue
+            row = rows[ref]
+            cell = row.area.cell(0, column)
+            formula, code = cells.get((row.area.sheet, cell)) or ("?", "General")
             shown = row.values[column]
             if no_placements(shown, counts.get(ref)):
                 continue  # n = 0: the average of no placements is "no data" (#N/A)
-            if is_error(shown):
-                reason = getattr(value, "reason", "") or "its inputs give no figure"
+            blank = shown is None or (isinstance(shown, str) and not shown.strip())
+            if blank and not started:
+                never_started.append(ref)   # no formula in the column: never started
+                continue
+            if blank and (not isinstance(value, ExcelError) or ref in counts):
+                (not_calculated if formula else formula_gone).append(ref)
+                continue
+            if isinstance(value, ExcelError) and (
+                    blank or str(shown).strip().upper() == value.code):
                 findings.add(ERROR, row.area, 0, column, Rule.ERROR,
-                             f"KPI {ref} {label} shows {shown}: {reason}")
+                             f"KPI {ref} for {period} "
+                             + (f"shows {value.code}" if not blank else
+                                f"cannot be calculated ({value.code})")
+                             + f": {value.reason}")
+                continue
+            if isinstance(value, ExcelError) and is_error(shown):
+                findings.add(ERROR, row.area, 0, column, Rule.STALE,
+                             f"KPI {ref} for {period} shows {str(shown).strip()}{_typed(formula)}"
+                             f" but its inputs now give {value.code} ({value.reason}): "
+                             f"{_fix(formula)}")
+                continue
+            if is_error(shown):
+                findings.add(ERROR, row.area, 0, column, Rule.STALE,
+                             f"KPI {ref} for {period} shows {str(shown).strip()}{_typed(formula)}"
+                             f" but its inputs give {as_shown(value, code)}: {_fix(formula)}")
                 continue
             if ref in counts and counts[ref] == 0:
                 findings.add(ERROR, row.area, 0, column, Rule.NO_PLACEMENTS,
-                             f"KPI {ref} {label}: an average with no placements behind it "
-                             f"(n = 0) shows {describe(shown)}; its formula gives #N/A (no "
-                             "placements): restore the formula and recalculate (F9 in "
+                             f"KPI {ref} for {period}: an average with no placements behind it "
+                             f"(n = 0) shows {as_shown(shown, code)}; its formula gives #N/A "
+                             "(no placements): restore the formula and recalculate (F9 in "
                              "Excel, or lfi-xl recalc)")
                 continue
             if isinstance(value, ExcelError):
                 findings.add(ERROR, row.area, 0, column, Rule.ERROR,
-                             f"KPI {ref} {label}: {value.code} {value.reason}")
+                             f"KPI {ref} for {period} shows {as_shown(shown, code)} but its "
+                             f"formula gives {value.code}: {value.reason}")
                 continue
             try:
                 number = to_number(shown)
@@ -379,14 +473,67 @@ def _calculated(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                 continue
             if math.isnan(number) or abs(number - value) > _STALE_TOLERANCE * max(
                     1.0, abs(value)):
+                now, then = as_shown_apart(number, value, code)
                 findings.add(ERROR, row.area, 0, column, Rule.STALE,
-                             f"KPI {ref} {label} shows "
-                             f"{'blank' if shown in (None, '') else describe(shown)} but its "
-                             "inputs give "
-                             f"{value:,.6g}: recalculate (F9 in Excel, or lfi-xl recalc)"
-                             + ("; a period never started has no formula there: start it "
-                                "(lfi-xl start-period, or Start next period)"
-                                if shown in (None, "") else ""))
+                             f"KPI {ref} for {period} shows {now}{_typed(formula)} but its "
+                             f"inputs give {then}: {_fix(formula)}")
+        for ref in formula_gone:  # typed over or cleared: the period was started
+            value = expected[ref]
+            code = (cells.get((rows[ref].area.sheet, rows[ref].area.cell(0, column)))
+                    or ("", "General"))[1]
+            gives = value.code if isinstance(value, ExcelError) else as_shown(value, code)
+            findings.add(ERROR, rows[ref].area, 0, column, Rule.STALE,
+                         f"KPI {ref} for {period} is blank and its formula is gone (its "
+                         f"inputs give {gives}): {_fix('')}", period=period)
+        for refs, in_place in ((not_calculated, True), (never_started, False)):
+            if not refs:
+                continue
+            refs = sorted(refs, key=lambda ref: rows[ref].area.min_row)
+            one = len(refs) == 1
+            why = (f"{'its formula is' if one else 'their formulas are'} in place but not "
+                   f"calculated yet: {_RECALCULATE}" if in_place else
+                   "the column has no formulas: the period was never started (Settings' "
+                   "current period was moved on by hand?): set Settings' current period "
+                   f"back to {book.settings.cadence.previous(period)} in both workbooks, "
+                   f"then start {period} (lfi-xl start-period, or Start next period)")
+            first, last = (rows[ref].area.cell(0, column) for ref in (refs[0], refs[-1]))
+            findings.append(Finding(
+                ERROR, rows[refs[0]].area.sheet, first if first == last else f"{first}:{last}",
+                Rule.STALE, f"{_kpi_list(refs)} for {period} {'is' if one else 'are'} blank: "
+                            f"{why}", period))
+
+
+#: What a stale calculated value needs, in both shells' words.
+_RECALCULATE = "recalculate (F9 in Excel, or lfi-xl recalc)"
+
+
+def _typed(formula: str) -> str:
+    """Said of a calculated KPI's cell holding no formula: a figure typed over it."""
+    return "" if formula else ", typed over its formula,"
+
+
+def _fix(formula: str) -> str:
+    """What a calculated KPI showing the wrong figure needs: recalculating, or, typed
+    over, its formula back first."""
+    return _RECALCULATE if formula else (
+        "restore the formula (copy it from the same row of another report's column) and "
+        + _RECALCULATE)
+
+
+def _kpi_list(refs: list[int]) -> str:
+    """KPIs by ref, runs joined: "KPI 11", "KPIs 11-22, 27-34 and 37"."""
+    runs: list[list[int]] = []
+    for ref in sorted(refs):
+        if runs and ref == runs[-1][-1] + 1:
+            runs[-1].append(ref)
+        else:
+            runs.append([ref])
+    parts = [f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run))
+             for run in runs]
+    if len(refs) == 1:
+        return f"KPI {refs[0]}"
+    return "KPIs " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1
+                      else parts[0])
 
 
 def stale_kpis(book: KpiBook, periods: list[Period]) -> list[Finding]:
@@ -402,19 +549,21 @@ def stale_kpis(book: KpiBook, periods: list[Period]) -> list[Finding]:
 
 def _by_period_rows(findings: Findings, rows, reported: dict[Period, int], check) -> None:
     for row in rows:
-        for label, column in reported.items():
-            check(row, label, column, row.values[column] if column < len(row.values) else None)
+        for period, column in reported.items():
+            check(row, period, column,
+                  row.values[column] if column < len(row.values) else None)
 
 
 def _conditions(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
-    def check(row, label, column, value):
+    def check(row, period, column, value):
         text = "" if value is None else str(value).strip()
         if text == "":
             findings.add(ERROR, row.area, 0, column, Rule.MISSING,
-                         f"Condition {row.key}: no RAG for {label}")
+                         f"Condition {key_label(row.key)}: no RAG for {period}")
         elif text not in c.RAG_VALUES:
             findings.add(ERROR, row.area, 0, column, Rule.RAG,
-                         f"Condition {row.key}: RAG must be R, A or G, found {text!r}")
+                         f"Condition {key_label(row.key)}: RAG must be R, A or G, found "
+                         f"{text!r}")
 
     _by_period_rows(findings, book.conditions, reported, check)
 
@@ -422,21 +571,25 @@ def _conditions(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
 def _narrative(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     required = {key for key, _ in c.NARRATIVE_QUESTIONS[:4]}  # the DfE's four questions
 
-    def check(row, label, column, value):
+    def check(row, period, column, value):
         if row.key in required and (value is None or str(value).strip() == ""):
             findings.add(WARNING, row.area, 0, column, Rule.NARRATIVE,
-                         f"{label}: no answer to '{dict(c.NARRATIVE_QUESTIONS)[row.key]}'")
+                         f"{period}: no answer to '{dict(c.NARRATIVE_QUESTIONS)[row.key]}'")
 
     _by_period_rows(findings, book.narrative, reported, check)
 
 
 def _plan_data(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:
     for key, row in book.plan_data.items():
-        for label, column in reported.items():
+        for period, column in reported.items():
+            before = len(findings)
             number = _number(findings, row.area, 0, column, row.values[column], "a number in £m")
             if number is not None and math.isnan(number):
                 findings.add(ERROR, row.area, 0, column, Rule.MISSING,
-                             f"Plan Data {key}: no figure for {label}")
+                             f"Plan Data {book.plan_data_label(key)}: no figure for {period}",
+                             period=period)
+            elif len(findings) > before:   # the cell is not a number: said, for the period
+                findings[-1] = dataclasses.replace(findings[-1], period=period)
 
 
 def _column(book: KpiBook, key: str, name_of) -> tuple[Area, np.ndarray]:
@@ -537,7 +690,7 @@ def _placements(book: KpiBook, findings: Findings) -> None:
         also = dict(zip(positions[again].tolist(), positions[first[again]].tolist(),
                         strict=True))
         findings.add_rows(ERROR, ids_area, positions[again], 0, Rule.DUPLICATE, lambda i: (
-            f"Placement ID {ids[i]} is also in {ids_area.cell(also[i], 0)}"))
+            f"Placement ID {key_label(ids[i])} is also in {ids_area.cell(also[i], 0)}"))
     # The register as the KPIs read it (tables.read_placements): the calculated KPIs are
     # recomputed from these, not from a second read (only when no cell was refused above).
     book.placements = cells | numbers

@@ -19,6 +19,7 @@ from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.cells import serial, to_date
 from lfi_xl.core.periods import Period, PeriodError
 from lfi_xl.core.values import EXCEL_ERRORS, BadValue, to_number
+from lfi_xl.errors import cell_ref
 
 
 @dataclass
@@ -285,10 +286,30 @@ class KpiBook:
             figures[key] = tables.number_at(self.workbook, row.area, 0, column,
                                             row.values[column])
             if np.isnan(figures[key]):
-                where = f"{row.area.sheet}!{row.area.cell(0, column)}"
-                raise tables.CellProblem(f"{self.label}: {where}: Plan Data {key} is blank for "
+                where = cell_ref(row.area.sheet, row.area.cell(0, column))
+                raise tables.CellProblem(f"{self.label}: {where}: Plan Data's "
+                                         f"{self.plan_data_label(key)} is blank for "
                                          f"{self.period_labels[column]}")
         return figures
+
+    def plan_data_label(self, key: str) -> str:
+        """A Plan Data row as its sheet names it (the text beside its first report
+        column), else as the contract does."""
+        return self._plan_data_labels.get(key) or dict(c.PLAN_DATA_ROWS).get(key, key)
+
+    @cached_property
+    def _plan_data_labels(self) -> dict[str, str]:
+        labels = {}
+        for key, row in self.plan_data.items():
+            area = row.area
+            if area.min_col <= 1:
+                continue
+            beside = self.workbook.values(Area(area.sheet, area.min_row, area.min_col - 1,
+                                               area.min_row, area.min_col - 1))
+            text = beside[0][0] if beside and beside[0] else None
+            if isinstance(text, str) and text.strip():
+                labels[key] = text.strip()
+        return labels
 
     def covers(self, column: int) -> tuple[dt.date | None, dt.date | None]:
         """The first and last day report column ``column`` covers, as its cells on the KPI
@@ -312,13 +333,42 @@ class KpiBook:
         column = self.column_of(period)
         kpi1 = self.kpis[1]
         start, end = self.covers(column)
+        cells = {key: cell_ref(row.area.sheet, row.area.cell(0, column))
+                 for key, row in self.plan_data.items()}
+        cells["kpi1"] = cell_ref(kpi1.area.sheet, kpi1.area.cell(0, column))
+        if self.baselines is not None:
+            cells["kpi1_baseline"] = cell_ref(self.baselines.area.sheet,
+                                              self.baselines.area.cell(0, 0))
         return KpiInputs(
             period.label, serial(start or settings.cadence.start(period)),
             serial(end or settings.cadence.end(period)), self.plan_figures(column),
             self.placements, self.mitigations,
             kpi1=_number_or_nan(kpi1.values[column]),
             kpi1_baseline=_number_or_nan(self.baselines.values[0] if self.baselines else None),
-            funding_gap_method=settings.funding_gap_method, masks=self.criteria_masks)
+            funding_gap_method=settings.funding_gap_method, masks=self.criteria_masks,
+            cells=cells, labels={key: self.plan_data_label(key) for key in self.plan_data})
+
+    def cell_names(self) -> dict[tuple[str, str], str]:
+        """What each input and KPI cell is, in the workbook's words, by (sheet, cell):
+        "KPI 1 for 2024-25 Q1", "KPI 1's baseline", "Plan Data's HNB DSG allocation
+        (income, £m) for 2024-25 Q1": for a message that names a cell."""
+        names: dict[tuple[str, str], str] = {}
+        labels = self.period_labels
+        for ref, row in self.kpis.items():
+            for column, period in enumerate(labels):
+                if period and column < row.area.shape[1]:
+                    names[(row.area.sheet, row.area.cell(0, column))] = f"KPI {ref} for {period}"
+        if self.baselines is not None:
+            area = self.baselines.area
+            for ref in sorted(self.kpis):
+                if ref - 1 < area.shape[0]:
+                    names[(area.sheet, area.cell(ref - 1, 0))] = f"KPI {ref}'s baseline"
+        for key, row in self.plan_data.items():
+            for column, period in enumerate(labels):
+                if period and column < len(row.values):
+                    names[(row.area.sheet, row.area.cell(0, column))] = (
+                        f"Plan Data's {self.plan_data_label(key)} for {period}")
+        return names
 
     @cached_property
     def criteria_masks(self) -> dict:

@@ -31,6 +31,11 @@ class KpiInputs:
     kpi1: float = float("nan")        # KPI 1 this period, for KPI 2
     kpi1_baseline: float = float("nan")
     funding_gap_method: str = "A"
+    #: Where the inputs were read ("KPIs!L8"), to name the one at fault: "kpi1",
+    #: "kpi1_baseline" and each Plan Data key; and Plan Data's labels as the sheet shows
+    #: them. Empty when the inputs come from elsewhere (a test, the contract's figures).
+    cells: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     #: Which cells meet a criterion on the register, by (column key, criterion), and each
     #: text column's distinct values, by (column key, None): found once for every KPI
     #: (and, shared by the book, every period) that asks.
@@ -71,21 +76,73 @@ def average_cost_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
     return out
 
 
-def plan_kpis(data: dict[str, float], method: str = "A") -> dict[int, float | ExcelError]:
-    """The finance KPIs (11-22) from one report's Plan Data figures."""
+def plan_kpis(data: dict[str, float], method: str = "A",
+              inputs: KpiInputs | None = None) -> dict[int, float | ExcelError]:
+    """The finance KPIs (11-22) from one report's Plan Data figures (``inputs``, when
+    given, names the Plan Data cells a funding gap that cannot be computed reads)."""
     out: dict[int, float | ExcelError] = {ref: sign * data[key]
                                           for ref, (key, sign) in c.PLAN_KPIS.items()}
     gap = p.funding_gap([data["in_year"]], [data["allocation"]], method,
                         block_transfers=[data["block_transfers"]],
                         total_expenditure=[data["total_expenditure"]])[0]
-    out[c.FUNDING_GAP_KPI] = (ExcelError(DIV0, "the HNB allocation is 0 or blank")
+    out[c.FUNDING_GAP_KPI] = (_no_funding_gap(data, method, inputs)
                               if np.isnan(gap) else float(gap))
     return out
 
 
+def _no_funding_gap(data: dict[str, float], method: str, inputs: KpiInputs | None
+                    ) -> ExcelError:
+    """Why the funding gap has no figure, naming the Plan Data it divides by: a blank
+    (#VALUE!, as LFI_FUNDGAP gives) or a 0 (#DIV/0!)."""
+    keys = ["allocation"] + (["block_transfers"] if method.upper() == "B" else [])
+    named = " and ".join(_plan_data(key, inputs) for key in keys)
+    if any(math.isnan(data[key]) for key in keys):
+        return ExcelError(VALUE, f"{named} {'is' if len(keys) == 1 else 'are'} blank: KPI "
+                                 f"{c.FUNDING_GAP_KPI}, the funding gap, is measured "
+                                 "against it")
+    what = "is 0" if len(keys) == 1 else "add up to 0"
+    return ExcelError(DIV0, f"{named} {what}: KPI {c.FUNDING_GAP_KPI}, the funding gap, is "
+                            "measured against it")
+
+
+def _plan_data(key: str, inputs: KpiInputs | None) -> str:
+    """A Plan Data figure named as its sheet shows it, for the period, with its cell."""
+    labels = dict(c.PLAN_DATA_ROWS)
+    name = (inputs.labels.get(key) if inputs is not None else None) or labels.get(key, key)
+    period = f" for {inputs.period}" if inputs is not None else ""
+    cell = inputs.cells.get(key) if inputs is not None else None
+    return f"Plan Data's {name}{period}" + (f" ({cell})" if cell else "")
+
+
+def percent_change(inputs: KpiInputs, ref: int, source: int) -> float | ExcelError:
+    """KPI ``ref``, the change of KPI ``source`` from its baseline (as LFI_PCTCHANGE gives
+    it), or the error it shows, naming the input at fault: a 0 baseline (#DIV/0!), a
+    blank current figure or a blank baseline (#VALUE!), in LFI_PCTCHANGE's order."""
+    now, base = inputs.kpi1, inputs.kpi1_baseline
+
+    def at(key: str) -> str:
+        cell = inputs.cells.get(key)
+        return f" ({cell})" if cell else ""
+
+    if base == 0:
+        return ExcelError(DIV0, f"KPI {source}'s baseline{at('kpi1_baseline')} is 0, and "
+                                f"KPI {ref} is KPI {source}'s change from it: type the "
+                                "baseline")
+    if math.isnan(now):
+        return ExcelError(VALUE, f"KPI {source} for {inputs.period}{at('kpi1')} is blank, "
+                                 f"and KPI {ref} is its change from KPI {source}'s baseline: "
+                                 f"type KPI {source}")
+    if math.isnan(base):
+        return ExcelError(VALUE, f"KPI {source}'s baseline{at('kpi1_baseline')} is blank, "
+                                 f"and KPI {ref} is KPI {source}'s change from it: type the "
+                                 "baseline")
+    return float(measures.pct_change(now, base))
+
+
 def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
     """Every calculated KPI for one period: a number, or the Excel error it shows."""
-    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method) | average_cost_kpis(inputs)
+    out = plan_kpis(inputs.plan_data, inputs.funding_gap_method, inputs) | \
+        average_cost_kpis(inputs)
     log = inputs.mitigations
     savings = measures.saving(log["BaseVolume"], log["BaseUnitCost"], log["Volume"],
                               log["UnitCost"])
@@ -99,10 +156,8 @@ def calculated_kpis(inputs: KpiInputs) -> dict[int, float | ExcelError]:
             out[ref] = ExcelError(VALUE, f"mitigation {row}: a volume or unit cost is blank")
         else:
             out[ref] = math.fsum(savings[mask]) / 1e6
-    for ref in c.PERCENT_CHANGE_KPIS:
-        change = measures.pct_change(inputs.kpi1, inputs.kpi1_baseline)
-        out[ref] = ExcelError(DIV0, "the baseline is 0 or blank") if np.isnan(
-            change) else float(change)
+    for ref, source in c.PERCENT_CHANGE_KPIS.items():
+        out[ref] = percent_change(inputs, ref, source)
     return out
 
 

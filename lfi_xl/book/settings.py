@@ -15,6 +15,7 @@ from lfi_xl.book.area import Area
 from lfi_xl.book.findings import ERROR, WARNING, Finding, Rule
 from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core.periods import Cadence, Period, PeriodError
+from lfi_xl.core.shown import as_shown
 from lfi_xl.errors import UnusableInput
 
 
@@ -54,6 +55,11 @@ def is_error_text(value) -> bool:
     return isinstance(value, str) and value.strip().upper() in EXCEL_ERRORS
 
 
+def _said(value: object) -> str:
+    """A setting's value in a message: a number or date as a cell shows it, text quoted."""
+    return f"'{value}'" if isinstance(value, str) else as_shown(value)
+
+
 def _raw(workbook: Workbook, key: str):
     area = workbook.area(c.setting_name(key))
     if area is None:
@@ -69,16 +75,17 @@ def read_settings(workbook: Workbook) -> Settings:
         if area is None and key not in c.OPTIONAL_SETTINGS:
             findings.append(Finding(WARNING, c.SETTINGS, "", Rule.SETTING,
                                     f"{label}: no cell named {c.setting_name(key)}; "
-                                    f"using the default {default!r}"))
+                                    f"using the default {_said(default)}"))
             found = None
         raw[key] = (area, found)
 
     def bad(key: str, message: str) -> None:
         area, value = raw[key]
         sheet, cell = (area.sheet, area.ref) if area else (c.SETTINGS, "")
+        found = "" if value is None or str(value).strip() == "" else f" (found {_said(value)})"
         findings.append(Finding(ERROR, sheet, cell, Rule.SETTING,
-                                f"{message} (found {value!r}); using the default "
-                                f"{c.SETTING_DEFAULTS[key]!r}"))
+                                f"{message}{found}; using the default "
+                                f"{_said(c.SETTING_DEFAULTS[key])}"))
 
     def value(key: str):
         area, found = raw[key]

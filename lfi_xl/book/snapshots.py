@@ -33,6 +33,8 @@ from lfi_xl.book.findings import ERROR, Finding, Rule
 from lfi_xl.book.kpi_book import KpiBook, Row
 from lfi_xl.book.workbook import Workbook
 from lfi_xl.core.periods import Period, PeriodError
+from lfi_xl.core.shown import as_shown_apart
+from lfi_xl.core.shown import label as key_label
 from lfi_xl.core.text import storable_text
 from lfi_xl.core.values import EXCEL_ERRORS
 from lfi_xl.errors import cell_ref
@@ -399,13 +401,14 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
                 continue
             seen.add((sheet, cell, id(row)))
             label = f"{row.get('Kind')} {canonical(row.get('Key'))}"
+            shown = formats.get((sheet, cell))
             if canonical(row.get("Value")) != stored_value(value):
+                now, then = _as_shown_apart(value, row.get("Value"),
+                                            shown[1] if shown else "General")
                 findings.append(Finding(
                     ERROR, sheet, cell, Rule.FROZEN,
-                    f"{what} {label} now reads {stored_value(value)!r} instead of "
-                    f"{canonical(row.get('Value'))!r}", report))
+                    f"{what} {label} now reads {now} instead of {then}", report))
                 continue
-            shown = formats.get((sheet, cell))
             recorded_format = as_text(row.get("Number format"))
             if shown is None or recorded_format is None:
                 continue  # not readable here, or not recorded when it was frozen
@@ -421,6 +424,19 @@ def frozen_changes(book: KpiBook, rows: list[dict] | None = None,
                     f"{what} {label}: its number format is now {code!r} instead of "
                     f"{recorded_format!r}, so it may show another figure", report))
     return findings
+
+
+def _as_shown_apart(live: object, frozen: object, code: str) -> tuple[str, str]:
+    """A frozen value and the cell's value now, as the cell shows them (its format; a
+    conditional one aside), text in quotes."""
+    now, then = as_shown_apart(live, frozen, code.split(" | conditional:")[0].strip()
+                               or "General")
+
+    def quoted(value: object, text: str) -> str:
+        plain = isinstance(value, str) and value.strip() and \
+            value.strip().upper() not in EXCEL_ERRORS
+        return f"'{text}'" if plain else text
+    return quoted(live, now), quoted(frozen, then)
 
 
 def cell_address(sheet: str, cell: str) -> str:
@@ -556,7 +572,8 @@ def verify(workbook: Workbook, heads: Sequence[tuple[str, str]] = ()) -> list[Fi
     for period, ids in periods.items():
         if len(ids) > 1:
             findings.append(Finding(ERROR, snapshots_at.sheet, "", Rule.SNAPSHOT,
-                                    f"{period} has {len(ids)} current snapshots ({ids})"))
+                                    f"{period} has {len(ids)} current snapshots "
+                                    f"({', '.join(map(str, ids))})"))
     previous = ""
     logged: dict[str, dict[object, list[dict]]] = {FREEZE: {}, SUPERSEDE: {}}
     chain = []
@@ -565,13 +582,14 @@ def verify(workbook: Workbook, heads: Sequence[tuple[str, str]] = ()) -> list[Fi
         if canonical(entry.get("Entry")) != offset:
             findings.append(Finding(ERROR, audit_at.sheet, where, Rule.AUDIT,
                                     f"audit entry {offset} is numbered "
-                                    f"{entry.get('Entry')!r}: an entry was removed or moved"))
+                                    f"{key_label(entry.get('Entry'))}: an entry was removed or "
+                                    "moved"))
         expected = audit_hash(entry, previous)
         if str(entry.get("Previous entry SHA-256") or "") != previous or str(
                 entry.get("Entry SHA-256") or "") != expected:
             findings.append(Finding(ERROR, audit_at.sheet, where,
-                                    Rule.AUDIT, f"audit entry {entry.get('Entry')} has been edited "
-                                             "or an entry before it removed"))
+                                    Rule.AUDIT, f"audit entry {key_label(entry.get('Entry'))} has "
+                                             "been edited or an entry before it removed"))
         previous = str(entry.get("Entry SHA-256") or "")
         chain.append(previous)
         action = str(entry.get("Action") or "")

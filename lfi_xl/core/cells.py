@@ -41,12 +41,35 @@ ROW, COLUMN, SINGLE = "row", "column", "single"
 
 
 class ExcelError(Exception):
-    """A worksheet function's failure: the Excel error to show and why."""
+    """A worksheet function's failure: the Excel error to show and why.
 
-    def __init__(self, code: str, reason: str):
+    ``argument`` names the function's parameter at fault and ``item`` which of its cells
+    (1 = the first, reading across then down), when one is: a host that knows where the
+    arguments were read (``lfi-xl recalc``) names that cell beside the reason."""
+
+    def __init__(self, code: str, reason: str, argument: str | None = None,
+                 item: int | None = None):
         self.code = code
         self.reason = reason
+        self.argument = argument
+        self.item = item
         super().__init__(f"{code} {reason}")
+
+
+def nth(index: int, count: int) -> str:
+    """Which cell of a range a message means: "" for a single cell, else ", cell 3 of 12"
+    (``index`` counted from 0)."""
+    return "" if count <= 1 else f", cell {index + 1} of {count}"
+
+
+def first_blank(what: str, argument: str, values: np.ndarray, code: str = VALUE) -> None:
+    """#VALUE! (or ``code``) naming the first blank (``nan``) of an argument's values: a
+    blank is not a 0 where one is needed."""
+    blanks = np.flatnonzero(np.isnan(values))
+    if blanks.size:
+        where = nth(int(blanks[0]), values.size)
+        raise ExcelError(code, f"{what}{where}{',' if where else ''} is blank", argument,
+                         int(blanks[0]) + 1)
 
 
 def serial(date: dt.date | dt.datetime) -> float:
@@ -99,7 +122,8 @@ def _check_error(value: object, what: str) -> None:
                                                 f"{value.strip().upper()}")
 
 
-def _number(value: object, what: str, index: int, blank: float, dates: bool = False) -> float:
+def _number(value: object, what: str, index: int, blank: float, dates: bool = False,
+            count: int = 1) -> float:
     if value is None or (isinstance(value, str) and value.strip() == "") or (
             isinstance(value, float) and math.isnan(value)):
         return blank
@@ -107,11 +131,12 @@ def _number(value: object, what: str, index: int, blank: float, dates: bool = Fa
     if isinstance(value, dt.datetime | dt.date) and dates:
         return serial(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ExcelError(VALUE, f"{what}, item {index + 1}: expected a number, "
-                                f"found {describe(value)}")
+        raise ExcelError(VALUE, f"{what}{nth(index, count)}: expected a number, found "
+                                f"{describe(value)}", what, index + 1)
     number = float(value)
     if not math.isfinite(number):
-        raise ExcelError(NUM, f"{what}, item {index + 1}: not a finite number")
+        raise ExcelError(NUM, f"{what}{nth(index, count)}: not a finite number", what,
+                         index + 1)
     return number
 
 
@@ -148,8 +173,8 @@ def numbers_of(value: object, what: str, blank: float = 0.0,
     array = grid(value)
     shape = orientation(array)
     flat = array.ravel()
-    return np.fromiter((_number(v, what, i, blank, dates) for i, v in enumerate(flat)),
-                       float, count=flat.size), shape
+    return np.fromiter((_number(v, what, i, blank, dates, flat.size)
+                        for i, v in enumerate(flat)), float, count=flat.size), shape
 
 
 def number(value: object, what: str, blank: float = 0.0) -> float:
@@ -213,15 +238,19 @@ def same_length(what: str, *arrays: tuple[str, np.ndarray]) -> None:
                                     f"has {first.size}")
 
 
-def shaped(values: np.ndarray, shape: str, nan_error: str = NUM, what: str = ""):
+def shaped(values: np.ndarray, shape: str, nan_error: str = NUM, what: str = "",
+           argument: str | None = None):
     """A flat result in the caller's shape: a scalar, a row (1 x n) or a column (n x 1).
 
-    ``nan`` in a result means the core found no value; it becomes ``nan_error``.
+    ``nan`` in a result means the core found no value; it becomes ``nan_error``, said as
+    ``what`` (for the result's cell, when it has several), the cause in ``argument``'s
+    cell at the same place when it is one argument's.
     """
     values = np.asarray(values)
     if values.dtype.kind == "f" and np.isnan(values).any():
-        position = int(np.flatnonzero(np.isnan(values))[0]) + 1
-        raise ExcelError(nan_error, f"{what}: no value for item {position}".strip(": "))
+        position = int(np.flatnonzero(np.isnan(values))[0])
+        which = f" (result {position + 1} of {values.size})" if values.size > 1 else ""
+        raise ExcelError(nan_error, f"{what or 'no figure'}{which}", argument, position + 1)
     items = values.tolist()
     if shape == SINGLE:
         return items[0]

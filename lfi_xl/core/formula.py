@@ -91,6 +91,38 @@ _INFIX = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-"
 _NEGATION, _PERCENT = 7, 6
 
 
+def _argument_cell(function: Callable, ranges: list, error: ExcelError) -> str | None:
+    """The cell an LFI_ function's error is about (its ``argument`` and ``item``), as
+    ``Sheet!A1``, when that argument is a reference; else ``None``."""
+    if error.argument is None or error.item is None:
+        return None
+    import inspect
+
+    try:
+        names = [name for name, parameter in inspect.signature(function).parameters.items()
+                 if parameter.kind in (parameter.POSITIONAL_ONLY,
+                                       parameter.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return None
+    if error.argument not in names or names.index(error.argument) >= len(ranges):
+        return None
+    box = ranges[names.index(error.argument)]
+    if box is None:
+        return None
+    width = box.c2 - box.c1 + 1
+    row, col = box.r1 + (error.item - 1) // width, box.c1 + (error.item - 1) % width
+    if row > box.r2:
+        return None
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    sheet = box.sheet   # quoted as lfi_xl.errors.quote_sheet quotes it
+    if not sheet.replace("_", "").isalnum():
+        sheet = "'" + sheet.replace("'", "''") + "'"
+    return f"{sheet}!{letters}{row}"
+
+
 def _column(letters: str) -> int:
     number = 0
     for ch in letters.upper():
@@ -548,9 +580,10 @@ class Evaluator:
         function = self.functions.get(name)
         if function is None:
             raise Unsupported(f"uses {name}, which is not an lfi-xl function")
-        values = []
+        values, ranges = [], []
         for arg in args:
             value = self.eval(arg)
+            ranges.append(value if isinstance(value, Range) else None)
             if isinstance(value, Range):
                 value = self._grid(value)
             elif isinstance(value, Array):
@@ -559,7 +592,8 @@ class Evaluator:
         try:
             result = function(*values)
         except ExcelError as error:
-            raise Fail(error.code, str(error)) from None
+            where = _argument_cell(function, ranges, error)
+            raise Fail(error.code, f"{error} ({where})" if where else str(error)) from None
         if isinstance(result, list):
             return Array(row if isinstance(row, list) else [row] for row in result)
         return _storable(result)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from lfi_xl.core.shown import as_shown
+
 #: The error values Excel can hold in a cell, as text (how file readers report them).
 EXCEL_ERRORS = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
@@ -68,15 +70,26 @@ class BadValue(ValueError):
 
 
 def describe(value: object) -> str:
-    """How a cell value reads in a message: ``'TBC'``, ``the Excel error #N/A``, ``a date``."""
+    """How a cell value reads in a message: ``text 'TBC'``, ``the Excel error #N/A``,
+    ``the date 01/04/2024``, ``blank``: never a Python type's name.
+
+    >>> describe(None), describe(1.0), describe(_dt.date(2024, 4, 1))
+    ('blank', 'the number 1', 'the date 01/04/2024')
+    """
     if isinstance(value, str):
         text = value.strip()
         if text.upper() in EXCEL_ERRORS:
             return f"the Excel error {text.upper()}"
         hint = " (a number typed as text)" if _looks_numeric(text) else ""
         return f"text {value!r}{hint}"
-    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
-        return f"a date/time {value!s}"
+    if value is None:
+        return "blank"
+    if isinstance(value, _dt.datetime) and (value.hour, value.minute, value.second) != (0, 0, 0):
+        return f"the date and time {value:%d/%m/%Y %H:%M}"
+    if isinstance(value, _dt.datetime | _dt.date):
+        return f"the date {value:%d/%m/%Y}"
+    if isinstance(value, _dt.time):
+        return f"the time {value:%H:%M}"
     if isinstance(value, bool):
         return f"the logical value {str(value).upper()}"
     if isinstance(value, numbers.Real):
@@ -84,9 +97,9 @@ def describe(value: object) -> str:
             number = float(value)
         except OverflowError:
             return "a number too large for any amount"
-        return f"the number {number:g}" if math.isfinite(number) else (
+        return f"the number {as_shown(number)}" if math.isfinite(number) else (
             "a number that is not finite")
-    return f"a value of type {type(value).__name__}"
+    return "a value lfi-xl cannot read as a cell's"
 
 
 def _looks_numeric(text: str) -> bool:

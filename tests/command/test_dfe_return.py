@@ -308,12 +308,13 @@ def test_a_forecast_changed_after_freezing_is_refused_and_one_step_corrects_it(
     capsys.readouterr()
     assert build(kpi_book, plan_book, tmp_path / "out") == 1
     err = capsys.readouterr().err
-    assert ("'Plan Data'!E7: Plan Data total_expenditure for 2023-24 Q3 is 178.376 but the "
-            "plan workbook's latest forecast for 2023/24 gives 184.792") in err
+    assert ("'Plan Data'!E7: Plan Data's Total expenditure (£m) for 2023-24 Q3 is 178.376 but "
+            "the plan workbook's latest forecast for 2023/24 gives 184.792") in err
     assert "2023-24 Q3 is frozen: correct it by freezing it again, superseding its " \
         "snapshot with a reason" in err
     assert main(["validate", str(kpi_book)]) == 1   # validate says the same, first
-    assert "Plan Data in_year for 2023-24 Q3 is 34.149" in capsys.readouterr().out
+    assert "Plan Data's In-year +deficit/-surplus (£m) for 2023-24 Q3 is 34.149" in (
+        capsys.readouterr().out)
     assert build(kpi_book, plan_book, tmp_path / "draft", "--draft") == 0
     text = text_of(Document(tmp_path / "draft" / "LFI_DfE_return_2023-24_Q3_DRAFT.docx"))
     assert "DRAFT: 'Plan Data'!E10: the KPIs of 2023-24 Q3 use" in text

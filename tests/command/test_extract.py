@@ -117,7 +117,8 @@ def test_a_public_paper_has_no_formulas_links_macros_or_hidden_sheets(kpi_book, 
 def test_extract_refuses_a_kpi_that_is_not_a_figure(kpi_book, plan_book, tmp_path, capsys):
     edit(kpi_book, "KPIs", {"K23": "#REF!"})
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1   # validate's words
-    assert "KPIs!K23: KPI 16 2023-24 Q3 shows #REF!" in capsys.readouterr().err
+    assert ("KPIs!K23: KPI 16 for 2023-24 Q3 shows #REF!, typed over its formula, but its "
+            "inputs give 34.149: restore the formula") in capsys.readouterr().err
 
 
 def test_the_pdf_has_readable_tables_and_charts(kpi_book, plan_book, tmp_path):
@@ -155,7 +156,7 @@ def test_a_stale_finance_kpi_never_reaches_the_paper(kpi_book, plan_book, tmp_pa
     edit(kpi_book, "Plan Data", {"E10": 30.0})  # the in-year for Q3, not recalculated
     assert run(kpi_book, plan_book, tmp_path, "--no-pdf") == 1
     message = capsys.readouterr().err
-    assert ("'Plan Data'!E10: Plan Data in_year for 2023-24 Q3 is 30.000 but the plan "
-            "workbook's latest forecast for 2023/24 gives 34.149") in message
-    assert "(and 3 more: run lfi-xl validate)" in message   # KPIs 11, 16 and 19, stale
+    assert ("'Plan Data'!E10: Plan Data's In-year +deficit/-surplus (£m) for 2023-24 Q3 is "
+            "30.000 but the plan workbook's latest forecast for 2023/24 gives 34.149") in message
+    assert "(and 3 more: lfi-xl validate, or Validate entries" in message  # KPIs 11, 16, 19
     assert not list(tmp_path.glob("LFI_*"))

@@ -90,7 +90,7 @@ def test_the_plan_recorded_by_refresh_is_used_and_checked(kpi_book, plan_book, t
     capsys.readouterr()
     assert extract(kpi_book, tmp_path / "third", "--no-pdf") == 1
     message = capsys.readouterr().err
-    assert "Plan Data total_expenditure for 2023-24 Q3 is 178.376" in message
+    assert "Plan Data's Total expenditure (£m) for 2023-24 Q3 is 178.376" in message
     assert "refresh Plan Data from the plan workbook (lfi-xl refresh" in message
     assert not list((tmp_path / "third").glob("LFI_*"))
     plan_book.unlink()

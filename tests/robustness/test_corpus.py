@@ -459,7 +459,7 @@ def test_numbers_of_refuses_text_with_value_error(values, text, shape, data):
     with pytest.raises(ExcelError) as refused:
         numbers_of(cells, "costs")
     assert refused.value.code == "#VALUE!"
-    assert f"item {position + 1}" in refused.value.reason
+    assert f"cell {position + 1} of {len(values) + 1}" in refused.value.reason
 
 
 @given(st.lists(st.one_of(any_finite, st.none()), max_size=6), error_text, shapes, st.data())

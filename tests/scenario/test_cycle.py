@@ -320,7 +320,8 @@ def test_a_mitigation_below_the_log_and_a_figure_beside_the_kpi_table_are_errors
 def test_an_average_with_placements_left_blank_is_still_an_error(kpi_book, capsys):
     edit(kpi_book, c.KPI_SHEET, {"K22": None})  # KPI 15, 2023-24 Q3: n > 0
     assert main(["validate", str(kpi_book)]) == 1
-    assert re.search(r"KPIs!K22 +stale +KPI 15 2023-24 Q3 shows blank but its inputs give",
+    assert re.search(r"KPIs!K22 +stale +KPI 15 for 2023-24 Q3 is blank and its formula is "
+                     r"gone \(its inputs give £30,073\): restore the formula",
                      capsys.readouterr().out)
 
 
@@ -348,16 +349,20 @@ def test_a_period_moved_on_by_hand_is_told_to_be_started(kpi_book, plan_book, tm
     settings = WorkbookValues(kpi_book).area(c.setting_name("CurrentPeriod"))
     edit(kpi_book, settings.sheet, {settings.cell(0, 0): "2024-25 Q1"})
     assert main(["validate", str(kpi_book)]) == 1
-    assert "Plan Data!F5: Plan Data allocation is blank for 2024-25 Q1" in (
+    assert "Plan Data HNB DSG allocation (income, £m): no figure for 2024-25 Q1" in (
         capsys.readouterr().out)
     edit(kpi_book, c.PLAN_DATA, {f"F{row}": 1.0 for row in range(5, 15)})
     assert main(["validate", str(kpi_book)]) == 1
-    assert re.search(r"KPIs!L18 +stale +KPI 11 2024-25 Q1 shows blank .* start it \(lfi-xl "
-                     r"start-period, or Start next period\)", capsys.readouterr().out)
+    assert re.search(r"KPIs!L9:L46 +stale +KPIs 2 and 11-39 for 2024-25 Q1 are blank: the "
+                     r"column has no formulas: the period was never started .*: set Settings' "
+                     r"current period back to 2023-24 Q3 in both workbooks, then start "
+                     r"2024-25 Q1 \(lfi-xl start-period, or Start next period\)",
+                     capsys.readouterr().out)
     # the paper refuses with validate's words: Plan Data typed by hand is not the forecast,
-    # and the KPIs of a period never started are blank (and 2 more: run lfi-xl validate)
+    # and the KPIs of a period never started are blank (and 2 more, which validate lists)
     assert main(["extract", "--kpi", str(kpi_book), "--plan", str(plan_book), "-o",
                  str(tmp_path), "--no-pdf"]) == 1
     err = capsys.readouterr().err
-    assert "Plan Data allocation for 2024-25 Q1 is 1.000 but the plan workbook's" in err
-    assert "run lfi-xl validate" in err
+    assert ("Plan Data's HNB DSG allocation (income, £m) for 2024-25 Q1 is 1.000 but the plan "
+            "workbook's") in err
+    assert "lfi-xl validate, or Validate entries in Excel, lists them" in err

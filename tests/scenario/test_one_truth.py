@@ -94,7 +94,7 @@ def test_three_reports_and_a_new_year_publish_what_was_typed(pair, tmp_path, cap
         # a forecast typed after start-period: validate stops the cycle, naming it
         assert run("validate", plan, kpi) == 1
         found = capsys.readouterr().out
-        assert f"Plan Data in_year for {period} is" in found
+        assert f"Plan Data's In-year +deficit/-surplus (£m) for {period} is" in found
         assert "recalculate the plan workbook" in found
         # 3-4. refresh and recalculate both workbooks
         assert run("refresh", "--kpi", kpi, "--plan", plan) == 0
@@ -216,7 +216,8 @@ def test_recalc_never_rewrites_a_frozen_cell(pair, capsys):
     capsys.readouterr()
     assert run("recalc", kpi) == 1
     out = capsys.readouterr().out
-    assert "frozen: KPIs!K9: frozen in 2023-24 Q3 (snapshot 1)" in out
+    assert ("frozen: KPIs!K9 (KPI 2 for 2023-24 Q3): frozen in 2023-24 Q3 (snapshot 1) as "
+            "5.4%, but its formula now gives 24100.0%") in out   # as the cell shows them
     assert kpi_value(kpi, 2, "2023-24 Q3") == frozen
     assert run("verify", "--kpi", kpi) == 0
 

@@ -91,8 +91,8 @@ def test_a_placement_it_cannot_use_fails_the_call_naming_it(kpi_book):
     assert "placement 17" in str(error.value)
     rows = [list(row) for row in register]
     rows[3][6] = "TBC"
-    with pytest.raises(ExcelError, match="#VALUE! LFI_COSTS: Annual cost \\(£\\), item 3: "
-                                         "expected a number, found text 'TBC'"):
+    with pytest.raises(ExcelError, match="#VALUE! LFI_COSTS: placement 3's Annual cost "
+                                         "\\(£\\): expected a number, found text 'TBC'"):
         udfs.LFI_COSTS(rows, measures, starts, ends)
 
 
@@ -131,7 +131,7 @@ def test_the_cycle_on_the_workings(kpi_book, plan_book, capsys):
     edit(kpi_book, c.KPI_SHEET, {"L8": 9800})  # KPI 1, for KPI 2's % change
     assert main(["recalc", str(kpi_book)]) == 0
     out = capsys.readouterr().out
-    assert "no placements: KPIs!L44: no placements match" in out
+    assert "no placements: KPIs!L44 (KPI 37 for 2024-25 Q1): no placements match" in out
     formulas = openpyxl.load_workbook(kpi_book)[c.KPI_SHEET]
     values = openpyxl.load_workbook(kpi_book, data_only=True)[c.KPI_SHEET]
     assert formulas["L44"].value == "=IF('Cost workings'!M27=\"\",NA(),'Cost workings'!M27)"

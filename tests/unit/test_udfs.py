@@ -46,7 +46,7 @@ def test_cumbal_shapes_follow_the_input():
 def test_cumbal_blanks_are_zero_and_text_is_an_error():
     assert f.LFI_CUMBAL(None, row([1, None, 2]))[0] == [1, 1, 3]
     error = pytest.raises(ExcelError, f.LFI_CUMBAL, 1, row([1, "TBC", 2])).value
-    assert error.code == "#VALUE!" and "item 2" in error.reason and "'TBC'" in error.reason
+    assert error.code == "#VALUE!" and "cell 2 of 3" in error.reason and "'TBC'" in error.reason
     assert str(error).startswith("#VALUE! ")
     assert error_code(lambda: f.LFI_CUMBAL(1, row([1, "#N/A"]))) == "#N/A"
     assert error_code(lambda: f.LFI_CUMBAL(1, row([1, 2]), row([1]))) == "#VALUE!"

@@ -1,0 +1,219 @@
+"""Every message a finance officer sees is in their words: a whole report walked through
+the command line (and the ribbon's buttons), every line printed collected and read for
+programmer's words: Python type names, reprs, labels as floats ("Condition 1.0"),
+figures with 9 or more decimals, and advice to start a period already started."""
+
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+from helpers import edit, enter_period, json_book
+
+from lfi_xl import contract as c
+from lfi_xl import macros
+from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.cli import main
+
+SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
+
+#: What a finance officer never reads: Python's type names and reprs, tracebacks.
+PROGRAMMER = re.compile(r"\b(NoneType|float64|int64|numpy|dict|str|float|int|bool)\b|Traceback"
+                        r"|object at 0x|<[a-z_.]+ object|\bnan\b|\binf\b|\bitem \d+\b")
+#: A label shown as Python shows a float: "Condition 1.0", "KPI 2.0".
+FLOAT_LABEL = re.compile(r"\b(Condition|KPI|KPIs|condition|row|snapshot|Snapshot) \d+\.0\b")
+#: A figure with 9 or more decimals: a float's repr, not a cell's figure.
+LONG_DECIMALS = re.compile(r"\d\.\d{9,}")
+#: Advice to start a period: wrong once it is started.
+START_IT = re.compile(r"start it|start-period|Start next period", re.IGNORECASE)
+
+
+class Said:
+    """Every line printed, with the step that printed it."""
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+        self.lines: list[tuple[str, str]] = []
+
+    def run(self, step: str, *argv) -> tuple[int, str]:
+        code = main([str(a) for a in argv])
+        captured = self.capsys.readouterr()
+        text = captured.out + captured.err
+        self.hear(step, text)
+        return code, text
+
+    def hear(self, step: str, text: str) -> None:
+        self.lines += [(step, line) for line in text.splitlines() if line.strip()]
+
+
+def faults(lines: list[tuple[str, str]], started: set[str]) -> list[str]:
+    """The lines a finance officer should not have to read, each with why."""
+    found = []
+    for step, line in lines:
+        why = [name for name, pattern in (("python words", PROGRAMMER),
+                                          ("a float label", FLOAT_LABEL),
+                                          ("a float repr", LONG_DECIMALS)) if pattern.search(line)]
+        # a line about a period already started must not advise starting it
+        if START_IT.search(line) and any(label in line for label in started) and not \
+                line.startswith("Started "):
+            why.append("start advice for a started period")
+        if why:
+            found.append(f"[{step}] {', '.join(why)}: {line}")
+    return found
+
+
+def docx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return re.sub(r"<[^>]+>", " ", archive.read("word/document.xml").decode())
+
+
+def xlsx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return "\n".join(re.sub(r"<[^>]+>", " ", archive.read(name).decode())
+                         for name in archive.namelist()
+                         if name.endswith("sharedStrings.xml"))
+
+
+def test_a_whole_report_is_told_in_plain_words(tmp_path, capsys, monkeypatch):
+    for name in ("template_kpi.xlsx", "dsg_plan.xlsx"):
+        shutil.copy(SHIPPED / name, tmp_path / name)
+    kpi, plan = tmp_path / "template_kpi.xlsx", tmp_path / "dsg_plan.xlsx"
+    monkeypatch.chdir(tmp_path)  # the ribbon's books are "beside" the working folder
+    said = Said(capsys)
+    run = said.run
+    started = {"2023-24 Q3"}
+    out = tmp_path / "out"
+
+    assert run("validate shipped", "validate", kpi, plan)[0] == 0
+    assert run("freeze", "freeze", "--kpi", kpi, "--period", "2023-24 Q3", "--plan", plan,
+               "--by", "A. Finance")[0] == 0
+    # A new financial year: 2024-25 Q1, started and validated before anything is recalculated.
+    assert run("start-period", "start-period", "--kpi", kpi, "--plan", plan)[0] == 0
+    started.add("2024-25 Q1")
+    code, text = run("validate after start", "validate", kpi, plan)
+    assert code == 1
+    # one line says recalculate, for every KPI that has not been calculated yet
+    recalculate = [line for line in text.splitlines() if "stale" in line and "KPIs!" in line]
+    assert len(recalculate) == 1, recalculate
+    # KPI 37, an average of no placements not calculated yet, among them: no "NoneType"
+    assert "KPIs 11-39 for 2024-25 Q1 are blank: their formulas are in place" in text
+    assert "NoneType" not in text
+    # the plan workbook's counts are the lines listed
+    plan_part = text.split(f"== {plan}")[1]
+    listed = [line for line in plan_part.splitlines() if line.startswith(("ERROR", "WARNING"))]
+    errors, warnings = (int(n) for n in re.search(r"(\d+) error\(s\), (\d+) warning\(s\)",
+                                                  plan_part).groups())
+    assert (errors, warnings) == (sum(line.startswith("ERROR") for line in listed),
+                                  sum(line.startswith("WARNING") for line in listed))
+
+    assert run("recalc", "recalc", kpi, plan)[0] == 1  # KPI 2 cannot be computed yet
+    code, text = run("validate after recalc", "validate", kpi, plan)
+    assert code == 1
+    assert re.search(r"Condition 1: no RAG for 2024-25 Q1", text)
+    kpi2 = next(line for line in text.splitlines() if "KPI 2 " in line)
+    assert "KPI 1" in kpi2 and "KPIs!L8" in kpi2 and "baseline is 0" not in kpi2, kpi2
+
+    # The officer types the period's figures, refreshes, recalculates and validates.
+    enter_period(kpi, "2024-25 Q1", 100)
+    assert run("refresh", "refresh", "--kpi", kpi, "--plan", plan)[0] == 0
+    assert run("recalc", "recalc", kpi, plan)[0] == 0
+    assert run("validate", "validate", kpi, plan)[0] == 0
+    assert run("dfe-return --draft", "dfe-return", "--kpi", kpi, "--plan", plan,
+               "--period", "2024-25 Q1", "-o", out / "draft", "--draft")[0] == 0
+    assert run("dfe-return not frozen", "dfe-return", "--kpi", kpi, "--plan", plan,
+               "--period", "2024-25 Q1", "-o", out / "refused")[0] == 1
+    assert run("freeze", "freeze", "--kpi", kpi, "--period", "2024-25 Q1", "--by",
+               "A. Finance")[0] == 0
+    assert run("extract", "extract", "--kpi", kpi, "--plan", plan, "-o", out,
+               "--no-pdf")[0] == 0
+    assert run("dfe-return", "dfe-return", "--kpi", kpi, "--plan", plan, "--period",
+               "2024-25 Q1", "-o", out / "final")[0] == 0
+    assert run("verify", "verify", "--kpi", kpi)[0] == 0
+    # A frozen input changed: recalc keeps the frozen figure and says both as shown.
+    baseline = WorkbookValues(kpi).require(c.KPI_BASELINE)
+    edit(kpi, baseline.sheet, {baseline.cell(0, 0): 9000})
+    code, text = run("recalc after a baseline changed", "recalc", kpi, plan)
+    assert "frozen" in text
+    assert run("verify after a baseline changed", "verify", "--kpi", kpi)[0] == 0
+    edit(kpi, baseline.sheet, {baseline.cell(0, 0): 9180})
+    assert run("recalc", "recalc", kpi, plan)[0] == 0
+    # A frozen figure typed over (on a copy): verify says both figures as the cell shows them.
+    typed_over = tmp_path / "typed_over.xlsx"
+    shutil.copy(kpi, typed_over)
+    nineteen = WorkbookValues(typed_over).require(c.kpi_name(19))
+    edit(typed_over, nineteen.sheet, {nineteen.cell(0, 3): 0.217438014192418})
+    code, text = run("verify a typed-over copy", "verify", "--kpi", typed_over)
+    assert code == 1 and "KPI 19 now reads 21.7% instead of " in text, text
+    # The next report, and the one after (a new year's first report again, later on).
+    assert run("start-period", "start-period", "--kpi", kpi, "--plan", plan)[0] == 0
+    started.add("2024-25 Q2")
+    run("validate after start", "validate", kpi, plan)
+    # The ribbon, on a copy started before anything was frozen: Validate entries lists
+    # the same findings, and Freeze, on a period not complete, says why in the same words.
+    ribbon = tmp_path / "ribbon"
+    ribbon.mkdir()
+    for name in ("template_kpi.xlsx", "dsg_plan.xlsx"):
+        shutil.copy(SHIPPED / name, ribbon / name)
+    monkeypatch.chdir(ribbon)
+    run("start-period", "start-period", "--kpi", ribbon / "template_kpi.xlsx", "--plan",
+        ribbon / "dsg_plan.xlsx")
+    book = json_book(ribbon / "template_kpi.xlsx")
+    said.hear("Validate entries button", "\n".join(f.message for f in
+                                                   macros.validate_entries(book)))
+    book = json_book(ribbon / "template_kpi.xlsx")
+    macros.freeze_period_snapshot(book, by="A. Finance")
+    macros.start_next_period(book)
+    said.hear("Freeze and Start buttons", "\n".join(a["args"][0] for a in book.json()["actions"]
+                                                     if a["func"] == "alert"))
+
+    for path in (*out.glob("**/*.docx"),):
+        said.hear(f"document {path.name}", docx_text(path))
+    for path in out.glob("*.xlsx"):
+        said.hear(f"paper {path.name}", xlsx_text(path))
+    assert len(said.lines) > 100
+    assert not faults(said.lines, started), "\n".join(faults(said.lines, started))
+
+
+def type_plan(plan: Path, leave_out: str) -> None:
+    """A council's plan and latest forecast, every input line and year (£m), but one
+    forecast line left for later."""
+    book = WorkbookValues(plan)
+    figures = {"hnb_dsg_income": -80.0, "schools_block_transfer": -1.0,
+               "special_schools": 40.0, "resource_bases": 8.0, "independent_special": 20.0,
+               "alternative_provision": 3.0, "post16_fe": 6.0, "inclusion_fund": 10.0,
+               "support_services": 2.5, "other_central": 1.5, "dfe_contribution": -4.0,
+               "la_contribution": -1.0}
+    for prefix in (c.PLAN_PREFIX, c.FORECAST_PREFIX):
+        cells, sheet = {}, None
+        for line_id, value in figures.items():
+            area = book.area(c.plan_line_name(line_id, prefix))
+            if area is None or (prefix == c.FORECAST_PREFIX and line_id == leave_out):
+                continue
+            sheet = area.sheet
+            for k in range(area.shape[1]):
+                cells[area.cell(0, k)] = round(value * (1 - 0.02 * k), 3)
+        cells[book.require(f"{prefix}_OpeningBalance").ref] = 12.0
+        edit(plan, sheet, cells)
+
+
+def test_a_new_council_with_four_reports_is_told_in_plain_words(tmp_path, capsys):
+    said = Said(capsys)
+    run = said.run
+    folder = tmp_path / "borsetshire"
+    assert run("new", "new", folder, "--authority", "Borsetshire County Council",
+               "--reports", "4", "--first-year", "2024-25", "--last-year", "2026-27")[0] == 0
+    plan, kpi = folder / c.PLAN_WORKBOOK, folder / "kpi.xlsx"
+    run("validate new", "validate", plan, kpi)
+    type_plan(plan, leave_out="post16_fe")   # one forecast line not typed yet
+    run("recalc new", "recalc", kpi, plan)
+    run("validate after recalc", "validate", plan, kpi)
+    enter_period(kpi, "2024-25 Q1", 0)
+    run("refresh", "refresh", "--kpi", kpi, "--plan", plan)
+    run("recalc", "recalc", kpi, plan)
+    run("validate", "validate", plan, kpi)
+    run("freeze", "freeze", "--kpi", kpi, "--period", "2024-25 Q1", "--by", "B. Finance")
+    run("start-period", "start-period", "--kpi", kpi, "--plan", plan)
+    run("validate after start", "validate", plan, kpi)
+    assert len(said.lines) > 20
+    assert not faults(said.lines, {"2024-25 Q1", "2024-25 Q2"}), "\n".join(
+        faults(said.lines, {"2024-25 Q1", "2024-25 Q2"}))
