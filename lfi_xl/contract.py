@@ -384,8 +384,12 @@ def monitoring_forecast_formula(line_id: str) -> str:
     """The current report's Monitoring cell of a plan line: the Forecast sheet's figure
     for Settings' current year. The forecast is typed once, in the Forecast sheet; the
     Monitoring sheet shows it, and keeps earlier reports' columns as values."""
-    return (f"=INDEX({plan_line_name(line_id, FORECAST_PREFIX)},"
-            f"MATCH({setting_name('CurrentYear')},{FORECAST_YEARS},0))")
+    figure = (f"INDEX({plan_line_name(line_id, FORECAST_PREFIX)},"
+              f"MATCH({setting_name('CurrentYear')},{FORECAST_YEARS},0))")
+    # INDEX of an empty cell is 0: a line not typed yet stays blank, never 0, so the
+    # column's totals and variances stay blank too
+    return f'=IF({figure}="","",{figure})'
+
 
 # KPI sheet
 KPI_FIXED_COLUMNS = ("Ref", "Group", "Measure", "Workstreams", "Data source", "Regularity",

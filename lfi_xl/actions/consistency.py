@@ -146,16 +146,22 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
     forecast_rows = {row.line_id: row for row in forecast.rows} if forecast else {}
     width = len(c.MONITORING_COLUMNS)
     cells = [area.cell(r, k) for r in range(1, len(values)) for k in range(1, 2 * width)]
-    formulas = _formulas(source, area.sheet, cells)
+    written = cell_formats(source, area.sheet, cells)
+    formulas = {cell for cell, value in written.items() if value is not None and value[0]}
+    # a column started before the forecast formula kept untyped lines blank shows them
+    # as INDEX does, 0, until the next start-period writes the formula anew
+    bare_index = {cell for cell, value in written.items()
+                  if value is not None and value[0].upper().startswith("INDEX(")}
     findings: list[Finding] = []
 
-    def year_value(row, table):
-        """What INDEX gives of the line's cell for the year: an empty cell gives 0 (as in
-        Excel), a formula's "" stays blank."""
+    def year_value(row, table, empty: float):
+        """What the Monitoring formula gives of the line's cell for the year: the plan
+        column's INDEX gives 0 for an empty cell (as in Excel); the forecast column's
+        formula keeps a line not typed yet blank (``empty``)."""
         if table is None or row is None or year not in table.years:
             return math.nan
         value = row.values[table.years.index(year)]
-        return 0.0 if value is None else _number(value)
+        return empty if value is None else _number(value)
 
     found: list[tuple[str, str, str]] = []   # cell, what it shows, its column's header
     lines = {r: by_label[str(values[r][0] or "").strip()] for r in range(1, len(values))
@@ -164,10 +170,12 @@ def _monitoring_staleness(source, computed: dict) -> list[Finding]:
         want: dict[int, float | None] = {}
         for r, line in lines.items():
             if k == 1:
-                want[r] = year_value(line, plan_table)  # every row: INDEX of the Plan sheet
+                want[r] = year_value(line, plan_table, 0.0)  # INDEX of the Plan sheet
             elif line.role in (p.INCOME, p.EXPENDITURE):
-                want[r] = (year_value(forecast_rows.get(line.line_id), forecast)
-                           if area.cell(r, k) in formulas else _number(values[r][k]))
+                cell = area.cell(r, k)
+                want[r] = (year_value(forecast_rows.get(line.line_id), forecast,
+                                      0.0 if cell in bare_index else math.nan)
+                           if cell in formulas else _number(values[r][k]))
         if k > 1:
             sums = {}
             for role, total_role in ((p.INCOME, p.TOTAL_INCOME),

@@ -252,3 +252,33 @@ def test_the_new_year_is_a_step(pair, capsys):
     assert run("validate", plan) == 0   # a warning, named
     assert "Monitoring Q2 forecast holds 1 figure(s) though the current report is " \
         "2024-25 Q1" in capsys.readouterr().out
+
+
+def monitoring_row(plan: Path, label: str) -> dict[str, object]:
+    """The Monitoring sheet's row of ``label``, by column header, as the file caches it."""
+    ws = openpyxl.load_workbook(plan, data_only=True)[c.MONITORING]
+    rows = [list(row) for row in ws.iter_rows(min_row=4, values_only=True)]
+    return next(dict(zip(rows[0], row, strict=False)) for row in rows[1:]
+                if str(row[0]).strip() == label)
+
+
+def test_a_forecast_line_not_typed_stays_blank_in_monitoring(pair, capsys):
+    """README: a line not yet typed is blank, never 0, and so are the column's totals,
+    in-year and variances; validate names the line in the Forecast sheet, and says
+    nothing is stale once recalculated."""
+    kpi, plan = pair
+    cell, value = forecast_cell(plan, LINE, "2023/24")
+    assert value is not None
+    edit(plan, c.FORECAST, {cell: None})
+    assert run("recalc", kpi, plan) in (0, 1)
+    line = monitoring_row(plan, "Independent Special Schools")
+    assert line["Q3 forecast"] in (None, "") and line["Variance Q3"] in (None, "")
+    for total in ("Total Expenditure", "In-year +deficit/-surplus"):
+        assert monitoring_row(plan, total)["Q3 forecast"] in (None, ""), total
+    assert monitoring_row(plan, "Maintained / Academy / Free Special Schools")[
+        "Q3 forecast"] not in (None, "")
+    capsys.readouterr()
+    run("validate", plan)
+    said = capsys.readouterr().out
+    assert "stale" not in said
+    assert f"Forecast!{cell}" in said and "Independent Special Schools" in said
