@@ -202,3 +202,26 @@ def enter_period(path, label, value_base):
         if rows:
             edit(path, rows[0].area.sheet, {row.area.cell(0, column): answer for row in rows})
     return kpis
+
+
+def type_council_plan(plan: Path, leave_out: str | None = None) -> None:
+    """A council's plan and latest forecast typed in a new plan workbook: every input line,
+    every year (£m, a little less each year), an opening balance; ``leave_out``: one
+    forecast line left for later."""
+    book = WorkbookValues(plan)
+    figures = {"hnb_dsg_income": -80.0, "schools_block_transfer": -1.0,
+               "special_schools": 40.0, "resource_bases": 8.0, "independent_special": 20.0,
+               "alternative_provision": 3.0, "post16_fe": 6.0, "inclusion_fund": 10.0,
+               "support_services": 2.5, "other_central": 1.5, "dfe_contribution": -4.0,
+               "la_contribution": -1.0}
+    for prefix in (c.PLAN_PREFIX, c.FORECAST_PREFIX):
+        cells, sheet = {}, None
+        for line_id, value in figures.items():
+            area = book.area(c.plan_line_name(line_id, prefix))
+            if area is None or (prefix == c.FORECAST_PREFIX and line_id == leave_out):
+                continue
+            sheet = area.sheet
+            for k in range(area.shape[1]):
+                cells[area.cell(0, k)] = round(value * (1 - 0.02 * k), 3)
+        cells[book.require(f"{prefix}_OpeningBalance").ref] = 12.0
+        edit(plan, sheet, cells)

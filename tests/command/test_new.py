@@ -7,7 +7,7 @@ import zipfile
 
 import openpyxl
 import pytest
-from helpers import edit, enter_period
+from helpers import edit, enter_period, type_council_plan
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues
@@ -74,24 +74,7 @@ def test_new_never_overwrites(tmp_path, capsys):
 
 def type_plan(plan):
     """The council's plan: every input line, every year (£m)."""
-    book = WorkbookValues(plan)
-    figures = {"hnb_dsg_income": -80.0, "schools_block_transfer": -1.0,
-               "special_schools": 40.0, "resource_bases": 8.0, "independent_special": 20.0,
-               "alternative_provision": 3.0, "post16_fe": 6.0, "inclusion_fund": 10.0,
-               "support_services": 2.5, "other_central": 1.5, "dfe_contribution": -4.0,
-               "la_contribution": -1.0}
-    for prefix in (c.PLAN_PREFIX, c.FORECAST_PREFIX):
-        cells, sheet = {}, None
-        for line_id, value in figures.items():
-            area = book.area(c.plan_line_name(line_id, prefix))
-            if area is None:
-                continue
-            sheet = area.sheet
-            for k in range(area.shape[1]):
-                cells[area.cell(0, k)] = round(value * (1 - 0.02 * k), 3)  # a little less a year
-        opening = book.require(f"{prefix}_OpeningBalance")
-        cells[opening.ref] = 12.0
-        edit(plan, sheet, cells)
+    type_council_plan(plan)
     assert main(["recalc", str(plan)]) == 0  # as Excel recalculates what was typed
 
 

@@ -8,7 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from helpers import edit, enter_period, json_book
+from helpers import edit, enter_period, json_book, type_council_plan
 
 from lfi_xl import contract as c
 from lfi_xl import macros
@@ -174,28 +174,6 @@ def test_a_whole_report_is_told_in_plain_words(tmp_path, capsys, monkeypatch):
     assert not faults(said.lines, started), "\n".join(faults(said.lines, started))
 
 
-def type_plan(plan: Path, leave_out: str) -> None:
-    """A council's plan and latest forecast, every input line and year (£m), but one
-    forecast line left for later."""
-    book = WorkbookValues(plan)
-    figures = {"hnb_dsg_income": -80.0, "schools_block_transfer": -1.0,
-               "special_schools": 40.0, "resource_bases": 8.0, "independent_special": 20.0,
-               "alternative_provision": 3.0, "post16_fe": 6.0, "inclusion_fund": 10.0,
-               "support_services": 2.5, "other_central": 1.5, "dfe_contribution": -4.0,
-               "la_contribution": -1.0}
-    for prefix in (c.PLAN_PREFIX, c.FORECAST_PREFIX):
-        cells, sheet = {}, None
-        for line_id, value in figures.items():
-            area = book.area(c.plan_line_name(line_id, prefix))
-            if area is None or (prefix == c.FORECAST_PREFIX and line_id == leave_out):
-                continue
-            sheet = area.sheet
-            for k in range(area.shape[1]):
-                cells[area.cell(0, k)] = round(value * (1 - 0.02 * k), 3)
-        cells[book.require(f"{prefix}_OpeningBalance").ref] = 12.0
-        edit(plan, sheet, cells)
-
-
 def test_a_new_council_with_four_reports_is_told_in_plain_words(tmp_path, capsys):
     said = Said(capsys)
     run = said.run
@@ -204,7 +182,7 @@ def test_a_new_council_with_four_reports_is_told_in_plain_words(tmp_path, capsys
                "--reports", "4", "--first-year", "2024-25", "--last-year", "2026-27")[0] == 0
     plan, kpi = folder / c.PLAN_WORKBOOK, folder / "kpi.xlsx"
     run("validate new", "validate", plan, kpi)
-    type_plan(plan, leave_out="post16_fe")   # one forecast line not typed yet
+    type_council_plan(plan, leave_out="post16_fe")   # one forecast line not typed yet
     run("recalc new", "recalc", kpi, plan)
     run("validate after recalc", "validate", plan, kpi)
     enter_period(kpi, "2024-25 Q1", 0)
