@@ -33,6 +33,7 @@ from lfi_xl.book.snapshots import cell_formats, current_snapshots
 from lfi_xl.book.source_file import workbook_path
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Period, year_label
+from lfi_xl.core.shown import as_shown
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.errors import UnusableInput, quote_sheet
 
@@ -70,9 +71,10 @@ def _differs(shown, expected: float) -> bool:
 
 
 def _shown(value) -> str:
+    """A plan figure as its cell shows it (£m to 3 decimals), "blank" for none."""
     number = _number(value)
-    return "blank" if number is not None and math.isnan(number) else (
-        f"{number:.3f}" if number is not None else repr(value))
+    return as_shown(None if number is not None and math.isnan(number) else
+                    value if number is None else number, c.FORMAT_MILLIONS)
 
 
 def plan_staleness(source) -> list[Finding]:

@@ -35,6 +35,7 @@ from lfi_xl import contract as c
 from lfi_xl.actions.extract import CHARTED_BALANCE, PLAN_SIGNS, ExtractData
 from lfi_xl.actions.page_layout import displayed, line_points, row_points, text_width
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
+from lfi_xl.core.shown import as_shown
 from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
 
@@ -201,8 +202,8 @@ def shown(value, unit: str) -> str:
     value = displayed(value, _number_format(unit))   # no "-0.000" for what shows as nought
     if unit in ("£m", "£") and value < 0:
         return "-" + shown(-value, unit)
-    return {"£m": f"£{value:,.3f}m", "£": f"£{value:,.0f}", "%": f"{value:.1%}",
-            "count": f"{value:,.0f}", "ratio": f"{value:.2f}"}.get(unit, f"{value:,}")
+    text = as_shown(value, _number_format(unit))
+    return f"£{text}m" if unit == "£m" else text
 
 
 def said(value, unit: str, sign: str = "") -> str:
