@@ -305,8 +305,8 @@ def _validate_together(files: list[Path], results: dict) -> bool:
                 return False
             workbooks[plan] = open_workbook(plan)
             results[f"{plan} (the plan workbook Settings record)"] = validate(workbooks[plan])
-        results[str(kpi)] = f.sort(results[str(kpi)] + consistency.plan_data_agreement(
-            book, workbooks[plan]))
+        results[str(kpi)] = f.with_plan_agreement(
+            results[str(kpi)], consistency.plan_data_agreement(book, workbooks[plan]))
     except UnusableInput as error:
         results[str(files[0])].append(f.Finding(f.ERROR, "", "", f.Rule.FILE, str(error)))
         return True

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lfi_xl import contract as c
 from lfi_xl.actions.validate import validate
 from lfi_xl.book.discover import discovering_editable
-from lfi_xl.book.findings import ERROR, Finding, Rule
+from lfi_xl.book.findings import ERROR, Finding, Rule, with_plan_agreement
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.book.snapshots import (
     CURRENT,
@@ -108,8 +108,8 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
     findings = validate(workbook)
     if plan is not None:
         from lfi_xl.actions.consistency import plan_data_agreement
+        findings = with_plan_agreement(findings, plan_data_agreement(book, plan, period))
         findings += [f for f in validate(plan) if f.severity == ERROR]
-        findings += plan_data_agreement(book, plan, period)
     # Superseding exists to record corrected values of a frozen period: those are expected.
     expected = corrections(findings, period) if supersede else []
     errors = [f for f in findings if f.severity == ERROR and f not in expected]

@@ -69,6 +69,15 @@ def sort(findings: list[Finding]) -> list[Finding]:
                                            f.rule))
 
 
+def with_plan_agreement(own: list[Finding], agreement: list[Finding]) -> list[Finding]:
+    """The KPI workbook's own findings and its Plan Data checked against the plan workbook,
+    sorted: a Plan Data cell the agreement names (with the figure to bring in) is not
+    listed a second time as missing."""
+    named = {(f.sheet, f.cell) for f in agreement if f.rule == Rule.PLAN_DATA}
+    return sort([f for f in own if not (f.rule == Rule.MISSING and (f.sheet, f.cell) in named)]
+                + agreement)
+
+
 def _cell_key(cell: str) -> tuple[int, str]:
     if ":" in cell and not any(ch.isdigit() for ch in cell):  # a whole column: list it last
         return (1 << 30, cell)

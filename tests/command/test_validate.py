@@ -29,6 +29,22 @@ def test_the_shipped_workbooks_have_no_errors(kpi_book, plan_book, capsys):
     assert any(f["rule"] == "contribution" and f["cell"] == "C28" for f in found)
 
 
+
+def test_a_blank_plan_data_cell_is_listed_once_with_the_figure_to_bring_in(
+        kpi_book, plan_book, capsys):
+    """Checked against the plan workbook, a blank Plan Data cell is one finding (the
+    forecast's figure and how to bring it in), not a second 'missing' at the same cell."""
+    edit(kpi_book, "Plan Data", {"E6": None})
+    assert main(["validate", str(kpi_book), str(plan_book), "--json"]) == 1
+    found = [f for f in json.loads(capsys.readouterr().out)["findings"]
+             if (f["sheet"], f["cell"]) == ("Plan Data", "E6")]
+    assert [f["rule"] for f in found] == ["plan data"]
+    assert "-9.015" in found[0]["message"]
+    assert main(["freeze", "--kpi", str(kpi_book), "--plan", str(plan_book),
+                 "--period", "2023-24 Q3", "--by", "A B"]) == 1
+    assert "1 validation error(s)" in capsys.readouterr().err
+
+
 # One defect a case, on the shipped KPI workbook (which has none): exactly these findings
 # (severity, sheet, cell, rule), nothing else flagged.
 ONE_DEFECT = [
