@@ -122,7 +122,7 @@ def write_report(results: dict, path: Path, chart: Path,
         _transfer_chart(results["transfer"], transfer_chart)
 
 
-#: Issue 28's targets: recalc in at most half LibreOffice's open + save, and no more than
+#: The targets: recalc in at most half LibreOffice's open + save, and no more than
 #: 1.3 times slower after four more report periods are started.
 RECALC_TARGET, GROWTH_TARGET = 0.5, 1.3
 
@@ -137,7 +137,7 @@ def _recalc(rows: dict) -> list[str]:
         "LibreOffice run; the ratio is the median of each run's time over the LibreOffice",
         "run just before it. \"More periods\": the same book after four more report periods",
         "are started (`lfi-xl start-period --plan`, four times), which adds 44 formulas each.",
-        f"Targets (issue 28): recalc / LibreOffice at most {RECALC_TARGET}; more periods /",
+        f"Targets: recalc / LibreOffice at most {RECALC_TARGET}; more periods /",
         f"as is at most {GROWTH_TARGET}. Measured {rows.get('measured', '-')}.", "",
         "| Book | recalc | LibreOffice | recalc / LibreOffice | recalc, 4 more periods | "
         "LibreOffice, 4 more periods | recalc / LibreOffice, 4 more periods | "
@@ -183,7 +183,7 @@ def _transfer(transfer: dict, chart: str) -> list[str]:
         "native functions (SUMIFS, IF) cost nothing. So each `LFI_AVGCOST(cost, "
         "LFI_FTE(start, end, ...))` of the per-cell formulas hands over the register's start, "
         "end and cost columns and the criteria columns, plus the FTE column twice (out of "
-        "`LFI_FTE`, into `LFI_AVGCOST`): issue 20's \"about 4.2 million cells at 10,000 "
+        "`LFI_FTE`, into `LFI_AVGCOST`): the first estimate's \"about 4.2 million cells at 10,000 "
         "placements\" counted the register's columns only.",
         "",
         f"Estimated seconds = cells x {per_cell:g} µs + calls x {per_call:g} ms:",
