@@ -605,7 +605,10 @@ REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "
 #: The command-line option that carries out a refused request all the same, by the
 #: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
 OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
-             "draft": "--draft", "allow_edited": "--allow-edited"}
+             "draft": "--draft", "allow_edited": "--allow-edited",
+             "authority": '--authority "NAME"', "plan": "--plan FILE"}
+#: How the option is introduced where "to do it all the same" is not what it does.
+OVERRIDE_LEADS = {"authority": "or name the council", "plan": "or name it"}
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -980,7 +983,8 @@ def _period(args: argparse.Namespace) -> Period:
 def _how(error: Refused | UnusableInput) -> str:
     """The option that would do it all the same, when there is one."""
     option = OVERRIDES.get(error.unless or "")
-    return f" (to do it all the same: {option})" if option else ""
+    lead = OVERRIDE_LEADS.get(error.unless or "", "to do it all the same")
+    return f" ({lead}: {option})" if option else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -526,6 +526,11 @@ def _has_com(book: Any) -> bool:
         return False
 
 
+#: Lines of what adopt found that the Adopt button's message box shows (a box taller than
+#: the screen hides its OK button).
+ADOPT_LINES = 30
+
+
 @_refusing("Not adopted")
 def adopt_workbook(book: Any = None) -> Adopted:
     """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
@@ -534,8 +539,15 @@ def adopt_workbook(book: Any = None) -> Adopted:
     workbook = open_live(book)
     copy = _copy_first(book, "adopt it")
     adopted = adopt(workbook)
-    _tell(book, f"{adopted} Save the workbook to keep them.{_kept([copy] if copy else [])}"
-                "\n\n" + "\n".join(adopted.found[:25]))
+    # what it read, assumed and added first; then each label's match, as many as fit
+    first = list(adopted.headlines)
+    matches = [line for line in adopted.details if line not in first]
+    room = max(0, ADOPT_LINES - len(first))
+    shown = first + (["Each label found, and what it was taken for:"] if matches else []) \
+        + matches[:room] + ([f"  ... and {len(matches) - room} more"]
+                            if len(matches) > room else [])
+    _tell(book, f"{adopted.summary} Save the workbook to keep them."
+                f"{_kept([copy] if copy else [])}\n\n" + "\n".join(shown))
     return adopted
 
 
