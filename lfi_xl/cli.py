@@ -147,7 +147,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     print(f"  {plan}  (DSG plan: type the plan's figures on the Plan sheet)")
     print(f"  {kpi}  (KPIs: the current report is {periods[0].label})")
     print(f"Next: type the plan and this report's figures, then lfi-xl refresh --kpi {kpi} "
-          f"--plan {plan}, lfi-xl recalc {kpi}, lfi-xl validate {plan} {kpi}.")
+          f"--plan {plan}, lfi-xl recalc {kpi} {plan}, lfi-xl validate {plan} {kpi}.")
     return OK
 
 
@@ -321,6 +321,9 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     if args.reason is not None and not args.supersede:
         raise UnusableInput("--reason is recorded only when a snapshot is superseded: add "
                             "--supersede, or leave --reason out (nothing was changed)")
+    if args.by is not None and not args.by.strip():
+        raise UnusableInput("who is freezing? --by is empty: give your name (or leave --by out "
+                            "to record your login name)")
     kpi = _kpi(args)
     receipt: dict = {}
     plan = _freeze_plan(args, open_workbook(kpi))
@@ -358,7 +361,7 @@ def _freeze_plan(args: argparse.Namespace, kpi: Workbook) -> Workbook | None:
         recorded = book.settings.plan_workbook
         raise UnusableInput("which DSG plan workbook? Plan Data must be its latest forecast "
                             "when freezing: name it (--plan FILE)" + (
-                                f"; Settings record {recorded!r}, which is not there"
+                                f"; Settings record '{recorded}', which is not there"
                                 if recorded else ""))
     return open_workbook(path)
 
@@ -371,7 +374,7 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook,
     only when the freeze succeeded: a refusal leaves the file as it was."""
     import shutil
 
-    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.actions.freeze import freeze, superseding
     from lfi_xl.actions.recalc import recalc
     from lfi_xl.actions.refresh import refresh_plan_data
     from lfi_xl.adapters.files.writer import FileWorkbook
@@ -389,6 +392,7 @@ def _superseding(args: argparse.Namespace, kpi: Path, plan: Workbook,
             file = FileWorkbook(draft)
             book = KpiBook(DiscoveringEditable(file))
             period = book.requested_period(args.period)
+            superseding(book, period, args.reason)   # frozen? before anything is done
             # the current report's Plan Data is the latest forecast; an earlier report's
             # keeps the forecast as it stood then
             current = period == book.settings.current_period
@@ -605,7 +609,10 @@ REFUSED = {"freeze": "not frozen", "refresh": "not refreshed", "start-period": "
 #: The command-line option that carries out a refused request all the same, by the
 #: action's keyword (:attr:`lfi_xl.errors.Refused.unless`).
 OVERRIDES = {"allow_gap": "--allow-gap", "supersede": '--supersede --reason "why"',
-             "draft": "--draft", "allow_edited": "--allow-edited"}
+             "draft": "--draft", "allow_edited": "--allow-edited",
+             "authority": '--authority "NAME"', "plan": "--plan FILE"}
+#: How the option is introduced where "to do it all the same" is not what it does.
+OVERRIDE_LEADS = {"authority": "or name the council", "plan": "or name it"}
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -980,7 +987,8 @@ def _period(args: argparse.Namespace) -> Period:
 def _how(error: Refused | UnusableInput) -> str:
     """The option that would do it all the same, when there is one."""
     option = OVERRIDES.get(error.unless or "")
-    return f" (to do it all the same: {option})" if option else ""
+    lead = OVERRIDE_LEADS.get(error.unless or "", "to do it all the same")
+    return f" ({lead}: {option})" if option else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

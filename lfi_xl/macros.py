@@ -259,6 +259,7 @@ def _plan_for_checks(book: Any) -> Workbook | None:
     return _open_plan_book(book)
 
 
+@_refusing("Not refreshed")
 def refresh_plan_figures(book: Any = None) -> object:
     """Refresh: Plan Data of the current report from the DSG plan workbook's latest
     forecast (the one Settings record, or one open in the same Excel), then Excel
@@ -267,8 +268,9 @@ def refresh_plan_figures(book: Any = None) -> object:
 
     plan = _plan_for_checks(book)
     if plan is None:
-        raise UnusableInput("Open the DSG plan workbook (or refresh once with lfi-xl refresh, "
-                            "which records it), then press Refresh again")
+        raise UnusableInput("Which DSG plan workbook? None is recorded in Settings, and none "
+                            "is open in this Excel: open it, then press Refresh plan figures "
+                            "again")
     refreshed = refresh_plan_data(open_live(book), plan)
     _calculate(book)
     _tell(book, f"{refreshed} Excel has recalculated: Validate entries next. Save the "
@@ -276,13 +278,15 @@ def refresh_plan_figures(book: Any = None) -> object:
     return refreshed
 
 
+@_refusing("Not superseded")
 def supersede_frozen_period(book: Any = None, reason: str | None = None,
                             by: str | None = None) -> Frozen | None:
     """Supersede frozen period: the one step that corrects a frozen report. Asks why,
     brings the plan's latest forecast into Plan Data, lets Excel recalculate, and freezes
     the period again (the old snapshot kept, marked superseded, with the reason)."""
-    from lfi_xl.actions.freeze import freeze
+    from lfi_xl.actions.freeze import freeze, superseding
     from lfi_xl.actions.refresh import refresh_plan_data
+    from lfi_xl.book.kpi_book import KpiBook
 
     reason = reason if reason is not None else _ask(
         book, "Why is the frozen period corrected? (kept in the Audit log and printed on "
@@ -290,8 +294,10 @@ def supersede_frozen_period(book: Any = None, reason: str | None = None,
     if not (reason or "").strip():
         _tell(book, "Not superseded: a superseding snapshot needs a reason.")
         return None
-    plan = _plan_for_checks(book)
     workbook = open_live(book)
+    kpis = KpiBook(workbook)
+    superseding(kpis, kpis.settings.current_period, reason)   # before anything changes
+    plan = _plan_for_checks(book)
     if plan is not None:
         refresh_plan_data(workbook, plan, superseding=True)
         _calculate(book)
@@ -318,6 +324,7 @@ def _ask(book: Any, prompt: str) -> str:
     return "" if answer is False else str(answer)
 
 
+@_refusing("No Schools Forum extract")
 def build_forum_extract(book: Any = None, plan: Path | Workbook | None = None,
                         folder: Path | None = None) -> Path:
     """Write the extract (and its PDF, through Excel where it can) next to the workbook."""
@@ -423,6 +430,7 @@ def _recorded_name(book: Any) -> str:
                                   else "/") + recorded
 
 
+@_refusing("No DfE return")
 def build_dfe_return(book: Any = None, plan: Path | Workbook | None = None,
                      folder: Path | None = None) -> list[Path]:
     """Write the DfE monitoring return for the current report period next to the workbook
@@ -526,6 +534,11 @@ def _has_com(book: Any) -> bool:
         return False
 
 
+#: Lines of what adopt found that the Adopt button's message box shows (a box taller than
+#: the screen hides its OK button).
+ADOPT_LINES = 30
+
+
 @_refusing("Not adopted")
 def adopt_workbook(book: Any = None) -> Adopted:
     """Find the plan and KPI tables by their labels and add lfi-xl's names and Settings."""
@@ -534,8 +547,15 @@ def adopt_workbook(book: Any = None) -> Adopted:
     workbook = open_live(book)
     copy = _copy_first(book, "adopt it")
     adopted = adopt(workbook)
-    _tell(book, f"{adopted} Save the workbook to keep them.{_kept([copy] if copy else [])}"
-                "\n\n" + "\n".join(adopted.found[:25]))
+    # what it read, assumed and added first; then each label's match, as many as fit
+    first = list(adopted.headlines)
+    matches = [line for line in adopted.details if line not in first]
+    room = max(0, ADOPT_LINES - len(first))
+    shown = first + (["Each label found, and what it was taken for:"] if matches else []) \
+        + matches[:room] + ([f"  ... and {len(matches) - room} more"]
+                            if len(matches) > room else [])
+    _tell(book, f"{adopted.summary} Save the workbook to keep them."
+                f"{_kept([copy] if copy else [])}\n\n" + "\n".join(shown))
     return adopted
 
 
@@ -570,8 +590,8 @@ def start_next_period(book: Any = None, period: str | None = None,
                                allow_gap)
     saved = ("Save both workbooks to keep it." if plan_book is not None
              else "Save the workbook to keep it.")
-    _tell(book, f"{started}" + ("" if started.plan_data else " Open the DSG plan workbook "
-                                "and run it again to fill Plan Data.")
+    _tell(book, f"{started}" + ("" if started.plan_data else " To fill Plan Data: open the "
+                                "DSG plan workbook, then press Refresh plan figures.")
           + f" Enter the period's figures, press F9, then Validate entries. {saved}"
           + _kept(copies))
     return started

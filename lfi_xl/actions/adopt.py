@@ -16,33 +16,66 @@ from dataclasses import dataclass
 
 from lfi_xl import contract as c
 from lfi_xl.book.area import column_letter
-from lfi_xl.book.discover import Discovering, authority_in, line_kind, role_of
+from lfi_xl.book.discover import (
+    Discovering,
+    authority_in,
+    confidence,
+    line_kind,
+    line_label,
+    role_of,
+)
 from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import Cadence, Period, PeriodError, year_label
 from lfi_xl.data.council import blank_council
-from lfi_xl.errors import UnusableInput
+from lfi_xl.errors import UnusableInput, cell_ref
 
 #: Empty rows an adopted KPI workbook's Conditions sheet has for the council's conditions.
 CONDITION_ROWS = 12
 
 
+#: Defined names adopt's message gives as examples, when it wrote them.
+_EXAMPLE_NAMES = (c.PLAN_YEARS, c.plan_line_name("in_year"), c.KPI_PERIODS, c.kpi_name(1))
+
+
 @dataclass(frozen=True)
 class Adopted:
-    """What adopting a workbook did: what discovery found where, and the names written."""
+    """What adopting a workbook did: what discovery found where (in the workbook's labels
+    and the plan's), and the names written. ``str()`` is the details, then
+    :attr:`summary`; no command-line option: where the council can change what adopt
+    assumed, it says the sheet."""
 
     found: tuple[str, ...]        # the discovery report and what adopt added, line by line
     names: tuple[str, ...]        # the defined names written
     settings_added: bool
 
+    @property
+    def summary(self) -> str:
+        """What was done, in a sentence."""
+        return ("Adopted: lfi-xl's names" + (" and the council's Settings" if
+                                             self.settings_added else "")
+                + " were added; nothing you typed was changed.")
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        """What was found where, what was added, and the names written."""
+        examples = [name for name in _EXAMPLE_NAMES if name in self.names][:2]
+        names = (f"Defined names written: {len(self.names)}"
+                 + (f" (such as {' and '.join(examples)})" if examples else "")
+                 + ", for formulas in the workbook to use") if self.names else \
+            "Defined names written: none (the workbook has them all already)"
+        return (*self.found, names)
+
+    @property
+    def headlines(self) -> tuple[str, ...]:
+        """The details but each label's match: the tables found, what adopt read, assumed
+        and added, what it could not find or place (what a short message keeps)."""
+        return tuple(line for line in self.details
+                     if not line.startswith("  ") or "NOT FOUND" in line or "NOT PLACED" in line)
+
     def __str__(self) -> str:
-        names = (f" ({', '.join(self.names[:6])}{', ...' if len(self.names) > 6 else ''})"
-                 if self.names else "")
-        return "\n".join([*self.found, f"Defined names written: {len(self.names)}{names}",
-                          "Adopted: lfi-xl's names" + (" and the council's Settings" if
-                                                        self.settings_added else "")
-                          + " were added; nothing you typed was changed."])
+        return "\n".join([*self.details, self.summary])
 
 
 def adopt(workbook: EditableWorkbook, authority: str | None = None,
@@ -86,19 +119,20 @@ def adopt(workbook: EditableWorkbook, authority: str | None = None,
 def _settings(book: EditableWorkbook, found: Discovering, authority: str | None,
               programme: str | None, reports: int | None,
               safety_valve: bool | None) -> tuple[dict[str, object], list[str]]:
-    """The council's own Settings, and what adopt says about where each came from."""
+    """The council's own Settings, and what adopt says about where each came from (what
+    it assumed is changed on the Settings sheet it writes: adopting again keeps them)."""
     said = []
     if not authority:
         named = authority_in(found._sheets)
         if named is None:
             raise UnusableInput(
                 f"{book.label}: whose workbook is this? No council's name in its titles: "
-                "give it, e.g. lfi-xl adopt FILE --authority \"Borsetshire County Council\" "
-                "(in Excel: type a title naming the council, such as 'Borsetshire County "
-                "Council: DSG plan', in a top cell, then adopt again); lfi-xl never writes "
-                "another council's name into your file")
+                "type a title naming the council, such as 'Borsetshire County Council: DSG "
+                "plan', in a top cell, then adopt it again; lfi-xl never writes another "
+                "council's name into your file", unless="authority")
         authority = named[0]
-        said.append(f"Authority: '{authority}' (read from {named[1]}; --authority to change)")
+        said.append(f"Authority: '{authority}' (read from {named[1]}; if that is not the "
+                    "council, change it on the Settings sheet)")
     periods = []
     if found.kpis is not None and found.kpis.period_columns:
         columns = found.kpis.period_columns
@@ -110,10 +144,11 @@ def _settings(book: EditableWorkbook, found: Discovering, authority: str | None,
         said.append(f"Reports a year: {reports} (" + (
             f"the KPI table's report columns go to Q{highest}" if highest else
             "no report columns here") + (
-            "; --reports 4 if the council reports quarterly)" if reports == 3 else ")"))
+            "; if the council reports quarterly, set 4 on the Settings sheet, with four due "
+            "dates)" if reports == 3 else ")"))
     elif highest > reports:
-        raise UnusableInput(f"{book.label}: --reports {reports}, but the KPI table has a "
-                            f"Q{highest} column")
+        raise UnusableInput(f"{book.label}: {reports} reports a year were given, but the KPI "
+                            f"table has a Q{highest} column")
     plan = found.plan
     if safety_valve is None:
         safety_valve = plan is None or any(m.key == "dfe_contribution" for m in plan.lines)
@@ -171,12 +206,13 @@ def _line_kinds(book: EditableWorkbook, found: Discovering) -> list[str]:
         if role not in (p.INCOME, p.EXPENDITURE):
             continue
         if match in plan.lines:
-            why = f"the published line '{match.key}' (confidence {match.confidence:.2f})"
+            why = (f"its label matches the plan line '{line_label(str(match.key))}' "
+                   f"({confidence(match)})")
         if role == p.EXPENDITURE and (kind is None or match in plan.extra):
             kind, why = line_kind(match.label)
             if kind is None:
-                unplaced.append(f"  NOT PLACED: {match.sheet}!{match.cell} '{match.label}': "
-                                f"{why}; say on the {c.LINE_KINDS} sheet")
+                unplaced.append(f"  NOT PLACED: {cell_ref(match.sheet, match.cell)} "
+                                f"'{match.label}': {why}; say on the {c.LINE_KINDS} sheet")
         rows.append([match.label, str(match.key), c.PLAN_ROLE_LABELS[(role, kind)], why])
     sheet = free_sheet_name(book, c.LINE_KINDS)
     book.replace_sheet(sheet, list(c.LINE_KINDS_COLUMNS), rows, widths=[50, 24, 24, 60])
@@ -218,7 +254,8 @@ def _conditions_and_narrative(book: EditableWorkbook, found: Discovering) -> lis
         said.append(sheet)
     if not said:
         return []
-    return [f"Added the sheets {' and '.join(repr(s) for s in said)} for the DfE return: "
+    sheets = " and ".join(f"'{sheet}'" for sheet in said)
+    return [f"Added the sheets {sheets} for the DfE return: "
             "type each condition's number and wording, its RAG at every report, and the "
             "answers to the questions"]
 

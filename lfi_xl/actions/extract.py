@@ -272,15 +272,15 @@ def recorded_plan(book: KpiBook, kpi: Workbook) -> Path:
     settings = book.settings
     if not settings.plan_workbook:
         raise PlanNotKnown(f"{book.label}: no DSG plan workbook named, and no refresh has "
-                           "recorded one: name it (--plan FILE), or run lfi-xl refresh "
-                           "--kpi ... --plan FILE first")
+                           "recorded one: refresh Plan Data from it first (which records it)",
+                           unless="plan")
     path = Path(settings.plan_workbook)
     if not path.is_absolute():
         beside = workbook_path(kpi)
         path = (beside.parent if beside else Path.cwd()) / path
     if not path.is_file():
         raise PlanNotKnown(f"{book.label}: the DSG plan workbook recorded by the last "
-                           f"refresh, {path}, is not there: name it (--plan FILE)")
+                           f"refresh, {path}, is not there", unless="plan")
     # A plan saved since the last refresh is not refused for that: its figures are
     # compared with Plan Data's (consistency.plan_data_agreement) and a disagreement is
     # refused with the one step that resolves it; no other plan workbook is offered.

@@ -35,7 +35,7 @@ from lfi_xl.book.tables import free_sheet_name
 from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core.periods import Period
 from lfi_xl.core.text import storable_text
-from lfi_xl.errors import Refused, UnusableInput
+from lfi_xl.errors import Refused, UnusableInput, cell_ref
 from lfi_xl.progress import step
 
 
@@ -69,13 +69,23 @@ def corrections(findings: list[Finding], period: Period) -> list[Finding]:
     return [f for f in findings if f.rule == Rule.FROZEN and f.period == period]
 
 
+def superseding(book: KpiBook, period: Period, reason: str | None) -> None:
+    """What superseding ``period``'s snapshot needs, refused before anything is read or
+    changed: a reason, and a snapshot to supersede."""
+    if not (reason or "").strip():
+        raise UnusableInput("a superseding snapshot needs a reason")
+    if period.label not in current_snapshots(book.snapshots[1]):
+        raise Refused(f"{period} has no snapshot to supersede: it is not frozen; freeze it "
+                      "without superseding")
+
+
 def _cannot_be_a_report(book: KpiBook, target: Period, by: str | None) -> None:
     """What freezing refuses before anything else: a period not yet reached (after
     Settings' current one), a period with no input typed at all, an empty name for who
     froze it. (None: the login name, the macros' Office user name.)"""
     if by is not None and not by.strip():
-        raise UnusableInput("who is freezing? --by is empty: give your name (or leave --by out "
-                            "to record your login name)")
+        raise UnusableInput("who is freezing? The name given is empty: give your name (or "
+                            "none, to record your login name)")
     settings = book.settings
     if target > settings.current_period:
         raise Refused(f"{target.label} is after Settings' current period "
@@ -100,6 +110,8 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
     workbook = discovering_editable(workbook)
     book = KpiBook(workbook)  # read before anything is written: it serves the whole freeze
     period = book.requested_period(period)
+    if supersede:
+        superseding(book, period, reason)
     _cannot_be_a_report(book, period, by)
     if plan is None and book.plan_data:
         raise Refused("which DSG plan workbook? Plan Data must be its latest forecast when "
@@ -115,18 +127,16 @@ def freeze(workbook: EditableWorkbook, period: Period | None = None, by: str | N
     errors = [f for f in findings if f.severity == ERROR and f not in expected]
     if errors:
         raise Refused(f"{len(errors)} validation error(s) must be fixed before freezing "
-                      f"(run Validate entries): " + "; ".join(
-                          f"{f.sheet}!{f.cell} {f.message}" for f in errors[:5]))
+                      f"(validate lists them all): " + "; ".join(
+                          (f"{cell_ref(f.sheet, f.cell)} " if f.sheet and f.cell else "")
+                          + f.message for f in errors[:5]))
     step("Copying the period's values")
     _, rows = book.snapshots
     current = current_snapshots(rows)
     if period.label in current and not supersede:
         raise Refused(f"{period} is already frozen (snapshot {current[period.label]}); to "
-                      "replace it, freeze it again superseding the snapshot, with the reason")
-    if supersede and not (reason or "").strip():
-        raise UnusableInput("a superseding snapshot needs a reason")
-    if supersede and period.label not in current:
-        raise Refused(f"{period} has no snapshot to supersede; freeze it without superseding")
+                      "replace it, freeze it again superseding the snapshot, with the reason",
+                      unless="supersede")
     ids = [canonical(row.get("Snapshot")) for row in rows]
     snapshot_id = max([i for i in ids if isinstance(i, int)], default=0) + 1
     when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

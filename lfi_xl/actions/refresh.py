@@ -54,10 +54,8 @@ def refresh_plan_data(kpi: EditableWorkbook, plan: Workbook, period: Period | No
     period = book.requested_period(period)
     if period.label in current_snapshots(book.snapshots[1]) and not superseding:
         raise Refused(f"{period} is frozen: its Plan Data stays as it was reported. To "
-                      "correct it, freeze it again superseding its snapshot, with a reason "
-                      "(lfi-xl freeze --supersede --reason, or Freeze period snapshot in "
-                      "Excel, then Supersede): that brings the plan's latest forecast in, "
-                      "recalculates and freezes")
+                      "correct it, freeze it again superseding its snapshot, with a reason: "
+                      "that brings the plan's latest forecast in, recalculates and freezes")
     use = use or ("forecast" if plan.area(c.FORECAST_TABLE) is not None else "plan")
     prefix = c.FORECAST_PREFIX if use == "forecast" else c.PLAN_PREFIX
     result = compute_plan(tables.read_plan_from(plan, prefix),

@@ -723,9 +723,9 @@ def _mitigations(book: KpiBook, findings: Findings) -> None:
                 # formula in; recalculating cannot, so say what does
                 findings.add(ERROR, area, i, 0, Rule.MITIGATION,
                              f"{dict(c.MITIGATION_COLUMNS)[key]} is blank: the row has no "
-                             f"formula there; lfi-xl take-rows --kpi {book.label} fills the "
-                             "table's calculated columns (in Excel: copy the formula from "
-                             "the row above)")
+                             "formula there; in Excel, copy the formula from the row "
+                             "above (without Excel, lfi-xl take-rows fills the table's "
+                             "calculated columns)")
     for key in ("BaseVolume", "BaseUnitCost", "Volume", "UnitCost"):
         area, values = read[key]
         for i, value in enumerate(values):
@@ -790,8 +790,8 @@ def _outside_tables(workbook: Workbook, findings: Findings, names: tuple[str, ..
                     if value is None or (isinstance(value, str) and not value.strip()):
                         continue
                     note = notes_allowed and isinstance(value, str) and not is_error(value)
-                    how = (f"take it in with lfi-xl take-rows --kpi {workbook.label} (in Excel "
-                           "a row typed just below joins the table)"
+                    how = ("take it in: in Excel a row typed just below joins the table "
+                           "(without Excel, lfi-xl take-rows takes it in)"
                            if name in _REGISTERS else
                            "extend the table to include it (in Excel: Table Design > "
                            "Resize Table)")

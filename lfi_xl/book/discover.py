@@ -31,7 +31,8 @@ from lfi_xl.book.area import Area, column_letter
 from lfi_xl.book.workbook import EditableWorkbook, Value, Workbook
 from lfi_xl.core import plan as p
 from lfi_xl.core.periods import PeriodError, parse_year, year_label
-from lfi_xl.data import published
+from lfi_xl.data import council, published
+from lfi_xl.errors import cell_ref
 
 #: A sheet's cells as read, row by row from A1.
 Rows = list[list[Value]]
@@ -142,7 +143,7 @@ def authority_in(sheets: dict[str, list[list]]) -> tuple[str, str] | None:
                 if isinstance(value, str) and (match := _COUNCIL.search(value)):
                     name = match.group(1).strip()
                     if name.lower() not in ("council",) and len(name.split()) >= 2:
-                        return name, f"{sheet}!{column_letter(k + 1)}{r + 1}"
+                        return name, cell_ref(sheet, f"{column_letter(k + 1)}{r + 1}")
     return None
 
 
@@ -253,6 +254,7 @@ def find_plan(sheets: dict[str, list[list]]) -> PlanFound | None:
                 best = found
     if best is not None:
         have = {match.key for match in best.lines}
+        # the label looked for: the published wording
         best.missing = [dict((line_id, label) for line_id, label, *_ in published.LINES)[key]
                         for key in REQUIRED_LINES if key not in have]
     return best
@@ -412,18 +414,41 @@ def _match_kpi_rows(found: KpiFound, rows: Rows, header: int, measure_col: int,
             found.unmatched.append(match)
 
 
+def line_label(line_id: str) -> str:
+    """A plan line as a plan names it, for messages, never by its id: in the wording of a
+    council's own plan as ``lfi-xl new`` writes it (no council's name), else as the
+    published plan has it.
+
+    >>> line_label("hnb_dsg_income"), line_label("la_contribution")
+    ('High Needs Block DSG allocation', 'Council contribution')
+    >>> line_label("short_stay_schools")
+    'Short Stay Schools'
+    """
+    labels = {key: label for key, label, *_ in published.LINES}
+    labels.update((key, label) for key, label, *_ in council.BLANK_LINES)
+    return labels.get(line_id, line_id)
+
+
+def confidence(match: Match) -> str:
+    """How alike a label and its match are, as a percentage: "confidence 87%"."""
+    return f"confidence {match.confidence:.0%}"
+
+
 def report(plan: PlanFound | None, kpis: KpiFound | None) -> list[str]:
-    """What was found where, with confidence, and what was not."""
+    """What was found where, with confidence, and what was not: each label as the
+    workbook has it, then what it was taken for, in the plan's and the KPI list's words."""
     lines: list[str] = []
 
     def each(matches: list[Match], outcome: Callable[[Match], str]) -> None:
-        lines.extend(f"  {m.sheet}!{m.cell} '{m.label}' -> {outcome(m)}" for m in matches)
+        lines.extend(f"  {cell_ref(m.sheet, m.cell)} '{m.label}': {outcome(m)}"
+                     for m in matches)
 
     if plan is not None:
         lines.append(f"DSG plan table: sheet '{plan.sheet}', years in row {plan.header_row} "
                      f"({plan.years[0]} to {plan.years[-1]}), labels in column "
                      f"{column_letter(plan.label_column)}")
-        each(plan.lines, lambda m: f"{m.key} (confidence {m.confidence:.2f})")
+        each(plan.lines, lambda m: f"taken as the plan line '{line_label(str(m.key))}' "
+                                   f"({confidence(m)})")
         each(plan.extra, lambda m: "taken as an expenditure line (not a published label)")
         each(plan.skipped, lambda m: "skipped (a subtotal or a note)")
         lines.extend(f"  NOT FOUND: '{label}'" for label in plan.missing)
@@ -431,9 +456,9 @@ def report(plan: PlanFound | None, kpis: KpiFound | None) -> list[str]:
         lines.append(f"KPI table: sheet '{kpis.sheet}', header row {kpis.header_row}, "
                      f"{len(kpis.rows)} of 46 KPIs matched, report columns: "
                      f"{', '.join(kpis.period_columns) or 'none'}")
-        each(kpis.rows, lambda m: f"KPI {m.key} (confidence {m.confidence:.2f})")
-        each(kpis.unmatched, lambda m: f"no KPI matches (best KPI {m.key}, "
-                                       f"{m.confidence:.2f})")
+        each(kpis.rows, lambda m: f"KPI {m.key} ({confidence(m)})")
+        each(kpis.unmatched, lambda m: f"no KPI matches (the nearest, KPI {m.key}: "
+                                       f"{confidence(m)})")
         if kpis.missing:
             lines.append(f"  NOT FOUND: KPIs {', '.join(map(str, kpis.missing))}")
     return lines

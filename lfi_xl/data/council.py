@@ -20,7 +20,7 @@ from lfi_xl.data import published
 #: A council's plan lines when it starts blank: the DfE DSG management plan's usual lines,
 #: in neutral wording (the council rewords or adds lines on its Plan sheet). The ids are
 #: the contract's (validate, refresh and the KPIs find lines by them).
-_BLANK_LINES = (
+BLANK_LINES = (
     ("hnb_dsg_income", "High Needs Block DSG allocation", p.INCOME, p.ALLOCATION),
     ("schools_block_transfer", "Schools Block transfer", p.INCOME, p.BLOCK_TRANSFER),
     ("total_income", "Total income", p.TOTAL_INCOME, None),
@@ -130,7 +130,7 @@ def blank_council(name: str, reports: int, first_year: str, last_year: str,
         raise PeriodError(f"{first_year} to {last_year}: more than 16 years of reports")
     Cadence(reports)  # 1-4 reports a year, with default due dates for 3 and 4
     lines = []
-    for line_id, label, role, kind in _BLANK_LINES:
+    for line_id, label, role, kind in BLANK_LINES:
         if not safety_valve and line_id in SAFETY_VALVE_LINES:
             continue
         if not safety_valve and line_id == "cumulative_before_sv":

@@ -43,7 +43,14 @@ def test_adopt_writes_names_and_settings_and_keeps_everything_else(tmp_path, cap
                            "[Content_Types].xml"}, changed
         assert len(set(after) - set(before)) == sheets
     out = capsys.readouterr().out
-    assert "-> in_year (confidence" in out and "NOT FOUND" not in out
+    # each label as the workbook has it, then the plan line it was taken for
+    assert "  'DSG Plan 2023'!C10 'High Needs Block DSG income*': taken as the plan line " \
+           "'High Needs Block DSG allocation' (confidence 100%)" in out
+    assert "  'DSG Plan 2023'!C28 'In year deficit/(surplus) ¹': taken as the plan line " \
+           "'In-year +deficit/-surplus' (confidence 100%)" in out
+    assert "  'LFI KPIs'!C8 'Actual EHCPs': KPI 1 (confidence 100%)" in out
+    assert "Defined names written: 22 (such as Plan_Years and Plan_in_year)" in out
+    assert "hnb_dsg_income" not in out and "--" not in out and "NOT FOUND" not in out
     book = WorkbookValues(plan)
     in_year = parse_area(book.names[c.plan_line_name("in_year")])
     assert (in_year.sheet, in_year.ref) == ("DSG Plan 2023", "D28:J28")

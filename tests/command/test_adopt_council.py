@@ -134,7 +134,8 @@ def test_adopt_needs_the_councils_name_and_never_writes_anothers(tmp_path, capsy
     plan = borsetshire_plan(tmp_path / "plan.xlsx", title=False)
     before = plan.read_bytes()
     assert main(["adopt", str(plan)]) == 2
-    assert "--authority" in capsys.readouterr().err
+    assert capsys.readouterr().err.rstrip().endswith(
+        '(or name the council: --authority "NAME")')
     assert plan.read_bytes() == before
     assert main(["adopt", str(plan), "--authority", NAME]) == 0
     assert settings_of(plan)["LAName"] == NAME
@@ -145,7 +146,8 @@ def test_a_councils_own_workbooks_adopted_rated_and_returned(tmp_path, capsys):
     kpis = borsetshire_kpis(tmp_path / "kpis.xlsx")
     assert main(["adopt", str(plan), "--reports", "4"]) == 0  # a plan has no report columns
     out = capsys.readouterr().out
-    assert f"Authority: '{NAME}' (read from DSG plan!B2" in out
+    assert f"Authority: '{NAME}' (read from 'DSG plan'!B2; if that is not the council, " \
+           "change it on the Settings sheet)" in out
     assert "Line kinds: 6 direct and 1 central expenditure line(s), 0 not placed" in out
     assert main(["adopt", str(kpis)]) == 0
     out = capsys.readouterr().out

@@ -80,9 +80,13 @@ def test_adopt_button_names_a_council_plan(tmp_path):
     edit(plan, "Summary", {"A1": "Anyshire County Council: High Needs Block plan"})
     book = json_book(plan)
     adopted = macros.adopt_workbook(book)
-    assert "Authority: 'Anyshire County Council' (read from Summary!A1; --authority to " \
-           "change)" in adopted.found
-    assert any("-> in_year" in line for line in adopted.found)
+    assert "Authority: 'Anyshire County Council' (read from Summary!A1; if that is not the " \
+           "council, change it on the Settings sheet)" in adopted.found
+    assert "  'DSG Plan 2023'!C28 'In year deficit/(surplus) ¹': taken as the plan line " \
+           "'In-year +deficit/-surplus' (confidence 100%)" in adopted.found
+    told = actions(book, "alert")[0]["args"][0]
+    assert told.startswith("Adopted: lfi-xl's names and the council's Settings were added; "
+                           "nothing you typed was changed. Save the workbook to keep them.")
     names = {action["args"][0]: action["args"][1] for action in actions(book, "namesAdd")}
     assert names[c.plan_line_name("in_year")] == "='DSG Plan 2023'!$D$28:$J$28"
     assert actions(book, "addSheet")[0]["args"][1] == c.SETTINGS

@@ -37,7 +37,8 @@ def test_a_placement_and_a_mitigation_below_the_registers_are_counted(kpi_book, 
                                    "G17": 20000, "H17": 8, "I17": 19000})
     assert main(["validate", str(kpi_book)]) == 1
     out = capsys.readouterr().out
-    command = f"take it in with lfi-xl take-rows --kpi {kpi_book}"
+    command = "take it in: in Excel a row typed just below joins the table (without " \
+              "Excel, lfi-xl take-rows takes it in)"
     assert re.search(r"Placements!A614 +outside .*" + re.escape(command), out)
     assert re.search(r"Mitigations!A17 +outside .*" + re.escape(command), out)
 
@@ -78,7 +79,8 @@ def test_a_mitigation_row_without_its_saving_formula_names_the_command_that_fill
     assert main(["validate", str(kpi_book)]) == 1
     out = capsys.readouterr().out
     assert re.search(r"Mitigations!J16 +mitigation +Saving \(£\) is blank: the row has no "
-                     r"formula there; lfi-xl take-rows --kpi", out)
+                     r"formula there; in Excel, copy the formula from the row above "
+                     r"\(without Excel, lfi-xl take-rows fills", out)
     assert main(["take-rows", "--kpi", str(kpi_book)]) == 0
     assert "3 calculated cell(s) given their formula" in capsys.readouterr().out
     assert main(["recalc", str(kpi_book)]) == 0

@@ -99,8 +99,9 @@ def test_two_years_of_reports_on_the_shipped_workbooks(kpi_book, plan_book, tmp_
     assert main(["validate", str(kpi_book)]) == 1
     out = capsys.readouterr().out
     assert re.search(r"Placements!A614 +outside +Placements!A614: a placement outside the "
-                     r"register: it is not counted; take it in with "
-                     r"lfi-xl take-rows --kpi", out)
+                     r"register: it is not counted; take it in: in Excel a row typed just "
+                     r"below joins the table \(without Excel, lfi-xl take-rows takes it in\)",
+                     out)
     q1 = parse_period("2024-25 Q1")
     before = placement_counts(KpiBook(WorkbookValues(kpi_book)).kpi_inputs(q1))
     extend_table(kpi_book, c.PLACEMENTS_EXCEL_TABLE, 614)  # as Excel does as it is typed

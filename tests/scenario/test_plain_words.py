@@ -1,14 +1,16 @@
 """Every message a finance officer sees is in their words: a whole report walked through
 the command line (and the ribbon's buttons), every line printed collected and read for
 programmer's words: Python type names, reprs, labels as floats ("Condition 1.0"),
-figures with 9 or more decimals, and advice to start a period already started."""
+figures with 9 or more decimals, internal ids (``hnb_dsg_income``), advice to start a
+period already started, and, in the ribbon's message boxes, command-line options (its
+user has no command line)."""
 
 import re
 import shutil
 import zipfile
 from pathlib import Path
 
-from helpers import edit, enter_period, json_book, type_council_plan
+from helpers import council_kpis, council_plan, edit, enter_period, json_book, type_council_plan
 
 from lfi_xl import contract as c
 from lfi_xl import macros
@@ -26,14 +28,21 @@ FLOAT_LABEL = re.compile(r"\b(Condition|KPI|KPIs|condition|row|snapshot|Snapshot
 LONG_DECIMALS = re.compile(r"\d\.\d{9,}")
 #: Advice to start a period: wrong once it is started.
 START_IT = re.compile(r"start it|start-period|Start next period", re.IGNORECASE)
+#: An internal id in snake_case (hnb_dsg_income, allow_gap): not part of a file's name
+#: (template_kpi.xlsx, a test's folder) nor of a defined name as Excel shows it
+#: (Plan_in_year).
+INTERNAL_ID = re.compile(r"(?<![\w./\\~-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b(?!\.\w)")
+#: A command-line option (--reports 4): the ribbon's user has no command line.
+FLAG = re.compile(r"(?<![\w-])--[a-z]")
 
 
 class Said:
-    """Every line printed, with the step that printed it."""
+    """Every line printed, with the step that printed it; the ribbon's apart."""
 
     def __init__(self, capsys):
         self.capsys = capsys
         self.lines: list[tuple[str, str]] = []
+        self.ribbon: list[tuple[str, str]] = []
 
     def run(self, step: str, *argv) -> tuple[int, str]:
         code = main([str(a) for a in argv])
@@ -42,17 +51,35 @@ class Said:
         self.hear(step, text)
         return code, text
 
-    def hear(self, step: str, text: str) -> None:
-        self.lines += [(step, line) for line in text.splitlines() if line.strip()]
+    def hear(self, step: str, text: str, ribbon: bool = False) -> None:
+        lines = [(step, line) for line in text.splitlines() if line.strip()]
+        self.lines += lines
+        if ribbon:
+            self.ribbon += lines
+
+    def faults(self, started: set[str]) -> list[str]:
+        return faults(self.lines, started, self.ribbon)
 
 
-def faults(lines: list[tuple[str, str]], started: set[str]) -> list[str]:
+def alerts(book) -> str:
+    """What the ribbon's buttons told in message boxes on ``book`` (xlwings' JSON engine
+    records each as an action)."""
+    return "\n".join(action["args"][0] for action in book.json()["actions"]
+                     if action["func"] == "alert")
+
+
+def faults(lines: list[tuple[str, str]], started: set[str],
+           ribbon: list[tuple[str, str]] = ()) -> list[str]:
     """The lines a finance officer should not have to read, each with why."""
     found = []
     for step, line in lines:
         why = [name for name, pattern in (("python words", PROGRAMMER),
                                           ("a float label", FLOAT_LABEL),
-                                          ("a float repr", LONG_DECIMALS)) if pattern.search(line)]
+                                          ("a float repr", LONG_DECIMALS),
+                                          ("an internal id", INTERNAL_ID))
+               if pattern.search(line)]
+        if (step, line) in ribbon and FLAG.search(line):
+            why.append("a command-line option in a message box")
         # a line about a period already started must not advise starting it
         if START_IT.search(line) and any(label in line for label in started) and not \
                 line.startswith("Started "):
@@ -159,19 +186,28 @@ def test_a_whole_report_is_told_in_plain_words(tmp_path, capsys, monkeypatch):
         ribbon / "dsg_plan.xlsx")
     book = json_book(ribbon / "template_kpi.xlsx")
     said.hear("Validate entries button", "\n".join(f.message for f in
-                                                   macros.validate_entries(book)))
+                                                   macros.validate_entries(book)), ribbon=True)
     book = json_book(ribbon / "template_kpi.xlsx")
     macros.freeze_period_snapshot(book, by="A. Finance")
     macros.start_next_period(book)
-    said.hear("Freeze and Start buttons", "\n".join(a["args"][0] for a in book.json()["actions"]
-                                                     if a["func"] == "alert"))
+    said.hear("Freeze and Start buttons", alerts(book), ribbon=True)
+    # Every other button on the same copy, each told in its message box.
+    book = json_book(ribbon / "template_kpi.xlsx")
+    macros.refresh_plan_figures(book)
+    assert macros.supersede_frozen_period(book, reason="a correction") is None
+    assert macros.build_forum_extract(book, None, ribbon) is None   # not recalculated
+    book.set_mock_caller()
+    macros.button("lfi_dfe_return")
+    told = alerts(book)
+    assert "Not superseded: 2024-25 Q1 has no snapshot to supersede" in told, told
+    said.hear("Refresh, Supersede, Extract and DfE return buttons", told, ribbon=True)
 
     for path in (*out.glob("**/*.docx"),):
         said.hear(f"document {path.name}", docx_text(path))
     for path in out.glob("*.xlsx"):
         said.hear(f"paper {path.name}", xlsx_text(path))
     assert len(said.lines) > 100
-    assert not faults(said.lines, started), "\n".join(faults(said.lines, started))
+    assert not said.faults(started), "\n".join(said.faults(started))
 
 
 def test_a_new_council_with_four_reports_is_told_in_plain_words(tmp_path, capsys):
@@ -195,3 +231,49 @@ def test_a_new_council_with_four_reports_is_told_in_plain_words(tmp_path, capsys
     assert len(said.lines) > 20
     assert not faults(said.lines, {"2024-25 Q1", "2024-25 Q2"}), "\n".join(
         faults(said.lines, {"2024-25 Q1", "2024-25 Q2"}))
+
+
+def test_adopting_a_council_workbook_is_told_in_plain_words(tmp_path, capsys):
+    """lfi-xl adopt and the Adopt this workbook button say what they found in the plan's
+    own labels, never a line's internal id, and leave options to the command line."""
+    said = Said(capsys)
+    plan, kpis = council_plan(tmp_path / "plan.xlsx"), council_kpis(tmp_path / "kpis.xlsx")
+    ribbon_plan = Path(shutil.copy(plan, tmp_path / "ribbon plan.xlsx"))
+    ribbon_kpis = Path(shutil.copy(kpis, tmp_path / "ribbon kpis.xlsx"))
+    code, text = said.run("adopt plan", "adopt", plan)
+    assert code == 0
+    # the line as the workbook labels it, then as the plan names it
+    assert "'DSG Plan 2023'!C10 'High Needs Block DSG income*': taken as the plan line " \
+           "'High Needs Block DSG allocation' (confidence 100%)" in text, text
+    # read from a title, changed where it was written, not by an option given too late
+    assert "Authority: 'Anyshire County Council' (read from Summary!A1; if that is not the " \
+           "council, change it on the Settings sheet)" in text, text
+    code, text = said.run("adopt KPIs without a council's name", "adopt", kpis)
+    assert code == 2 and "type a title naming the council" in text
+    assert text.rstrip().endswith('(or name the council: --authority "NAME")'), text
+    code, text = said.run("adopt KPIs", "adopt", kpis, "--authority", "Anyshire County Council")
+    assert code == 0 and ": KPI 1 (confidence 100%)" in text, text
+
+    # The button: the same words, and its own ways instead of options.
+    book = json_book(ribbon_plan)
+    assert macros.adopt_workbook(book) is not None
+    told = alerts(book)
+    assert told.startswith("Adopted: lfi-xl's names and the council's Settings were added;"), \
+        told
+    assert told.count("'High Needs Block DSG income*'") == 1, told
+    said.hear("Adopt this workbook button, a plan", told, ribbon=True)
+    book = json_book(ribbon_kpis)
+    book.set_mock_caller()
+    macros.button("lfi_adopt")
+    told = alerts(book)
+    assert "whose workbook is this?" in told and "then adopt it again" in told, told
+    said.hear("Adopt this workbook button, KPIs without a name", told, ribbon=True)
+    edit(ribbon_kpis, "LFI KPIs", {"A1": "Anyshire County Council: LFI KPIs"})
+    book = json_book(ribbon_kpis)
+    assert macros.adopt_workbook(book) is not None
+    told = alerts(book)
+    assert "Reports a year: 3 (the KPI table's report columns go to Q3; if the council " \
+           "reports quarterly, set 4 on the Settings sheet, with four due dates)" in told, told
+    said.hear("Adopt this workbook button, KPIs", told, ribbon=True)
+    assert len(said.ribbon) > 20
+    assert not said.faults(set()), "\n".join(said.faults(set()))
