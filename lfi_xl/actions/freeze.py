@@ -58,9 +58,19 @@ class Frozen:
         kept = (f" Snapshot {self.superseded} is kept, marked superseded."
                 if self.superseded is not None else "")
         notes = "".join(f" {note}" for note in self.notes)
-        return (f"Froze {self.period} as snapshot {self.snapshot} ({self.rows} values, "
-                f"SHA-256 {self.sha256}) by {self.frozen_by} at {self.frozen_at}.{kept} "
-                f"The period's cells are locked.{notes} Audit chain head: {self.head}")
+        return (f"Froze {self.period} as snapshot {self.snapshot} ({self.rows} values) by "
+                f"{self.frozen_by} at {_when(self.frozen_at)}.{kept} The period's cells are "
+                f"locked.{notes} Audit chain head: {self.head}")
+
+
+def _when(iso: str) -> str:
+    """An ISO time as people write it: "08:30 UTC on 7 December 2026"."""
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    zone = " UTC" if moment.utcoffset() == dt.timedelta(0) else ""
+    return f"{moment:%H:%M}{zone} on {moment.day} {moment:%B %Y}"
 
 
 def corrections(findings: list[Finding], period: Period) -> list[Finding]:

@@ -1,5 +1,6 @@
 """Freeze period snapshot and verify: refusals, supersede, tamper evidence, safe writes."""
 
+import re
 import zipfile
 
 from helpers import edit
@@ -22,7 +23,10 @@ def freeze(path, *extra):
 def test_freeze_copies_values_locks_and_logs(kpi_book, capsys):
     original = kpi_book.read_bytes()
     assert freeze(kpi_book) == 0
-    assert "Froze 2023-24 Q1 as snapshot 1 (98 values" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    # the time as people write it, not an ISO stamp
+    assert re.search(r"Froze 2023-24 Q1 as snapshot 1 \(98 values\) by A\. Finance at "
+                     r"\d\d:\d\d UTC on \d{1,2} [A-Z][a-z]+ 20\d\d\. ", said), said
     assert (kpi_book.with_name(kpi_book.name + ".bak")).read_bytes() == original
     rows = snapshots(kpi_book)
     # KPIs, conditions, narrative rows, Plan Data, and the n of each average cost
