@@ -634,3 +634,19 @@ def button(control_id: str) -> None:
         BUTTONS[control_id](book)
     except (UnusableInput, Refused) as error:
         _tell(book, str(error))
+    except Exception:  # a fault of lfi-xl's: a plain box, the details kept for support
+        _tell(book, "The button stopped on a fault in lfi-xl, not in your workbook. What it "
+                    "changed is only in the open workbook (close it without saving to undo "
+                    f"that). The details are in {_fault_report()}: send that file to whoever "
+                    "supports lfi-xl.")
+
+
+def _fault_report() -> Path:
+    """The traceback of the fault being handled, written to a dated file in the user's
+    temporary folder (the only place sure to be writable on a locked-down PC)."""
+    import tempfile
+    import traceback
+
+    path = Path(tempfile.gettempdir()) / f"lfi-xl-fault-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path

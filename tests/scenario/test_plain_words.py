@@ -277,3 +277,24 @@ def test_adopting_a_council_workbook_is_told_in_plain_words(tmp_path, capsys):
     said.hear("Adopt this workbook button, KPIs", told, ribbon=True)
     assert len(said.ribbon) > 20
     assert not said.faults(set()), "\n".join(said.faults(set()))
+
+
+def test_a_fault_in_lfi_xl_is_a_plain_box_with_the_details_kept(tmp_path, monkeypatch):
+    """A button that meets a fault of lfi-xl's own shows a plain box (no traceback, no
+    Python words) naming the file that keeps the details for support."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    kpi = Path(shutil.copy(SHIPPED / "template_kpi.xlsx", tmp_path / "template_kpi.xlsx"))
+    book = json_book(kpi)
+    book.set_mock_caller()
+
+    def faulty(book):
+        return {}["no such key"]
+
+    monkeypatch.setitem(macros.BUTTONS, "lfi_validate", faulty)
+    macros.button("lfi_validate")
+    told = alerts(book)
+    assert told.startswith("The button stopped on a fault in lfi-xl, not in your workbook."), told
+    assert not PROGRAMMER.search(told) and "KeyError" not in told
+    kept = Path(re.search(r"The details are in (\S+\.txt)", told).group(1))
+    assert kept.parent == tmp_path and "KeyError: 'no such key'" in kept.read_text()
