@@ -302,7 +302,7 @@ BOOKS = {
     "all_periods": ("every period started (3 a year: 18)", 3, True),
     "quarterly": ("4 reports a year, 3 periods started", 4, False),
     "quarterly_all": ("4 reports a year, every period started (24)", 4, True),
-    "before": ("before the array formulas: one LFI_AVGCOST per cell, 3 periods started", BEFORE, False),
+    "before": ("one LFI_AVGCOST per cell, 3 periods started", BEFORE, False),
     "before_all": ("one LFI_AVGCOST per cell, every period started (18)", BEFORE, True),
 }
 _QUARTERLY = """
