@@ -307,7 +307,7 @@ def _findings(results: dict) -> list[str]:
                        f"({(entry['cells_in'] + entry['cells_out']) / TARGET_CELLS:.1f}x), "
                        f"{entry['calls']:,} calls, about {entry['seconds']:.0f} s"
                        for key, entry in transfer.items() if not key.startswith("before"))
-                   + "; before, one LFI_AVGCOST per cell: " + "; ".join(
+                   + "; the earlier layout: " + "; ".join(
                        f"{books[key]}: {entry['cells_in'] + entry['cells_out']:,}, "
                        f"{entry['calls']:,} calls, about {entry['seconds']:.0f} s"
                        for key, entry in transfer.items() if key.startswith("before")) + ".")
