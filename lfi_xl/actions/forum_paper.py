@@ -33,9 +33,9 @@ from openpyxl.worksheet.page import PageMargins
 
 from lfi_xl import contract as c
 from lfi_xl.actions.extract import CHARTED_BALANCE, PLAN_SIGNS, ExtractData
-from lfi_xl.actions.page_layout import displayed, line_points, row_points, text_width
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, atomic_write
-from lfi_xl.core.shown import as_shown
+from lfi_xl.core.page_layout import line_points, row_points, text_width
+from lfi_xl.core.shown import as_shown, displayed
 from lfi_xl.core.text import storable_all, storable_text
 from lfi_xl.core.values import stored_number
 

@@ -35,7 +35,9 @@ from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
 from lfi_xl.core.cells import ExcelError, serial
+from lfi_xl.core.page_layout import text_width, wrapped_lines
 from lfi_xl.core.periods import Cadence, year_label
+from lfi_xl.core.shown import as_shown
 from lfi_xl.core.values import stored_number
 from lfi_xl.data import illustrative, published
 from lfi_xl.data.council import SHIPPED, Council
@@ -969,49 +971,10 @@ _POINTS_PER_WIDTH = 7.0
 #: sheet wider than its page at this scale continues on the pages to its right, its title
 #: columns repeated; it is never shrunk further (nor when a period's column is added).
 MIN_SCALE = 85
-#: How many digits wide a letter of text is, on average (0.82 in DejaVu Sans, 0.87 in
-#: Calibri), a bold heading's (1.07 in DejaVu Serif Bold, what LibreOffice draws), a space.
-_TEXT, _HEADING, _SPACE = 0.87, 1.07, 0.5
 
 
 def _width(ws: Worksheet, letter: str) -> float:
     return ws.column_dimensions[letter].width or 8.43  # Excel's default column
-
-
-def _shown(cell) -> str:
-    """About what ``cell`` shows: a date as dd/mm/yyyy, a number in its format."""
-    value, number_format = cell.value, cell.number_format or "General"
-    if isinstance(value, dt.date):
-        return "00/00/0000"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if number_format == "General":
-        return str(value)
-    decimals = len(number_format.split(".")[1].rstrip("%")) if "." in number_format else 0
-    figure = value * 100 if number_format.endswith("%") else value
-    text = f"{figure:,.{decimals}f}" if "," in number_format else f"{figure:.{decimals}f}"
-    return text + "£" * ("£" in number_format) + "%" * number_format.endswith("%")
-
-
-def _lines(text: str, width: float, factor: float = _TEXT) -> int:
-    """The lines ``text`` wraps to in a column ``width`` wide (words kept whole; ``factor``:
-    how much wider than a digit its characters are, on average)."""
-    room = max(width - 0.6, 1)  # the cell's padding
-    count = 0
-    for paragraph in str(text).split("\n"):
-        line = 0.0
-        count += 1
-        for word in paragraph.split():
-            size = len(word) * factor
-            if line and line + _SPACE + size > room:
-                count += 1
-                line = size
-            else:
-                line += (_SPACE if line else 0) + size
-            while line > room:  # a word wider than the column breaks inside
-                count += 1
-                line -= room
-    return count
 
 
 def _numeric(cells) -> bool:
@@ -1081,8 +1044,9 @@ def _printable(ws: Worksheet) -> None:
         letter = cells[0].column_letter
         if any(cell.alignment.wrap_text for cell in cells):
             continue  # a column of text set to wrap keeps its width
-        longest = max((len(_shown(cell)) for cell in cells if cell.value is not None
-                       and not str(cell.value).startswith("=")), default=0)
+        longest = max((len(as_shown(cell.value, cell.number_format)) for cell in cells
+                       if cell.value is not None and not str(cell.value).startswith("=")),
+                      default=0)
         if _width(ws, letter) < longest + 1 <= _WIDEST + 1:  # a register's values on one line
             ws.column_dimensions[letter].width = longest + 1
     for number in header_rows:
@@ -1093,10 +1057,9 @@ def _printable(ws: Worksheet) -> None:
             if not isinstance(cell.value, str):
                 continue
             letter = cell.column_letter
-            longest = max(len(word) for word in cell.value.split())
-            ws.column_dimensions[letter].width = max(_width(ws, letter),
-                                                     longest * _HEADING + 0.8)
-            lines = max(lines, _lines(cell.value, _width(ws, letter), _HEADING))
+            widest = max(text_width(word, bold=True) for word in cell.value.split())
+            ws.column_dimensions[letter].width = max(_width(ws, letter), widest + 0.8)
+            lines = max(lines, wrapped_lines(cell.value, _width(ws, letter), bold=True))
             below = [ws.cell(row, cell.column) for row in range(number + 1, end + 1)]
             if any(under.alignment.horizontal == "center" for under in below):
                 cell.alignment = Alignment(horizontal="center", wrap_text=True,
@@ -1108,7 +1071,7 @@ def _printable(ws: Worksheet) -> None:
     for row in ws.iter_rows(min_row=header_row + 1):
         if row[0].row in header_rows:
             continue
-        needed = max((_lines(cell.value, _width(ws, cell.column_letter))
+        needed = max((wrapped_lines(cell.value, _width(ws, cell.column_letter))
                       for cell in row if isinstance(cell.value, str)
                       and not cell.value.startswith("=")), default=1)
         if needed > 1:  # the row's figures stand level with the first line of its text
@@ -1139,7 +1102,7 @@ def _wrap_notes(ws: Worksheet, header_row: int, last: int) -> None:
         alone = all(ws.cell(number, index).value is None
                     for index in range(2, ws.max_column + 1))
         width = room if alone else _width(ws, "A")
-        lines = _lines(text, width)
+        lines = wrapped_lines(text, width)
         if lines == 1 and (alone or len(text) < width):
             continue
         if alone:

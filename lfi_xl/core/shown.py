@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 #: Excel's day 0 in the 1900 date system (serial 60 is the fictitious 29 February 1900).
 _EPOCH = _dt.datetime(1899, 12, 30)
@@ -281,9 +282,8 @@ def _digits(value: float, codes: str) -> str:
 
 def _round_half_away(value: float, decimals: int) -> float:
     """Round as Excel shows a figure: half away from zero, on the 15 digits it keeps."""
-    stored = float(f"{value:.15g}")
-    factor = 10 ** decimals
-    return math.floor(stored * factor + 0.5 + 1e-9) / factor
+    exact = Decimal(f"{float(value):.15g}")
+    return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)) + 0.0
 
 
 def _general(number: float) -> str:
@@ -327,3 +327,28 @@ def _date(number: float, section: str) -> str:
         run = []
         out.append(text)
     return "".join(out).strip()
+
+
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+
+
+def decimals(number_format: str) -> int | None:
+    """Decimal places a number format shows of the value (a percentage two more);
+    None for a format that shows the value as it is ("General")."""
+    shown = _QUOTED.sub("", number_format.split(";")[0])
+    if "0" not in shown and "#" not in shown:
+        return None
+    after = shown.split(".")[1] if "." in shown else ""
+    places = len(after) - len(after.lstrip("0#?"))
+    return places + 2 * shown.count("%")
+
+
+def displayed(value: float, number_format: str) -> float | int:
+    """``value`` rounded as a cell of ``number_format`` shows it (half away from zero, as
+    Excel rounds the 15 digits it keeps): what a published cell holds, so the file says
+    what the page shows. A whole number is an int."""
+    places = decimals(number_format)
+    if places is None or not math.isfinite(value):
+        return value
+    rounded = _round_half_away(value, places)
+    return int(rounded) if places == 0 else rounded

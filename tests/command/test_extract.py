@@ -10,10 +10,10 @@ import pytest
 from helpers import edit
 
 from lfi_xl import contract as c
-from lfi_xl.actions.page_layout import displayed
 from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.cli import main
 from lfi_xl.core.plan import compute_plan
+from lfi_xl.core.shown import displayed
 from lfi_xl.data import published
 
 

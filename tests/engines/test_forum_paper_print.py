@@ -19,9 +19,9 @@ from helpers import edit
 from lxml import etree
 
 from lfi_xl import contract as c
-from lfi_xl.actions.page_layout import displayed
 from lfi_xl.adapters.files.reader import WorkbookValues
 from lfi_xl.cli import main
+from lfi_xl.core.shown import displayed
 
 SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 PAPER = "LFI_Schools_Forum_2023-24_Q3"

@@ -12,12 +12,12 @@ from docx import Document
 from helpers import edit
 
 from lfi_xl import contract as c
-from lfi_xl.actions.page_layout import displayed
 from lfi_xl.adapters.files.reader import WorkbookValues, read_plan
 from lfi_xl.book.kpi_book import KpiBook
 from lfi_xl.cli import main
 from lfi_xl.core.periods import parse_period, year_label
 from lfi_xl.core.plan import compute_plan
+from lfi_xl.core.shown import displayed
 
 SHIPPED = Path(__file__).resolve().parents[2] / "workbooks"
 #: The plan line whose forecast each report changes (the pressure Norfolk reported).

@@ -6,7 +6,8 @@ import pytest
 
 from lfi_xl import contract as c
 from lfi_xl.actions.forum_paper import change_format, change_value, points, said, shown
-from lfi_xl.actions.page_layout import decimals, displayed, text_width, wrapped_lines
+from lfi_xl.core.page_layout import text_width, wrapped_lines
+from lfi_xl.core.shown import decimals, displayed
 
 HNB = c.KPI_BY_REF[11].sign        # +surplus/-deficit, the DfE's HNB measure
 IN_YEAR = c.KPI_BY_REF[16].sign    # +deficit/-surplus

@@ -1,5 +1,5 @@
 """Laying out a printed page of a written workbook: how many lines a wrapped text takes,
-how tall its row must be, and a figure as its cell shows it.
+how tall its row must be. Used by the workbooks' builder and the Forum paper's writer.
 
 Neither Excel nor LibreOffice fits a row to wrapped text in merged cells (nor, for a row
 whose height is set, in any cell), so the writer sets each row's height from an estimate
@@ -12,8 +12,6 @@ too many leaves a little space, a line too few would hide words.
 from __future__ import annotations
 
 import math
-import re
-from decimal import ROUND_HALF_UP, Decimal
 
 #: Points a row of one line of 11 pt text takes (Excel's default row), and each line of
 #: wrapped 11 pt text (Excel's; LibreOffice takes a little less).
@@ -71,29 +69,3 @@ def row_points(text: str, width: float, size: float = 11, bold: bool = False) ->
     """The height a row needs to show all of ``text`` wrapped ``width`` units wide."""
     lines = wrapped_lines(text, width, size, bold)
     return round(max(ROW_POINTS, lines * LINE_POINTS) * size / 11, 1)
-
-
-_QUOTED = re.compile(r'"[^"]*"|\\.')
-
-
-def decimals(number_format: str) -> int | None:
-    """Decimal places a number format shows of the value (a percentage two more);
-    None for a format that shows the value as it is ("General")."""
-    shown = _QUOTED.sub("", number_format.split(";")[0])
-    if "0" not in shown and "#" not in shown:
-        return None
-    after = shown.split(".")[1] if "." in shown else ""
-    places = len(after) - len(after.lstrip("0#?"))
-    return places + 2 * shown.count("%")
-
-
-def displayed(value: float, number_format: str) -> float | int:
-    """``value`` rounded as a cell of ``number_format`` shows it (half away from zero, as
-    Excel rounds the 15 digits it keeps): what a published cell holds, so the file says
-    what the page shows. A whole number is an int."""
-    places = decimals(number_format)
-    if places is None or not math.isfinite(value):
-        return value
-    exact = Decimal(f"{float(value):.15g}")
-    rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return int(rounded) if places == 0 else float(rounded) + 0.0  # no -0.0
