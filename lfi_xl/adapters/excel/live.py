@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from lfi_xl.book.area import Area, absolute, parse_area
+from lfi_xl.book.area import Area, absolute, parse_area, parse_areas
 from lfi_xl.errors import quote_sheet
 
 
@@ -192,15 +192,24 @@ class LiveWorkbook:
             for address, text in formulas.items():
                 target.range(address).formula = text
 
-    def print_through(self, sheet: str, column: int) -> None:
-        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based)."""
+    def print_area(self, sheet: str) -> list[Area] | None:
+        """The sheet's print area, its ranges in order (``None``: none, or no page set-up
+        on this host, which the notes then say)."""
         try:
-            setup = self.book.sheets[sheet].page_setup
-            area = parse_area(f"{quote_sheet(sheet, always=True)}!{setup.print_area or ''}")
-            if area is not None and area.max_col < column:
-                setup.print_area = Area(sheet, area.min_row, area.min_col, area.max_row,
-                                        column).ref
+            text = self.book.sheets[sheet].page_setup.print_area
         except (AttributeError, NotImplementedError, TypeError):  # no page set-up here
+            if sheet not in self.not_widened:
+                self.not_widened.append(sheet)
+            return None
+        prefix = f"{quote_sheet(sheet, always=True)}!"
+        return parse_areas(",".join(prefix + part.split("!")[-1]
+                                    for part in str(text or "").split(","))) if text else None
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        try:
+            self.book.sheets[sheet].page_setup.print_area = ",".join(
+                absolute(area.ref) for area in areas)
+        except (AttributeError, NotImplementedError, TypeError):
             if sheet not in self.not_widened:
                 self.not_widened.append(sheet)
 

@@ -27,6 +27,7 @@ from lfi_xl.book.area import (
     column_letter,
     last_typed_row,
     parse_area,
+    parse_areas,
     row_typed,
 )
 from lfi_xl.book.area import column_index as column_index_from_string
@@ -450,20 +451,35 @@ class FileWorkbook:
         self.package.parts[part] = wx.serialize(root)
         self._changed.add(sheet)
 
-    def print_through(self, sheet: str, column: int) -> None:
-        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based):
-        a period started prints with the earlier ones."""
+    def _print_area_name(self, workbook: etree._Element, sheet: str) -> etree._Element | None:
+        index = str(self.sheet_names.index(sheet))
+        return next((name for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS)
+                     if name.get("name") == PRINT_AREA and name.get("localSheetId") == index),
+                    None)
+
+    def print_area(self, sheet: str) -> list[Area] | None:
+        """The sheet's print area, its ranges in order; ``None`` when it has none, or one
+        that is not ranges of the sheet."""
+        name = self._print_area_name(self._workbook(), sheet)
+        areas = parse_areas(name.text or "") if name is not None else None
+        if areas is None or any(area.sheet != sheet for area in areas):
+            return None
+        return areas
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        """Print ``areas`` of the sheet, in order (each range starts a page)."""
         workbook = self._workbook()
-        index = str([info.name for info in wx.sheets(self.package)].index(sheet))
-        for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
-            if name.get("name") != PRINT_AREA or name.get("localSheetId") != index:
-                continue
-            area = parse_area(name.text or "")  # None: several areas, left as they are
-            if area is not None and area.max_col < column:
-                wider = Area(sheet, area.min_row, area.min_col, area.max_row, column)
-                name.text = f"{quote_sheet(sheet, always=True)}!{absolute(wider.ref)}"
-                self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
-            return
+        name = self._print_area_name(workbook, sheet)
+        if name is None:
+            names = workbook.find("m:definedNames", wx.NS)
+            if names is None:
+                names = etree.Element(f"{M}definedNames")
+                workbook.find("m:sheets", wx.NS).addnext(names)
+            name = etree.SubElement(names, f"{M}definedName", name=PRINT_AREA,
+                                    localSheetId=str(self.sheet_names.index(sheet)))
+        name.text = ",".join(f"{quote_sheet(sheet, always=True)}!{absolute(area.ref)}"
+                             for area in areas)
+        self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """Style cells as inputs: the input fill, and unlocked, so they can be typed in
