@@ -9,7 +9,8 @@ year is extended (columns made after the last). Poppler measures the PDFs: on ev
 the words stand at least 10 pt tall (median of their boxes) and no text is set below 9 pt
 (the type sizes the PDF draws), and no page is blank. Figures' headings stand over them,
 a note wider than its page wraps within it, and the period sheets print the reports
-started so far, every one of them and no later one, on no more pages than they need.
+started so far, every one of them and no later one, on no more pages than they need. The
+Audit sheet freeze adds prints as the built sheets do, its hashes and reasons whole.
 """
 
 import math
@@ -50,6 +51,20 @@ def _start(kpi: Path, plan: Path | None, times: int) -> None:
                      *(["--plan", str(plan)] if plan else [])]) == 0
 
 
+def _frozen(folder: Path) -> None:
+    """The shipped pair with the sheet lfi-xl adds itself to a file: Audit (a freeze, and
+    a superseding one with its reason). (Validation is written by the ribbon, in Excel:
+    tests/command/test_live.py.)"""
+    folder.mkdir()
+    for name in (c.PLAN_WORKBOOK, c.KPI_WORKBOOK):
+        shutil.copy(SHIPPED / name, folder / name)
+    for supersede in ([], ["--supersede", "--reason", "KPI 19 retyped after the placements "
+                           "register was corrected for three late entries in December"]):
+        assert main(["freeze", "--kpi", str(folder / c.KPI_WORKBOOK), "--plan",
+                     str(folder / c.PLAN_WORKBOOK), "--period", "2023-24 Q3", "--by",
+                     "A. Finance Officer", *supersede]) == 0
+
+
 #: The pairs started several times: case -> (reports a year, the current period after).
 STARTED = {"three": (3, "2025-26 Q1"), "quarterly": (4, "2025-26 Q1"),
            "extended": (4, "2025-26 Q2")}
@@ -82,8 +97,9 @@ def printed(tmp_path_factory) -> dict[str, Path]:
     _start(extended[0], None, 2)  # the plan has no 2025/26 yet: the KPI workbook alone
     for case in (*pair, "extended"):
         assert main(["recalc", *map(str, sorted((root / case).glob("*.xlsx")))]) in (0, 1)
+    _frozen(root / "frozen")
     pdfs = {}
-    for case in ("shipped", "started", "new", *STARTED):
+    for case in ("shipped", "started", "new", *STARTED, "frozen"):
         books = sorted((root / case).glob("*.xlsx"))
         assert main(["print", *map(str, books), "-o", str(root / case / "pdf")]) == 0
         for book in books:
@@ -115,7 +131,7 @@ def type_sizes(pdf: Path) -> list[list[float]]:
 
 
 CASES = [f"{case}/{kind}" for case in ("shipped", "started", "new", *STARTED)
-         for kind in ("plan", "kpi")]
+         for kind in ("plan", "kpi")] + ["frozen/kpi"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -274,3 +290,34 @@ def test_the_period_sheets_print_the_reports_started_and_no_later_one(printed, c
         bands = max(Counter(own).values())
         assert len(set(own)) <= needed and len(own) <= bands * needed, (
             case, sheet, f"{before[sheet]} page(s) before, {len(own)} after", own)
+
+
+def test_the_audit_sheet_prints_as_the_built_ones(printed):
+    """The Audit sheet freeze adds prints on A4 landscape (as the built sheets: CASES
+    measures its type), its heading row and Entry column on every page, the reason
+    wrapped within its column and every hash of the chain whole, in two lines of its
+    column, nothing past the page's right margin."""
+    pdf = printed["frozen/kpi"]
+    book = WorkbookValues(pdf.parent.parent / c.KPI_WORKBOOK)
+    pages = [page for page in words(pdf) if sheet_of(page, c.KPI_WORKBOOK) == c.AUDIT]
+    assert len(pages) >= 2  # wider than a page: it continues on the next
+    audit = book.sheet_values(c.AUDIT)
+    reason = audit[-1][c.AUDIT_COLUMNS.index("Reason")]
+    page = next(page for page in pages if any(word["text"] == "Reason" for word in page))
+    left, right = (next(word for word in page if word["text"] == heading)["xMin"]
+                   for heading in ("Reason", "Source"))
+    column = sorted((word for word in page if left - 1 < word["xMin"] and word["xMax"] < right),
+                    key=lambda word: (word["yMin"], word["xMin"]))
+    assert reason in " ".join(word["text"] for word in column)
+    assert len({round(word["yMin"]) for word in column}) >= 4  # the heading, and wrapped
+    hashes = [value for row in audit[1:] for value in row
+              if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value)]
+    assert len(hashes) >= 10
+    for value in hashes:  # its first line, and the rest under it
+        assert any(first["text"] + second["text"] == value and abs(
+            first["xMin"] - second["xMin"]) < 2 and 0 < second["yMin"] - first["yMin"] < 20
+                   for page in pages for first in page for second in page), value
+    for page in pages:
+        top = sorted(page, key=lambda word: (word["yMin"], word["xMin"]))[0]
+        assert top["text"] == "Entry"
+        assert max(word["xMax"] for word in page) < 841.9 - 12
