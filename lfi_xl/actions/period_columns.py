@@ -7,6 +7,11 @@ programme extended by a year, or a council moving from three reports a year to f
 
 Periods are read by their header labels everywhere, so a column added after the last one
 is read as its period wherever it stands. Files only: in Excel, insert the column.
+
+Each period sheet prints its fixed columns and the report columns started so far, never
+the future ones: :func:`print_started` moves the print area on with the current period,
+in ranges when a column made after the last one leaves future columns between (each range
+starts a page, the sheet's title columns repeated beside it).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 from lfi_xl import contract as c
 from lfi_xl.book.area import Area, column_letter
 from lfi_xl.core.cells import serial
-from lfi_xl.core.periods import Cadence, Period
+from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_period
 from lfi_xl.errors import Refused, cell_ref
 
 
@@ -112,3 +117,73 @@ def add_period_columns(adapter, period: Period, cadence: Cadence) -> list[str]:
              [c.COST_RESULTS])
         added.append(results.sheet)
     return added
+
+
+def _period_headers(adapter) -> list[Area]:
+    """The header row of every sheet's report columns: KPIs, Conditions, Narrative, Plan
+    Data and Cost workings (the one heading its results)."""
+    headers = [adapter.area(name) for name in (c.KPI_PERIODS, c.CONDITIONS_PERIODS,
+                                               c.NARRATIVE_PERIODS, c.PLAN_DATA_PERIODS)]
+    results, measures = adapter.area(c.COST_RESULTS), adapter.area(c.COST_MEASURES)
+    if results is not None and measures is not None and results.sheet == measures.sheet:
+        headers.append(Area(results.sheet, measures.min_row, results.min_col,
+                            measures.min_row, results.max_col))
+    return [header for header in headers if header is not None]
+
+
+def _periods_of(adapter, header: Area) -> dict[int, Period]:
+    """Each report column under ``header`` (its sheet column) and the period heading it."""
+    periods = {}
+    for offset, value in enumerate(adapter.values(header)[0]):
+        try:
+            periods[header.min_col + offset] = parse_period(str(value or "").strip())
+        except PeriodError:
+            continue  # not a report column
+    return periods
+
+
+def printed_through(areas: list[Area], periods: dict[int, Period], previous: Period,
+                    target: Period) -> list[Area] | None:
+    """The print area (``areas``, ranges of one sheet) made to show the report columns
+    (``periods``: sheet column -> its period) through ``target``, when it shows them
+    through ``previous`` as lfi-xl prints them: exactly those, or every column from the
+    first through the last of those (how a print area was once widened). The other
+    columns it shows (the fixed ones left of the periods) stay; the ranges follow the
+    sheet's columns, each a run of adjacent ones. ``None``: leave it as it is (nothing
+    to change, or a print area of the council's own: its rows differ from range to range,
+    or it shows other report columns)."""
+    rows = {(area.min_row, area.max_row) for area in areas}
+    started = {column for column, period in periods.items() if period <= previous}
+    if len(rows) != 1 or not started:
+        return None
+    covered = {column for area in areas for column in range(area.min_col, area.max_col + 1)}
+    shown = covered & set(periods)
+    if shown != started and shown != {column for column in periods if column <= max(started)}:
+        return None
+    wanted = sorted((covered - set(periods))
+                    | {column for column, period in periods.items() if period <= target})
+    runs: list[list[int]] = []
+    for column in wanted:
+        if runs and column == runs[-1][-1] + 1:
+            runs[-1].append(column)
+        else:
+            runs.append([column])
+    top, bottom = rows.pop()
+    ranges = [Area(areas[0].sheet, top, run[0], bottom, run[-1]) for run in runs]
+    return None if ranges == areas else ranges
+
+
+def print_started(adapter, previous: Period, target: Period) -> list[str]:
+    """Each period sheet's print area moved on from ``previous`` to ``target`` (see
+    :func:`printed_through`); returns the sheets whose print area changed."""
+    changed: list[str] = []
+    for header in _period_headers(adapter):
+        if header.sheet in changed:
+            continue
+        areas = adapter.print_area(header.sheet)
+        ranges = printed_through(areas, _periods_of(adapter, header), previous,
+                                 target) if areas else None
+        if ranges is not None:
+            adapter.set_print_area(header.sheet, ranges)
+            changed.append(header.sheet)
+    return changed

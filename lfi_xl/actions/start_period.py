@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
 from lfi_xl import contract as c
-from lfi_xl.actions.period_columns import add_period_columns
+from lfi_xl.actions.period_columns import add_period_columns, print_started
 from lfi_xl.actions.refresh import Refreshed, refresh_plan_data
 from lfi_xl.book import formulas, tables
 from lfi_xl.book.kpi_book import KpiBook
@@ -149,12 +147,7 @@ def start_period(kpi: EditableWorkbook, period: Period | None = None,
         kpi.set_formulas(kpi_sheet, written)
     for sheet, cells in inputs.items():
         kpi.make_inputs(sheet, cells, c.INPUT_FILL)
-    for sheet, cells in _by_sheet(written, kpi_sheet, inputs).items():
-        kpi.print_through(sheet, max(column_index_from_string(
-            coordinate_from_string(cell)[0]) for cell in cells))
-    workings = kpi.area(c.COST_RESULTS) if place is not None and place.costs else None
-    if workings is not None:  # the Cost workings column the new KPI cells show
-        kpi.print_through(workings.sheet, workings.min_col + column)
+    print_started(kpi, settings.current_period, target)
     _set_current(kpi, target)
     monitoring, filled = "", None
     if plan is not None:
@@ -188,14 +181,6 @@ def _plan_behind(plan_adapter: Workbook, settings: Settings) -> Period | None:
                   f"but the KPI workbook's is {settings.current_period.label}: set the "
                   "one that is wrong (Settings, Current report period), then start the "
                   "next period (nothing was changed)")
-
-
-def _by_sheet(written: dict[str, str], kpi_sheet: str,
-              inputs: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Every cell the period's start wrote or readied, by sheet."""
-    cells = {sheet: list(refs) for sheet, refs in inputs.items()}
-    cells.setdefault(kpi_sheet, []).extend(written)
-    return {sheet: refs for sheet, refs in cells.items() if refs}
 
 
 def _roll_monitoring(plan: EditableWorkbook, previous: Period, target: Period) -> str:

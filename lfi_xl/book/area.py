@@ -120,6 +120,20 @@ def parse_area(text: str) -> Area | None:
     return Area(sheet, int(r1), column_index(c1), int(r2), column_index(c2))
 
 
+#: One range of a list such as ``'KPIs'!$A$1:$K$69,'KPIs'!$AA$1:$AA$69`` (a print area of
+#: several ranges): a quoted sheet name may hold a comma.
+_RANGE = re.compile(r"(?:'(?:[^']|'')+'|[^',])+")
+
+
+def parse_areas(text: str) -> list[Area] | None:
+    """``Plan!$A$1:$C$9,Plan!$F$1:$F$9`` -> its :class:`Area` s, in order; ``None`` when any
+    is not a range (#REF!, a formula) or there are none."""
+    areas = [parse_area(part) for part in _RANGE.findall(text or "")]
+    if not areas or any(area is None for area in areas):
+        return None
+    return [area for area in areas if area is not None]
+
+
 def absolute(ref: str) -> str:
     """``B7:H7`` -> ``$B$7:$H$7``."""
     return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))

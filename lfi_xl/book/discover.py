@@ -623,8 +623,11 @@ class DiscoveringEditable(Discovering):
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         self.workbook.make_inputs(sheet, refs, fill)
 
-    def print_through(self, sheet: str, column: int) -> None:
-        self.workbook.print_through(sheet, column)
+    def print_area(self, sheet: str) -> list[Area] | None:
+        return self.workbook.print_area(sheet)
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        self.workbook.set_print_area(sheet, areas)
 
     def lock(self, sheet: str, refs: list[str]) -> None:
         self.workbook.lock(sheet, refs)

@@ -89,6 +89,12 @@ class EditableWorkbook(Workbook, Protocol):
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None: ...
 
-    def print_through(self, sheet: str, column: int) -> None: ...
+    def print_area(self, sheet: str) -> list[Area] | None:
+        """The sheet's print area, its ranges in order; ``None`` when it has none, or one
+        that is not ranges (a formula), or the host cannot say."""
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        """Print ``areas`` of the sheet (each range starts a page), where the host lets
+        lfi-xl set a print area."""
 
     def lock(self, sheet: str, refs: list[str]) -> None: ...

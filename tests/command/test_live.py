@@ -31,6 +31,19 @@ def test_validate_button_writes_a_validation_sheet_with_links(kpi_book):
     assert links[0]["args"][0] == "#'KPIs'!I8"
 
 
+def test_validate_button_lays_its_sheet_out_to_print(kpi_book):
+    """The Validation sheet's columns as wide as lfi-xl's own sheets print them (its
+    messages wrapping, the rows fitted to them), as the file adapter writes it."""
+    from lfi_xl.book import page_setup
+
+    book = json_book(kpi_book)
+    macros.validate_entries(book)
+    assert [action["args"][0] for action in actions(book, "setColumnWidth")] == list(
+        page_setup.WIDTHS[c.VALIDATION_COLUMNS])
+    assert actions(book, "setWrapText")[0]["args"] == [True]
+    assert actions(book, "setAutofit")[0]["args"] == ["rows"]
+
+
 def test_freeze_button_appends_snapshot_rows_and_names(kpi_book, monkeypatch):
     monkeypatch.chdir(kpi_book.parent)  # the plan workbook Settings record, found beside
     book = json_book(kpi_book)

@@ -42,8 +42,11 @@ def test_four_reports_a_year_in_a_three_report_book(kpi_book, plan_book, capsys)
     assert formulas[(c.KPI_SHEET, f"{letter}5")].startswith("LFI_DUEDATE(")
     assert formulas[(c.KPI_SHEET, f"{letter}18")] == "-'Plan Data'!U10"  # KPI 11
     workbook = package.parts["xl/workbook.xml"].decode()
+    # printed: the fixed columns and 2023-24 Q1-Q3, then the new Q4 column, not the future
+    # reports between (each range starts a page)
     assert re.search(rf"<definedName name=\"_xlnm.Print_Area\" localSheetId=\"1\">"
-                     rf"'KPIs'!\$A\$1:\${letter}\$\d+<", workbook)
+                     rf"'KPIs'!\$A\$1:\$K\$(\d+),'KPIs'!\${letter}\$1:\${letter}\$\1<",
+                     workbook)
     # formats: the new header and KPI cells are styled like the column before them
     sheet = package.parts[next(i.part for i in wx.sheets(package)
                                if i.name == c.KPI_SHEET)].decode()
@@ -73,3 +76,22 @@ def test_a_column_is_not_made_over_something_typed(kpi_book, plan_book, capsys):
     assert main(["start-period", str(kpi_book)]) == 1   # refused
     assert "KPIs!AA30 is not empty" in capsys.readouterr().err
     assert kpi_book.read_bytes() == before
+
+
+def test_a_print_area_of_the_councils_own_is_kept(kpi_book, plan_book, capsys):
+    """A print area lfi-xl did not set (here every report column, future ones too) is
+    the council's choice: starting a period, with its columns made, leaves it as it is."""
+    from lfi_xl.adapters.files.writer import FileWorkbook
+    from lfi_xl.book.area import Area
+
+    book = FileWorkbook(kpi_book)
+    own = [Area(c.KPI_SHEET, 1, 1, 69, 26)]
+    book.set_print_area(c.KPI_SHEET, own)
+    book.package.save(kpi_book)
+    quarterly(kpi_book, plan_book)
+    assert main(["start-period", str(kpi_book), "--plan", str(plan_book)]) == 0
+    assert "Made the columns for 2023-24 Q4" in capsys.readouterr().out
+    after = FileWorkbook(kpi_book)
+    assert after.print_area(c.KPI_SHEET) == own
+    # the other period sheets' (the builder's) moved on, the future columns left out
+    assert [area.ref for area in after.print_area(c.PLAN_DATA)] == ["A1:E14", "U1:U14"]

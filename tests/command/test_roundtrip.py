@@ -212,7 +212,8 @@ def test_freeze_keeps_every_part_it_need_not_change_byte_for_byte(book, tmp_path
     names_before, names_after = defined_names(before), defined_names(after)
     moved = {key for key in names_before if names_after.get(key) != names_before[key]}
     assert moved == {(c.SNAPSHOTS_TABLE, None)}, moved  # extended over the new rows
-    assert set(names_after) - set(names_before) == {(c.AUDIT_TABLE, None)}
+    assert set(names_after) - set(names_before) == {  # and its heading row on every page
+        (c.AUDIT_TABLE, None), ("_xlnm.Print_Titles", c.AUDIT)}
 
     assert main(["verify", str(book)]) == 0
     assert_user_extras(libreoffice_parts(book, tmp_path / "lo"), "frozen workbook", audit=True)
@@ -254,8 +255,9 @@ def check_appended_children(old: bytes, new: bytes, tag: str) -> None:
 
 def check_styles(old: bytes, new: bytes) -> tuple[set[int], set[int]]:
     """Only cellXfs grew, by locked copies of existing styles (the frozen cells) and
-    unlocked ones (every other cell of a sheet protected for the first time); returns
-    the indices of each."""
+    unlocked ones (every other cell of a sheet protected for the first time), and the
+    Audit sheet's own (the default style wrapping at the top left); returns the indices
+    of the locked and unlocked ones."""
     before, after = xml(old), xml(new)
     assert children_except(before, "cellXfs") == children_except(after, "cellXfs")
     old_xfs, new_xfs = before.find(f"{M}cellXfs"), after.find(f"{M}cellXfs")
@@ -264,7 +266,13 @@ def check_styles(old: bytes, new: bytes) -> tuple[set[int], set[int]]:
     assert added, "freeze locked no cell style"
     locked, unlocked = set(), set()
     plain = {c14n(_without_protection(xf)) for xf in old_xfs}
+    wrapping = [xf for xf in added if xf.find(f"{M}alignment") is not None
+                and xf.find(f"{M}protection") is None]
+    assert len(wrapping) == 1 and dict(wrapping[0].find(f"{M}alignment").attrib) == {
+        "horizontal": "left", "vertical": "top", "wrapText": "1"}
     for index, xf in enumerate(added, start=len(old_xfs)):
+        if xf in wrapping:
+            continue
         assert c14n(_without_protection(xf)) in plain  # a copy of an existing style
         (locked if xf.find(f"{M}protection").get("locked") == "1" else unlocked).add(index)
     assert locked, "freeze locked no cell style"

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lfi_xl.book.area import Area, absolute, parse_area
+from lfi_xl.book import page_setup
+from lfi_xl.book.area import Area, absolute, parse_area, parse_areas
 from lfi_xl.errors import quote_sheet
 
 
@@ -145,6 +146,7 @@ class LiveWorkbook:
         target.range("A1").value = [list(header), *[_plain(row) for row in rows]]
         for ref, location in (links or {}).items():
             target.range(ref).add_hyperlink(f"#{location}", text_to_display=location)
+        _lay_out(target, list(header), rows, widths)
 
     def append_rows(self, sheet: str, table_name: str, header: list[Any],
                     rows: list[list[Any]]) -> None:
@@ -156,6 +158,8 @@ class LiveWorkbook:
             top, column, last = area.min_row, area.min_col, area.max_row
         if rows:
             target.range((last + 1, column)).value = [_plain(row) for row in rows]
+        if new:
+            _lay_out(target, list(header), rows, None)
         end = last + len(rows)
         self.set_name(table_name, sheet, Area(sheet, top, column, end,
                                               column + len(header) - 1).ref)
@@ -192,15 +196,24 @@ class LiveWorkbook:
             for address, text in formulas.items():
                 target.range(address).formula = text
 
-    def print_through(self, sheet: str, column: int) -> None:
-        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based)."""
+    def print_area(self, sheet: str) -> list[Area] | None:
+        """The sheet's print area, its ranges in order (``None``: none, or no page set-up
+        on this host, which the notes then say)."""
         try:
-            setup = self.book.sheets[sheet].page_setup
-            area = parse_area(f"{quote_sheet(sheet, always=True)}!{setup.print_area or ''}")
-            if area is not None and area.max_col < column:
-                setup.print_area = Area(sheet, area.min_row, area.min_col, area.max_row,
-                                        column).ref
+            text = self.book.sheets[sheet].page_setup.print_area
         except (AttributeError, NotImplementedError, TypeError):  # no page set-up here
+            if sheet not in self.not_widened:
+                self.not_widened.append(sheet)
+            return None
+        prefix = f"{quote_sheet(sheet, always=True)}!"
+        return parse_areas(",".join(prefix + part.split("!")[-1]
+                                    for part in str(text or "").split(","))) if text else None
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        try:
+            self.book.sheets[sheet].page_setup.print_area = ",".join(
+                absolute(area.ref) for area in areas)
+        except (AttributeError, NotImplementedError, TypeError):
             if sheet not in self.not_widened:
                 self.not_widened.append(sheet)
 
@@ -249,6 +262,40 @@ class LiveWorkbook:
                          "Excel host has no page set-up; set them in Page Layout > Print Area "
                          "to print the new period.")
         return notes
+
+
+def _lay_out(target: Any, header: list[Any], rows: list[list[Any]],
+             widths: list[float] | None) -> None:
+    """A sheet of lfi-xl's own (its heading row, then ``rows``) laid out and set up to print
+    as the file adapter does (:mod:`lfi_xl.book.page_setup`), as far as the host lets
+    Python: column widths, text wrapped and the rows made tall enough for it, and in
+    desktop Excel's object model its page set-up (A4 landscape, the fixed scale, the
+    heading row repeated, the margins and footer)."""
+    widths = widths or page_setup.widths(header, rows)
+    cells = None
+    try:
+        for index, width in enumerate(widths, start=1):
+            target.range((1, index)).column_width = width
+        cells = target.range((1, 1), (len(rows) + 1, len(widths)))
+        cells.wrap_text = True
+        cells.rows.autofit()
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
+        pass  # a host that cannot: the sheet keeps its default widths
+    try:
+        setup = target.api.PageSetup
+        setup.Orientation, setup.PaperSize = 2, 9  # xlLandscape, xlPaperA4
+        setup.Zoom = page_setup.scale(widths)
+        setup.Order = 2  # xlOverThenDown
+        setup.PrintTitleRows = "$1:$1"
+        if page_setup.wider_than_page(widths):
+            setup.PrintTitleColumns = "$A:$A"
+        for side, inches in page_setup.MARGINS.items():
+            setattr(setup, f"{side.capitalize()}Margin", inches * 72)
+        setup.LeftFooter, setup.CenterFooter, setup.RightFooter = "&A", "&F", "Page &P of &N"
+        if cells is not None:
+            cells.api.VerticalAlignment, cells.api.HorizontalAlignment = -4160, -4131
+    except Exception:  # no Excel object model (xlwings Server, the JSON engine, a Mac's
+        pass           # differs): the sheet prints with the host's page set-up
 
 
 def _plain(row: list[Any]) -> list[Any]:

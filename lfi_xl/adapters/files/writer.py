@@ -21,12 +21,14 @@ from lxml import etree
 from lfi_xl.adapters.files import workbook_xml as wx
 from lfi_xl.adapters.files.package import Package
 from lfi_xl.adapters.files.reader import WorkbookValues
+from lfi_xl.book import page_setup
 from lfi_xl.book.area import (
     Area,
     absolute,
     column_letter,
     last_typed_row,
     parse_area,
+    parse_areas,
     row_typed,
 )
 from lfi_xl.book.area import column_index as column_index_from_string
@@ -72,8 +74,51 @@ def _row(number: int, values, first_column: int = 1) -> etree._Element:
     return row
 
 
-#: The defined name Excel keeps a sheet's print area in (sheet-scoped).
-PRINT_AREA = "_xlnm.Print_Area"
+#: The defined names Excel keeps a sheet's print area and repeated rows and columns in
+#: (sheet-scoped).
+PRINT_AREA, PRINT_TITLES = "_xlnm.Print_Area", "_xlnm.Print_Titles"
+
+
+def _wrapping(xf: etree._Element, default: etree._Element) -> bool:
+    """Whether the cell format ``xf`` is the default one (``default``) wrapping its text
+    at the top left of the cell: how lfi-xl's own sheets show their cells (a number left
+    too, clear of the text or hash in the column after it)."""
+    alignment = xf.find("m:alignment", wx.NS)
+    return (alignment is not None and alignment.get("wrapText") in ("1", "true")
+            and alignment.get("vertical") == "top" and alignment.get("horizontal") == "left"
+            and all(xf.get(key, "0") == default.get(key, "0")
+                    for key in ("numFmtId", "fontId", "fillId", "borderId"))
+            and xf.find("m:protection", wx.NS) is None)
+
+
+def _fit_height(row: etree._Element, values: list[Any], widths: list[float]) -> None:
+    """The row as tall as its wrapped text needs (LibreOffice and Excel keep a file's row
+    heights as they are)."""
+    height = page_setup.row_height(values, widths)
+    if height is not None:
+        row.set("ht", str(height))
+        row.set("customHeight", "1")
+
+
+def _widths(root: etree._Element) -> list[float]:
+    """The sheet's column widths from column A, Excel's default where none is set."""
+    found: dict[int, float] = {}
+    for entry in root.iterfind("m:cols/m:col", wx.NS):
+        for index in range(int(entry.get("min")), min(int(entry.get("max")), 1000) + 1):
+            found[index] = float(entry.get("width", "8.43"))
+    return [found.get(index, 8.43) for index in range(1, max(found, default=0) + 1)]
+
+
+def _page_setup(root: etree._Element, widths: list[float]) -> None:
+    """A sheet of lfi-xl's own printed as the builder's are: its margins, A4 landscape at
+    the scale its columns allow (85-100%), across then down, the footer."""
+    margins = page_setup.MARGINS
+    etree.SubElement(root, f"{M}pageMargins", **{key: str(value)
+                                                 for key, value in margins.items()})
+    etree.SubElement(root, f"{M}pageSetup", paperSize="9", orientation="landscape",
+                     scale=str(page_setup.scale(widths)), pageOrder="overThenDown")
+    etree.SubElement(etree.SubElement(root, f"{M}headerFooter"),
+                     f"{M}oddFooter").text = page_setup.FOOTER
 
 
 class FileWorkbook:
@@ -184,28 +229,83 @@ class FileWorkbook:
         return part
 
     def _new_sheet_root(self, rows: list[list], widths: list[float] | None = None,
-                        links: dict[str, str] | None = None) -> etree._Element:
+                        links: dict[str, str] | None = None,
+                        wrap: bool = False) -> etree._Element:
+        """A sheet of lfi-xl's own: ``rows`` from A1 under a frozen heading row, and the
+        page set-up of :mod:`lfi_xl.book.page_setup`; with ``wrap`` each cell wraps its
+        text, each row as tall as it needs (a cell style added to the workbook's)."""
+        widths = widths or page_setup.widths(rows[0], rows[1:])
         root = etree.Element(f"{M}worksheet", nsmap={None: wx.MAIN, "r": wx.REL})
         views = etree.SubElement(etree.SubElement(root, f"{M}sheetViews"), f"{M}sheetView",
                                  workbookViewId="0")
         etree.SubElement(views, f"{M}pane", ySplit="1", topLeftCell="A2", activePane="bottomLeft",
                          state="frozen")
-        if widths:
-            cols = etree.SubElement(root, f"{M}cols")
-            for index, width in enumerate(widths, start=1):
-                etree.SubElement(cols, f"{M}col", min=str(index), max=str(index),
-                                 width=str(width), customWidth="1")
+        cols = etree.SubElement(root, f"{M}cols")
+        for index, width in enumerate(widths, start=1):
+            etree.SubElement(cols, f"{M}col", min=str(index), max=str(index),
+                             width=str(width), customWidth="1")
         data = etree.SubElement(root, f"{M}sheetData")
+        style = str(self._wrap_style()) if wrap else None
         for number, values in enumerate(rows, start=1):
-            data.append(_row(number, values))
+            row = _row(number, values)
+            if style is not None:
+                for cell in row:
+                    cell.set("s", style)
+                _fit_height(row, values, widths)
+            data.append(row)
         if links:
             hyperlinks = etree.SubElement(root, f"{M}hyperlinks")
             for ref, location in links.items():
                 etree.SubElement(hyperlinks, f"{M}hyperlink", ref=ref, location=location,
                                  display=location)
-        etree.SubElement(root, f"{M}pageMargins", left="0.7", right="0.7", top="0.75",
-                         bottom="0.75", header="0.3", footer="0.3")
+        _page_setup(root, widths)
+        self._save_styles()
         return root
+
+    def _print_titles(self, sheet: str, widths: list[float]) -> None:
+        """The heading row repeated on every printed page of a sheet of lfi-xl's own, and
+        its first column on the pages to the right when it is wider than a page."""
+        workbook = self._workbook()
+        index = str(self.sheet_names.index(sheet))
+        names = workbook.find("m:definedNames", wx.NS)
+        if names is None:
+            names = etree.Element(f"{M}definedNames")
+            workbook.find("m:sheets", wx.NS).addnext(names)
+        name = next((name for name in names if name.get("name") == PRINT_TITLES
+                     and name.get("localSheetId") == index), None)
+        if name is None:
+            name = etree.SubElement(names, f"{M}definedName", name=PRINT_TITLES,
+                                    localSheetId=index)
+        quoted = quote_sheet(sheet, always=True)
+        name.text = f"{quoted}!$1:$1" + (f",{quoted}!$A:$A"
+                                         if page_setup.wider_than_page(widths) else "")
+        self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
+
+    def _wraps(self, index: int) -> bool:
+        """Whether cell style ``index`` is lfi-xl's wrapping one (see :meth:`_wrap_style`)."""
+        if getattr(self, "_styles", None) is None:
+            self._styles = wx.parse(self.package.parts["xl/styles.xml"])
+        xfs = self._styles.find("m:cellXfs", wx.NS)
+        return 0 <= index < len(xfs) and _wrapping(xfs[index], xfs[0])
+
+    def _wrap_style(self) -> int:
+        """The index of the default cell style wrapping its text at the top left of the
+        cell (added to the workbook's styles once)."""
+        if getattr(self, "_styles", None) is None:
+            self._styles = wx.parse(self.package.parts["xl/styles.xml"])
+        xfs = self._styles.find("m:cellXfs", wx.NS)
+        for index, xf in enumerate(xfs):
+            if _wrapping(xf, xfs[0]):
+                return index
+        clone = copy.deepcopy(xfs[0])
+        for child in list(clone):
+            clone.remove(child)
+        clone.set("applyAlignment", "1")
+        etree.SubElement(clone, f"{M}alignment", horizontal="left", vertical="top",
+                         wrapText="1")
+        xfs.append(clone)
+        xfs.set("count", str(len(xfs)))
+        return len(xfs) - 1
 
     def set_name(self, name: str, sheet: str, ref: str) -> None:
         """Create or move a workbook-scoped defined name."""
@@ -228,13 +328,18 @@ class FileWorkbook:
     def replace_sheet(self, sheet: str, header: list[Any], rows: list[list[Any]],
                       links: dict[str, str] | None = None,
                       widths: list[float] | None = None) -> None:
-        """Write a sheet of our own (e.g. Validation) from scratch, adding it if needed."""
+        """Write a sheet of our own (adopt's Settings, Line kinds, Conditions and
+        Narrative) from scratch, adding it if needed: set up to print as the built sheets,
+        its cells in the workbook's default style (the council's styles are left as they
+        are: adopt changes nothing but what it writes)."""
+        widths = widths or page_setup.widths(list(header), rows)
         root = self._new_sheet_root([list(header), *rows], widths, links)
         part = self._sheet_part(sheet)
         if part is None:
             self._add_sheet(sheet, root)
         else:
             self.package.parts[part] = wx.serialize(root)
+        self._print_titles(sheet, widths)
 
     def append_rows(self, sheet: str, table_name: str, header: list[Any],
                     rows: list[list[Any]]) -> None:
@@ -243,7 +348,9 @@ class FileWorkbook:
         area = self.reader.area(table_name)
         part = self._sheet_part(sheet)
         if part is None:
-            self._add_sheet(sheet, self._new_sheet_root([list(header)], [14] * len(header)))
+            widths = page_setup.widths(list(header), rows)
+            self._add_sheet(sheet, self._new_sheet_root([list(header)], widths, wrap=True))
+            self._print_titles(sheet, widths)
             part = self._part_of(sheet)
             top, first_column, last = 1, 1, 1
         elif area is None:
@@ -260,9 +367,20 @@ class FileWorkbook:
                 raise Refused(f"{self.path}: {sheet}!{number}:{number}, below the "
                               f"{table_name} table, is not empty; lfi-xl will not "
                               "overwrite it: move what is there")
+        # a sheet of lfi-xl's own wraps its text: the new rows' cells too, as the row above
+        above = [] if last not in existing else list(existing[last].iterfind("m:c", wx.NS))
+        wrapping = {coordinate_from_string(cell.get("r"))[0] for cell in above
+                    if cell.get("s") is not None and self._wraps(int(cell.get("s")))}
+        styles = dict.fromkeys(wrapping, str(self._wrap_style())) if wrapping else {}
         for offset, values in enumerate(rows, start=1):
             number = last + offset
             new = _row(number, values, first_column)
+            for cell in new:
+                style = styles.get(coordinate_from_string(cell.get("r"))[0])
+                if style is not None:
+                    cell.set("s", style)
+            if styles:
+                _fit_height(new, values, _widths(root)[first_column - 1:])
             old = existing.get(number)
             if old is not None:
                 old.addprevious(new)
@@ -450,20 +568,35 @@ class FileWorkbook:
         self.package.parts[part] = wx.serialize(root)
         self._changed.add(sheet)
 
-    def print_through(self, sheet: str, column: int) -> None:
-        """Widen the sheet's print area, when it has one, to reach ``column`` (1-based):
-        a period started prints with the earlier ones."""
+    def _print_area_name(self, workbook: etree._Element, sheet: str) -> etree._Element | None:
+        index = str(self.sheet_names.index(sheet))
+        return next((name for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS)
+                     if name.get("name") == PRINT_AREA and name.get("localSheetId") == index),
+                    None)
+
+    def print_area(self, sheet: str) -> list[Area] | None:
+        """The sheet's print area, its ranges in order; ``None`` when it has none, or one
+        that is not ranges of the sheet."""
+        name = self._print_area_name(self._workbook(), sheet)
+        areas = parse_areas(name.text or "") if name is not None else None
+        if areas is None or any(area.sheet != sheet for area in areas):
+            return None
+        return areas
+
+    def set_print_area(self, sheet: str, areas: list[Area]) -> None:
+        """Print ``areas`` of the sheet, in order (each range starts a page)."""
         workbook = self._workbook()
-        index = str([info.name for info in wx.sheets(self.package)].index(sheet))
-        for name in workbook.iterfind("m:definedNames/m:definedName", wx.NS):
-            if name.get("name") != PRINT_AREA or name.get("localSheetId") != index:
-                continue
-            area = parse_area(name.text or "")  # None: several areas, left as they are
-            if area is not None and area.max_col < column:
-                wider = Area(sheet, area.min_row, area.min_col, area.max_row, column)
-                name.text = f"{quote_sheet(sheet, always=True)}!{absolute(wider.ref)}"
-                self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
-            return
+        name = self._print_area_name(workbook, sheet)
+        if name is None:
+            names = workbook.find("m:definedNames", wx.NS)
+            if names is None:
+                names = etree.Element(f"{M}definedNames")
+                workbook.find("m:sheets", wx.NS).addnext(names)
+            name = etree.SubElement(names, f"{M}definedName", name=PRINT_AREA,
+                                    localSheetId=str(self.sheet_names.index(sheet)))
+        name.text = ",".join(f"{quote_sheet(sheet, always=True)}!{absolute(area.ref)}"
+                             for area in areas)
+        self.package.parts["xl/workbook.xml"] = wx.serialize(workbook)
 
     def make_inputs(self, sheet: str, refs: list[str], fill: str) -> None:
         """Style cells as inputs: the input fill, and unlocked, so they can be typed in
