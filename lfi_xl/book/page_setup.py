@@ -1,5 +1,6 @@
-"""How the sheets lfi-xl writes itself (Audit, Validation, and those adopt adds) print: as
-the builder's sheets do (build/workbooks.py, tests/engines/test_print.py). A4 landscape,
+"""How the sheets lfi-xl writes itself (Audit, Validation, and those adopt adds) print, and
+the page the builder lays its sheets out on (build/workbooks.py uses these constants;
+tests/engines/test_print.py measures the result). A4 landscape,
 narrow margins with a footer (sheet, file, page), the heading row repeated on every page,
 a fixed scale of 85-100%, never fit-to-page: the largest at which the columns fit one
 page wide, and at 85% a wider sheet continues on the pages to its right, its first column
@@ -15,24 +16,27 @@ from __future__ import annotations
 from typing import Any
 
 from lfi_xl import contract as c
+from lfi_xl.core.page_layout import wrapped_lines
 
-#: Page margins (inches): the builder's.
+#: Page margins (inches): narrow, with room for the footer.
 MARGINS = {"left": 0.25, "right": 0.25, "top": 0.5, "bottom": 0.75, "header": 0.25,
            "footer": 0.3}
 #: The footer every page carries: the sheet's name, the file's, the page of the pages.
 FOOTER = "&L&A&C&F&RPage &P of &N"
 #: What an A4 landscape page (841.9 pt) has for the columns, in points.
 PAGE_WIDTH = 841.9 - 72 * (MARGINS["left"] + MARGINS["right"])
-#: One unit of column width printed at 100%, in points (DejaVu Sans, the widest font
-#: LibreOffice falls back to; the builder measures so too).
+#: One unit of column width (a digit of the workbook's font) printed at 100%, in points:
+#: 7.0 where LibreOffice has no Calibri and draws DejaVu Sans, the widest it falls back to
+#: (Calibri's is 5.6): a sheet measured so fits its page in either.
 POINTS_PER_WIDTH = 7.0
-#: The smallest scale (%): 11 pt type prints at 9.35 pt.
+#: The smallest print scale (%): 11 pt type prints at 9.35 pt or larger. A sheet wider
+#: than its page at this scale continues on the pages to its right, its title columns
+#: repeated; it is never shrunk further (nor when a period's column is added).
 MIN_SCALE = 85
 #: The widest a column is made for its values: a SHA-256 (64 characters) on one line.
 WIDEST = 66
-#: Points a printed line of text needs (11 pt type, with its leading); how many digits
-#: wide a letter of text is on average, and a space (the builder's measures).
-LINE_HEIGHT, TEXT, SPACE = 15, 0.87, 0.5
+#: Points a printed line of text needs (11 pt type, with its leading).
+LINE_HEIGHT = 15
 #: Columns of lfi-xl's own sheets, by their headings: the figures and codes as wide as
 #: they print, free text (a reason, a message) wide enough to read, wrapping.
 WIDTHS: dict[tuple[str, ...], tuple[float, ...]] = {
@@ -65,30 +69,10 @@ def wider_than_page(column_widths: list[float]) -> bool:
     return sum(column_widths) * POINTS_PER_WIDTH * scale(column_widths) / 100 > PAGE_WIDTH
 
 
-def lines(text: str, width: float) -> int:
-    """The lines ``text`` wraps to in a column ``width`` wide (words kept whole; a word
-    wider than the column breaks inside it)."""
-    room = max(width - 0.6, 1)  # the cell's padding
-    count = 0
-    for paragraph in str(text).split("\n"):
-        line = 0.0
-        count += 1
-        for word in paragraph.split():
-            size = len(word) * TEXT
-            if line and line + SPACE + size > room:
-                count += 1
-                line = size
-            else:
-                line += (SPACE if line else 0) + size
-            while line > room:
-                count += 1
-                line -= room
-    return count
-
-
 def row_height(values: list[Any], column_widths: list[float]) -> float | None:
     """The height (points) a row of ``values`` needs for its wrapped text; ``None``: one
     line, the sheet's default."""
-    needed = max([1, *(lines(str(value), column_widths[k]) for k, value in enumerate(values)
+    needed = max([1, *(wrapped_lines(str(value), column_widths[k])
+                       for k, value in enumerate(values)
                        if isinstance(value, str) and k < len(column_widths))])
     return LINE_HEIGHT * needed if needed > 1 else None

@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from lfi_xl import contract as c
 from lfi_xl.actions.recalc import NO_DATA, recalc
 from lfi_xl.adapters.files.package import EXCEL_CALC_ID, Package, atomic_write
-from lfi_xl.book import formulas
+from lfi_xl.book import formulas, page_setup
 from lfi_xl.book.area import absolute
 from lfi_xl.book.kpi_values import KpiInputs, average_cost_kpis, plan_data_rows
 from lfi_xl.core import plan as p
@@ -97,10 +97,10 @@ def _print_setup(ws: Worksheet, area: str | None, title_rows: str | None = None,
     """A4 landscape, the print area and the headings every page repeats: ``title_rows``
     at the top; ``title_columns`` at the left of every page a wide sheet continues on.
     The scale is set once the columns have their widths (:func:`_scale`); a sheet that
-    ``grows`` a column each report period prints at ``MIN_SCALE`` from the start, so its
+    ``grows`` a column each report period prints at ``page_setup.MIN_SCALE`` from the start, so its
     pages keep their size and fill before the next begins."""
     if grows:
-        ws.page_setup.scale = MIN_SCALE
+        ws.page_setup.scale = page_setup.MIN_SCALE
     if area:
         ws.print_area = area
     if title_rows:
@@ -109,7 +109,7 @@ def _print_setup(ws: Worksheet, area: str | None, title_rows: str | None = None,
         ws.print_title_cols = title_columns
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_margins = PageMargins(**_MARGINS)
+    ws.page_margins = PageMargins(**page_setup.MARGINS)
     ws.oddFooter.left.text, ws.oddFooter.center.text = "&A", "&F"
     ws.oddFooter.right.text = "Page &P of &N"
 
@@ -954,23 +954,8 @@ def _core_properties() -> bytes:
         "</cp:coreProperties>").encode()
 
 
-#: Points a printed line of text needs (11 pt type, with its leading).
-_LINE_HEIGHT = 15
 #: Columns widen to fit their values up to this; longer text wraps.
 _WIDEST = 40
-#: Page margins (inches): narrow, with room for the footer (sheet name, page number).
-_MARGINS = {"left": 0.25, "right": 0.25, "top": 0.5, "bottom": 0.75, "header": 0.25,
-            "footer": 0.3}
-#: What a page has for the columns (A4 landscape, 841.9 pt wide), in points.
-_PAGE_WIDTH = 841.9 - 72 * (_MARGINS["left"] + _MARGINS["right"])
-#: One unit of column width (a digit of the workbook's font) printed at 100%, in points:
-#: 7.0 where LibreOffice has no Calibri and draws DejaVu Sans, the widest it falls back to
-#: (Calibri's is 5.6): a sheet measured so fits its page in either.
-_POINTS_PER_WIDTH = 7.0
-#: The smallest print scale (%): the sheets' 11 pt type prints at 9.35 pt or larger. A
-#: sheet wider than its page at this scale continues on the pages to its right, its title
-#: columns repeated; it is never shrunk further (nor when a period's column is added).
-MIN_SCALE = 85
 
 
 def _width(ws: Worksheet, letter: str) -> float:
@@ -1004,16 +989,15 @@ def _print_columns(ws: Worksheet) -> tuple[int, int]:
 
 def _scale(ws: Worksheet) -> int:
     """The sheet's print scale: as large as lets its printed columns fit one page wide,
-    from ``MIN_SCALE`` to 100%."""
+    from ``page_setup.MIN_SCALE`` to 100%."""
     first, last = _print_columns(ws)
-    width = sum(_width(ws, col(index)) for index in range(first, last + 1))
-    return max(MIN_SCALE, min(100, int(_PAGE_WIDTH * 100 // (width * _POINTS_PER_WIDTH))))
+    return page_setup.scale([_width(ws, col(index)) for index in range(first, last + 1)])
 
 
 def _first_page_columns(ws: Worksheet, scale: int) -> int:
     """The last column the first printed page holds at ``scale``."""
     first, last = _print_columns(ws)
-    room = _PAGE_WIDTH * 100 / scale / _POINTS_PER_WIDTH
+    room = page_setup.PAGE_WIDTH * 100 / scale / page_setup.POINTS_PER_WIDTH
     used, column = 0.0, first
     for index in range(first, last + 1):
         used += _width(ws, col(index))
@@ -1067,7 +1051,7 @@ def _printable(ws: Worksheet) -> None:
             elif _numeric(below):  # headings over figures stand right, as they do
                 cell.alignment = Alignment(horizontal="right", wrap_text=True,
                                            vertical="center")
-        ws.row_dimensions[number].height = _LINE_HEIGHT * lines
+        ws.row_dimensions[number].height = page_setup.LINE_HEIGHT * lines
     for row in ws.iter_rows(min_row=header_row + 1):
         if row[0].row in header_rows:
             continue
@@ -1079,7 +1063,7 @@ def _printable(ws: Worksheet) -> None:
                 cell.alignment = Alignment(horizontal=cell.alignment.horizontal,
                                            wrap_text=isinstance(cell.value, str),
                                            vertical="top")
-            ws.row_dimensions[row[0].row].height = _LINE_HEIGHT * needed
+            ws.row_dimensions[row[0].row].height = page_setup.LINE_HEIGHT * needed
     if not ws.print_title_rows:  # sheets that grow (Snapshots, Audit, Lists): no fixed area
         _print_setup(ws, None, f"{header_row}:{header_row}")
     scale = ws.page_setup.scale or _scale(ws)
@@ -1108,7 +1092,7 @@ def _wrap_notes(ws: Worksheet, header_row: int, last: int) -> None:
         if alone:
             ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=last)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[number].height = _LINE_HEIGHT * lines
+        ws.row_dimensions[number].height = page_setup.LINE_HEIGHT * lines
 
 
 #: A number openpyxl wrote with 16 significant digits ("%.16g"): -9.015 as
