@@ -225,3 +225,18 @@ def type_council_plan(plan: Path, leave_out: str | None = None) -> None:
                 cells[area.cell(0, k)] = round(value * (1 - 0.02 * k), 3)
         cells[book.require(f"{prefix}_OpeningBalance").ref] = 12.0
         edit(plan, sheet, cells)
+
+
+def pdf_words(pdf: Path) -> list[list[dict]]:
+    """Each page's words with their boxes (points, from the top left), as poppler's
+    ``pdftotext -bbox`` reads them: what a person sees printed, measured."""
+    import subprocess
+
+    from lxml import etree
+
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
+                          check=True).stdout
+    root = etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
+    return [[{"text": word.text or "", **{key: float(word.get(key.lower())) for key in
+                                          ("xMin", "yMin", "xMax", "yMax")}}
+             for word in page.iter("word")] for page in root.iter("page")]

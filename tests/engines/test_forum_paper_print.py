@@ -10,13 +10,11 @@ percentage added (the previous report not frozen: its longest heading), then ext
 import re
 import shutil
 import statistics
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
-from helpers import edit
-from lxml import etree
+from helpers import edit, pdf_words
 
 from lfi_xl import contract as c
 from lfi_xl.adapters.files.reader import WorkbookValues
@@ -46,15 +44,6 @@ def paper(tmp_path_factory) -> Path:
     return folder / "out" / f"{PAPER}.pdf"
 
 
-def pages(pdf: Path) -> list[list[dict]]:
-    """Each page's words with their boxes (points from the top left), as pdftotext -bbox
-    gives them."""
-    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
-                          check=True).stdout
-    root = etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
-    return [[{"text": word.text or "", **{k: float(word.get(k.lower())) for k in
-                                          ("xMin", "yMin", "xMax", "yMax")}}
-             for word in page.iter("word")] for page in root.iter("page")]
 
 
 def page_text(words: list[dict]) -> str:
@@ -91,14 +80,14 @@ def assert_aligned(header: list[dict], rows: list[list[dict]], tolerance: float 
 
 def test_every_page_prints_type_that_can_be_read(paper):
     heights = []
-    for number, words in enumerate(pages(paper), start=1):
+    for number, words in enumerate(pdf_words(paper), start=1):
         median = statistics.median(w["yMax"] - w["yMin"] for w in words)
         heights.append(median)
         assert median >= 10, (number, median, page_text(words)[:80])
     assert len(heights) >= 7
     # the footnotes, the smallest type of the tables' pages, 9 pt or more as printed: a
     # word's box is 1.2-1.3 times its type in the fonts LibreOffice prints with
-    all_pages = pages(paper)
+    all_pages = pdf_words(paper)
     for title, note in (("Schools Forum KPIs: 2023-24 Q3", "RAG:"),
                         ("DSG plan: plan and latest forecast", "Reconciliation:")):
         line = next(line for line in lines(page_titled(all_pages, title))
@@ -107,7 +96,7 @@ def test_every_page_prints_type_that_can_be_read(paper):
 
 
 def test_referral_headings_sit_over_their_figures(paper):
-    words = page_titled(pages(paper), "EHCP referral requests by report, by who made them")
+    words = page_titled(pdf_words(paper), "EHCP referral requests by report, by who made them")
     table = [line for line in lines(words) if line[0]["text"] == "2023-24"
              and sum(is_figure(w["text"]) for w in line) == 3]
     assert len(table) == 3   # 2023-24 Q1, Q2 and Q3
@@ -117,7 +106,7 @@ def test_referral_headings_sit_over_their_figures(paper):
 
 
 def test_kpi_and_plan_headings_sit_over_their_figures(paper):
-    all_pages = pages(paper)
+    all_pages = pdf_words(paper)
     kpis = lines(page_titled(all_pages, "Schools Forum KPIs: 2023-24 Q3"))
     change = next(w for line in kpis for w in line if w["text"] == "Change")
     for line in kpis:
@@ -135,7 +124,7 @@ def test_kpi_and_plan_headings_sit_over_their_figures(paper):
 
 
 def test_the_page_says_what_a_reader_should_read(paper):
-    text = [page_text(words) for words in pages(paper)]
+    text = [page_text(words) for words in pdf_words(paper)]
     whole = "\n".join(text)
     assert not re.search(r"\d\.\d{9,}", whole)   # no float's digits
     # a number that labels something, never a float's "1.0"
@@ -146,7 +135,7 @@ def test_the_page_says_what_a_reader_should_read(paper):
     assert "KPI 11 HNB surplus / deficit: deficit of £34.149m" in text[0]
     assert "KPI 16 In Year DSG surplus/deficit: deficit of £34.149m" in text[0]
     # a change between two percentages in percentage points: the funding gap, 18.6% -> 25.3%
-    kpis = page_titled(pages(paper), "Schools Forum KPIs: 2023-24 Q3")
+    kpis = page_titled(pdf_words(paper), "Schools Forum KPIs: 2023-24 Q3")
     gap = next(line for line in lines(kpis) if "Funding" in page_text(line))
     assert "25.3% 18.6% +6.7 pp" in page_text(gap)
 

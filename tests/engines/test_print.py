@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import edit
+from helpers import edit, pdf_words
 from lxml import etree
 
 from lfi_xl import contract as c
@@ -108,15 +108,6 @@ def printed(tmp_path_factory) -> dict[str, Path]:
     return pdfs
 
 
-def words(pdf: Path) -> list[list[dict]]:
-    """Each page's words with their boxes (points, from the top left), as poppler reads
-    them."""
-    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
-                          check=True).stdout
-    root = etree.fromstring(html, etree.HTMLParser(encoding="utf-8"))
-    return [[{"text": word.text or "", **{key: float(word.get(key.lower())) for key in
-                                          ("xMin", "yMin", "xMax", "yMax")}}
-             for word in page.iter("word")] for page in root.iter("page")]
 
 
 def type_sizes(pdf: Path) -> list[list[float]]:
@@ -137,7 +128,7 @@ CASES = [f"{case}/{kind}" for case in ("shipped", "started", "new", *STARTED)
 @pytest.mark.parametrize("case", CASES)
 def test_every_page_prints_at_a_readable_size(printed, case):
     pdf = printed[case]
-    pages, sizes = words(pdf), type_sizes(pdf)
+    pages, sizes = pdf_words(pdf), type_sizes(pdf)
     assert len(pages) == len(sizes) >= 5
     for number, (page, page_sizes) in enumerate(zip(pages, sizes, strict=True), start=1):
         assert page, f"{case}: page {number} is blank"
@@ -178,7 +169,7 @@ def _column(page: list[dict], heading: str) -> tuple[dict, list[dict]]:
 def test_headings_of_figures_stand_over_them(printed, case, sheet, heading, figure):
     """A column of figures (right-aligned, as numbers are) has its heading right-aligned
     too: the heading's right edge is the figures'."""
-    top, figures = _column(_page(words(printed[case]), sheet), heading)
+    top, figures = _column(_page(pdf_words(printed[case]), sheet), heading)
     assert figure in [word["text"] for word in figures]
     assert len(figures) >= 5
     for word in figures:
@@ -188,15 +179,15 @@ def test_headings_of_figures_stand_over_them(printed, case, sheet, heading, figu
 def test_a_started_period_prints_its_column(printed):
     """start-period widens the print areas: the new period prints on the KPI sheet,
     Plan Data, Conditions and Narrative; it is not in the shipped pair's print."""
-    started = " ".join(word["text"] for page in words(printed["started/kpi"]) for word in page)
-    shipped = " ".join(word["text"] for page in words(printed["shipped/kpi"]) for word in page)
+    started = " ".join(word["text"] for page in pdf_words(printed["started/kpi"]) for word in page)
+    shipped = " ".join(word["text"] for page in pdf_words(printed["shipped/kpi"]) for word in page)
     assert started.count("2024-25 Q1") >= 4 + shipped.count("2024-25 Q1")
 
 
 def test_long_notes_wrap_within_the_page(printed):
     """Plan Data's note is wider than its page: it wraps, every word printed, none past the
     page's right margin."""
-    pages = words(printed["shipped/kpi"])
+    pages = pdf_words(printed["shipped/kpi"])
     page = _page(pages, "Plan Data")
     text = " ".join(word["text"] for word in page)
     assert ("Values copied from the DSG plan workbook: for each report, the year's plan or "
@@ -264,8 +255,8 @@ def test_the_period_sheets_print_the_reports_started_and_no_later_one(printed, c
     current = parse_period(WorkbookValues(book).values(WorkbookValues(book).require(
         c.setting_name("CurrentPeriod")))[0][0])
     assert current.label == STARTED.get(case, (3, "2024-25 Q1"))[1]
-    pages = [(sheet_of(page, book.name), headings(page)) for page in words(pdf)]
-    before = Counter(sheet_of(page, c.KPI_WORKBOOK) for page in words(printed["shipped/kpi"]))
+    pages = [(sheet_of(page, book.name), headings(page)) for page in pdf_words(pdf)]
+    before = Counter(sheet_of(page, c.KPI_WORKBOOK) for page in pdf_words(printed["shipped/kpi"]))
     for sheet, columns in report_columns(book).items():
         started = []
         for column, label in columns:
@@ -299,7 +290,7 @@ def test_the_audit_sheet_prints_as_the_built_ones(printed):
     column, nothing past the page's right margin."""
     pdf = printed["frozen/kpi"]
     book = WorkbookValues(pdf.parent.parent / c.KPI_WORKBOOK)
-    pages = [page for page in words(pdf) if sheet_of(page, c.KPI_WORKBOOK) == c.AUDIT]
+    pages = [page for page in pdf_words(pdf) if sheet_of(page, c.KPI_WORKBOOK) == c.AUDIT]
     assert len(pages) >= 2  # wider than a page: it continues on the next
     audit = book.sheet_values(c.AUDIT)
     reason = audit[-1][c.AUDIT_COLUMNS.index("Reason")]
