@@ -283,6 +283,8 @@ def _digits(value: float, codes: str) -> str:
 def _round_half_away(value: float, decimals: int) -> float:
     """Round as Excel shows a figure: half away from zero, on the 15 digits it keeps."""
     exact = Decimal(f"{float(value):.15g}")
+    if not exact.is_finite() or exact.adjusted() >= 15:  # all 15 digits whole: none to round
+        return float(exact) + 0.0
     return float(exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)) + 0.0
 
 
