@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfi_xl import contract as c
-from lfi_xl.book.area import column_letter
+from lfi_xl.book.area import Area, column_letter
 from lfi_xl.book.discover import (
     Discovering,
     authority_in,
@@ -24,10 +24,11 @@ from lfi_xl.book.discover import (
     line_label,
     role_of,
 )
+from lfi_xl.book.settings import read_settings
 from lfi_xl.book.tables import free_sheet_name
-from lfi_xl.book.workbook import EditableWorkbook
+from lfi_xl.book.workbook import EditableWorkbook, Workbook
 from lfi_xl.core import plan as p
-from lfi_xl.core.periods import Cadence, Period, PeriodError, year_label
+from lfi_xl.core.periods import Cadence, Period, PeriodError, parse_period, year_label
 from lfi_xl.data.council import blank_council
 from lfi_xl.errors import UnusableInput, cell_ref
 
@@ -112,7 +113,7 @@ def adopt(workbook: EditableWorkbook, authority: str | None = None,
         for offset, (key, *_rest) in enumerate(c.SETTING_ROWS, start=2):
             workbook.set_name(c.setting_name(key), sheet, f"B{offset}")
     report += _line_kinds(workbook, found)
-    report += _conditions_and_narrative(workbook, found)
+    report += _conditions_and_narrative(workbook, found, _current(own, settings))
     return Adopted(tuple(report), tuple(sorted(names)), settings is not None)
 
 
@@ -226,15 +227,38 @@ def _line_kinds(book: EditableWorkbook, found: Discovering) -> list[str]:
             *unplaced]
 
 
-def _conditions_and_narrative(book: EditableWorkbook, found: Discovering) -> list[str]:
+def _period(label: str) -> Period:
+    """A report column's period (its heading); one that is no period sorts first."""
+    try:
+        return parse_period(label)
+    except PeriodError:
+        return Period(0, 1)
+
+
+def _current(own: Workbook, settings: dict | None) -> Period | None:
+    """The current report: the one adopt writes in Settings, or the workbook's own
+    Settings'; ``None`` when neither can be read."""
+    if settings is not None:
+        return _period(str(settings["CurrentPeriod"]))
+    try:
+        return read_settings(own).current_period
+    except (UnusableInput, PeriodError):
+        return None
+
+
+def _conditions_and_narrative(book: EditableWorkbook, found: Discovering,
+                              current: Period | None) -> list[str]:
     """Empty Conditions and Narrative sheets for a KPI workbook without them (the DfE
-    return reads the council's conditions, their RAGs and its answers from them)."""
+    return reads the council's conditions, their RAGs and its answers from them), printed
+    through the ``current`` report (every report column when it is not known)."""
     kpis = found.kpis
     if kpis is None or not kpis.period_columns:
         return []
     columns = kpis.period_columns
     labels = sorted(columns, key=lambda label: columns[label])
     last = column_letter(2 + len(labels))
+    through = max((k + 1 for k, label in enumerate(labels)
+                   if current is None or _period(label) <= current), default=len(labels))
     said = []
     for table, periods_name, title, rows in (
             (c.CONDITIONS_TABLE, c.CONDITIONS_PERIODS, c.CONDITIONS,
@@ -251,6 +275,9 @@ def _conditions_and_narrative(book: EditableWorkbook, found: Discovering) -> lis
                            widths=[14, 60, *([12] * len(labels))])
         book.set_name(table, sheet, f"A1:{last}{1 + len(rows)}")
         book.set_name(periods_name, sheet, f"C1:{last}1")
+        # printed through the current report, as start-period moves it on: never the
+        # empty columns of reports to come
+        book.set_print_area(sheet, [Area(sheet, 1, 1, 1 + len(rows), 2 + through)])
         said.append(sheet)
     if not said:
         return []

@@ -210,3 +210,29 @@ def test_a_plan_without_dfe_money_is_adopted_as_no_agreement(tmp_path, capsys):
     settings = settings_of(plan)
     assert settings["SafetyValve"] == "No" and settings["ProgrammeName"] == "DSG management plan"
     assert main(["validate", str(plan)]) == 0, capsys.readouterr().out
+
+
+def test_adopted_conditions_and_narrative_print_the_reports_so_far(tmp_path, capsys):
+    """A council's KPI sheet made with next year's report columns already there, empty:
+    the Conditions and Narrative sheets adopt adds print through the current report, and
+    start-period moves that on, as on the shipped sheets."""
+    kpis = borsetshire_kpis(tmp_path / "kpis.xlsx")
+    wb = openpyxl.load_workbook(kpis)
+    ws = wb["Our KPIs"]
+    for k, period in enumerate(("2024-25 Q1", "2024-25 Q2"), start=len(PERIODS)):
+        ws.cell(3, 4 + k, period)
+    wb.save(kpis)
+    assert main(["adopt", str(kpis), "--authority", NAME]) == 0
+    assert settings_of(kpis)["CurrentPeriod"] == "2023-24 Q4"
+
+    def printed():
+        book = openpyxl.load_workbook(kpis)
+        return {sheet: book[sheet].print_area for sheet in ("Conditions", "Narrative")}
+
+    # #, Item, then 2023-24 Q1-Q4 (C:F); 2024-25's two columns are not printed yet
+    assert printed() == {"Conditions": "'Conditions'!$A$1:$F$13",
+                         "Narrative": "'Narrative'!$A$1:$F$23"}
+    capsys.readouterr()
+    assert main(["start-period", "--kpi", str(kpis)]) == 0, capsys.readouterr()
+    assert printed() == {"Conditions": "'Conditions'!$A$1:$G$13",
+                         "Narrative": "'Narrative'!$A$1:$G$23"}
