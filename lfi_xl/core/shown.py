@@ -265,7 +265,8 @@ def _digits(value: float, codes: str) -> str:
     integer_codes = digit_codes[:point] if point >= 0 else digit_codes[:last + 1]
     decimal_codes = re.sub(r"[^0#?]", "", digit_codes[point + 1:]) if point >= 0 else ""
     rounded = _round_half_away(value, len(decimal_codes))
-    integer, _, fraction = f"{rounded:.{len(decimal_codes)}f}".partition(".")
+    # through its 15 digits, as Excel keeps them: 1E+300 shows as 1 and zeros
+    integer, _, fraction = f"{Decimal(f'{rounded:.15g}'):.{len(decimal_codes)}f}".partition(".")
     integer = integer.lstrip("0")
     minimum = integer_codes.count("0")
     integer = integer.rjust(minimum, "0")

@@ -13,7 +13,7 @@ from lfi_xl import contract as c
 from lfi_xl.actions.recalc import evaluate
 from lfi_xl.book.kpi_values import KpiInputs, calculated_kpis, percent_change, plan_kpis
 from lfi_xl.core.cells import ExcelError
-from lfi_xl.core.shown import as_shown, as_shown_apart, label
+from lfi_xl.core.shown import as_shown, as_shown_apart, displayed, label
 from lfi_xl.core.values import describe
 
 
@@ -148,3 +148,11 @@ def test_a_button_tells_what_excel_said_not_a_python_error_name():
     assert _why(com_error(-2147023170, "The remote procedure call failed.", None, None)) == (
         "The remote procedure call failed.")
     assert _why(OSError()) == "it gave no reason"
+
+
+def test_a_figure_beyond_excels_15_digits_shows_as_excel_keeps_it():
+    """Excel keeps 15 significant digits: 1E+300 in 0.000 is a 1, zeros and .000, not
+    Python's binary expansion; and nothing is left to round."""
+    assert as_shown(1e300, "0.000") == "1" + "0" * 300 + ".000"
+    assert as_shown(123456789012345678.0, "#,##0") == "123,456,789,012,346,000"
+    assert displayed(1e300, "0.000") == 1e300
