@@ -462,7 +462,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                          open_workbook(args.plan) if args.plan is not None else None,
                          args.period, allow_edited=args.allow_edited)
     target = args.output / extract_name(data)
-    check_output_folder(args.output, {"--kpi": args.kpi, "--plan": args.plan},
+    check_output_folder(args.output, {"the KPI workbook": args.kpi, "the plan workbook": args.plan},
                         [target.name, target.with_suffix(".pdf").name])
     target = write_extract(data, target)
     print(f"Schools Forum extract for {data.period} ({data.status}): {target}")

@@ -362,7 +362,8 @@ def write_dfe_return(data: ReturnData, kpi_file: Path, plan_file: Path, folder: 
     folder = Path(folder)
     names = [return_name(data, "return", ".docx"), return_name(data, "KPIs", ".xlsx"),
              return_name(data, "DSG_plan", ".xlsx"), "manifest.json"]
-    check_output_folder(folder, {"--kpi": kpi_file, "--plan": plan_file}, names)
+    check_output_folder(folder, {"the KPI workbook": kpi_file,
+                                 "the plan workbook": plan_file}, names)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:

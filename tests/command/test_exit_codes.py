@@ -214,7 +214,7 @@ ROWS = [
                                        "--no-pdf"])),
     ("extract", 1, "a frozen figure typed over", "--allow-edited", then(typed_over, lambda k: [
         "extract", "--kpi", k.kpi, "-o", k.tmp / "out", "--no-pdf"])),
-    ("extract", 2, "-o names a file", "-o names a file, not a folder",
+    ("extract", 2, "-o names a file", "is a file, not a folder",
      lambda k: ["extract", "--kpi", k.kpi, "-o", a_file(k), "--no-pdf"]),
 
     ("dfe-return", 0, "a frozen report", "DfE monitoring return for 2023-24 Q3 (snapshot 1)",

@@ -84,7 +84,7 @@ def test_an_output_folder_that_is_a_file_is_one_line(command, frozen, tmp_path, 
             "print": ["print", kpi, "-o", target]}[command]
     assert main(list(map(str, args))) == 2
     error = capsys.readouterr().err
-    assert "names a file, not a folder" in error and error.count("\n") == 1
+    assert "is a file, not a folder" in error and error.count("\n") == 1
     assert target.read_text() == "mine"
 
 

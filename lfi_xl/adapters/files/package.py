@@ -439,18 +439,18 @@ def atomic_outputs(paths: list[Path]) -> Iterator[list[Path]]:
 
 def check_output_folder(folder: Path, inputs: dict[str, Path], names: list[str]) -> None:
     """Refuse (exit 2) an output folder that is a file, or in which one of ``names``
-    would replace one of the ``inputs`` (role -> path)."""
+    would replace one of the ``inputs`` (what it is, as people say it -> path)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise UnusableInput(f"{folder}: -o names a file, not a folder: give a folder for "
-                            "the output (nothing was written)")
+        raise UnusableInput(f"{folder}: is a file, not a folder: give a folder for the "
+                            "output (nothing was written)")
     for name in names:
         target = folder / name
         for role, source in inputs.items():
             if source is not None and target.exists() and Path(source).exists() \
                     and os.path.samefile(source, target):
                 raise UnusableInput(f"{target}: the output would replace its own input "
-                                    f"({role}); write it to another folder (-o DIR)")
+                                    f"({role}); write it to another folder")
 
 
 def _temporary(path: Path) -> Path:
