@@ -42,6 +42,7 @@ from lfi_xl.core.kpis import COUNT
 from lfi_xl.core.periods import Period, year_label
 from lfi_xl.core.plan import PlanResult, compute_plan
 from lfi_xl.core.reconcile import errors, reconcile
+from lfi_xl.core.shown import as_shown_apart
 from lfi_xl.core.values import BadValue, to_number
 from lfi_xl.data import published
 from lfi_xl.errors import Refused, UnusableInput
@@ -722,8 +723,9 @@ def _check_current(book: KpiBook, period: Period, figures: _Figures,
         where = f"{row.area.sheet}!{row.area.cell(0, column)}"
         if isinstance(want, ExcelError) or value is None or abs(value - want) > 1e-6 * max(
                 1.0, abs(want)):
+            shown, wanted = as_shown_apart(value, want.code if isinstance(
+                want, ExcelError) else want, c.UNIT_FORMATS.get(c.KPI_BY_REF[ref].unit))
             raise Refused(
-                f"{book.label}: {where} (KPI {ref}) shows {value!r} but the Plan Data for "
-                f"{period} gives {want.code if isinstance(want, ExcelError) else want!r}: "
-                "recalculate (lfi-xl "
-                "recalc, or F9 in Excel) and validate before building the public extract")
+                f"{book.label}: {where} (KPI {ref}) shows {shown} but the Plan Data for "
+                f"{period} gives {wanted}: recalculate (lfi-xl recalc, or F9 in Excel) and "
+                "validate before building the public extract")

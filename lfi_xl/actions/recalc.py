@@ -581,9 +581,18 @@ def differences(path: Path) -> list[str]:
             same = (value if value is not None else None) == have or (
                 value in (None, "") and have in (None, ""))
         if not same:
-            found.append(f"{cell_ref(*key)}: lfi-xl gives {value!r}, the file has {have!r}")
+            found.append(f"{cell_ref(*key)}: lfi-xl gives {_kept(value)}, the file has "
+                         f"{_kept(have)}")
     return found
 
+
+
+def _kept(value: object) -> str:
+    """A value as Excel keeps it, for a check of the values a file holds: a number to its
+    15 significant digits (the figure itself, not as a format shows it)."""
+    if isinstance(value, float) and not isinstance(value, bool):
+        return f"{value:.15g}"
+    return as_shown(value)
 
 def recalc(source: Path, target: Path | None = None,
            release: tuple[str, ...] = ()) -> Evaluation:
