@@ -240,3 +240,39 @@ def pdf_words(pdf: Path) -> list[list[dict]]:
     return [[{"text": word.text or "", **{key: float(word.get(key.lower())) for key in
                                           ("xMin", "yMin", "xMax", "yMax")}}
              for word in page.iter("word")] for page in root.iter("page")]
+
+
+#: The add-in's VBA run by LibreOffice Basic (VBA mode), through the system Python's uno.
+LO_MODULES = Path(__file__).resolve().parents[1] / "lfi_xl" / "build" / "addin" / "lo_modules.py"
+
+
+def run_in_libreoffice(workbook: Path, *args: str) -> dict:
+    """``lo_modules.py`` on ``workbook``: its VBA modules as LibreOffice reads them, or
+    (``--call Module.Function --args JSON``) a function's results."""
+    import json
+    import subprocess
+
+    result = subprocess.run(["/usr/bin/python3", str(LO_MODULES), str(workbook), *args],
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def run_basic(addin: Path, tmp_path: Path, modules: tuple[str, ...], call: str,
+              calls: list) -> list:
+    """``call`` (``Module.Function``) run by LibreOffice Basic on each of ``calls``, in a
+    project of the add-in's document modules and ``modules`` alone (LibreOffice Basic has
+    no #If, which xlwings' modules use)."""
+    import json
+
+    from lfi_xl.build.addin import modules as m
+    from lfi_xl.build.addin.build import VBA_PART
+    from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
+
+    package = Package.read(addin)
+    alone = [module for module in m.vba_modules() if module.kind == DOCUMENT
+             or module.name in modules]
+    package.parts[VBA_PART] = vba_project_bin(alone, m.project_id(alone))
+    book = tmp_path / "modules_only.xlam"
+    package.save(book, fixed_time=True)
+    return run_in_libreoffice(book, "--call", call, "--args", json.dumps(calls))["results"]

@@ -10,15 +10,14 @@ Debian's python3-uno for the system Python (.ci/run): these tests run there, nev
 import csv
 import importlib
 import inspect
-import json
 import re
-import subprocess
 import warnings
 from pathlib import Path
 
 import lfi_udfs
 import pytest
 import xlwings
+from helpers import run_basic, run_in_libreoffice
 from lxml import etree
 from openxml_audit import OpenXmlValidator
 
@@ -28,7 +27,7 @@ from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
 from lfi_xl.build.addin import render_ribbon as rr
 from lfi_xl.build.addin.build import RIBBON_PART, VBA_PART, addin_settings
-from lfi_xl.build.addin.vba_project import DOCUMENT, VbaModule, vba_project_bin
+from lfi_xl.build.addin.vba_project import VbaModule
 
 with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -36,8 +35,6 @@ with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old nam
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ROOT / "lfi_xl" / "addin" / "sources"
-LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
-SYSTEM_PYTHON = "/usr/bin/python3"
 XLWINGS = Path(xlwings.__file__).parent
 CUSTOMUI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 BUTTONS = {"lfi_validate": "Validate entries", "lfi_freeze": "Freeze period snapshot",
@@ -68,13 +65,6 @@ def extracted(addin) -> dict[str, str]:
 
 def lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").rstrip("\n").split("\n")
-
-
-def run_libreoffice(workbook: Path, *args: str) -> dict:
-    result = subprocess.run([SYSTEM_PYTHON, str(LO_SCRIPT), str(workbook), *args],
-                            capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 # ------------------------------------------------------------------ the VBA project
@@ -189,7 +179,7 @@ def test_xlwings_runtime_is_xlwings_own_add_in_module(extracted):
 def test_libreoffice_lists_the_same_modules_with_the_same_code(addin):
     """LibreOffice, an independent reader of vbaProject.bin, sees every module and its
     code (it adds its own header lines and hides the Attribute lines)."""
-    found = run_libreoffice(addin)
+    found = run_in_libreoffice(addin)
     ours = {module.name: module.code for module in m.vba_modules()}
     assert {key.split("/", 1)[1] for key in found} == set(ours)
     assert {key.split("/", 1)[0] for key in found} == {"VBAProject"}
@@ -205,12 +195,6 @@ def test_libreoffice_basic_turns_python_failures_into_error_codes_and_reasons(ad
     """LfiErrors.SplitLfiError, run by LibreOffice Basic in VBA mode, on what xlwings
     hands the wrapper when Python raises. (LibreOffice Basic has no #If, which xlwings'
     modules use, so it runs a project of LfiErrors alone.)"""
-    package = Package.read(addin)
-    alone = [module for module in m.vba_modules() if module.kind == DOCUMENT
-             or module.name == "LfiErrors"]
-    package.parts[VBA_PART] = vba_project_bin(alone, m.project_id(alone))
-    book = tmp_path / "errors_only.xlam"
-    package.save(book, fixed_time=True)
     traceback = ("Unexpected Python Error: Traceback (most recent call last):\r\n"
                  '  File "udfs/__init__.py", line 56, in call\r\n'
                  "lfi_xl.core.cells.ExcelError: #N/A LFI_RAG: actual is #N/A, not a number\r\n")
@@ -225,9 +209,8 @@ def test_libreoffice_basic_turns_python_failures_into_error_codes_and_reasons(ad
         ("ModuleNotFoundError: No module named 'lfi_udfs'",
          ["#VALUE!", "Python error: ModuleNotFoundError: No module named 'lfi_udfs'"]),
     ]
-    found = run_libreoffice(book, "--call", "LfiErrors.SplitLfiError",
-                            "--args", json.dumps([[text] for text, _ in cases]))
-    assert found["results"] == [expected for _, expected in cases]
+    assert run_basic(addin, tmp_path, ("LfiErrors",), "LfiErrors.SplitLfiError",
+                     [[text] for text, _ in cases]) == [expected for _, expected in cases]
 
 
 def test_every_lfi_function_has_a_wrapper_with_its_arguments(extracted):

@@ -5,25 +5,20 @@ run for real; the steps that talk to Excel run only on a council PC. The VBA tha
 "Python could not be reached" and keeps the innermost reason runs in LibreOffice Basic.
 """
 
-import json
-import subprocess
 from pathlib import Path
 
+import helpers
 import lfi_udfs
 import pytest
 import xlwings
 
-from lfi_xl.adapters.files.package import Package
 from lfi_xl.addin import check as ch
 from lfi_xl.addin.install import InstallError, install
 from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
-from lfi_xl.build.addin.build import VBA_PART
-from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
 from lfi_xl.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +156,8 @@ def test_addin_check_elsewhere_says_it_needs_excel_for_windows(capsys):
 
 # ----------------------------------------------------- VBA, run by LibreOffice Basic
 def run_basic(addin: Path, tmp_path: Path, function: str, calls: list) -> list:
-    """``LfiErrors.<function>`` run by LibreOffice Basic (VBA mode) on a project of
-    LfiErrors alone (LibreOffice Basic has no #If, which xlwings' modules use)."""
-    package = Package.read(addin)
-    alone = [module for module in m.vba_modules() if module.kind == DOCUMENT
-             or module.name == "LfiErrors"]
-    package.parts[VBA_PART] = vba_project_bin(alone, m.project_id(alone))
-    book = tmp_path / "errors_only.xlam"
-    package.save(book, fixed_time=True)
-    result = subprocess.run(["/usr/bin/python3", str(LO_SCRIPT), str(book), "--call",
-                             f"LfiErrors.{function}", "--args", json.dumps(calls)],
-                            capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["results"]
+    """``LfiErrors.<function>`` run by LibreOffice Basic on a project of LfiErrors alone."""
+    return helpers.run_basic(addin, tmp_path, ("LfiErrors",), f"LfiErrors.{function}", calls)
 
 
 def test_basic_tells_python_unreachable_from_python_raising(addin, tmp_path):

@@ -12,7 +12,6 @@ only Excel can settle is in docs/acceptance.md.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -20,24 +19,22 @@ import uuid
 import warnings
 from pathlib import Path
 
+import helpers
 import lfi_udfs
 import pytest
 import xlwings
 
-from lfi_xl.adapters.files.package import Package
 from lfi_xl.addin import check as ch
 from lfi_xl.addin.install import install
 from lfi_xl.build.addin import build_addin
 from lfi_xl.build.addin import modules as m
-from lfi_xl.build.addin.build import VBA_PART, addin_settings
-from lfi_xl.build.addin.vba_project import DOCUMENT, vba_project_bin
+from lfi_xl.build.addin.build import addin_settings
 
 with warnings.catch_warnings():  # oletools 0.60 still calls pyparsing's old names
     warnings.simplefilter("ignore", DeprecationWarning)
     from oletools.olevba import VBA_Parser
 
 ROOT = Path(__file__).resolve().parents[2]
-LO_SCRIPT = ROOT / "lfi_xl" / "build" / "addin" / "lo_modules.py"
 XLWINGS = Path(xlwings.__file__).parent
 INTERPRETER = r"C:\Program Files\Python312\python.exe"
 
@@ -191,20 +188,10 @@ def test_windows_argv_follows_the_documented_examples():
 
 
 def run_basic(addin: Path, tmp_path: Path, function: str, calls: list) -> list:
-    """``LfiServer.<function>`` run by LibreOffice Basic (VBA mode) on a project of the
-    document modules, LfiErrors and LfiServer (LibreOffice Basic has no #If, which
-    xlwings' modules use)."""
-    package = Package.read(addin)
-    alone = [module for module in m.vba_modules() if module.kind == DOCUMENT
-             or module.name in ("LfiErrors", "LfiServer")]
-    package.parts[VBA_PART] = vba_project_bin(alone, m.project_id(alone))
-    book = tmp_path / "server_only.xlam"
-    package.save(book, fixed_time=True)
-    result = subprocess.run(["/usr/bin/python3", str(LO_SCRIPT), str(book), "--call",
-                             f"LfiServer.{function}", "--args", json.dumps(calls)],
-                            capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["results"]
+    """``LfiServer.<function>`` run by LibreOffice Basic on a project of the document
+    modules, LfiErrors and LfiServer."""
+    return helpers.run_basic(addin, tmp_path, ("LfiErrors", "LfiServer"),
+                             f"LfiServer.{function}", calls)
 
 
 def test_the_command_starts_python_itself_and_a_python_dying_at_start_leaves_its_reason(
