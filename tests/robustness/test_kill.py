@@ -154,6 +154,17 @@ def delays(rng: random.Random, duration: float, window: tuple[float, float],
     return plan
 
 
+def measured(tmp_path: Path, make, args: list[str]) -> tuple[float, tuple[float, float]]:
+    """How long ``args`` takes on a fresh ``make``-d folder, and when in that run it writes
+    the KPI workbook (:func:`write_window`): what the kills' delays are drawn from."""
+    trial = tmp_path / "measure"
+    trial.mkdir()
+    make(trial)
+    duration = measure(args, trial)
+    make(trial)
+    return duration, write_window(args, trial, trial, trial / "kpi.xlsx")
+
+
 def start_and_kill(how: str, delay: float, args: list[str], cwd: Path, folder: Path) -> bool:
     if how == "on-write":
         return kill_on_file(args, cwd, folder, is_temporary, delay)
@@ -188,13 +199,9 @@ def rng() -> random.Random:
 def test_freeze_killed_at_random_points(tmp_path, rng):
     original = SHIPPED / "template_kpi.xlsx"
     digest = sha(original)
-    trial = tmp_path / "measure"
-    trial.mkdir()
-    shutil.copyfile(original, trial / "kpi.xlsx")
-    duration = measure(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"), trial)
-    shutil.copyfile(original, trial / "kpi.xlsx")
-    window = write_window(lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD, "--by", "Kill"),
-                          trial, trial, trial / "kpi.xlsx")
+    duration, window = measured(tmp_path, lambda folder: shutil.copyfile(
+        original, folder / "kpi.xlsx"), lfi_xl("freeze", "kpi.xlsx", "--period", PERIOD,
+                                                "--by", "Kill"))
     outcomes: Counter = Counter()
     problems = []
     for number, (how, delay) in enumerate(delays(rng, duration, window, backup=True)):
@@ -358,12 +365,7 @@ WRITERS = {
 @pytest.mark.parametrize("command", sorted(WRITERS))
 def test_writing_command_killed_at_random_points(tmp_path, rng, command):
     make, args, check = WRITERS[command]
-    trial = tmp_path / "measure"
-    trial.mkdir()
-    make(trial)
-    duration = measure(lfi_xl(*args), trial)
-    make(trial)
-    window = write_window(lfi_xl(*args), trial, trial, trial / "kpi.xlsx")
+    duration, window = measured(tmp_path, make, lfi_xl(*args))
     outcomes: Counter = Counter()
     problems = []
     for number, (how, delay) in enumerate(delays(rng, duration, window, backup=True,
@@ -418,12 +420,7 @@ def test_start_period_killed_at_random_points(tmp_path, rng):
     """After each kill both workbooks are whole and on one period, or (killed between the
     two renames, microseconds apart) the KPI workbook started and the plan not, which
     the next start-period finishes instead of starting the period after."""
-    trial = tmp_path / "measure"
-    trial.mkdir()
-    _template(trial)
-    duration = measure(lfi_xl(*START), trial)
-    _template(trial)
-    window = write_window(lfi_xl(*START), trial, trial, trial / "kpi.xlsx")
+    duration, window = measured(tmp_path, _template, lfi_xl(*START))
     outcomes: Counter = Counter()
     problems = []
     for number, (how, delay) in enumerate(delays(rng, duration, window, backup=True,
