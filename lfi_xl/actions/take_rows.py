@@ -18,9 +18,9 @@ from lfi_xl.book.area import Area, last_typed_row
 
 #: The registers: (what it is, its table name, its Excel table, its column names).
 REGISTERS = (
-    ("Placements", c.PLACEMENTS_TABLE, c.PLACEMENTS_EXCEL_TABLE,
+    (c.PLACEMENTS, c.PLACEMENTS_TABLE, c.PLACEMENTS_EXCEL_TABLE,
      [c.placement_name(key) for key, _ in c.PLACEMENT_COLUMNS]),
-    ("Mitigations", c.MITIGATIONS_TABLE, c.MITIGATIONS_EXCEL_TABLE,
+    (c.MITIGATIONS, c.MITIGATIONS_TABLE, c.MITIGATIONS_EXCEL_TABLE,
      [c.mitigation_name(key) for key, _ in c.MITIGATION_COLUMNS]),
 )
 
