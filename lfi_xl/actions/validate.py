@@ -566,6 +566,13 @@ def _conditions(book: KpiBook, findings: Findings, reported: dict[Period, int]) 
                          f"{text!r}")
 
     _by_period_rows(findings, book.conditions, reported, check)
+    table = book.workbook.area(c.CONDITIONS_TABLE)
+    if table is not None and book.settings.safety_valve and reported and not any(
+            row.key not in (None, "") for row in book.conditions):
+        findings.add(WARNING, table, 1, 0, Rule.MISSING,
+                     f"The {c.CONDITIONS} sheet lists no conditions: the DfE return needs "
+                     "each condition of the agreement, its number and wording here and its "
+                     "RAG at every report")
 
 
 def _narrative(book: KpiBook, findings: Findings, reported: dict[Period, int]) -> None:

@@ -149,3 +149,27 @@ def test_unreadable_files_exit_2_with_one_line(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     out = capsys.readouterr()
     assert "Excel 97-2003" in out.out and "Traceback" not in out.out + out.err
+
+
+def test_a_safety_valve_council_without_conditions_is_told_the_dfe_return_needs_them(
+        tmp_path, capsys):
+    """A new council's Conditions sheet is empty: validate says so (a warning: the Forum
+    paper does not need them), naming the first row to type in, before the DfE return
+    refuses for it."""
+    assert main(["new", str(tmp_path / "b"), "--authority", "Borsetshire County Council",
+                 "--reports", "4", "--first-year", "2024-25", "--last-year", "2028-29"]) == 0
+    capsys.readouterr()
+    main(["validate", str(tmp_path / "b" / "kpi.xlsx"), "--json"])
+    found = [f for f in json.loads(capsys.readouterr().out)["findings"]
+             if f["sheet"] == "Conditions"]
+    assert [(f["severity"], f["cell"], f["rule"]) for f in found] == [
+        ("warning", "A5", "missing")]
+    assert found[0]["message"].startswith("The Conditions sheet lists no conditions")
+    # with --no-safety-valve there is no agreement, so no conditions to list
+    assert main(["new", str(tmp_path / "n"), "--authority", "Borsetshire County Council",
+                 "--reports", "4", "--first-year", "2024-25", "--last-year", "2028-29",
+                 "--no-safety-valve"]) == 0
+    capsys.readouterr()
+    main(["validate", str(tmp_path / "n" / "kpi.xlsx"), "--json"])
+    assert not [f for f in json.loads(capsys.readouterr().out)["findings"]
+                if f["sheet"] == "Conditions"]
